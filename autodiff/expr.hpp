@@ -1,0 +1,129 @@
+// Expression nodes. `x * y + exp(z)` builds a small tree of these on the stack; nothing
+// touches the tape until the tree is assigned to a Var, which records it as one
+// statement whose operands are the tree's leaves, each with its local partial computed
+// by walking the tree once (propagate). That is what makes a statement cost a few
+// bytes per operation instead of a node per operation.
+//
+// Nodes hold their children by value, so `auto e = x * y;` is safe to keep and use
+// later (it refers to the Vars' recorded nodes, not to temporaries). Values are
+// computed when a node is built, so `e.value()` and comparisons cost nothing extra.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdio>
+#include <string>
+#include <type_traits>
+
+#include "tape.hpp"
+
+namespace tapegrad {
+
+// Every expression type E provides:
+//   value_type, max_operands (how many leaves it can push), value(),
+//   propagate(sink, adjoint) (pushes adjoint·∂E/∂leaf for each leaf),
+//   describe(out) (text form, for graph export).
+template <class E>
+concept Expression = requires(const E& e) {
+  typename E::value_type;
+  { E::max_operands } -> std::convertible_to<std::size_t>;
+  e.value();
+};
+
+// A plain number (anything arithmetic) that can appear in an expression.
+template <class S>
+concept Number = std::is_arithmetic_v<S>;
+
+namespace detail {
+template <class T>
+void describe_number(std::string& out, const T& v) {
+  if constexpr (std::is_arithmetic_v<T>) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.6g", static_cast<double>(v));
+    out += buffer;
+  } else {
+    out += "c";
+  }
+}
+}  // namespace detail
+
+// A number inside an expression: no operands, nothing to propagate.
+template <class T>
+class Constant {
+ public:
+  using value_type = T;
+  static constexpr std::size_t max_operands = 0;
+  explicit Constant(const T& v) : value_(v) {}
+  const T& value() const noexcept { return value_; }
+  void propagate(OperandSink<T>&, const T&) const noexcept {}
+  void describe(std::string& out) const { detail::describe_number(out, value_); }
+
+ private:
+  T value_;
+};
+
+template <class Rule, class A>
+class UnaryExpr {
+ public:
+  using value_type = typename A::value_type;
+  static constexpr std::size_t max_operands = A::max_operands;
+
+  explicit UnaryExpr(const A& a) : a_(a), value_(Rule::value(a.value())) {}
+  const value_type& value() const noexcept { return value_; }
+  void propagate(OperandSink<value_type>& sink, const value_type& adjoint) const {
+    a_.propagate(sink, adjoint * Rule::partial(a_.value(), value_));
+  }
+  void describe(std::string& out) const {
+    out += Rule::name;
+    out += '(';
+    a_.describe(out);
+    out += ')';
+  }
+
+ private:
+  A a_;
+  value_type value_;
+};
+
+template <class Rule, class A, class B>
+class BinaryExpr {
+ public:
+  using value_type = typename A::value_type;
+  static_assert(std::is_same_v<value_type, typename B::value_type>,
+                "tapegrad: both operands of an operation must have the same value type");
+  static constexpr std::size_t max_operands = A::max_operands + B::max_operands;
+
+  BinaryExpr(const A& a, const B& b) : a_(a), b_(b), value_(Rule::value(a.value(), b.value())) {}
+  const value_type& value() const noexcept { return value_; }
+  // A side with no leaves (a number) needs no partial; skipping it also avoids calls
+  // such as log() that the compiler could not remove on its own.
+  void propagate(OperandSink<value_type>& sink, const value_type& adjoint) const {
+    if constexpr (A::max_operands > 0) a_.propagate(sink, adjoint * Rule::d_a(a_.value(), b_.value(), value_));
+    if constexpr (B::max_operands > 0) b_.propagate(sink, adjoint * Rule::d_b(a_.value(), b_.value(), value_));
+  }
+  void describe(std::string& out) const {
+    if constexpr (Rule::infix) {
+      out += '(';
+      a_.describe(out);
+      out += ' ';
+      out += Rule::name;
+      out += ' ';
+      b_.describe(out);
+      out += ')';
+    } else {
+      out += Rule::name;
+      out += '(';
+      a_.describe(out);
+      out += ", ";
+      b_.describe(out);
+      out += ')';
+    }
+  }
+
+ private:
+  A a_;
+  B b_;
+  value_type value_;
+};
+
+}  // namespace tapegrad

@@ -1,0 +1,91 @@
+// Gradients and Jacobians of recorded Vars. gradient() sweeps only the part of the
+// tape between the inputs and the output, so taking a gradient inside a larger
+// recording (see Tape::position/rewind) costs only the sub-computation.
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "var.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+template <class T>
+void check_input(const BasicTape<T>& tape, const BasicVar<T>& x, std::size_t position, const char* operation) {
+  if (!x.is_recorded())
+    throw Error(std::string("tapegrad: ") + operation + ": input " + std::to_string(position) +
+                " is a constant (a default-constructed Var), not a Var on the tape");
+  tape.check_var(x.index(), x.generation(), operation);
+}
+}  // namespace detail
+
+// Writes df/dx_j into out[j]. Allocates nothing once the tape has grown to size.
+template <class T>
+void gradient(const BasicVar<T>& f, std::span<const BasicVar<T>> xs, std::span<T> out) {
+  BasicTape<T>& tape = BasicTape<T>::active_or_throw("gradient");
+  if (out.size() != xs.size())
+    throw Error("tapegrad: gradient: output has " + std::to_string(out.size()) + " entries for " +
+                std::to_string(xs.size()) + " inputs");
+  tape.check_var(f.index(), f.generation(), "gradient (output)");
+  std::uint32_t lo = f.index();
+  for (std::size_t j = 0; j < xs.size(); ++j) {
+    detail::check_input(tape, xs[j], j, "gradient");
+    lo = std::min(lo, xs[j].index());
+  }
+  const std::uint32_t hi = f.index();
+  if (!f.is_recorded() || xs.empty()) {  // a constant output depends on nothing
+    std::fill(out.begin(), out.end(), T(0));
+    return;
+  }
+  tape.zero_adjoints(lo, hi);
+  tape.adjoint_data()[hi] = T(1);
+  tape.sweep(hi, lo);
+  const T* adjoint = tape.adjoint_data();
+  for (std::size_t j = 0; j < xs.size(); ++j) out[j] = xs[j].index() <= hi ? adjoint[xs[j].index()] : T(0);
+}
+
+template <class T>
+std::vector<T> gradient(const BasicVar<T>& f, std::span<const BasicVar<T>> xs) {
+  std::vector<T> g(xs.size());
+  gradient(f, xs, std::span<T>(g));
+  return g;
+}
+template <class T>
+std::vector<T> gradient(const BasicVar<T>& f, std::initializer_list<BasicVar<T>> xs) {
+  return gradient(f, std::span<const BasicVar<T>>(xs.begin(), xs.size()));
+}
+template <class T>
+std::vector<T> gradient(const BasicVar<T>& f, const std::vector<BasicVar<T>>& xs) {
+  return gradient(f, std::span<const BasicVar<T>>(xs));
+}
+
+// J(i, j) = dfs[i]/dxs[j], one reverse sweep per output over one recording.
+template <class T>
+Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::span<const BasicVar<T>> fs,
+                                                          std::span<const BasicVar<T>> xs) {
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> j(fs.size(), xs.size());
+  std::vector<T> row(xs.size());
+  for (std::size_t i = 0; i < fs.size(); ++i) {
+    gradient(fs[i], xs, std::span<T>(row));
+    for (std::size_t k = 0; k < xs.size(); ++k) j(i, k) = row[k];
+  }
+  return j;
+}
+template <class T>
+Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::initializer_list<BasicVar<T>> fs,
+                                                          std::initializer_list<BasicVar<T>> xs) {
+  return jacobian(std::span<const BasicVar<T>>(fs.begin(), fs.size()),
+                  std::span<const BasicVar<T>>(xs.begin(), xs.size()));
+}
+template <class T>
+Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(const std::vector<BasicVar<T>>& fs,
+                                                          const std::vector<BasicVar<T>>& xs) {
+  return jacobian(std::span<const BasicVar<T>>(fs), std::span<const BasicVar<T>>(xs));
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,428 @@
+// The tape: where a recording lives. Each assignment of an expression to a Var is one
+// *statement*; its *operands* are the (index, local partial) pairs of the Vars it
+// read. Both live in flat arrays, so the reverse sweep is one tight loop:
+//
+//     for each statement s, last to first:  for each operand (i, d) of s:  adj[i] += d * adj[s]
+//
+// A Tape is the active tape of its thread from construction to destruction (tapes
+// nest like scopes). Every Var carries the tape *generation* it was recorded in;
+// clear() and rewind() start a new generation, so a stale Var is caught by one integer
+// comparison, cheap enough to stay on in release builds.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "flat_array.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+
+// Generation 0 is never issued: it marks a Var that is not on any tape (a constant).
+inline std::atomic<std::uint32_t> generation_blocks{0};
+
+// Generations are unique across all tapes and threads, so a Var from another tape or
+// thread never matches. Each thread takes blocks of 2^16 to keep clear() free of
+// atomic operations.
+inline std::uint32_t next_generation() {
+  constexpr std::uint32_t block_size = 1u << 16;
+  thread_local std::uint32_t next = 0;
+  thread_local std::uint32_t block_end = 0;
+  if (next == block_end) {
+    next = generation_blocks.fetch_add(1, std::memory_order_relaxed) * block_size;
+    block_end = next + block_size;
+    if (next == 0) next = 1;
+  }
+  return next++;
+}
+
+[[noreturn]] void throw_no_active_tape(const char* operation);
+[[noreturn]] void throw_stale_var(const char* operation, std::uint32_t index,
+                                  std::uint32_t var_generation, bool from_this_tape);
+[[noreturn]] void throw_too_large(const char* what);
+
+}  // namespace detail
+
+// A point in a recording, to return to with rewind().
+struct TapePosition {
+  std::uint32_t statements = 0;
+  std::uint32_t operands = 0;
+  std::uint32_t custom_ops = 0;
+  std::uint32_t custom_inputs = 0;
+  std::uint32_t generation = 0;
+};
+
+template <class T>
+class BasicTape;
+
+// Receives the operands of the statement being recorded; expression nodes push their
+// leaves into it (see expr.hpp).
+template <class T>
+struct OperandSink {
+  T* partials;
+  std::uint32_t* indices;
+  std::uint32_t count;
+  std::uint32_t generation;
+  const BasicTape<T>* tape;
+
+  void push(std::uint32_t index, std::uint32_t var_generation, const T& partial) {
+    if (var_generation != generation) [[unlikely]]
+      tape->check_operand(index, var_generation);
+    partials[count] = partial;
+    indices[count] = index;
+    ++count;
+  }
+};
+
+// The backward function of a user-defined operation: receives the adjoint of the
+// operation's output and adds the adjoint contribution of each input into `inputs`
+// (which starts zeroed, one entry per input).
+template <class T>
+using CustomBackward = std::function<void(const T& output_adjoint, std::span<T> input_adjoints)>;
+
+template <class T>
+class BasicTape {
+ public:
+  using value_type = T;
+
+  struct Options {
+    // Also keep each statement's value and a text form of its expression, for to_dot.
+    // Off by default: it costs a string per statement.
+    bool annotate = false;
+  };
+
+  BasicTape() : BasicTape(Options{}) {}
+  explicit BasicTape(Options options) : annotate_(options.annotate), previous_(active_) {
+    active_ = this;
+    reset();
+  }
+  ~BasicTape() {
+    if (active_ == this) {
+      active_ = previous_;
+      return;
+    }
+    // Destroyed out of scope order: unlink from the chain of enclosing tapes.
+    for (BasicTape* t = active_; t != nullptr; t = t->previous_) {
+      if (t->previous_ == this) {
+        t->previous_ = previous_;
+        break;
+      }
+    }
+  }
+  BasicTape(const BasicTape&) = delete;
+  BasicTape& operator=(const BasicTape&) = delete;
+
+  // The tape that records on this thread, or nullptr.
+  static BasicTape* active() noexcept { return active_; }
+  static BasicTape& active_or_throw(const char* operation) {
+    if (active_ == nullptr) [[unlikely]]
+      detail::throw_no_active_tape(operation);
+    return *active_;
+  }
+
+  // Forgets the recording, keeps the memory. Every Var recorded so far becomes invalid.
+  void clear() { reset(); }
+
+  TapePosition position() const {
+    return {static_cast<std::uint32_t>(statement_end_.size()), static_cast<std::uint32_t>(operand_count_),
+            static_cast<std::uint32_t>(custom_ops_.size()),
+            static_cast<std::uint32_t>(custom_inputs_.size()), generation_};
+  }
+
+  // Drops everything recorded after `position`. Vars recorded before it stay valid;
+  // Vars recorded after it become invalid (and are reported as such if used).
+  void rewind(const TapePosition& position) {
+    if (position.statements == 0 || !is_valid_index(position.statements - 1, position.generation) ||
+        position.statements > statement_end_.size())
+      throw Error("tapegrad: Tape::rewind: the position is not in this tape's current recording "
+                  "(taken on another tape, or before a clear() or an earlier rewind() past it)");
+    // The current generation joins the history; every epoch keeps only Vars below the
+    // rewind point, and an epoch with none left is dropped.
+    epochs_.push_back({generation_, generation_start_, std::numeric_limits<std::uint32_t>::max()});
+    std::erase_if(epochs_, [&](Epoch& e) {
+      e.limit = std::min(e.limit, position.statements);
+      return e.start >= e.limit;
+    });
+    statement_end_.truncate(position.statements);
+    operand_count_ = position.operands;
+    custom_ops_.resize(position.custom_ops);
+    custom_inputs_.resize(position.custom_inputs);
+    adjoints_.truncate(position.statements);
+    if (annotate_) {
+      values_.resize(std::min<std::size_t>(values_.size(), position.statements));
+      labels_.resize(std::min<std::size_t>(labels_.size(), position.statements));
+    }
+    generation_ = detail::next_generation();
+    generation_start_ = position.statements;
+  }
+
+  // ------------------------------------------------------------------ gradients
+
+  // Zeroes every adjoint, sets f's adjoint to `seed` and sweeps back from f; afterwards
+  // x.adjoint() is d(seed·f)/dx for every Var x on the tape.
+  template <class V>
+  void backward(const V& f, const T& seed = T(1)) {
+    check_var(f.index(), f.generation(), "Tape::backward");
+    if (f.generation() == 0) throw Error("tapegrad: Tape::backward: the output is a constant, not on the tape");
+    const std::uint32_t n = static_cast<std::uint32_t>(statement_end_.size());
+    adjoints_.resize_uninitialized(n);
+    std::fill_n(adjoints_.data(), n, T(0));
+    adjoints_[f.index()] = seed;
+    sweep(f.index(), 0);
+  }
+
+  // Adjoint of a Var after backward(); zero for Vars recorded after that sweep.
+  T adjoint(std::uint32_t index, std::uint32_t var_generation) const {
+    check_var(index, var_generation, "Var::adjoint");
+    return index < adjoints_.size() ? adjoints_[index] : T(0);
+  }
+
+  // Sweeps statements hi, hi-1, …, lo+1. Operands of a statement always have smaller
+  // indices than the statement, so when the sweep passes x every contribution to x's
+  // adjoint from statements after x has been added.
+  void sweep(std::uint32_t hi, std::uint32_t lo) {
+    std::size_t next_custom = std::upper_bound(custom_ops_.begin(), custom_ops_.end(), hi,
+                                               [](std::uint32_t s, const CustomOp& c) { return s < c.statement; }) -
+                              custom_ops_.begin();
+    std::uint32_t s = hi;
+    while (true) {
+      const bool custom_ahead = next_custom > 0 && custom_ops_[next_custom - 1].statement > lo;
+      const std::uint32_t stop = custom_ahead ? custom_ops_[next_custom - 1].statement : lo;
+      sweep_plain(s, stop);
+      if (!custom_ahead) return;
+      run_custom_backward(custom_ops_[--next_custom]);
+      s = stop - 1;
+    }
+  }
+
+  // Sets adjoints of statements lo..hi to zero, growing the adjoint array if needed.
+  // Adjoints outside lo..hi keep what an earlier sweep left (newly covered ones are 0).
+  void zero_adjoints(std::uint32_t lo, std::uint32_t hi) {
+    const std::size_t old_size = adjoints_.size();
+    if (old_size <= hi) {
+      adjoints_.resize_uninitialized(statement_end_.size());
+      std::fill(adjoints_.data() + old_size, adjoints_.data() + adjoints_.size(), T(0));
+    }
+    std::fill(adjoints_.data() + lo, adjoints_.data() + hi + 1, T(0));
+  }
+  T* adjoint_data() noexcept { return adjoints_.data(); }
+
+  // ---------------------------------------------------------------- recording
+
+  // Records one statement with at most MaxOperands operands, written by `write(sink)`.
+  // Returns the new statement's index, which is also the index of the Var it defines.
+  template <std::size_t MaxOperands, class WriteOperands>
+  std::uint32_t record(WriteOperands&& write) {
+    if (operand_count_ + MaxOperands > operand_capacity_) [[unlikely]]
+      grow_operands(MaxOperands);
+    OperandSink<T> sink{partials_.get() + operand_count_, indices_.get() + operand_count_, 0,
+                        generation_, this};
+    write(sink);
+    operand_count_ += sink.count;
+    const std::size_t index = statement_end_.size();
+    if (index == max_statements) [[unlikely]]
+      detail::throw_too_large("statements");
+    statement_end_.push_back(static_cast<std::uint32_t>(operand_count_));
+    return static_cast<std::uint32_t>(index);
+  }
+
+  // Records a statement with explicit operands (user-defined ops, custom partials).
+  std::uint32_t record_operands(std::span<const std::uint32_t> indices,
+                                std::span<const std::uint32_t> generations, std::span<const T> partials) {
+    for (std::size_t i = 0; i < indices.size(); ++i) check_var(indices[i], generations[i], "custom_op");
+    if (operand_count_ + indices.size() > operand_capacity_) grow_operands(indices.size());
+    std::copy(indices.begin(), indices.end(), indices_.get() + operand_count_);
+    std::copy(partials.begin(), partials.end(), partials_.get() + operand_count_);
+    operand_count_ += indices.size();
+    if (statement_end_.size() == max_statements) detail::throw_too_large("statements");
+    statement_end_.push_back(static_cast<std::uint32_t>(operand_count_));
+    return static_cast<std::uint32_t>(statement_end_.size() - 1);
+  }
+
+  // Records a statement whose adjoint is distributed by `backward` during the sweep.
+  std::uint32_t record_custom(std::span<const std::uint32_t> indices,
+                              std::span<const std::uint32_t> generations, CustomBackward<T> backward) {
+    for (std::size_t i = 0; i < indices.size(); ++i) check_var(indices[i], generations[i], "custom_op");
+    if (!backward) throw Error("tapegrad: custom_op: the backward function is empty");
+    const std::uint32_t statement = record_operands({}, {}, {});
+    custom_ops_.push_back({statement, static_cast<std::uint32_t>(custom_inputs_.size()),
+                           static_cast<std::uint32_t>(indices.size()), std::move(backward)});
+    custom_inputs_.insert(custom_inputs_.end(), indices.begin(), indices.end());
+    return statement;
+  }
+
+  // ----------------------------------------------------------------- validity
+
+  std::uint32_t generation() const noexcept { return generation_; }
+
+  // True if (index, generation) names a Var recorded on this tape and not discarded.
+  bool is_valid_index(std::uint32_t index, std::uint32_t var_generation) const noexcept {
+    if (var_generation == generation_) return index < statement_end_.size();
+    for (const Epoch& e : epochs_)
+      if (e.generation == var_generation) return index < e.limit;
+    return false;
+  }
+  // Throws unless the Var is on this tape or a constant (generation 0).
+  void check_var(std::uint32_t index, std::uint32_t var_generation, const char* operation) const {
+    if (var_generation != 0 && !is_valid_index(index, var_generation)) [[unlikely]]
+      detail::throw_stale_var(operation, index, var_generation, var_generation >= first_generation_);
+  }
+  // The slow path of OperandSink::push. A constant's operand lands on statement 0,
+  // which is never swept, so it is harmless.
+  void check_operand(std::uint32_t index, std::uint32_t var_generation) const {
+    check_var(index, var_generation, "an expression");
+  }
+
+  // ------------------------------------------------------------ introspection
+
+  // Recorded Vars (statements), not counting the reserved slot 0.
+  std::size_t num_nodes() const noexcept { return statement_end_.size() - 1; }
+  std::size_t num_operands() const noexcept { return operand_count_; }
+  // Bytes the current recording occupies: 4 per statement, 4 + sizeof(T) per operand.
+  std::size_t bytes_in_use() const noexcept {
+    return statement_end_.size() * sizeof(std::uint32_t) + operand_count_ * (sizeof(std::uint32_t) + sizeof(T)) +
+           custom_inputs_.size() * sizeof(std::uint32_t) + custom_ops_.size() * sizeof(CustomOp);
+  }
+  // Bytes held by the arena, including capacity kept from earlier recordings.
+  std::size_t bytes_reserved() const noexcept {
+    return statement_end_.capacity() * sizeof(std::uint32_t) +
+           operand_capacity_ * (sizeof(std::uint32_t) + sizeof(T)) + adjoints_.capacity() * sizeof(T) +
+           custom_inputs_.capacity() * sizeof(std::uint32_t) + custom_ops_.capacity() * sizeof(CustomOp);
+  }
+
+  // Operands of statement s, for graph export and inspection.
+  std::span<const std::uint32_t> operand_indices(std::uint32_t s) const {
+    return {indices_.get() + begin_of(s), indices_.get() + statement_end_[s]};
+  }
+  std::span<const T> operand_partials(std::uint32_t s) const {
+    return {partials_.get() + begin_of(s), partials_.get() + statement_end_[s]};
+  }
+  bool is_custom(std::uint32_t s) const {
+    return std::binary_search(custom_ops_.begin(), custom_ops_.end(), s,
+                              [](const auto& a, const auto& b) { return statement_of(a) < statement_of(b); });
+  }
+  std::size_t adjoints_size() const noexcept { return adjoints_.size(); }
+  const T* adjoints() const noexcept { return adjoints_.data(); }
+
+  bool annotating() const noexcept { return annotate_; }
+  void annotate(std::uint32_t s, const T& value, std::string label) {
+    if (values_.size() <= s) {
+      values_.resize(s + 1, T(0));
+      labels_.resize(s + 1);
+    }
+    values_[s] = value;
+    labels_[s] = std::move(label);
+  }
+  // Empty when the tape was not annotating as statement s was recorded.
+  const std::string* label(std::uint32_t s) const { return s < labels_.size() ? &labels_[s] : nullptr; }
+  const T* value(std::uint32_t s) const { return s < values_.size() ? &values_[s] : nullptr; }
+
+ private:
+  struct Epoch {
+    std::uint32_t generation;
+    std::uint32_t start;  // first statement recorded in this generation
+    std::uint32_t limit;  // statements at or past it were discarded by a rewind
+  };
+  struct CustomOp {
+    std::uint32_t statement;
+    std::uint32_t first_input;
+    std::uint32_t num_inputs;
+    CustomBackward<T> backward;
+  };
+  static std::uint32_t statement_of(std::uint32_t s) { return s; }
+  static std::uint32_t statement_of(const CustomOp& c) { return c.statement; }
+
+  // Statement indices must fit in 32 bits, with 0 reserved.
+  static constexpr std::size_t max_statements = std::numeric_limits<std::uint32_t>::max();
+
+  std::uint32_t begin_of(std::uint32_t s) const { return s == 0 ? 0 : statement_end_[s - 1]; }
+
+  void reset() {
+    statement_end_.truncate(0);
+    statement_end_.push_back(0);  // slot 0: never a real Var, target of constants
+    operand_count_ = 0;
+    adjoints_.truncate(0);
+    custom_ops_.clear();
+    custom_inputs_.clear();
+    values_.clear();
+    labels_.clear();
+    epochs_.clear();
+    generation_ = detail::next_generation();
+    if (first_generation_ == 0) first_generation_ = generation_;
+    generation_start_ = 1;
+  }
+
+  // The hot loop: statements s..stop+1 with no user-defined backward among them.
+  void sweep_plain(std::uint32_t s, std::uint32_t stop) {
+    const std::uint32_t* end = statement_end_.data();
+    const std::uint32_t* index = indices_.get();
+    const T* partial = partials_.get();
+    T* adj = adjoints_.data();
+    std::uint32_t operand_end = end[s];
+    for (; s > stop; --s) {
+      const std::uint32_t operand_begin = end[s - 1];
+      const T a = adj[s];
+      for (std::uint32_t o = operand_begin; o < operand_end; ++o) adj[index[o]] += partial[o] * a;
+      operand_end = operand_begin;
+    }
+  }
+
+  void run_custom_backward(const CustomOp& op) {
+    scratch_.assign(op.num_inputs, T(0));
+    const std::size_t statements_before = statement_end_.size();
+    op.backward(adjoints_[op.statement], std::span<T>(scratch_));
+    if (statement_end_.size() != statements_before)
+      throw Error("tapegrad: a custom_op backward function recorded on the tape during the reverse sweep");
+    T* adj = adjoints_.data();
+    for (std::uint32_t i = 0; i < op.num_inputs; ++i) adj[custom_inputs_[op.first_input + i]] += scratch_[i];
+  }
+
+  void grow_operands(std::size_t extra) {
+    const std::size_t needed = operand_count_ + extra;
+    if (needed > max_statements) detail::throw_too_large("operands");
+    const std::size_t capacity = std::min(std::max({needed, 2 * operand_capacity_, std::size_t{256}}), max_statements);
+    std::unique_ptr<T[]> partials(new T[capacity]);
+    std::unique_ptr<std::uint32_t[]> indices(new std::uint32_t[capacity]);
+    std::copy_n(partials_.get(), operand_count_, partials.get());
+    std::copy_n(indices_.get(), operand_count_, indices.get());
+    partials_ = std::move(partials);
+    indices_ = std::move(indices);
+    operand_capacity_ = capacity;
+  }
+
+  // Operand arrays are kept side by side (structure of arrays) so the sweep streams them.
+  std::unique_ptr<T[]> partials_;
+  std::unique_ptr<std::uint32_t[]> indices_;
+  std::size_t operand_count_ = 0;
+  std::size_t operand_capacity_ = 0;
+  detail::FlatArray<std::uint32_t> statement_end_;  // end of each statement's operands
+  detail::FlatArray<T> adjoints_;
+  std::vector<CustomOp> custom_ops_;  // sorted by statement
+  std::vector<std::uint32_t> custom_inputs_;
+  std::vector<T> scratch_;
+  std::vector<Epoch> epochs_;  // earlier generations still partly valid after rewind()
+
+  std::uint32_t generation_ = 0;
+  std::uint32_t generation_start_ = 1;
+  std::uint32_t first_generation_ = 0;
+
+  bool annotate_;
+  std::vector<T> values_;
+  std::vector<std::string> labels_;
+
+  BasicTape* previous_;  // the tape that was active when this one was created
+  static inline thread_local BasicTape* active_ = nullptr;
+};
+
+using Tape = BasicTape<double>;
+using FloatTape = BasicTape<float>;
+
+}  // namespace tapegrad

@@ -1,0 +1,106 @@
+// Var: a recorded scalar. It is a small value-type handle (value, index on the tape,
+// tape generation), so copying a Var copies the handle, never the graph. Assigning an
+// expression records one statement on the active tape; assigning a number records a
+// new independent variable (a leaf).
+//
+// BasicVar<T> is written once over its value type: Var is double, FloatVar is float,
+// and any type with arithmetic, comparisons and the math functions (found by ADL) can
+// be dropped in.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "expr.hpp"
+#include "tape.hpp"
+
+namespace tapegrad {
+
+template <class T = double>
+class BasicVar {
+ public:
+  using value_type = T;
+  static constexpr std::size_t max_operands = 1;
+
+  // A constant zero that is on no tape. `Var sum; sum += x;` needs no leaf for the 0.
+  BasicVar() = default;
+
+  // A new independent variable with this value, recorded on the active tape.
+  BasicVar(const T& value) : value_(value) { record_leaf(); }  // NOLINT: implicit by design
+  template <Number S>
+    requires(!std::is_same_v<S, T>)
+  BasicVar(S value) : value_(static_cast<T>(value)) {  // NOLINT: implicit by design
+    record_leaf();
+  }
+
+  // Records `expression` as one statement on the active tape.
+  template <Expression E>
+    requires(!std::is_same_v<E, BasicVar> && std::is_same_v<typename E::value_type, T>)
+  BasicVar(const E& expression) : value_(expression.value()) {  // NOLINT: implicit by design
+    BasicTape<T>& tape = BasicTape<T>::active_or_throw("assigning an expression to a Var");
+    index_ = tape.template record<E::max_operands>(
+        [&](OperandSink<T>& sink) { expression.propagate(sink, T(1)); });
+    generation_ = tape.generation();
+    if (tape.annotating()) [[unlikely]] {
+      std::string label;
+      expression.describe(label);
+      tape.annotate(index_, value_, std::move(label));
+    }
+  }
+
+  // For code that records statements itself (user-defined operations).
+  struct Recorded {};
+  BasicVar(Recorded, const T& value, std::uint32_t index, std::uint32_t generation)
+      : value_(value), index_(index), generation_(generation) {}
+
+  template <class R>
+  BasicVar& operator+=(const R& r) { return *this = *this + r; }
+  template <class R>
+  BasicVar& operator-=(const R& r) { return *this = *this - r; }
+  template <class R>
+  BasicVar& operator*=(const R& r) { return *this = *this * r; }
+  template <class R>
+  BasicVar& operator/=(const R& r) { return *this = *this / r; }
+
+  const T& value() const noexcept { return value_; }
+  std::uint32_t index() const noexcept { return index_; }
+  std::uint32_t generation() const noexcept { return generation_; }
+  // False for a default-constructed Var, which is a constant on no tape.
+  bool is_recorded() const noexcept { return generation_ != 0; }
+
+  // d(output)/d(this) after tape.backward(output) on the active tape.
+  T adjoint() const {
+    if (generation_ == 0) throw Error("tapegrad: Var::adjoint: this Var is a constant, not recorded on a tape");
+    return BasicTape<T>::active_or_throw("Var::adjoint").adjoint(index_, generation_);
+  }
+
+  // Expression interface: a Var is a leaf.
+  void propagate(OperandSink<T>& sink, const T& adjoint) const { sink.push(index_, generation_, adjoint); }
+  void describe(std::string& out) const {
+    if (generation_ == 0) {
+      detail::describe_number(out, value_);
+      return;
+    }
+    out += 'v';
+    out += std::to_string(index_);
+  }
+
+ private:
+  void record_leaf() {
+    BasicTape<T>& tape = BasicTape<T>::active_or_throw("creating a Var");
+    index_ = tape.template record<0>([](OperandSink<T>&) {});
+    generation_ = tape.generation();
+    if (tape.annotating()) [[unlikely]]
+      tape.annotate(index_, value_, "input");
+  }
+
+  T value_{};
+  std::uint32_t index_ = 0;
+  std::uint32_t generation_ = 0;
+};
+
+using Var = BasicVar<double>;
+using FloatVar = BasicVar<float>;
+
+}  // namespace tapegrad

@@ -1,0 +1,27 @@
+# Every dependency is a Debian package found with find_package; a missing one stops
+# configure with the exact line that installs it.
+function(tapegrad_require package debian_packages)
+  if(NOT ${package}_FOUND)
+    message(FATAL_ERROR
+      "tapegrad needs ${package}, which was not found. Install it with:\n"
+      "  sudo apt-get install ${debian_packages}\n"
+      "(or run `make test` / `make demo`, which install what is missing)")
+  endif()
+endfunction()
+
+find_package(Eigen3 3.3 QUIET NO_MODULE)
+tapegrad_require(Eigen3 libeigen3-dev)
+
+if(TAPEGRAD_BUILD_TESTS)
+  find_package(GTest QUIET)
+  tapegrad_require(GTest "libgtest-dev libgmock-dev")
+  if(NOT TARGET GTest::gmock)
+    message(FATAL_ERROR "tapegrad needs GoogleMock, which was not found. Install it with:\n"
+                        "  sudo apt-get install libgmock-dev")
+  endif()
+endif()
+
+if(TAPEGRAD_BUILD_BENCHMARKS)
+  find_package(benchmark QUIET)
+  tapegrad_require(benchmark libbenchmark-dev)
+endif()

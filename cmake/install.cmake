@@ -1,0 +1,21 @@
+# Installs headers under include/tapegrad/... and a package config, so that users write
+# find_package(tapegrad) and link tapegrad::tapegrad.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(FILES tapegrad.hpp DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad")
+install(DIRECTORY autodiff DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
+install(TARGETS tapegrad EXPORT tapegradTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad")
+
+file(WRITE "${PROJECT_BINARY_DIR}/tapegradConfig.cmake.in" [=[
+@PACKAGE_INIT@
+include(CMakeFindDependencyMacro)
+find_dependency(Eigen3 3.3 NO_MODULE)
+include("${CMAKE_CURRENT_LIST_DIR}/tapegradTargets.cmake")
+]=])
+configure_package_config_file("${PROJECT_BINARY_DIR}/tapegradConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/tapegradConfig.cmake" INSTALL_DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad")
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/tapegradConfigVersion.cmake" COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/tapegradConfig.cmake" "${PROJECT_BINARY_DIR}/tapegradConfigVersion.cmake"
+  DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad")

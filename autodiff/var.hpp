@@ -92,7 +92,7 @@ class BasicVar {
     index_ = tape.template record<0>([](OperandSink<T>&) {});
     generation_ = tape.generation();
     if (tape.annotating()) [[unlikely]]
-      tape.annotate(index_, value_, "input");
+      tape.annotate(index_, value_, "");  // an input: to_dot labels it so
   }
 
   T value_{};

@@ -1,0 +1,60 @@
+# The two commands a user runs on a fresh Debian machine: `make demo` and `make test`.
+# Each installs the Debian packages it needs that are missing (apt-get as root;
+# otherwise it prints the exact sudo line and stops), then configures and builds.
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+BUILD_PACKAGES := cmake make g++ libeigen3-dev
+TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev
+# The peers measured in the same benchmark binaries.
+BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev
+
+.PHONY: demo test bench install-build install-test install-bench clean
+
+# Installs whichever of the listed packages are missing; `apt-get update` first,
+# because a new machine has no package lists.
+define install_missing
+	@missing=""; \
+	for package in $(1); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing missing packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing || exit 1; \
+	  else \
+	    echo "These Debian packages are missing. Install them with:"; \
+	    echo "  sudo apt-get install$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+install-build:
+	$(call install_missing,$(BUILD_PACKAGES))
+install-test:
+	$(call install_missing,$(TEST_PACKAGES))
+install-bench:
+	$(call install_missing,$(BENCH_PACKAGES))
+
+demo: install-build
+	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF
+	cmake --build --preset release -j $(JOBS) --target quickstart
+	./build/release/examples/quickstart
+
+test: install-test
+	cmake --preset release -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_BENCHMARKS=ON
+	cmake --build --preset release -j $(JOBS)
+	ctest --preset release -j $(JOBS)
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+bench: install-bench
+	cmake --preset release -DTAPEGRAD_BUILD_BENCHMARKS=ON
+	cmake --build --preset release -j $(JOBS) --target scalar_bench
+	./build/release/bench/scalar_bench --report=bench/RESULTS.md
+
+clean:
+	rm -rf build

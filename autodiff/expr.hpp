@@ -20,8 +20,9 @@
 namespace tapegrad {
 
 // Every expression type E provides:
-//   value_type, max_operands (how many leaves it can push), value(),
-//   propagate(sink, adjoint) (pushes adjoint·∂E/∂leaf for each leaf),
+//   value_type, max_operands (how many leaves it has), value(),
+//   propagate<Slot>(sink, adjoint) (writes adjoint·∂E/∂leaf for each leaf, the leaves
+//   taking the slots Slot, Slot + 1, …),
 //   describe(out) (text form, for graph export).
 template <class E>
 concept Expression = requires(const E& e) {
@@ -55,7 +56,8 @@ class Constant {
   static constexpr std::size_t max_operands = 0;
   explicit Constant(const T& v) : value_(v) {}
   const T& value() const noexcept { return value_; }
-  void propagate(OperandSink<T>&, const T&) const noexcept {}
+  template <std::size_t Slot>
+  void propagate(const OperandSink<T>&, const T&) const noexcept {}
   void describe(std::string& out) const { detail::describe_number(out, value_); }
 
  private:
@@ -70,8 +72,9 @@ class UnaryExpr {
 
   explicit UnaryExpr(const A& a) : a_(a), value_(Rule::value(a.value())) {}
   const value_type& value() const noexcept { return value_; }
-  void propagate(OperandSink<value_type>& sink, const value_type& adjoint) const {
-    a_.propagate(sink, adjoint * Rule::partial(a_.value(), value_));
+  template <std::size_t Slot>
+  void propagate(const OperandSink<value_type>& sink, const value_type& adjoint) const {
+    a_.template propagate<Slot>(sink, adjoint * Rule::partial(a_.value(), value_));
   }
   void describe(std::string& out) const {
     out += Rule::name;
@@ -97,9 +100,12 @@ class BinaryExpr {
   const value_type& value() const noexcept { return value_; }
   // A side with no leaves (a number) needs no partial; skipping it also avoids calls
   // such as log() that the compiler could not remove on its own.
-  void propagate(OperandSink<value_type>& sink, const value_type& adjoint) const {
-    if constexpr (A::max_operands > 0) a_.propagate(sink, adjoint * Rule::d_a(a_.value(), b_.value(), value_));
-    if constexpr (B::max_operands > 0) b_.propagate(sink, adjoint * Rule::d_b(a_.value(), b_.value(), value_));
+  template <std::size_t Slot>
+  void propagate(const OperandSink<value_type>& sink, const value_type& adjoint) const {
+    if constexpr (A::max_operands > 0)
+      a_.template propagate<Slot>(sink, adjoint * Rule::d_a(a_.value(), b_.value(), value_));
+    if constexpr (B::max_operands > 0)
+      b_.template propagate<Slot + A::max_operands>(sink, adjoint * Rule::d_b(a_.value(), b_.value(), value_));
   }
   void describe(std::string& out) const {
     if constexpr (Rule::infix) {

@@ -28,7 +28,8 @@ class FlatArray {
     if (size_ + extra > capacity_) grow(size_ + extra);
   }
   void push_back(const U& value) {
-    reserve_extra(1);
+    if (size_ == capacity_) [[unlikely]]
+      grow(size_ + 1);
     data_[size_++] = value;
   }
   // Sets the size; new elements are left uninitialized (callers overwrite them).
@@ -39,7 +40,8 @@ class FlatArray {
   void truncate(std::size_t n) noexcept { size_ = std::min(size_, n); }
 
  private:
-  void grow(std::size_t needed) {
+  // Out of line so that push_back stays small enough to inline into recording.
+  [[gnu::noinline]] void grow(std::size_t needed) {
     const std::size_t new_capacity = std::max({needed, 2 * capacity_, std::size_t{64}});
     std::unique_ptr<U[]> bigger(new U[new_capacity]);
     if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_ * sizeof(U));

@@ -63,22 +63,21 @@ struct TapePosition {
 template <class T>
 class BasicTape;
 
-// Receives the operands of the statement being recorded; expression nodes push their
-// leaves into it (see expr.hpp).
+// Receives the operands of the statement being recorded. Every leaf of an expression
+// tree has a fixed slot known at compile time (its position among the leaves), so
+// writing an operand is two stores and one generation comparison.
 template <class T>
 struct OperandSink {
   T* partials;
   std::uint32_t* indices;
-  std::uint32_t count;
   std::uint32_t generation;
   const BasicTape<T>* tape;
 
-  void push(std::uint32_t index, std::uint32_t var_generation, const T& partial) {
+  void write(std::size_t slot, std::uint32_t index, std::uint32_t var_generation, const T& partial) const {
     if (var_generation != generation) [[unlikely]]
       tape->check_operand(index, var_generation);
-    partials[count] = partial;
-    indices[count] = index;
-    ++count;
+    partials[slot] = partial;
+    indices[slot] = index;
   }
 };
 
@@ -217,16 +216,14 @@ class BasicTape {
 
   // ---------------------------------------------------------------- recording
 
-  // Records one statement with at most MaxOperands operands, written by `write(sink)`.
+  // Records one statement with exactly NumOperands operands, written by `write(sink)`.
   // Returns the new statement's index, which is also the index of the Var it defines.
-  template <std::size_t MaxOperands, class WriteOperands>
+  template <std::size_t NumOperands, class WriteOperands>
   std::uint32_t record(WriteOperands&& write) {
-    if (operand_count_ + MaxOperands > operand_capacity_) [[unlikely]]
-      grow_operands(MaxOperands);
-    OperandSink<T> sink{partials_.get() + operand_count_, indices_.get() + operand_count_, 0,
-                        generation_, this};
-    write(sink);
-    operand_count_ += sink.count;
+    if (operand_count_ + NumOperands > operand_capacity_) [[unlikely]]
+      grow_operands(NumOperands);
+    write(OperandSink<T>{partials_.get() + operand_count_, indices_.get() + operand_count_, generation_, this});
+    operand_count_ += NumOperands;
     const std::size_t index = statement_end_.size();
     if (index == max_statements) [[unlikely]]
       detail::throw_too_large("statements");
@@ -275,7 +272,7 @@ class BasicTape {
     if (var_generation != 0 && !is_valid_index(index, var_generation)) [[unlikely]]
       detail::throw_stale_var(operation, index, var_generation, var_generation >= first_generation_);
   }
-  // The slow path of OperandSink::push. A constant's operand lands on statement 0,
+  // The slow path of OperandSink::write. A constant's operand lands on statement 0,
   // which is never swept, so it is harmless.
   void check_operand(std::uint32_t index, std::uint32_t var_generation) const {
     check_var(index, var_generation, "an expression");
@@ -385,7 +382,7 @@ class BasicTape {
     for (std::uint32_t i = 0; i < op.num_inputs; ++i) adj[custom_inputs_[op.first_input + i]] += scratch_[i];
   }
 
-  void grow_operands(std::size_t extra) {
+  [[gnu::noinline]] void grow_operands(std::size_t extra) {
     const std::size_t needed = operand_count_ + extra;
     if (needed > max_statements) detail::throw_too_large("operands");
     const std::size_t capacity = std::min(std::max({needed, 2 * operand_capacity_, std::size_t{256}}), max_statements);

@@ -40,7 +40,7 @@ class BasicVar {
   BasicVar(const E& expression) : value_(expression.value()) {  // NOLINT: implicit by design
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("assigning an expression to a Var");
     index_ = tape.template record<E::max_operands>(
-        [&](OperandSink<T>& sink) { expression.propagate(sink, T(1)); });
+        [&](const OperandSink<T>& sink) { expression.template propagate<0>(sink, T(1)); });
     generation_ = tape.generation();
     if (tape.annotating()) [[unlikely]] {
       std::string label;
@@ -76,7 +76,10 @@ class BasicVar {
   }
 
   // Expression interface: a Var is a leaf.
-  void propagate(OperandSink<T>& sink, const T& adjoint) const { sink.push(index_, generation_, adjoint); }
+  template <std::size_t Slot>
+  void propagate(const OperandSink<T>& sink, const T& adjoint) const {
+    sink.write(Slot, index_, generation_, adjoint);
+  }
   void describe(std::string& out) const {
     if (generation_ == 0) {
       detail::describe_number(out, value_);
@@ -89,7 +92,7 @@ class BasicVar {
  private:
   void record_leaf() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("creating a Var");
-    index_ = tape.template record<0>([](OperandSink<T>&) {});
+    index_ = tape.template record<0>([](const OperandSink<T>&) {});
     generation_ = tape.generation();
     if (tape.annotating()) [[unlikely]]
       tape.annotate(index_, value_, "");  // an input: to_dot labels it so

@@ -1,0 +1,43 @@
+// Shared pieces of the benchmark binary: registering a variant of a problem under the
+// name "problem/N/variant", and checking a gradient against a reference before timing.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+// Each variant registers with this; the report pairs variants by problem label.
+inline void register_variant(const std::string& problem_label, const std::string& variant,
+                             std::function<void(benchmark::State&)> body) {
+  benchmark::RegisterBenchmark((problem_label + "/" + variant).c_str(),
+                               [body](benchmark::State& state) { body(state); })
+      ->Unit(benchmark::kNanosecond);
+}
+
+// True when two gradients agree to `tolerance` relative to the larger's max norm.
+inline bool gradients_agree(const std::vector<double>& a, const std::vector<double>& b, double tolerance = 1e-9) {
+  if (a.size() != b.size()) return false;
+  double scale = 1e-300, diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    scale = std::max({scale, std::abs(a[i]), std::abs(b[i])});
+    diff = std::max(diff, std::abs(a[i] - b[i]));
+    if (std::isnan(a[i]) || std::isnan(b[i])) return false;
+  }
+  return diff <= tolerance * scale;
+}
+
+// The tapegrad gradient of every problem, computed once, that the peers are checked against.
+std::vector<double> reference_gradient(const std::string& problem_label);
+void set_reference_gradient(const std::string& problem_label, std::vector<double> gradient);
+
+// Peers register themselves when their packages were found at configure time.
+void register_adolc_variants();
+void register_sacado_variants();
+
+}  // namespace bench

@@ -1,0 +1,157 @@
+// The scalar-tape benchmarks: for every problem, t_f (plain double code), t_grad
+// (tapegrad: record on a cleared tape and sweep, every iteration, as a user calls it),
+// t_hand (a hand-written adjoint) and the peers found at configure time, all in this
+// one binary. `--report=PATH` writes the table of medians and ratios (report.cpp).
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+#include "harness.hpp"
+#include "op_counter.hpp"
+#include "problem_set.hpp"
+#include "report.hpp"
+
+namespace tg = tapegrad;
+
+namespace bench {
+
+namespace {
+std::map<std::string, std::vector<double>>& reference_gradients() {
+  static std::map<std::string, std::vector<double>> gradients;
+  return gradients;
+}
+}  // namespace
+
+std::vector<double> reference_gradient(const std::string& problem_label) {
+  return reference_gradients().at(problem_label);
+}
+void set_reference_gradient(const std::string& problem_label, std::vector<double> gradient) {
+  reference_gradients()[problem_label] = std::move(gradient);
+}
+
+namespace {
+
+template <class Problem>
+std::vector<double> tapegrad_gradient(const Problem& problem, const std::vector<double>& x0) {
+  tg::Tape tape;
+  std::vector<tg::Var> vars(x0.begin(), x0.end());
+  tg::Var f = problem(vars.data());
+  return tg::gradient(f, vars);
+}
+
+template <class Problem>
+double count_operations(const Problem& problem, const std::vector<double>& x0) {
+  std::vector<Counted> xs(x0.begin(), x0.end());
+  counted_operations = 0;
+  benchmark::DoNotOptimize(problem(xs.data()).v);
+  return static_cast<double>(counted_operations);
+}
+
+struct RegisterOurs {
+  template <class Problem>
+  void operator()(const Problem& problem) const {
+    const std::string name = label(problem);
+    const std::vector<double> x0 = problem.inputs();
+    set_reference_gradient(name, tapegrad_gradient(problem, x0));
+
+    register_variant(name, "f", [problem, x0](benchmark::State& state) {
+      for (auto _ : state) {
+        benchmark::DoNotOptimize(x0.data());
+        benchmark::ClobberMemory();
+        double f = problem(x0.data());
+        benchmark::DoNotOptimize(f);
+      }
+    });
+
+    register_variant(name, "tapegrad", [problem, x0, name](benchmark::State& state) {
+      tg::Tape tape;
+      std::vector<tg::Var> vars(x0.size());
+      std::vector<double> g(x0.size());
+      for (auto _ : state) {
+        benchmark::DoNotOptimize(x0.data());
+        benchmark::ClobberMemory();
+        tape.clear();
+        for (std::size_t i = 0; i < x0.size(); ++i) vars[i] = x0[i];
+        tg::Var f = problem(vars.data());
+        tg::gradient(f, std::span<const tg::Var>(vars), std::span<double>(g));
+        benchmark::DoNotOptimize(g.data());
+        benchmark::ClobberMemory();
+      }
+      if (!gradients_agree(g, reference_gradient(name))) state.SkipWithError("gradient differs from reference");
+      state.counters["tape_bytes"] = static_cast<double>(tape.bytes_in_use());
+      state.counters["operations"] = count_operations(problem, x0);
+    });
+
+    if constexpr (requires(const double* x, double* g) { problem.hand(x, g); }) {
+      register_variant(name, "hand", [problem, x0, name](benchmark::State& state) {
+        std::vector<double> g(x0.size());
+        for (auto _ : state) {
+          benchmark::DoNotOptimize(x0.data());
+          benchmark::ClobberMemory();
+          double f = problem.hand(x0.data(), g.data());
+          benchmark::DoNotOptimize(f);
+          benchmark::DoNotOptimize(g.data());
+          benchmark::ClobberMemory();
+        }
+        if (!gradients_agree(g, reference_gradient(name))) state.SkipWithError("hand gradient differs from tapegrad");
+      });
+    }
+  }
+};
+
+// Arguments the run gets unless the caller sets them: repetitions interleaved at
+// random so that a noisy moment of a shared machine hits every variant alike.
+std::vector<char*> with_default_flags(int argc, char** argv, std::string& report_path) {
+  static std::vector<std::string> storage;
+  std::vector<std::string> defaults = {"--benchmark_repetitions=5", "--benchmark_min_time=0.1",
+                                       "--benchmark_enable_random_interleaving=true",
+                                       "--benchmark_report_aggregates_only=true"};
+  std::vector<char*> args{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--report=", 9) == 0) {
+      report_path = argv[i] + 9;
+      continue;
+    }
+    std::erase_if(defaults, [&](const std::string& d) {
+      return std::strncmp(argv[i], d.c_str(), d.find('=')) == 0;
+    });
+    args.push_back(argv[i]);
+  }
+  storage = defaults;
+  for (std::string& d : storage) args.push_back(d.data());
+  return args;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  std::string report_path;
+  std::string command;
+  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+  std::vector<char*> args = bench::with_default_flags(argc, argv, report_path);
+  // Absolute now: a peer may change the working directory (see peer_adolc.cpp).
+  if (!report_path.empty()) report_path = std::filesystem::absolute(report_path).string();
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+
+  bench::for_each_problem(bench::RegisterOurs{});
+#ifdef TAPEGRAD_BENCH_ADOLC
+  bench::register_adolc_variants();
+#endif
+#ifdef TAPEGRAD_BENCH_SACADO
+  bench::register_sacado_variants();
+#endif
+
+  bench::CollectingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  if (!report_path.empty()) bench::write_report(report_path, reporter.medians(), command);
+  return 0;
+}

@@ -30,7 +30,10 @@ void prepare_adolc_directory() {
   std::filesystem::current_path(dir);
 }
 
-short next_tag = 1;
+// Two tags for all problems: ADOL-C keeps buffers per tag and allows only a few. Every
+// benchmark run records its own tape before it is timed, so sharing is safe.
+constexpr short record_tag = 1;
+constexpr short replay_tag = 2;
 
 template <class Problem>
 std::vector<double> record(const Problem& problem, const std::vector<double>& x0, short tag,
@@ -51,10 +54,8 @@ struct RegisterAdolc {
   void operator()(const Problem& problem) const {
     const std::string name = label(problem);
     const std::vector<double> x0 = problem.inputs();
-    const short record_tag = next_tag++;
-    const short replay_tag = next_tag++;
 
-    register_variant(name, "adolc_record", [problem, x0, name, record_tag](benchmark::State& state) {
+    register_variant(name, "adolc_record", [problem, x0, name](benchmark::State& state) {
       std::vector<adouble> ax(x0.size());
       std::vector<double> g;
       for (auto _ : state) {
@@ -65,7 +66,7 @@ struct RegisterAdolc {
       if (!gradients_agree(g, reference_gradient(name))) state.SkipWithError("ADOL-C gradient differs from tapegrad");
     });
 
-    register_variant(name, "adolc_replay", [problem, x0, name, replay_tag](benchmark::State& state) {
+    register_variant(name, "adolc_replay", [problem, x0, name](benchmark::State& state) {
       std::vector<adouble> ax(x0.size());
       std::vector<double> g = record(problem, x0, replay_tag, ax);
       for (auto _ : state) {

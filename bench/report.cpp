@@ -136,6 +136,10 @@ void write_report(const std::string& path, const Medians& medians, const std::st
   out << "| tape memory per recorded operation (worst problem: " << worst_problem << ") | 12 | 13–21 | "
       << format("%.2f", worst_bytes) << " | " << (worst_bytes <= 12 ? "yes" : "**no**") << " |\n";
 
+  // The hand-written analysis (what costs the time) follows the measured tables.
+  const auto notes = std::filesystem::path(path).parent_path() / "profile_notes.md";
+  if (std::ifstream notes_file(notes); notes_file) out << "\n" << notes_file.rdbuf();
+
   // Written next to the destination and renamed, so a crash never leaves half a report.
   const std::string temporary = path + ".tmp";
   {

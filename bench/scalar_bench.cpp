@@ -133,7 +133,10 @@ std::vector<char*> with_default_flags(int argc, char** argv, std::string& report
 int main(int argc, char** argv) {
   std::string report_path;
   std::string command;
-  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0) command += ' ';
+    command += argv[i];
+  }
   std::vector<char*> args = bench::with_default_flags(argc, argv, report_path);
   // Absolute now: a peer may change the working directory (see peer_adolc.cpp).
   if (!report_path.empty()) report_path = std::filesystem::absolute(report_path).string();

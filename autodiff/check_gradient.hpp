@@ -32,8 +32,8 @@ struct GradientCheck {
 // fn takes the inputs as `const std::vector<Var>&` and returns a Var (or an expression).
 // It is recorded on a tape of its own, so the caller's tape is left as it was.
 template <class Fn>
-  requires std::invocable<Fn&, const std::vector<Var>&>
-GradientCheck check_gradient(Fn&& fn, const std::vector<double>& x, GradientCheckOptions options = {}) {
+requires std::invocable < Fn&, const std::vector<Var>
+& > GradientCheck check_gradient(Fn&& fn, const std::vector<double>& x, GradientCheckOptions options = {}) {
   Tape tape;
   GradientCheck result;
   std::vector<Var> vars(x.begin(), x.end());

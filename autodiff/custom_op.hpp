@@ -40,25 +40,27 @@ BasicVar<T> custom_op(const T& value, std::span<const BasicVar<T>> inputs, std::
   return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, index, tape.generation());
 }
 template <class T>
-BasicVar<T> custom_op(const T& value, const std::vector<BasicVar<T>>& inputs, const std::vector<T>& partials) {
+BasicVar<T> custom_op(const T& value, const std::vector<BasicVar<T>>& inputs,
+                      const std::vector<T>& partials) {
   return custom_op(value, std::span<const BasicVar<T>>(inputs), std::span<const T>(partials));
 }
 
 // y = value; during the reverse sweep, backward(adjoint of y, adjoints of inputs) adds
 // each input's contribution into the second argument (zeroed, one entry per input).
 template <class T, class Backward>
-  requires std::invocable<Backward&, const T&, std::span<T>>
-BasicVar<T> custom_op(const T& value, std::span<const BasicVar<T>> inputs, Backward backward) {
+requires std::invocable<Backward&, const T&, std::span<T>> BasicVar<T> custom_op(
+    const T& value, std::span<const BasicVar<T>> inputs, Backward backward) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("custom_op");
   std::vector<std::uint32_t> indices, generations;
   detail::split_inputs(inputs, indices, generations);
-  const std::uint32_t index = tape.record_custom(indices, generations, CustomBackward<T>(std::move(backward)));
+  const std::uint32_t index =
+      tape.record_custom(indices, generations, CustomBackward<T>(std::move(backward)));
   if (tape.annotating()) tape.annotate(index, value, "custom_op (backward function)");
   return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, index, tape.generation());
 }
 template <class T, class Backward>
-  requires std::invocable<Backward&, const T&, std::span<T>>
-BasicVar<T> custom_op(const T& value, const std::vector<BasicVar<T>>& inputs, Backward backward) {
+requires std::invocable<Backward&, const T&, std::span<T>> BasicVar<T> custom_op(
+    const T& value, const std::vector<BasicVar<T>>& inputs, Backward backward) {
   return custom_op(value, std::span<const BasicVar<T>>(inputs), std::move(backward));
 }
 

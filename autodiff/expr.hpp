@@ -105,7 +105,8 @@ class BinaryExpr {
     if constexpr (A::max_operands > 0)
       a_.template propagate<Slot>(sink, adjoint * Rule::d_a(a_.value(), b_.value(), value_));
     if constexpr (B::max_operands > 0)
-      b_.template propagate<Slot + A::max_operands>(sink, adjoint * Rule::d_b(a_.value(), b_.value(), value_));
+      b_.template propagate<Slot + A::max_operands>(sink,
+                                                    adjoint * Rule::d_b(a_.value(), b_.value(), value_));
   }
   void describe(std::string& out) const {
     if constexpr (Rule::infix) {

@@ -16,7 +16,8 @@ namespace tapegrad {
 
 namespace detail {
 template <class T>
-void check_input(const BasicTape<T>& tape, const BasicVar<T>& x, std::size_t position, const char* operation) {
+void check_input(const BasicTape<T>& tape, const BasicVar<T>& x, std::size_t position,
+                 const char* operation) {
   if (!x.is_recorded())
     throw Error(std::string("tapegrad: ") + operation + ": input " + std::to_string(position) +
                 " is a constant (a default-constructed Var), not a Var on the tape");

@@ -45,8 +45,8 @@ inline std::uint32_t next_generation() {
 }
 
 [[noreturn]] void throw_no_active_tape(const char* operation);
-[[noreturn]] void throw_stale_var(const char* operation, std::uint32_t index,
-                                  std::uint32_t var_generation, bool from_this_tape);
+[[noreturn]] void throw_stale_var(const char* operation, std::uint32_t index, std::uint32_t var_generation,
+                                  bool from_this_tape);
 [[noreturn]] void throw_too_large(const char* what);
 
 }  // namespace detail
@@ -132,8 +132,8 @@ class BasicTape {
 
   TapePosition position() const {
     return {static_cast<std::uint32_t>(statement_end_.size()), static_cast<std::uint32_t>(operand_count_),
-            static_cast<std::uint32_t>(custom_ops_.size()),
-            static_cast<std::uint32_t>(custom_inputs_.size()), generation_};
+            static_cast<std::uint32_t>(custom_ops_.size()), static_cast<std::uint32_t>(custom_inputs_.size()),
+            generation_};
   }
 
   // Drops everything recorded after `position`. Vars recorded before it stay valid;
@@ -141,8 +141,9 @@ class BasicTape {
   void rewind(const TapePosition& position) {
     if (position.statements == 0 || !is_valid_index(position.statements - 1, position.generation) ||
         position.statements > statement_end_.size())
-      throw Error("tapegrad: Tape::rewind: the position is not in this tape's current recording "
-                  "(taken on another tape, or before a clear() or an earlier rewind() past it)");
+      throw Error(
+          "tapegrad: Tape::rewind: the position is not in this tape's current recording "
+          "(taken on another tape, or before a clear() or an earlier rewind() past it)");
     // The current generation joins the history; every epoch keeps only Vars below the
     // rewind point, and an epoch with none left is dropped.
     epochs_.push_back({generation_, generation_start_, std::numeric_limits<std::uint32_t>::max()});
@@ -170,7 +171,8 @@ class BasicTape {
   template <class V>
   void backward(const V& f, const T& seed = T(1)) {
     check_var(f.index(), f.generation(), "Tape::backward");
-    if (f.generation() == 0) throw Error("tapegrad: Tape::backward: the output is a constant, not on the tape");
+    if (f.generation() == 0)
+      throw Error("tapegrad: Tape::backward: the output is a constant, not on the tape");
     const std::uint32_t n = static_cast<std::uint32_t>(statement_end_.size());
     adjoints_.resize_uninitialized(n);
     std::fill_n(adjoints_.data(), n, T(0));
@@ -188,9 +190,10 @@ class BasicTape {
   // indices than the statement, so when the sweep passes x every contribution to x's
   // adjoint from statements after x has been added.
   void sweep(std::uint32_t hi, std::uint32_t lo) {
-    std::size_t next_custom = std::upper_bound(custom_ops_.begin(), custom_ops_.end(), hi,
-                                               [](std::uint32_t s, const CustomOp& c) { return s < c.statement; }) -
-                              custom_ops_.begin();
+    std::size_t next_custom =
+        std::upper_bound(custom_ops_.begin(), custom_ops_.end(), hi,
+                         [](std::uint32_t s, const CustomOp& c) { return s < c.statement; }) -
+        custom_ops_.begin();
     std::uint32_t s = hi;
     while (true) {
       const bool custom_ahead = next_custom > 0 && custom_ops_[next_custom - 1].statement > lo;
@@ -222,7 +225,8 @@ class BasicTape {
   std::uint32_t record(WriteOperands&& write) {
     if (operand_count_ + NumOperands > operand_capacity_) [[unlikely]]
       grow_operands(NumOperands);
-    write(OperandSink<T>{partials_.get() + operand_count_, indices_.get() + operand_count_, generation_, this});
+    write(
+        OperandSink<T>{partials_.get() + operand_count_, indices_.get() + operand_count_, generation_, this});
     operand_count_ += NumOperands;
     const std::size_t index = statement_end_.size();
     if (index == max_statements) [[unlikely]]
@@ -285,7 +289,8 @@ class BasicTape {
   std::size_t num_operands() const noexcept { return operand_count_; }
   // Bytes the current recording occupies: 4 per statement, 4 + sizeof(T) per operand.
   std::size_t bytes_in_use() const noexcept {
-    return statement_end_.size() * sizeof(std::uint32_t) + operand_count_ * (sizeof(std::uint32_t) + sizeof(T)) +
+    return statement_end_.size() * sizeof(std::uint32_t) +
+           operand_count_ * (sizeof(std::uint32_t) + sizeof(T)) +
            custom_inputs_.size() * sizeof(std::uint32_t) + custom_ops_.size() * sizeof(CustomOp);
   }
   // Bytes held by the arena, including capacity kept from earlier recordings.
@@ -385,7 +390,8 @@ class BasicTape {
   [[gnu::noinline]] void grow_operands(std::size_t extra) {
     const std::size_t needed = operand_count_ + extra;
     if (needed > max_statements) detail::throw_too_large("operands");
-    const std::size_t capacity = std::min(std::max({needed, 2 * operand_capacity_, std::size_t{256}}), max_statements);
+    const std::size_t capacity =
+        std::min(std::max({needed, 2 * operand_capacity_, std::size_t{256}}), max_statements);
     std::unique_ptr<T[]> partials(new T[capacity]);
     std::unique_ptr<std::uint32_t[]> indices(new std::uint32_t[capacity]);
     std::copy_n(partials_.get(), operand_count_, partials.get());

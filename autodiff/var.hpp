@@ -29,15 +29,16 @@ class BasicVar {
   // A new independent variable with this value, recorded on the active tape.
   BasicVar(const T& value) : value_(value) { record_leaf(); }  // NOLINT: implicit by design
   template <Number S>
-    requires(!std::is_same_v<S, T>)
-  BasicVar(S value) : value_(static_cast<T>(value)) {  // NOLINT: implicit by design
+  requires(!std::is_same_v<S, T>) BasicVar(S value)
+      : value_(static_cast<T>(value)) {  // NOLINT: implicit by design
     record_leaf();
   }
 
   // Records `expression` as one statement on the active tape.
   template <Expression E>
-    requires(!std::is_same_v<E, BasicVar> && std::is_same_v<typename E::value_type, T>)
-  BasicVar(const E& expression) : value_(expression.value()) {  // NOLINT: implicit by design
+  requires(!std::is_same_v<E, BasicVar> && std::is_same_v<typename E::value_type, T>)
+      BasicVar(const E& expression)
+      : value_(expression.value()) {  // NOLINT: implicit by design
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("assigning an expression to a Var");
     index_ = tape.template record<E::max_operands>(
         [&](const OperandSink<T>& sink) { expression.template propagate<0>(sink, T(1)); });
@@ -55,13 +56,21 @@ class BasicVar {
       : value_(value), index_(index), generation_(generation) {}
 
   template <class R>
-  BasicVar& operator+=(const R& r) { return *this = *this + r; }
+  BasicVar& operator+=(const R& r) {
+    return *this = *this + r;
+  }
   template <class R>
-  BasicVar& operator-=(const R& r) { return *this = *this - r; }
+  BasicVar& operator-=(const R& r) {
+    return *this = *this - r;
+  }
   template <class R>
-  BasicVar& operator*=(const R& r) { return *this = *this * r; }
+  BasicVar& operator*=(const R& r) {
+    return *this = *this * r;
+  }
   template <class R>
-  BasicVar& operator/=(const R& r) { return *this = *this / r; }
+  BasicVar& operator/=(const R& r) {
+    return *this = *this / r;
+  }
 
   const T& value() const noexcept { return value_; }
   std::uint32_t index() const noexcept { return index_; }
@@ -71,7 +80,8 @@ class BasicVar {
 
   // d(output)/d(this) after tape.backward(output) on the active tape.
   T adjoint() const {
-    if (generation_ == 0) throw Error("tapegrad: Var::adjoint: this Var is a constant, not recorded on a tape");
+    if (generation_ == 0)
+      throw Error("tapegrad: Var::adjoint: this Var is a constant, not recorded on a tape");
     return BasicTape<T>::active_or_throw("Var::adjoint").adjoint(index_, generation_);
   }
 

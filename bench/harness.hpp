@@ -15,13 +15,14 @@ namespace bench {
 // Each variant registers with this; the report pairs variants by problem label.
 inline void register_variant(const std::string& problem_label, const std::string& variant,
                              std::function<void(benchmark::State&)> body) {
-  benchmark::RegisterBenchmark((problem_label + "/" + variant).c_str(),
-                               [body](benchmark::State& state) { body(state); })
-      ->Unit(benchmark::kNanosecond);
+  benchmark::RegisterBenchmark((problem_label + "/" + variant).c_str(), [body](benchmark::State& state) {
+    body(state);
+  })->Unit(benchmark::kNanosecond);
 }
 
 // True when two gradients agree to `tolerance` relative to the larger's max norm.
-inline bool gradients_agree(const std::vector<double>& a, const std::vector<double>& b, double tolerance = 1e-9) {
+inline bool gradients_agree(const std::vector<double>& a, const std::vector<double>& b,
+                            double tolerance = 1e-9) {
   if (a.size() != b.size()) return false;
   double scale = 1e-300, diff = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -15,13 +15,32 @@ struct Counted {
   Counted() = default;
   Counted(double value) : v(value) {}  // NOLINT: a number is a constant, not an operation
 
-  Counted& operator+=(const Counted& o) { ++counted_operations; v += o.v; return *this; }
-  Counted& operator-=(const Counted& o) { ++counted_operations; v -= o.v; return *this; }
-  Counted& operator*=(const Counted& o) { ++counted_operations; v *= o.v; return *this; }
-  Counted& operator/=(const Counted& o) { ++counted_operations; v /= o.v; return *this; }
+  Counted& operator+=(const Counted& o) {
+    ++counted_operations;
+    v += o.v;
+    return *this;
+  }
+  Counted& operator-=(const Counted& o) {
+    ++counted_operations;
+    v -= o.v;
+    return *this;
+  }
+  Counted& operator*=(const Counted& o) {
+    ++counted_operations;
+    v *= o.v;
+    return *this;
+  }
+  Counted& operator/=(const Counted& o) {
+    ++counted_operations;
+    v /= o.v;
+    return *this;
+  }
 };
 
-inline Counted counted(double v) { ++counted_operations; return Counted(v); }
+inline Counted counted(double v) {
+  ++counted_operations;
+  return Counted(v);
+}
 inline Counted operator+(const Counted& a, const Counted& b) { return counted(a.v + b.v); }
 inline Counted operator-(const Counted& a, const Counted& b) { return counted(a.v - b.v); }
 inline Counted operator*(const Counted& a, const Counted& b) { return counted(a.v * b.v); }

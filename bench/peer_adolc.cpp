@@ -2,11 +2,11 @@
 // the gradient every iteration (what tapegrad's t_grad does); `adolc_replay` traces
 // once and only re-evaluates the tape, which is ADOL-C's best case.
 #include <adolc/adolc.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "harness.hpp"
@@ -63,7 +63,8 @@ struct RegisterAdolc {
         g = record(problem, x0, record_tag, ax);
         benchmark::DoNotOptimize(g.data());
       }
-      if (!gradients_agree(g, reference_gradient(name))) state.SkipWithError("ADOL-C gradient differs from tapegrad");
+      if (!gradients_agree(g, reference_gradient(name)))
+        state.SkipWithError("ADOL-C gradient differs from tapegrad");
     });
 
     register_variant(name, "adolc_replay", [problem, x0, name](benchmark::State& state) {
@@ -74,7 +75,8 @@ struct RegisterAdolc {
         gradient(replay_tag, static_cast<int>(x0.size()), x0.data(), g.data());
         benchmark::DoNotOptimize(g.data());
       }
-      if (!gradients_agree(g, reference_gradient(name))) state.SkipWithError("ADOL-C gradient differs from tapegrad");
+      if (!gradients_agree(g, reference_gradient(name)))
+        state.SkipWithError("ADOL-C gradient differs from tapegrad");
     });
   }
 };

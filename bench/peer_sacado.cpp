@@ -2,7 +2,6 @@
 // assigned, the function is evaluated, and Gradcomp() sweeps and resets the tape, every
 // iteration.
 #include <Sacado_trad.hpp>
-
 #include <string>
 #include <vector>
 
@@ -31,7 +30,8 @@ struct RegisterSacado {
         for (std::size_t i = 0; i < x0.size(); ++i) g[i] = ax[i].adj();
         benchmark::DoNotOptimize(g.data());
       }
-      if (!gradients_agree(g, reference_gradient(name))) state.SkipWithError("Sacado gradient differs from tapegrad");
+      if (!gradients_agree(g, reference_gradient(name)))
+        state.SkipWithError("Sacado gradient differs from tapegrad");
     });
   }
 };

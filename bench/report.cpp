@@ -92,7 +92,8 @@ void write_report(const std::string& path, const Medians& medians, const std::st
          "  ADOL-C `record` retapes every iteration, `replay` reuses one tape; Sacado is its `Rad`\n"
          "  reverse mode. Every gradient is checked against tapegrad's before its timing counts.\n\n";
 
-  out << "| problem | N | t_f (ns) | t_grad (ns) | ratio | hand ratio | vs_hand | ADOL-C record | ADOL-C replay "
+  out << "| problem | N | t_f (ns) | t_grad (ns) | ratio | hand ratio | vs_hand | ADOL-C record | ADOL-C "
+         "replay "
          "| Sacado | tape bytes/op |\n";
   out << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& [problem, variants] : medians) {
@@ -100,11 +101,13 @@ void write_report(const std::string& path, const Medians& medians, const std::st
     const Median* f = find(medians, problem, "f");
     const Median* ours = find(medians, problem, "tapegrad");
     out << "| " << problem.substr(0, cut) << " | " << problem.substr(cut + 1) << " | "
-        << (f ? format("%.4g", f->cpu_ns) : "–") << " | " << (ours ? format("%.4g", ours->cpu_ns) : "–") << " | "
-        << ratio(medians, problem, "tapegrad") << " | " << ratio(medians, problem, "hand") << " | "
-        << ratio(medians, problem, "tapegrad", "hand") << " | " << ratio(medians, problem, "adolc_record") << " | "
-        << ratio(medians, problem, "adolc_replay") << " | " << ratio(medians, problem, "sacado") << " | "
-        << (ours && bytes_per_operation(*ours) > 0 ? format("%.2f", bytes_per_operation(*ours)) : "–") << " |\n";
+        << (f ? format("%.4g", f->cpu_ns) : "–") << " | " << (ours ? format("%.4g", ours->cpu_ns) : "–")
+        << " | " << ratio(medians, problem, "tapegrad") << " | " << ratio(medians, problem, "hand") << " | "
+        << ratio(medians, problem, "tapegrad", "hand") << " | " << ratio(medians, problem, "adolc_record")
+        << " | " << ratio(medians, problem, "adolc_replay") << " | " << ratio(medians, problem, "sacado")
+        << " | "
+        << (ours && bytes_per_operation(*ours) > 0 ? format("%.2f", bytes_per_operation(*ours)) : "–")
+        << " |\n";
   }
 
   const std::vector<Target> targets = {
@@ -117,7 +120,8 @@ void write_report(const std::string& path, const Medians& medians, const std::st
   out << "\n## Targets\n\n| target | limit | fastest peers | measured | met |\n|---|---:|---|---:|---|\n";
   for (const Target& t : targets) {
     const Median* ours = find(medians, t.problem, "tapegrad");
-    const double measured = t.absolute_ns ? (ours ? ours->cpu_ns : -1) : ratio_value(medians, t.problem, "tapegrad");
+    const double measured =
+        t.absolute_ns ? (ours ? ours->cpu_ns : -1) : ratio_value(medians, t.problem, "tapegrad");
     out << "| " << t.what << " | " << format("%.3g", t.limit) << " | " << t.peers_figure << " | "
         << (measured < 0 ? std::string("not run") : format("%.2f", measured)) << " | "
         << (measured < 0 ? "–" : (measured <= t.limit ? "yes" : "**no**")) << " |\n";

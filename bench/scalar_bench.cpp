@@ -82,7 +82,8 @@ struct RegisterOurs {
         benchmark::DoNotOptimize(g.data());
         benchmark::ClobberMemory();
       }
-      if (!gradients_agree(g, reference_gradient(name))) state.SkipWithError("gradient differs from reference");
+      if (!gradients_agree(g, reference_gradient(name)))
+        state.SkipWithError("gradient differs from reference");
       state.counters["tape_bytes"] = static_cast<double>(tape.bytes_in_use());
       state.counters["operations"] = count_operations(problem, x0);
     });
@@ -98,7 +99,8 @@ struct RegisterOurs {
           benchmark::DoNotOptimize(g.data());
           benchmark::ClobberMemory();
         }
-        if (!gradients_agree(g, reference_gradient(name))) state.SkipWithError("hand gradient differs from tapegrad");
+        if (!gradients_agree(g, reference_gradient(name)))
+          state.SkipWithError("hand gradient differs from tapegrad");
       });
     }
   }
@@ -117,9 +119,8 @@ std::vector<char*> with_default_flags(int argc, char** argv, std::string& report
       report_path = argv[i] + 9;
       continue;
     }
-    std::erase_if(defaults, [&](const std::string& d) {
-      return std::strncmp(argv[i], d.c_str(), d.find('=')) == 0;
-    });
+    std::erase_if(defaults,
+                  [&](const std::string& d) { return std::strncmp(argv[i], d.c_str(), d.find('=')) == 0; });
     args.push_back(argv[i]);
   }
   storage = defaults;

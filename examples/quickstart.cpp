@@ -15,6 +15,7 @@ int main() {
   std::printf("f(1, 1)        = %g\n", f.value());
   std::printf("gradient       = (%g, %g)\n", g[0], g[1]);
   const double learning_rate = 0.001;
-  std::printf("after one step = (%g, %g)\n", x1.value() - learning_rate * g[0], x2.value() - learning_rate * g[1]);
+  std::printf("after one step = (%g, %g)\n", x1.value() - learning_rate * g[0],
+              x2.value() - learning_rate * g[1]);
   std::printf("tape: %zu nodes, %zu bytes\n", tape.num_nodes(), tape.bytes_in_use());
 }

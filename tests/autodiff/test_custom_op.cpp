@@ -76,9 +76,9 @@ TEST(CustomOp, SeveralInOneSweep) {
   auto twice = [](const Var& v) {
     return tg::custom_op(2 * v.value(), {v}, [](const double& a, std::span<double> in) { in[0] += 2 * a; });
   };
-  Var y = twice(x) * x;   // 2x²
-  Var z = twice(y) + y;   // 6x²
-  Var w = twice(z * z);   // 72x⁴, d/dx = 288x³ = 2304
+  Var y = twice(x) * x;  // 2x²
+  Var z = twice(y) + y;  // 6x²
+  Var w = twice(z * z);  // 72x⁴, d/dx = 288x³ = 2304
   EXPECT_EQ(w.value(), 72 * 16.0);
   EXPECT_EQ(tg::gradient(w, {x})[0], 2304.0);
   tape.backward(w);

@@ -6,8 +6,8 @@
 #include <tapegrad/tapegrad.hpp>
 
 namespace tg = tapegrad;
-using tg::Var;
 using ::testing::HasSubstr;
+using tg::Var;
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include <thread>
 
 namespace tg = tapegrad;
-using tg::Var;
 using ::testing::HasSubstr;
+using tg::Var;
 
 namespace {
 
@@ -68,7 +68,9 @@ TEST(Misuse, GradientWithRespectToSomethingNotOnTheTape) {
   Var x = 1.0;
   Var f = x * x;
   Var constant;  // default-constructed: on no tape
-  EXPECT_THAT(error_message([&] { (void)tg::gradient(f, {x, constant}); }),
+  EXPECT_THAT(error_message([&] {
+                (void)tg::gradient(f, {x, constant});
+              }),
               HasSubstr("input 1 is a constant"));
   EXPECT_THAT(error_message([&] { (void)constant.adjoint(); }), HasSubstr("constant"));
 }

@@ -41,8 +41,8 @@ void expect_gradient_matches(const std::string& name, const std::function<Var(co
   for (const auto& p : points) {
     const tg::GradientCheck check = tg::check_gradient(f, p);
     ASSERT_LE(check.max_rel_error, max_relative_error)
-        << name << " at x0 = " << p[0] << (p.size() > 1 ? ", x1 = " + std::to_string(p[1]) : "")
-        << ": tape " << check.gradient[0] << ", finite differences " << check.finite_differences[0];
+        << name << " at x0 = " << p[0] << (p.size() > 1 ? ", x1 = " + std::to_string(p[1]) : "") << ": tape "
+        << check.gradient[0] << ", finite differences " << check.finite_differences[0];
   }
 }
 
@@ -62,7 +62,8 @@ TEST_P(UnaryOperation, GradientMatchesFiniteDifferences) {
   const UnaryCase& c = GetParam();
   auto points = random_points({c.domain}, std::hash<std::string>{}(c.name),
                               [&](const std::vector<double>& p) { return std::abs(p[0]) > c.gap; });
-  expect_gradient_matches(c.name, [&](const std::vector<Var>& x) { return c.op(x[0]); }, points);
+  expect_gradient_matches(
+      c.name, [&](const std::vector<Var>& x) { return c.op(x[0]); }, points);
 }
 
 TEST_P(UnaryOperation, ValueMatchesCmath) {
@@ -84,56 +85,119 @@ TEST_P(UnaryOperation, ChainsThroughAnIntermediateVar) {
     const double inner = 0.5 * p[0] + 0.25;
     return std::abs(inner) > c.gap && inner > c.domain.lo && inner < c.domain.hi;
   });
-  expect_gradient_matches(c.name + " composite",
-                          [&](const std::vector<Var>& x) { return c.op(Var(0.5 * x[0] + 0.25)); }, points);
+  expect_gradient_matches(
+      c.name + " composite", [&](const std::vector<Var>& x) { return c.op(Var(0.5 * x[0] + 0.25)); }, points);
 }
 
 const double pi = 3.141592653589793;
 
 INSTANTIATE_TEST_SUITE_P(
     AllUnary, UnaryOperation,
-    ::testing::Values(
-        UnaryCase{"neg", [](const Var& x) { return Var(-x); }, [](double x) { return -x; }, {-5, 5}},
-        UnaryCase{"exp", [](const Var& x) { return Var(tg::exp(x)); }, [](double x) { return std::exp(x); }, {-5, 5}},
-        UnaryCase{"log", [](const Var& x) { return Var(tg::log(x)); }, [](double x) { return std::log(x); }, {0.1, 10}},
-        UnaryCase{"log1p", [](const Var& x) { return Var(tg::log1p(x)); }, [](double x) { return std::log1p(x); },
-                  {-0.9, 10}},
-        UnaryCase{"expm1", [](const Var& x) { return Var(tg::expm1(x)); }, [](double x) { return std::expm1(x); },
-                  {-5, 5}},
-        UnaryCase{"sqrt", [](const Var& x) { return Var(tg::sqrt(x)); }, [](double x) { return std::sqrt(x); },
-                  {0.1, 10}},
-        UnaryCase{"cbrt", [](const Var& x) { return Var(tg::cbrt(x)); }, [](double x) { return std::cbrt(x); },
-                  {-10, 10}, 0.1},
-        UnaryCase{"square", [](const Var& x) { return Var(tg::square(x)); }, [](double x) { return x * x; }, {-5, 5}},
-        UnaryCase{"abs", [](const Var& x) { return Var(tg::abs(x)); }, [](double x) { return std::abs(x); }, {-5, 5},
-                  0.01},
-        UnaryCase{"sin", [](const Var& x) { return Var(tg::sin(x)); }, [](double x) { return std::sin(x); }, {-5, 5}},
-        UnaryCase{"cos", [](const Var& x) { return Var(tg::cos(x)); }, [](double x) { return std::cos(x); }, {-5, 5}},
-        UnaryCase{"tan", [](const Var& x) { return Var(tg::tan(x)); }, [](double x) { return std::tan(x); },
-                  {-1.4, 1.4}},
-        UnaryCase{"asin", [](const Var& x) { return Var(tg::asin(x)); }, [](double x) { return std::asin(x); },
-                  {-0.9, 0.9}},
-        UnaryCase{"acos", [](const Var& x) { return Var(tg::acos(x)); }, [](double x) { return std::acos(x); },
-                  {-0.9, 0.9}},
-        UnaryCase{"atan", [](const Var& x) { return Var(tg::atan(x)); }, [](double x) { return std::atan(x); }, {-5, 5}},
-        UnaryCase{"sinh", [](const Var& x) { return Var(tg::sinh(x)); }, [](double x) { return std::sinh(x); }, {-3, 3}},
-        UnaryCase{"cosh", [](const Var& x) { return Var(tg::cosh(x)); }, [](double x) { return std::cosh(x); }, {-3, 3}},
-        UnaryCase{"tanh", [](const Var& x) { return Var(tg::tanh(x)); }, [](double x) { return std::tanh(x); }, {-3, 3}},
-        UnaryCase{"sigmoid", [](const Var& x) { return Var(tg::sigmoid(x)); },
-                  [](double x) { return 1 / (1 + std::exp(-x)); }, {-10, 10}},
-        UnaryCase{"softplus", [](const Var& x) { return Var(tg::softplus(x)); },
-                  [](double x) { return std::log1p(std::exp(x)); }, {-10, 10}},
-        UnaryCase{"relu", [](const Var& x) { return Var(tg::relu(x)); }, [](double x) { return x > 0 ? x : 0.0; },
-                  {-5, 5}, 0.01},
-        UnaryCase{"erf", [](const Var& x) { return Var(tg::erf(x)); }, [](double x) { return std::erf(x); }, {-3, 3}},
-        UnaryCase{"pow_x_2.5", [](const Var& x) { return Var(tg::pow(x, 2.5)); },
-                  [](double x) { return std::pow(x, 2.5); }, {0.1, 5}},
-        UnaryCase{"pow_1.7_x", [](const Var& x) { return Var(tg::pow(1.7, x)); },
-                  [](double x) { return std::pow(1.7, x); }, {-4, 4}},
-        UnaryCase{"pow_x_int3", [](const Var& x) { return Var(tg::pow(x, 3)); }, [](double x) { return x * x * x; },
-                  {-3, 3}},
-        UnaryCase{"sin_pi_x", [](const Var& x) { return Var(tg::sin(pi * x)); },
-                  [](double x) { return std::sin(pi * x); }, {-1, 1}}),
+    ::testing::Values(UnaryCase{
+                          "neg", [](const Var& x) { return Var(-x); }, [](double x) { return -x; }, {-5, 5}},
+                      UnaryCase{"exp",
+                                [](const Var& x) { return Var(tg::exp(x)); },
+                                [](double x) { return std::exp(x); },
+                                {-5, 5}},
+                      UnaryCase{"log",
+                                [](const Var& x) { return Var(tg::log(x)); },
+                                [](double x) { return std::log(x); },
+                                {0.1, 10}},
+                      UnaryCase{"log1p",
+                                [](const Var& x) { return Var(tg::log1p(x)); },
+                                [](double x) { return std::log1p(x); },
+                                {-0.9, 10}},
+                      UnaryCase{"expm1",
+                                [](const Var& x) { return Var(tg::expm1(x)); },
+                                [](double x) { return std::expm1(x); },
+                                {-5, 5}},
+                      UnaryCase{"sqrt",
+                                [](const Var& x) { return Var(tg::sqrt(x)); },
+                                [](double x) { return std::sqrt(x); },
+                                {0.1, 10}},
+                      UnaryCase{"cbrt",
+                                [](const Var& x) { return Var(tg::cbrt(x)); },
+                                [](double x) { return std::cbrt(x); },
+                                {-10, 10},
+                                0.1},
+                      UnaryCase{"square",
+                                [](const Var& x) { return Var(tg::square(x)); },
+                                [](double x) { return x * x; },
+                                {-5, 5}},
+                      UnaryCase{"abs",
+                                [](const Var& x) { return Var(tg::abs(x)); },
+                                [](double x) { return std::abs(x); },
+                                {-5, 5},
+                                0.01},
+                      UnaryCase{"sin",
+                                [](const Var& x) { return Var(tg::sin(x)); },
+                                [](double x) { return std::sin(x); },
+                                {-5, 5}},
+                      UnaryCase{"cos",
+                                [](const Var& x) { return Var(tg::cos(x)); },
+                                [](double x) { return std::cos(x); },
+                                {-5, 5}},
+                      UnaryCase{"tan",
+                                [](const Var& x) { return Var(tg::tan(x)); },
+                                [](double x) { return std::tan(x); },
+                                {-1.4, 1.4}},
+                      UnaryCase{"asin",
+                                [](const Var& x) { return Var(tg::asin(x)); },
+                                [](double x) { return std::asin(x); },
+                                {-0.9, 0.9}},
+                      UnaryCase{"acos",
+                                [](const Var& x) { return Var(tg::acos(x)); },
+                                [](double x) { return std::acos(x); },
+                                {-0.9, 0.9}},
+                      UnaryCase{"atan",
+                                [](const Var& x) { return Var(tg::atan(x)); },
+                                [](double x) { return std::atan(x); },
+                                {-5, 5}},
+                      UnaryCase{"sinh",
+                                [](const Var& x) { return Var(tg::sinh(x)); },
+                                [](double x) { return std::sinh(x); },
+                                {-3, 3}},
+                      UnaryCase{"cosh",
+                                [](const Var& x) { return Var(tg::cosh(x)); },
+                                [](double x) { return std::cosh(x); },
+                                {-3, 3}},
+                      UnaryCase{"tanh",
+                                [](const Var& x) { return Var(tg::tanh(x)); },
+                                [](double x) { return std::tanh(x); },
+                                {-3, 3}},
+                      UnaryCase{"sigmoid",
+                                [](const Var& x) { return Var(tg::sigmoid(x)); },
+                                [](double x) { return 1 / (1 + std::exp(-x)); },
+                                {-10, 10}},
+                      UnaryCase{"softplus",
+                                [](const Var& x) { return Var(tg::softplus(x)); },
+                                [](double x) { return std::log1p(std::exp(x)); },
+                                {-10, 10}},
+                      UnaryCase{"relu",
+                                [](const Var& x) { return Var(tg::relu(x)); },
+                                [](double x) { return x > 0 ? x : 0.0; },
+                                {-5, 5},
+                                0.01},
+                      UnaryCase{"erf",
+                                [](const Var& x) { return Var(tg::erf(x)); },
+                                [](double x) { return std::erf(x); },
+                                {-3, 3}},
+                      UnaryCase{"pow_x_2.5",
+                                [](const Var& x) { return Var(tg::pow(x, 2.5)); },
+                                [](double x) { return std::pow(x, 2.5); },
+                                {0.1, 5}},
+                      UnaryCase{"pow_1.7_x",
+                                [](const Var& x) { return Var(tg::pow(1.7, x)); },
+                                [](double x) { return std::pow(1.7, x); },
+                                {-4, 4}},
+                      UnaryCase{"pow_x_int3",
+                                [](const Var& x) { return Var(tg::pow(x, 3)); },
+                                [](double x) { return x * x * x; },
+                                {-3, 3}},
+                      UnaryCase{"sin_pi_x",
+                                [](const Var& x) { return Var(tg::sin(pi * x)); },
+                                [](double x) { return std::sin(pi * x); },
+                                {-1, 1}}),
     [](const ::testing::TestParamInfo<UnaryCase>& param_info) {
       std::string n = param_info.param.name;
       for (char& ch : n)
@@ -157,11 +221,11 @@ class BinaryOperation : public ::testing::TestWithParam<BinaryCase> {};
 
 TEST_P(BinaryOperation, GradientMatchesFiniteDifferencesInEveryForm) {
   const BinaryCase& c = GetParam();
-  auto points = random_points({c.a, c.b}, std::hash<std::string>{}(c.name), [&](const std::vector<double>& p) {
-    return !c.accept || c.accept(p[0], p[1]);
-  });
-  expect_gradient_matches(c.name + "(Var, Var)", [&](const std::vector<Var>& x) { return c.var_var(x[0], x[1]); },
-                          points);
+  auto points =
+      random_points({c.a, c.b}, std::hash<std::string>{}(c.name),
+                    [&](const std::vector<double>& p) { return !c.accept || c.accept(p[0], p[1]); });
+  expect_gradient_matches(
+      c.name + "(Var, Var)", [&](const std::vector<Var>& x) { return c.var_var(x[0], x[1]); }, points);
   for (const auto& p : points) {
     expect_gradient_matches(c.name + "(Var, number)",
                             [&](const std::vector<Var>& x) { return c.var_number(x[0], p[1]); }, {{p[0]}});
@@ -185,59 +249,97 @@ TEST_P(BinaryOperation, ValueMatchesCmathInEveryForm) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllBinary, BinaryOperation,
-    ::testing::Values(
-        BinaryCase{"add", [](const Var& a, const Var& b) { return Var(a + b); },
-                   [](const Var& a, double b) { return Var(a + b); }, [](double a, const Var& b) { return Var(a + b); },
-                   [](double a, double b) { return a + b; }, {-5, 5}, {-5, 5}, nullptr},
-        BinaryCase{"sub", [](const Var& a, const Var& b) { return Var(a - b); },
-                   [](const Var& a, double b) { return Var(a - b); }, [](double a, const Var& b) { return Var(a - b); },
-                   [](double a, double b) { return a - b; }, {-5, 5}, {-5, 5}, nullptr},
-        BinaryCase{"mul", [](const Var& a, const Var& b) { return Var(a * b); },
-                   [](const Var& a, double b) { return Var(a * b); }, [](double a, const Var& b) { return Var(a * b); },
-                   [](double a, double b) { return a * b; }, {-5, 5}, {-5, 5}, nullptr},
-        BinaryCase{"div", [](const Var& a, const Var& b) { return Var(a / b); },
-                   [](const Var& a, double b) { return Var(a / b); }, [](double a, const Var& b) { return Var(a / b); },
-                   [](double a, double b) { return a / b; }, {-5, 5}, {0.2, 5}, nullptr},
-        BinaryCase{"pow", [](const Var& a, const Var& b) { return Var(tg::pow(a, b)); },
-                   [](const Var& a, double b) { return Var(tg::pow(a, b)); },
-                   [](double a, const Var& b) { return Var(tg::pow(a, b)); },
-                   [](double a, double b) { return std::pow(a, b); }, {0.1, 5}, {-3, 3}, nullptr},
-        BinaryCase{"atan2", [](const Var& a, const Var& b) { return Var(tg::atan2(a, b)); },
-                   [](const Var& a, double b) { return Var(tg::atan2(a, b)); },
-                   [](double a, const Var& b) { return Var(tg::atan2(a, b)); },
-                   [](double a, double b) { return std::atan2(a, b); }, {-5, 5}, {-5, 5},
-                   // away from the origin and from the branch cut (a = 0, b < 0)
-                   [](double a, double b) { return std::hypot(a, b) > 0.5 && (b > 0 || std::abs(a) > 0.1); }},
-        BinaryCase{"hypot", [](const Var& a, const Var& b) { return Var(tg::hypot(a, b)); },
-                   [](const Var& a, double b) { return Var(tg::hypot(a, b)); },
-                   [](double a, const Var& b) { return Var(tg::hypot(a, b)); },
-                   [](double a, double b) { return std::hypot(a, b); }, {-5, 5}, {-5, 5},
-                   [](double a, double b) { return std::hypot(a, b) > 0.5; }},
-        BinaryCase{"max", [](const Var& a, const Var& b) { return Var(tg::max(a, b)); },
-                   [](const Var& a, double b) { return Var(tg::max(a, b)); },
-                   [](double a, const Var& b) { return Var(tg::max(a, b)); },
-                   [](double a, double b) { return std::max(a, b); }, {-5, 5}, {-5, 5},
-                   [](double a, double b) { return std::abs(a - b) > 0.01; }},
-        BinaryCase{"min", [](const Var& a, const Var& b) { return Var(tg::min(a, b)); },
-                   [](const Var& a, double b) { return Var(tg::min(a, b)); },
-                   [](double a, const Var& b) { return Var(tg::min(a, b)); },
-                   [](double a, double b) { return std::min(a, b); }, {-5, 5}, {-5, 5},
-                   [](double a, double b) { return std::abs(a - b) > 0.01; }}),
+    ::testing::Values(BinaryCase{"add",
+                                 [](const Var& a, const Var& b) { return Var(a + b); },
+                                 [](const Var& a, double b) { return Var(a + b); },
+                                 [](double a, const Var& b) { return Var(a + b); },
+                                 [](double a, double b) { return a + b; },
+                                 {-5, 5},
+                                 {-5, 5},
+                                 nullptr},
+                      BinaryCase{"sub",
+                                 [](const Var& a, const Var& b) { return Var(a - b); },
+                                 [](const Var& a, double b) { return Var(a - b); },
+                                 [](double a, const Var& b) { return Var(a - b); },
+                                 [](double a, double b) { return a - b; },
+                                 {-5, 5},
+                                 {-5, 5},
+                                 nullptr},
+                      BinaryCase{"mul",
+                                 [](const Var& a, const Var& b) { return Var(a * b); },
+                                 [](const Var& a, double b) { return Var(a * b); },
+                                 [](double a, const Var& b) { return Var(a * b); },
+                                 [](double a, double b) { return a * b; },
+                                 {-5, 5},
+                                 {-5, 5},
+                                 nullptr},
+                      BinaryCase{"div",
+                                 [](const Var& a, const Var& b) { return Var(a / b); },
+                                 [](const Var& a, double b) { return Var(a / b); },
+                                 [](double a, const Var& b) { return Var(a / b); },
+                                 [](double a, double b) { return a / b; },
+                                 {-5, 5},
+                                 {0.2, 5},
+                                 nullptr},
+                      BinaryCase{"pow",
+                                 [](const Var& a, const Var& b) { return Var(tg::pow(a, b)); },
+                                 [](const Var& a, double b) { return Var(tg::pow(a, b)); },
+                                 [](double a, const Var& b) { return Var(tg::pow(a, b)); },
+                                 [](double a, double b) { return std::pow(a, b); },
+                                 {0.1, 5},
+                                 {-3, 3},
+                                 nullptr},
+                      BinaryCase{"atan2",
+                                 [](const Var& a, const Var& b) { return Var(tg::atan2(a, b)); },
+                                 [](const Var& a, double b) { return Var(tg::atan2(a, b)); },
+                                 [](double a, const Var& b) { return Var(tg::atan2(a, b)); },
+                                 [](double a, double b) { return std::atan2(a, b); },
+                                 {-5, 5},
+                                 {-5, 5},
+                                 // away from the origin and from the branch cut (a = 0, b < 0)
+                                 [](double a, double b) {
+                                   return std::hypot(a, b) > 0.5 && (b > 0 || std::abs(a) > 0.1);
+                                 }},
+                      BinaryCase{"hypot",
+                                 [](const Var& a, const Var& b) { return Var(tg::hypot(a, b)); },
+                                 [](const Var& a, double b) { return Var(tg::hypot(a, b)); },
+                                 [](double a, const Var& b) { return Var(tg::hypot(a, b)); },
+                                 [](double a, double b) { return std::hypot(a, b); },
+                                 {-5, 5},
+                                 {-5, 5},
+                                 [](double a, double b) { return std::hypot(a, b) > 0.5; }},
+                      BinaryCase{"max",
+                                 [](const Var& a, const Var& b) { return Var(tg::max(a, b)); },
+                                 [](const Var& a, double b) { return Var(tg::max(a, b)); },
+                                 [](double a, const Var& b) { return Var(tg::max(a, b)); },
+                                 [](double a, double b) { return std::max(a, b); },
+                                 {-5, 5},
+                                 {-5, 5},
+                                 [](double a, double b) { return std::abs(a - b) > 0.01; }},
+                      BinaryCase{"min",
+                                 [](const Var& a, const Var& b) { return Var(tg::min(a, b)); },
+                                 [](const Var& a, double b) { return Var(tg::min(a, b)); },
+                                 [](double a, const Var& b) { return Var(tg::min(a, b)); },
+                                 [](double a, double b) { return std::min(a, b); },
+                                 {-5, 5},
+                                 {-5, 5},
+                                 [](double a, double b) { return std::abs(a - b) > 0.01; }}),
     [](const ::testing::TestParamInfo<BinaryCase>& param_info) { return param_info.param.name; });
 
 // Compound assignment records the same statements as the spelled-out form.
 TEST(CompoundAssignment, MatchesSpelledOutForm) {
-  expect_gradient_matches("compound",
-                          [](const std::vector<Var>& x) {
-                            Var y = x[0];
-                            y += x[1];
-                            y *= x[0];
-                            y -= 3.0;
-                            y /= x[1];
-                            y += 2;
-                            return y;
-                          },
-                          random_points({{-3, 3}, {0.5, 3}}, 3, nullptr));
+  expect_gradient_matches(
+      "compound",
+      [](const std::vector<Var>& x) {
+        Var y = x[0];
+        y += x[1];
+        y *= x[0];
+        y -= 3.0;
+        y /= x[1];
+        y += 2;
+        return y;
+      },
+      random_points({{-3, 3}, {0.5, 3}}, 3, nullptr));
   tg::Tape tape;
   Var a = 1.5, b = 2.5;
   Var y = a;
@@ -259,8 +361,8 @@ TEST(Composite, ResidualMatchesHandDerivative) {
   for (double x0 : {0.5, 1.4786, 2.0}) {
     Var x = x0;
     Var g = tg::pow(x, 7) + tg::pow(x, 3) - 25 + tg::exp(x) + tg::log(x + x * x) + 1 / x;
-    const double expected = 7 * std::pow(x0, 6) + 3 * x0 * x0 + std::exp(x0) + (1 + 2 * x0) / (x0 + x0 * x0) -
-                            1 / (x0 * x0);
+    const double expected =
+        7 * std::pow(x0, 6) + 3 * x0 * x0 + std::exp(x0) + (1 + 2 * x0) / (x0 + x0 * x0) - 1 / (x0 * x0);
     EXPECT_NEAR(tg::gradient(g, {x})[0], expected, 1e-12 * std::abs(expected));
   }
 }
@@ -270,8 +372,9 @@ TEST(Composite, DeepExpressionInOneStatement) {
   expect_gradient_matches(
       "deep",
       [](const std::vector<Var>& x) {
-        return Var(tg::exp(tg::sin(x[0]) * x[1]) / (1 + tg::square(x[2])) - tg::log(tg::hypot(x[0], x[1]) + 1) * x[2] +
-                   tg::pow(tg::sigmoid(x[0] - x[2]), x[1] * 0.5) + tg::atan2(x[1], 2 + x[0] * x[0]));
+        return Var(tg::exp(tg::sin(x[0]) * x[1]) / (1 + tg::square(x[2])) -
+                   tg::log(tg::hypot(x[0], x[1]) + 1) * x[2] + tg::pow(tg::sigmoid(x[0] - x[2]), x[1] * 0.5) +
+                   tg::atan2(x[1], 2 + x[0] * x[0]));
       },
       random_points({{-2, 2}, {-2, 2}, {-2, 2}}, 17, nullptr));
 }

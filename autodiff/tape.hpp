@@ -173,9 +173,7 @@ class BasicTape {
     check_var(f.index(), f.generation(), "Tape::backward");
     if (f.generation() == 0)
       throw Error("tapegrad: Tape::backward: the output is a constant, not on the tape");
-    const std::uint32_t n = static_cast<std::uint32_t>(statement_end_.size());
-    adjoints_.resize_uninitialized(n);
-    std::fill_n(adjoints_.data(), n, T(0));
+    zero_adjoints(0, static_cast<std::uint32_t>(statement_end_.size() - 1));
     adjoints_[f.index()] = seed;
     sweep(f.index(), 0);
   }

@@ -34,8 +34,13 @@ void gradient(const BasicVar<T>& f, std::span<const BasicVar<T>> xs, std::span<T
                 std::to_string(xs.size()) + " inputs");
   tape.check_var(f.index(), f.generation(), "gradient (output)");
   std::uint32_t lo = f.index();
+  const std::uint32_t current = tape.generation();
+  const std::size_t statements = tape.num_nodes() + 1;
   for (std::size_t j = 0; j < xs.size(); ++j) {
-    detail::check_input(tape, xs[j], j, "gradient");
+    // Inputs recorded in the tape's current generation pass with two comparisons; the
+    // full check (constants, earlier epochs, other tapes) runs for the rest.
+    if (xs[j].generation() != current || xs[j].index() >= statements) [[unlikely]]
+      detail::check_input(tape, xs[j], j, "gradient");
     lo = std::min(lo, xs[j].index());
   }
   const std::uint32_t hi = f.index();

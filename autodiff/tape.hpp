@@ -223,8 +223,9 @@ class BasicTape {
   std::uint32_t record(WriteOperands&& write) {
     if (operand_count_ + NumOperands > operand_capacity_) [[unlikely]]
       grow_operands(NumOperands);
-    write(
-        OperandSink<T>{partials_.get() + operand_count_, indices_.get() + operand_count_, generation_, this});
+    T* partials = partials_.get() + operand_count_;
+    std::uint32_t* indices = indices_.get() + operand_count_;
+    write(OperandSink<T>{partials, indices, generation_, this});
     operand_count_ += NumOperands;
     const std::size_t index = statement_end_.size();
     if (index == max_statements) [[unlikely]]
@@ -361,18 +362,58 @@ class BasicTape {
   }
 
   // The hot loop: statements s..stop+1 with no user-defined backward among them.
+  //
+  // Each operand adds partial·adj[s] into its Var's adjoint. Done naively in memory,
+  // two common patterns put a store-to-load round trip (several cycles) on the critical
+  // path of every statement:
+  //  - chains, where each statement is an operand of the next (`sum += …`): the
+  //    contribution to adj[s - 1] is read back one statement later;
+  //  - a Var used by many consecutive statements (a parameter such as `mu` in every
+  //    term of a sum, or x[i] shared by neighbouring terms): every statement updates the
+  //    same address.
+  // So two contributions stay in registers: `carry` for statement s - 1 and `hot_sum`
+  // for the most recently updated other Var (`hot`). Both are folded in when the sweep
+  // reaches their statement, and each adjoint is stored once when its statement is
+  // swept, so every adjoint is complete in memory afterwards. Statement 0 is the unused
+  // slot that constants point at, so `hot = 0` means "none" and flushing into it is
+  // harmless.
   void sweep_plain(std::uint32_t s, std::uint32_t stop) {
     const std::uint32_t* end = statement_end_.data();
     const std::uint32_t* index = indices_.get();
     const T* partial = partials_.get();
     T* adj = adjoints_.data();
     std::uint32_t operand_end = end[s];
+    T carry = T(0);
+    std::uint32_t hot = 0;
+    T hot_sum = T(0);
     for (; s > stop; --s) {
       const std::uint32_t operand_begin = end[s - 1];
-      const T a = adj[s];
-      for (std::uint32_t o = operand_begin; o < operand_end; ++o) adj[index[o]] += partial[o] * a;
+      T a = adj[s] + carry;
+      carry = T(0);
+      if (hot == s) {
+        a += hot_sum;
+        hot = 0;
+        hot_sum = T(0);
+      }
+      adj[s] = a;
+      const std::uint32_t previous = s - 1;
+      for (std::uint32_t o = operand_begin; o < operand_end; ++o) {
+        const std::uint32_t i = index[o];
+        const T d = partial[o] * a;
+        if (i == previous) {
+          carry += d;
+        } else if (i == hot) {
+          hot_sum += d;
+        } else {
+          adj[hot] += hot_sum;
+          hot = i;
+          hot_sum = d;
+        }
+      }
       operand_end = operand_begin;
     }
+    adj[s] += carry;
+    adj[hot] += hot_sum;
   }
 
   void run_custom_backward(const CustomOp& op) {

@@ -34,20 +34,30 @@ class BasicVar {
     record_leaf();
   }
 
+  // `x = 1.5` on an existing Var records a new leaf in place (see assign()).
+  BasicVar& operator=(const T& value) {
+    value_ = value;
+    record_leaf();
+    return *this;
+  }
+  template <Number S>
+  requires(!std::is_same_v<S, T>) BasicVar& operator=(S value) {
+    value_ = static_cast<T>(value);
+    record_leaf();
+    return *this;
+  }
+
   // Records `expression` as one statement on the active tape.
   template <Expression E>
   requires(!std::is_same_v<E, BasicVar> && std::is_same_v<typename E::value_type, T>)
-      BasicVar(const E& expression)
-      : value_(expression.value()) {  // NOLINT: implicit by design
-    BasicTape<T>& tape = BasicTape<T>::active_or_throw("assigning an expression to a Var");
-    index_ = tape.template record<E::max_operands>(
-        [&](const OperandSink<T>& sink) { expression.template propagate<0>(sink, T(1)); });
-    generation_ = tape.generation();
-    if (tape.annotating()) [[unlikely]] {
-      std::string label;
-      expression.describe(label);
-      tape.annotate(index_, value_, std::move(label));
-    }
+      BasicVar(const E& expression) {  // NOLINT: implicit by design
+    assign(expression);
+  }
+  template <Expression E>
+  requires(!std::is_same_v<E, BasicVar> && std::is_same_v<typename E::value_type, T>) BasicVar& operator=(
+      const E& expression) {
+    assign(expression);
+    return *this;
   }
 
   // For code that records statements itself (user-defined operations).
@@ -55,21 +65,27 @@ class BasicVar {
   BasicVar(Recorded, const T& value, std::uint32_t index, std::uint32_t generation)
       : value_(value), index_(index), generation_(generation) {}
 
+  // Compound assignments record one statement and overwrite this handle field by field
+  // (see assign()).
   template <class R>
   BasicVar& operator+=(const R& r) {
-    return *this = *this + r;
+    assign(*this + r);
+    return *this;
   }
   template <class R>
   BasicVar& operator-=(const R& r) {
-    return *this = *this - r;
+    assign(*this - r);
+    return *this;
   }
   template <class R>
   BasicVar& operator*=(const R& r) {
-    return *this = *this * r;
+    assign(*this * r);
+    return *this;
   }
   template <class R>
   BasicVar& operator/=(const R& r) {
-    return *this = *this / r;
+    assign(*this / r);
+    return *this;
   }
 
   const T& value() const noexcept { return value_; }
@@ -100,12 +116,40 @@ class BasicVar {
   }
 
  private:
+  // Records `expression` as one statement and makes this Var its handle. The fields are
+  // written one at a time, never by building a temporary Var and copying it: in a
+  // `sum += …` loop that copy is a 16-byte load of two 8-byte stores just made, which
+  // the CPU cannot forward from its store buffer and which then stalls every iteration.
+  template <Expression E>
+  void assign(const E& expression) {
+    BasicTape<T>& tape = BasicTape<T>::active_or_throw("assigning an expression to a Var");
+    const std::uint32_t index = tape.template record<E::max_operands>(
+        [&](const OperandSink<T>& sink) { expression.template propagate<0>(sink, T(1)); });
+    // The copy keeps the expression's address from escaping on the hot path: the tree
+    // then stays in registers instead of being written to the stack.
+    if (tape.annotating()) [[unlikely]] {
+      const E copy = expression;
+      annotate(tape, index, copy);
+    }
+    value_ = expression.value();
+    index_ = index;
+    generation_ = tape.generation();
+  }
+
+  template <Expression E>
+  [[gnu::noinline]] static void annotate(BasicTape<T>& tape, std::uint32_t index, const E& expression) {
+    std::string label;
+    expression.describe(label);
+    tape.annotate(index, expression.value(), std::move(label));
+  }
+
   void record_leaf() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("creating a Var");
-    index_ = tape.template record<0>([](const OperandSink<T>&) {});
-    generation_ = tape.generation();
+    const std::uint32_t index = tape.template record<0>([](const OperandSink<T>&) {});
     if (tape.annotating()) [[unlikely]]
-      tape.annotate(index_, value_, "");  // an input: to_dot labels it so
+      tape.annotate(index, value_, "");  // an input: to_dot labels it so
+    index_ = index;
+    generation_ = tape.generation();
   }
 
   T value_{};

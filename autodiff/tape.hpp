@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "arena.hpp"
 #include "error.hpp"
 #include "flat_array.hpp"
 
@@ -55,9 +56,12 @@ inline std::uint32_t next_generation() {
 struct TapePosition {
   std::uint32_t statements = 0;
   std::uint32_t operands = 0;
-  std::uint32_t custom_ops = 0;
+  std::uint32_t hooks = 0;
+  std::uint32_t custom_functions = 0;
   std::uint32_t custom_inputs = 0;
+  std::uint32_t tensor_adjoints = 0;
   std::uint32_t generation = 0;
+  detail::Arena::Mark arena;
 };
 
 template <class T>
@@ -86,6 +90,12 @@ struct OperandSink {
 // (which starts zeroed, one entry per input).
 template <class T>
 using CustomBackward = std::function<void(const T& output_adjoint, std::span<T> input_adjoints)>;
+
+// What the reverse sweep runs at a statement with its own backward (a tensor operation,
+// a user-defined backward, a scalar Parameter): a plain function and a pointer to its
+// data, so recording one allocates nothing.
+template <class T>
+using HookBackward = void (*)(BasicTape<T>& tape, std::uint32_t statement, const void* data);
 
 template <class T>
 class BasicTape {
@@ -131,9 +141,14 @@ class BasicTape {
   void clear() { reset(); }
 
   TapePosition position() const {
-    return {static_cast<std::uint32_t>(statement_end_.size()), static_cast<std::uint32_t>(operand_count_),
-            static_cast<std::uint32_t>(custom_ops_.size()), static_cast<std::uint32_t>(custom_inputs_.size()),
-            generation_};
+    return {static_cast<std::uint32_t>(statement_end_.size()),
+            static_cast<std::uint32_t>(operand_count_),
+            static_cast<std::uint32_t>(hooks_.size()),
+            static_cast<std::uint32_t>(custom_functions_.size()),
+            static_cast<std::uint32_t>(custom_inputs_.size()),
+            static_cast<std::uint32_t>(tensor_adjoints_.size()),
+            generation_,
+            arena_.mark()};
   }
 
   // Drops everything recorded after `position`. Vars recorded before it stay valid;
@@ -153,8 +168,11 @@ class BasicTape {
     });
     statement_end_.truncate(position.statements);
     operand_count_ = position.operands;
-    custom_ops_.resize(position.custom_ops);
+    hooks_.truncate(position.hooks);
+    custom_functions_.resize(position.custom_functions);
     custom_inputs_.resize(position.custom_inputs);
+    tensor_adjoints_.truncate(position.tensor_adjoints);
+    arena_.release_to(position.arena);
     adjoints_.truncate(position.statements);
     if (annotate_) {
       values_.resize(std::min<std::size_t>(values_.size(), position.statements));
@@ -188,22 +206,24 @@ class BasicTape {
   // indices than the statement, so when the sweep passes x every contribution to x's
   // adjoint from statements after x has been added.
   void sweep(std::uint32_t hi, std::uint32_t lo) {
-    std::size_t next_custom =
-        std::upper_bound(custom_ops_.begin(), custom_ops_.end(), hi,
-                         [](std::uint32_t s, const CustomOp& c) { return s < c.statement; }) -
-        custom_ops_.begin();
+    const Hook* first_hook = hooks_.data();
+    const Hook* next_hook =
+        std::upper_bound(first_hook, first_hook + hooks_.size(), hi,
+                         [](std::uint32_t s, const Hook& h) { return s < h.statement; });
     std::uint32_t s = hi;
     while (true) {
-      const bool custom_ahead = next_custom > 0 && custom_ops_[next_custom - 1].statement > lo;
-      const std::uint32_t stop = custom_ahead ? custom_ops_[next_custom - 1].statement : lo;
+      const bool hook_ahead = next_hook != first_hook && next_hook[-1].statement > lo;
+      const std::uint32_t stop = hook_ahead ? next_hook[-1].statement : lo;
       sweep_plain(s, stop);
-      if (!custom_ahead) return;
-      run_custom_backward(custom_ops_[--next_custom]);
+      if (!hook_ahead) return;
+      --next_hook;
+      next_hook->backward(*this, next_hook->statement, next_hook->data);
       s = stop - 1;
     }
   }
 
-  // Sets adjoints of statements lo..hi to zero, growing the adjoint array if needed.
+  // Sets adjoints of statements lo..hi to zero, growing the adjoint array if needed,
+  // and the adjoint buffers of the tensors recorded by those statements.
   // Adjoints outside lo..hi keep what an earlier sweep left (newly covered ones are 0).
   void zero_adjoints(std::uint32_t lo, std::uint32_t hi) {
     const std::size_t old_size = adjoints_.size();
@@ -212,6 +232,10 @@ class BasicTape {
       std::fill(adjoints_.data() + old_size, adjoints_.data() + adjoints_.size(), T(0));
     }
     std::fill(adjoints_.data() + lo, adjoints_.data() + hi + 1, T(0));
+    for (std::size_t t = 0; t < tensor_adjoints_.size(); ++t) {
+      const TensorAdjoint& a = tensor_adjoints_[t];
+      if (a.statement >= lo && a.statement <= hi) std::fill(a.data, a.data + a.size, T(0));
+    }
   }
   T* adjoint_data() noexcept { return adjoints_.data(); }
 
@@ -252,12 +276,33 @@ class BasicTape {
                               std::span<const std::uint32_t> generations, CustomBackward<T> backward) {
     for (std::size_t i = 0; i < indices.size(); ++i) check_var(indices[i], generations[i], "custom_op");
     if (!backward) throw Error("tapegrad: custom_op: the backward function is empty");
-    const std::uint32_t statement = record_operands({}, {}, {});
-    custom_ops_.push_back({statement, static_cast<std::uint32_t>(custom_inputs_.size()),
-                           static_cast<std::uint32_t>(indices.size()), std::move(backward)});
+    custom_functions_.push_back({static_cast<std::uint32_t>(custom_inputs_.size()),
+                                 static_cast<std::uint32_t>(indices.size()), std::move(backward)});
     custom_inputs_.insert(custom_inputs_.end(), indices.begin(), indices.end());
+    return record_hook(&run_custom_function,
+                       reinterpret_cast<const void*>(static_cast<std::uintptr_t>(custom_functions_.size() - 1)));
+  }
+
+  // Records a statement with no operands whose adjoint `backward(tape, statement, data)`
+  // distributes during the sweep. `data` must stay valid as long as the statement does
+  // (allocate it from arena()).
+  std::uint32_t record_hook(HookBackward<T> run_backward, const void* data) {
+    const std::uint32_t statement = record_operands({}, {}, {});
+    hooks_.push_back({statement, run_backward, data});
     return statement;
   }
+
+  // Registers a tensor's adjoint buffer, owned by statement `statement`, so that
+  // backward() and gradient() zero it along with the scalar adjoints.
+  void track_tensor_adjoint(std::uint32_t statement, T* data, std::size_t size) {
+    tensor_adjoints_.push_back({statement, data, size});
+  }
+
+  // Memory for tensor values, adjoints and backward data; see arena.hpp.
+  detail::Arena& arena() noexcept { return arena_; }
+
+  // Adjoint of statement s, for hooks: read their output's, add into their inputs'.
+  T& adjoint_at(std::uint32_t s) noexcept { return adjoints_[s]; }
 
   // ----------------------------------------------------------------- validity
 
@@ -290,13 +335,15 @@ class BasicTape {
   std::size_t bytes_in_use() const noexcept {
     return statement_end_.size() * sizeof(std::uint32_t) +
            operand_count_ * (sizeof(std::uint32_t) + sizeof(T)) +
-           custom_inputs_.size() * sizeof(std::uint32_t) + custom_ops_.size() * sizeof(CustomOp);
+           custom_inputs_.size() * sizeof(std::uint32_t) + hooks_.size() * sizeof(Hook) +
+           arena_.bytes_in_use();
   }
   // Bytes held by the arena, including capacity kept from earlier recordings.
   std::size_t bytes_reserved() const noexcept {
     return statement_end_.capacity() * sizeof(std::uint32_t) +
            operand_capacity_ * (sizeof(std::uint32_t) + sizeof(T)) + adjoints_.capacity() * sizeof(T) +
-           custom_inputs_.capacity() * sizeof(std::uint32_t) + custom_ops_.capacity() * sizeof(CustomOp);
+           custom_inputs_.capacity() * sizeof(std::uint32_t) + hooks_.capacity() * sizeof(Hook) +
+           arena_.bytes_reserved();
   }
 
   // Operands of statement s, for graph export and inspection.
@@ -307,7 +354,7 @@ class BasicTape {
     return {partials_.get() + begin_of(s), partials_.get() + statement_end_[s]};
   }
   bool is_custom(std::uint32_t s) const {
-    return std::binary_search(custom_ops_.begin(), custom_ops_.end(), s,
+    return std::binary_search(hooks_.data(), hooks_.data() + hooks_.size(), s,
                               [](const auto& a, const auto& b) { return statement_of(a) < statement_of(b); });
   }
   std::size_t adjoints_size() const noexcept { return adjoints_.size(); }
@@ -332,14 +379,23 @@ class BasicTape {
     std::uint32_t start;  // first statement recorded in this generation
     std::uint32_t limit;  // statements at or past it were discarded by a rewind
   };
-  struct CustomOp {
+  struct Hook {
     std::uint32_t statement;
+    HookBackward<T> backward;
+    const void* data;
+  };
+  struct CustomFunction {
     std::uint32_t first_input;
     std::uint32_t num_inputs;
     CustomBackward<T> backward;
   };
+  struct TensorAdjoint {
+    std::uint32_t statement;
+    T* data;
+    std::size_t size;
+  };
   static std::uint32_t statement_of(std::uint32_t s) { return s; }
-  static std::uint32_t statement_of(const CustomOp& c) { return c.statement; }
+  static std::uint32_t statement_of(const Hook& h) { return h.statement; }
 
   // Statement indices must fit in 32 bits, with 0 reserved.
   static constexpr std::size_t max_statements = std::numeric_limits<std::uint32_t>::max();
@@ -351,8 +407,11 @@ class BasicTape {
     statement_end_.push_back(0);  // slot 0: never a real Var, target of constants
     operand_count_ = 0;
     adjoints_.truncate(0);
-    custom_ops_.clear();
+    hooks_.truncate(0);
+    custom_functions_.clear();
     custom_inputs_.clear();
+    tensor_adjoints_.truncate(0);
+    arena_.clear();
     values_.clear();
     labels_.clear();
     epochs_.clear();
@@ -416,10 +475,14 @@ class BasicTape {
     adj[hot] += hot_sum;
   }
 
-  void run_custom_backward(const CustomOp& op) {
+  // A user-defined backward function: `data` is its position in custom_functions_.
+  static void run_custom_function(BasicTape& tape, std::uint32_t statement, const void* data) {
+    tape.run_custom_backward(statement, tape.custom_functions_[reinterpret_cast<std::uintptr_t>(data)]);
+  }
+  void run_custom_backward(std::uint32_t statement, const CustomFunction& op) {
     scratch_.assign(op.num_inputs, T(0));
     const std::size_t statements_before = statement_end_.size();
-    op.backward(adjoints_[op.statement], std::span<T>(scratch_));
+    op.backward(adjoints_[statement], std::span<T>(scratch_));
     if (statement_end_.size() != statements_before)
       throw Error("tapegrad: a custom_op backward function recorded on the tape during the reverse sweep");
     T* adj = adjoints_.data();
@@ -447,8 +510,11 @@ class BasicTape {
   std::size_t operand_capacity_ = 0;
   detail::FlatArray<std::uint32_t> statement_end_;  // end of each statement's operands
   detail::FlatArray<T> adjoints_;
-  std::vector<CustomOp> custom_ops_;  // sorted by statement
+  detail::FlatArray<Hook> hooks_;  // sorted by statement
+  std::vector<CustomFunction> custom_functions_;
   std::vector<std::uint32_t> custom_inputs_;
+  detail::FlatArray<TensorAdjoint> tensor_adjoints_;
+  detail::Arena arena_;
   std::vector<T> scratch_;
   std::vector<Epoch> epochs_;  // earlier generations still partly valid after rewind()
 

@@ -207,9 +207,8 @@ class BasicTape {
   // adjoint from statements after x has been added.
   void sweep(std::uint32_t hi, std::uint32_t lo) {
     const Hook* first_hook = hooks_.data();
-    const Hook* next_hook =
-        std::upper_bound(first_hook, first_hook + hooks_.size(), hi,
-                         [](std::uint32_t s, const Hook& h) { return s < h.statement; });
+    const Hook* next_hook = std::upper_bound(first_hook, first_hook + hooks_.size(), hi,
+                                             [](std::uint32_t s, const Hook& h) { return s < h.statement; });
     std::uint32_t s = hi;
     while (true) {
       const bool hook_ahead = next_hook != first_hook && next_hook[-1].statement > lo;
@@ -279,8 +278,8 @@ class BasicTape {
     custom_functions_.push_back({static_cast<std::uint32_t>(custom_inputs_.size()),
                                  static_cast<std::uint32_t>(indices.size()), std::move(backward)});
     custom_inputs_.insert(custom_inputs_.end(), indices.begin(), indices.end());
-    return record_hook(&run_custom_function,
-                       reinterpret_cast<const void*>(static_cast<std::uintptr_t>(custom_functions_.size() - 1)));
+    return record_hook(&run_custom_function, reinterpret_cast<const void*>(
+                                                 static_cast<std::uintptr_t>(custom_functions_.size() - 1)));
   }
 
   // Records a statement with no operands whose adjoint `backward(tape, statement, data)`

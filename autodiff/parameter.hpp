@@ -1,0 +1,72 @@
+// Parameter: a value and its gradient that outlive every tape (a model's weights).
+// Using one records a leaf that reads the Parameter's own storage, and the reverse
+// sweep adds straight into its gradient, so backward() accumulates exactly as
+// PyTorch's does and zero_grad() is the only thing that clears it. Clearing a tape
+// never touches a Parameter.
+#pragma once
+
+#include <Eigen/Core>
+#include <string>
+
+#include "tensor.hpp"
+
+namespace tapegrad {
+
+template <class T>
+class BasicParameter {
+ public:
+  using value_type = T;
+  using Matrix = MatrixX<T>;
+
+  // A scalar parameter.
+  explicit BasicParameter(const T& value)
+      : value_(Matrix::Constant(1, 1, value)), grad_(Matrix::Zero(1, 1)) {}
+  // A tensor parameter with the given initial value.
+  template <class Derived>
+  explicit BasicParameter(const Eigen::MatrixBase<Derived>& value)
+      : value_(value), grad_(Matrix::Zero(value.rows(), value.cols())) {}
+
+  // The Parameter as a tensor leaf on the active tape. The leaf reads this Parameter's
+  // storage and accumulates into its gradient, so the Parameter must outlive the
+  // recording's backward() and must not be resized while the recording is in use.
+  BasicTensor<T> tensor() const {
+    BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::tensor");
+    const std::uint32_t statement = tape.record_operands({}, {}, {});
+    return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, const_cast<T*>(value_.data()),
+                          const_cast<T*>(grad_.data()), value_.rows(), value_.cols(), statement,
+                          tape.generation());
+  }
+
+  // A scalar Parameter as a Var leaf; its adjoint is added into grad() by backward().
+  BasicVar<T> var() const {
+    if (value_.size() != 1)
+      throw Error("tapegrad: Parameter::var: the parameter is " + shape() + ", not a scalar (1×1)");
+    BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::var");
+    const std::uint32_t statement = tape.record_hook(&add_scalar_adjoint, grad_.data());
+    return BasicVar<T>(typename BasicVar<T>::Recorded{}, value_(0, 0), statement, tape.generation());
+  }
+
+  Matrix& value() noexcept { return value_; }
+  const Matrix& value() const noexcept { return value_; }
+  Matrix& grad() noexcept { return grad_; }
+  const Matrix& grad() const noexcept { return grad_; }
+  Eigen::Index rows() const noexcept { return value_.rows(); }
+  Eigen::Index cols() const noexcept { return value_.cols(); }
+  Eigen::Index size() const noexcept { return value_.size(); }
+  std::string shape() const { return std::to_string(value_.rows()) + "×" + std::to_string(value_.cols()); }
+
+  void zero_grad() { grad_.setZero(); }
+
+ private:
+  static void add_scalar_adjoint(BasicTape<T>& tape, std::uint32_t statement, const void* grad) {
+    *static_cast<T*>(const_cast<void*>(grad)) += tape.adjoint_at(statement);
+  }
+
+  Matrix value_;
+  Matrix grad_;
+};
+
+using Parameter = BasicParameter<double>;
+using FloatParameter = BasicParameter<float>;
+
+}  // namespace tapegrad

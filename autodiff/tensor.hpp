@@ -1,0 +1,159 @@
+// Tensor: a 2-D array of values recorded on the same tape as scalar Vars. A tensor
+// operation is one statement of the tape whose backward (a hook) runs Eigen code on
+// whole buffers, so a matrix product costs two matrix products in the sweep, not one
+// statement per multiply. Values and adjoints live in the tape's arena.
+//
+// Shapes follow PyTorch's habits: a batch is rows × features (one sample per row), a
+// column vector is n×1, and storage is column-major as in Eigen.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <string>
+
+#include "var.hpp"
+
+namespace tapegrad {
+
+template <class T>
+using MatrixX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+template <class T>
+class BasicTensor {
+ public:
+  using value_type = T;
+  using Matrix = MatrixX<T>;
+  using ConstMap = Eigen::Map<const Matrix>;
+
+  // An empty handle, on no tape; using it in an operation throws.
+  BasicTensor() = default;
+
+  // For code that records tensor statements itself (operations, Parameters).
+  struct Recorded {};
+  BasicTensor(Recorded, T* value, T* adjoint, Eigen::Index rows, Eigen::Index cols, std::uint32_t statement,
+              std::uint32_t generation)
+      : value_(value),
+        adjoint_(adjoint),
+        rows_(static_cast<std::uint32_t>(rows)),
+        cols_(static_cast<std::uint32_t>(cols)),
+        statement_(statement),
+        generation_(generation) {}
+
+  Eigen::Index rows() const noexcept { return rows_; }
+  Eigen::Index cols() const noexcept { return cols_; }
+  Eigen::Index size() const noexcept { return Eigen::Index{rows_} * cols_; }
+  // "3×4", for error messages.
+  std::string shape() const { return std::to_string(rows_) + "×" + std::to_string(cols_); }
+
+  // The values (valid while the recording that holds them is).
+  ConstMap value() const {
+    check("Tensor::value");
+    return ConstMap(value_, rows_, cols_);
+  }
+  // d(output)/d(this) after tape.backward(output).
+  ConstMap adjoint() const {
+    check("Tensor::adjoint");
+    if (adjoint_ == nullptr)
+      throw Error("tapegrad: Tensor::adjoint: this " + shape() +
+                  " tensor is a constant (nothing it depends on needs a gradient)");
+    return ConstMap(adjoint_, rows_, cols_);
+  }
+  // False for constants (data, and results that depend only on data).
+  bool requires_grad() const noexcept { return adjoint_ != nullptr; }
+  bool is_recorded() const noexcept { return generation_ != 0; }
+
+  // Raw access for operations; check() first.
+  const T* data() const noexcept { return value_; }
+  T* adjoint_data() const noexcept { return adjoint_; }
+  std::uint32_t statement() const noexcept { return statement_; }
+  std::uint32_t generation() const noexcept { return generation_; }
+
+  // Throws unless this tensor belongs to the active tape's current recording.
+  BasicTape<T>& check(const char* operation) const {
+    BasicTape<T>& tape = BasicTape<T>::active_or_throw(operation);
+    if (generation_ == 0)
+      throw Error(std::string("tapegrad: ") + operation + ": the tensor is empty (default-constructed)");
+    tape.check_var(statement_, generation_, operation);
+    return tape;
+  }
+
+ private:
+  T* value_ = nullptr;
+  T* adjoint_ = nullptr;  // null for constants
+  std::uint32_t rows_ = 0;
+  std::uint32_t cols_ = 0;
+  std::uint32_t statement_ = 0;
+  std::uint32_t generation_ = 0;
+};
+
+using Tensor = BasicTensor<double>;
+using FloatTensor = BasicTensor<float>;
+
+namespace detail {
+
+// Buffers of a tensor being recorded: fill `value` (and give `adjoint` to the backward
+// data), then finish_tensor() records its statement.
+template <class T>
+struct NewTensor {
+  T* value;
+  T* adjoint;  // null unless requires_grad
+  Eigen::Index rows;
+  Eigen::Index cols;
+  Eigen::Map<MatrixX<T>> value_map() const { return {value, rows, cols}; }
+  Eigen::Map<MatrixX<T>> adjoint_map() const { return {adjoint, rows, cols}; }
+};
+
+template <class T>
+NewTensor<T> allocate_tensor(BasicTape<T>& tape, Eigen::Index rows, Eigen::Index cols, bool requires_grad) {
+  const auto size = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+  T* value = tape.arena().template allocate<T>(size);
+  T* adjoint = requires_grad ? tape.arena().template allocate<T>(size) : nullptr;
+  return {value, adjoint, rows, cols};
+}
+
+// Records the statement of a tensor whose values are filled in. With an adjoint, the
+// hook `backward(tape, statement, node)` distributes it during the sweep.
+template <class T>
+BasicTensor<T> finish_tensor(BasicTape<T>& tape, const NewTensor<T>& t, HookBackward<T> backward,
+                             const void* node) {
+  std::uint32_t statement;
+  if (t.adjoint != nullptr) {
+    statement = tape.record_hook(backward, node);
+    tape.track_tensor_adjoint(statement, t.adjoint, static_cast<std::size_t>(t.rows * t.cols));
+  } else {
+    statement = tape.record_operands({}, {}, {});
+  }
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, t.adjoint, t.rows, t.cols, statement,
+                        tape.generation());
+}
+
+// Backward data of an operation, allocated in the arena (no destructor ever runs).
+template <class Node, class T>
+Node* new_node(BasicTape<T>& tape, const Node& node) {
+  Node* p = tape.arena().template allocate<Node>(1);
+  *p = node;
+  return p;
+}
+
+}  // namespace detail
+
+// A constant tensor holding a copy of `m` (data: inputs, targets).
+template <class Derived>
+BasicTensor<typename Derived::Scalar> constant(const Eigen::MatrixBase<Derived>& m) {
+  using T = typename Derived::Scalar;
+  BasicTape<T>& tape = BasicTape<T>::active_or_throw("constant");
+  const detail::NewTensor<T> t = detail::allocate_tensor(tape, m.rows(), m.cols(), false);
+  t.value_map() = m;
+  return detail::finish_tensor<T>(tape, t, nullptr, nullptr);
+}
+
+// A constant rows × cols tensor with every entry `value`.
+template <class T>
+BasicTensor<T> full(Eigen::Index rows, Eigen::Index cols, const T& value) {
+  BasicTape<T>& tape = BasicTape<T>::active_or_throw("full");
+  const detail::NewTensor<T> t = detail::allocate_tensor(tape, rows, cols, false);
+  t.value_map().setConstant(value);
+  return detail::finish_tensor<T>(tape, t, nullptr, nullptr);
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,210 @@
+// Elementwise tensor operations: + - * / with broadcasting, with numbers and with Vars,
+// and the unary functions. Values and partials come from the scalar rules table
+// (rules.hpp), so a tensor op and its scalar twin cannot disagree.
+//
+// Broadcasting: two shapes are compatible when each dimension is equal or 1 in one of
+// them; a 1×c row is repeated down the rows, an r×1 column across the columns, a 1×1
+// everywhere. The backward sums the output adjoint over the repeated dimension.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+#include "rules.hpp"
+#include "tensor.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+
+// Where an operand's (i, j) lives given its shape inside a broadcast: strides of 0
+// along a repeated dimension.
+struct Broadcast {
+  Eigen::Index row_stride;
+  Eigen::Index col_stride;
+  template <class T>
+  static Broadcast of(const BasicTensor<T>& t) {
+    return {t.rows() == 1 ? 0 : 1, t.cols() == 1 ? 0 : t.rows()};
+  }
+  Eigen::Index at(Eigen::Index i, Eigen::Index j) const { return i * row_stride + j * col_stride; }
+};
+
+inline Eigen::Index broadcast_dim(Eigen::Index a, Eigen::Index b) {
+  return a == b || b == 1 ? a : (a == 1 ? b : -1);
+}
+
+template <class T>
+std::pair<Eigen::Index, Eigen::Index> broadcast_shape(const char* op, const BasicTensor<T>& a,
+                                                      const BasicTensor<T>& b) {
+  const Eigen::Index rows = broadcast_dim(a.rows(), b.rows());
+  const Eigen::Index cols = broadcast_dim(a.cols(), b.cols());
+  if (rows < 0 || cols < 0)
+    throw Error(std::string("tapegrad: ") + op + ": shapes " + a.shape() + " and " + b.shape() +
+                " do not broadcast (each dimension must match or be 1)");
+  return {rows, cols};
+}
+
+template <class Rule, class T>
+struct BinaryNode {
+  const T* a;
+  T* da;
+  Broadcast sa;
+  const T* b;
+  T* db;
+  Broadcast sb;
+  const T* out;
+  const T* dout;
+  Eigen::Index rows;
+  Eigen::Index cols;
+
+  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+    const BinaryNode& n = *static_cast<const BinaryNode*>(data);
+    for (Eigen::Index j = 0; j < n.cols; ++j) {
+      for (Eigen::Index i = 0; i < n.rows; ++i) {
+        const Eigen::Index o = i + j * n.rows;
+        const T& x = n.a[n.sa.at(i, j)];
+        const T& y = n.b[n.sb.at(i, j)];
+        if (n.da != nullptr) n.da[n.sa.at(i, j)] += n.dout[o] * Rule::d_a(x, y, n.out[o]);
+        if (n.db != nullptr) n.db[n.sb.at(i, j)] += n.dout[o] * Rule::d_b(x, y, n.out[o]);
+      }
+    }
+  }
+};
+
+template <class Rule, class T>
+BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  BasicTape<T>& tape = a.check(op);
+  b.check(op);
+  const auto [rows, cols] = broadcast_shape(op, a, b);
+  const NewTensor<T> out = allocate_tensor(tape, rows, cols, a.requires_grad() || b.requires_grad());
+  const Broadcast sa = Broadcast::of(a), sb = Broadcast::of(b);
+  const T* av = a.data();
+  const T* bv = b.data();
+  if (a.rows() == rows && a.cols() == cols && b.rows() == rows && b.cols() == cols) {
+    for (Eigen::Index k = 0; k < rows * cols; ++k) out.value[k] = Rule::value(av[k], bv[k]);
+  } else {
+    for (Eigen::Index j = 0; j < cols; ++j)
+      for (Eigen::Index i = 0; i < rows; ++i)
+        out.value[i + j * rows] = Rule::value(av[sa.at(i, j)], bv[sb.at(i, j)]);
+  }
+  const BinaryNode<Rule, T>* node =
+      out.adjoint == nullptr
+          ? nullptr
+          : new_node(tape, BinaryNode<Rule, T>{av, a.adjoint_data(), sa, bv, b.adjoint_data(), sb, out.value,
+                                               out.adjoint, rows, cols});
+  return finish_tensor<T>(tape, out, &BinaryNode<Rule, T>::backward, node);
+}
+
+template <class Rule, class T>
+struct UnaryNode {
+  const T* x;
+  T* dx;
+  const T* out;
+  const T* dout;
+  Eigen::Index size;
+  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+    const UnaryNode& n = *static_cast<const UnaryNode*>(data);
+    for (Eigen::Index k = 0; k < n.size; ++k) n.dx[k] += n.dout[k] * Rule::partial(n.x[k], n.out[k]);
+  }
+};
+
+template <class Rule, class T>
+BasicTensor<T> tensor_unary(const BasicTensor<T>& x) {
+  BasicTape<T>& tape = x.check(Rule::name);
+  const NewTensor<T> out = allocate_tensor(tape, x.rows(), x.cols(), x.requires_grad());
+  const T* xv = x.data();
+  for (Eigen::Index k = 0; k < x.size(); ++k) out.value[k] = Rule::value(xv[k]);
+  const UnaryNode<Rule, T>* node =
+      out.adjoint == nullptr
+          ? nullptr
+          : new_node(tape, UnaryNode<Rule, T>{xv, x.adjoint_data(), out.value, out.adjoint, x.size()});
+  return finish_tensor<T>(tape, out, &UnaryNode<Rule, T>::backward, node);
+}
+
+// A Var as a 1×1 tensor, so that Var ∘ Tensor is a broadcast.
+template <class T>
+struct VarAsTensorNode {
+  std::uint32_t var;
+  const T* dout;
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
+    const VarAsTensorNode& n = *static_cast<const VarAsTensorNode*>(data);
+    tape.adjoint_at(n.var) += *n.dout;
+  }
+};
+
+}  // namespace detail
+
+// A Var as a 1×1 tensor (gradients flow back into the Var).
+template <class T>
+BasicTensor<T> as_tensor(const BasicVar<T>& v) {
+  BasicTape<T>& tape = BasicTape<T>::active_or_throw("as_tensor");
+  tape.check_var(v.index(), v.generation(), "as_tensor");
+  const detail::NewTensor<T> out = detail::allocate_tensor(tape, 1, 1, v.is_recorded());
+  out.value[0] = v.value();
+  const auto* node = out.adjoint == nullptr
+                         ? nullptr
+                         : detail::new_node(tape, detail::VarAsTensorNode<T>{v.index(), out.adjoint});
+  return detail::finish_tensor<T>(tape, out, &detail::VarAsTensorNode<T>::backward, node);
+}
+
+// Tensors, Vars (or scalar expressions, recorded as a Var first) and numbers mix freely;
+// a scalar is a 1×1 tensor, broadcast.
+#define TAPEGRAD_TENSOR_BINARY(op, rule, name)                                                    \
+  template <class T>                                                                              \
+  BasicTensor<T> op(const BasicTensor<T>& a, const BasicTensor<T>& b) {                           \
+    return detail::tensor_binary<rules::rule>(name, a, b);                                        \
+  }                                                                                               \
+  template <class T, Expression E>                                                                \
+  requires std::is_same_v<typename E::value_type, T> BasicTensor<T> op(const BasicTensor<T>& a,   \
+                                                                       const E& b) {              \
+    return detail::tensor_binary<rules::rule>(name, a, as_tensor(BasicVar<T>(b)));                \
+  }                                                                                               \
+  template <class T, Expression E>                                                                \
+  requires std::is_same_v<typename E::value_type, T> BasicTensor<T> op(const E& a,                \
+                                                                       const BasicTensor<T>& b) { \
+    return detail::tensor_binary<rules::rule>(name, as_tensor(BasicVar<T>(a)), b);                \
+  }                                                                                               \
+  template <class T, Number S>                                                                    \
+  BasicTensor<T> op(const BasicTensor<T>& a, S b) {                                               \
+    return detail::tensor_binary<rules::rule>(name, a, full<T>(1, 1, static_cast<T>(b)));         \
+  }                                                                                               \
+  template <class T, Number S>                                                                    \
+  BasicTensor<T> op(S a, const BasicTensor<T>& b) {                                               \
+    return detail::tensor_binary<rules::rule>(name, full<T>(1, 1, static_cast<T>(a)), b);         \
+  }
+
+TAPEGRAD_TENSOR_BINARY(operator+, Add, "+")
+TAPEGRAD_TENSOR_BINARY(operator-, Sub, "-")
+TAPEGRAD_TENSOR_BINARY(operator*, Mul, "*")
+TAPEGRAD_TENSOR_BINARY(operator/, Div, "/")
+#undef TAPEGRAD_TENSOR_BINARY
+
+template <class T>
+BasicTensor<T> operator-(const BasicTensor<T>& x) {
+  return detail::tensor_unary<rules::Neg>(x);
+}
+
+#define TAPEGRAD_TENSOR_UNARY(function, rule)        \
+  template <class T>                                 \
+  BasicTensor<T> function(const BasicTensor<T>& x) { \
+    return detail::tensor_unary<rules::rule>(x);     \
+  }
+
+TAPEGRAD_TENSOR_UNARY(exp, Exp)
+TAPEGRAD_TENSOR_UNARY(log, Log)
+TAPEGRAD_TENSOR_UNARY(sqrt, Sqrt)
+TAPEGRAD_TENSOR_UNARY(square, Square)
+TAPEGRAD_TENSOR_UNARY(abs, Abs)
+TAPEGRAD_TENSOR_UNARY(tanh, Tanh)
+TAPEGRAD_TENSOR_UNARY(sigmoid, Sigmoid)
+TAPEGRAD_TENSOR_UNARY(relu, Relu)
+TAPEGRAD_TENSOR_UNARY(softplus, Softplus)
+#undef TAPEGRAD_TENSOR_UNARY
+
+// x^p elementwise for a number p (pow's conventions from rules.hpp).
+template <class T, Number S>
+BasicTensor<T> pow(const BasicTensor<T>& x, S p) {
+  return detail::tensor_binary<rules::Pow>("pow", x, full<T>(1, 1, static_cast<T>(p)));
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,140 @@
+// Reductions: sum and mean of a whole tensor (a Var, joining the scalar part of the
+// graph), or along one axis (a tensor), and dot. Axis::Rows reduces over the rows,
+// leaving one row (1×c, like dim=0 in PyTorch); Axis::Cols reduces over the columns,
+// leaving one column (r×1, like dim=1).
+#pragma once
+
+#include "tensor.hpp"
+
+namespace tapegrad {
+
+enum class Axis { Rows, Cols };
+
+namespace detail {
+
+// A reduction to a Var: x's adjoint receives scale · (adjoint of the Var) everywhere.
+template <class T>
+struct SumToVarNode {
+  T* dx;
+  Eigen::Index size;
+  T scale;
+  static void backward(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
+    const SumToVarNode& n = *static_cast<const SumToVarNode*>(data);
+    const T g = tape.adjoint_at(statement) * n.scale;
+    for (Eigen::Index k = 0; k < n.size; ++k) n.dx[k] += g;
+  }
+};
+
+template <class T>
+BasicVar<T> sum_to_var(const char* op, const BasicTensor<T>& x, T scale) {
+  BasicTape<T>& tape = x.check(op);
+  const T value = Eigen::Map<const MatrixX<T>>(x.data(), x.rows(), x.cols()).sum() * scale;
+  if (!x.requires_grad()) return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
+  const auto* node = new_node(tape, SumToVarNode<T>{x.adjoint_data(), x.size(), scale});
+  const std::uint32_t statement = tape.record_hook(&SumToVarNode<T>::backward, node);
+  return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, statement, tape.generation());
+}
+
+template <class T>
+struct SumAxisNode {
+  T* dx;
+  Eigen::Index rows, cols;
+  Axis axis;
+  const T* dout;
+  T scale;
+  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+    const SumAxisNode& n = *static_cast<const SumAxisNode*>(data);
+    Eigen::Map<MatrixX<T>> dX(n.dx, n.rows, n.cols);
+    if (n.axis == Axis::Rows) {
+      const Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> dOut(n.dout, 1, n.cols);
+      dX.rowwise() += dOut * n.scale;
+    } else {
+      const Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> dOut(n.dout, n.rows, 1);
+      dX.colwise() += dOut * n.scale;
+    }
+  }
+};
+
+template <class T>
+BasicTensor<T> sum_axis(const char* op, const BasicTensor<T>& x, Axis axis, T scale) {
+  BasicTape<T>& tape = x.check(op);
+  const Eigen::Index rows = axis == Axis::Rows ? 1 : x.rows();
+  const Eigen::Index cols = axis == Axis::Rows ? x.cols() : 1;
+  const NewTensor<T> out = allocate_tensor(tape, rows, cols, x.requires_grad());
+  const Eigen::Map<const MatrixX<T>> X(x.data(), x.rows(), x.cols());
+  if (axis == Axis::Rows)
+    out.value_map() = X.colwise().sum() * scale;
+  else
+    out.value_map() = X.rowwise().sum() * scale;
+  const auto* node =
+      out.adjoint == nullptr
+          ? nullptr
+          : new_node(tape, SumAxisNode<T>{x.adjoint_data(), x.rows(), x.cols(), axis, out.adjoint, scale});
+  return finish_tensor<T>(tape, out, &SumAxisNode<T>::backward, node);
+}
+
+template <class T>
+struct DotNode {
+  const T* a;
+  T* da;
+  const T* b;
+  T* db;
+  Eigen::Index size;
+  static void backward(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
+    const DotNode& n = *static_cast<const DotNode*>(data);
+    const T g = tape.adjoint_at(statement);
+    for (Eigen::Index k = 0; k < n.size; ++k) {
+      if (n.da != nullptr) n.da[k] += g * n.b[k];
+      if (n.db != nullptr) n.db[k] += g * n.a[k];
+    }
+  }
+};
+
+}  // namespace detail
+
+// Σ of all entries.
+template <class T>
+BasicVar<T> sum(const BasicTensor<T>& x) {
+  return detail::sum_to_var("sum", x, T(1));
+}
+// Mean of all entries.
+template <class T>
+BasicVar<T> mean(const BasicTensor<T>& x) {
+  if (x.size() == 0) throw Error("tapegrad: mean: the tensor is empty (" + x.shape() + ")");
+  return detail::sum_to_var("mean", x, T(1) / static_cast<T>(x.size()));
+}
+// Σ along one axis (see Axis).
+template <class T>
+BasicTensor<T> sum(const BasicTensor<T>& x, Axis axis) {
+  return detail::sum_axis("sum", x, axis, T(1));
+}
+template <class T>
+BasicTensor<T> mean(const BasicTensor<T>& x, Axis axis) {
+  const Eigen::Index n = axis == Axis::Rows ? x.rows() : x.cols();
+  if (n == 0) throw Error("tapegrad: mean: the tensor is empty (" + x.shape() + ")");
+  return detail::sum_axis("mean", x, axis, T(1) / static_cast<T>(n));
+}
+
+// Σ a∘b over two tensors of the same shape (or two vectors of the same length, one a
+// row and one a column).
+template <class T>
+BasicVar<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  BasicTape<T>& tape = a.check("dot");
+  b.check("dot");
+  const bool same_shape = a.rows() == b.rows() && a.cols() == b.cols();
+  const bool vectors =
+      (a.rows() == 1 || a.cols() == 1) && (b.rows() == 1 || b.cols() == 1) && a.size() == b.size();
+  if (!same_shape && !vectors)
+    throw Error("tapegrad: dot: shapes " + a.shape() + " and " + b.shape() +
+                " differ (dot needs equal shapes, or two vectors of one length)");
+  const Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> A(a.data(), a.size()), B(b.data(), b.size());
+  const T value = A.dot(B);
+  if (!a.requires_grad() && !b.requires_grad())
+    return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
+  const auto* node = detail::new_node(
+      tape, detail::DotNode<T>{a.data(), a.adjoint_data(), b.data(), b.adjoint_data(), a.size()});
+  const std::uint32_t statement = tape.record_hook(&detail::DotNode<T>::backward, node);
+  return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, statement, tape.generation());
+}
+
+}  // namespace tapegrad

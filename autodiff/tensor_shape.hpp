@@ -1,0 +1,174 @@
+// Operations that move entries without arithmetic: transpose, rows (gather a
+// minibatch), concat and reshape.
+#pragma once
+
+#include <initializer_list>
+#include <span>
+#include <vector>
+
+#include "tensor.hpp"
+#include "tensor_reduce.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+
+template <class T>
+struct TransposeNode {
+  T* dx;
+  Eigen::Index rows, cols;  // of x
+  const T* dout;
+  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+    const TransposeNode& n = *static_cast<const TransposeNode*>(data);
+    Eigen::Map<MatrixX<T>>(n.dx, n.rows, n.cols) +=
+        Eigen::Map<const MatrixX<T>>(n.dout, n.cols, n.rows).transpose();
+  }
+};
+
+template <class T>
+struct GatherRowsNode {
+  T* dx;
+  Eigen::Index rows, cols;  // of x
+  const Eigen::Index* indices;
+  Eigen::Index count;
+  const T* dout;
+  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+    const GatherRowsNode& n = *static_cast<const GatherRowsNode*>(data);
+    for (Eigen::Index j = 0; j < n.cols; ++j)
+      for (Eigen::Index k = 0; k < n.count; ++k) n.dx[n.indices[k] + j * n.rows] += n.dout[k + j * n.count];
+  }
+};
+
+template <class T>
+struct ConcatPart {
+  T* dx;  // null for constant parts
+  Eigen::Index rows, cols;
+  Eigen::Index offset;  // first row (Axis::Rows) or column (Axis::Cols) in the output
+};
+
+template <class T>
+struct ConcatNode {
+  const ConcatPart<T>* parts;
+  std::size_t count;
+  Axis axis;
+  const T* dout;
+  Eigen::Index out_rows, out_cols;
+  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+    const ConcatNode& n = *static_cast<const ConcatNode*>(data);
+    const Eigen::Map<const MatrixX<T>> dOut(n.dout, n.out_rows, n.out_cols);
+    for (std::size_t p = 0; p < n.count; ++p) {
+      const ConcatPart<T>& part = n.parts[p];
+      if (part.dx == nullptr) continue;
+      Eigen::Map<MatrixX<T>> dX(part.dx, part.rows, part.cols);
+      if (n.axis == Axis::Rows)
+        dX += dOut.middleRows(part.offset, part.rows);
+      else
+        dX += dOut.middleCols(part.offset, part.cols);
+    }
+  }
+};
+
+}  // namespace detail
+
+// xᵀ, as a new tensor. (To multiply by a transpose, matmul(a, transposed(b)) avoids the copy.)
+template <class T>
+BasicTensor<T> transpose(const BasicTensor<T>& x) {
+  BasicTape<T>& tape = x.check("transpose");
+  const detail::NewTensor<T> out = detail::allocate_tensor(tape, x.cols(), x.rows(), x.requires_grad());
+  out.value_map() = Eigen::Map<const MatrixX<T>>(x.data(), x.rows(), x.cols()).transpose();
+  const auto* node = out.adjoint == nullptr
+                         ? nullptr
+                         : detail::new_node(tape, detail::TransposeNode<T>{x.adjoint_data(), x.rows(),
+                                                                           x.cols(), out.adjoint});
+  return detail::finish_tensor<T>(tape, out, &detail::TransposeNode<T>::backward, node);
+}
+
+// The rows of x at `indices`, in that order (repeats allowed): a minibatch of a data
+// set. Gradients scatter back, adding where a row was taken twice.
+template <class T, class Index>
+requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
+                                                       std::span<const Index> indices) {
+  BasicTape<T>& tape = x.check("rows");
+  Eigen::Index* copied = tape.arena().template allocate<Eigen::Index>(indices.size());
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    if (indices[k] < 0 || static_cast<Eigen::Index>(indices[k]) >= x.rows())
+      throw Error("tapegrad: rows: index " + std::to_string(indices[k]) + " at position " +
+                  std::to_string(k) + " is outside the " + std::to_string(x.rows()) + " rows of a " +
+                  x.shape() + " tensor");
+    copied[k] = static_cast<Eigen::Index>(indices[k]);
+  }
+  const auto count = static_cast<Eigen::Index>(indices.size());
+  const detail::NewTensor<T> out = detail::allocate_tensor(tape, count, x.cols(), x.requires_grad());
+  for (Eigen::Index j = 0; j < x.cols(); ++j)
+    for (Eigen::Index k = 0; k < count; ++k) out.value[k + j * count] = x.data()[copied[k] + j * x.rows()];
+  const auto* node =
+      out.adjoint == nullptr
+          ? nullptr
+          : detail::new_node(tape, detail::GatherRowsNode<T>{x.adjoint_data(), x.rows(), x.cols(), copied,
+                                                             count, out.adjoint});
+  return detail::finish_tensor<T>(tape, out, &detail::GatherRowsNode<T>::backward, node);
+}
+template <class T, class Index>
+requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
+                                                       const std::vector<Index>& indices) {
+  return rows(x, std::span<const Index>(indices));
+}
+
+// The parts stacked along `axis`: Axis::Rows puts them one below another (equal column
+// counts), Axis::Cols side by side (equal row counts).
+template <class T>
+BasicTensor<T> concat(std::span<const BasicTensor<T>> parts, Axis axis) {
+  if (parts.empty()) throw Error("tapegrad: concat: no tensors to concatenate");
+  BasicTape<T>& tape = parts[0].check("concat");
+  Eigen::Index rows = 0, cols = 0;
+  bool requires_grad = false;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    const BasicTensor<T>& t = parts[p];
+    t.check("concat");
+    const bool fits = axis == Axis::Rows ? t.cols() == parts[0].cols() : t.rows() == parts[0].rows();
+    if (!fits)
+      throw Error("tapegrad: concat: part " + std::to_string(p) + " is " + t.shape() + " but part 0 is " +
+                  parts[0].shape() +
+                  (axis == Axis::Rows ? " (stacking rows needs equal column counts)"
+                                      : " (stacking columns needs equal row counts)"));
+    rows = axis == Axis::Rows ? rows + t.rows() : t.rows();
+    cols = axis == Axis::Rows ? t.cols() : cols + t.cols();
+    requires_grad = requires_grad || t.requires_grad();
+  }
+  const detail::NewTensor<T> out = detail::allocate_tensor(tape, rows, cols, requires_grad);
+  auto* records = tape.arena().template allocate<detail::ConcatPart<T>>(parts.size());
+  Eigen::Index offset = 0;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    const BasicTensor<T>& t = parts[p];
+    const Eigen::Map<const MatrixX<T>> X(t.data(), t.rows(), t.cols());
+    if (axis == Axis::Rows)
+      out.value_map().middleRows(offset, t.rows()) = X;
+    else
+      out.value_map().middleCols(offset, t.cols()) = X;
+    records[p] = {t.adjoint_data(), t.rows(), t.cols(), offset};
+    offset += axis == Axis::Rows ? t.rows() : t.cols();
+  }
+  const auto* node = out.adjoint == nullptr
+                         ? nullptr
+                         : detail::new_node(tape, detail::ConcatNode<T>{records, parts.size(), axis,
+                                                                        out.adjoint, rows, cols});
+  return detail::finish_tensor<T>(tape, out, &detail::ConcatNode<T>::backward, node);
+}
+template <class T>
+BasicTensor<T> concat(std::initializer_list<BasicTensor<T>> parts, Axis axis) {
+  return concat(std::span<const BasicTensor<T>>(parts.begin(), parts.size()), axis);
+}
+
+// The same entries as a rows × cols tensor, in column-major order (as Eigen stores
+// them). It shares x's values and adjoint, so it costs nothing and needs no backward.
+template <class T>
+BasicTensor<T> reshape(const BasicTensor<T>& x, Eigen::Index rows, Eigen::Index cols) {
+  x.check("reshape");
+  if (rows < 0 || cols < 0 || rows * cols != x.size())
+    throw Error("tapegrad: reshape: cannot view a " + x.shape() + " tensor (" + std::to_string(x.size()) +
+                " entries) as " + std::to_string(rows) + "×" + std::to_string(cols));
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, const_cast<T*>(x.data()), x.adjoint_data(), rows,
+                        cols, x.statement(), x.generation());
+}
+
+}  // namespace tapegrad

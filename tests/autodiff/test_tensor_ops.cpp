@@ -374,6 +374,27 @@ TEST(TensorOps, MixedScalarAndTensorGraphByHand) {
   EXPECT_EQ(a.grad()(0, 0), 0.0);
 }
 
+// The same graph in float (training's default type) gives the double gradient to float
+// precision.
+TEST(TensorOps, FloatTensorsMatchDouble) {
+  const MatrixXd w0 = random_matrix(3, 4, -1, 1, 600), x0 = random_matrix(5, 4, -1, 1, 601);
+  const std::vector<int> labels = {0, 2, 1, 1, 0};
+  auto loss_gradient = [&]<class T>(T) {
+    tg::BasicTape<T> tape;
+    tg::BasicParameter<T> w(w0.cast<T>().eval());
+    const tg::BasicTensor<T> x = tg::constant(x0.cast<T>().eval());
+    const tg::BasicVar<T> loss =
+        tg::softmax_cross_entropy(tg::sigmoid(tg::matmul(x, tg::transposed(w.tensor()))), labels);
+    tape.backward(loss);
+    return w.grad().template cast<double>().eval();
+  };
+  const MatrixXd in_double = loss_gradient(0.0);
+  const MatrixXd in_float = loss_gradient(0.0f);
+  EXPECT_LE((in_double - in_float).cwiseAbs().maxCoeff(),
+            1e-6 * std::max(1.0, in_double.cwiseAbs().maxCoeff()));
+  EXPECT_GT(in_double.cwiseAbs().maxCoeff(), 1e-3);
+}
+
 // ---------------------------------------------------------------------- errors
 
 TEST(TensorOps, ShapeMismatchesNameTheOpAndBothShapes) {

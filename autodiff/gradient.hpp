@@ -15,12 +15,15 @@
 namespace tapegrad {
 
 namespace detail {
+[[noreturn, gnu::noinline]] inline void throw_constant_input(const char* operation, std::size_t position) {
+  throw Error(std::string("tapegrad: ") + operation + ": input " + std::to_string(position) +
+              " is a constant (a default-constructed Var), not a Var on the tape");
+}
 template <class T>
 void check_input(const BasicTape<T>& tape, const BasicVar<T>& x, std::size_t position,
                  const char* operation) {
-  if (!x.is_recorded())
-    throw Error(std::string("tapegrad: ") + operation + ": input " + std::to_string(position) +
-                " is a constant (a default-constructed Var), not a Var on the tape");
+  if (!x.is_recorded()) [[unlikely]]
+    throw_constant_input(operation, position);
   tape.check_var(x.index(), x.generation(), operation);
 }
 }  // namespace detail
@@ -34,13 +37,8 @@ void gradient(const BasicVar<T>& f, std::span<const BasicVar<T>> xs, std::span<T
                 std::to_string(xs.size()) + " inputs");
   tape.check_var(f.index(), f.generation(), "gradient (output)");
   std::uint32_t lo = f.index();
-  const std::uint32_t current = tape.generation();
-  const std::size_t statements = tape.num_nodes() + 1;
   for (std::size_t j = 0; j < xs.size(); ++j) {
-    // Inputs recorded in the tape's current generation pass with two comparisons; the
-    // full check (constants, earlier epochs, other tapes) runs for the rest.
-    if (xs[j].generation() != current || xs[j].index() >= statements) [[unlikely]]
-      detail::check_input(tape, xs[j], j, "gradient");
+    detail::check_input(tape, xs[j], j, "gradient");
     lo = std::min(lo, xs[j].index());
   }
   const std::uint32_t hi = f.index();

@@ -310,13 +310,14 @@ class BasicTape {
   // True if (index, generation) names a Var recorded on this tape and not discarded.
   bool is_valid_index(std::uint32_t index, std::uint32_t var_generation) const noexcept {
     if (var_generation == generation_) return index < statement_end_.size();
-    for (const Epoch& e : epochs_)
-      if (e.generation == var_generation) return index < e.limit;
-    return false;
+    return is_valid_in_earlier_epoch(index, var_generation);
   }
-  // Throws unless the Var is on this tape or a constant (generation 0).
+  // Throws unless the Var is on this tape or a constant (generation 0). A Var of the
+  // current recording, by far the common case, passes with two inline comparisons.
   void check_var(std::uint32_t index, std::uint32_t var_generation, const char* operation) const {
-    if (var_generation != 0 && !is_valid_index(index, var_generation)) [[unlikely]]
+    if (var_generation == generation_ && index < statement_end_.size()) [[likely]]
+      return;
+    if (var_generation != 0 && !is_valid_in_earlier_epoch(index, var_generation)) [[unlikely]]
       detail::throw_stale_var(operation, index, var_generation, var_generation >= first_generation_);
   }
   // The slow path of OperandSink::write. A constant's operand lands on statement 0,
@@ -398,6 +399,14 @@ class BasicTape {
 
   // Statement indices must fit in 32 bits, with 0 reserved.
   static constexpr std::size_t max_statements = std::numeric_limits<std::uint32_t>::max();
+
+  // Vars recorded before a rewind() stay valid below its position (epochs_).
+  [[gnu::noinline]] bool is_valid_in_earlier_epoch(std::uint32_t index,
+                                                   std::uint32_t var_generation) const noexcept {
+    for (const Epoch& e : epochs_)
+      if (e.generation == var_generation) return index < e.limit;
+    return false;
+  }
 
   std::uint32_t begin_of(std::uint32_t s) const { return s == 0 ? 0 : statement_end_[s - 1]; }
 

@@ -29,6 +29,27 @@ struct GradientCheck {
   double max_rel_error = 0;
 };
 
+namespace detail {
+
+// The five-point central difference of f at x0: error O(h^4).
+template <class F>
+double five_point_derivative(F&& f, double x0, const GradientCheckOptions& options) {
+  const double h = options.relative_step * std::max(1.0, std::abs(x0));
+  return (8 * (f(x0 + h) - f(x0 - h)) - (f(x0 + 2 * h) - f(x0 - 2 * h))) / (12 * h);
+}
+
+// Folds one (tape, finite-difference) pair into the worst errors so far. NaN on either
+// side must fail the check, not vanish in std::max.
+inline void record_error(double g, double fd, double& max_abs_error, double& max_rel_error) {
+  const double abs_error = std::abs(g - fd);
+  const double scale = std::max(std::abs(g), std::abs(fd));
+  const double rel_error = scale == 0 ? 0 : abs_error / scale;
+  max_abs_error = std::isnan(abs_error) ? abs_error : std::max(max_abs_error, abs_error);
+  max_rel_error = std::isnan(rel_error) ? rel_error : std::max(max_rel_error, rel_error);
+}
+
+}  // namespace detail
+
 // fn takes the inputs as `const std::vector<Var>&` and returns a Var (or an expression).
 // It is recorded on a tape of its own, so the caller's tape is left as it was.
 template <class Fn>
@@ -51,18 +72,10 @@ requires std::invocable < Fn&, const std::vector<Var>
   };
   result.finite_differences.resize(x.size());
   for (std::size_t j = 0; j < x.size(); ++j) {
-    const double h = options.relative_step * std::max(1.0, std::abs(x[j]));
-    const double fd = (8 * (evaluate_at(j, x[j] + h) - evaluate_at(j, x[j] - h)) -
-                       (evaluate_at(j, x[j] + 2 * h) - evaluate_at(j, x[j] - 2 * h))) /
-                      (12 * h);
-    result.finite_differences[j] = fd;
-    const double g = result.gradient[j];
-    const double abs_error = std::abs(g - fd);
-    const double scale = std::max(std::abs(g), std::abs(fd));
-    const double rel_error = scale == 0 ? 0 : abs_error / scale;
-    // NaN on either side must fail the check, not vanish in std::max.
-    result.max_abs_error = std::isnan(abs_error) ? abs_error : std::max(result.max_abs_error, abs_error);
-    result.max_rel_error = std::isnan(rel_error) ? rel_error : std::max(result.max_rel_error, rel_error);
+    result.finite_differences[j] =
+        detail::five_point_derivative([&](double xj) { return evaluate_at(j, xj); }, x[j], options);
+    detail::record_error(result.gradient[j], result.finite_differences[j], result.max_abs_error,
+                         result.max_rel_error);
   }
   return result;
 }

@@ -3,8 +3,6 @@
 // The same stencil and error measures as the scalar check_gradient.
 #pragma once
 
-#include <algorithm>
-#include <cmath>
 #include <concepts>
 #include <vector>
 
@@ -50,19 +48,14 @@ requires std::invocable < Fn&, const std::vector<Tensor>
     MatrixX<double> fd(x.rows(), x.cols());
     for (Eigen::Index k = 0; k < x.size(); ++k) {
       const double x0 = x(k);
-      const double h = options.relative_step * std::max(1.0, std::abs(x0));
-      auto at = [&](double xk) {
-        x(k) = xk;
-        return evaluate().value();
-      };
-      fd(k) = (8 * (at(x0 + h) - at(x0 - h)) - (at(x0 + 2 * h) - at(x0 - 2 * h))) / (12 * h);
+      fd(k) = detail::five_point_derivative(
+          [&](double xk) {
+            x(k) = xk;
+            return evaluate().value();
+          },
+          x0, options);
       x(k) = x0;
-      const double g = result.gradient[t](k);
-      const double abs_error = std::abs(g - fd(k));
-      const double scale = std::max(std::abs(g), std::abs(fd(k)));
-      const double rel_error = scale == 0 ? 0 : abs_error / scale;
-      result.max_abs_error = std::isnan(abs_error) ? abs_error : std::max(result.max_abs_error, abs_error);
-      result.max_rel_error = std::isnan(rel_error) ? rel_error : std::max(result.max_rel_error, rel_error);
+      detail::record_error(result.gradient[t](k), fd(k), result.max_abs_error, result.max_rel_error);
     }
     result.finite_differences.push_back(std::move(fd));
   }

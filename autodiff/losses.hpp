@@ -18,11 +18,25 @@ namespace tapegrad {
 
 namespace detail {
 
+// What every loss of a prediction against a target of the same shape starts with: both
+// checked, shapes compared, and room for the n partials ∂loss/∂prediction.
 template <class T>
-void require_same_shape(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b) {
-  if (a.rows() != b.rows() || a.cols() != b.cols())
-    throw Error(std::string("tapegrad: ") + op + ": prediction is " + a.shape() + " but target is " +
-                b.shape());
+struct PairwiseLoss {
+  BasicTape<T>& tape;
+  Eigen::Index n;
+  T* g;
+};
+template <class T>
+PairwiseLoss<T> begin_pairwise_loss(const char* op, const BasicTensor<T>& prediction,
+                                    const BasicTensor<T>& target) {
+  BasicTape<T>& tape = prediction.check(op);
+  target.check(op);
+  if (prediction.rows() != target.rows() || prediction.cols() != target.cols())
+    throw Error(std::string("tapegrad: ") + op + ": prediction is " + prediction.shape() + " but target is " +
+                target.shape());
+  if (prediction.size() == 0) throw Error(std::string("tapegrad: ") + op + ": the tensors are empty");
+  return {tape, prediction.size(),
+          tape.arena().template allocate<T>(static_cast<std::size_t>(prediction.size()))};
 }
 
 // A loss's backward: d(input) += adjoint · gx and d(target) += adjoint · target_scale · gy,
@@ -116,12 +130,7 @@ BasicTensor<T> softmax_impl(const char* op, const BasicTensor<T>& x, bool log) {
 // mean((prediction − target)²).
 template <class T>
 BasicVar<T> mse(const BasicTensor<T>& prediction, const BasicTensor<T>& target) {
-  BasicTape<T>& tape = prediction.check("mse");
-  target.check("mse");
-  detail::require_same_shape("mse", prediction, target);
-  const Eigen::Index n = prediction.size();
-  if (n == 0) throw Error("tapegrad: mse: the tensors are empty");
-  T* g = tape.arena().template allocate<T>(static_cast<std::size_t>(n));
+  const auto [tape, n, g] = detail::begin_pairwise_loss("mse", prediction, target);
   T value = 0;
   for (Eigen::Index k = 0; k < n; ++k) {
     const T r = prediction.data()[k] - target.data()[k];
@@ -139,12 +148,9 @@ BasicVar<T> mse(const BasicTensor<T>& prediction, const BasicTensor<T>& target) 
 // (p − y) / max(p (1 − p), 1e−12) stays finite at p = 0 and p = 1.
 template <class T>
 BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& y) {
-  BasicTape<T>& tape = p.check("binary_cross_entropy");
-  y.check("binary_cross_entropy");
-  detail::require_same_shape("binary_cross_entropy", p, y);
-  const Eigen::Index n = p.size();
-  if (n == 0) throw Error("tapegrad: binary_cross_entropy: the tensors are empty");
-  T* g = tape.arena().template allocate<T>(static_cast<std::size_t>(n));
+  const auto [tape, n, g] = detail::begin_pairwise_loss("binary_cross_entropy", p, y);
+  // ∂/∂y = −(log p − log(1 − p)) / n, with the same clamps, when y is itself computed.
+  T* gy = y.requires_grad() ? tape.arena().template allocate<T>(static_cast<std::size_t>(n)) : nullptr;
   T value = 0;
   for (Eigen::Index k = 0; k < n; ++k) {
     const T pk = p.data()[k], yk = y.data()[k];
@@ -155,15 +161,7 @@ BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& 
     const T log_q = std::max(std::log1p(-pk), T(-100));
     value -= yk * log_p + (T(1) - yk) * log_q;
     g[k] = (pk - yk) / std::max(pk * (T(1) - pk), T(1e-12)) / static_cast<T>(n);
-  }
-  // ∂/∂y = −(log p − log(1 − p)) / n, with the same clamps, when y is itself computed.
-  T* gy = nullptr;
-  if (y.requires_grad()) {
-    gy = tape.arena().template allocate<T>(static_cast<std::size_t>(n));
-    for (Eigen::Index k = 0; k < n; ++k) {
-      const T pk = p.data()[k];
-      gy[k] = -(std::max(std::log(pk), T(-100)) - std::max(std::log1p(-pk), T(-100))) / static_cast<T>(n);
-    }
+    if (gy != nullptr) gy[k] = -(log_p - log_q) / static_cast<T>(n);
   }
   return detail::finish_loss(tape, value / static_cast<T>(n),
                              detail::LossNode<T>{p.adjoint_data(), g, y.adjoint_data(), gy, T(1), n});
@@ -173,15 +171,10 @@ BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& 
 // mean(max(x, 0) − x·y + log(1 + e^(−|x|))): finite for any x, gradient sigmoid(x) − y.
 template <class T>
 BasicVar<T> bce_with_logits(const BasicTensor<T>& x, const BasicTensor<T>& y) {
-  BasicTape<T>& tape = x.check("bce_with_logits");
-  y.check("bce_with_logits");
-  detail::require_same_shape("bce_with_logits", x, y);
-  const Eigen::Index n = x.size();
-  if (n == 0) throw Error("tapegrad: bce_with_logits: the tensors are empty");
+  const auto [tape, n, g] = detail::begin_pairwise_loss("bce_with_logits", x, y);
   if (y.requires_grad())
     throw Error(
         "tapegrad: bce_with_logits: the target must be data (a constant tensor), not a computed tensor");
-  T* g = tape.arena().template allocate<T>(static_cast<std::size_t>(n));
   T value = 0;
   for (Eigen::Index k = 0; k < n; ++k) {
     const T xk = x.data()[k], yk = y.data()[k];

@@ -91,6 +91,17 @@ using FloatTensor = BasicTensor<float>;
 
 namespace detail {
 
+template <class T>
+using MutableMap = Eigen::Map<MatrixX<T>>;
+template <class T>
+using ConstMap = Eigen::Map<const MatrixX<T>>;
+
+// A tensor's values as a matrix, for operations that have already checked it.
+template <class T>
+ConstMap<T> values(const BasicTensor<T>& t) {
+  return ConstMap<T>(t.data(), t.rows(), t.cols());
+}
+
 // Buffers of a tensor being recorded: fill `value` (and give `adjoint` to the backward
 // data), then finish_tensor() records its statement.
 template <class T>
@@ -100,7 +111,6 @@ struct NewTensor {
   Eigen::Index rows;
   Eigen::Index cols;
   Eigen::Map<MatrixX<T>> value_map() const { return {value, rows, cols}; }
-  Eigen::Map<MatrixX<T>> adjoint_map() const { return {adjoint, rows, cols}; }
 };
 
 template <class T>

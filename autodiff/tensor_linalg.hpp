@@ -24,11 +24,6 @@ Transposed<T> transposed(const BasicTensor<T>& t) {
 namespace detail {
 
 template <class T>
-using MutableMap = Eigen::Map<MatrixX<T>>;
-template <class T>
-using ConstMap = Eigen::Map<const MatrixX<T>>;
-
-template <class T>
 struct MatmulNode {
   const T* a;
   T* da;
@@ -73,7 +68,7 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, bool transpose_a, const BasicTens
                 (transpose_b ? "ᵀ" : "") + " do not multiply: inner dimensions " + std::to_string(k) +
                 " and " + std::to_string(k_b) + " differ");
   const NewTensor<T> out = allocate_tensor(tape, m, n, a.requires_grad() || b.requires_grad());
-  const ConstMap<T> A(a.data(), a.rows(), a.cols()), B(b.data(), b.rows(), b.cols());
+  const ConstMap<T> A = values(a), B = values(b);
   MutableMap<T> C = out.value_map();
   if (!transpose_a && !transpose_b) C.noalias() = A * B;
   if (transpose_a && !transpose_b) C.noalias() = A.transpose() * B;

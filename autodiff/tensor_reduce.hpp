@@ -28,7 +28,7 @@ struct SumToVarNode {
 template <class T>
 BasicVar<T> sum_to_var(const char* op, const BasicTensor<T>& x, T scale) {
   BasicTape<T>& tape = x.check(op);
-  const T value = Eigen::Map<const MatrixX<T>>(x.data(), x.rows(), x.cols()).sum() * scale;
+  const T value = values(x).sum() * scale;
   if (!x.requires_grad()) return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
   const auto* node = new_node(tape, SumToVarNode<T>{x.adjoint_data(), x.size(), scale});
   const std::uint32_t statement = tape.record_hook(&SumToVarNode<T>::backward, node);
@@ -44,7 +44,7 @@ struct SumAxisNode {
   T scale;
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const SumAxisNode& n = *static_cast<const SumAxisNode*>(data);
-    Eigen::Map<MatrixX<T>> dX(n.dx, n.rows, n.cols);
+    MutableMap<T> dX(n.dx, n.rows, n.cols);
     if (n.axis == Axis::Rows) {
       const Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> dOut(n.dout, 1, n.cols);
       dX.rowwise() += dOut * n.scale;
@@ -61,7 +61,7 @@ BasicTensor<T> sum_axis(const char* op, const BasicTensor<T>& x, Axis axis, T sc
   const Eigen::Index rows = axis == Axis::Rows ? 1 : x.rows();
   const Eigen::Index cols = axis == Axis::Rows ? x.cols() : 1;
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, x.requires_grad());
-  const Eigen::Map<const MatrixX<T>> X(x.data(), x.rows(), x.cols());
+  const ConstMap<T> X = values(x);
   if (axis == Axis::Rows)
     out.value_map() = X.colwise().sum() * scale;
   else

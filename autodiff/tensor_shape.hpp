@@ -20,8 +20,7 @@ struct TransposeNode {
   const T* dout;
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const TransposeNode& n = *static_cast<const TransposeNode*>(data);
-    Eigen::Map<MatrixX<T>>(n.dx, n.rows, n.cols) +=
-        Eigen::Map<const MatrixX<T>>(n.dout, n.cols, n.rows).transpose();
+    MutableMap<T>(n.dx, n.rows, n.cols) += ConstMap<T>(n.dout, n.cols, n.rows).transpose();
   }
 };
 
@@ -55,11 +54,11 @@ struct ConcatNode {
   Eigen::Index out_rows, out_cols;
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const ConcatNode& n = *static_cast<const ConcatNode*>(data);
-    const Eigen::Map<const MatrixX<T>> dOut(n.dout, n.out_rows, n.out_cols);
+    const ConstMap<T> dOut(n.dout, n.out_rows, n.out_cols);
     for (std::size_t p = 0; p < n.count; ++p) {
       const ConcatPart<T>& part = n.parts[p];
       if (part.dx == nullptr) continue;
-      Eigen::Map<MatrixX<T>> dX(part.dx, part.rows, part.cols);
+      MutableMap<T> dX(part.dx, part.rows, part.cols);
       if (n.axis == Axis::Rows)
         dX += dOut.middleRows(part.offset, part.rows);
       else
@@ -75,7 +74,7 @@ template <class T>
 BasicTensor<T> transpose(const BasicTensor<T>& x) {
   BasicTape<T>& tape = x.check("transpose");
   const detail::NewTensor<T> out = detail::allocate_tensor(tape, x.cols(), x.rows(), x.requires_grad());
-  out.value_map() = Eigen::Map<const MatrixX<T>>(x.data(), x.rows(), x.cols()).transpose();
+  out.value_map() = detail::values(x).transpose();
   const auto* node = out.adjoint == nullptr
                          ? nullptr
                          : detail::new_node(tape, detail::TransposeNode<T>{x.adjoint_data(), x.rows(),
@@ -140,7 +139,7 @@ BasicTensor<T> concat(std::span<const BasicTensor<T>> parts, Axis axis) {
   Eigen::Index offset = 0;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const BasicTensor<T>& t = parts[p];
-    const Eigen::Map<const MatrixX<T>> X(t.data(), t.rows(), t.cols());
+    const detail::ConstMap<T> X = detail::values(t);
     if (axis == Axis::Rows)
       out.value_map().middleRows(offset, t.rows()) = X;
     else

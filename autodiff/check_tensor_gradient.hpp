@@ -33,7 +33,7 @@ requires std::invocable < Fn&, const std::vector<Tensor>
   auto evaluate = [&]() {
     tape.clear();
     std::vector<Tensor> tensors;
-    for (const Parameter& p : parameters) tensors.push_back(p.tensor());
+    for (Parameter& p : parameters) tensors.push_back(p.tensor());
     return Var(fn(tensors));
   };
 

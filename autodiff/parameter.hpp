@@ -29,16 +29,15 @@ class BasicParameter {
   // The Parameter as a tensor leaf on the active tape. The leaf reads this Parameter's
   // storage and accumulates into its gradient, so the Parameter must outlive the
   // recording's backward() and must not be resized while the recording is in use.
-  BasicTensor<T> tensor() const {
+  BasicTensor<T> tensor() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::tensor");
     const std::uint32_t statement = tape.record_operands({}, {}, {});
-    return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, const_cast<T*>(value_.data()),
-                          const_cast<T*>(grad_.data()), value_.rows(), value_.cols(), statement,
-                          tape.generation());
+    return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, value_.data(), grad_.data(), value_.rows(),
+                          value_.cols(), statement, tape.generation());
   }
 
   // A scalar Parameter as a Var leaf; its adjoint is added into grad() by backward().
-  BasicVar<T> var() const {
+  BasicVar<T> var() {
     if (value_.size() != 1)
       throw Error("tapegrad: Parameter::var: the parameter is " + shape() + ", not a scalar (1×1)");
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::var");

@@ -30,8 +30,8 @@ class BasicTensor {
 
   // For code that records tensor statements itself (operations, Parameters).
   struct Recorded {};
-  BasicTensor(Recorded, T* value, T* adjoint, Eigen::Index rows, Eigen::Index cols, std::uint32_t statement,
-              std::uint32_t generation)
+  BasicTensor(Recorded, const T* value, T* adjoint, Eigen::Index rows, Eigen::Index cols,
+              std::uint32_t statement, std::uint32_t generation)
       : value_(value),
         adjoint_(adjoint),
         rows_(static_cast<std::uint32_t>(rows)),
@@ -78,7 +78,7 @@ class BasicTensor {
   }
 
  private:
-  T* value_ = nullptr;
+  const T* value_ = nullptr;
   T* adjoint_ = nullptr;  // null for constants
   std::uint32_t rows_ = 0;
   std::uint32_t cols_ = 0;

@@ -166,8 +166,8 @@ BasicTensor<T> reshape(const BasicTensor<T>& x, Eigen::Index rows, Eigen::Index 
   if (rows < 0 || cols < 0 || rows * cols != x.size())
     throw Error("tapegrad: reshape: cannot view a " + x.shape() + " tensor (" + std::to_string(x.size()) +
                 " entries) as " + std::to_string(rows) + "×" + std::to_string(cols));
-  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, const_cast<T*>(x.data()), x.adjoint_data(), rows,
-                        cols, x.statement(), x.generation());
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, x.data(), x.adjoint_data(), rows, cols,
+                        x.statement(), x.generation());
 }
 
 }  // namespace tapegrad

@@ -7,8 +7,11 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 BUILD_PACKAGES := cmake make g++ libeigen3-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev
-# The peers measured in the same benchmark binaries.
-BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev libtrilinos-kokkos-dev
+# The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
+# (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the
+# reference implementation it would otherwise get.
+BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev \
+  libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread
 
 .PHONY: demo test bench install-build install-test install-bench clean
 
@@ -51,10 +54,12 @@ test: install-test
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
+# One thread everywhere: OpenBLAS would otherwise start one per core under LibTorch.
 bench: install-bench
 	cmake --preset release -DTAPEGRAD_BUILD_BENCHMARKS=ON
-	cmake --build --preset release -j $(JOBS) --target scalar_bench
+	cmake --build --preset release -j $(JOBS) --target scalar_bench tensor_bench
 	./build/release/bench/scalar_bench --report=bench/RESULTS.md
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 ./build/release/bench/tensor_bench --report=bench/RESULTS.md
 
 clean:
 	rm -rf build

@@ -18,5 +18,6 @@
 #include "tensor_elementwise.hpp"
 #include "tensor_linalg.hpp"
 #include "tensor_reduce.hpp"
+#include "tensor_scan.hpp"
 #include "tensor_shape.hpp"
 #include "var.hpp"

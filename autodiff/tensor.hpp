@@ -157,6 +157,16 @@ BasicTensor<typename Derived::Scalar> constant(const Eigen::MatrixBase<Derived>&
   return detail::finish_tensor<T>(tape, t, nullptr, nullptr);
 }
 
+// A constant tensor that reads `m`'s storage without copying it (a data set, a
+// minibatch buffer): `m` must stay alive and unchanged while the recording is in use.
+template <class T>
+BasicTensor<T> constant_view(const MatrixX<T>& m) {
+  BasicTape<T>& tape = BasicTape<T>::active_or_throw("constant_view");
+  const std::uint32_t statement = tape.record_operands({}, {}, {});
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, m.data(), nullptr, m.rows(), m.cols(), statement,
+                        tape.generation());
+}
+
 // A constant rows × cols tensor with every entry `value`.
 template <class T>
 BasicTensor<T> full(Eigen::Index rows, Eigen::Index cols, const T& value) {

@@ -1,6 +1,7 @@
 // Elementwise tensor operations: + - * / with broadcasting, with numbers and with Vars,
 // and the unary functions. Values and partials come from the scalar rules table
-// (rules.hpp), so a tensor op and its scalar twin cannot disagree.
+// (rules.hpp), in their vectorized array form where one exists (tensor_array_rules.hpp),
+// and are computed a column at a time.
 //
 // Broadcasting: two shapes are compatible when each dimension is equal or 1 in one of
 // them; a 1×c row is repeated down the rows, an r×1 column across the columns, a 1×1
@@ -12,6 +13,7 @@
 
 #include "rules.hpp"
 #include "tensor.hpp"
+#include "tensor_array_rules.hpp"
 
 namespace tapegrad {
 
@@ -44,6 +46,34 @@ std::pair<Eigen::Index, Eigen::Index> broadcast_shape(const char* op, const Basi
   return {rows, cols};
 }
 
+template <class T>
+using ArrayColumn = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <class T>
+using ConstColumn = Eigen::Map<const ArrayColumn<T>>;
+template <class T>
+using MutableColumn = Eigen::Map<ArrayColumn<T>>;
+
+// Calls visit(column) with column j of an operand inside a rows-tall broadcast: its
+// own column when it has rows, else its one value repeated (an Eigen constant, which
+// vectorizes like a real column).
+template <class T, class Visit>
+void visit_column(const T* values, Broadcast s, Eigen::Index j, Eigen::Index rows, Visit&& visit) {
+  if (s.row_stride != 0)
+    visit(ConstColumn<T>(values + j * s.col_stride, rows));
+  else
+    visit(ArrayColumn<T>::Constant(rows, values[j * s.col_stride]));
+}
+
+// Adds a column's contribution into an operand's adjoint: into its own column, or
+// summed into its one entry when it was repeated down the rows.
+template <class T, class Contribution>
+void accumulate_column(T* adjoint, Broadcast s, Eigen::Index j, Eigen::Index rows, const Contribution& c) {
+  if (s.row_stride != 0)
+    MutableColumn<T>(adjoint + j * s.col_stride, rows) += c;
+  else
+    adjoint[j * s.col_stride] += c.sum();
+}
+
 template <class Rule, class T>
 struct BinaryNode {
   const T* a;
@@ -59,13 +89,26 @@ struct BinaryNode {
 
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const BinaryNode& n = *static_cast<const BinaryNode*>(data);
-    for (Eigen::Index j = 0; j < n.cols; ++j) {
-      for (Eigen::Index i = 0; i < n.rows; ++i) {
-        const Eigen::Index o = i + j * n.rows;
-        const T& x = n.a[n.sa.at(i, j)];
-        const T& y = n.b[n.sb.at(i, j)];
-        if (n.da != nullptr) n.da[n.sa.at(i, j)] += n.dout[o] * Rule::d_a(x, y, n.out[o]);
-        if (n.db != nullptr) n.db[n.sb.at(i, j)] += n.dout[o] * Rule::d_b(x, y, n.out[o]);
+    if constexpr (HasArrayRule<Rule>) {
+      using Array = ArrayRule<Rule>;
+      for (Eigen::Index j = 0; j < n.cols; ++j) {
+        const ConstColumn<T> dout(n.dout + j * n.rows, n.rows), y(n.out + j * n.rows, n.rows);
+        visit_column(n.a, n.sa, j, n.rows, [&](const auto& x_a) {
+          visit_column(n.b, n.sb, j, n.rows, [&](const auto& x_b) {
+            if (n.da != nullptr) accumulate_column(n.da, n.sa, j, n.rows, Array::to_a(dout, x_a, x_b, y));
+            if (n.db != nullptr) accumulate_column(n.db, n.sb, j, n.rows, Array::to_b(dout, x_a, x_b, y));
+          });
+        });
+      }
+    } else {
+      for (Eigen::Index j = 0; j < n.cols; ++j) {
+        for (Eigen::Index i = 0; i < n.rows; ++i) {
+          const Eigen::Index o = i + j * n.rows;
+          const T& x = n.a[n.sa.at(i, j)];
+          const T& y = n.b[n.sb.at(i, j)];
+          if (n.da != nullptr) n.da[n.sa.at(i, j)] += n.dout[o] * Rule::d_a(x, y, n.out[o]);
+          if (n.db != nullptr) n.db[n.sb.at(i, j)] += n.dout[o] * Rule::d_b(x, y, n.out[o]);
+        }
       }
     }
   }
@@ -80,8 +123,13 @@ BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const Basi
   const Broadcast sa = Broadcast::of(a), sb = Broadcast::of(b);
   const T* av = a.data();
   const T* bv = b.data();
-  if (a.rows() == rows && a.cols() == cols && b.rows() == rows && b.cols() == cols) {
-    for (Eigen::Index k = 0; k < rows * cols; ++k) out.value[k] = Rule::value(av[k], bv[k]);
+  if constexpr (HasArrayRule<Rule>) {
+    for (Eigen::Index j = 0; j < cols; ++j)
+      visit_column(av, sa, j, rows, [&](const auto& x_a) {
+        visit_column(bv, sb, j, rows, [&](const auto& x_b) {
+          MutableColumn<T>(out.value + j * rows, rows) = ArrayRule<Rule>::value(x_a, x_b);
+        });
+      });
   } else {
     for (Eigen::Index j = 0; j < cols; ++j)
       for (Eigen::Index i = 0; i < rows; ++i)
@@ -104,7 +152,12 @@ struct UnaryNode {
   Eigen::Index size;
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const UnaryNode& n = *static_cast<const UnaryNode*>(data);
-    for (Eigen::Index k = 0; k < n.size; ++k) n.dx[k] += n.dout[k] * Rule::partial(n.x[k], n.out[k]);
+    if constexpr (HasArrayRule<Rule>) {
+      const ConstColumn<T> x(n.x, n.size), y(n.out, n.size), dout(n.dout, n.size);
+      MutableColumn<T>(n.dx, n.size) += ArrayRule<Rule>::contribution(dout, x, y);
+    } else {
+      for (Eigen::Index k = 0; k < n.size; ++k) n.dx[k] += n.dout[k] * Rule::partial(n.x[k], n.out[k]);
+    }
   }
 };
 
@@ -113,7 +166,11 @@ BasicTensor<T> tensor_unary(const BasicTensor<T>& x) {
   BasicTape<T>& tape = x.check(Rule::name);
   const NewTensor<T> out = allocate_tensor(tape, x.rows(), x.cols(), x.requires_grad());
   const T* xv = x.data();
-  for (Eigen::Index k = 0; k < x.size(); ++k) out.value[k] = Rule::value(xv[k]);
+  if constexpr (HasArrayRule<Rule>) {
+    MutableColumn<T>(out.value, x.size()) = ArrayRule<Rule>::value(ConstColumn<T>(xv, x.size()));
+  } else {
+    for (Eigen::Index k = 0; k < x.size(); ++k) out.value[k] = Rule::value(xv[k]);
+  }
   const UnaryNode<Rule, T>* node =
       out.adjoint == nullptr
           ? nullptr

@@ -1,5 +1,6 @@
-// Shared pieces of the benchmark binary: registering a variant of a problem under the
-// name "problem/N/variant", and checking a gradient against a reference before timing.
+// Shared pieces of the benchmark binaries: registering a variant of a problem under the
+// name "problem/N/variant", checking a gradient against a reference before timing, and
+// the command line.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -37,8 +38,19 @@ inline bool gradients_agree(const std::vector<double>& a, const std::vector<doub
 std::vector<double> reference_gradient(const std::string& problem_label);
 void set_reference_gradient(const std::string& problem_label, std::vector<double> gradient);
 
+// The command line of a benchmark binary: Google Benchmark's flags (with this project's
+// defaults added) and `--report=PATH`, where the results table goes.
+struct Arguments {
+  std::vector<std::string> storage;
+  std::vector<char*> args;  // points into storage; hand to benchmark::Initialize
+  std::string report_path;  // empty: no report
+  std::string command;      // the command as typed, quoted in the report
+};
+Arguments parse_arguments(int argc, char** argv);
+
 // Peers register themselves when their packages were found at configure time.
 void register_adolc_variants();
 void register_sacado_variants();
+void register_torch_mlp_variants();
 
 }  // namespace bench

@@ -21,15 +21,6 @@ void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
   }
 }
 
-namespace {
-
-std::string cpu_model() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
-}
-
 std::string format(const char* pattern, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, pattern, value);
@@ -43,119 +34,73 @@ const Median* find(const Medians& medians, const std::string& problem, const std
   return v == p->second.end() ? nullptr : &v->second;
 }
 
-// t_variant / t_f, or "–" when either is missing.
 std::string ratio(const Medians& medians, const std::string& problem, const std::string& variant,
-                  const std::string& base = "f") {
+                  const std::string& base) {
   const Median* a = find(medians, problem, variant);
   const Median* b = find(medians, problem, base);
   if (a == nullptr || b == nullptr || b->cpu_ns <= 0) return "–";
   return format("%.2f", a->cpu_ns / b->cpu_ns);
 }
 
-double ratio_value(const Medians& medians, const std::string& problem, const std::string& variant) {
+double ratio_value(const Medians& medians, const std::string& problem, const std::string& variant,
+                   const std::string& base) {
   const Median* a = find(medians, problem, variant);
-  const Median* b = find(medians, problem, "f");
+  const Median* b = find(medians, problem, base);
   return (a && b && b->cpu_ns > 0) ? a->cpu_ns / b->cpu_ns : -1;
 }
 
-double bytes_per_operation(const Median& m) {
-  auto bytes = m.counters.find("tape_bytes");
-  auto ops = m.counters.find("operations");
-  if (bytes == m.counters.end() || ops == m.counters.end() || ops->second <= 0) return -1;
-  return bytes->second / ops->second;
+namespace {
+std::string cpu_model() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);)
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
 }
-
-struct Target {
-  std::string what;
-  std::string problem;
-  double limit;
-  std::string peers_figure;
-  bool absolute_ns = false;  // compare t_grad in ns instead of the ratio
-};
-
 }  // namespace
 
-void write_report(const std::string& path, const Medians& medians, const std::string& command) {
-  std::ostringstream out;
+std::string machine_description(const std::string& command) {
   const std::time_t now = std::time(nullptr);
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-
-  out << "# Scalar tape benchmarks\n\n";
+  std::ostringstream out;
   out << "Produced by `make bench`, which runs\n\n    " << command << "\n\n";
   out << "- Machine: " << cpu_model() << ", " << std::thread::hardware_concurrency() << " hardware threads\n";
   out << "- Compiler: " << __VERSION__ << ", -O3 -march=native\n";
   out << "- Date: " << date << "\n";
-  out << "- Each figure is the median CPU time of 5 repetitions interleaved at random; every ratio\n"
-         "  divides two medians from this same run. `t_f` is the plain double code, `t_grad`\n"
-         "  records on a cleared tape and sweeps every iteration, `hand` is a hand-written adjoint.\n"
-         "  ADOL-C `record` retapes every iteration, `replay` reuses one tape; Sacado is its `Rad`\n"
-         "  reverse mode. Every gradient is checked against tapegrad's before its timing counts.\n\n";
+  return out.str();
+}
 
-  out << "| problem | N | t_f (ns) | t_grad (ns) | ratio | hand ratio | vs_hand | ADOL-C record | ADOL-C "
-         "replay "
-         "| Sacado | tape bytes/op |\n";
-  out << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-  for (const auto& [problem, variants] : medians) {
-    const std::size_t cut = problem.rfind('/');
-    const Median* f = find(medians, problem, "f");
-    const Median* ours = find(medians, problem, "tapegrad");
-    out << "| " << problem.substr(0, cut) << " | " << problem.substr(cut + 1) << " | "
-        << (f ? format("%.4g", f->cpu_ns) : "–") << " | " << (ours ? format("%.4g", ours->cpu_ns) : "–")
-        << " | " << ratio(medians, problem, "tapegrad") << " | " << ratio(medians, problem, "hand") << " | "
-        << ratio(medians, problem, "tapegrad", "hand") << " | " << ratio(medians, problem, "adolc_record")
-        << " | " << ratio(medians, problem, "adolc_replay") << " | " << ratio(medians, problem, "sacado")
-        << " | "
-        << (ours && bytes_per_operation(*ours) > 0 ? format("%.2f", bytes_per_operation(*ours)) : "–")
-        << " |\n";
+void write_section(const std::string& path, const std::string& section, const std::string& markdown) {
+  const std::string begin = "<!-- " + section + ": begin -->\n", end = "<!-- " + section + ": end -->\n";
+  std::string document;
+  if (std::ifstream existing(path); existing) {
+    std::ostringstream text;
+    text << existing.rdbuf();
+    document = text.str();
+  } else {
+    document =
+        "# Benchmarks\n\nEach section is written by one benchmark binary; `make bench` runs them all.\n\n";
   }
-
-  const std::vector<Target> targets = {
-      {"log_sum_exp, N = 100000: t_grad/t_f", "log_sum_exp/100000", 3.0, "4.1 (hand 1.25)"},
-      {"normal_log_pdf, N = 100000: t_grad/t_f", "normal_log_pdf/100000", 3.0, "5.6 (hand 1.26)"},
-      {"Rosenbrock, N = 100000: t_grad/t_f", "rosenbrock/100000", 25.0, "50 (hand 2.45)"},
-      {"sigmoid layer 256×256: t_grad/t_f", "sigmoid_layer/256", 4.0, "6.2 (hand 1.54)"},
-      {"f(x1, x2): t_grad in ns", "f(x1,x2)/2", 25.0, "79 ns (hand 1.9 ns)", true},
-  };
-  out << "\n## Targets\n\n| target | limit | fastest peers | measured | met |\n|---|---:|---|---:|---|\n";
-  for (const Target& t : targets) {
-    const Median* ours = find(medians, t.problem, "tapegrad");
-    const double measured =
-        t.absolute_ns ? (ours ? ours->cpu_ns : -1) : ratio_value(medians, t.problem, "tapegrad");
-    out << "| " << t.what << " | " << format("%.3g", t.limit) << " | " << t.peers_figure << " | "
-        << (measured < 0 ? std::string("not run") : format("%.2f", measured)) << " | "
-        << (measured < 0 ? "–" : (measured <= t.limit ? "yes" : "**no**")) << " |\n";
-  }
-  double worst_bytes = 0;
-  std::string worst_problem;
-  for (const auto& [problem, variants] : medians) {
-    const Median* ours = find(medians, problem, "tapegrad");
-    if (ours == nullptr) continue;
-    const double b = bytes_per_operation(*ours);
-    if (b > worst_bytes) {
-      worst_bytes = b;
-      worst_problem = problem;
-    }
-  }
-  out << "| tape memory per recorded operation (worst problem: " << worst_problem << ") | 12 | 13–21 | "
-      << format("%.2f", worst_bytes) << " | " << (worst_bytes <= 12 ? "yes" : "**no**") << " |\n";
-
-  // The hand-written analysis (what costs the time) follows the measured tables.
-  const auto notes = std::filesystem::path(path).parent_path() / "profile_notes.md";
-  if (std::ifstream notes_file(notes); notes_file) out << "\n" << notes_file.rdbuf();
+  const std::string block = begin + markdown + end;
+  const std::size_t from = document.find(begin);
+  const std::size_t to = from == std::string::npos ? std::string::npos : document.find(end, from);
+  if (from != std::string::npos && to != std::string::npos)
+    document.replace(from, to + end.size() - from, block);
+  else
+    document += (document.empty() || document.back() == '\n' ? "" : "\n") + block;
 
   // Written next to the destination and renamed, so a crash never leaves half a report.
   const std::string temporary = path + ".tmp";
   {
     std::ofstream file(temporary);
-    file << out.str();
+    file << document;
     if (!file) {
       std::fprintf(stderr, "could not write %s\n", temporary.c_str());
       return;
     }
   }
   std::filesystem::rename(temporary, path);
-  std::printf("wrote %s\n", path.c_str());
+  std::printf("wrote the %s section of %s\n", section.c_str(), path.c_str());
 }
 
 }  // namespace bench

@@ -1,5 +1,5 @@
-// Collects the median of every benchmark's repetitions and writes bench/RESULTS.md:
-// the table of medians and the ratios computed from them in the same run.
+// Collects the median of every benchmark's repetitions, and writes the sections of
+// bench/RESULTS.md: tables of medians and the ratios computed from them in one run.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -27,6 +27,23 @@ class CollectingReporter : public benchmark::ConsoleReporter {
   Medians medians_;
 };
 
-void write_report(const std::string& path, const Medians& medians, const std::string& command);
+// Helpers for the report writers.
+std::string format(const char* pattern, double value);
+const Median* find(const Medians& medians, const std::string& problem, const std::string& variant);
+// t_variant / t_base as text ("–" when either is missing), and as a number (−1 then).
+std::string ratio(const Medians& medians, const std::string& problem, const std::string& variant,
+                  const std::string& base = "f");
+double ratio_value(const Medians& medians, const std::string& problem, const std::string& variant,
+                   const std::string& base = "f");
+// The command, machine, compiler and date, as a Markdown list.
+std::string machine_description(const std::string& command);
+
+// Replaces the section `section` of the Markdown file at `path` (between its begin and
+// end markers), or appends it; the file is replaced atomically.
+void write_section(const std::string& path, const std::string& section, const std::string& markdown);
+
+// The sections of bench/RESULTS.md, one per benchmark binary.
+void write_scalar_report(const std::string& path, const Medians& medians, const std::string& command);
+void write_tensor_report(const std::string& path, const Medians& medians, const std::string& command);
 
 }  // namespace bench

@@ -4,9 +4,6 @@
 // one binary. `--report=PATH` writes the table of medians and ratios (report.cpp).
 #include <benchmark/benchmark.h>
 
-#include <cstring>
-#include <filesystem>
-#include <map>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
 #include <vector>
@@ -19,20 +16,6 @@
 namespace tg = tapegrad;
 
 namespace bench {
-
-namespace {
-std::map<std::string, std::vector<double>>& reference_gradients() {
-  static std::map<std::string, std::vector<double>> gradients;
-  return gradients;
-}
-}  // namespace
-
-std::vector<double> reference_gradient(const std::string& problem_label) {
-  return reference_gradients().at(problem_label);
-}
-void set_reference_gradient(const std::string& problem_label, std::vector<double> gradient) {
-  reference_gradients()[problem_label] = std::move(gradient);
-}
 
 namespace {
 
@@ -106,44 +89,14 @@ struct RegisterOurs {
   }
 };
 
-// Arguments the run gets unless the caller sets them: repetitions interleaved at
-// random so that a noisy moment of a shared machine hits every variant alike.
-std::vector<char*> with_default_flags(int argc, char** argv, std::string& report_path) {
-  static std::vector<std::string> storage;
-  std::vector<std::string> defaults = {"--benchmark_repetitions=5", "--benchmark_min_time=0.1",
-                                       "--benchmark_enable_random_interleaving=true",
-                                       "--benchmark_report_aggregates_only=true"};
-  std::vector<char*> args{argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--report=", 9) == 0) {
-      report_path = argv[i] + 9;
-      continue;
-    }
-    std::erase_if(defaults,
-                  [&](const std::string& d) { return std::strncmp(argv[i], d.c_str(), d.find('=')) == 0; });
-    args.push_back(argv[i]);
-  }
-  storage = defaults;
-  for (std::string& d : storage) args.push_back(d.data());
-  return args;
-}
-
 }  // namespace
 }  // namespace bench
 
 int main(int argc, char** argv) {
-  std::string report_path;
-  std::string command;
-  for (int i = 0; i < argc; ++i) {
-    if (i > 0) command += ' ';
-    command += argv[i];
-  }
-  std::vector<char*> args = bench::with_default_flags(argc, argv, report_path);
-  // Absolute now: a peer may change the working directory (see peer_adolc.cpp).
-  if (!report_path.empty()) report_path = std::filesystem::absolute(report_path).string();
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+  bench::Arguments arguments = bench::parse_arguments(argc, argv);
+  int n = static_cast<int>(arguments.args.size());
+  benchmark::Initialize(&n, arguments.args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, arguments.args.data())) return 1;
 
   bench::for_each_problem(bench::RegisterOurs{});
 #ifdef TAPEGRAD_BENCH_ADOLC
@@ -156,6 +109,7 @@ int main(int argc, char** argv) {
   bench::CollectingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
-  if (!report_path.empty()) bench::write_report(report_path, reporter.medians(), command);
+  if (!arguments.report_path.empty())
+    bench::write_scalar_report(arguments.report_path, reporter.medians(), arguments.command);
   return 0;
 }

@@ -1,0 +1,124 @@
+// Array forms of the scalar rules (rules.hpp) for the elementwise tensor operations:
+// the same value and partials written as Eigen array expressions, so a whole column is
+// computed with SIMD instructions (Eigen's vectorized exp, log, tanh, logistic…).
+//
+// A rule without an ArrayRule specialization still works: the tensor operation falls
+// back to calling the scalar rule element by element. Each form here must agree with
+// its scalar rule, including the conventions at kinks (abs'(0) = 0, relu'(0) = 0);
+// tests/autodiff/test_tensor_array_rules.cpp compares them point by point.
+//
+// Unary:  value(x), and contribution(dout, x, y) = dout · dy/dx given y = value(x).
+// Binary: value(a, b), and to_a / to_b(dout, a, b, y) = dout · dy/da, dout · dy/db.
+// Arguments are Eigen array expressions of one column (or constant columns for a
+// broadcast operand); results are expressions, evaluated by the caller.
+#pragma once
+
+#include <Eigen/Core>
+
+#include "rules.hpp"
+
+namespace tapegrad::detail {
+
+template <class Rule>
+struct ArrayRule;  // undefined: no array form, the scalar rule is used
+
+template <class Rule>
+concept HasArrayRule = requires {
+  sizeof(ArrayRule<Rule>);
+};
+
+// ------------------------------------------------------------------ unary
+
+template <>
+struct ArrayRule<rules::Neg> {
+  static auto value(const auto& x) { return -x; }
+  static auto contribution(const auto& dout, const auto&, const auto&) { return -dout; }
+};
+template <>
+struct ArrayRule<rules::Exp> {
+  static auto value(const auto& x) { return x.exp(); }
+  static auto contribution(const auto& dout, const auto&, const auto& y) { return dout * y; }
+};
+template <>
+struct ArrayRule<rules::Log> {
+  static auto value(const auto& x) { return x.log(); }
+  static auto contribution(const auto& dout, const auto& x, const auto&) { return dout / x; }
+};
+template <>
+struct ArrayRule<rules::Sqrt> {
+  static auto value(const auto& x) { return x.sqrt(); }
+  static auto contribution(const auto& dout, const auto&, const auto& y) {
+    using T = typename std::decay_t<decltype(y)>::Scalar;
+    return T(0.5) * dout / y;
+  }
+};
+template <>
+struct ArrayRule<rules::Square> {
+  static auto value(const auto& x) { return x.square(); }
+  static auto contribution(const auto& dout, const auto& x, const auto&) {
+    using T = typename std::decay_t<decltype(x)>::Scalar;
+    return T(2) * dout * x;
+  }
+};
+template <>
+struct ArrayRule<rules::Abs> {
+  static auto value(const auto& x) { return x.abs(); }
+  static auto contribution(const auto& dout, const auto& x, const auto&) { return dout * x.sign(); }
+};
+template <>
+struct ArrayRule<rules::Tanh> {
+  static auto value(const auto& x) { return x.tanh(); }
+  static auto contribution(const auto& dout, const auto&, const auto& y) {
+    using T = typename std::decay_t<decltype(y)>::Scalar;
+    return dout * (T(1) - y.square());
+  }
+};
+template <>
+struct ArrayRule<rules::Sigmoid> {
+  // Eigen's logistic saturates to exactly 0 and 1 instead of overflowing.
+  static auto value(const auto& x) { return x.logistic(); }
+  static auto contribution(const auto& dout, const auto&, const auto& y) {
+    using T = typename std::decay_t<decltype(y)>::Scalar;
+    return dout * y * (T(1) - y);
+  }
+};
+template <>
+struct ArrayRule<rules::Relu> {
+  static auto value(const auto& x) {
+    using T = typename std::decay_t<decltype(x)>::Scalar;
+    return x.max(T(0));
+  }
+  static auto contribution(const auto& dout, const auto& x, const auto&) {
+    using T = typename std::decay_t<decltype(x)>::Scalar;
+    return (x > T(0)).select(dout, T(0));
+  }
+};
+
+// ------------------------------------------------------------------ binary
+
+template <>
+struct ArrayRule<rules::Add> {
+  static auto value(const auto& a, const auto& b) { return a + b; }
+  static auto to_a(const auto& dout, const auto&, const auto&, const auto&) { return dout; }
+  static auto to_b(const auto& dout, const auto&, const auto&, const auto&) { return dout; }
+};
+template <>
+struct ArrayRule<rules::Sub> {
+  static auto value(const auto& a, const auto& b) { return a - b; }
+  static auto to_a(const auto& dout, const auto&, const auto&, const auto&) { return dout; }
+  static auto to_b(const auto& dout, const auto&, const auto&, const auto&) { return -dout; }
+};
+template <>
+struct ArrayRule<rules::Mul> {
+  static auto value(const auto& a, const auto& b) { return a * b; }
+  static auto to_a(const auto& dout, const auto&, const auto& b, const auto&) { return dout * b; }
+  static auto to_b(const auto& dout, const auto& a, const auto&, const auto&) { return dout * a; }
+};
+template <>
+struct ArrayRule<rules::Div> {
+  static auto value(const auto& a, const auto& b) { return a / b; }
+  static auto to_a(const auto& dout, const auto&, const auto& b, const auto&) { return dout / b; }
+  static auto to_b(const auto& dout, const auto&, const auto& b, const auto& y) { return -dout * y / b; }
+};
+
+}  // namespace tapegrad::detail

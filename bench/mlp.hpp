@@ -1,0 +1,136 @@
+// One training step of a sigmoid multi-layer perceptron in float, the way a user of
+// tapegrad writes it: clear the tape, forward, loss, backward, SGD update. The same
+// network, data and initial weights feed the LibTorch step (peer_torch.cpp) and the
+// plain Eigen matrix products that bound what any step can reach (eigen_products).
+//
+// Layers: z = h·W + b (W is in × out, b a 1 × out row), sigmoid between layers, none
+// after the last. Loss: softmax cross-entropy on integer labels, or binary
+// cross-entropy on logits when there is one output.
+#pragma once
+
+#include <Eigen/Core>
+#include <random>
+#include <string>
+#include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+namespace bench {
+
+struct MlpShape {
+  std::vector<int> widths;  // input, hidden…, output
+  int batch;
+  std::string label() const {
+    std::string s;
+    for (std::size_t i = 0; i < widths.size(); ++i) s += (i ? "-" : "") + std::to_string(widths[i]);
+    return s + "_b" + std::to_string(batch);
+  }
+  // 6 · batch · Σ in·out: two flops per multiply-add, one product forward, two backward.
+  double flops_per_step() const {
+    double sum = 0;
+    for (std::size_t i = 0; i + 1 < widths.size(); ++i) sum += double(widths[i]) * widths[i + 1];
+    return 6.0 * batch * sum;
+  }
+};
+
+inline std::vector<MlpShape> mlp_shapes() {
+  return {{{2, 4, 1}, 4},
+          {{64, 32, 10}, 64},
+          {{64, 128, 10}, 256},
+          {{784, 256, 10}, 128},
+          {{784, 1024, 1024, 10}, 128}};
+}
+
+using FloatMatrix = Eigen::MatrixXf;
+
+// Data and initial weights, from a fixed seed (PyTorch's default init range for Linear,
+// U(−1/√in, 1/√in), for weights and biases).
+struct MlpSetup {
+  MlpShape shape;
+  FloatMatrix x;                             // batch × input
+  std::vector<int> labels;                   // class per row (output > 1)
+  FloatMatrix targets;                       // batch × 1 in {0, 1} (output == 1)
+  std::vector<FloatMatrix> weights, biases;  // in × out, 1 × out
+  static constexpr float learning_rate = 0.05f;
+
+  explicit MlpSetup(MlpShape s) : shape(std::move(s)) {
+    std::mt19937 rng(42);
+    std::uniform_real_distribution<float> unit(-1, 1);
+    const int in = shape.widths.front(), out = shape.widths.back();
+    x = FloatMatrix::NullaryExpr(shape.batch, in, [&] { return unit(rng); });
+    std::uniform_int_distribution<int> label(0, out - 1);
+    for (int i = 0; i < shape.batch; ++i) labels.push_back(label(rng));
+    targets = FloatMatrix::NullaryExpr(shape.batch, 1, [&] { return unit(rng) > 0 ? 1.0f : 0.0f; });
+    for (std::size_t l = 0; l + 1 < shape.widths.size(); ++l) {
+      const float bound = 1.0f / std::sqrt(static_cast<float>(shape.widths[l]));
+      weights.push_back(
+          FloatMatrix::NullaryExpr(shape.widths[l], shape.widths[l + 1], [&] { return bound * unit(rng); }));
+      biases.push_back(FloatMatrix::NullaryExpr(1, shape.widths[l + 1], [&] { return bound * unit(rng); }));
+    }
+  }
+};
+
+// The tapegrad model: Parameters for every layer and the step.
+struct TapegradMlp {
+  const MlpSetup* setup;
+  std::vector<tapegrad::FloatParameter> weights, biases;
+  tapegrad::BasicTape<float> tape;
+
+  explicit TapegradMlp(const MlpSetup& s) : setup(&s) {
+    for (std::size_t l = 0; l < s.weights.size(); ++l) {
+      weights.emplace_back(s.weights[l]);
+      biases.emplace_back(s.biases[l]);
+    }
+  }
+
+  // Returns the loss before the update.
+  float step() {
+    namespace tg = tapegrad;
+    tape.clear();
+    tg::FloatTensor h = tg::constant_view(setup->x);
+    for (std::size_t l = 0; l < weights.size(); ++l) {
+      h = tg::matmul(h, weights[l].tensor()) + biases[l].tensor();
+      if (l + 1 < weights.size()) h = tg::sigmoid(h);
+    }
+    const tg::BasicVar<float> loss = setup->shape.widths.back() == 1
+                                         ? tg::bce_with_logits(h, tg::constant_view(setup->targets))
+                                         : tg::softmax_cross_entropy(h, setup->labels);
+    tape.backward(loss);
+    for (std::size_t l = 0; l < weights.size(); ++l) {
+      for (tg::FloatParameter* p : {&weights[l], &biases[l]}) {
+        p->value() -= MlpSetup::learning_rate * p->grad();
+        p->zero_grad();
+      }
+    }
+    return loss.value();
+  }
+};
+
+// The matrix products of one step, and nothing else, in plain Eigen: forward h·W per
+// layer; backward dW = hᵀ·dZ per layer and dH = dZ·Wᵀ for every layer but the first
+// (the input needs no gradient). This is the step's floor: the fraction of its rate
+// that a full step reaches is the framework's overhead.
+struct EigenProducts {
+  const MlpSetup* setup;
+  std::vector<FloatMatrix> activations, deltas, weight_grads;
+
+  explicit EigenProducts(const MlpSetup& s) : setup(&s) {
+    const auto& w = s.shape.widths;
+    for (std::size_t l = 0; l < w.size(); ++l) {
+      activations.push_back(FloatMatrix::Random(s.shape.batch, w[l]) * 0.5f);
+      deltas.push_back(FloatMatrix::Random(s.shape.batch, w[l]) * 0.5f);
+    }
+    for (const FloatMatrix& W : s.weights) weight_grads.push_back(FloatMatrix::Zero(W.rows(), W.cols()));
+  }
+
+  void run() {
+    const std::size_t layers = setup->weights.size();
+    for (std::size_t l = 0; l < layers; ++l)
+      activations[l + 1].noalias() = (l == 0 ? setup->x : activations[l]) * setup->weights[l];
+    for (std::size_t l = layers; l-- > 0;) {
+      weight_grads[l].noalias() = (l == 0 ? setup->x : activations[l]).transpose() * deltas[l + 1];
+      if (l > 0) deltas[l].noalias() = deltas[l + 1] * setup->weights[l].transpose();
+    }
+  }
+};
+
+}  // namespace bench

@@ -1,0 +1,132 @@
+// The tensor benchmarks, in one binary:
+// - the vectorized ADBenchmark problems and the matrix product: `f` is plain Eigen code,
+//   `tapegrad` zeroes the gradients, records on a cleared tape and runs backward, every
+//   iteration; its gradient must match the scalar tape's (or the closed form) first;
+// - one float training step of sigmoid MLPs: tapegrad, the same step in LibTorch when
+//   it was found at configure time, and the bare Eigen matrix products of the step.
+// `--report=PATH` writes the tensor section of PATH (tensor_report.cpp).
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+#include "harness.hpp"
+#include "mlp.hpp"
+#include "report.hpp"
+#include "tensor_problems.hpp"
+
+namespace tg = tapegrad;
+
+namespace bench {
+
+namespace {
+
+// The scalar tape's gradient of the same function: an independent reference, since
+// the scalar problem never touches a tensor operation.
+template <class ScalarProblem>
+std::vector<double> scalar_tape_gradient(const ScalarProblem& problem) {
+  tg::Tape tape;
+  const std::vector<double> x0 = problem.inputs();
+  std::vector<tg::Var> vars(x0.begin(), x0.end());
+  const tg::Var f = problem(vars.data());
+  return tg::gradient(f, vars);
+}
+
+template <class Problem>
+void register_vectorized(const Problem& problem, const std::string& name, std::vector<double> reference) {
+  auto shared = std::make_shared<const Problem>(problem);
+  register_variant(name, "f", [shared](benchmark::State& state) {
+    const std::vector<tg::Parameter> parameters = shared->parameters();
+    for (auto _ : state) {
+      benchmark::ClobberMemory();
+      benchmark::DoNotOptimize(shared->plain(parameters));
+    }
+  });
+  register_variant(name, "tapegrad", [shared, reference](benchmark::State& state) {
+    std::vector<tg::Parameter> parameters = shared->parameters();
+    tg::Tape tape;
+    for (auto _ : state) {
+      benchmark::ClobberMemory();
+      for (tg::Parameter& p : parameters) p.zero_grad();
+      tape.clear();
+      const tg::Var f = shared->taped(parameters);
+      tape.backward(f);
+      benchmark::DoNotOptimize(f.value());
+      benchmark::ClobberMemory();
+    }
+    if (!gradients_agree(flat_gradient(parameters), reference))
+      state.SkipWithError("tensor gradient differs from the reference");
+    // The value must be the plain code's too.
+    tape.clear();
+    const double plain = shared->plain(parameters), taped = shared->taped(parameters).value();
+    if (std::abs(plain - taped) > 1e-9 * std::max(1.0, std::abs(plain)))
+      state.SkipWithError("tensor value differs from the plain Eigen value");
+  });
+}
+
+void register_vectorized_problems() {
+  for (std::size_t n : {10, 1000, 100000}) {
+    const auto label = [n](const char* name) { return std::string(name) + "/" + std::to_string(n); };
+    const VecSum sum{Sum{n}};
+    register_vectorized(sum, label(VecSum::name), scalar_tape_gradient(sum.scalar));
+    const VecLogSumExp lse{LogSumExp{n}};
+    register_vectorized(lse, label(VecLogSumExp::name), scalar_tape_gradient(lse.scalar));
+    const VecNormalLogPdf normal{NormalLogPdf{n}};
+    register_vectorized(normal, label(VecNormalLogPdf::name), scalar_tape_gradient(normal.scalar));
+    const VecRegression regression{Regression{n}};
+    register_vectorized(regression, label(VecRegression::name), scalar_tape_gradient(regression.scalar));
+    const VecStochasticVolatility volatility{StochasticVolatility{n}};
+    register_vectorized(volatility, label(VecStochasticVolatility::name),
+                        scalar_tape_gradient(volatility.scalar));
+  }
+  for (std::size_t n : {64, 256, 1024}) {
+    const MatrixProduct product{n};
+    register_vectorized(product, std::string(MatrixProduct::name) + "/" + std::to_string(n),
+                        product.reference_gradient());
+  }
+}
+
+void register_mlp_steps() {
+  for (const MlpShape& shape : mlp_shapes()) {
+    auto setup = std::make_shared<const MlpSetup>(shape);
+    const std::string name = "mlp/" + shape.label();
+    register_variant(name, "tapegrad", [setup](benchmark::State& state) {
+      TapegradMlp model(*setup);
+      for (auto _ : state) benchmark::DoNotOptimize(model.step());
+      state.counters["flops"] = setup->shape.flops_per_step();
+    });
+    register_variant(name, "eigen_products", [setup](benchmark::State& state) {
+      EigenProducts products(*setup);
+      for (auto _ : state) {
+        products.run();
+        benchmark::DoNotOptimize(products.weight_grads.front().data());
+        benchmark::ClobberMemory();
+      }
+    });
+  }
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  bench::Arguments arguments = bench::parse_arguments(argc, argv);
+  int n = static_cast<int>(arguments.args.size());
+  benchmark::Initialize(&n, arguments.args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, arguments.args.data())) return 1;
+
+  bench::register_vectorized_problems();
+  bench::register_mlp_steps();
+#ifdef TAPEGRAD_BENCH_TORCH
+  bench::register_torch_mlp_variants();
+#endif
+
+  bench::CollectingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  if (!arguments.report_path.empty())
+    bench::write_tensor_report(arguments.report_path, reporter.medians(), arguments.command);
+  return 0;
+}

@@ -2,3 +2,4 @@
 #pragma once
 
 #include "autodiff/autodiff.hpp"
+#include "optim/optim.hpp"

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <map>
 
+#include "report.hpp"
+
 namespace bench {
 
 namespace {
@@ -45,6 +47,21 @@ Arguments parse_arguments(int argc, char** argv) {
   parsed.storage.insert(parsed.storage.end(), defaults.begin(), defaults.end());
   for (std::string& s : parsed.storage) parsed.args.push_back(s.data());
   return parsed;
+}
+
+int run_benchmarks(int argc, char** argv, const std::function<void()>& register_all,
+                   const ReportWriter& write_report) {
+  Arguments arguments = parse_arguments(argc, argv);
+  int n = static_cast<int>(arguments.args.size());
+  benchmark::Initialize(&n, arguments.args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, arguments.args.data())) return 1;
+  register_all();
+  CollectingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  if (!arguments.report_path.empty())
+    write_report(arguments.report_path, reporter.medians(), arguments.command);
+  return 0;
 }
 
 }  // namespace bench

@@ -21,8 +21,13 @@ struct MlpShape {
   int batch;
   std::string label() const {
     std::string s;
-    for (std::size_t i = 0; i < widths.size(); ++i) s += (i ? "-" : "") + std::to_string(widths[i]);
-    return s + "_b" + std::to_string(batch);
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+      if (i > 0) s += '-';
+      s += std::to_string(widths[i]);
+    }
+    s += "_b";
+    s += std::to_string(batch);
+    return s;
   }
   // 6 · batch · Σ in·out: two flops per multiply-add, one product forward, two backward.
   double flops_per_step() const {

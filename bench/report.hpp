@@ -4,6 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ std::string machine_description(const std::string& command);
 // Replaces the section `section` of the Markdown file at `path` (between its begin and
 // end markers), or appends it; the file is replaced atomically.
 void write_section(const std::string& path, const std::string& section, const std::string& markdown);
+
+// The main() of every benchmark binary: parses the command line (harness.hpp), calls
+// register_all, runs, and hands the medians to write_report when --report=PATH was given.
+using ReportWriter = std::function<void(const std::string& path, const Medians&, const std::string& command)>;
+int run_benchmarks(int argc, char** argv, const std::function<void()>& register_all,
+                   const ReportWriter& write_report);
 
 // The sections of bench/RESULTS.md, one per benchmark binary.
 void write_scalar_report(const std::string& path, const Medians& medians, const std::string& command);

@@ -93,23 +93,16 @@ struct RegisterOurs {
 }  // namespace bench
 
 int main(int argc, char** argv) {
-  bench::Arguments arguments = bench::parse_arguments(argc, argv);
-  int n = static_cast<int>(arguments.args.size());
-  benchmark::Initialize(&n, arguments.args.data());
-  if (benchmark::ReportUnrecognizedArguments(n, arguments.args.data())) return 1;
-
-  bench::for_each_problem(bench::RegisterOurs{});
+  return bench::run_benchmarks(
+      argc, argv,
+      [] {
+        bench::for_each_problem(bench::RegisterOurs{});
 #ifdef TAPEGRAD_BENCH_ADOLC
-  bench::register_adolc_variants();
+        bench::register_adolc_variants();
 #endif
 #ifdef TAPEGRAD_BENCH_SACADO
-  bench::register_sacado_variants();
+        bench::register_sacado_variants();
 #endif
-
-  bench::CollectingReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  if (!arguments.report_path.empty())
-    bench::write_scalar_report(arguments.report_path, reporter.medians(), arguments.command);
-  return 0;
+      },
+      bench::write_scalar_report);
 }

@@ -112,21 +112,14 @@ void register_mlp_steps() {
 }  // namespace bench
 
 int main(int argc, char** argv) {
-  bench::Arguments arguments = bench::parse_arguments(argc, argv);
-  int n = static_cast<int>(arguments.args.size());
-  benchmark::Initialize(&n, arguments.args.data());
-  if (benchmark::ReportUnrecognizedArguments(n, arguments.args.data())) return 1;
-
-  bench::register_vectorized_problems();
-  bench::register_mlp_steps();
+  return bench::run_benchmarks(
+      argc, argv,
+      [] {
+        bench::register_vectorized_problems();
+        bench::register_mlp_steps();
 #ifdef TAPEGRAD_BENCH_TORCH
-  bench::register_torch_mlp_variants();
+        bench::register_torch_mlp_variants();
 #endif
-
-  bench::CollectingReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  if (!arguments.report_path.empty())
-    bench::write_tensor_report(arguments.report_path, reporter.medians(), arguments.command);
-  return 0;
+      },
+      bench::write_tensor_report);
 }

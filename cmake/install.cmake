@@ -4,7 +4,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(FILES tapegrad.hpp DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad")
-install(DIRECTORY autodiff DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
+install(DIRECTORY autodiff optim DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
 install(TARGETS tapegrad EXPORT tapegradTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad")
 

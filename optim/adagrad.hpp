@@ -1,0 +1,60 @@
+// Adagrad with PyTorch's torch.optim.Adagrad rule, to the letter (step t from 1):
+//   g ← ∇f + λ·θ                  (weight_decay λ; −∇f when maximizing)
+//   γ_t ← γ / (1 + (t − 1)·η)     (lr_decay η)
+//   s ← s + g²                    (s starts at initial_accumulator_value)
+//   θ ← θ − γ_t·g / (√s + ε)
+#pragma once
+
+#include <cmath>
+
+#include "grouped_optimizer.hpp"
+
+namespace tapegrad::optim {
+
+struct AdagradOptions {
+  double lr = 1e-2;
+  double lr_decay = 0;
+  double weight_decay = 0;
+  double initial_accumulator_value = 0;
+  double eps = 1e-10;
+  bool maximize = false;
+
+  template <class Self, class Visit>
+  static void fields(Self& o, Visit&& v) {
+    v("lr", o.lr), v("lr_decay", o.lr_decay), v("weight_decay", o.weight_decay),
+        v("initial_accumulator_value", o.initial_accumulator_value), v("eps", o.eps),
+        v("maximize", o.maximize);
+  }
+};
+
+class Adagrad : public GroupedOptimizer<Adagrad, AdagradOptions> {
+ public:
+  static constexpr const char* name = "Adagrad";
+  static constexpr std::array<const char*, 1> buffer_names = {"sum"};
+  using GroupedOptimizer::GroupedOptimizer;
+
+  static void validate(const AdagradOptions& o) {
+    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
+    require(o.lr_decay >= 0, name, "lr_decay", o.lr_decay, "must be >= 0");
+    require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
+    require(o.initial_accumulator_value >= 0, name, "initial_accumulator_value", o.initial_accumulator_value,
+            "must be >= 0");
+    require(o.eps >= 0, name, "eps", o.eps, "must be >= 0");
+  }
+
+  template <class T>
+  void update(const AdagradOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {
+    if (!s.has(0)) s.buffers[0].setConstant(n, static_cast<T>(o.initial_accumulator_value));
+    T* sum = s.buffers[0].data();
+    const T clr = static_cast<T>(o.lr / (1 + static_cast<double>(s.step - 1) * o.lr_decay));
+    const T decay = static_cast<T>(o.weight_decay), eps = static_cast<T>(o.eps);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      T g = o.maximize ? -grad[i] : grad[i];
+      if (o.weight_decay != 0) g += decay * x[i];
+      sum[i] += g * g;
+      x[i] += -clr * g / (std::sqrt(sum[i]) + eps);
+    }
+  }
+};
+
+}  // namespace tapegrad::optim

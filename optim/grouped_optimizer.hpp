@@ -1,0 +1,203 @@
+// The base of the per-parameter optimizers (SGD, Adam, RMSprop…): parameter groups with
+// their own Options, a step count and named buffers per parameter, and a state_dict
+// built from them. A new optimizer is one small class:
+//
+//   struct MyOptions { double lr = 0.01;
+//     template <class Self, class Visit> static void fields(Self& o, Visit&& v) { v("lr", o.lr); } };
+//   class My : public GroupedOptimizer<My, MyOptions> {
+//    public:
+//     static constexpr const char* name = "My";
+//     static constexpr std::array<const char*, 0> buffer_names = {};
+//     using GroupedOptimizer::GroupedOptimizer;
+//     static void validate(const MyOptions& o) { require(o.lr >= 0, name, "lr", o.lr, "must be >= 0"); }
+//     template <class T> void update(const MyOptions& o, ParameterState<T>& s, T* x, const T* g, Eigen::Index
+//     n) {
+//       for (Eigen::Index i = 0; i < n; ++i) x[i] -= T(o.lr) * g[i]; }
+//   };
+//
+// update() sees the parameter's values and gradient as flat arrays in its own type, so
+// one template serves float and double parameters.
+#pragma once
+
+#include <Eigen/Core>
+#include <array>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "optimizer.hpp"
+
+namespace tapegrad::optim {
+
+// What an optimizer keeps for one parameter: how many steps it has taken, and its
+// buffers (momentum, moment estimates…), each empty until the optimizer creates it.
+template <class T>
+struct ParameterState {
+  long step = 0;
+  std::vector<Eigen::Array<T, Eigen::Dynamic, 1>> buffers;
+
+  bool has(std::size_t buffer) const { return buffers[buffer].size() != 0; }
+  // The buffer, created as n zeros on first use.
+  T* buffer(std::size_t buffer, Eigen::Index n) {
+    if (buffers[buffer].size() != n) buffers[buffer] = Eigen::Array<T, Eigen::Dynamic, 1>::Zero(n);
+    return buffers[buffer].data();
+  }
+  // The buffer, created as a copy of `initial` (PyTorch's first momentum buffer).
+  T* buffer_from(std::size_t buffer, const T* initial, Eigen::Index n) {
+    buffers[buffer] = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(initial, n);
+    return buffers[buffer].data();
+  }
+};
+
+template <class Derived, class Options>
+class GroupedOptimizer : public Optimizer {
+ public:
+  struct Group {
+    std::vector<ParameterRef> parameters;
+    Options options;
+  };
+
+  GroupedOptimizer(std::vector<ParameterRef> parameters, Options options = {}) {
+    add_param_group(std::move(parameters), options);
+  }
+
+  // Another group of parameters, with its own hyperparameters.
+  void add_param_group(std::vector<ParameterRef> parameters, Options options) {
+    Derived::validate(options);
+    for (const ParameterRef& p : parameters) states_.push_back(new_state(p));
+    groups_.push_back({std::move(parameters), options});
+  }
+
+  void step() override {
+    std::size_t k = 0;
+    for (Group& group : groups_) {
+      for (const ParameterRef& p : group.parameters) {
+        State& state = states_[k++];
+        p.visit([&](auto& parameter) {
+          using T = typename std::decay_t<decltype(parameter)>::value_type;
+          auto& s = std::get<ParameterState<T>>(state);
+          const Eigen::Index kept = buffer_size(s);
+          if (kept != 0 && kept != parameter.size())
+            throw Error(std::string("tapegrad: ") + Derived::name + "::step: a parameter of " +
+                        std::to_string(kept) + " entries was resized to " + parameter.shape() +
+                        " after the optimizer started using it");
+          if (parameter.grad().size() != parameter.size())
+            throw Error(std::string("tapegrad: ") + Derived::name + "::step: a " + parameter.shape() +
+                        " parameter has a gradient of " + std::to_string(parameter.grad().size()) +
+                        " entries");
+          s.step += 1;
+          derived().update(group.options, s, parameter.value().data(), parameter.grad().data(),
+                           parameter.size());
+        });
+      }
+    }
+  }
+
+  using Optimizer::step;
+
+  StateDict state_dict() const override {
+    StateDict dict;
+    std::size_t k = 0;
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+      const std::string group = "group." + std::to_string(g) + ".";
+      Options::fields(groups_[g].options, [&](const char* name, const auto& value) {
+        dict.entries[group + name] = {static_cast<double>(value)};
+      });
+      dict.entries[group + "parameters"] = {static_cast<double>(groups_[g].parameters.size())};
+      for (std::size_t i = 0; i < groups_[g].parameters.size(); ++i) {
+        const std::string prefix = "param." + std::to_string(g) + "." + std::to_string(i) + ".";
+        std::visit(
+            [&](const auto& s) {
+              dict.entries[prefix + "step"] = {static_cast<double>(s.step)};
+              for (std::size_t b = 0; b < Derived::buffer_names.size(); ++b)
+                if (s.has(b))
+                  dict.entries[prefix + Derived::buffer_names[b]] =
+                      std::vector<double>(s.buffers[b].data(), s.buffers[b].data() + s.buffers[b].size());
+            },
+            states_[k++]);
+      }
+    }
+    return dict;
+  }
+
+  void load_state_dict(const StateDict& dict) override {
+    // Everything is checked and read into copies first, so a bad state changes nothing.
+    std::vector<Group> groups = groups_;
+    std::vector<State> states = states_;
+    std::size_t k = 0;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const std::string group = "group." + std::to_string(g) + ".";
+      const double count = dict.scalar(group + "parameters");
+      if (count != static_cast<double>(groups[g].parameters.size()))
+        throw Error("tapegrad: load_state_dict: group " + std::to_string(g) + " has " +
+                    std::to_string(groups[g].parameters.size()) + " parameters, the state has " +
+                    std::to_string(static_cast<long>(count)));
+      Options::fields(groups[g].options, [&](const char* name, auto& value) {
+        value = static_cast<std::decay_t<decltype(value)>>(dict.scalar(group + name));
+      });
+      Derived::validate(groups[g].options);
+      for (std::size_t i = 0; i < groups[g].parameters.size(); ++i) {
+        const std::string prefix = "param." + std::to_string(g) + "." + std::to_string(i) + ".";
+        const Eigen::Index size = groups[g].parameters[i].size();
+        std::visit(
+            [&](auto& s) {
+              using T = typename std::decay_t<decltype(s.buffers)>::value_type::Scalar;
+              s = ParameterState<T>{static_cast<long>(dict.scalar(prefix + "step")), empty_buffers<T>()};
+              for (std::size_t b = 0; b < Derived::buffer_names.size(); ++b) {
+                if (dict.entries.count(prefix + Derived::buffer_names[b]) == 0) continue;
+                const std::vector<double>& v =
+                    dict.at(prefix + Derived::buffer_names[b], static_cast<std::size_t>(size));
+                s.buffers[b] = Eigen::Map<const Eigen::ArrayXd>(v.data(), size).template cast<T>();
+              }
+            },
+            states[k++]);
+      }
+    }
+    if (dict.entries.count("group." + std::to_string(groups.size()) + ".parameters") != 0)
+      throw Error("tapegrad: load_state_dict: the state has more parameter groups than this optimizer's " +
+                  std::to_string(groups.size()));
+    groups_ = std::move(groups);
+    states_ = std::move(states);
+  }
+
+  std::vector<ParameterRef> parameters() const override {
+    std::vector<ParameterRef> all;
+    for (const Group& g : groups_) all.insert(all.end(), g.parameters.begin(), g.parameters.end());
+    return all;
+  }
+  std::size_t group_count() const override { return groups_.size(); }
+  double learning_rate(std::size_t group) const override { return groups_.at(group).options.lr; }
+  void set_learning_rate(std::size_t group, double lr) override {
+    Options options = groups_.at(group).options;
+    options.lr = lr;
+    Derived::validate(options);
+    groups_[group].options = options;
+  }
+  const Options& options(std::size_t group = 0) const { return groups_.at(group).options; }
+
+ private:
+  using State = std::variant<ParameterState<float>, ParameterState<double>>;
+
+  Derived& derived() { return static_cast<Derived&>(*this); }
+
+  template <class T>
+  static std::vector<Eigen::Array<T, Eigen::Dynamic, 1>> empty_buffers() {
+    return std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>(Derived::buffer_names.size());
+  }
+  static State new_state(const ParameterRef& p) {
+    if (p.is_float()) return ParameterState<float>{0, empty_buffers<float>()};
+    return ParameterState<double>{0, empty_buffers<double>()};
+  }
+  // The size the state's buffers were made for (0 before any exists).
+  template <class T>
+  static Eigen::Index buffer_size(const ParameterState<T>& s) {
+    for (const auto& b : s.buffers)
+      if (b.size() != 0) return b.size();
+    return 0;
+  }
+
+  std::vector<Group> groups_;
+  std::vector<State> states_;  // one per parameter, in group order
+};
+
+}  // namespace tapegrad::optim

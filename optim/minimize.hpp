@@ -1,0 +1,243 @@
+// minimize(): drives any Optimizer on a function written with Vars, until the gradient
+// norm, the change in f or the step count says stop. Each evaluation records f on a
+// private tape and sweeps it once.
+//
+// Callbacks are detected at compile time (as in ensmallen): pass any objects with some
+// of these members, and only those are called; with no callbacks nothing is called.
+//   bool on_step(const StepReport&)   // before each update; true stops early
+//   void on_step(const StepReport&)
+//   void on_end(const MinimizeResult&)
+// PrintProgress, StopWhenF and KeepBest below are ready-made.
+//
+// minimize_with_restarts() runs minimize from K starting points drawn uniformly from a
+// box (seeded), keeps every distinct local minimum reached, and returns the best.
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../autodiff/gradient.hpp"
+#include "../autodiff/parameter.hpp"
+#include "optimizer.hpp"
+
+namespace tapegrad::optim {
+
+struct StopWhen {
+  long max_steps = 1000;        // updates at most
+  double gradient_norm = 1e-8;  // ‖∇f‖₂ at most this
+  double f_change = 0;          // |f_k − f_{k−1}| at most this (0: only when f stops changing)
+};
+
+enum class StopReason { GradientNorm, FChange, MaxSteps, Callback, NotFinite };
+
+inline const char* to_string(StopReason r) {
+  switch (r) {
+    case StopReason::GradientNorm:
+      return "gradient norm";
+    case StopReason::FChange:
+      return "change in f";
+    case StopReason::MaxSteps:
+      return "step count";
+    case StopReason::Callback:
+      return "callback";
+    case StopReason::NotFinite:
+      return "f or its gradient is not finite";
+  }
+  return "?";
+}
+
+struct StepReport {
+  long step;  // updates made so far
+  double f;
+  double gradient_norm;
+  std::span<const double> x;
+  std::span<const double> gradient;
+};
+
+struct MinimizeResult {
+  std::vector<double> x;
+  double f = 0;
+  double gradient_norm = 0;
+  long steps = 0;
+  StopReason reason = StopReason::MaxSteps;
+};
+
+// Prints one line every `every` steps.
+struct PrintProgress {
+  long every = 1;
+  std::FILE* out = stdout;
+  void on_step(const StepReport& r) const {
+    if (r.step % every == 0)
+      std::fprintf(out, "step %ld  f = %.12g  |grad| = %.3g\n", r.step, r.f, r.gradient_norm);
+  }
+};
+
+// Stops as soon as f falls to `target` or below.
+struct StopWhenF {
+  double target;
+  bool on_step(const StepReport& r) const { return r.f <= target; }
+};
+
+// Remembers the lowest point seen (an optimizer with momentum may pass it).
+struct KeepBest {
+  double f = std::numeric_limits<double>::infinity();
+  std::vector<double> x;
+  void on_step(const StepReport& r) {
+    if (r.f < f) {
+      f = r.f;
+      x.assign(r.x.begin(), r.x.end());
+    }
+  }
+};
+
+namespace detail {
+
+template <class Callback>
+bool report_step(Callback& callback, const StepReport& r) {
+  if constexpr (requires {
+                  { callback.on_step(r) } -> std::convertible_to<bool>;
+                }) {
+    return callback.on_step(r);
+  } else if constexpr (requires { callback.on_step(r); }) {
+    callback.on_step(r);
+  }
+  return false;
+}
+
+template <class Callback>
+void report_end(Callback& callback, const MinimizeResult& result) {
+  if constexpr (requires { callback.on_end(result); }) callback.on_end(result);
+}
+
+}  // namespace detail
+
+// Minimizes f(x) (f: callable taking std::span<const Var>, returning a Var) from and in
+// the n×1 Parameter x, moved by `optimizer`, which must hold x.
+template <class F, class... Callbacks>
+MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhen& stop,
+                        Callbacks&&... callbacks) {
+  if (x.cols() != 1) throw Error("tapegrad: minimize: x must be a column (n×1), not " + x.shape());
+  const auto n = static_cast<std::size_t>(x.size());
+  Tape tape;
+  std::vector<Var> vars(n);
+  std::vector<double> gradient(n);
+  const Closure closure = [&] {
+    tape.clear();
+    for (std::size_t i = 0; i < n; ++i) vars[i] = x.value()(static_cast<Eigen::Index>(i));
+    const Var y = f(std::span<const Var>(vars));
+    tapegrad::gradient(y, std::span<const Var>(vars), std::span<double>(gradient));
+    x.grad() = Eigen::Map<const Eigen::VectorXd>(gradient.data(), static_cast<Eigen::Index>(n));
+    return y.value();
+  };
+
+  MinimizeResult result;
+  double previous_f = std::numeric_limits<double>::quiet_NaN();
+  for (long step = 0;; ++step) {
+    const double fx = closure();
+    const double norm = x.grad().norm();
+    const StepReport report{step, fx, norm, std::span<const double>(x.value().data(), n), gradient};
+    bool stop_early = false;
+    ((stop_early = detail::report_step(callbacks, report) || stop_early), ...);
+    result = {std::vector<double>(x.value().data(), x.value().data() + n), fx, norm, step,
+              StopReason::MaxSteps};
+    if (!std::isfinite(fx) || !std::isfinite(norm)) {
+      result.reason = StopReason::NotFinite;
+      break;
+    }
+    if (stop_early) {
+      result.reason = StopReason::Callback;
+      break;
+    }
+    if (norm <= stop.gradient_norm) {
+      result.reason = StopReason::GradientNorm;
+      break;
+    }
+    if (step > 0 && std::abs(fx - previous_f) <= stop.f_change) {
+      result.reason = StopReason::FChange;
+      break;
+    }
+    if (step >= stop.max_steps) break;
+    previous_f = fx;
+    if (optimizer.evaluates_closure())
+      optimizer.step(closure);
+    else
+      optimizer.step();
+  }
+  (detail::report_end(callbacks, result), ...);
+  return result;
+}
+
+// Minimizes f from x0 with the optimizer make_optimizer(x) builds on the Parameter x.
+template <class F, class MakeOptimizer, class... Callbacks>
+MinimizeResult minimize(F&& f, std::span<const double> x0, MakeOptimizer&& make_optimizer,
+                        const StopWhen& stop, Callbacks&&... callbacks) {
+  Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
+  auto optimizer = make_optimizer(x);
+  return minimize(f, x, optimizer, stop, callbacks...);
+}
+
+struct LocalMinimum {
+  MinimizeResult result;
+  long found = 1;  // how many starts reached it
+};
+
+struct RestartsResult {
+  MinimizeResult best;
+  std::vector<LocalMinimum> minima;  // distinct, lowest f first
+};
+
+// minimize from `starts` points drawn uniformly from the box [lower, upper] (seeded).
+// Two results are the same minimum when their points are within `same_point` of each
+// other (max norm, relative to the box's size).
+template <class F, class MakeOptimizer>
+RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std::span<const double> upper,
+                                      int starts, unsigned long seed, MakeOptimizer&& make_optimizer,
+                                      const StopWhen& stop, double same_point = 1e-4) {
+  if (lower.size() != upper.size() || lower.empty())
+    throw Error("tapegrad: minimize_with_restarts: the box's lower and upper corners have " +
+                std::to_string(lower.size()) + " and " + std::to_string(upper.size()) + " coordinates");
+  if (starts < 1)
+    throw Error("tapegrad: minimize_with_restarts: starts = " + std::to_string(starts) + " must be >= 1");
+  double box = 0;
+  for (std::size_t i = 0; i < lower.size(); ++i) {
+    if (!(lower[i] <= upper[i]))
+      throw Error("tapegrad: minimize_with_restarts: lower[" + std::to_string(i) + "] is above upper[" +
+                  std::to_string(i) + "]");
+    box = std::max(box, upper[i] - lower[i]);
+  }
+  std::mt19937_64 rng(seed);
+  RestartsResult out;
+  for (int s = 0; s < starts; ++s) {
+    std::vector<double> x0(lower.size());
+    for (std::size_t i = 0; i < x0.size(); ++i)
+      x0[i] = std::uniform_real_distribution<double>(lower[i], upper[i])(rng);
+    MinimizeResult r = minimize(f, std::span<const double>(x0), make_optimizer, stop);
+    if (!std::isfinite(r.f)) continue;
+    auto same = std::find_if(out.minima.begin(), out.minima.end(), [&](const LocalMinimum& m) {
+      double distance = 0;
+      for (std::size_t i = 0; i < r.x.size(); ++i)
+        distance = std::max(distance, std::abs(r.x[i] - m.result.x[i]));
+      return distance <= same_point * std::max(box, 1.0);
+    });
+    if (same == out.minima.end()) {
+      out.minima.push_back({std::move(r), 1});
+    } else {
+      same->found += 1;
+      if (r.f < same->result.f) same->result = std::move(r);
+    }
+  }
+  if (out.minima.empty()) throw Error("tapegrad: minimize_with_restarts: no start reached a finite f");
+  std::sort(out.minima.begin(), out.minima.end(),
+            [](const LocalMinimum& a, const LocalMinimum& b) { return a.result.f < b.result.f; });
+  out.best = out.minima.front().result;
+  return out;
+}
+
+}  // namespace tapegrad::optim

@@ -1,0 +1,106 @@
+// The optimizer interface: an Optimizer holds references to Parameters (scalar or
+// tensor, float or double) in parameter groups, and step() moves them using their
+// gradients. Optimizers that need the loss re-evaluated (L-BFGS) take a closure in
+// step(closure); every optimizer accepts one, so minimize() drives them all alike.
+//
+// state_dict() captures every buffer, step count and hyperparameter (learning rates
+// changed by a scheduler included) as exact doubles; load_state_dict() restores them,
+// so that save → load → continue follows the same trajectory as never stopping.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "../autodiff/error.hpp"
+#include "../autodiff/parameter.hpp"
+
+namespace tapegrad::optim {
+
+// A non-owning reference to a float or a double Parameter; the Parameter must outlive
+// the optimizer and keep its shape.
+class ParameterRef {
+ public:
+  ParameterRef(Parameter& p) : p_(&p) {}       // NOLINT: implicit, so {w, b} lists work
+  ParameterRef(FloatParameter& p) : p_(&p) {}  // NOLINT
+  Eigen::Index size() const {
+    return std::visit([](auto* p) { return p->size(); }, p_);
+  }
+  // Calls visit(parameter) with the Parameter's own type.
+  template <class Visit>
+  decltype(auto) visit(Visit&& visit) const {
+    return std::visit([&](auto* p) -> decltype(auto) { return visit(*p); }, p_);
+  }
+  bool is_float() const { return std::holds_alternative<FloatParameter*>(p_); }
+
+ private:
+  std::variant<Parameter*, FloatParameter*> p_;
+};
+
+// Every saved value of an optimizer, by name ("group.0.lr", "param.0.1.exp_avg"…),
+// as doubles: a float converts to double and back exactly.
+struct StateDict {
+  std::map<std::string, std::vector<double>> entries;
+
+  const std::vector<double>& at(const std::string& key, std::size_t expected_size) const {
+    auto it = entries.find(key);
+    if (it == entries.end()) throw Error("tapegrad: load_state_dict: the state has no entry '" + key + "'");
+    if (it->second.size() != expected_size)
+      throw Error("tapegrad: load_state_dict: entry '" + key + "' has " + std::to_string(it->second.size()) +
+                  " values, expected " + std::to_string(expected_size));
+    return it->second;
+  }
+  double scalar(const std::string& key) const { return at(key, 1)[0]; }
+};
+
+// The loss re-evaluated at the current parameters, with their gradients recomputed
+// (zeroed first): what L-BFGS and minimize() call.
+using Closure = std::function<double()>;
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  // One update from the gradients already in the Parameters.
+  virtual void step() = 0;
+  // One update for optimizers that evaluate the loss themselves; the others evaluate
+  // the closure once, then step(). Returns the loss at the parameters before the step.
+  virtual double step(const Closure& closure) {
+    const double loss = closure();
+    step();
+    return loss;
+  }
+
+  // True for optimizers that must be given the closure (L-BFGS). Newton-type methods
+  // will extend this contract with a Hessian-vector product next to the closure.
+  virtual bool evaluates_closure() const { return false; }
+
+  virtual StateDict state_dict() const = 0;
+  virtual void load_state_dict(const StateDict& state) = 0;
+
+  // Every Parameter, group by group.
+  virtual std::vector<ParameterRef> parameters() const = 0;
+  void zero_grad() const {
+    for (const ParameterRef& p : parameters()) p.visit([](auto& parameter) { parameter.zero_grad(); });
+  }
+
+  // For learning-rate schedulers.
+  virtual std::size_t group_count() const = 0;
+  virtual double learning_rate(std::size_t group) const = 0;
+  virtual void set_learning_rate(std::size_t group, double lr) = 0;
+};
+
+// Throws "tapegrad: <optimizer>: <name> = <value> <requirement>" unless `ok`.
+inline void require(bool ok, const char* optimizer, const char* name, double value, const char* requirement) {
+  if (!ok) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    throw Error(std::string("tapegrad: ") + optimizer + ": " + name + " = " + text + " " + requirement);
+  }
+}
+
+}  // namespace tapegrad::optim

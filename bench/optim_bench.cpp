@@ -25,57 +25,38 @@ constexpr Eigen::Index parameter_count = 1'000'000;
 
 struct Case {
   std::string name;
-  int state_buffers;  // read and written every step
   std::function<std::unique_ptr<opt::Optimizer>(tg::FloatParameter&)> make;
-  // Bytes one step touches: the parameter read and written, the gradient read, and
-  // every state buffer read and written.
-  double bytes() const { return 4.0 * parameter_count * (3 + 2 * state_buffers); }
 };
 
+template <class Optimizer, class Options>
+Case make_case(std::string name, Options options) {
+  return {std::move(name), [options](tg::FloatParameter& x) {
+            return std::make_unique<Optimizer>(std::vector<opt::ParameterRef>{x}, options);
+          }};
+}
+
 std::vector<Case> cases() {
-  using P = tg::FloatParameter;
   return {
-      {"sgd", 0,
-       [](P& x) {
-         return std::make_unique<opt::Sgd>(std::vector<opt::ParameterRef>{x}, opt::SgdOptions{.lr = 1e-3});
-       }},
-      {"sgd_momentum", 1,
-       [](P& x) {
-         return std::make_unique<opt::Sgd>(std::vector<opt::ParameterRef>{x},
-                                           opt::SgdOptions{.lr = 1e-3, .momentum = 0.9});
-       }},
-      {"sgd_nesterov", 1,
-       [](P& x) {
-         return std::make_unique<opt::Sgd>(std::vector<opt::ParameterRef>{x},
-                                           opt::SgdOptions{.lr = 1e-3, .momentum = 0.9, .nesterov = true});
-       }},
-      {"adam", 2,
-       [](P& x) {
-         return std::make_unique<opt::Adam>(std::vector<opt::ParameterRef>{x}, opt::AdamOptions{});
-       }},
-      {"adam_amsgrad", 3,
-       [](P& x) {
-         return std::make_unique<opt::Adam>(std::vector<opt::ParameterRef>{x},
-                                            opt::AdamOptions{.amsgrad = true});
-       }},
-      {"adamw", 2,
-       [](P& x) {
-         return std::make_unique<opt::AdamW>(std::vector<opt::ParameterRef>{x}, opt::AdamWOptions{});
-       }},
-      {"rmsprop", 1,
-       [](P& x) {
-         return std::make_unique<opt::RmsProp>(std::vector<opt::ParameterRef>{x}, opt::RmsPropOptions{});
-       }},
-      {"rmsprop_centered_momentum", 3,
-       [](P& x) {
-         return std::make_unique<opt::RmsProp>(std::vector<opt::ParameterRef>{x},
-                                               opt::RmsPropOptions{.momentum = 0.9, .centered = true});
-       }},
-      {"adagrad", 1,
-       [](P& x) {
-         return std::make_unique<opt::Adagrad>(std::vector<opt::ParameterRef>{x}, opt::AdagradOptions{});
-       }},
+      make_case<opt::Sgd>("sgd", opt::SgdOptions{.lr = 1e-3}),
+      make_case<opt::Sgd>("sgd_momentum", opt::SgdOptions{.lr = 1e-3, .momentum = 0.9}),
+      make_case<opt::Sgd>("sgd_nesterov", opt::SgdOptions{.lr = 1e-3, .momentum = 0.9, .nesterov = true}),
+      make_case<opt::Adam>("adam", opt::AdamOptions{}),
+      make_case<opt::Adam>("adam_amsgrad", opt::AdamOptions{.amsgrad = true}),
+      make_case<opt::AdamW>("adamw", opt::AdamWOptions{}),
+      make_case<opt::RmsProp>("rmsprop", opt::RmsPropOptions{}),
+      make_case<opt::RmsProp>("rmsprop_centered_momentum",
+                              opt::RmsPropOptions{.momentum = 0.9, .centered = true}),
+      make_case<opt::Adagrad>("adagrad", opt::AdagradOptions{}),
   };
+}
+
+// Bytes one step touches: the parameter read and written, the gradient read, and every
+// state buffer the optimizer holds (counted from its state) read and written.
+double bytes_per_step(const opt::Optimizer& optimizer) {
+  long buffers = 0;
+  for (const auto& [key, values] : optimizer.state_dict().entries)
+    if (static_cast<Eigen::Index>(values.size()) == parameter_count) ++buffers;
+  return 4.0 * static_cast<double>(parameter_count) * static_cast<double>(3 + 2 * buffers);
 }
 
 tg::FloatParameter random_parameter() {
@@ -88,7 +69,14 @@ tg::FloatParameter random_parameter() {
 
 void register_cases() {
   for (const Case& c : cases()) {
-    register_variant("optim/" + c.name, "step", [c](benchmark::State& state) {
+    double bytes;
+    {
+      tg::FloatParameter x = random_parameter();
+      std::unique_ptr<opt::Optimizer> optimizer = c.make(x);
+      optimizer->step();  // creates the state buffers
+      bytes = bytes_per_step(*optimizer);
+    }
+    register_variant("optim/" + c.name, "step", [c, bytes](benchmark::State& state) {
       tg::FloatParameter x = random_parameter();
       std::unique_ptr<opt::Optimizer> optimizer = c.make(x);
       optimizer->step();  // creates the state buffers
@@ -97,11 +85,11 @@ void register_cases() {
         benchmark::DoNotOptimize(x.value().data());
         benchmark::ClobberMemory();
       }
-      state.counters["bytes"] = c.bytes();
+      state.counters["bytes"] = bytes;
     });
-    register_variant("optim/" + c.name, "memcpy", [c](benchmark::State& state) {
+    register_variant("optim/" + c.name, "memcpy", [bytes](benchmark::State& state) {
       // Half the bytes read, half written: the same traffic as the step.
-      const auto half = static_cast<std::size_t>(c.bytes() / 2);
+      const auto half = static_cast<std::size_t>(bytes / 2);
       std::vector<char> from(half, 1), to(half);
       for (auto _ : state) {
         std::memcpy(to.data(), from.data(), half);
@@ -114,7 +102,7 @@ void register_cases() {
 
 void write_optim_report(const std::string& path, const Medians& medians, const std::string& command) {
   std::ostringstream out;
-  out << "## Optimizer step\n\n" << machine_description(command);
+  out << "## Optimizer step\n\n" << run_description(command, medians);
   out << "- 10⁶ float parameters, one thread. Bytes per step count the parameter (read and\n"
          "  written), the gradient (read) and each state buffer (read and written). `memcpy`\n"
          "  copies half that many bytes, so it moves the same traffic; the share is the\n"
@@ -125,9 +113,10 @@ void write_optim_report(const std::string& path, const Medians& medians, const s
     const std::string key = "optim/" + c.name;
     const Median* step = find(medians, key, "step");
     const Median* copy = find(medians, key, "memcpy");
-    const double gbs = step ? c.bytes() / step->cpu_ns : -1, copy_gbs = copy ? c.bytes() / copy->cpu_ns : -1;
+    const double bytes = step ? step->counters.at("bytes") : -1;
+    const double gbs = step ? bytes / step->cpu_ns : -1, copy_gbs = step && copy ? bytes / copy->cpu_ns : -1;
     const double share = gbs > 0 && copy_gbs > 0 ? gbs / copy_gbs : -1;
-    out << "| " << c.name << " | " << format("%.0f", c.bytes() / 1e6) << " | "
+    out << "| " << c.name << " | " << (step ? format("%.0f", bytes / 1e6) : "–") << " | "
         << (step ? format("%.0f", step->cpu_ns / 1e3) : "–") << " | " << (gbs > 0 ? format("%.1f", gbs) : "–")
         << " | " << (copy_gbs > 0 ? format("%.1f", copy_gbs) : "–") << " | "
         << (share > 0 ? format("%.2f", share) : "–") << " | "

@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -17,6 +18,7 @@ void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
     const std::size_t cut = name.rfind('/');
     Median& m = medians_[name.substr(0, cut)][name.substr(cut + 1)];
     m.cpu_ns = run.GetAdjustedCPUTime() * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
+    m.repetitions = static_cast<long>(run.repetitions);
     for (const auto& [key, counter] : run.counters) m.counters[key] = counter.value;
   }
 }
@@ -58,7 +60,7 @@ std::string cpu_model() {
 }
 }  // namespace
 
-std::string machine_description(const std::string& command) {
+std::string run_description(const std::string& command, const Medians& medians) {
   const std::time_t now = std::time(nullptr);
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
@@ -67,6 +69,12 @@ std::string machine_description(const std::string& command) {
   out << "- Machine: " << cpu_model() << ", " << std::thread::hardware_concurrency() << " hardware threads\n";
   out << "- Compiler: " << __VERSION__ << ", -O3 -march=native\n";
   out << "- Date: " << date << "\n";
+  long repetitions = 0;
+  for (const auto& [problem, variants] : medians)
+    for (const auto& [variant, median] : variants) repetitions = std::max(repetitions, median.repetitions);
+  out << "- Each figure is the median CPU time of " << repetitions
+      << " repetitions interleaved at random, and every\n"
+         "  ratio divides two medians of this run.\n";
   return out.str();
 }
 

@@ -14,6 +14,7 @@ namespace bench {
 struct Median {
   double cpu_ns = 0;
   std::map<std::string, double> counters;
+  long repetitions = 0;  // how many runs the median is of
 };
 
 // Keyed by "problem/N" then variant ("f", "tapegrad", "hand", "adolc_record", …).
@@ -36,8 +37,8 @@ std::string ratio(const Medians& medians, const std::string& problem, const std:
                   const std::string& base = "f");
 double ratio_value(const Medians& medians, const std::string& problem, const std::string& variant,
                    const std::string& base = "f");
-// The command, machine, compiler and date, as a Markdown list.
-std::string machine_description(const std::string& command);
+// The command, machine, compiler, date and repetitions, as a Markdown list.
+std::string run_description(const std::string& command, const Medians& medians);
 
 // Replaces the section `section` of the Markdown file at `path` (between its begin and
 // end markers), or appends it; the file is replaced atomically.

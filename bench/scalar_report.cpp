@@ -29,9 +29,8 @@ struct Target {
 
 void write_scalar_report(const std::string& path, const Medians& medians, const std::string& command) {
   std::ostringstream out;
-  out << "## Scalar tape\n\n" << machine_description(command);
-  out << "- Each figure is the median CPU time of 5 repetitions interleaved at random; every ratio\n"
-         "  divides two medians from this same run. `t_f` is the plain double code, `t_grad`\n"
+  out << "## Scalar tape\n\n" << run_description(command, medians);
+  out << "- `t_f` is the plain double code, `t_grad`\n"
          "  records on a cleared tape and sweeps every iteration, `hand` is a hand-written adjoint.\n"
          "  ADOL-C `record` retapes every iteration, `replay` reuses one tape; Sacado is its `Rad`\n"
          "  reverse mode. Every gradient is checked against tapegrad's before its timing counts.\n\n";

@@ -95,7 +95,6 @@ void register_mlp_steps() {
     register_variant(name, "tapegrad", [setup](benchmark::State& state) {
       TapegradMlp model(*setup);
       for (auto _ : state) benchmark::DoNotOptimize(model.step());
-      state.counters["flops"] = setup->shape.flops_per_step();
     });
     register_variant(name, "eigen_products", [setup](benchmark::State& state) {
       EigenProducts products(*setup);

@@ -32,9 +32,8 @@ std::string or_dash(double value, const char* pattern) { return value < 0 ? "–
 
 void write_tensor_report(const std::string& path, const Medians& medians, const std::string& command) {
   std::ostringstream out;
-  out << "## Tensors\n\n" << machine_description(command);
-  out << "- Each figure is the median CPU time of 5 repetitions interleaved at random; every ratio\n"
-         "  divides two medians of this run. `t_f` is plain Eigen code computing the same value;\n"
+  out << "## Tensors\n\n" << run_description(command, medians);
+  out << "- `t_f` is plain Eigen code computing the same value;\n"
          "  `t_grad` zeroes the Parameters' gradients, clears the tape, records and runs backward.\n"
          "  Each gradient is checked against the scalar tape's (the matrix product's against its\n"
          "  closed form) before its timing counts.\n"

@@ -47,13 +47,14 @@ class Adagrad : public GroupedOptimizer<Adagrad, AdagradOptions> {
     if (!s.has(0)) s.buffers[0].setConstant(n, static_cast<T>(o.initial_accumulator_value));
     T* sum = s.buffers[0].data();
     const T clr = static_cast<T>(o.lr / (1 + static_cast<double>(s.step - 1) * o.lr_decay));
-    const T decay = static_cast<T>(o.weight_decay), eps = static_cast<T>(o.eps);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      T g = o.maximize ? -grad[i] : grad[i];
-      if (o.weight_decay != 0) g += decay * x[i];
-      sum[i] += g * g;
-      x[i] += -clr * g / (std::sqrt(sum[i]) + eps);
-    }
+    const T eps = static_cast<T>(o.eps);
+    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+      const detail::BlockArray<T> g =
+          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
+      detail::Column<T> xs(x + i, length), sums(sum + i, length);
+      sums += g * g;
+      xs += (-clr * g) / (sums.sqrt() + eps);
+    });
   }
 };
 

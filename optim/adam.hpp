@@ -12,12 +12,15 @@
 
 namespace tapegrad::optim {
 
-struct AdamOptions {
+// Adam's and AdamW's options: the same fields, with each optimizer's default weight
+// decay (a tag type, since a double template argument needs a newer clang).
+template <class Defaults>
+struct AdamFamilyOptions {
   double lr = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  double weight_decay = 0;
+  double weight_decay = Defaults::weight_decay;
   bool amsgrad = false;
   bool maximize = false;
 
@@ -28,13 +31,12 @@ struct AdamOptions {
   }
 };
 
-namespace detail {
+struct AdamDefaults {
+  static constexpr double weight_decay = 0;
+};
+using AdamOptions = AdamFamilyOptions<AdamDefaults>;
 
-// torch.lerp's formula: exact at both ends, whichever side the weight is nearer.
-template <class T>
-T lerp(T from, T to, T weight) {
-  return weight < T(0.5) ? from + weight * (to - from) : to - (to - from) * (T(1) - weight);
-}
+namespace detail {
 
 template <class Options>
 void validate_adam(const char* name, const Options& o) {
@@ -55,21 +57,23 @@ void adam_update(const Options& o, double decay, ParameterState<T>& s, T* x, con
   const T step_size = static_cast<T>(o.lr / bias_correction1);
   const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T one_minus_beta1 = static_cast<T>(1 - o.beta1), beta2 = static_cast<T>(o.beta2);
-  const T one_minus_beta2 = static_cast<T>(1 - o.beta2), eps = static_cast<T>(o.eps),
-          lambda = static_cast<T>(decay);
+  const T one_minus_beta2 = static_cast<T>(1 - o.beta2), eps = static_cast<T>(o.eps);
   T* m = s.buffer(0, n);
   T* v = s.buffer(1, n);
   T* v_max = o.amsgrad ? s.buffer(2, n) : nullptr;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    T g = o.maximize ? -grad[i] : grad[i];
-    if (decay != 0) g += lambda * x[i];
-    m[i] = lerp(m[i], g, one_minus_beta1);
-    v[i] = v[i] * beta2 + one_minus_beta2 * g * g;
-    T v_hat = v[i];
-    if (v_max != nullptr) v_hat = v_max[i] = std::max(v_max[i], v[i]);
-    const T denominator = std::sqrt(v_hat) / bias_correction2_sqrt + eps;
-    x[i] += -step_size * m[i] / denominator;
-  }
+  for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+    const BlockArray<T> g = effective_gradient(grad + i, x + i, length, o.maximize, decay);
+    Column<T> xs(x + i, length), ms(m + i, length), vs(v + i, length);
+    lerp_in_place(ms, g, one_minus_beta1);
+    vs = vs * beta2 + one_minus_beta2 * g * g;
+    if (v_max != nullptr) {
+      Column<T> v_hat(v_max + i, length);
+      v_hat = v_hat.max(vs);
+      xs += (-step_size * ms) / (v_hat.sqrt() / bias_correction2_sqrt + eps);
+    } else {
+      xs += (-step_size * ms) / (vs.sqrt() / bias_correction2_sqrt + eps);
+    }
+  });
 }
 
 }  // namespace detail

@@ -7,22 +7,10 @@
 
 namespace tapegrad::optim {
 
-// Adam's options with AdamW's default weight decay.
-struct AdamWOptions {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 1e-2;
-  bool amsgrad = false;
-  bool maximize = false;
-
-  template <class Self, class Visit>
-  static void fields(Self& o, Visit&& v) {
-    v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
-        v("weight_decay", o.weight_decay), v("amsgrad", o.amsgrad), v("maximize", o.maximize);
-  }
+struct AdamWDefaults {
+  static constexpr double weight_decay = 1e-2;
 };
+using AdamWOptions = AdamFamilyOptions<AdamWDefaults>;
 
 class AdamW : public GroupedOptimizer<AdamW, AdamWOptions> {
  public:

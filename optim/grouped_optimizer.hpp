@@ -20,6 +20,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <array>
 #include <string>
 #include <variant>
@@ -42,12 +43,51 @@ struct ParameterState {
     if (buffers[buffer].size() != n) buffers[buffer] = Eigen::Array<T, Eigen::Dynamic, 1>::Zero(n);
     return buffers[buffer].data();
   }
-  // The buffer, created as a copy of `initial` (PyTorch's first momentum buffer).
-  T* buffer_from(std::size_t buffer, const T* initial, Eigen::Index n) {
-    buffers[buffer] = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(initial, n);
-    return buffers[buffer].data();
-  }
 };
+
+namespace detail {
+
+// The update kernels work on blocks of this many entries: several Eigen array
+// statements per block keep every array in L1 between statements, so each buffer is
+// read and written once per step, and Eigen vectorizes sqrt and division (a plain loop
+// calling std::sqrt does not vectorize, since the call may set errno).
+inline constexpr Eigen::Index kernel_block = 256;
+
+template <class T>
+using Column = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using BlockArray = Eigen::Array<T, Eigen::Dynamic, 1, Eigen::ColMajor, kernel_block, 1>;
+
+// Calls kernel(start, length) for consecutive blocks covering [0, n).
+template <class Kernel>
+void for_each_block(Eigen::Index n, Kernel&& kernel) {
+  for (Eigen::Index start = 0; start < n; start += kernel_block)
+    kernel(start, std::min(kernel_block, n - start));
+}
+
+// The gradient every PyTorch update starts from: −∇f when maximizing, plus λ·θ only
+// when λ ≠ 0 (0·∞ would be NaN).
+template <class T>
+BlockArray<T> effective_gradient(const T* grad, const T* x, Eigen::Index length, bool maximize,
+                                 double weight_decay) {
+  BlockArray<T> g = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(grad, length);
+  if (maximize) g = -g;
+  if (weight_decay != 0)
+    g += static_cast<T>(weight_decay) * Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(x, length);
+  return g;
+}
+
+// from ← lerp(from, to, weight) by torch.lerp's formula (Adam's and RMSprop's running
+// means): exact at both ends, whichever side the weight is nearer.
+template <class T, class To>
+void lerp_in_place(Column<T> from, const To& to, T weight) {
+  if (weight < T(0.5))
+    from += weight * (to - from);
+  else
+    from = to - (to - from) * (T(1) - weight);
+}
+
+}  // namespace detail
 
 template <class Derived, class Options>
 class GroupedOptimizer : public Optimizer {

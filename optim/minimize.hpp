@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -111,6 +112,17 @@ bool report_step(Callback& callback, const StepReport& r) {
   return false;
 }
 
+// Why minimize stops after evaluating f at step `step`, if it does.
+inline std::optional<StopReason> stop_reason(const StopWhen& stop, long step, double f, double previous_f,
+                                             double gradient_norm, bool callback_says_stop) {
+  if (!std::isfinite(f) || !std::isfinite(gradient_norm)) return StopReason::NotFinite;
+  if (callback_says_stop) return StopReason::Callback;
+  if (gradient_norm <= stop.gradient_norm) return StopReason::GradientNorm;
+  if (step > 0 && std::abs(f - previous_f) <= stop.f_change) return StopReason::FChange;
+  if (step >= stop.max_steps) return StopReason::MaxSteps;
+  return std::nullopt;
+}
+
 template <class Callback>
 void report_end(Callback& callback, const MinimizeResult& result) {
   if constexpr (requires { callback.on_end(result); }) callback.on_end(result);
@@ -127,49 +139,36 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
   const auto n = static_cast<std::size_t>(x.size());
   Tape tape;
   std::vector<Var> vars(n);
-  std::vector<double> gradient(n);
+  const std::span<double> gradient(x.grad().data(), n);
   const Closure closure = [&] {
     tape.clear();
     for (std::size_t i = 0; i < n; ++i) vars[i] = x.value()(static_cast<Eigen::Index>(i));
     const Var y = f(std::span<const Var>(vars));
-    tapegrad::gradient(y, std::span<const Var>(vars), std::span<double>(gradient));
-    x.grad() = Eigen::Map<const Eigen::VectorXd>(gradient.data(), static_cast<Eigen::Index>(n));
+    tapegrad::gradient(y, std::span<const Var>(vars), gradient);
     return y.value();
   };
 
-  MinimizeResult result;
-  double previous_f = std::numeric_limits<double>::quiet_NaN();
-  for (long step = 0;; ++step) {
-    const double fx = closure();
-    const double norm = x.grad().norm();
+  double fx = 0, norm = 0, previous_f = 0;
+  long step = 0;
+  StopReason reason = StopReason::MaxSteps;
+  for (;; ++step) {
+    fx = closure();
+    norm = x.grad().norm();
     const StepReport report{step, fx, norm, std::span<const double>(x.value().data(), n), gradient};
     bool stop_early = false;
     ((stop_early = detail::report_step(callbacks, report) || stop_early), ...);
-    result = {std::vector<double>(x.value().data(), x.value().data() + n), fx, norm, step,
-              StopReason::MaxSteps};
-    if (!std::isfinite(fx) || !std::isfinite(norm)) {
-      result.reason = StopReason::NotFinite;
+    if (const auto r = detail::stop_reason(stop, step, fx, previous_f, norm, stop_early)) {
+      reason = *r;
       break;
     }
-    if (stop_early) {
-      result.reason = StopReason::Callback;
-      break;
-    }
-    if (norm <= stop.gradient_norm) {
-      result.reason = StopReason::GradientNorm;
-      break;
-    }
-    if (step > 0 && std::abs(fx - previous_f) <= stop.f_change) {
-      result.reason = StopReason::FChange;
-      break;
-    }
-    if (step >= stop.max_steps) break;
     previous_f = fx;
     if (optimizer.evaluates_closure())
       optimizer.step(closure);
     else
       optimizer.step();
   }
+  const MinimizeResult result{std::vector<double>(x.value().data(), x.value().data() + n), fx, norm, step,
+                              reason};
   (detail::report_end(callbacks, result), ...);
   return result;
 }

@@ -7,7 +7,6 @@
 
 #include <cmath>
 
-#include "adam.hpp"  // detail::lerp
 #include "grouped_optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -46,29 +45,31 @@ class RmsProp : public GroupedOptimizer<RmsProp, RmsPropOptions> {
   void update(const RmsPropOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {
     const T lr = static_cast<T>(o.lr), alpha = static_cast<T>(o.alpha),
             one_minus_alpha = static_cast<T>(1 - o.alpha);
-    const T eps = static_cast<T>(o.eps), decay = static_cast<T>(o.weight_decay),
-            mu = static_cast<T>(o.momentum);
+    const T eps = static_cast<T>(o.eps), mu = static_cast<T>(o.momentum);
     T* square_avg = s.buffer(0, n);
     T* grad_avg = o.centered ? s.buffer(1, n) : nullptr;
-    T* b = o.momentum > 0 ? s.buffer(2, n) : nullptr;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      T g = o.maximize ? -grad[i] : grad[i];
-      if (o.weight_decay != 0) g += decay * x[i];
-      square_avg[i] = square_avg[i] * alpha + one_minus_alpha * g * g;
-      T d;
+    T* momentum = o.momentum > 0 ? s.buffer(2, n) : nullptr;
+    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+      const detail::BlockArray<T> g =
+          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
+      detail::Column<T> xs(x + i, length), v(square_avg + i, length);
+      v = v * alpha + one_minus_alpha * g * g;
+      detail::BlockArray<T> d;
       if (grad_avg != nullptr) {
-        grad_avg[i] = detail::lerp(grad_avg[i], g, one_minus_alpha);
-        d = std::sqrt(square_avg[i] + T(-1) * grad_avg[i] * grad_avg[i]) + eps;
+        detail::Column<T> mean(grad_avg + i, length);
+        detail::lerp_in_place(mean, g, one_minus_alpha);
+        d = (v + T(-1) * mean * mean).sqrt() + eps;
       } else {
-        d = std::sqrt(square_avg[i]) + eps;
+        d = v.sqrt() + eps;
       }
-      if (b != nullptr) {
-        b[i] = b[i] * mu + g / d;
-        x[i] += -lr * b[i];
+      if (momentum != nullptr) {
+        detail::Column<T> b(momentum + i, length);
+        b = b * mu + g / d;
+        xs += -lr * b;
       } else {
-        x[i] += -lr * g / d;
+        xs += (-lr * g) / d;
       }
-    }
+    });
   }
 };
 

@@ -42,23 +42,28 @@ class Sgd : public GroupedOptimizer<Sgd, SgdOptions> {
 
   template <class T>
   void update(const SgdOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {
-    const T lr = static_cast<T>(o.lr), decay = static_cast<T>(o.weight_decay);
-    const T sign = o.maximize ? T(-1) : T(1);
-    const T mu = static_cast<T>(o.momentum), keep = static_cast<T>(1 - o.dampening);
-    // λ·θ is added only when λ ≠ 0, as PyTorch does (0·∞ would be NaN).
-    const bool decays = o.weight_decay != 0;
-    if (o.momentum == 0) {
-      for (Eigen::Index i = 0; i < n; ++i)
-        x[i] -= lr * (decays ? sign * grad[i] + decay * x[i] : sign * grad[i]);
-      return;
-    }
+    const T lr = static_cast<T>(o.lr), mu = static_cast<T>(o.momentum),
+            keep = static_cast<T>(1 - o.dampening);
     const bool first = !s.has(0);
-    T* b = s.buffer(0, n);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const T g = decays ? sign * grad[i] + decay * x[i] : sign * grad[i];
-      b[i] = first ? g : mu * b[i] + keep * g;
-      x[i] -= lr * (o.nesterov ? g + mu * b[i] : b[i]);
-    }
+    T* momentum = o.momentum != 0 ? s.buffer(0, n) : nullptr;
+    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+      const detail::BlockArray<T> g =
+          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
+      detail::Column<T> xs(x + i, length);
+      if (momentum == nullptr) {
+        xs -= lr * g;
+        return;
+      }
+      detail::Column<T> b(momentum + i, length);
+      if (first)
+        b = g;
+      else
+        b = mu * b + keep * g;
+      if (o.nesterov)
+        xs -= lr * (g + mu * b);
+      else
+        xs -= lr * b;
+    });
   }
 };
 

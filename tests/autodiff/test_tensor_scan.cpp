@@ -32,7 +32,7 @@ TEST(LinearRecurrence, ValuesAndGradientByHand) {
 TEST(LinearRecurrence, GradientMatchesFiniteDifferencesPerColumn) {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> dist(-1, 1);
-  for (const auto [rows, cols] : {std::pair{1, 1}, std::pair{6, 1}, std::pair{5, 3}}) {
+  for (const auto& [rows, cols] : {std::pair{1, 1}, std::pair{6, 1}, std::pair{5, 3}}) {
     MatrixXd x(rows, cols), weights(rows, cols);
     for (Eigen::Index k = 0; k < x.size(); ++k) {
       x(k) = dist(rng);

@@ -1,19 +1,9 @@
 // The base of the per-parameter optimizers (SGD, Adam, RMSprop…): parameter groups with
 // their own Options, a step count and named buffers per parameter, and a state_dict
-// built from them. A new optimizer is one small class:
-//
-//   struct MyOptions { double lr = 0.01;
-//     template <class Self, class Visit> static void fields(Self& o, Visit&& v) { v("lr", o.lr); } };
-//   class My : public GroupedOptimizer<My, MyOptions> {
-//    public:
-//     static constexpr const char* name = "My";
-//     static constexpr std::array<const char*, 0> buffer_names = {};
-//     using GroupedOptimizer::GroupedOptimizer;
-//     static void validate(const MyOptions& o) { require(o.lr >= 0, name, "lr", o.lr, "must be >= 0"); }
-//     template <class T> void update(const MyOptions& o, ParameterState<T>& s, T* x, const T* g, Eigen::Index
-//     n) {
-//       for (Eigen::Index i = 0; i < n; ++i) x[i] -= T(o.lr) * g[i]; }
-//   };
+// built from them. A new optimizer is one small class deriving from
+// GroupedOptimizer<Self, Options>, with a name, its buffer_names, validate(options) and
+// update(options, state, x, grad, n); tests/optim/test_user_optimizer.cpp has a complete
+// one in fifteen lines.
 //
 // update() sees the parameter's values and gradient as flat arrays in its own type, so
 // one template serves float and double parameters.

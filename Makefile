@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-BUILD_PACKAGES := cmake make g++ libeigen3-dev
+BUILD_PACKAGES := cmake make g++ libeigen3-dev nlohmann-json3-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
 # (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the
@@ -43,8 +43,8 @@ install-bench:
 
 demo: install-build
 	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF
-	cmake --build --preset release -j $(JOBS) --target quickstart
-	./build/release/examples/quickstart
+	cmake --build --preset release -j $(JOBS) --target digits
+	./build/release/examples/digits build/demo
 
 test: install-test
 	cmake --preset release -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_BENCHMARKS=ON

@@ -2,4 +2,5 @@
 #pragma once
 
 #include "autodiff/autodiff.hpp"
+#include "models/models.hpp"
 #include "optim/optim.hpp"

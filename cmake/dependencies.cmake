@@ -12,6 +12,9 @@ endfunction()
 find_package(Eigen3 3.3 QUIET NO_MODULE)
 tapegrad_require(Eigen3 libeigen3-dev)
 
+find_package(nlohmann_json 3 QUIET)
+tapegrad_require(nlohmann_json nlohmann-json3-dev)
+
 if(TAPEGRAD_BUILD_TESTS)
   find_package(GTest QUIET)
   tapegrad_require(GTest "libgtest-dev libgmock-dev")

@@ -4,7 +4,8 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(FILES tapegrad.hpp DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad")
-install(DIRECTORY autodiff optim DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
+install(DIRECTORY autodiff optim models DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
+install(FILES data/digits.csv data/iris.csv data/README.md DESTINATION "${CMAKE_INSTALL_DATADIR}/tapegrad/data")
 install(TARGETS tapegrad EXPORT tapegradTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad")
 

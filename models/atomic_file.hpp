@@ -1,0 +1,16 @@
+// Writing a file so that a crash or a full disk never leaves it half-written: the
+// content goes to a temporary file in the same folder, is flushed to disk, and is then
+// renamed over the target, which POSIX makes atomic. A reader sees the old file or the
+// new one, never a mix.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace tapegrad::models {
+
+// Throws tapegrad::Error naming the path and the system's reason; on failure the
+// target is untouched and the temporary file removed.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+}  // namespace tapegrad::models

@@ -1,0 +1,38 @@
+// Reading a data set from CSV: numeric feature columns and one label column (a class
+// name or number for classification, a number for regression). Anything that is not
+// clean data stops the load with the file, line and column: a field that is not a
+// number, a short or long row, an empty file, a missing label column, and missing
+// values (an empty field, NA, NaN, ?, null), which are refused rather than dropped.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "dataset.hpp"
+
+namespace tapegrad::models {
+
+enum class Header {
+  Auto,     // the first row is a header when one of its feature fields is not a number
+  Present,  // the first row names the columns
+  Absent    // every row is data; columns are named by their number
+};
+
+struct CsvOptions {
+  Header header = Header::Auto;
+  // The label column: a header name, or a 0-based index written in digits ("4");
+  // empty means the last column. A header name needs a header row.
+  std::string label_column = "";
+  // False: every column is a feature and the data set has no labels (for predicting).
+  bool labelled = true;
+  Task task = Task::Classify;
+  char delimiter = ',';
+};
+
+// Throws tapegrad::Error naming the file, line and column of the first problem.
+Dataset load_csv(const std::filesystem::path& path, const CsvOptions& options = {});
+// The same, from text in memory; `source` names it in errors.
+Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});
+
+}  // namespace tapegrad::models

@@ -1,0 +1,111 @@
+// The built-in Modules: Linear (z = x·W + b, W in × out, b a 1 × out row) and the
+// elementwise activations Sigmoid, Tanh and Relu.
+#pragma once
+
+#include "../autodiff/tensor_elementwise.hpp"
+#include "../autodiff/tensor_linalg.hpp"
+#include "init.hpp"
+#include "module.hpp"
+
+namespace tapegrad::models {
+
+enum class Activation { Sigmoid, Tanh, Relu };
+
+template <class T>
+class Linear : public Module<T> {
+ public:
+  // Weights from `init`, biases zero.
+  Linear(Eigen::Index in, Eigen::Index out, Init init, Random& random)
+      : weight_(initial_weights<T>(init, check_size(in, "in"), check_size(out, "out"), random)),
+        bias_(MatrixX<T>::Zero(1, out)) {}
+  // Given weights (in × out) and bias (1 × out).
+  Linear(const MatrixX<T>& weight, const MatrixX<T>& bias) : weight_(weight), bias_(bias) {
+    if (bias.rows() != 1 || bias.cols() != weight.cols())
+      throw Error("tapegrad: Linear: a bias of " + std::to_string(bias.rows()) + "×" +
+                  std::to_string(bias.cols()) + " for a weight of " + weight_.shape() + " (it must be 1×" +
+                  std::to_string(weight.cols()) + ")");
+  }
+
+  BasicTensor<T> forward(const BasicTensor<T>& x) override {
+    if (x.cols() != in())
+      throw Error("tapegrad: Linear(" + std::to_string(in()) + "→" + std::to_string(out()) +
+                  "): the input is " + x.shape() + ", it must have " + std::to_string(in()) + " columns");
+    return matmul(x, weight_.tensor()) + bias_.tensor();
+  }
+  std::vector<BasicParameter<T>*> parameters() override { return {&weight_, &bias_}; }
+  std::string kind() const override { return "linear"; }
+  Eigen::Index output_width(Eigen::Index input) const override {
+    if (input != in())
+      throw Error("tapegrad: Linear(" + std::to_string(in()) + "→" + std::to_string(out()) +
+                  ") cannot take " + std::to_string(input) + " features");
+    return out();
+  }
+  std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Linear>(*this); }
+
+  Eigen::Index in() const { return weight_.rows(); }
+  Eigen::Index out() const { return weight_.cols(); }
+  BasicParameter<T>& weight() { return weight_; }
+  BasicParameter<T>& bias() { return bias_; }
+  const BasicParameter<T>& weight() const { return weight_; }
+  const BasicParameter<T>& bias() const { return bias_; }
+
+ private:
+  static Eigen::Index check_size(Eigen::Index n, const char* what) {
+    if (n < 1)
+      throw Error(std::string("tapegrad: Linear: ") + what + " = " + std::to_string(n) + " (must be ≥ 1)");
+    return n;
+  }
+  BasicParameter<T> weight_;
+  BasicParameter<T> bias_;
+};
+
+template <class T>
+class Sigmoid : public Module<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override { return sigmoid(x); }
+  std::string kind() const override { return "sigmoid"; }
+  std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Sigmoid>(); }
+};
+
+template <class T>
+class Tanh : public Module<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override { return tanh(x); }
+  std::string kind() const override { return "tanh"; }
+  std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Tanh>(); }
+};
+
+template <class T>
+class Relu : public Module<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override { return relu(x); }
+  std::string kind() const override { return "relu"; }
+  std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Relu>(); }
+};
+
+template <class T>
+std::unique_ptr<Module<T>> make_activation(Activation a) {
+  switch (a) {
+    case Activation::Sigmoid:
+      return std::make_unique<Sigmoid<T>>();
+    case Activation::Tanh:
+      return std::make_unique<Tanh<T>>();
+    case Activation::Relu:
+      return std::make_unique<Relu<T>>();
+  }
+  throw Error("tapegrad: make_activation: unknown activation");
+}
+
+inline const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::Sigmoid:
+      return "sigmoid";
+    case Activation::Tanh:
+      return "tanh";
+    case Activation::Relu:
+      return "relu";
+  }
+  return "?";
+}
+
+}  // namespace tapegrad::models

@@ -1,0 +1,31 @@
+// Model files: a model's architecture, weights, loss, input standardization and names
+// in one versioned JSON document with a checksum, written atomically. Weights are
+// written as shortest round-trip decimals, so a loaded model predicts bit for bit what
+// the saved one did. A truncated, corrupted, altered or mismatched file is refused with
+// an error that says what is wrong; nothing is half-loaded.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "model.hpp"
+
+namespace tapegrad::models {
+
+inline constexpr int model_file_version = 1;
+
+// Throws tapegrad::Error when the model holds a Module that is not built in, or a
+// weight that is NaN or infinite (a diverged model), or the file cannot be written.
+template <class T>
+void save_model(const BasicModel<T>& model, const std::filesystem::path& path);
+template <class T>
+std::string model_to_json(const BasicModel<T>& model);
+
+// Throws tapegrad::Error naming the file and the problem. A model saved in the other
+// scalar type is refused (converting would change its predictions).
+template <class T>
+BasicModel<T> load_model(const std::filesystem::path& path);
+template <class T>
+BasicModel<T> model_from_json(const std::string& text, const std::string& source);
+
+}  // namespace tapegrad::models

@@ -1,0 +1,237 @@
+// The Trainer: epochs of shuffled minibatches (seeded), a validation split or set,
+// loss and accuracy per epoch, early stopping on the monitored loss (validation when
+// there is any, else training) with the best weights restored, learning-rate
+// schedulers, and callbacks after each epoch. It works with every optimizer: those
+// that re-evaluate the loss themselves (L-BFGS) are given the minibatch as a closure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <numeric>
+
+#include "../optim/lr_scheduler.hpp"
+#include "../optim/optimizer.hpp"
+#include "data/split.hpp"
+#include "history.hpp"
+#include "model.hpp"
+#include "progress.hpp"
+#include "random.hpp"
+
+namespace tapegrad::models {
+
+struct TrainerOptions {
+  int epochs = 100;
+  Eigen::Index batch_size = 32;  // the last batch of an epoch takes what is left
+  std::uint64_t seed = 0;        // the order of the minibatches, and the validation split
+  bool shuffle = true;
+  // Taken from the training data (stratified) when no validation set is given.
+  double validation_fraction = 0;
+  // Early stopping: stop after `patience` epochs in which the monitored loss did not
+  // fall below the best by more than min_delta; 0 turns it off.
+  int patience = 0;
+  double min_delta = 0;
+  bool restore_best = true;  // with early stopping: end with the best epoch's weights
+  ProgressStyle progress = ProgressStyle::Auto;
+  std::FILE* output = stdout;
+};
+
+// One Trainer fits models of either scalar type (float networks, double regressions).
+class Trainer {
+ public:
+  // Called after each epoch with its record; returning false stops training.
+  using EpochCallback = std::function<bool(const EpochRecord&)>;
+
+  explicit Trainer(TrainerOptions options = {}) : o_(options) {
+    if (o_.epochs < 1)
+      throw Error("tapegrad: Trainer: epochs = " + std::to_string(o_.epochs) + " (must be ≥ 1)");
+    if (o_.batch_size < 1)
+      throw Error("tapegrad: Trainer: batch_size = " + std::to_string(o_.batch_size) + " (must be ≥ 1)");
+    if (!(o_.validation_fraction >= 0 && o_.validation_fraction < 1))
+      throw Error("tapegrad: Trainer: validation_fraction = " + std::to_string(o_.validation_fraction) +
+                  " (must be in [0, 1))");
+    if (o_.patience < 0)
+      throw Error("tapegrad: Trainer: patience = " + std::to_string(o_.patience) + " (must be ≥ 0)");
+  }
+
+  // An epoch scheduler, stepped after every epoch.
+  void schedule(optim::LrScheduler& scheduler) { epoch_schedulers_.push_back(&scheduler); }
+  // A plateau scheduler, stepped with the monitored loss.
+  void schedule(optim::ReduceLrOnPlateau& scheduler) { plateau_schedulers_.push_back(&scheduler); }
+  void on_epoch_end(EpochCallback callback) { callbacks_.push_back(std::move(callback)); }
+
+  template <class T>
+  History fit(BasicModel<T>& model, optim::Optimizer& optimizer, const Dataset& train) {
+    if (o_.validation_fraction > 0) {
+      Split split = train_test_split(train, o_.validation_fraction, o_.seed);
+      return run(model, optimizer, split.train, &split.test);
+    }
+    return run(model, optimizer, train, nullptr);
+  }
+  template <class T>
+  History fit(BasicModel<T>& model, optim::Optimizer& optimizer, const Dataset& train,
+              const Dataset& validation) {
+    return run(model, optimizer, train, &validation);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  template <class T>
+  History run(BasicModel<T>& model, optim::Optimizer& optimizer, const Dataset& train,
+              const Dataset* validation) {
+    model.accept(train);
+    const PreparedData<T> data = model.prepare(train);
+    PreparedData<T> held_out;
+    if (validation != nullptr) held_out = model.prepare(*validation);
+    if (data.rows() == 0) throw Error("tapegrad: Trainer::fit: the training data has no rows");
+
+    const Eigen::Index rows = data.rows(), batch = std::min(o_.batch_size, rows);
+    const long batches = static_cast<long>((rows + batch - 1) / batch);
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(rows));
+    std::iota(order.begin(), order.end(), Eigen::Index{0});
+    Random random(o_.seed);
+
+    // Two buffers per minibatch part, full and last, so no epoch allocates.
+    Batch<T> full(batch, data), last(rows - (batches - 1) * batch, data);
+    BasicTape<T> tape;
+    ProgressDisplay progress(o_.progress, o_.output, o_.epochs);
+    History history;
+    double best = INFINITY;
+    int epochs_without_improvement = 0;
+    std::vector<MatrixX<T>> best_weights;
+    const bool early_stopping = o_.patience > 0;
+
+    for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
+      if (o_.shuffle) random.shuffle(std::span<Eigen::Index>(order));
+      progress.begin_epoch(epoch, batches);
+      EpochRecord record;
+      record.epoch = epoch;
+      record.learning_rate = optimizer.group_count() > 0 ? optimizer.learning_rate(0) : EpochRecord::none;
+      double loss_sum = 0;
+      Eigen::Index right = 0, seen = 0;
+      const Clock::time_point epoch_start = Clock::now();
+      for (long b = 0; b < batches; ++b) {
+        const Eigen::Index first = b * batch;
+        Batch<T>& part = b + 1 == batches ? last : full;
+        part.gather(data, std::span<const Eigen::Index>(order).subspan(
+                              static_cast<std::size_t>(first), static_cast<std::size_t>(part.rows())));
+        const auto [loss, correct] = step(model, optimizer, tape, part);
+        loss_sum += loss * static_cast<double>(part.rows());
+        right += correct;
+        seen += part.rows();
+        const double elapsed = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+        progress.batch_done(b + 1, loss_sum / static_cast<double>(seen), accuracy(model, right, seen),
+                            elapsed > 0 ? static_cast<double>(seen) / elapsed : 0.0);
+      }
+      const double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+      history.train_seconds += epoch_seconds;
+      record.seconds = history.train_seconds;
+      record.samples_per_second = epoch_seconds > 0 ? static_cast<double>(rows) / epoch_seconds : 0.0;
+      record.train_loss = loss_sum / static_cast<double>(rows);
+      record.train_accuracy = accuracy(model, right, rows);
+      if (validation != nullptr) {
+        const Metrics m = model.evaluate(held_out);
+        record.validation_loss = m.loss;
+        record.validation_accuracy = m.accuracy;
+      }
+      history.epochs.push_back(record);
+      progress.end_epoch(record);
+
+      const double monitored = validation != nullptr ? record.validation_loss : record.train_loss;
+      if (!std::isfinite(record.train_loss) || !std::isfinite(monitored)) {
+        history.stop_reason = StopReason::Diverged;
+        break;
+      }
+      if (monitored < best - o_.min_delta || history.best_epoch == 0) {
+        best = std::min(best, monitored);
+        history.best_epoch = epoch;
+        epochs_without_improvement = 0;
+        if (early_stopping && o_.restore_best) save_weights(model, best_weights);
+      } else {
+        ++epochs_without_improvement;
+      }
+      for (optim::LrScheduler* s : epoch_schedulers_) s->step();
+      for (optim::ReduceLrOnPlateau* s : plateau_schedulers_) s->step(monitored);
+
+      bool keep_going = true;
+      for (const EpochCallback& callback : callbacks_) keep_going = callback(record) && keep_going;
+      if (!keep_going) {
+        history.stop_reason = StopReason::Callback;
+        break;
+      }
+      if (early_stopping && epochs_without_improvement >= o_.patience) {
+        history.stop_reason = StopReason::EarlyStopping;
+        break;
+      }
+    }
+    if (early_stopping && o_.restore_best && !best_weights.empty()) restore_weights(model, best_weights);
+    progress.finish(history);
+    return history;
+  }
+
+  // A minibatch's rows, copied out of the prepared data into reused buffers.
+  template <class T>
+  struct Batch {
+    MatrixX<T> x, targets;
+    std::vector<int> labels;
+    Batch(Eigen::Index rows, const PreparedData<T>& data)
+        : x(rows, data.x.cols()),
+          targets(data.targets.size() > 0 ? rows : 0, data.targets.cols()),
+          labels(data.labels.empty() ? 0 : static_cast<std::size_t>(rows)) {}
+    Eigen::Index rows() const { return x.rows(); }
+    void gather(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of) {
+      for (std::size_t k = 0; k < rows_of.size(); ++k) {
+        const auto i = static_cast<Eigen::Index>(k);
+        x.row(i) = data.x.row(rows_of[k]);
+        if (targets.size() > 0) targets.row(i) = data.targets.row(rows_of[k]);
+        if (!labels.empty()) labels[k] = data.labels[static_cast<std::size_t>(rows_of[k])];
+      }
+    }
+  };
+
+  // One optimizer step on a minibatch: its loss before the step, and how many of its
+  // rows were classified right.
+  template <class T>
+  static std::pair<double, Eigen::Index> step(BasicModel<T>& model, optim::Optimizer& optimizer,
+                                              BasicTape<T>& tape, const Batch<T>& part) {
+    Eigen::Index correct = -1;
+    const optim::Closure evaluate = [&]() -> double {
+      tape.clear();
+      optimizer.zero_grad();
+      const BasicTensor<T> out = model.forward(constant_view(part.x));
+      const BasicVar<T> loss = model.loss(out, part.labels, &part.targets);
+      if (correct < 0) correct = model.correct(out.value(), part.labels);  // before the step
+      tape.backward(loss);
+      return static_cast<double>(loss.value());
+    };
+    const double loss = optimizer.step(evaluate);
+    return {loss, correct};
+  }
+
+  template <class T>
+  static double accuracy(const BasicModel<T>& model, Eigen::Index right, Eigen::Index rows) {
+    return model.task() == Task::Classify && rows > 0 ? static_cast<double>(right) / static_cast<double>(rows)
+                                                      : EpochRecord::none;
+  }
+
+  template <class T>
+  static void save_weights(BasicModel<T>& model, std::vector<MatrixX<T>>& out) {
+    const auto weights = model.network().weights();
+    out.resize(weights.size());
+    for (std::size_t i = 0; i < weights.size(); ++i) out[i] = weights[i]->value();
+  }
+  template <class T>
+  static void restore_weights(BasicModel<T>& model, const std::vector<MatrixX<T>>& saved) {
+    const auto weights = model.network().weights();
+    for (std::size_t i = 0; i < weights.size(); ++i) weights[i]->value() = saved[i];
+  }
+
+  TrainerOptions o_;
+  std::vector<optim::LrScheduler*> epoch_schedulers_;
+  std::vector<optim::ReduceLrOnPlateau*> plateau_schedulers_;
+  std::vector<EpochCallback> callbacks_;
+};
+
+}  // namespace tapegrad::models

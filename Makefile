@@ -57,10 +57,11 @@ test: install-test
 # One thread everywhere: OpenBLAS would otherwise start one per core under LibTorch.
 bench: install-bench
 	cmake --preset release -DTAPEGRAD_BUILD_BENCHMARKS=ON
-	cmake --build --preset release -j $(JOBS) --target scalar_bench tensor_bench optim_bench
+	cmake --build --preset release -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench
 	./build/release/bench/scalar_bench --report=bench/RESULTS.md
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 ./build/release/bench/tensor_bench --report=bench/RESULTS.md
 	./build/release/bench/optim_bench --report=bench/RESULTS.md
+	./build/release/bench/models_bench --report=bench/RESULTS.md
 
 clean:
 	rm -rf build

@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-BUILD_PACKAGES := cmake make g++ libeigen3-dev nlohmann-json3-dev
+BUILD_PACKAGES := cmake make g++ libeigen3-dev nlohmann-json3-dev libcli11-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
 # (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the

@@ -40,7 +40,8 @@ void trainer_epochs(benchmark::State& state, Eigen::Index batch) {
   o.batch_size = batch;
   o.progress = models::ProgressStyle::Silent;
   models::Trainer trainer(o);
-  for (auto _ : state) benchmark::DoNotOptimize(trainer.fit(net, adam, digits_train()).epochs.back().train_loss);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(trainer.fit(net, adam, digits_train()).epochs.back().train_loss);
   state.counters["rows"] = static_cast<double>(digits_train().rows()) * epochs_per_iteration;
 }
 
@@ -52,8 +53,10 @@ void bare_loop_epochs(benchmark::State& state, Eigen::Index batch) {
   std::vector<Eigen::Index> order(static_cast<std::size_t>(data.rows()));
   std::iota(order.begin(), order.end(), Eigen::Index{0});
   models::Random random(0);
-  Eigen::MatrixXf x(batch, data.x.cols()), x_last(data.rows() % batch == 0 ? batch : data.rows() % batch, data.x.cols());
-  std::vector<int> labels(static_cast<std::size_t>(batch)), labels_last(static_cast<std::size_t>(x_last.rows()));
+  Eigen::MatrixXf x(batch, data.x.cols()),
+      x_last(data.rows() % batch == 0 ? batch : data.rows() % batch, data.x.cols());
+  std::vector<int> labels(static_cast<std::size_t>(batch)),
+      labels_last(static_cast<std::size_t>(x_last.rows()));
   tg::FloatTape tape;
   for (auto _ : state) {
     for (int e = 0; e < epochs_per_iteration; ++e) {
@@ -64,7 +67,8 @@ void bare_loop_epochs(benchmark::State& state, Eigen::Index batch) {
         std::vector<int>& bl = last ? labels_last : labels;
         for (Eigen::Index k = 0; k < bx.rows(); ++k) {
           bx.row(k) = data.x.row(order[static_cast<std::size_t>(first + k)]);
-          bl[static_cast<std::size_t>(k)] = data.labels[static_cast<std::size_t>(order[static_cast<std::size_t>(first + k)])];
+          bl[static_cast<std::size_t>(k)] =
+              data.labels[static_cast<std::size_t>(order[static_cast<std::size_t>(first + k)])];
         }
         tape.clear();
         adam.zero_grad();

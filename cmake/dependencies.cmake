@@ -15,6 +15,11 @@ tapegrad_require(Eigen3 libeigen3-dev)
 find_package(nlohmann_json 3 QUIET)
 tapegrad_require(nlohmann_json nlohmann-json3-dev)
 
+if(TAPEGRAD_BUILD_CLI)
+  find_package(CLI11 2 QUIET CONFIG)
+  tapegrad_require(CLI11 libcli11-dev)
+endif()
+
 if(TAPEGRAD_BUILD_TESTS)
   find_package(GTest QUIET)
   tapegrad_require(GTest "libgtest-dev libgmock-dev")

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
     net.standardize_on(split.train);
     tg::optim::Adam adam(net.parameters(), {.lr = 0.01, .weight_decay = 1e-4});
     models::Trainer trainer({.epochs = 40, .batch_size = 32, .seed = seed});
+    // The test split is evaluated after each epoch for the loss curve ("validation");
+    // nothing is chosen by it: the epoch count is fixed and there is no early stopping.
     const models::History history = trainer.fit(net, adam, split.train, split.test);
 
     const models::Metrics test = net.evaluate(split.test);

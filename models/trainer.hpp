@@ -86,6 +86,8 @@ class Trainer {
     PreparedData<T> held_out;
     if (validation != nullptr) held_out = model.prepare(*validation);
     if (data.rows() == 0) throw Error("tapegrad: Trainer::fit: the training data has no rows");
+    if (validation != nullptr && held_out.rows() == 0)
+      throw Error("tapegrad: Trainer::fit: the validation data has no rows");
 
     const Eigen::Index rows = data.rows(), batch = std::min(o_.batch_size, rows);
     const long batches = static_cast<long>((rows + batch - 1) / batch);

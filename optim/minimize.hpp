@@ -173,13 +173,17 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
   return result;
 }
 
-// Minimizes f from x0 with the optimizer make_optimizer(x) builds on the Parameter x.
+// Minimizes f from x0 with the optimizer make_optimizer(x) builds on the Parameter x
+// (returned by value, or as a std::unique_ptr).
 template <class F, class MakeOptimizer, class... Callbacks>
 MinimizeResult minimize(F&& f, std::span<const double> x0, MakeOptimizer&& make_optimizer,
                         const StopWhen& stop, Callbacks&&... callbacks) {
   Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
   auto optimizer = make_optimizer(x);
-  return minimize(f, x, optimizer, stop, callbacks...);
+  if constexpr (std::is_base_of_v<Optimizer, decltype(optimizer)>)
+    return minimize(f, x, optimizer, stop, callbacks...);
+  else  // a pointer to one (std::unique_ptr<Optimizer>: chosen at run time)
+    return minimize(f, x, *optimizer, stop, callbacks...);
 }
 
 struct LocalMinimum {

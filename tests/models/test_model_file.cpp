@@ -11,6 +11,8 @@
 #include <sstream>
 #include <tapegrad/tapegrad.hpp>
 
+#include "quiet_trainer.hpp"
+
 namespace tg = tapegrad;
 namespace models = tapegrad::models;
 namespace fs = std::filesystem;
@@ -43,10 +45,7 @@ models::Mlp trained_moons_model(std::vector<Eigen::Index> widths, models::Activa
   models::Mlp net(widths, {.activation = a, .seed = 5});
   net.standardize_on(moons);
   tg::optim::Adam adam(net.parameters(), {.lr = 0.05});
-  models::TrainerOptions o;
-  o.epochs = 5;
-  o.progress = models::ProgressStyle::Silent;
-  models::Trainer(o).fit(net, adam, moons);
+  models::Trainer(quiet(5, 32)).fit(net, adam, moons);
   return net;
 }
 
@@ -229,10 +228,8 @@ TEST(LossCurve, CsvAndSvgHoldEveryEpochWithLabelledAxes) {
   const models::Dataset moons = models::make_moons(120, 0.2, 1);
   models::Mlp net({2, 8, 2});
   tg::optim::Adam adam(net.parameters(), {.lr = 0.05});
-  models::TrainerOptions o;
-  o.epochs = 7;
+  models::TrainerOptions o = quiet(7, 32);
   o.validation_fraction = 0.25;
-  o.progress = models::ProgressStyle::Silent;
   const models::History h = models::Trainer(o).fit(net, adam, moons);
   h.write_csv(dir.path() / "loss.csv");
   h.write_svg(dir.path() / "loss.svg", "moons & <friends>");

@@ -6,19 +6,12 @@
 #include <cstdio>
 #include <tapegrad/tapegrad.hpp>
 
+#include "quiet_trainer.hpp"
+
 namespace tg = tapegrad;
 namespace models = tapegrad::models;
 
 namespace {
-
-models::TrainerOptions quiet(int epochs, Eigen::Index batch, std::uint64_t seed = 0) {
-  models::TrainerOptions o;
-  o.epochs = epochs;
-  o.batch_size = batch;
-  o.seed = seed;
-  o.progress = models::ProgressStyle::Silent;
-  return o;
-}
 
 std::string read_all(std::FILE* f) {
   std::rewind(f);

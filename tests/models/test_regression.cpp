@@ -5,17 +5,17 @@
 #include <Eigen/Cholesky>
 #include <tapegrad/tapegrad.hpp>
 
+#include "quiet_trainer.hpp"
+
 namespace tg = tapegrad;
 namespace models = tapegrad::models;
 
 namespace {
 
+// Every step on the whole data set: plain (full-batch) optimization.
 models::TrainerOptions full_batch(int epochs, Eigen::Index rows) {
-  models::TrainerOptions o;
-  o.epochs = epochs;
-  o.batch_size = rows;
+  models::TrainerOptions o = quiet(epochs, rows);
   o.shuffle = false;
-  o.progress = models::ProgressStyle::Silent;
   return o;
 }
 
@@ -169,11 +169,7 @@ TEST(LogisticRegression, SoftmaxOnIris) {
   models::LogisticRegression model(4, 3);
   model.standardize_on(split.train);
   tg::optim::Adam adam(model.parameters(), {.lr = 0.05});
-  models::TrainerOptions o;
-  o.epochs = 200;
-  o.batch_size = 16;
-  o.progress = models::ProgressStyle::Silent;
-  models::Trainer(o).fit(model, adam, split.train);
+  models::Trainer(quiet(200, 16)).fit(model, adam, split.train);
   EXPECT_EQ(model.loss_kind(), models::Loss::SoftmaxCrossEntropy);
   EXPECT_GE(model.evaluate(split.test).accuracy, 0.9);
 }

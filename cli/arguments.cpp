@@ -1,0 +1,108 @@
+#include "arguments.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace tapegrad::cli {
+namespace {
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+
+std::string trimmed(const std::string& s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+// name=value pieces, checked for form and repetition.
+std::vector<std::pair<std::string, std::string>> named_parts(const std::string& text,
+                                                             const std::string& flag) {
+  if (trimmed(text).empty()) throw UsageError(flag + ": no values given (expected name=value,…)");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& part : split(text, ',')) {
+    const std::size_t eq = part.find('=');
+    if (eq == std::string::npos)
+      throw UsageError(flag + ": '" + trimmed(part) + "' is not of the form name=value");
+    std::string name = trimmed(part.substr(0, eq)), value = trimmed(part.substr(eq + 1));
+    if (!is_identifier(name)) throw UsageError(flag + ": '" + name + "' is not a variable name");
+    for (const auto& [seen, unused] : out)
+      if (seen == name) throw UsageError(flag + ": " + name + " is given twice");
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return out;
+}
+
+}  // namespace
+
+double parse_number(const std::string& text, const std::string& what) {
+  std::string s = trimmed(text);
+  if (!s.empty() && s[0] == '+') s.erase(0, 1);
+  double value = 0;
+  const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || end != s.data() + s.size() || error != std::errc())
+    throw UsageError(what + ": '" + trimmed(text) + "' is not a number");
+  if (!std::isfinite(value)) throw UsageError(what + ": '" + trimmed(text) + "' is not a finite number");
+  return value;
+}
+
+std::vector<std::pair<std::string, double>> parse_assignments(const std::string& text,
+                                                              const std::string& flag) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [name, value] : named_parts(text, flag))
+    out.emplace_back(name, parse_number(value, flag + " " + name));
+  return out;
+}
+
+std::map<std::string, std::size_t> parse_dimensions(const std::string& text, const std::string& flag) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& [name, value] : named_parts(text, flag)) {
+    const double n = parse_number(value, flag + " " + name);
+    if (!(n >= 1 && n <= 1e8 && n == std::floor(n)))
+      throw UsageError(flag + " " + name + ": the length " + value +
+                       " must be a whole number from 1 to 10^8");
+    out[name] = static_cast<std::size_t>(n);
+  }
+  return out;
+}
+
+std::pair<double, double> parse_box(const std::string& text, const std::string& flag) {
+  const std::vector<std::string> parts = split(text, ',');
+  if (parts.size() != 2) throw UsageError(flag + ": expected lo,hi, got '" + text + "'");
+  const double lo = parse_number(parts[0], flag), hi = parse_number(parts[1], flag);
+  if (!(lo < hi))
+    throw UsageError(flag + ": the low end " + trimmed(parts[0]) + " is not below the high end");
+  return {lo, hi};
+}
+
+std::vector<long> parse_widths(const std::string& text, const std::string& flag) {
+  std::vector<long> widths;
+  if (trimmed(text).empty()) return widths;
+  for (const std::string& part : split(text, ',')) {
+    const double w = parse_number(part, flag);
+    if (!(w >= 1 && w <= 1e6 && w == std::floor(w)))
+      throw UsageError(flag + ": '" + trimmed(part) +
+                       "' is not a layer width (a whole number from 1 to 10^6)");
+    widths.push_back(static_cast<long>(w));
+  }
+  return widths;
+}
+
+}  // namespace tapegrad::cli

@@ -1,0 +1,33 @@
+// Reading the command line's own values: "x1=1,x2=-2.5" points, "lo,hi" boxes, and
+// numbers, each refused with a message that names the flag and the bad part. A
+// UsageError ends the program with exit code 2.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../autodiff/error.hpp"
+
+namespace tapegrad::cli {
+
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// "name=value,name=value" (flag names the option in messages). Names must be
+// identifiers and appear once.
+std::vector<std::pair<std::string, double>> parse_assignments(const std::string& text,
+                                                              const std::string& flag);
+// "name=N,…" with N a positive whole number.
+std::map<std::string, std::size_t> parse_dimensions(const std::string& text, const std::string& flag);
+// The whole text as one finite number.
+double parse_number(const std::string& text, const std::string& what);
+// "lo,hi" with lo < hi.
+std::pair<double, double> parse_box(const std::string& text, const std::string& flag);
+// "32,16": positive whole numbers.
+std::vector<long> parse_widths(const std::string& text, const std::string& flag);
+
+}  // namespace tapegrad::cli

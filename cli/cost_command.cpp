@@ -1,0 +1,109 @@
+// tapegrad cost EXPR --at … [--dim x=N] [--json]: what a gradient of this expression
+// costs. Times the value alone (doubles) and value plus gradient (record on the tape,
+// sweep back), each as the median of repeated batches, and reports their ratio and
+// the tape's size. Both run the same interpreted program, so the ratio is the tape's
+// price, not the parser's.
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "../autodiff/tape.hpp"
+#include "calculus.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace tapegrad::cli {
+namespace {
+
+struct CostOptions {
+  std::string expression, at, dims;
+  long samples = 15;
+  bool json = false;
+};
+
+// Median seconds per call of `run`, over `samples` batches of about 20 ms each.
+template <class Run>
+double median_seconds(Run&& run, long samples) {
+  using Clock = std::chrono::steady_clock;
+  long calls = 1;
+  while (true) {  // calibrate the batch size
+    const auto start = Clock::now();
+    for (long i = 0; i < calls; ++i) run();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (seconds > 0.02 || calls > (1L << 40)) break;
+    calls *= seconds > 0.002 ? std::max(2L, static_cast<long>(0.02 / seconds)) : 10;
+  }
+  std::vector<double> per_call;
+  for (long s = 0; s < samples; ++s) {
+    const auto start = Clock::now();
+    for (long i = 0; i < calls; ++i) run();
+    per_call.push_back(std::chrono::duration<double>(Clock::now() - start).count() /
+                       static_cast<double>(calls));
+  }
+  std::nth_element(per_call.begin(), per_call.begin() + static_cast<long>(per_call.size() / 2),
+                   per_call.end());
+  return per_call[per_call.size() / 2];
+}
+
+void run_cost(const CostOptions& o) {
+  if (o.samples < 1 || o.samples > 1000) throw UsageError("--samples must be from 1 to 1000");
+  const Expression e = compile(o.expression, o.dims.empty() ? std::map<std::string, std::size_t>{}
+                                                            : parse_dimensions(o.dims, "--dim"));
+  const Point point = bind_point(
+      e, o.at.empty() ? std::vector<std::pair<std::string, double>>{} : parse_assignments(o.at, "--at"),
+      "--at");
+  const ValueAndGradient once = value_and_gradient(e, point);  // checks the domain, sizes the tape
+
+  Evaluator<double> plain;
+  volatile double sink = 0;
+  const double value_seconds = median_seconds([&] { sink = plain(e, point.inputs()); }, o.samples);
+
+  Tape tape;
+  Evaluator<Var> recorder;
+  std::vector<Var> scalars;
+  std::vector<std::vector<Var>> vectors(point.vectors.size());
+  const double gradient_seconds = median_seconds(
+      [&] {
+        tape.clear();
+        scalars.assign(point.scalars.begin(), point.scalars.end());
+        for (std::size_t v = 0; v < vectors.size(); ++v)
+          vectors[v].assign(point.vectors[v].begin(), point.vectors[v].end());
+        const Var f = recorder(e, Inputs<Var>{scalars, vectors});
+        if (f.is_recorded()) tape.backward(f);
+        sink = f.value();
+      },
+      o.samples);
+  (void)sink;
+
+  const double ratio = gradient_seconds / value_seconds;
+  if (o.json) {
+    print_json({{"value", once.value},
+                {"value_seconds", value_seconds},
+                {"gradient_seconds", gradient_seconds},
+                {"ratio", ratio},
+                {"tape_nodes", once.tape_statements},
+                {"tape_bytes", once.tape_bytes},
+                {"samples", o.samples}});
+    return;
+  }
+  std::printf("f = %s\n", number(once.value).c_str());
+  std::printf("value alone:       %.4g s (median of %ld batches)\n", value_seconds, o.samples);
+  std::printf("value + gradient:  %.4g s\n", gradient_seconds);
+  std::printf("gradient / value:  %.2f\n", ratio);
+  std::printf("tape:              %zu nodes, %zu bytes\n", once.tape_statements, once.tape_bytes);
+}
+
+}  // namespace
+
+void add_cost_command(CLI::App& app) {
+  auto o = std::make_shared<CostOptions>();
+  CLI::App* cmd = app.add_subcommand("cost", "the time of a gradient against the time of the value");
+  cmd->add_option("expression", o->expression, "e.g. \"sum(x^2 * sin(x))\" with --dim x=1000")->required();
+  cmd->add_option("--at", o->at, "the point: x=0.5 (a vector variable takes one value for every entry)");
+  cmd->add_option("--dim", o->dims, "vector variables and their lengths: x=1000");
+  cmd->add_option("--samples", o->samples, "timed batches per median")->capture_default_str();
+  cmd->add_flag("--json", o->json, "one JSON object with the medians, ratio and tape size");
+  cmd->callback([o] { run_cost(*o); });
+}
+
+}  // namespace tapegrad::cli

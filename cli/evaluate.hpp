@@ -1,0 +1,225 @@
+// Running an Expression's program on plain doubles (the function alone, with domain
+// checks) or on tape Vars (recording for the gradient). Both go through the same
+// derivative-rule table as the C++ API (autodiff/rules.hpp), so the text and the
+// C++ form of an expression give the same values and the same gradient.
+#pragma once
+
+#include <cmath>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../autodiff/math.hpp"
+#include "../autodiff/rules.hpp"
+#include "../autodiff/var.hpp"
+#include "expression.hpp"
+
+namespace tapegrad::cli {
+
+// An operation whose result is NaN or infinite although its inputs are finite.
+class DomainError : public Error {
+ public:
+  DomainError(std::size_t column, const std::string& message) : Error(message), column_(column) {}
+  std::size_t column() const { return column_; }
+
+ private:
+  std::size_t column_;
+};
+
+// The values an Expression reads: one per scalar, and one vector per vector variable
+// (in the Expression's name order).
+template <class T>
+struct Inputs {
+  std::span<const T> scalars;
+  std::span<const std::vector<T>> vectors;
+};
+
+namespace detail {
+
+template <class Rule, class T>
+T apply_unary(const T& x) {
+  if constexpr (std::is_floating_point_v<T>)
+    return Rule::value(x);
+  else
+    return T(UnaryExpr<Rule, T>(x));
+}
+template <class Rule, class T>
+T apply_binary(const T& a, const T& b) {
+  if constexpr (std::is_floating_point_v<T>)
+    return Rule::value(a, b);
+  else
+    return T(tapegrad::detail::binary<Rule>(a, b));
+}
+
+template <class T>
+T unary(UnaryFunction f, const T& x) {
+  using U = UnaryFunction;
+  switch (f) {
+    case U::Neg:
+      return apply_unary<rules::Neg>(x);
+    case U::Exp:
+      return apply_unary<rules::Exp>(x);
+    case U::Log:
+      return apply_unary<rules::Log>(x);
+    case U::Log1p:
+      return apply_unary<rules::Log1p>(x);
+    case U::Expm1:
+      return apply_unary<rules::Expm1>(x);
+    case U::Sqrt:
+      return apply_unary<rules::Sqrt>(x);
+    case U::Cbrt:
+      return apply_unary<rules::Cbrt>(x);
+    case U::Abs:
+      return apply_unary<rules::Abs>(x);
+    case U::Sin:
+      return apply_unary<rules::Sin>(x);
+    case U::Cos:
+      return apply_unary<rules::Cos>(x);
+    case U::Tan:
+      return apply_unary<rules::Tan>(x);
+    case U::Asin:
+      return apply_unary<rules::Asin>(x);
+    case U::Acos:
+      return apply_unary<rules::Acos>(x);
+    case U::Atan:
+      return apply_unary<rules::Atan>(x);
+    case U::Sinh:
+      return apply_unary<rules::Sinh>(x);
+    case U::Cosh:
+      return apply_unary<rules::Cosh>(x);
+    case U::Tanh:
+      return apply_unary<rules::Tanh>(x);
+    case U::Sigmoid:
+      return apply_unary<rules::Sigmoid>(x);
+    case U::Softplus:
+      return apply_unary<rules::Softplus>(x);
+    case U::Relu:
+      return apply_unary<rules::Relu>(x);
+    case U::Erf:
+      return apply_unary<rules::Erf>(x);
+  }
+  throw Error("tapegrad: unknown unary function");
+}
+
+template <class T>
+T binary(BinaryFunction f, const T& a, const T& b) {
+  using B = BinaryFunction;
+  switch (f) {
+    case B::Add:
+      return apply_binary<rules::Add>(a, b);
+    case B::Sub:
+      return apply_binary<rules::Sub>(a, b);
+    case B::Mul:
+      return apply_binary<rules::Mul>(a, b);
+    case B::Div:
+      return apply_binary<rules::Div>(a, b);
+    case B::Pow:
+      return apply_binary<rules::Pow>(a, b);
+    case B::Atan2:
+      return apply_binary<rules::Atan2>(a, b);
+    case B::Hypot:
+      return apply_binary<rules::Hypot>(a, b);
+    case B::Max:
+      return apply_binary<rules::Max>(a, b);
+    case B::Min:
+      return apply_binary<rules::Min>(a, b);
+  }
+  throw Error("tapegrad: unknown binary function");
+}
+
+inline double plain(double x) { return x; }
+template <class V>
+double plain(const V& x) {
+  return static_cast<double>(x.value());
+}
+
+std::string describe(const Instruction& instruction, std::span<const double> operands, double result);
+
+}  // namespace detail
+
+// Evaluates `e` on `inputs`. With check_domain, the first operation (in evaluation
+// order) that turns finite inputs into NaN or infinity throws DomainError at its
+// column, naming the operation and its input values.
+template <class T>
+class Evaluator {
+ public:
+  T operator()(const Expression& e, const Inputs<T>& inputs, bool check_domain = false) {
+    stack_.clear();
+    indices_.clear();
+    run(e, inputs, 0, e.program().size(), check_domain);
+    return stack_.back();
+  }
+
+ private:
+  void run(const Expression& e, const Inputs<T>& in, std::size_t begin, std::size_t end, bool check) {
+    const std::vector<Instruction>& program = e.program();
+    for (std::size_t k = begin; k < end; ++k) {
+      const Instruction& i = program[k];
+      switch (i.op) {
+        case Instruction::Op::Constant:
+          stack_.push_back(T(i.constant));
+          break;
+        case Instruction::Op::Scalar:
+          stack_.push_back(in.scalars[i.slot]);
+          break;
+        case Instruction::Op::SumElement:
+          stack_.push_back(in.vectors[i.slot][indices_.back()]);
+          break;
+        case Instruction::Op::Indexed: {
+          const double index = detail::plain(stack_.back());
+          stack_.pop_back();
+          const std::vector<T>& v = in.vectors[i.slot];
+          if (!(index >= 0 && index < static_cast<double>(v.size()) && index == std::floor(index)))
+            throw DomainError(i.column, "index " + std::to_string(index) + " of " + e.vectors()[i.slot] +
+                                            " is not a whole number from 0 to " +
+                                            std::to_string(v.size() - 1));
+          stack_.push_back(v[static_cast<std::size_t>(index)]);
+          break;
+        }
+        case Instruction::Op::Unary: {
+          T& x = stack_.back();
+          T result = detail::unary(static_cast<UnaryFunction>(i.function), x);
+          if (check) check_result(i, {detail::plain(x)}, detail::plain(result));
+          x = std::move(result);
+          break;
+        }
+        case Instruction::Op::Binary: {
+          T b = std::move(stack_.back());
+          stack_.pop_back();
+          T& a = stack_.back();
+          T result = detail::binary(static_cast<BinaryFunction>(i.function), a, b);
+          if (check) check_result(i, {detail::plain(a), detail::plain(b)}, detail::plain(result));
+          a = std::move(result);
+          break;
+        }
+        case Instruction::Op::Sum: {
+          T total(0.0);
+          indices_.push_back(0);
+          for (std::size_t index = 0; index < i.count; ++index) {
+            indices_.back() = index;
+            run(e, in, k + 1, i.end, check);
+            total = index == 0 ? std::move(stack_.back()) : T(total + stack_.back());
+            stack_.pop_back();
+          }
+          indices_.pop_back();
+          stack_.push_back(std::move(total));
+          k = i.end - 1;
+          break;
+        }
+      }
+    }
+  }
+
+  static void check_result(const Instruction& i, std::initializer_list<double> operands, double result) {
+    if (std::isfinite(result)) return;
+    for (double x : operands)
+      if (!std::isfinite(x)) return;  // not where it started
+    throw DomainError(
+        i.column, detail::describe(i, std::span<const double>(operands.begin(), operands.size()), result));
+  }
+
+  std::vector<T> stack_;
+  std::vector<std::size_t> indices_;
+};
+
+}  // namespace tapegrad::cli

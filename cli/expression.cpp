@@ -1,0 +1,410 @@
+#include "expression.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+
+namespace tapegrad::cli {
+namespace {
+
+struct NamedUnary {
+  const char* name;
+  UnaryFunction function;
+};
+constexpr std::array<NamedUnary, 20> unary_functions{{
+    {"exp", UnaryFunction::Exp},         {"log", UnaryFunction::Log},
+    {"log1p", UnaryFunction::Log1p},     {"expm1", UnaryFunction::Expm1},
+    {"sqrt", UnaryFunction::Sqrt},       {"cbrt", UnaryFunction::Cbrt},
+    {"abs", UnaryFunction::Abs},         {"sin", UnaryFunction::Sin},
+    {"cos", UnaryFunction::Cos},         {"tan", UnaryFunction::Tan},
+    {"asin", UnaryFunction::Asin},       {"acos", UnaryFunction::Acos},
+    {"atan", UnaryFunction::Atan},       {"sinh", UnaryFunction::Sinh},
+    {"cosh", UnaryFunction::Cosh},       {"tanh", UnaryFunction::Tanh},
+    {"sigmoid", UnaryFunction::Sigmoid}, {"softplus", UnaryFunction::Softplus},
+    {"relu", UnaryFunction::Relu},       {"erf", UnaryFunction::Erf},
+}};
+
+struct NamedBinary {
+  const char* name;
+  BinaryFunction function;
+};
+constexpr std::array<NamedBinary, 5> binary_functions{{
+    {"atan2", BinaryFunction::Atan2},
+    {"hypot", BinaryFunction::Hypot},
+    {"pow", BinaryFunction::Pow},
+    {"max", BinaryFunction::Max},
+    {"min", BinaryFunction::Min},
+}};
+
+constexpr int max_depth = 200;  // nesting of parentheses and calls; deeper is refused, not a stack overflow
+
+bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+std::string known_functions() {
+  std::string s;
+  for (const auto& f : unary_functions) s += std::string(s.empty() ? "" : " ") + f.name;
+  for (const auto& f : binary_functions) s += std::string(" ") + f.name;
+  return s + " sum";
+}
+
+}  // namespace
+
+class Parser {
+ public:
+  Parser(std::string_view text, const std::map<std::string, std::size_t>& dimensions)
+      : text_(text), dimensions_(dimensions) {}
+
+  Expression parse() {
+    expression_.text_ = std::string(text_);
+    skip_space();
+    if (at_end()) throw SyntaxError(1, "the expression is empty");
+    parse_sum(0);
+    if (!at_end()) {
+      const char c = text_[pos_];
+      throw SyntaxError(column(), c == ')'
+                                      ? "')' without a matching '('"
+                                      : "unexpected '" + std::string(1, c) + "' after a complete expression");
+    }
+    // Variables are numbered in name order, so values can be given in a stable order.
+    renumber();
+    return std::move(expression_);
+  }
+
+ private:
+  std::uint32_t column() const { return static_cast<std::uint32_t>(pos_ + 1); }
+  bool at_end() const { return pos_ >= text_.size(); }
+  void skip_space() {
+    while (!at_end() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+  bool accept(char c) {
+    skip_space();
+    if (!at_end() && text_[pos_] == c) {
+      ++pos_;
+      skip_space();
+      return true;
+    }
+    return false;
+  }
+  void expect(char c, const std::string& context) {
+    if (!accept(c)) {
+      std::string found = "the end";
+      if (!at_end()) {
+        found = '\'';
+        found += text_[pos_];
+        found += '\'';
+      }
+      throw SyntaxError(column(), "expected '" + std::string(1, c) + "' " + context + ", found " + found);
+    }
+  }
+  void deeper(int depth) const {
+    if (depth > max_depth)
+      throw SyntaxError(column(), "nested more than " + std::to_string(max_depth) + " levels deep");
+  }
+
+  void emit_unary(UnaryFunction f, std::uint32_t col) {
+    expression_.program_.push_back({Instruction::Op::Unary, static_cast<std::uint8_t>(f), 0, 0, 0, 0, col});
+  }
+  void emit_binary(BinaryFunction f, std::uint32_t col) {
+    expression_.program_.push_back({Instruction::Op::Binary, static_cast<std::uint8_t>(f), 0, 0, 0, 0, col});
+  }
+
+  void parse_sum(int depth) {
+    deeper(depth);
+    parse_product(depth);
+    while (true) {
+      skip_space();
+      const std::uint32_t col = column();
+      if (accept('+')) {
+        parse_product(depth);
+        emit_binary(BinaryFunction::Add, col);
+      } else if (accept('-')) {
+        parse_product(depth);
+        emit_binary(BinaryFunction::Sub, col);
+      } else {
+        return;
+      }
+    }
+  }
+
+  void parse_product(int depth) {
+    parse_unary(depth);
+    while (true) {
+      skip_space();
+      const std::uint32_t col = column();
+      if (accept('*')) {
+        parse_unary(depth);
+        emit_binary(BinaryFunction::Mul, col);
+      } else if (accept('/')) {
+        parse_unary(depth);
+        emit_binary(BinaryFunction::Div, col);
+      } else {
+        return;
+      }
+    }
+  }
+
+  void parse_unary(int depth) {
+    deeper(depth);
+    skip_space();
+    const std::uint32_t col = column();
+    if (accept('-')) {
+      parse_unary(depth + 1);
+      emit_unary(UnaryFunction::Neg, col);
+    } else if (accept('+')) {
+      parse_unary(depth + 1);
+    } else {
+      parse_power(depth);
+    }
+  }
+
+  void parse_power(int depth) {
+    parse_primary(depth);
+    skip_space();
+    const std::uint32_t col = column();
+    if (accept('^')) {
+      parse_unary(depth + 1);  // right-associative: a^b^c = a^(b^c); 2^-1 is allowed
+      emit_binary(BinaryFunction::Pow, col);
+    }
+  }
+
+  void parse_primary(int depth) {
+    skip_space();
+    const std::uint32_t col = column();
+    if (at_end()) throw SyntaxError(col, "the expression ends where a number, name or '(' should follow");
+    const char c = text_[pos_];
+    if (accept('(')) {
+      parse_sum(depth + 1);
+      expect(')', "to close the '(' at column " + std::to_string(col));
+      return;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') return parse_number(col);
+    if (is_name_start(c)) return parse_name(col, depth);
+    throw SyntaxError(col, "unexpected '" + std::string(1, c) + "' where a number, name or '(' should be");
+  }
+
+  void parse_number(std::uint32_t col) {
+    const std::size_t start = pos_;
+    while (!at_end() && (std::isdigit(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '.')) ++pos_;
+    if (!at_end() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      std::size_t p = pos_ + 1;
+      if (p < text_.size() && (text_[p] == '+' || text_[p] == '-')) ++p;
+      if (p < text_.size() && std::isdigit(static_cast<unsigned char>(text_[p]))) {
+        pos_ = p;
+        while (!at_end() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+      }
+    }
+    const std::string_view literal = text_.substr(start, pos_ - start);
+    double value = 0;
+    const auto [end, error] = std::from_chars(literal.data(), literal.data() + literal.size(), value);
+    if (end != literal.data() + literal.size() ||
+        (error != std::errc() && error != std::errc::result_out_of_range))
+      throw SyntaxError(col, "'" + std::string(literal) + "' is not a number");
+    if (error == std::errc::result_out_of_range || !std::isfinite(value))
+      throw SyntaxError(col, "the number " + std::string(literal) + " is out of range of a double");
+    if (!at_end() && is_name_start(text_[pos_]))
+      throw SyntaxError(column(), "a name cannot follow a number directly (write 2*x, not 2x)");
+    expression_.program_.push_back({Instruction::Op::Constant, 0, 0, 0, 0, value, col});
+  }
+
+  void parse_name(std::uint32_t col, int depth) {
+    const std::size_t start = pos_;
+    while (!at_end() && is_name_char(text_[pos_])) ++pos_;
+    const std::string name(text_.substr(start, pos_ - start));
+    skip_space();
+    if (!at_end() && text_[pos_] == '(') return parse_call(name, col, depth);
+    if (!at_end() && text_[pos_] == '[') return parse_index(name, col, depth);
+    if (name == "pi" || name == "e") {
+      const double value = name == "pi" ? std::numbers::pi : std::numbers::e;
+      expression_.program_.push_back({Instruction::Op::Constant, 0, 0, 0, 0, value, col});
+      return;
+    }
+    if (is_function(name))
+      throw SyntaxError(col, "the function " + name + " needs its arguments in parentheses");
+    if (dimensions_.count(name)) {
+      if (sum_depth_ == 0)
+        throw SyntaxError(col, name + " is a vector: use " + name + "[i] or sum(…) around it");
+      note_vector(name, col);
+      expression_.program_.push_back({Instruction::Op::SumElement, 0, slot_of(name, true), 0, 0, 0, col});
+      return;
+    }
+    expression_.program_.push_back({Instruction::Op::Scalar, 0, slot_of(name, false), 0, 0, 0, col});
+  }
+
+  bool is_function(const std::string& name) const {
+    return name == "sum" ||
+           std::any_of(unary_functions.begin(), unary_functions.end(),
+                       [&](auto& f) { return name == f.name; }) ||
+           std::any_of(binary_functions.begin(), binary_functions.end(),
+                       [&](auto& f) { return name == f.name; });
+  }
+
+  void parse_call(const std::string& name, std::uint32_t col, int depth) {
+    const std::uint32_t open = column();
+    expect('(', "after " + name);
+    if (name == "sum") return parse_sum_call(col, open, depth);
+    std::size_t arguments = 0;
+    if (!accept(')')) {
+      do {
+        parse_sum(depth + 1);
+        ++arguments;
+      } while (accept(','));
+      expect(')', "to close the '(' of " + name + " at column " + std::to_string(open));
+    }
+    for (const auto& f : unary_functions)
+      if (name == f.name) {
+        if (arguments != 1)
+          throw SyntaxError(col, name + " takes 1 argument, not " + std::to_string(arguments));
+        return emit_unary(f.function, col);
+      }
+    for (const auto& f : binary_functions)
+      if (name == f.name) {
+        if (arguments != 2)
+          throw SyntaxError(col, name + " takes 2 arguments, not " + std::to_string(arguments));
+        return emit_binary(f.function, col);
+      }
+    throw SyntaxError(col, "unknown function '" + name + "' (known: " + known_functions() + ")");
+  }
+
+  // sum(body): the body runs once per index of the vectors it mentions, which must all
+  // have one length.
+  void parse_sum_call(std::uint32_t col, std::uint32_t open, int depth) {
+    const std::size_t sum_at = expression_.program_.size();
+    expression_.program_.push_back({Instruction::Op::Sum, 0, 0, 0, 0, 0, col});
+    ++sum_depth_;
+    const std::size_t outer_length = sum_length_;
+    sum_length_ = 0;
+    parse_sum(depth + 1);
+    expect(')', "to close the '(' of sum at column " + std::to_string(open));
+    if (sum_length_ == 0)
+      throw SyntaxError(col, "sum(…) must mention a vector variable (declared with --dim)");
+    Instruction& sum = expression_.program_[sum_at];
+    sum.end = static_cast<std::uint32_t>(expression_.program_.size());
+    sum.count = static_cast<std::uint32_t>(sum_length_);
+    --sum_depth_;
+    sum_length_ = outer_length;
+  }
+
+  void parse_index(const std::string& name, std::uint32_t col, int depth) {
+    if (!dimensions_.count(name))
+      throw SyntaxError(col, name + " is not a vector (declare it with --dim " + name + "=N to index it)");
+    const std::uint32_t open = column();
+    expect('[', "after " + name);
+    parse_sum(depth + 1);
+    expect(']', "to close the '[' at column " + std::to_string(open));
+    expression_.program_.push_back({Instruction::Op::Indexed, 0, slot_of(name, true), 0, 0, 0, col});
+  }
+
+  void note_vector(const std::string& name, std::uint32_t col) {
+    const std::size_t n = dimensions_.at(name);
+    if (sum_length_ != 0 && sum_length_ != n)
+      throw SyntaxError(col, name + " has length " + std::to_string(n) + ", another vector in this sum has " +
+                                 std::to_string(sum_length_));
+    sum_length_ = n;
+  }
+
+  // Slots are given in order of first use here and renumbered by name at the end.
+  std::uint32_t slot_of(const std::string& name, bool vector) {
+    std::vector<std::string>& names = vector ? expression_.vectors_ : expression_.scalars_;
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it != names.end()) return static_cast<std::uint32_t>(it - names.begin());
+    names.push_back(name);
+    return static_cast<std::uint32_t>(names.size() - 1);
+  }
+
+  void renumber() {
+    const auto sorted_slots = [](std::vector<std::string>& names) {
+      std::vector<std::string> sorted = names;
+      std::sort(sorted.begin(), sorted.end());
+      std::vector<std::uint32_t> new_slot(names.size());
+      for (std::size_t i = 0; i < names.size(); ++i)
+        new_slot[i] =
+            static_cast<std::uint32_t>(std::find(sorted.begin(), sorted.end(), names[i]) - sorted.begin());
+      names = std::move(sorted);
+      return new_slot;
+    };
+    const std::vector<std::uint32_t> scalar_slot = sorted_slots(expression_.scalars_);
+    const std::vector<std::uint32_t> vector_slot = sorted_slots(expression_.vectors_);
+    for (Instruction& i : expression_.program_) {
+      if (i.op == Instruction::Op::Scalar) i.slot = scalar_slot[i.slot];
+      if (i.op == Instruction::Op::Indexed || i.op == Instruction::Op::SumElement)
+        i.slot = vector_slot[i.slot];
+    }
+    for (const std::string& v : expression_.vectors_) expression_.dimensions_.push_back(dimensions_.at(v));
+  }
+
+  std::string_view text_;
+  const std::map<std::string, std::size_t>& dimensions_;
+  std::size_t pos_ = 0;
+  int sum_depth_ = 0;
+  std::size_t sum_length_ = 0;
+  Expression expression_;
+};
+
+Expression Expression::parse(std::string_view text,
+                             const std::map<std::string, std::size_t>& vector_dimensions) {
+  for (const auto& [name, n] : vector_dimensions)
+    if (n == 0) throw Error("tapegrad: the vector " + name + " has length 0");
+  return Parser(text, vector_dimensions).parse();
+}
+
+const char* Expression::function_name(const Instruction& instruction) {
+  if (instruction.op == Instruction::Op::Unary) {
+    const auto f = static_cast<UnaryFunction>(instruction.function);
+    if (f == UnaryFunction::Neg) return "unary -";
+    for (const auto& u : unary_functions)
+      if (u.function == f) return u.name;
+  }
+  if (instruction.op == Instruction::Op::Binary) {
+    switch (static_cast<BinaryFunction>(instruction.function)) {
+      case BinaryFunction::Add:
+        return "+";
+      case BinaryFunction::Sub:
+        return "-";
+      case BinaryFunction::Mul:
+        return "*";
+      case BinaryFunction::Div:
+        return "/";
+      case BinaryFunction::Pow:
+        return "^";
+      default:
+        for (const auto& b : binary_functions)
+          if (static_cast<std::uint8_t>(b.function) == instruction.function) return b.name;
+    }
+  }
+  return "?";
+}
+
+}  // namespace tapegrad::cli
+
+namespace tapegrad::cli::detail {
+
+std::string describe(const Instruction& instruction, std::span<const double> operands, double result) {
+  const auto text = [](double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", v);
+    return std::string(buffer);
+  };
+  const std::string name = Expression::function_name(instruction);
+  std::string call;
+  if (instruction.op == Instruction::Op::Binary && name.size() == 1) {
+    call = text(operands[0]) + " " + name + " " + text(operands[1]);
+  } else if (instruction.op == Instruction::Op::Unary && name == "unary -") {
+    call = '-';
+    call += text(operands[0]);
+  } else {
+    call = name + "(";
+    for (std::size_t k = 0; k < operands.size(); ++k) {
+      if (k > 0) call += ", ";
+      call += text(operands[k]);
+    }
+    call += ")";
+  }
+  return "domain error: " + call + " is " + (std::isnan(result) ? "NaN" : "infinite");
+}
+
+}  // namespace tapegrad::cli::detail

@@ -1,0 +1,109 @@
+// An expression typed as text ("x1^2 + sin(x2) / 3") compiled to a flat program of
+// stack instructions, so that one parse evaluates as plain doubles (the function
+// alone) or as tape Vars (for the gradient), any number of times. Syntax errors come
+// with the 1-based column they were found at.
+//
+// Grammar (usual precedence; ^ is right-associative and binds tighter than unary
+// minus, so -x^2 is −(x²)):
+//   sum     := product (('+' | '-') product)*
+//   product := unary (('*' | '/') unary)*
+//   unary   := ('-' | '+') unary | power
+//   power   := primary ('^' unary)?
+//   primary := number | name | name '(' sum (',' sum)* ')' | name '[' sum ']' | '(' sum ')'
+// Names are variables, the constants pi and e, or functions. A variable declared as a
+// vector (dimension n) is used as x[i] (0-based) or inside sum(…), which adds its body
+// over every index of the vectors it mentions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../autodiff/error.hpp"
+
+namespace tapegrad::cli {
+
+// A syntax error, an unknown name, or a wrong number of arguments, at `column`.
+class SyntaxError : public Error {
+ public:
+  SyntaxError(std::size_t column, const std::string& message) : Error(message), column_(column) {}
+  std::size_t column() const { return column_; }
+
+ private:
+  std::size_t column_;
+};
+
+enum class UnaryFunction : std::uint8_t {
+  Neg,
+  Exp,
+  Log,
+  Log1p,
+  Expm1,
+  Sqrt,
+  Cbrt,
+  Abs,
+  Sin,
+  Cos,
+  Tan,
+  Asin,
+  Acos,
+  Atan,
+  Sinh,
+  Cosh,
+  Tanh,
+  Sigmoid,
+  Softplus,
+  Relu,
+  Erf
+};
+enum class BinaryFunction : std::uint8_t { Add, Sub, Mul, Div, Pow, Atan2, Hypot, Max, Min };
+
+// One step of the stack program.
+struct Instruction {
+  enum class Op : std::uint8_t {
+    Constant,    // push `constant`
+    Scalar,      // push scalar variable `slot`
+    Indexed,     // pop an index i, push vector variable `slot`'s entry i
+    SumElement,  // push vector variable `slot`'s entry at the innermost sum's index
+    Unary,       // pop one, push unary(`function`)
+    Binary,      // pop two, push binary(`function`)
+    Sum,         // run the body up to instruction `end` for each of `count` indices; push the total
+  };
+  Op op;
+  std::uint8_t function = 0;
+  std::uint32_t slot = 0;
+  std::uint32_t end = 0;    // Sum: one past the body's last instruction
+  std::uint32_t count = 0;  // Sum: how many indices
+  double constant = 0;
+  std::uint32_t column = 0;  // 1-based, in the text: where a domain error points
+};
+
+class Expression {
+ public:
+  // `vector_dimensions`: the variables that are vectors, with their lengths.
+  static Expression parse(std::string_view text,
+                          const std::map<std::string, std::size_t>& vector_dimensions = {});
+
+  // The scalar variables, sorted by name; their values are passed in this order.
+  const std::vector<std::string>& scalars() const { return scalars_; }
+  // The vector variables used, sorted by name, and their lengths.
+  const std::vector<std::string>& vectors() const { return vectors_; }
+  std::size_t dimension(std::size_t vector_slot) const { return dimensions_[vector_slot]; }
+  const std::vector<Instruction>& program() const { return program_; }
+  const std::string& text() const { return text_; }
+
+  // The function name of a Unary/Binary instruction ("exp", "+", "^" …).
+  static const char* function_name(const Instruction& instruction);
+
+ private:
+  friend class Parser;
+  std::string text_;
+  std::vector<std::string> scalars_, vectors_;
+  std::vector<std::size_t> dimensions_;
+  std::vector<Instruction> program_;
+};
+
+}  // namespace tapegrad::cli

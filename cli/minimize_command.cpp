@@ -1,0 +1,151 @@
+// tapegrad minimize EXPR --from x1=1,x2=1 [--optimizer NAME …] [--steps N] [--trace]
+//   [--restarts K --seed S --box lo,hi] [--tol-grad G] [--tol-f F] [--json]
+#include <memory>
+
+#include "../optim/minimize.hpp"
+#include "calculus.hpp"
+#include "commands.hpp"
+#include "optimizer_flags.hpp"
+#include "output.hpp"
+
+namespace tapegrad::cli {
+namespace {
+
+struct MinimizeOptions {
+  std::string expression, from, dims, box;
+  OptimizerFlags optimizer;
+  long steps = 1000;
+  std::optional<long> restarts;
+  unsigned long seed = 0;
+  double tol_grad = 1e-8, tol_f = 0;
+  bool trace = false, json = false;
+};
+
+// The point as JSON: scalars by name, vectors as arrays.
+Json point_json(const Expression& e, const Point& p) {
+  Json x = Json::object();
+  for (std::size_t s = 0; s < e.scalars().size(); ++s) x[e.scalars()[s]] = p.scalars[s];
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) x[e.vectors()[v]] = p.vectors[v];
+  return x;
+}
+
+Json result_json(const Expression& e, const Point& shape, const optim::MinimizeResult& r) {
+  return {{"x", point_json(e, shape.with_flat(r.x))},
+          {"f", r.f},
+          {"steps", r.steps},
+          {"grad_norm", r.gradient_norm},
+          {"stop_reason", optim::to_string(r.reason)}};
+}
+
+void print_plain(const Expression& e, const optim::MinimizeResult& r) {
+  const std::vector<std::string> names = coordinate_names(e);
+  for (std::size_t k = 0; k < names.size(); ++k)
+    std::printf("%s = %s\n", names[k].c_str(), number(r.x[k]).c_str());
+  std::printf("f = %s\nsteps = %ld\n|grad| = %s\nstopped by: %s\n", number(r.f).c_str(), r.steps,
+              number(r.gradient_norm).c_str(), optim::to_string(r.reason));
+}
+
+// --trace: one JSON object per evaluation, step 0 being the start.
+struct Trace {
+  const Expression* e;
+  const Point* shape;
+  void on_step(const optim::StepReport& r) const {
+    print_json({{"step", r.step}, {"x", point_json(*e, shape->with_flat(r.x))}, {"f", r.f}});
+    std::fflush(stdout);
+  }
+};
+
+void run_minimize(MinimizeOptions& o) {
+  if (o.optimizer.name == "lbfgs" && !o.optimizer.line_search) o.optimizer.line_search = "strong-wolfe";
+  o.optimizer.validate();
+  if (o.steps < 0) throw UsageError("--steps must be 0 or more");
+  const Expression e = compile(o.expression, o.dims.empty() ? std::map<std::string, std::size_t>{}
+                                                            : parse_dimensions(o.dims, "--dim"));
+  if (e.scalars().empty() && e.vectors().empty()) throw UsageError("the expression has no variables to move");
+  const Point start = bind_point(e, parse_assignments(o.from, "--from"), "--from");
+  checked_value(e, start);  // a start outside the domain is the user's error, said where
+
+  const auto f = [&](std::span<const Var> x) {
+    std::vector<Var> scalars(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(start.scalars.size()));
+    std::vector<std::vector<Var>> vectors;
+    std::size_t k = start.scalars.size();
+    for (const std::vector<double>& v : start.vectors) {
+      vectors.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(k),
+                           x.begin() + static_cast<std::ptrdiff_t>(k + v.size()));
+      k += v.size();
+    }
+    return Evaluator<Var>()(e, Inputs<Var>{scalars, vectors});
+  };
+  const auto make = [&](Parameter& x) { return o.optimizer.make({x}); };
+  const optim::StopWhen stop{o.steps, o.tol_grad, o.tol_f};
+  const std::vector<double> x0 = start.flat();
+
+  if (!o.restarts) {
+    Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
+    const std::unique_ptr<optim::Optimizer> optimizer = make(x);
+    const optim::MinimizeResult r = o.trace ? optim::minimize(f, x, *optimizer, stop, Trace{&e, &start})
+                                            : optim::minimize(f, x, *optimizer, stop);
+    if (o.json)
+      print_json(result_json(e, start, r));
+    else if (!o.trace)
+      print_plain(e, r);
+    return;
+  }
+  if (*o.restarts < 1) throw UsageError("--restarts must be at least 1");
+  if (o.box.empty()) throw UsageError("--restarts needs --box lo,hi: the box the starts are drawn from");
+  if (o.trace) throw UsageError("--trace follows one run; it cannot be combined with --restarts");
+  const auto [lo, hi] = parse_box(o.box, "--box");
+  const std::vector<double> lower(x0.size(), lo), upper(x0.size(), hi);
+  const optim::RestartsResult r =
+      optim::minimize_with_restarts(f, lower, upper, static_cast<int>(*o.restarts), o.seed, make, stop);
+  if (o.json) {
+    Json out = result_json(e, start, r.best);
+    Json minima = Json::array();
+    for (const optim::LocalMinimum& m : r.minima) {
+      Json one = result_json(e, start, m.result);
+      one["found"] = m.found;
+      minima.push_back(one);
+    }
+    out["minima"] = minima;
+    print_json(out);
+    return;
+  }
+  std::printf("%zu distinct minima from %ld starts in [%s, %s]:\n", r.minima.size(), *o.restarts,
+              number(lo).c_str(), number(hi).c_str());
+  for (const optim::LocalMinimum& m : r.minima) {
+    std::printf("  f = %s  found %ld times  at", number(m.result.f).c_str(), m.found);
+    const std::vector<std::string> names = coordinate_names(e);
+    for (std::size_t k = 0; k < names.size(); ++k)
+      std::printf(" %s=%s", names[k].c_str(), number(m.result.x[k]).c_str());
+    std::printf("\n");
+  }
+  std::printf("best:\n");
+  print_plain(e, r.best);
+}
+
+}  // namespace
+
+void add_minimize_command(CLI::App& app) {
+  auto o = std::make_shared<MinimizeOptions>();
+  CLI::App* cmd = app.add_subcommand("minimize", "a local minimum of an expression, by any optimizer");
+  cmd->add_option("expression", o->expression, "e.g. \"100*(y - x^2)^2 + (1 - x)^2\"")->required();
+  cmd->add_option("--from", o->from, "the start: x=-1.5,y=2")->required();
+  cmd->add_option("--dim", o->dims, "vector variables and their lengths: x=10");
+  o->optimizer.add_to(*cmd, "lbfgs");
+  cmd->add_option("--steps", o->steps, "optimizer steps at most")->capture_default_str();
+  cmd->add_option("--tol-grad", o->tol_grad, "stop when |grad| is at most this")->capture_default_str();
+  cmd->add_option("--tol-f", o->tol_f, "stop when f changes by at most this in a step")
+      ->capture_default_str();
+  cmd->add_flag("--trace", o->trace,
+                "print {\"step\": k, \"x\": {…}, \"f\": …} for every step, step 0 the start");
+  cmd->add_option("--restarts", o->restarts, "run from this many random starts in --box");
+  cmd->add_option("--seed", o->seed, "seed of the random starts")->capture_default_str();
+  cmd->add_option("--box", o->box, "lo,hi: every coordinate of a random start is drawn from [lo, hi]");
+  cmd->add_flag("--json", o->json, "one JSON object: {\"x\": {…}, \"f\": …, \"steps\": n, \"grad_norm\": …}");
+  cmd->footer(
+      "Without --optimizer: lbfgs with the strong-wolfe line search. Any hyperparameter flag not given takes "
+      "PyTorch's default for the chosen optimizer.");
+  cmd->callback([o] { run_minimize(*o); });
+}
+
+}  // namespace tapegrad::cli

@@ -1,0 +1,206 @@
+// tapegrad solve "LHS = RHS" --from x=1 [--max-iter N] [--json]: a root of one equation
+// in one unknown. Newton's method on the tape's derivative; when a Newton step leaves
+// the domain or does not shrink the residual, the root is bracketed (a sign change of
+// LHS − RHS) and Newton continues inside the bracket, bisecting whenever it would step
+// out, so it converges whenever a bracket is found.
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "calculus.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace tapegrad::cli {
+namespace {
+
+struct SolveOptions {
+  std::string equation, from;
+  long max_iter = 100;
+  bool json = false;
+};
+
+// g(x) = lhs(x) − rhs(x) and g′(x), both through the tape.
+class Residual {
+ public:
+  Residual(Expression lhs, Expression rhs, std::string variable)
+      : lhs_(std::move(lhs)), rhs_(std::move(rhs)), variable_(std::move(variable)) {}
+
+  struct At {
+    double g = NAN, slope = NAN;
+    bool finite() const { return std::isfinite(g); }
+  };
+  At operator()(double x) const {
+    At out;
+    try {
+      const ValueAndGradient l = side(lhs_, x), r = side(rhs_, x);
+      out.g = l.value - r.value;
+      out.slope = (l.gradient.empty() ? 0.0 : l.gradient[0]) - (r.gradient.empty() ? 0.0 : r.gradient[0]);
+    } catch (const ExpressionError&) {
+      // Outside the domain: g stays NaN and the search steps back.
+    }
+    return out;
+  }
+  // The same, with a domain error reported at its column (for the start point).
+  void check_start(double x) const {
+    side(lhs_, x);
+    side(rhs_, x);
+  }
+
+ private:
+  ValueAndGradient side(const Expression& e, double x) const {
+    Point p;
+    if (!e.scalars().empty()) p.scalars = {x};
+    return value_and_gradient(e, p);
+  }
+  Expression lhs_, rhs_;
+  std::string variable_;
+};
+
+struct Root {
+  double x = NAN, residual = NAN;
+  long iterations = 0;
+  bool bracketed = false;
+  bool converged = false;
+  std::string failure;  // why it stopped, when not converged
+};
+
+// Looks outwards from x for a point where g has the other sign.
+bool find_bracket(const Residual& g, double x, double gx, double& a, double& b) {
+  double step = std::max(1e-3, 1e-3 * std::abs(x));
+  for (int k = 0; k < 200 && std::isfinite(step); ++k, step *= 1.6) {
+    for (double sign : {+1.0, -1.0}) {
+      const double y = x + sign * step;
+      const Residual::At gy = g(y);
+      if (gy.finite() && (gy.g == 0 || std::signbit(gy.g) != std::signbit(gx))) {
+        a = std::min(x, y);
+        b = std::max(x, y);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+Root solve(const Residual& g, double x, long max_iter) {
+  Root root;
+  Residual::At gx = g(x);
+  double a = 0, b = 0;  // the bracket, once root.bracketed
+  for (; root.iterations < max_iter; ++root.iterations) {
+    if (gx.g == 0) {
+      root.converged = true;
+      break;
+    }
+    const double newton = x - gx.g / gx.slope;
+    double next;
+    if (root.bracketed) {
+      next = std::isfinite(newton) && newton > a && newton < b ? newton : 0.5 * (a + b);
+    } else {
+      const Residual::At trial = g(newton);
+      if (std::isfinite(newton) && trial.finite() && std::abs(trial.g) <= std::abs(gx.g)) {
+        next = newton;
+      } else {
+        if (!find_bracket(g, x, gx.g, a, b)) {
+          root.failure = "Newton's method stalled at " + number(x) +
+                         " and the two sides never cross near it (no sign change found)";
+          break;
+        }
+        root.bracketed = true;
+        next = 0.5 * (a + b);
+      }
+    }
+    const Residual::At gn = g(next);
+    if (!gn.finite()) {
+      root.failure = "the equation is not defined at " + number(next);
+      break;
+    }
+    if (root.bracketed) {
+      const Residual::At ga = g(a);
+      (std::signbit(ga.g) == std::signbit(gn.g) ? a : b) = next;
+    }
+    // Converged: the step, or the bracket, is down to a few units in the last place.
+    const double tiny = 4 * std::numeric_limits<double>::epsilon() * std::max(std::abs(next), 1e-300);
+    const bool done = std::abs(next - x) <= tiny || (root.bracketed && b - a <= tiny);
+    x = next;
+    gx = gn;
+    if (done || gx.g == 0) {
+      ++root.iterations;
+      root.converged = true;
+      break;
+    }
+  }
+  if (!root.converged && root.failure.empty())
+    root.failure = "not converged within " + std::to_string(max_iter) + " iterations (raise --max-iter)";
+  root.x = x;
+  root.residual = gx.g;
+  return root;
+}
+
+void run_solve(const SolveOptions& o) {
+  const std::size_t eq = o.equation.find('=');
+  if (eq == std::string::npos)
+    throw ExpressionError("syntax error: an equation needs '=' (write LHS = RHS, e.g. x^2 = 2)", o.equation,
+                          o.equation.size() + 1);
+  if (o.equation.find('=', eq + 1) != std::string::npos)
+    throw ExpressionError("syntax error: more than one '='", o.equation, o.equation.find('=', eq + 1) + 1);
+  const std::string lhs_text = o.equation.substr(0, eq), rhs_text = o.equation.substr(eq + 1);
+  // Each side is parsed alone; an error's column is moved back to the whole equation's.
+  const auto side = [&](const std::string& text, std::size_t offset) {
+    try {
+      return compile(text);
+    } catch (const ExpressionError& e) {
+      throw ExpressionError(e.what(), o.equation, e.column() + offset);
+    }
+  };
+  Expression lhs = side(lhs_text, 0), rhs = side(rhs_text, eq + 1);
+  if (!lhs.vectors().empty() || !rhs.vectors().empty()) throw UsageError("solve takes scalar unknowns only");
+  std::vector<std::string> unknowns = lhs.scalars();
+  for (const std::string& v : rhs.scalars())
+    if (std::find(unknowns.begin(), unknowns.end(), v) == unknowns.end()) unknowns.push_back(v);
+  if (unknowns.size() != 1)
+    throw UsageError("solve needs exactly one unknown; the equation has " + std::to_string(unknowns.size()));
+  const auto start = parse_assignments(o.from, "--from");
+  if (start.size() != 1 || start[0].first != unknowns[0])
+    throw UsageError("--from: give the start of " + unknowns[0] + " only (--from " + unknowns[0] + "=…)");
+  if (o.max_iter < 1) throw UsageError("--max-iter must be at least 1");
+
+  const Residual g(std::move(lhs), std::move(rhs), unknowns[0]);
+  try {
+    g.check_start(start[0].second);
+  } catch (const ExpressionError& e) {
+    const std::size_t offset = e.text() == rhs_text ? eq + 1 : 0;
+    throw ExpressionError(
+        std::string(e.what()) + " at the start " + unknowns[0] + " = " + number(start[0].second), o.equation,
+        e.column() + offset);
+  }
+  const Root root = solve(g, start[0].second, o.max_iter);
+  if (!root.converged)
+    throw UsageError("no root found from " + unknowns[0] + " = " + number(start[0].second) + ": " +
+                     root.failure);
+  if (o.json) {
+    print_json({{"x", {{unknowns[0], root.x}}},
+                {"residual", root.residual},
+                {"iterations", root.iterations},
+                {"method", root.bracketed ? "newton+bisection" : "newton"}});
+  } else {
+    std::printf("%s = %s\nresidual = %s\niterations = %ld (%s)\n", unknowns[0].c_str(),
+                number(root.x).c_str(), number(root.residual).c_str(), root.iterations,
+                root.bracketed ? "newton+bisection" : "newton");
+  }
+}
+
+}  // namespace
+
+void add_solve_command(CLI::App& app) {
+  auto o = std::make_shared<SolveOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("solve", "a root of one equation in one unknown (Newton, with bracketing)");
+  cmd->add_option("equation", o->equation, "e.g. \"x^7 + x^3 - 25 + exp(x) + log(x + x^2) + 1/x = 0\"")
+      ->required();
+  cmd->add_option("--from", o->from, "the start: x=1")->required();
+  cmd->add_option("--max-iter", o->max_iter, "iterations at most")->capture_default_str();
+  cmd->add_flag("--json", o->json, "one JSON object: {\"x\": {…}, \"residual\": …, \"iterations\": n, …}");
+  cmd->callback([o] { run_solve(*o); });
+}
+
+}  // namespace tapegrad::cli

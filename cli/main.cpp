@@ -32,6 +32,17 @@ int main(int argc, char** argv) {
   cli::add_cost_command(app);
   cli::add_train_command(app);
   cli::add_predict_command(app);
+  // CLI11 would only say that a subcommand is required; name the word it did not know.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->check_name(argv[1]);
+    if (!known) {
+      std::fprintf(stderr,
+                   "tapegrad: unknown command '%s' (commands: grad, minimize, solve, cost, train, predict)\n",
+                   argv[1]);
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
     return 0;

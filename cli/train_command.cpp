@@ -130,7 +130,13 @@ struct PredictOptions {
 // header has them all, else by position; the label column, if present, is left out.
 Eigen::MatrixXd features_for(const models::Model& net, const std::string& path) {
   models::CsvOptions csv;
-  csv.labelled = false;
+  if (net.label_name().empty()) {
+    csv.labelled = false;
+  } else {  // the label column, when the file has one, is read as labels and left out
+    csv.label_column = net.label_name();
+    csv.label_optional = true;
+    csv.task = net.task();
+  }
   const Dataset d = models::load_csv(path, csv);
   const std::vector<std::string>& wanted = net.feature_names();
   std::vector<Eigen::Index> columns;

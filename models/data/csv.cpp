@@ -150,14 +150,16 @@ class CsvParser {
     width_ = rows_.front().fields.size();
     has_header_ = decide_header();
     column_names();
-    label_ = options_.labelled ? find_label_column() : width_;
-    if (options_.labelled && width_ < 2)
+    labelled_ = options_.labelled;
+    label_ = labelled_ ? find_label_column() : width_;
+    if (label_ == width_) labelled_ = false;  // an optional label column that is absent
+    if (labelled_ && width_ < 2)
       at_.fail(rows_.front().line, 1,
                "one column only: there must be at least one feature besides the label");
     const std::size_t first = has_header_ ? 1 : 0;
     if (rows_.size() == first) at_.fail("the file has a header row but no data rows");
     read_rows(first);
-    if (options_.task == Task::Classify && options_.labelled) assign_classes();
+    if (options_.task == Task::Classify && labelled_) assign_classes();
     return std::move(data_);
   }
 
@@ -219,6 +221,7 @@ class CsvParser {
       return index;
     }
     const auto it = std::find(names_.begin(), names_.end(), wanted);
+    if (it == names_.end() && options_.label_optional && has_header_) return width_;
     if (it == names_.end()) {
       std::string known;
       for (const std::string& n : names_) known += (known.empty() ? "" : ", ") + n;
@@ -231,12 +234,12 @@ class CsvParser {
 
   void read_rows(std::size_t first) {
     const auto n = static_cast<Eigen::Index>(rows_.size() - first);
-    const auto features = static_cast<Eigen::Index>(options_.labelled ? width_ - 1 : width_);
+    const auto features = static_cast<Eigen::Index>(labelled_ ? width_ - 1 : width_);
     data_.features.resize(n, features);
-    if (options_.labelled && options_.task == Task::Regress) data_.targets.resize(n, 1);
+    if (labelled_ && options_.task == Task::Regress) data_.targets.resize(n, 1);
     for (std::size_t c = 0; c < width_; ++c)
       if (c != label_) data_.feature_names.push_back(names_[c]);
-    if (options_.labelled) data_.label_name = names_[label_];
+    if (labelled_) data_.label_name = names_[label_];
     for (std::size_t r = first; r < rows_.size(); ++r) {
       const Row& row = rows_[r];
       if (row.fields.size() != width_)
@@ -314,6 +317,7 @@ class CsvParser {
   bool has_header_ = false;
   std::vector<std::string> names_;
   std::size_t label_ = 0;
+  bool labelled_ = true;
   std::vector<std::string> label_text_;
   Dataset data_;
 };

@@ -26,6 +26,9 @@ struct CsvOptions {
   std::string label_column = "";
   // False: every column is a feature and the data set has no labels (for predicting).
   bool labelled = true;
+  // With a label column given by name: when the header has no such column, load the
+  // file unlabelled instead of refusing it (new rows to predict, with or without labels).
+  bool label_optional = false;
   Task task = Task::Classify;
   char delimiter = ',';
 };

@@ -153,3 +153,15 @@ TEST(Csv, ShippedDataSets) {
   for (int k = 0; k < 3; ++k) EXPECT_EQ(std::count(iris.labels.begin(), iris.labels.end(), k), 50);
   EXPECT_THROW(models::load_builtin("mnist"), tapegrad::Error);
 }
+
+TEST(Csv, AnOptionalLabelColumnMayBeAbsent) {
+  models::CsvOptions o = label("species");
+  o.label_optional = true;
+  const models::Dataset with = models::parse_csv("a,species\n1,x\n2,y\n", "t.csv", o);
+  EXPECT_EQ(with.feature_count(), 1);
+  EXPECT_EQ(with.class_names, (std::vector<std::string>{"x", "y"}));
+  const models::Dataset without = models::parse_csv("a,b\n1,2\n3,4\n", "t.csv", o);
+  EXPECT_EQ(without.feature_count(), 2);
+  EXPECT_TRUE(without.labels.empty());
+  EXPECT_TRUE(without.label_name.empty());
+}

@@ -1,0 +1,214 @@
+// The `tapegrad` program run as a user runs it: outputs, JSON, exit codes, and that
+// bad input ends with one clear line and exit code 2, and writes nothing.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string out, err;
+};
+
+std::string shell_quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Outcome tapegrad(const std::vector<std::string>& args) {
+  static int counter = 0;
+  const fs::path dir = fs::temp_directory_path() / ("tapegrad-cli-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path out = dir / ("out" + std::to_string(counter)),
+                 err = dir / ("err" + std::to_string(counter++));
+  std::string command = shell_quoted(TAPEGRAD_CLI_PATH);
+  for (const std::string& a : args) command += " " + shell_quoted(a);
+  command += " > " + shell_quoted(out.string()) + " 2> " + shell_quoted(err.string()) + " < /dev/null";
+  const int status = std::system(command.c_str());
+  Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+nlohmann::json json_of(const Outcome& r) { return nlohmann::json::parse(r.out); }
+
+// One line on stderr, exit code 2, nothing on stdout.
+void expect_usage_error(const Outcome& r, const std::string& part) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.rfind("tapegrad: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(part), std::string::npos) << "expected '" << part << "' in: " << r.err;
+}
+
+}  // namespace
+
+TEST(Cli, GradPlainAndJson) {
+  const Outcome plain = tapegrad({"grad", "x1*x1 + x2*x2 + abs(x1 + x2)", "--at", "x1=1,x2=1"});
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out, "f = 4\ndf/dx1 = 3\ndf/dx2 = 3\n");
+  const Outcome json = tapegrad({"grad", "x1*x1 + x2*x2 + abs(x1 + x2)", "--at", "x1=1,x2=1", "--json"});
+  const nlohmann::json j = json_of(json);
+  EXPECT_EQ(j["value"], 4.0);
+  EXPECT_EQ(j["gradient"]["x1"], 3.0);
+  EXPECT_EQ(j["gradient"]["x2"], 3.0);
+  // 17 significant digits: 1/3 prints as the double it is.
+  const Outcome third = tapegrad({"grad", "x/3", "--at", "x=1"});
+  EXPECT_EQ(third.out, "f = 0.33333333333333331\ndf/dx = 0.33333333333333331\n");
+}
+
+TEST(Cli, MinimizeRosenbrockWithEveryOptimizer) {
+  const Outcome lbfgs =
+      tapegrad({"minimize", "100*(y - x^2)^2 + (1 - x)^2", "--from", "x=-1.5,y=2", "--json"});
+  ASSERT_EQ(lbfgs.exit_code, 0) << lbfgs.err;
+  const nlohmann::json j = json_of(lbfgs);
+  EXPECT_NEAR(j["x"]["x"].get<double>(), 1, 1e-4);
+  EXPECT_NEAR(j["x"]["y"].get<double>(), 1, 1e-4);
+  EXPECT_LT(j["f"].get<double>(), 1e-8);
+  EXPECT_TRUE(j.contains("steps") && j.contains("grad_norm"));
+  // The same quadratic bowl (minimum at (1, -2)) by each first-order optimizer.
+  for (const std::vector<std::string>& flags : std::vector<std::vector<std::string>>{
+           {"--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.5", "--nesterov"},
+           {"--optimizer", "adam", "--lr", "0.05"},
+           {"--optimizer", "adamw", "--lr", "0.05", "--weight-decay", "0"},
+           {"--optimizer", "rmsprop", "--lr", "0.01", "--centered"},
+           {"--optimizer", "adagrad", "--lr", "0.5"}}) {
+    std::vector<std::string> args = {
+        "minimize", "(x - 1)^2 + 2*(y + 2)^2", "--from", "x=0,y=0", "--steps", "3000", "--json"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const Outcome r = tapegrad(args);
+    ASSERT_EQ(r.exit_code, 0) << flags[1] << ": " << r.err;
+    const nlohmann::json m = json_of(r);
+    EXPECT_NEAR(m["x"]["x"].get<double>(), 1, 1e-3) << flags[1];
+    EXPECT_NEAR(m["x"]["y"].get<double>(), -2, 1e-3) << flags[1];
+  }
+}
+
+TEST(Cli, MinimizeTraceAndRestarts) {
+  // One SGD step on x² from 1 with lr 0.1: x = 1 − 0.1·2 = 0.8, then 0.64.
+  const Outcome trace = tapegrad(
+      {"minimize", "x^2", "--from", "x=1", "--optimizer", "sgd", "--lr", "0.1", "--steps", "2", "--trace"});
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  std::istringstream lines(trace.out);
+  std::vector<nlohmann::json> steps;
+  for (std::string line; std::getline(lines, line);) steps.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[0]["step"], 0);
+  EXPECT_EQ(steps[0]["x"]["x"], 1.0);
+  EXPECT_DOUBLE_EQ(steps[1]["x"]["x"].get<double>(), 0.8);
+  EXPECT_DOUBLE_EQ(steps[2]["f"].get<double>(), 0.64 * 0.64);
+  // x⁴ − 3x² + x has two minima; the global one is near x = −1.30.
+  const Outcome restarts = tapegrad({"minimize", "x^4 - 3*x^2 + x", "--from", "x=0", "--restarts", "12",
+                                     "--seed", "3", "--box", "-2,2", "--json"});
+  ASSERT_EQ(restarts.exit_code, 0) << restarts.err;
+  const nlohmann::json r = json_of(restarts);
+  ASSERT_EQ(r["minima"].size(), 2u);
+  const double best = r["x"]["x"].get<double>();
+  EXPECT_NEAR(4 * best * best * best - 6 * best + 1, 0, 1e-6);  // f′ = 0
+  EXPECT_LT(best, 0);
+}
+
+TEST(Cli, SolveTheQuotedEquationToFullPrecision) {
+  const Outcome r =
+      tapegrad({"solve", "x^7 + x^3 - 25 + exp(x) + log(x + x^2) + 1/x = 0", "--from", "x=1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = json_of(r);
+  const double x = j["x"]["x"].get<double>();
+  EXPECT_NEAR(x, 1.478063, 1e-6);
+  const double g = std::pow(x, 7) + std::pow(x, 3) - 25 + std::exp(x) + std::log(x + x * x) + 1 / x;
+  EXPECT_LT(std::abs(g), 1e-12);
+  EXPECT_LT(std::abs(j["residual"].get<double>()), 1e-12);
+  // 1.4786, the figure often quoted, leaves a residual of about 0.05.
+  const double quoted = 1.4786;
+  EXPECT_GT(std::pow(quoted, 7) + std::pow(quoted, 3) - 25 + std::exp(quoted) +
+                std::log(quoted + quoted * quoted) + 1 / quoted,
+            0.04);
+  const Outcome sides = tapegrad({"solve", "x^3 = 2*x + 5", "--from", "x=2"});
+  EXPECT_EQ(sides.exit_code, 0) << sides.err;
+  EXPECT_NE(sides.out.find("x = 2.09455148154232"), std::string::npos) << sides.out;  // Newton's own example
+}
+
+TEST(Cli, CostReportsRatioAndTape) {
+  const Outcome r =
+      tapegrad({"cost", "sum(x^2 * sin(x))", "--dim", "x=1000", "--at", "x=0.5", "--samples", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = json_of(r);
+  EXPECT_NEAR(j["value"].get<double>(), 1000 * 0.25 * std::sin(0.5), 1e-9);
+  EXPECT_GT(j["ratio"].get<double>(), 0);
+  EXPECT_GE(j["tape_nodes"].get<long>(), 3000);  // three operations per entry at least
+  EXPECT_GT(j["tape_bytes"].get<long>(), 0);
+}
+
+TEST(Cli, TrainPredictAndTheFilesItWrites) {
+  const fs::path dir = fs::temp_directory_path() / ("tapegrad-train-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const Outcome train = tapegrad({"train", "--data", "iris", "--hidden", "8", "--epochs", "60", "--lr",
+                                  "0.05", "--batch-size", "16", "--out", dir.string(), "--json"});
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const nlohmann::json j = json_of(train);
+  EXPECT_GE(j["test_accuracy"].get<double>(), 0.9);
+  EXPECT_EQ(j["epochs"], 60);
+  EXPECT_TRUE(fs::exists(dir / "model.json") && fs::exists(dir / "loss.csv") && fs::exists(dir / "loss.svg"));
+  // Predictions for the shipped iris rows: class names, one per line, mostly right.
+  const Outcome predict = tapegrad({"predict", "--model", (dir / "model.json").string(), "--data",
+                                    std::string(TAPEGRAD_DATA_DIR) + "/iris.csv"});
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  std::istringstream lines(predict.out);
+  std::vector<std::string> names;
+  for (std::string line; std::getline(lines, line);) names.push_back(line);
+  ASSERT_EQ(names.size(), 150u);
+  int right = 0;
+  for (std::size_t i = 0; i < 150; ++i)
+    right += names[i] == (i < 50 ? "setosa" : i < 100 ? "versicolor" : "virginica");
+  EXPECT_GE(right, 135);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, BadInputIsOneLineAndExitTwo) {
+  expect_usage_error(tapegrad({"grad", "x + )", "--at", "x=1"}), "column 5");
+  expect_usage_error(tapegrad({"grad", "x*y", "--at", "x=1"}), "no value for the variable y");
+  expect_usage_error(tapegrad({"grad", "x", "--at", "x=abc"}), "'abc' is not a number");
+  expect_usage_error(tapegrad({"grad", "log(x)", "--at", "x=-1"}), "log(-1) is NaN");
+  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "newton"}),
+                     "unknown optimizer");
+  expect_usage_error(
+      tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "adam", "--momentum", "0.9"}),
+      "--momentum does not apply to adam");
+  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "sgd", "--lr", "-1"}),
+                     "lr");
+  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--restarts", "3"}), "--box");
+  expect_usage_error(tapegrad({"solve", "x^2 = -1", "--from", "x=1"}), "no root found");
+  expect_usage_error(tapegrad({"grad", "x", "--bogus"}), "--bogus");
+  expect_usage_error(tapegrad({"frobnicate"}), "frobnicate");
+  expect_usage_error(tapegrad({"train", "--data", "/nonexistent.csv"}), "/nonexistent.csv");
+  expect_usage_error(tapegrad({"predict", "--model", "/nonexistent.json", "--data", "x.csv"}),
+                     "/nonexistent.json");
+  // The caret sits under the column.
+  const Outcome caret = tapegrad({"grad", "x + foo(2)", "--at", "x=1"});
+  EXPECT_NE(caret.err.find("  x + foo(2)\n      ^\n"), std::string::npos) << caret.err;
+}
+
+TEST(Cli, FailedTrainingWritesNothing) {
+  const fs::path dir = fs::temp_directory_path() / ("tapegrad-nothing-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const fs::path bad = fs::temp_directory_path() / ("tapegrad-bad-" + std::to_string(::getpid()) + ".csv");
+  std::ofstream(bad) << "a,b,label\n1,2,x\n3,oops,y\n";
+  expect_usage_error(tapegrad({"train", "--data", bad.string(), "--out", dir.string()}), ":3:3:");
+  EXPECT_FALSE(fs::exists(dir));
+  fs::remove(bad);
+}

@@ -2,7 +2,10 @@
 // Exit codes: 0 success, 2 bad usage or input (one line on stderr; an expression error
 // also shows the expression with a caret under the place), 1 anything unexpected.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "calculus.hpp"
 #include "commands.hpp"
@@ -24,7 +27,7 @@ void print_expression_error(const cli::ExpressionError& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"tapegrad: exact gradients, minimization, roots and training from the command line"};
+  CLI::App app{"tapegrad: exact gradients, minimization, roots and training from the command line", "tapegrad"};
   app.require_subcommand(1, 1);
   cli::add_grad_command(app);
   cli::add_minimize_command(app);
@@ -43,8 +46,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // We have no short options but -h, so an argument like "-x^2" is an expression that
+  // starts with a minus; a leading space keeps CLI11 from reading it as an option (the
+  // parser skips spaces).
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::string& a : args)
+    if (a.size() > 1 && a[0] == '-' && a[1] != '-' && a != "-h") a.insert(0, " ");
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
     return 0;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help

@@ -37,8 +37,15 @@ Outcome tapegrad(const std::vector<std::string>& args) {
   const fs::path out = dir / ("out" + std::to_string(counter)),
                  err = dir / ("err" + std::to_string(counter++));
   std::string command = shell_quoted(TAPEGRAD_CLI_PATH);
-  for (const std::string& a : args) command += " " + shell_quoted(a);
-  command += " > " + shell_quoted(out.string()) + " 2> " + shell_quoted(err.string()) + " < /dev/null";
+  for (const std::string& a : args) {
+    command += ' ';
+    command += shell_quoted(a);
+  }
+  command += " > ";
+  command += shell_quoted(out.string());
+  command += " 2> ";
+  command += shell_quoted(err.string());
+  command += " < /dev/null";
   const int status = std::system(command.c_str());
   Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
   fs::remove(out);
@@ -211,4 +218,10 @@ TEST(Cli, FailedTrainingWritesNothing) {
   expect_usage_error(tapegrad({"train", "--data", bad.string(), "--out", dir.string()}), ":3:3:");
   EXPECT_FALSE(fs::exists(dir));
   fs::remove(bad);
+}
+
+TEST(Cli, AnExpressionMayStartWithAMinus) {
+  const Outcome r = tapegrad({"grad", "-x^2", "--at", "x=3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "f = -9\ndf/dx = -6\n");
 }

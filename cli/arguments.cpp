@@ -75,9 +75,9 @@ std::map<std::string, std::size_t> parse_dimensions(const std::string& text, con
   std::map<std::string, std::size_t> out;
   for (const auto& [name, value] : named_parts(text, flag)) {
     const double n = parse_number(value, flag + " " + name);
-    if (!(n >= 1 && n <= 1e8 && n == std::floor(n)))
+    if (!(n >= 1 && n <= 1e6 && n == std::floor(n)))
       throw UsageError(flag + " " + name + ": the length " + value +
-                       " must be a whole number from 1 to 10^8");
+                       " must be a whole number from 1 to 10^6");
     out[name] = static_cast<std::size_t>(n);
   }
   return out;

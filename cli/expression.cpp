@@ -345,11 +345,36 @@ class Parser {
   Expression expression_;
 };
 
+namespace {
+
+// Instructions one evaluation runs, sums unrolled.
+double operations(const std::vector<Instruction>& program, std::size_t begin, std::size_t end) {
+  double total = 0;
+  for (std::size_t k = begin; k < end; ++k) {
+    if (program[k].op == Instruction::Op::Sum) {
+      total += 1 + static_cast<double>(program[k].count) * operations(program, k + 1, program[k].end);
+      k = program[k].end - 1;
+    } else {
+      total += 1;
+    }
+  }
+  return total;
+}
+
+constexpr double max_operations = 1e8;
+
+}  // namespace
+
 Expression Expression::parse(std::string_view text,
                              const std::map<std::string, std::size_t>& vector_dimensions) {
   for (const auto& [name, n] : vector_dimensions)
     if (n == 0) throw Error("tapegrad: the vector " + name + " has length 0");
-  return Parser(text, vector_dimensions).parse();
+  Expression e = Parser(text, vector_dimensions).parse();
+  // A sum nested in a sum over long vectors is a hang in disguise: refused up front.
+  if (operations(e.program_, 0, e.program_.size()) > max_operations)
+    throw SyntaxError(
+        1, "the expression takes more than 10^8 operations to evaluate (nested sums over long vectors?)");
+  return e;
 }
 
 const char* Expression::function_name(const Instruction& instruction) {

@@ -27,7 +27,8 @@ void print_expression_error(const cli::ExpressionError& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"tapegrad: exact gradients, minimization, roots and training from the command line", "tapegrad"};
+  CLI::App app{"tapegrad: exact gradients, minimization, roots and training from the command line",
+               "tapegrad"};
   app.require_subcommand(1, 1);
   cli::add_grad_command(app);
   cli::add_minimize_command(app);

@@ -124,6 +124,9 @@ TEST(Expression, VectorsSumsAndIndexing) {
   EXPECT_THROW(cli::compile("sum(a*b)", {{"a", 3}, {"b", 4}}), cli::ExpressionError);
   EXPECT_THROW(cli::compile("x + 1", {{"x", 3}}), cli::ExpressionError);  // a vector outside sum()
   EXPECT_THROW(cli::compile("sum(y)"), cli::ExpressionError);             // no vector in the sum
+  // Nested sums whose work would be 10^12 operations are refused, not run.
+  EXPECT_THROW(cli::compile("sum(x * sum(x))", {{"x", 1000000}}), cli::ExpressionError);
+  EXPECT_NO_THROW(cli::compile("sum(x * sum(x))", {{"x", 1000}}));
   const cli::Expression index = cli::compile("x[5]", {{"x", 3}});
   EXPECT_THROW(cli::checked_value(index, cli::bind_point(index, {{"x", 1}}, "--at")), cli::ExpressionError);
 }

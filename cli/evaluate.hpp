@@ -17,13 +17,9 @@
 namespace tapegrad::cli {
 
 // An operation whose result is NaN or infinite although its inputs are finite.
-class DomainError : public Error {
+class DomainError : public ColumnError {
  public:
-  DomainError(std::size_t column, const std::string& message) : Error(message), column_(column) {}
-  std::size_t column() const { return column_; }
-
- private:
-  std::size_t column_;
+  using ColumnError::ColumnError;
 };
 
 // The values an Expression reads: one per scalar, and one vector per vector variable

@@ -26,14 +26,20 @@
 
 namespace tapegrad::cli {
 
-// A syntax error, an unknown name, or a wrong number of arguments, at `column`.
-class SyntaxError : public Error {
+// An error in an expression at a 1-based column of its text.
+class ColumnError : public Error {
  public:
-  SyntaxError(std::size_t column, const std::string& message) : Error(message), column_(column) {}
+  ColumnError(std::size_t column, const std::string& message) : Error(message), column_(column) {}
   std::size_t column() const { return column_; }
 
  private:
   std::size_t column_;
+};
+
+// A syntax error, an unknown name, or a wrong number of arguments.
+class SyntaxError : public ColumnError {
+ public:
+  using ColumnError::ColumnError;
 };
 
 enum class UnaryFunction : std::uint8_t {

@@ -35,8 +35,8 @@ bool is_identifier(const std::string& s) {
 // name=value pieces, checked for form and repetition.
 std::vector<std::pair<std::string, std::string>> named_parts(const std::string& text,
                                                              const std::string& flag) {
-  if (trimmed(text).empty()) throw UsageError(flag + ": no values given (expected name=value,…)");
   std::vector<std::pair<std::string, std::string>> out;
+  if (trimmed(text).empty()) return out;  // nothing given; a variable left without a value is named later
   for (const std::string& part : split(text, ',')) {
     const std::size_t eq = part.find('=');
     if (eq == std::string::npos)

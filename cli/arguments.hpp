@@ -18,7 +18,7 @@ class UsageError : public Error {
 };
 
 // "name=value,name=value" (flag names the option in messages). Names must be
-// identifiers and appear once.
+// identifiers and appear once. Empty text gives no values (as does it for dimensions).
 std::vector<std::pair<std::string, double>> parse_assignments(const std::string& text,
                                                               const std::string& flag);
 // "name=N,…" with N a positive whole number.

@@ -1,5 +1,7 @@
 #include "calculus.hpp"
 
+#include <algorithm>
+
 #include "../autodiff/tape.hpp"
 
 namespace tapegrad::cli {
@@ -20,22 +22,45 @@ double checked_value(const Expression& e, const Point& point) {
   }
 }
 
+TapePoint::TapePoint(const Point& shape) : scalars_(shape.scalars.size()) {
+  for (const std::vector<double>& v : shape.vectors) vectors_.emplace_back(v.size());
+}
+
+void TapePoint::assign(const Point& point) {
+  std::copy(point.scalars.begin(), point.scalars.end(), scalars_.begin());
+  for (std::size_t v = 0; v < vectors_.size(); ++v)
+    std::copy(point.vectors[v].begin(), point.vectors[v].end(), vectors_[v].begin());
+}
+
+void TapePoint::assign(std::span<const Var> flat) {
+  std::size_t k = 0;
+  for (Var& s : scalars_) s = flat[k++];
+  for (std::vector<Var>& v : vectors_)
+    for (Var& entry : v) entry = flat[k++];
+}
+
+std::vector<double> TapePoint::adjoints() const {
+  std::vector<double> out;
+  for (const Var& s : scalars_) out.push_back(s.adjoint());
+  for (const std::vector<Var>& v : vectors_)
+    for (const Var& entry : v) out.push_back(entry.adjoint());
+  return out;
+}
+
 ValueAndGradient value_and_gradient(const Expression& e, const Point& point) {
   ValueAndGradient out;
   out.value = checked_value(e, point);
   Tape tape;
-  std::vector<Var> scalars(point.scalars.begin(), point.scalars.end());
-  std::vector<std::vector<Var>> vectors;
-  for (const std::vector<double>& v : point.vectors) vectors.emplace_back(v.begin(), v.end());
-  const Var f = Evaluator<Var>()(e, Inputs<Var>{scalars, vectors});
+  TapePoint vars(point);
+  vars.assign(point);
+  const Var f = Evaluator<Var>()(e, vars.inputs());
   out.tape_statements = tape.num_nodes();
   out.tape_bytes = tape.bytes_in_use();
-  std::vector<Var> all = scalars;
-  for (const std::vector<Var>& v : vectors) all.insert(all.end(), v.begin(), v.end());
-  out.gradient.assign(all.size(), 0.0);
-  if (f.is_recorded()) {  // a constant expression has a zero gradient
+  if (f.is_recorded()) {
     tape.backward(f);
-    for (std::size_t i = 0; i < all.size(); ++i) out.gradient[i] = all[i].adjoint();
+    out.gradient = vars.adjoints();
+  } else {  // a constant expression has a zero gradient
+    out.gradient.assign(point.flat().size(), 0.0);
   }
   return out;
 }

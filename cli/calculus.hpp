@@ -31,6 +31,24 @@ Expression compile(const std::string& text, const std::map<std::string, std::siz
 // f(point), throwing ExpressionError at the first operation that leaves the domain.
 double checked_value(const Expression& e, const Point& point);
 
+// The Vars an expression reads on the tape, shaped like a Point: one per scalar and
+// one per vector entry. Reused across evaluations, so its storage is sized once.
+class TapePoint {
+ public:
+  explicit TapePoint(const Point& shape);
+  // New leaves on the active tape holding the point's values.
+  void assign(const Point& point);
+  // Vars already recorded, in Point::flat() order (minimize's coordinates).
+  void assign(std::span<const Var> flat);
+  Inputs<Var> inputs() const { return {scalars_, vectors_}; }
+  // Each Var's adjoint after a backward sweep, in Point::flat() order.
+  std::vector<double> adjoints() const;
+
+ private:
+  std::vector<Var> scalars_;
+  std::vector<std::vector<Var>> vectors_;
+};
+
 struct ValueAndGradient {
   double value = 0;
   std::vector<double> gradient;  // in Point::flat() order

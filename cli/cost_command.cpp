@@ -47,11 +47,8 @@ double median_seconds(Run&& run, long samples) {
 
 void run_cost(const CostOptions& o) {
   if (o.samples < 1 || o.samples > 1000) throw UsageError("--samples must be from 1 to 1000");
-  const Expression e = compile(o.expression, o.dims.empty() ? std::map<std::string, std::size_t>{}
-                                                            : parse_dimensions(o.dims, "--dim"));
-  const Point point = bind_point(
-      e, o.at.empty() ? std::vector<std::pair<std::string, double>>{} : parse_assignments(o.at, "--at"),
-      "--at");
+  const Expression e = compile(o.expression, parse_dimensions(o.dims, "--dim"));
+  const Point point = bind_point(e, parse_assignments(o.at, "--at"), "--at");
   const ValueAndGradient once = value_and_gradient(e, point);  // checks the domain, sizes the tape
 
   Evaluator<double> plain;
@@ -60,15 +57,12 @@ void run_cost(const CostOptions& o) {
 
   Tape tape;
   Evaluator<Var> recorder;
-  std::vector<Var> scalars;
-  std::vector<std::vector<Var>> vectors(point.vectors.size());
+  TapePoint vars(point);
   const double gradient_seconds = median_seconds(
       [&] {
         tape.clear();
-        scalars.assign(point.scalars.begin(), point.scalars.end());
-        for (std::size_t v = 0; v < vectors.size(); ++v)
-          vectors[v].assign(point.vectors[v].begin(), point.vectors[v].end());
-        const Var f = recorder(e, Inputs<Var>{scalars, vectors});
+        vars.assign(point);
+        const Var f = recorder(e, vars.inputs());
         if (f.is_recorded()) tape.backward(f);
         sink = f.value();
       },

@@ -14,11 +14,8 @@ struct GradOptions {
 };
 
 void run_grad(const GradOptions& o) {
-  const Expression e = compile(o.expression, o.dims.empty() ? std::map<std::string, std::size_t>{}
-                                                            : parse_dimensions(o.dims, "--dim"));
-  const Point point = bind_point(
-      e, o.at.empty() ? std::vector<std::pair<std::string, double>>{} : parse_assignments(o.at, "--at"),
-      "--at");
+  const Expression e = compile(o.expression, parse_dimensions(o.dims, "--dim"));
+  const Point point = bind_point(e, parse_assignments(o.at, "--at"), "--at");
   const ValueAndGradient r = value_and_gradient(e, point);
   if (o.json) {
     Json gradient = Json::object();

@@ -59,22 +59,15 @@ void run_minimize(MinimizeOptions& o) {
   if (o.optimizer.name == "lbfgs" && !o.optimizer.line_search) o.optimizer.line_search = "strong-wolfe";
   o.optimizer.validate();
   if (o.steps < 0) throw UsageError("--steps must be 0 or more");
-  const Expression e = compile(o.expression, o.dims.empty() ? std::map<std::string, std::size_t>{}
-                                                            : parse_dimensions(o.dims, "--dim"));
+  const Expression e = compile(o.expression, parse_dimensions(o.dims, "--dim"));
   if (e.scalars().empty() && e.vectors().empty()) throw UsageError("the expression has no variables to move");
   const Point start = bind_point(e, parse_assignments(o.from, "--from"), "--from");
   checked_value(e, start);  // a start outside the domain is the user's error, said where
 
+  TapePoint vars(start);
   const auto f = [&](std::span<const Var> x) {
-    std::vector<Var> scalars(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(start.scalars.size()));
-    std::vector<std::vector<Var>> vectors;
-    std::size_t k = start.scalars.size();
-    for (const std::vector<double>& v : start.vectors) {
-      vectors.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(k),
-                           x.begin() + static_cast<std::ptrdiff_t>(k + v.size()));
-      k += v.size();
-    }
-    return Evaluator<Var>()(e, Inputs<Var>{scalars, vectors});
+    vars.assign(x);
+    return Evaluator<Var>()(e, vars.inputs());
   };
   const auto make = [&](Parameter& x) { return o.optimizer.make({x}); };
   const optim::StopWhen stop{o.steps, o.tol_grad, o.tol_f};

@@ -23,8 +23,7 @@ struct SolveOptions {
 // g(x) = lhs(x) − rhs(x) and g′(x), both through the tape.
 class Residual {
  public:
-  Residual(Expression lhs, Expression rhs, std::string variable)
-      : lhs_(std::move(lhs)), rhs_(std::move(rhs)), variable_(std::move(variable)) {}
+  Residual(Expression lhs, Expression rhs) : lhs_(std::move(lhs)), rhs_(std::move(rhs)) {}
 
   struct At {
     double g = NAN, slope = NAN;
@@ -54,7 +53,6 @@ class Residual {
     return value_and_gradient(e, p);
   }
   Expression lhs_, rhs_;
-  std::string variable_;
 };
 
 struct Root {
@@ -164,7 +162,7 @@ void run_solve(const SolveOptions& o) {
     throw UsageError("--from: give the start of " + unknowns[0] + " only (--from " + unknowns[0] + "=…)");
   if (o.max_iter < 1) throw UsageError("--max-iter must be at least 1");
 
-  const Residual g(std::move(lhs), std::move(rhs), unknowns[0]);
+  const Residual g(std::move(lhs), std::move(rhs));
   try {
     g.check_start(start[0].second);
   } catch (const ExpressionError& e) {

@@ -157,25 +157,26 @@ class BasicModel {
 
   // Raw network outputs for raw (unstandardized) feature rows.
   Matrix outputs(const Eigen::MatrixXd& features) {
-    check_features(features, "the data");
-    return outputs_of_prepared(scaling_.apply(features).template cast<T>());
+    BasicTape<T> tape;
+    return forward_raw(features).value();
   }
-  // Class probabilities (rows × classes) for classification, predictions for regression.
+  // Class probabilities (rows × classes; two columns for binary cross-entropy) for
+  // classification, predictions for regression: the network's output through the
+  // tape's own softmax or sigmoid.
   Eigen::MatrixXd predict(const Eigen::MatrixXd& features) {
-    const Matrix out = outputs(features);
-    if (loss_ == Loss::Mse) return out.template cast<double>();
-    Eigen::MatrixXd p(out.rows(), loss_ == Loss::BinaryCrossEntropy ? 2 : out.cols());
-    for (Eigen::Index i = 0; i < out.rows(); ++i) {
-      if (loss_ == Loss::BinaryCrossEntropy) {
-        const double p1 = 1.0 / (1.0 + std::exp(-static_cast<double>(out(i, 0))));
-        p(i, 0) = 1.0 - p1;
-        p(i, 1) = p1;
-      } else {
-        const Eigen::RowVectorXd z = out.row(i).template cast<double>();
-        const Eigen::RowVectorXd e = (z.array() - z.maxCoeff()).exp();
-        p.row(i) = e / e.sum();
-      }
+    BasicTape<T> tape;
+    const BasicTensor<T> out = forward_raw(features);
+    switch (loss_) {
+      case Loss::Mse:
+        return out.value().template cast<double>();
+      case Loss::SoftmaxCrossEntropy:
+        return softmax(out).value().template cast<double>();
+      case Loss::BinaryCrossEntropy:
+        break;
     }
+    const Eigen::VectorXd p1 = sigmoid(out).value().col(0).template cast<double>();
+    Eigen::MatrixXd p(p1.size(), 2);
+    p << (1.0 - p1.array()).matrix(), p1;
     return p;
   }
   // The predicted class of each row (classification models).
@@ -240,9 +241,10 @@ class BasicModel {
     return -1;
   }
 
-  Matrix outputs_of_prepared(const Matrix& x) {
-    BasicTape<T> tape;
-    return forward(constant_view(x)).value();
+  // The network's output for raw feature rows, recorded on the active tape.
+  BasicTensor<T> forward_raw(const Eigen::MatrixXd& features) {
+    check_features(features, "the data");
+    return forward(constant(scaling_.apply(features).template cast<T>()));
   }
 
   Sequential<T> network_;

@@ -97,7 +97,7 @@ class Trainer {
 
     // Two buffers per minibatch part, full and last, so no epoch allocates.
     Batch<T> full(batch, data), last(rows - (batches - 1) * batch, data);
-    BasicTape<T> tape;
+    Stepper<T> stepper(model, optimizer);
     ProgressDisplay progress(o_.progress, o_.output, o_.epochs);
     History history;
     double best = INFINITY;
@@ -119,7 +119,7 @@ class Trainer {
         Batch<T>& part = b + 1 == batches ? last : full;
         part.gather(data, std::span<const Eigen::Index>(order).subspan(
                               static_cast<std::size_t>(first), static_cast<std::size_t>(part.rows())));
-        const auto [loss, correct] = step(model, optimizer, tape, part);
+        const auto [loss, correct] = stepper.step(part);
         loss_sum += loss * static_cast<double>(part.rows());
         right += correct;
         seen += part.rows();
@@ -193,24 +193,40 @@ class Trainer {
     }
   };
 
-  // One optimizer step on a minibatch: its loss before the step, and how many of its
-  // rows were classified right.
+  // Optimizer steps on minibatches. The closure the optimizer calls is built once per
+  // fit, not per batch: a std::function made in the loop would allocate on every step.
   template <class T>
-  static std::pair<double, Eigen::Index> step(BasicModel<T>& model, optim::Optimizer& optimizer,
-                                              BasicTape<T>& tape, const Batch<T>& part) {
-    Eigen::Index correct = -1;
-    const optim::Closure evaluate = [&]() -> double {
-      tape.clear();
-      optimizer.zero_grad();
-      const BasicTensor<T> out = model.forward(constant_view(part.x));
-      const BasicVar<T> loss = model.loss(out, part.labels, &part.targets);
-      if (correct < 0) correct = model.correct(out.value(), part.labels);  // before the step
-      tape.backward(loss);
+  class Stepper {
+   public:
+    Stepper(BasicModel<T>& model, optim::Optimizer& optimizer)
+        : model_(model), optimizer_(optimizer), evaluate_([this] { return evaluate(); }) {}
+
+    // The batch's loss before the step, and how many of its rows were classified right.
+    std::pair<double, Eigen::Index> step(const Batch<T>& part) {
+      part_ = &part;
+      correct_ = -1;
+      const double loss = optimizer_.step(evaluate_);
+      return {loss, correct_};
+    }
+
+   private:
+    double evaluate() {
+      tape_.clear();
+      optimizer_.zero_grad();
+      const BasicTensor<T> out = model_.forward(constant_view(part_->x));
+      const BasicVar<T> loss = model_.loss(out, part_->labels, &part_->targets);
+      if (correct_ < 0) correct_ = model_.correct(out.value(), part_->labels);  // before the step
+      tape_.backward(loss);
       return static_cast<double>(loss.value());
-    };
-    const double loss = optimizer.step(evaluate);
-    return {loss, correct};
-  }
+    }
+
+    BasicModel<T>& model_;
+    optim::Optimizer& optimizer_;
+    BasicTape<T> tape_;
+    const Batch<T>* part_ = nullptr;
+    Eigen::Index correct_ = -1;
+    optim::Closure evaluate_;
+  };
 
   template <class T>
   static double accuracy(const BasicModel<T>& model, Eigen::Index right, Eigen::Index rows) {

@@ -1,7 +1,7 @@
 // Running an Expression's program on plain doubles (the function alone, with domain
-// checks) or on tape Vars (recording for the gradient). Both go through the same
-// derivative-rule table as the C++ API (autodiff/rules.hpp), so the text and the
-// C++ form of an expression give the same values and the same gradient.
+// checks) or on tape Vars (recording for the gradient). Both go through the rules of
+// the C++ API (functions.hpp), so the text and the C++ form of an expression give the
+// same values and the same gradient.
 #pragma once
 
 #include <cmath>
@@ -9,10 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "../autodiff/math.hpp"
-#include "../autodiff/rules.hpp"
 #include "../autodiff/var.hpp"
 #include "expression.hpp"
+#include "functions.hpp"
 
 namespace tapegrad::cli {
 
@@ -31,97 +30,6 @@ struct Inputs {
 };
 
 namespace detail {
-
-template <class Rule, class T>
-T apply_unary(const T& x) {
-  if constexpr (std::is_floating_point_v<T>)
-    return Rule::value(x);
-  else
-    return T(UnaryExpr<Rule, T>(x));
-}
-template <class Rule, class T>
-T apply_binary(const T& a, const T& b) {
-  if constexpr (std::is_floating_point_v<T>)
-    return Rule::value(a, b);
-  else
-    return T(tapegrad::detail::binary<Rule>(a, b));
-}
-
-template <class T>
-T unary(UnaryFunction f, const T& x) {
-  using U = UnaryFunction;
-  switch (f) {
-    case U::Neg:
-      return apply_unary<rules::Neg>(x);
-    case U::Exp:
-      return apply_unary<rules::Exp>(x);
-    case U::Log:
-      return apply_unary<rules::Log>(x);
-    case U::Log1p:
-      return apply_unary<rules::Log1p>(x);
-    case U::Expm1:
-      return apply_unary<rules::Expm1>(x);
-    case U::Sqrt:
-      return apply_unary<rules::Sqrt>(x);
-    case U::Cbrt:
-      return apply_unary<rules::Cbrt>(x);
-    case U::Abs:
-      return apply_unary<rules::Abs>(x);
-    case U::Sin:
-      return apply_unary<rules::Sin>(x);
-    case U::Cos:
-      return apply_unary<rules::Cos>(x);
-    case U::Tan:
-      return apply_unary<rules::Tan>(x);
-    case U::Asin:
-      return apply_unary<rules::Asin>(x);
-    case U::Acos:
-      return apply_unary<rules::Acos>(x);
-    case U::Atan:
-      return apply_unary<rules::Atan>(x);
-    case U::Sinh:
-      return apply_unary<rules::Sinh>(x);
-    case U::Cosh:
-      return apply_unary<rules::Cosh>(x);
-    case U::Tanh:
-      return apply_unary<rules::Tanh>(x);
-    case U::Sigmoid:
-      return apply_unary<rules::Sigmoid>(x);
-    case U::Softplus:
-      return apply_unary<rules::Softplus>(x);
-    case U::Relu:
-      return apply_unary<rules::Relu>(x);
-    case U::Erf:
-      return apply_unary<rules::Erf>(x);
-  }
-  throw Error("tapegrad: unknown unary function");
-}
-
-template <class T>
-T binary(BinaryFunction f, const T& a, const T& b) {
-  using B = BinaryFunction;
-  switch (f) {
-    case B::Add:
-      return apply_binary<rules::Add>(a, b);
-    case B::Sub:
-      return apply_binary<rules::Sub>(a, b);
-    case B::Mul:
-      return apply_binary<rules::Mul>(a, b);
-    case B::Div:
-      return apply_binary<rules::Div>(a, b);
-    case B::Pow:
-      return apply_binary<rules::Pow>(a, b);
-    case B::Atan2:
-      return apply_binary<rules::Atan2>(a, b);
-    case B::Hypot:
-      return apply_binary<rules::Hypot>(a, b);
-    case B::Max:
-      return apply_binary<rules::Max>(a, b);
-    case B::Min:
-      return apply_binary<rules::Min>(a, b);
-  }
-  throw Error("tapegrad: unknown binary function");
-}
 
 inline double plain(double x) { return x; }
 template <class V>
@@ -174,7 +82,7 @@ class Evaluator {
         }
         case Instruction::Op::Unary: {
           T& x = stack_.back();
-          T result = detail::unary(static_cast<UnaryFunction>(i.function), x);
+          T result = unary(static_cast<UnaryFunction>(i.function), x);
           if (check) check_result(i, {detail::plain(x)}, detail::plain(result));
           x = std::move(result);
           break;
@@ -183,7 +91,7 @@ class Evaluator {
           T b = std::move(stack_.back());
           stack_.pop_back();
           T& a = stack_.back();
-          T result = detail::binary(static_cast<BinaryFunction>(i.function), a, b);
+          T result = binary(static_cast<BinaryFunction>(i.function), a, b);
           if (check) check_result(i, {detail::plain(a), detail::plain(b)}, detail::plain(result));
           a = std::move(result);
           break;

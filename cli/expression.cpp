@@ -7,38 +7,29 @@
 #include <cmath>
 #include <cstdio>
 #include <numbers>
+#include <optional>
+
+#include "functions.hpp"
 
 namespace tapegrad::cli {
 namespace {
 
-struct NamedUnary {
-  const char* name;
-  UnaryFunction function;
-};
-constexpr std::array<NamedUnary, 20> unary_functions{{
-    {"exp", UnaryFunction::Exp},         {"log", UnaryFunction::Log},
-    {"log1p", UnaryFunction::Log1p},     {"expm1", UnaryFunction::Expm1},
-    {"sqrt", UnaryFunction::Sqrt},       {"cbrt", UnaryFunction::Cbrt},
-    {"abs", UnaryFunction::Abs},         {"sin", UnaryFunction::Sin},
-    {"cos", UnaryFunction::Cos},         {"tan", UnaryFunction::Tan},
-    {"asin", UnaryFunction::Asin},       {"acos", UnaryFunction::Acos},
-    {"atan", UnaryFunction::Atan},       {"sinh", UnaryFunction::Sinh},
-    {"cosh", UnaryFunction::Cosh},       {"tanh", UnaryFunction::Tanh},
-    {"sigmoid", UnaryFunction::Sigmoid}, {"softplus", UnaryFunction::Softplus},
-    {"relu", UnaryFunction::Relu},       {"erf", UnaryFunction::Erf},
-}};
+constexpr auto unary_names = rule_names<UnaryRules>();
+constexpr auto binary_names = rule_names<BinaryRules>();
 
-struct NamedBinary {
-  const char* name;
-  BinaryFunction function;
-};
-constexpr std::array<NamedBinary, 5> binary_functions{{
-    {"atan2", BinaryFunction::Atan2},
-    {"hypot", BinaryFunction::Hypot},
-    {"pow", BinaryFunction::Pow},
-    {"max", BinaryFunction::Max},
-    {"min", BinaryFunction::Min},
-}};
+// The functions text may call by name: every unary rule but negation (that is the
+// operator -), and the binary rules with a name rather than an operator symbol.
+std::optional<UnaryFunction> unary_called(std::string_view name) {
+  for (std::size_t k = 1; k < unary_names.size(); ++k)
+    if (unary_names[k] == name) return static_cast<UnaryFunction>(k);
+  return std::nullopt;
+}
+std::optional<BinaryFunction> binary_called(std::string_view name) {
+  for (std::size_t k = 0; k < binary_names.size(); ++k)
+    if (std::isalpha(static_cast<unsigned char>(binary_names[k][0])) && binary_names[k] == name)
+      return static_cast<BinaryFunction>(k);
+  return std::nullopt;
+}
 
 constexpr int max_depth = 200;  // nesting of parentheses and calls; deeper is refused, not a stack overflow
 
@@ -47,9 +38,11 @@ bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) |
 
 std::string known_functions() {
   std::string s;
-  for (const auto& f : unary_functions) s += std::string(s.empty() ? "" : " ") + f.name;
-  for (const auto& f : binary_functions) s += std::string(" ") + f.name;
-  return s + " sum";
+  for (std::string_view name : unary_names)
+    if (unary_called(name)) (s += name) += ' ';
+  for (std::string_view name : binary_names)
+    if (binary_called(name)) (s += name) += ' ';
+  return s + "sum";
 }
 
 }  // namespace
@@ -236,11 +229,7 @@ class Parser {
   }
 
   bool is_function(const std::string& name) const {
-    return name == "sum" ||
-           std::any_of(unary_functions.begin(), unary_functions.end(),
-                       [&](auto& f) { return name == f.name; }) ||
-           std::any_of(binary_functions.begin(), binary_functions.end(),
-                       [&](auto& f) { return name == f.name; });
+    return name == "sum" || unary_called(name) || binary_called(name);
   }
 
   void parse_call(const std::string& name, std::uint32_t col, int depth) {
@@ -255,18 +244,16 @@ class Parser {
       } while (accept(','));
       expect(')', "to close the '(' of " + name + " at column " + std::to_string(open));
     }
-    for (const auto& f : unary_functions)
-      if (name == f.name) {
-        if (arguments != 1)
-          throw SyntaxError(col, name + " takes 1 argument, not " + std::to_string(arguments));
-        return emit_unary(f.function, col);
-      }
-    for (const auto& f : binary_functions)
-      if (name == f.name) {
-        if (arguments != 2)
-          throw SyntaxError(col, name + " takes 2 arguments, not " + std::to_string(arguments));
-        return emit_binary(f.function, col);
-      }
+    if (const auto f = unary_called(name)) {
+      if (arguments != 1)
+        throw SyntaxError(col, name + " takes 1 argument, not " + std::to_string(arguments));
+      return emit_unary(*f, col);
+    }
+    if (const auto f = binary_called(name)) {
+      if (arguments != 2)
+        throw SyntaxError(col, name + " takes 2 arguments, not " + std::to_string(arguments));
+      return emit_binary(*f, col);
+    }
     throw SyntaxError(col, "unknown function '" + name + "' (known: " + known_functions() + ")");
   }
 
@@ -379,28 +366,10 @@ Expression Expression::parse(std::string_view text,
 
 const char* Expression::function_name(const Instruction& instruction) {
   if (instruction.op == Instruction::Op::Unary) {
-    const auto f = static_cast<UnaryFunction>(instruction.function);
-    if (f == UnaryFunction::Neg) return "unary -";
-    for (const auto& u : unary_functions)
-      if (u.function == f) return u.name;
+    if (static_cast<UnaryFunction>(instruction.function) == UnaryFunction::Neg) return "unary -";
+    return unary_names[instruction.function].data();
   }
-  if (instruction.op == Instruction::Op::Binary) {
-    switch (static_cast<BinaryFunction>(instruction.function)) {
-      case BinaryFunction::Add:
-        return "+";
-      case BinaryFunction::Sub:
-        return "-";
-      case BinaryFunction::Mul:
-        return "*";
-      case BinaryFunction::Div:
-        return "/";
-      case BinaryFunction::Pow:
-        return "^";
-      default:
-        for (const auto& b : binary_functions)
-          if (static_cast<std::uint8_t>(b.function) == instruction.function) return b.name;
-    }
-  }
+  if (instruction.op == Instruction::Op::Binary) return binary_names[instruction.function].data();
   return "?";
 }
 

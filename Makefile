@@ -6,14 +6,15 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 BUILD_PACKAGES := cmake make g++ libeigen3-dev nlohmann-json3-dev libcli11-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev
+# The sanitizer build and the fuzz targets use clang 14 and its libFuzzer runtime.
+TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
 # (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the
 # reference implementation it would otherwise get.
 BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev \
   libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread
 
-.PHONY: demo test bench install-build install-test install-bench clean
+.PHONY: demo test fuzz bench install-build install-test install-bench clean
 
 # Installs whichever of the listed packages are missing; `apt-get update` first,
 # because a new machine has no package lists.
@@ -47,7 +48,9 @@ demo: install-build
 	./build/release/examples/digits build/demo
 
 # The benchmarks are built by `make bench`, not here: compiling them doubled the release
-# half of a CI run that must stay well under 20 minutes on two cores.
+# half of a CI run that must stay well under 20 minutes on two cores. The sanitizer
+# build also holds the fuzz targets, so one instrumented build serves both, and each
+# fuzzer then runs for 30 seconds.
 test: install-test
 	cmake --preset release -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_BENCHMARKS=OFF
 	cmake --build --preset release -j $(JOBS)
@@ -55,6 +58,15 @@ test: install-test
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+	tests/fuzz/run_fuzzers.sh 30
+
+# Each fuzz target for FUZZ_SECONDS (all three at once), continuing from the inputs
+# earlier runs collected in build/asan/corpus.
+FUZZ_SECONDS ?= 600
+fuzz: install-test
+	cmake --preset asan
+	cmake --build --preset fuzzers -j $(JOBS)
+	tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
 # One thread everywhere: OpenBLAS would otherwise start one per core under LibTorch.
 bench: install-bench

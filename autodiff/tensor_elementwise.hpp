@@ -118,7 +118,9 @@ template <class Rule, class T>
 BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b) {
   BasicTape<T>& tape = a.check(op);
   b.check(op);
-  const auto [rows, cols] = broadcast_shape(op, a, b);
+  // Plain variables, not a structured binding: clang 14 cannot capture those in a lambda.
+  const std::pair<Eigen::Index, Eigen::Index> shape = broadcast_shape(op, a, b);
+  const Eigen::Index rows = shape.first, cols = shape.second;
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, a.requires_grad() || b.requires_grad());
   const Broadcast sa = Broadcast::of(a), sb = Broadcast::of(b);
   const T* av = a.data();

@@ -252,8 +252,17 @@ BasicModel<T> model_from_json(const std::string& text, const std::string& source
     doc = Json::parse(text);
   } catch (const Json::parse_error& e) {
     at.fail("not valid JSON at byte " + std::to_string(e.byte) + " (truncated or corrupted?)");
+  } catch (const Json::out_of_range& e) {
+    // A number such as 1e999 that no double holds (found by fuzzing).
+    at.fail(std::string("a number in the file is out of range: ") + e.what());
   }
-  return model_of<T>(doc, at);
+  // The checks in model_of read every field with its type checked first; a JSON error
+  // that still slips through is reported as a bad file, never as a crash.
+  try {
+    return model_of<T>(doc, at);
+  } catch (const Json::exception& e) {
+    at.fail(std::string("unexpected content: ") + e.what());
+  }
 }
 
 template <class T>

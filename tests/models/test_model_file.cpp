@@ -206,14 +206,25 @@ TEST(ModelFile, AWriteKilledAtAnyMomentLeavesTheOldOrTheNewFile) {
   int saw_new = 0;
   for (int round = 0; round < 20; ++round) {
     models::save_model(old_model, path);
+    int saved[2];  // the child writes a byte here after each complete save
+    ASSERT_EQ(::pipe(saved), 0);
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {  // writes the new model over and over until killed
-      for (;;) models::save_model(new_model, path);
+      for (;;) {
+        models::save_model(new_model, path);
+        if (::write(saved[1], "s", 1) != 1) ::_exit(1);
+      }
     }
+    ::close(saved[1]);
+    // Odd rounds wait for one complete save first, so that the new file is seen even
+    // on a machine too loaded for the child to finish a save within the sleep.
+    char byte;
+    if (round % 2 == 1) ASSERT_EQ(::read(saved[0], &byte, 1), 1);
     ::usleep(static_cast<useconds_t>(1000 + 2500 * round));
     ::kill(child, SIGKILL);
     ::waitpid(child, nullptr, 0);
+    ::close(saved[0]);
     const std::string now = read_file(path);
     ASSERT_TRUE(now == old_text || now == new_text)
         << "round " << round << ": a mixed file of " << now.size() << " bytes";

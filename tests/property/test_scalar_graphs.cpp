@@ -197,8 +197,10 @@ struct Graph {
 // within `margin` of its edge or kink). Appends each op's region code to `regions`.
 std::optional<double> evaluate_node(const Node& n, double a, double b, double margin,
                                     std::vector<int>& regions) {
-  const auto& [uname, uvalue, uregion, uvar] = unary_table[n.unary];
-  const auto& [bname, bvalue, bregion, bvar, bvar_left, bvar_right] = binary_table[n.binary];
+  const auto uvalue = std::get<1>(unary_table[n.unary]);
+  const auto uregion = std::get<2>(unary_table[n.unary]);
+  const auto bvalue = std::get<1>(binary_table[n.binary]);
+  const auto bregion = std::get<2>(binary_table[n.binary]);
   auto unary = [&](double x) -> std::optional<double> {
     const auto r = uregion(x, margin);
     if (!r) return std::nullopt;

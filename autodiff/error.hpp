@@ -1,6 +1,7 @@
-// The one exception type tapegrad throws for misuse: a stale or foreign Var, a
-// gradient with respect to something not on the tape, bad arguments. Messages name
-// the operation and the values involved so the caller can find the mistake.
+// The exception types tapegrad throws. Error is for misuse (a stale or foreign Var, a
+// gradient with respect to something not on the tape, bad arguments) and bad input;
+// NonFiniteError, one kind of Error, comes from a tape in check_finite mode. Messages
+// name the operation and the values involved so the caller can find the mistake.
 #pragma once
 
 #include <stdexcept>
@@ -11,6 +12,18 @@ namespace tapegrad {
 class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+// A tape in check_finite mode met a NaN or an infinity: `pass()` says whether in
+// recording ("forward", naming the operation that produced it and its inputs) or in
+// the reverse sweep ("backward", naming the result whose adjoint went bad).
+class NonFiniteError : public Error {
+ public:
+  NonFiniteError(const std::string& what, std::string pass) : Error(what), pass_(std::move(pass)) {}
+  const std::string& pass() const { return pass_; }
+
+ private:
+  std::string pass_;
 };
 
 }  // namespace tapegrad

@@ -72,6 +72,7 @@ class UnaryExpr {
 
   explicit UnaryExpr(const A& a) : a_(a), value_(Rule::value(a.value())) {}
   const value_type& value() const noexcept { return value_; }
+  const A& operand() const noexcept { return a_; }
   template <std::size_t Slot>
   void propagate(const OperandSink<value_type>& sink, const value_type& adjoint) const {
     a_.template propagate<Slot>(sink, adjoint * Rule::partial(a_.value(), value_));
@@ -98,6 +99,8 @@ class BinaryExpr {
 
   BinaryExpr(const A& a, const B& b) : a_(a), b_(b), value_(Rule::value(a.value(), b.value())) {}
   const value_type& value() const noexcept { return value_; }
+  const A& left() const noexcept { return a_; }
+  const B& right() const noexcept { return b_; }
   // A side with no leaves (a number) needs no partial; skipping it also avoids calls
   // such as log() that the compiler could not remove on its own.
   template <std::size_t Slot>

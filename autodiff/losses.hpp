@@ -61,7 +61,12 @@ struct LossNode {
 
 // Records a loss with this value and backward; a constant Var when nothing needs a gradient.
 template <class T>
-BasicVar<T> finish_loss(BasicTape<T>& tape, T value, const LossNode<T>& backward) {
+BasicVar<T> finish_loss(BasicTape<T>& tape, T value, const LossNode<T>& backward, const char* op,
+                        std::initializer_list<BasicTensor<T>> inputs) {
+  if (tape.checking_finite()) [[unlikely]] {
+    check_reduction_finite(op, value, backward.gx, backward.size, inputs);
+    if (backward.gy != nullptr) check_reduction_finite(op, value, backward.gy, backward.size, inputs);
+  }
   if (backward.dx == nullptr && backward.dy == nullptr)
     return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
   const auto* node = new_node(tape, backward);
@@ -122,7 +127,7 @@ BasicTensor<T> softmax_impl(const char* op, const BasicTensor<T>& x, bool log) {
       out.adjoint == nullptr
           ? nullptr
           : new_node(tape, SoftmaxNode<T>{out.value, x.adjoint_data(), out.adjoint, rows, cols, log});
-  return finish_tensor<T>(tape, out, &SoftmaxNode<T>::backward, node);
+  return finish_tensor<T>(tape, out, &SoftmaxNode<T>::backward, node, op, {x});
 }
 
 }  // namespace detail
@@ -140,7 +145,8 @@ BasicVar<T> mse(const BasicTensor<T>& prediction, const BasicTensor<T>& target) 
   // ∂/∂target is −∂/∂prediction.
   return detail::finish_loss(
       tape, value / static_cast<T>(n),
-      detail::LossNode<T>{prediction.adjoint_data(), g, target.adjoint_data(), g, T(-1), n});
+      detail::LossNode<T>{prediction.adjoint_data(), g, target.adjoint_data(), g, T(-1), n}, "mse",
+      {prediction, target});
 }
 
 // Binary cross-entropy on probabilities p ∈ [0, 1]: mean(−(y log p + (1 − y) log(1 − p))).
@@ -164,7 +170,8 @@ BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& 
     if (gy != nullptr) gy[k] = -(log_p - log_q) / static_cast<T>(n);
   }
   return detail::finish_loss(tape, value / static_cast<T>(n),
-                             detail::LossNode<T>{p.adjoint_data(), g, y.adjoint_data(), gy, T(1), n});
+                             detail::LossNode<T>{p.adjoint_data(), g, y.adjoint_data(), gy, T(1), n},
+                             "binary_cross_entropy", {p, y});
 }
 
 // Binary cross-entropy on raw scores x (probability sigmoid(x)), computed as
@@ -182,7 +189,8 @@ BasicVar<T> bce_with_logits(const BasicTensor<T>& x, const BasicTensor<T>& y) {
     g[k] = (rules::Sigmoid::value(xk) - yk) / static_cast<T>(n);
   }
   return detail::finish_loss(tape, value / static_cast<T>(n),
-                             detail::LossNode<T>{x.adjoint_data(), g, nullptr, nullptr, T(0), n});
+                             detail::LossNode<T>{x.adjoint_data(), g, nullptr, nullptr, T(0), n},
+                             "bce_with_logits", {x, y});
 }
 
 // Row-wise softmax and log-softmax.
@@ -226,7 +234,8 @@ requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const Basic
   }
   return detail::finish_loss(
       tape, value / static_cast<T>(rows),
-      detail::LossNode<T>{logits.adjoint_data(), g, nullptr, nullptr, T(0), rows * cols});
+      detail::LossNode<T>{logits.adjoint_data(), g, nullptr, nullptr, T(0), rows * cols},
+      "softmax_cross_entropy", {logits});
 }
 template <class T, class Label>
 requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const BasicTensor<T>& logits,

@@ -31,7 +31,12 @@ class BasicParameter {
   // recording's backward() and must not be resized while the recording is in use.
   BasicTensor<T> tensor() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::tensor");
+    if (tape.checking_finite()) [[unlikely]]
+      detail::check_tensor_finite<T>("a Parameter", value_.data(), value_.rows(), value_.cols(), {});
     const std::uint32_t statement = tape.record_operands({}, {}, {});
+    if (tape.checking_finite()) [[unlikely]]
+      tape.describe_tensor(statement, "a Parameter", static_cast<std::uint32_t>(value_.rows()),
+                           static_cast<std::uint32_t>(value_.cols()), grad_.data());
     return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, value_.data(), grad_.data(), value_.rows(),
                           value_.cols(), statement, tape.generation());
   }
@@ -41,6 +46,8 @@ class BasicParameter {
     if (value_.size() != 1)
       throw Error("tapegrad: Parameter::var: the parameter is " + shape() + ", not a scalar (1×1)");
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::var");
+    if (tape.checking_finite()) [[unlikely]]
+      detail::check_input_finite(value_(0, 0), "a scalar Parameter's value");
     const std::uint32_t statement = tape.record_hook(&add_scalar_adjoint, grad_.data());
     return BasicVar<T>(typename BasicVar<T>::Recorded{}, value_(0, 0), statement, tape.generation());
   }

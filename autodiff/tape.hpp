@@ -12,11 +12,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "arena.hpp"
@@ -106,10 +109,19 @@ class BasicTape {
     // Also keep each statement's value and a text form of its expression, for to_dot.
     // Off by default: it costs a string per statement.
     bool annotate = false;
+    // Stop at the first operation whose value or local derivative is NaN or infinite as
+    // it is recorded, and at the first adjoint that becomes so in backward(), with a
+    // NonFiniteError naming the operation, its inputs and (for tensors) the shapes and
+    // the first bad entry (see finite_check.hpp). For finding where a NaN comes from:
+    // it annotates too, and checks every value recorded.
+    bool check_finite = false;
   };
 
   BasicTape() : BasicTape(Options{}) {}
-  explicit BasicTape(Options options) : annotate_(options.annotate), previous_(active_) {
+  explicit BasicTape(Options options)
+      : annotate_(options.annotate || options.check_finite),
+        check_finite_(options.check_finite),
+        previous_(active_) {
     active_ = this;
     reset();
   }
@@ -172,6 +184,7 @@ class BasicTape {
     custom_functions_.resize(position.custom_functions);
     custom_inputs_.resize(position.custom_inputs);
     tensor_adjoints_.truncate(position.tensor_adjoints);
+    std::erase_if(tensor_infos_, [&](const TensorInfo& t) { return t.statement >= position.statements; });
     arena_.release_to(position.arena);
     adjoints_.truncate(position.statements);
     if (annotate_) {
@@ -206,6 +219,10 @@ class BasicTape {
   // indices than the statement, so when the sweep passes x every contribution to x's
   // adjoint from statements after x has been added.
   void sweep(std::uint32_t hi, std::uint32_t lo) {
+    if (check_finite_) [[unlikely]] {
+      sweep_checked(hi, lo);
+      return;
+    }
     const Hook* first_hook = hooks_.data();
     const Hook* next_hook = std::upper_bound(first_hook, first_hook + hooks_.size(), hi,
                                              [](std::uint32_t s, const Hook& h) { return s < h.statement; });
@@ -361,6 +378,26 @@ class BasicTape {
   const T* adjoints() const noexcept { return adjoints_.data(); }
 
   bool annotating() const noexcept { return annotate_; }
+  bool checking_finite() const noexcept { return check_finite_; }
+
+  // In check_finite mode, what a tensor statement is, for the backward pass: its
+  // operation, its shape and its adjoint buffer (a Parameter's is its gradient).
+  struct TensorInfo {
+    std::uint32_t statement;
+    const char* operation;
+    std::uint32_t rows, cols;
+    const T* adjoint;
+  };
+  void describe_tensor(std::uint32_t statement, const char* operation, std::uint32_t rows, std::uint32_t cols,
+                       const T* adjoint) {
+    tensor_infos_.push_back({statement, operation, rows, cols, adjoint});
+  }
+  const TensorInfo* tensor_info(std::uint32_t statement) const {
+    const auto it = std::lower_bound(tensor_infos_.begin(), tensor_infos_.end(), statement,
+                                     [](const TensorInfo& t, std::uint32_t s) { return t.statement < s; });
+    return it != tensor_infos_.end() && it->statement == statement ? &*it : nullptr;
+  }
+
   void annotate(std::uint32_t s, const T& value, std::string label) {
     if (values_.size() <= s) {
       values_.resize(s + 1, T(0));
@@ -419,6 +456,7 @@ class BasicTape {
     custom_functions_.clear();
     custom_inputs_.clear();
     tensor_adjoints_.truncate(0);
+    tensor_infos_.clear();
     arena_.clear();
     values_.clear();
     labels_.clear();
@@ -483,6 +521,55 @@ class BasicTape {
     adj[hot] += hot_sum;
   }
 
+  // The sweep of check_finite mode: statement by statement, and before a statement
+  // passes its adjoint on, that adjoint (and its tensor's adjoint buffer) must be finite.
+  // Its adjoint is complete then, so the first bad one found is where the backward pass
+  // first went wrong.
+  void sweep_checked(std::uint32_t hi, std::uint32_t lo) {
+    const Hook* first_hook = hooks_.data();
+    const Hook* next_hook = std::upper_bound(first_hook, first_hook + hooks_.size(), hi,
+                                             [](std::uint32_t s, const Hook& h) { return s < h.statement; });
+    for (std::uint32_t s = hi; s > lo; --s) {
+      T* adj = adjoints_.data();
+      using std::isfinite;
+      if (!isfinite(adj[s])) [[unlikely]]
+        report_non_finite_adjoint(s, adj[s], -1);
+      if (const TensorInfo* t = tensor_info(s); t != nullptr && t->adjoint != nullptr)
+        for (std::size_t k = 0; k < std::size_t{t->rows} * t->cols; ++k)
+          if (!isfinite(t->adjoint[k])) [[unlikely]]
+            report_non_finite_adjoint(s, t->adjoint[k], static_cast<std::ptrdiff_t>(k));
+      if (next_hook != first_hook && next_hook[-1].statement == s) {
+        --next_hook;
+        next_hook->backward(*this, s, next_hook->data);
+        continue;
+      }
+      for (std::uint32_t o = begin_of(s); o < statement_end_[s]; ++o)
+        adj[indices_[o]] += partials_[o] * adj[s];
+    }
+  }
+
+  [[gnu::noinline, noreturn]] void report_non_finite_adjoint(std::uint32_t s, const T& adjoint,
+                                                             std::ptrdiff_t entry) const {
+    std::string what;
+    if (const TensorInfo* t = tensor_info(s)) {
+      what = std::string(t->operation) + " (" + std::to_string(t->rows) + "×" + std::to_string(t->cols) + ")";
+      if (entry >= 0)
+        what +=
+            " at entry (" + std::to_string(entry % t->rows) + ", " + std::to_string(entry / t->rows) + ")";
+    } else if (const std::string* l = label(s); l != nullptr && !l->empty()) {
+      what = "v" + std::to_string(s) + " = " + *l;
+    } else {
+      what = "v" + std::to_string(s) + " (an input)";
+    }
+    std::string value = "a non-finite value";
+    if constexpr (std::is_arithmetic_v<T>)
+      value = std::isnan(adjoint) ? "NaN" : (adjoint > 0 ? "+inf" : "-inf");
+    throw NonFiniteError("tapegrad: check_finite: in the backward pass, the adjoint of " + what + " became " +
+                             value +
+                             " (the sum of what the operations reading it passed back overflowed or was NaN)",
+                         "backward");
+  }
+
   // A user-defined backward function: `data` is its position in custom_functions_.
   static void run_custom_function(BasicTape& tape, std::uint32_t statement, const void* data) {
     tape.run_custom_backward(statement, tape.custom_functions_[reinterpret_cast<std::uintptr_t>(data)]);
@@ -531,6 +618,8 @@ class BasicTape {
   std::uint32_t first_generation_ = 0;
 
   bool annotate_;
+  bool check_finite_;
+  std::vector<TensorInfo> tensor_infos_;  // check_finite mode only
   std::vector<T> values_;
   std::vector<std::string> labels_;
 

@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "var.hpp"
@@ -121,15 +122,26 @@ NewTensor<T> allocate_tensor(BasicTape<T>& tape, Eigen::Index rows, Eigen::Index
   return {value, adjoint, rows, cols};
 }
 
+template <class T>
+void check_tensor_finite(const char* operation, const T* values, Eigen::Index rows, Eigen::Index cols,
+                         std::initializer_list<BasicTensor<T>> inputs);
+
 // Records the statement of a tensor whose values are filled in. With an adjoint, the
-// hook `backward(tape, statement, node)` distributes it during the sweep.
+// hook `backward(tape, statement, node)` distributes it during the sweep. `operation`
+// and `inputs` are what check_finite mode reports if the values are not finite.
 template <class T>
 BasicTensor<T> finish_tensor(BasicTape<T>& tape, const NewTensor<T>& t, HookBackward<T> backward,
-                             const void* node) {
+                             const void* node, const char* operation,
+                             std::initializer_list<BasicTensor<T>> inputs) {
+  if (tape.checking_finite()) [[unlikely]]
+    check_tensor_finite(operation, t.value, t.rows, t.cols, inputs);
   std::uint32_t statement;
   if (t.adjoint != nullptr) {
     statement = tape.record_hook(backward, node);
     tape.track_tensor_adjoint(statement, t.adjoint, static_cast<std::size_t>(t.rows * t.cols));
+    if (tape.checking_finite()) [[unlikely]]
+      tape.describe_tensor(statement, operation, static_cast<std::uint32_t>(t.rows),
+                           static_cast<std::uint32_t>(t.cols), t.adjoint);
   } else {
     statement = tape.record_operands({}, {}, {});
   }
@@ -154,7 +166,7 @@ BasicTensor<typename Derived::Scalar> constant(const Eigen::MatrixBase<Derived>&
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("constant");
   const detail::NewTensor<T> t = detail::allocate_tensor(tape, m.rows(), m.cols(), false);
   t.value_map() = m;
-  return detail::finish_tensor<T>(tape, t, nullptr, nullptr);
+  return detail::finish_tensor<T>(tape, t, nullptr, nullptr, "constant", {});
 }
 
 // A constant tensor that reads `m`'s storage without copying it (a data set, a
@@ -162,6 +174,8 @@ BasicTensor<typename Derived::Scalar> constant(const Eigen::MatrixBase<Derived>&
 template <class T>
 BasicTensor<T> constant_view(const MatrixX<T>& m) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("constant_view");
+  if (tape.checking_finite()) [[unlikely]]
+    detail::check_tensor_finite<T>("constant_view", m.data(), m.rows(), m.cols(), {});
   const std::uint32_t statement = tape.record_operands({}, {}, {});
   return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, m.data(), nullptr, m.rows(), m.cols(), statement,
                         tape.generation());
@@ -173,7 +187,9 @@ BasicTensor<T> full(Eigen::Index rows, Eigen::Index cols, const T& value) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("full");
   const detail::NewTensor<T> t = detail::allocate_tensor(tape, rows, cols, false);
   t.value_map().setConstant(value);
-  return detail::finish_tensor<T>(tape, t, nullptr, nullptr);
+  return detail::finish_tensor<T>(tape, t, nullptr, nullptr, "full", {});
 }
 
 }  // namespace tapegrad
+
+#include "tensor_finite_check.hpp"

@@ -114,6 +114,34 @@ struct BinaryNode {
   }
 };
 
+// check_finite mode: the local derivatives the backward will use, checked as the values
+// are recorded, so that sqrt at 0 (finite value, infinite derivative) is caught here.
+template <class Rule, class T>
+void check_binary_derivatives(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b,
+                              const NewTensor<T>& out) {
+  const Broadcast sa = Broadcast::of(a), sb = Broadcast::of(b);
+  for (Eigen::Index j = 0; j < out.cols; ++j)
+    for (Eigen::Index i = 0; i < out.rows; ++i) {
+      const Eigen::Index k = i + j * out.rows;
+      const T& x = a.data()[sa.at(i, j)];
+      const T& y = b.data()[sb.at(i, j)];
+      if (a.requires_grad() && !is_finite(Rule::d_a(x, y, out.value[k])))
+        throw_non_finite_tensor(op, "a derivative with respect to #1 of ", Rule::d_a(x, y, out.value[k]), k,
+                                out.rows, out.cols, {a, b});
+      if (b.requires_grad() && !is_finite(Rule::d_b(x, y, out.value[k])))
+        throw_non_finite_tensor(op, "a derivative with respect to #2 of ", Rule::d_b(x, y, out.value[k]), k,
+                                out.rows, out.cols, {a, b});
+    }
+}
+template <class Rule, class T>
+void check_unary_derivatives(const BasicTensor<T>& x, const NewTensor<T>& out) {
+  if (!x.requires_grad()) return;
+  for (Eigen::Index k = 0; k < x.size(); ++k)
+    if (!is_finite(Rule::partial(x.data()[k], out.value[k])))
+      throw_non_finite_tensor(Rule::name, "a derivative of ", Rule::partial(x.data()[k], out.value[k]), k,
+                              out.rows, out.cols, {x});
+}
+
 template <class Rule, class T>
 BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b) {
   BasicTape<T>& tape = a.check(op);
@@ -142,7 +170,11 @@ BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const Basi
           ? nullptr
           : new_node(tape, BinaryNode<Rule, T>{av, a.adjoint_data(), sa, bv, b.adjoint_data(), sb, out.value,
                                                out.adjoint, rows, cols});
-  return finish_tensor<T>(tape, out, &BinaryNode<Rule, T>::backward, node);
+  if (tape.checking_finite()) [[unlikely]] {
+    check_tensor_finite(op, out.value, rows, cols, {a, b});  // the value first: it is the first symptom
+    check_binary_derivatives<Rule>(op, a, b, out);
+  }
+  return finish_tensor<T>(tape, out, &BinaryNode<Rule, T>::backward, node, op, {a, b});
 }
 
 template <class Rule, class T>
@@ -177,7 +209,11 @@ BasicTensor<T> tensor_unary(const BasicTensor<T>& x) {
       out.adjoint == nullptr
           ? nullptr
           : new_node(tape, UnaryNode<Rule, T>{xv, x.adjoint_data(), out.value, out.adjoint, x.size()});
-  return finish_tensor<T>(tape, out, &UnaryNode<Rule, T>::backward, node);
+  if (tape.checking_finite()) [[unlikely]] {
+    check_tensor_finite(Rule::name, out.value, x.rows(), x.cols(), {x});  // the value first
+    check_unary_derivatives<Rule>(x, out);
+  }
+  return finish_tensor<T>(tape, out, &UnaryNode<Rule, T>::backward, node, Rule::name, {x});
 }
 
 // A Var as a 1×1 tensor, so that Var ∘ Tensor is a broadcast.
@@ -203,7 +239,7 @@ BasicTensor<T> as_tensor(const BasicVar<T>& v) {
   const auto* node = out.adjoint == nullptr
                          ? nullptr
                          : detail::new_node(tape, detail::VarAsTensorNode<T>{v.index(), out.adjoint});
-  return detail::finish_tensor<T>(tape, out, &detail::VarAsTensorNode<T>::backward, node);
+  return detail::finish_tensor<T>(tape, out, &detail::VarAsTensorNode<T>::backward, node, "as_tensor", {});
 }
 
 // Tensors, Vars (or scalar expressions, recorded as a Var first) and numbers mix freely;

@@ -79,7 +79,7 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, bool transpose_a, const BasicTens
                              : new_node(tape, MatmulNode<T>{a.data(), a.adjoint_data(), a.rows(), a.cols(),
                                                             b.data(), b.adjoint_data(), b.rows(), b.cols(),
                                                             out.adjoint, m, n, transpose_a, transpose_b});
-  return finish_tensor<T>(tape, out, &MatmulNode<T>::backward, node);
+  return finish_tensor<T>(tape, out, &MatmulNode<T>::backward, node, "matmul", {a, b});
 }
 
 }  // namespace detail

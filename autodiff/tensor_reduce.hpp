@@ -29,6 +29,8 @@ template <class T>
 BasicVar<T> sum_to_var(const char* op, const BasicTensor<T>& x, T scale) {
   BasicTape<T>& tape = x.check(op);
   const T value = values(x).sum() * scale;
+  if (tape.checking_finite()) [[unlikely]]
+    check_reduction_finite(op, value, static_cast<const T*>(nullptr), 0, {x});
   if (!x.requires_grad()) return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
   const auto* node = new_node(tape, SumToVarNode<T>{x.adjoint_data(), x.size(), scale});
   const std::uint32_t statement = tape.record_hook(&SumToVarNode<T>::backward, node);
@@ -70,7 +72,7 @@ BasicTensor<T> sum_axis(const char* op, const BasicTensor<T>& x, Axis axis, T sc
       out.adjoint == nullptr
           ? nullptr
           : new_node(tape, SumAxisNode<T>{x.adjoint_data(), x.rows(), x.cols(), axis, out.adjoint, scale});
-  return finish_tensor<T>(tape, out, &SumAxisNode<T>::backward, node);
+  return finish_tensor<T>(tape, out, &SumAxisNode<T>::backward, node, op, {x});
 }
 
 template <class T>
@@ -129,6 +131,8 @@ BasicVar<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) {
                 " differ (dot needs equal shapes, or two vectors of one length)");
   const Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> A(a.data(), a.size()), B(b.data(), b.size());
   const T value = A.dot(B);
+  if (tape.checking_finite()) [[unlikely]]
+    detail::check_reduction_finite("dot", value, static_cast<const T*>(nullptr), 0, {a, b});
   if (!a.requires_grad() && !b.requires_grad())
     return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
   const auto* node = detail::new_node(

@@ -53,7 +53,7 @@ BasicTensor<T> linear_recurrence(const BasicTensor<T>& x, T phi, std::uint32_t p
                          ? nullptr
                          : new_node(tape, LinearRecurrenceNode<T>{out.value, x.adjoint_data(), out.adjoint,
                                                                   phi_statement, phi, x.rows(), x.cols()});
-  return finish_tensor<T>(tape, out, &LinearRecurrenceNode<T>::backward, node);
+  return finish_tensor<T>(tape, out, &LinearRecurrenceNode<T>::backward, node, "linear_recurrence", {x});
 }
 
 }  // namespace detail

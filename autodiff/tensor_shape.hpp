@@ -79,7 +79,7 @@ BasicTensor<T> transpose(const BasicTensor<T>& x) {
                          ? nullptr
                          : detail::new_node(tape, detail::TransposeNode<T>{x.adjoint_data(), x.rows(),
                                                                            x.cols(), out.adjoint});
-  return detail::finish_tensor<T>(tape, out, &detail::TransposeNode<T>::backward, node);
+  return detail::finish_tensor<T>(tape, out, &detail::TransposeNode<T>::backward, node, "transpose", {x});
 }
 
 // The rows of x at `indices`, in that order (repeats allowed): a minibatch of a data
@@ -105,7 +105,7 @@ requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
           ? nullptr
           : detail::new_node(tape, detail::GatherRowsNode<T>{x.adjoint_data(), x.rows(), x.cols(), copied,
                                                              count, out.adjoint});
-  return detail::finish_tensor<T>(tape, out, &detail::GatherRowsNode<T>::backward, node);
+  return detail::finish_tensor<T>(tape, out, &detail::GatherRowsNode<T>::backward, node, "rows", {x});
 }
 template <class T, class Index>
 requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
@@ -151,7 +151,7 @@ BasicTensor<T> concat(std::span<const BasicTensor<T>> parts, Axis axis) {
                          ? nullptr
                          : detail::new_node(tape, detail::ConcatNode<T>{records, parts.size(), axis,
                                                                         out.adjoint, rows, cols});
-  return detail::finish_tensor<T>(tape, out, &detail::ConcatNode<T>::backward, node);
+  return detail::finish_tensor<T>(tape, out, &detail::ConcatNode<T>::backward, node, "concat", {});
 }
 template <class T>
 BasicTensor<T> concat(std::initializer_list<BasicTensor<T>> parts, Axis axis) {

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "expr.hpp"
+#include "finite_check.hpp"
 #include "tape.hpp"
 
 namespace tapegrad {
@@ -130,6 +131,7 @@ class BasicVar {
     if (tape.annotating()) [[unlikely]] {
       const E copy = expression;
       annotate(tape, index, copy);
+      if (tape.checking_finite()) detail::check_statement_finite(tape, index, copy);
     }
     value_ = expression.value();
     index_ = index;
@@ -146,8 +148,10 @@ class BasicVar {
   void record_leaf() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("creating a Var");
     const std::uint32_t index = tape.template record<0>([](const OperandSink<T>&) {});
-    if (tape.annotating()) [[unlikely]]
+    if (tape.annotating()) [[unlikely]] {
       tape.annotate(index, value_, "");  // an input: to_dot labels it so
+      if (tape.checking_finite()) detail::check_input_finite(value_, "a new Var's value");
+    }
     index_ = index;
     generation_ = tape.generation();
   }

@@ -19,7 +19,8 @@ void expression_input(const std::uint8_t* data, std::size_t size) {
   try {
     const cli::Expression e = cli::compile(text, {{"v", 3}});
     cli::Point point;
-    for (std::size_t k = 0; k < e.scalars().size(); ++k) point.scalars.push_back(0.25 + 0.5 * static_cast<double>(k));
+    for (std::size_t k = 0; k < e.scalars().size(); ++k)
+      point.scalars.push_back(0.25 + 0.5 * static_cast<double>(k));
     for (std::size_t v = 0; v < e.vectors().size(); ++v) point.vectors.emplace_back(e.dimension(v), 0.75);
     const cli::ValueAndGradient result = cli::value_and_gradient(e, point);
     if (result.gradient.size() != point.flat().size())

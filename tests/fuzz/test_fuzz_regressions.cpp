@@ -57,7 +57,8 @@ TEST(FuzzModelFile, RepairedChecksumIsTheLoadersOwn) {
   ASSERT_NE(weight, std::string::npos);
   text.replace(weight, 19, "0.25");
   EXPECT_THROW(tapegrad::models::model_from_json<float>(text, "edited"), tapegrad::Error);
-  const auto model = tapegrad::models::model_from_json<float>(tapegrad::fuzz::with_matching_checksum(text), "repaired");
+  const auto model =
+      tapegrad::models::model_from_json<float>(tapegrad::fuzz::with_matching_checksum(text), "repaired");
   const auto& first = dynamic_cast<const tapegrad::models::Linear<float>&>(model.network()[0]);
   EXPECT_EQ(first.weight().value()(0, 0), 0.25f);
 }
@@ -66,6 +67,6 @@ INSTANTIATE_TEST_SUITE_P(Targets, FuzzRegression,
                          ::testing::Values(Target{"expression", &tapegrad::fuzz::expression_input},
                                            Target{"csv", &tapegrad::fuzz::csv_input},
                                            Target{"model_file", &tapegrad::fuzz::model_file_input}),
-                         [](const auto& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<Target>& target) { return target.param.name; });
 
 }  // namespace

@@ -220,7 +220,9 @@ TEST(ModelFile, AWriteKilledAtAnyMomentLeavesTheOldOrTheNewFile) {
     // Odd rounds wait for one complete save first, so that the new file is seen even
     // on a machine too loaded for the child to finish a save within the sleep.
     char byte;
-    if (round % 2 == 1) ASSERT_EQ(::read(saved[0], &byte, 1), 1);
+    if (round % 2 == 1) {
+      ASSERT_EQ(::read(saved[0], &byte, 1), 1);
+    }
     ::usleep(static_cast<useconds_t>(1000 + 2500 * round));
     ::kill(child, SIGKILL);
     ::waitpid(child, nullptr, 0);

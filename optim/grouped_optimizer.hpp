@@ -190,6 +190,11 @@ class GroupedOptimizer : public Optimizer {
     states_ = std::move(states);
   }
 
+  void zero_grad() const override {
+    for (const Group& g : groups_)
+      for (const ParameterRef& p : g.parameters) p.visit([](auto& parameter) { parameter.zero_grad(); });
+  }
+
   std::vector<ParameterRef> parameters() const override {
     std::vector<ParameterRef> all;
     for (const Group& g : groups_) all.insert(all.end(), g.parameters.begin(), g.parameters.end());

@@ -204,6 +204,9 @@ class Lbfgs : public Optimizer {
   }
 
   std::vector<ParameterRef> parameters() const override { return parameters_; }
+  void zero_grad() const override {
+    for (const ParameterRef& p : parameters_) p.visit([](auto& parameter) { parameter.zero_grad(); });
+  }
   std::size_t group_count() const override { return 1; }
   double learning_rate(std::size_t) const override { return options_.lr; }
   void set_learning_rate(std::size_t, double lr) override {

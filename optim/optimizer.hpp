@@ -84,7 +84,9 @@ class Optimizer {
 
   // Every Parameter, group by group.
   virtual std::vector<ParameterRef> parameters() const = 0;
-  void zero_grad() const {
+  // Optimizers override it to skip building parameters()'s list: it runs every training
+  // step, which must not allocate.
+  virtual void zero_grad() const {
     for (const ParameterRef& p : parameters()) p.visit([](auto& parameter) { parameter.zero_grad(); });
   }
 

@@ -1,70 +1,10 @@
 // Once a tape has grown to the size of a recording, recording it again (clear, record,
-// gradient) allocates nothing. Counted by replacing the global operator new in this
-// test binary and, outside the sanitizer build (whose runtime owns malloc), malloc
-// itself, which is where Eigen's temporaries would come from.
+// gradient) allocates nothing (counted by tests/support/allocation_counter.cpp).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cerrno>
-#include <cstdlib>
-#include <new>
 #include <tapegrad/tapegrad.hpp>
 
-namespace {
-std::atomic<long> allocations{0};
-}
-
-// g++ says __SANITIZE_ADDRESS__, clang says __has_feature(address_sanitizer).
-#if defined(__SANITIZE_ADDRESS__)
-#define TAPEGRAD_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TAPEGRAD_ASAN 1
-#endif
-#endif
-
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-// g++ cannot see that the replaced operator new above is the matching allocator.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
-
-#if !defined(TAPEGRAD_ASAN)
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void* malloc(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t n, std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-int posix_memalign(void** p, std::size_t alignment, std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  *p = __libc_memalign(alignment, size);
-  return *p == nullptr ? ENOMEM : 0;
-}
-void* aligned_alloc(std::size_t alignment, std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(alignment, size);
-}
-}
-#endif
+#include "../support/allocation_counter.hpp"
 
 namespace tg = tapegrad;
 using tg::Var;
@@ -84,9 +24,9 @@ TEST(Allocations, NoneAfterTheFirstGradient) {
     for (int i = 0; i < 100; ++i) f += tg::sin(x[0] * i) * x[1] + tg::exp(-tg::square(x[2] - i));
     tg::gradient(f, std::span<const Var>(inputs, 3), std::span<double>(gradient));
     tape.backward(f);
-    if (step == 0) after_first = allocations.load();
+    if (step == 0) after_first = tapegrad::testing::allocation_count();
   }
-  EXPECT_EQ(allocations.load(), after_first);
+  EXPECT_EQ(tapegrad::testing::allocation_count(), after_first);
   EXPECT_NE(gradient[0], 0.0);
 }
 
@@ -125,12 +65,12 @@ TEST(Allocations, NoneAfterTheFirstTensorTrainingStep) {
     tape.backward(loss);
     for (tg::Parameter* p : parameters) p->value() -= 0.5 * p->grad();
     if (step == 0) {
-      after_first = allocations.load();
+      after_first = tapegrad::testing::allocation_count();
       first_loss = loss.value();
     }
     if (step % 2 == 0) last_loss = loss.value();  // the same minibatch as step 0
   }
-  EXPECT_EQ(allocations.load(), after_first);
+  EXPECT_EQ(tapegrad::testing::allocation_count(), after_first);
   EXPECT_LT(last_loss, first_loss);  // and it trains
 }
 

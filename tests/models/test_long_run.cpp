@@ -1,0 +1,83 @@
+// Long-run hygiene: 10 000 training steps of the digits network (64-32-10, sigmoid,
+// batches of 32, Adam), each step exactly what the Trainer's step does: clear the tape,
+// forward, loss, zero the gradients, backward, update. After the first step has sized
+// the tape's arena and the optimizer's state, the heap must not grow at all: the live
+// bytes after every thousandth step equal those after step 1, and no step after the
+// first allocates. Live bytes come from glibc's mallinfo2, or under the sanitizers from
+// their allocator's own count.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <numeric>
+#include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+#include "../../models/data/builtin.hpp"
+#include "../../models/mlp.hpp"
+#include "../../models/random.hpp"
+#include "../support/allocation_counter.hpp"
+
+namespace tg = tapegrad;
+namespace models = tapegrad::models;
+
+namespace {
+
+TEST(LongRun, TenThousandTrainingStepsOfTheDigitsNetworkDoNotGrowTheHeap) {
+  constexpr int steps = 10000;
+  constexpr Eigen::Index batch = 32;
+  const models::Dataset digits = models::load_builtin("digits");
+  models::Mlp net({64, 32, 10}, {.seed = 0});
+  net.standardize_on(digits);
+  const models::PreparedData<float> data = net.prepare(digits);
+  tg::optim::Adam adam(net.parameters(), {.lr = 0.01});
+
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(data.x.rows()));
+  std::iota(order.begin(), order.end(), Eigen::Index{0});
+  models::Random random(0);
+  tg::MatrixX<float> x(batch, data.x.cols());
+  std::vector<int> labels(batch);
+  tg::FloatTape tape;
+
+  std::size_t live_after_first = 0;
+  long allocations_after_first = 0;
+  std::vector<std::size_t> live_every_thousand;
+  live_every_thousand.reserve(steps / 1000);  // before the first step: no growth of its own
+  double first_loss = 0, last_epoch_loss = 0;
+  std::size_t next = order.size();  // position in the shuffled order
+  for (int step = 1; step <= steps; ++step) {
+    for (Eigen::Index i = 0; i < batch; ++i) {
+      if (next == order.size()) {
+        random.shuffle(std::span<Eigen::Index>(order));
+        next = 0;
+      }
+      x.row(i) = data.x.row(order[next]);
+      labels[static_cast<std::size_t>(i)] = data.labels[static_cast<std::size_t>(order[next++])];
+    }
+    tape.clear();
+    const tg::FloatTensor out = net.forward(tg::constant_view(x));
+    const tg::FloatVar loss = net.loss(out, labels, nullptr);
+    adam.zero_grad();
+    tape.backward(loss);
+    adam.step();
+
+    if (step == 1) {
+      live_after_first = tg::testing::live_heap_bytes();
+      allocations_after_first = tg::testing::allocation_count();
+      first_loss = loss.value();
+    }
+    if (step > steps - 56) last_epoch_loss += loss.value() / 56;
+    if (step % 1000 == 0) live_every_thousand.push_back(tg::testing::live_heap_bytes());
+  }
+  for (std::size_t k = 0; k < live_every_thousand.size(); ++k)
+    EXPECT_EQ(live_every_thousand[k], live_after_first) << "live heap bytes after step " << (k + 1) * 1000;
+  const long allocations = tg::testing::allocation_count() - allocations_after_first;
+  std::printf(
+      "[ long run ] %d steps: %zu live heap bytes after step 1 and after step %d; %ld allocations "
+      "(%s) after step 1\n",
+      steps, live_after_first, steps, allocations, tg::testing::counts_malloc() ? "malloc and new" : "new");
+  // Stronger than no growth: the steps after the first allocate nothing at all.
+  EXPECT_EQ(allocations, 0);
+  EXPECT_LT(last_epoch_loss, first_loss / 4);  // and it did train
+}
+
+}  // namespace

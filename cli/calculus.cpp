@@ -1,10 +1,37 @@
 #include "calculus.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <iostream>
 
 #include "../autodiff/tape.hpp"
 
 namespace tapegrad::cli {
+
+namespace {
+
+// Reads at most max_length + 1 bytes: enough to refuse a longer expression by its length.
+std::string read_expression(std::istream& in, const std::string& from) {
+  std::string text(Expression::max_length + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) throw UsageError("cannot read the expression from " + from);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+std::string expression_text(const std::string& argument) {
+  if (argument == "-") return read_expression(std::cin, "standard input");
+  if (!argument.empty() && argument[0] == '@') {
+    const std::string path = argument.substr(1);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError("cannot open the expression file '" + path + "'");
+    return read_expression(in, "'" + path + "'");
+  }
+  return argument;
+}
 
 Expression compile(const std::string& text, const std::map<std::string, std::size_t>& dimensions) {
   try {

@@ -26,6 +26,9 @@ class ExpressionError : public UsageError {
   std::size_t column_;
 };
 
+// The expression an argument names: the argument itself, or "-" for standard input, or
+// "@path" for a file's contents (for expressions too long for a command line).
+std::string expression_text(const std::string& argument);
 Expression compile(const std::string& text, const std::map<std::string, std::size_t>& dimensions = {});
 
 // f(point), throwing ExpressionError at the first operation that leaves the domain.

@@ -47,7 +47,7 @@ double median_seconds(Run&& run, long samples) {
 
 void run_cost(const CostOptions& o) {
   if (o.samples < 1 || o.samples > 1000) throw UsageError("--samples must be from 1 to 1000");
-  const Expression e = compile(o.expression, parse_dimensions(o.dims, "--dim"));
+  const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
   const Point point = bind_point(e, parse_assignments(o.at, "--at"), "--at");
   const ValueAndGradient once = value_and_gradient(e, point);  // checks the domain, sizes the tape
 
@@ -92,7 +92,10 @@ void run_cost(const CostOptions& o) {
 void add_cost_command(CLI::App& app) {
   auto o = std::make_shared<CostOptions>();
   CLI::App* cmd = app.add_subcommand("cost", "the time of a gradient against the time of the value");
-  cmd->add_option("expression", o->expression, "e.g. \"sum(x^2 * sin(x))\" with --dim x=1000")->required();
+  cmd->add_option(
+         "expression", o->expression,
+         "e.g. \"sum(x^2 * sin(x))\" with --dim x=1000; - reads it from standard input, @file from a file")
+      ->required();
   cmd->add_option("--at", o->at, "the point: x=0.5 (a vector variable takes one value for every entry)");
   cmd->add_option("--dim", o->dims, "vector variables and their lengths: x=1000");
   cmd->add_option("--samples", o->samples, "timed batches per median")->capture_default_str();

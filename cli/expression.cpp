@@ -211,6 +211,10 @@ class Parser {
     skip_space();
     if (!at_end() && text_[pos_] == '(') return parse_call(name, col, depth);
     if (!at_end() && text_[pos_] == '[') return parse_index(name, col, depth);
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "nan" || lower == "inf" || lower == "infinity")
+      throw SyntaxError(col, "'" + name + "' is not allowed: expressions compute with finite numbers only");
     if (name == "pi" || name == "e") {
       const double value = name == "pi" ? std::numbers::pi : std::numbers::e;
       expression_.program_.push_back({Instruction::Op::Constant, 0, 0, 0, 0, value, col});
@@ -354,6 +358,9 @@ constexpr double max_operations = 1e8;
 
 Expression Expression::parse(std::string_view text,
                              const std::map<std::string, std::size_t>& vector_dimensions) {
+  if (text.size() > max_length)
+    throw SyntaxError(max_length + 1,
+                      "the expression is longer than " + std::to_string(max_length) + " characters");
   for (const auto& [name, n] : vector_dimensions)
     if (n == 0) throw Error("tapegrad: the vector " + name + " has length 0");
   Expression e = Parser(text, vector_dimensions).parse();

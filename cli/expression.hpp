@@ -10,7 +10,8 @@
 //   unary   := ('-' | '+') unary | power
 //   power   := primary ('^' unary)?
 //   primary := number | name | name '(' sum (',' sum)* ')' | name '[' sum ']' | '(' sum ')'
-// Names are variables, the constants pi and e, or functions. A variable declared as a
+// Names are variables, the constants pi and e, or functions; nan and inf (in any case)
+// are refused rather than taken for variables. A variable declared as a
 // vector (dimension n) is used as x[i] (0-based) or inside sum(…), which adds its body
 // over every index of the vectors it mentions.
 #pragma once
@@ -89,6 +90,10 @@ struct Instruction {
 
 class Expression {
  public:
+  // Longer texts are refused: far beyond anything typed, and it bounds the work one
+  // expression can ask of the parser.
+  static constexpr std::size_t max_length = 100000;
+
   // `vector_dimensions`: the variables that are vectors, with their lengths.
   static Expression parse(std::string_view text,
                           const std::map<std::string, std::size_t>& vector_dimensions = {});

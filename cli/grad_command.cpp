@@ -14,7 +14,7 @@ struct GradOptions {
 };
 
 void run_grad(const GradOptions& o) {
-  const Expression e = compile(o.expression, parse_dimensions(o.dims, "--dim"));
+  const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
   const Point point = bind_point(e, parse_assignments(o.at, "--at"), "--at");
   const ValueAndGradient r = value_and_gradient(e, point);
   if (o.json) {
@@ -40,7 +40,9 @@ void run_grad(const GradOptions& o) {
 void add_grad_command(CLI::App& app) {
   auto o = std::make_shared<GradOptions>();
   CLI::App* grad = app.add_subcommand("grad", "the value and gradient of an expression at a point");
-  grad->add_option("expression", o->expression, "e.g. \"x1*x1 + x2*x2 + abs(x1 + x2)\"")->required();
+  grad->add_option("expression", o->expression,
+                   "e.g. \"x1*x1 + x2*x2 + abs(x1 + x2)\"; - reads it from standard input, @file from a file")
+      ->required();
   grad->add_option("--at", o->at, "the point: x1=1,x2=1 (a vector variable takes one value for every entry)");
   grad->add_option("--dim", o->dims, "vector variables and their lengths: x=1000");
   grad->add_flag("--json", o->json, "one JSON object: {\"value\": …, \"gradient\": {…}}");

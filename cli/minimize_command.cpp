@@ -59,7 +59,7 @@ void run_minimize(MinimizeOptions& o) {
   if (o.optimizer.name == "lbfgs" && !o.optimizer.line_search) o.optimizer.line_search = "strong-wolfe";
   o.optimizer.validate();
   if (o.steps < 0) throw UsageError("--steps must be 0 or more");
-  const Expression e = compile(o.expression, parse_dimensions(o.dims, "--dim"));
+  const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
   if (e.scalars().empty() && e.vectors().empty()) throw UsageError("the expression has no variables to move");
   const Point start = bind_point(e, parse_assignments(o.from, "--from"), "--from");
   checked_value(e, start);  // a start outside the domain is the user's error, said where
@@ -121,7 +121,9 @@ void run_minimize(MinimizeOptions& o) {
 void add_minimize_command(CLI::App& app) {
   auto o = std::make_shared<MinimizeOptions>();
   CLI::App* cmd = app.add_subcommand("minimize", "a local minimum of an expression, by any optimizer");
-  cmd->add_option("expression", o->expression, "e.g. \"100*(y - x^2)^2 + (1 - x)^2\"")->required();
+  cmd->add_option("expression", o->expression,
+                  "e.g. \"100*(y - x^2)^2 + (1 - x)^2\"; - reads it from standard input, @file from a file")
+      ->required();
   cmd->add_option("--from", o->from, "the start: x=-1.5,y=2")->required();
   cmd->add_option("--dim", o->dims, "vector variables and their lengths: x=10");
   o->optimizer.add_to(*cmd, "lbfgs");

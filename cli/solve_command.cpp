@@ -135,19 +135,20 @@ Root solve(const Residual& g, double x, long max_iter) {
 }
 
 void run_solve(const SolveOptions& o) {
-  const std::size_t eq = o.equation.find('=');
+  const std::string equation = expression_text(o.equation);
+  const std::size_t eq = equation.find('=');
   if (eq == std::string::npos)
-    throw ExpressionError("syntax error: an equation needs '=' (write LHS = RHS, e.g. x^2 = 2)", o.equation,
-                          o.equation.size() + 1);
-  if (o.equation.find('=', eq + 1) != std::string::npos)
-    throw ExpressionError("syntax error: more than one '='", o.equation, o.equation.find('=', eq + 1) + 1);
-  const std::string lhs_text = o.equation.substr(0, eq), rhs_text = o.equation.substr(eq + 1);
+    throw ExpressionError("syntax error: an equation needs '=' (write LHS = RHS, e.g. x^2 = 2)", equation,
+                          equation.size() + 1);
+  if (equation.find('=', eq + 1) != std::string::npos)
+    throw ExpressionError("syntax error: more than one '='", equation, equation.find('=', eq + 1) + 1);
+  const std::string lhs_text = equation.substr(0, eq), rhs_text = equation.substr(eq + 1);
   // Each side is parsed alone; an error's column is moved back to the whole equation's.
   const auto side = [&](const std::string& text, std::size_t offset) {
     try {
       return compile(text);
     } catch (const ExpressionError& e) {
-      throw ExpressionError(e.what(), o.equation, e.column() + offset);
+      throw ExpressionError(e.what(), equation, e.column() + offset);
     }
   };
   Expression lhs = side(lhs_text, 0), rhs = side(rhs_text, eq + 1);
@@ -168,7 +169,7 @@ void run_solve(const SolveOptions& o) {
   } catch (const ExpressionError& e) {
     const std::size_t offset = e.text() == rhs_text ? eq + 1 : 0;
     throw ExpressionError(
-        std::string(e.what()) + " at the start " + unknowns[0] + " = " + number(start[0].second), o.equation,
+        std::string(e.what()) + " at the start " + unknowns[0] + " = " + number(start[0].second), equation,
         e.column() + offset);
   }
   const Root root = solve(g, start[0].second, o.max_iter);
@@ -193,7 +194,10 @@ void add_solve_command(CLI::App& app) {
   auto o = std::make_shared<SolveOptions>();
   CLI::App* cmd =
       app.add_subcommand("solve", "a root of one equation in one unknown (Newton, with bracketing)");
-  cmd->add_option("equation", o->equation, "e.g. \"x^7 + x^3 - 25 + exp(x) + log(x + x^2) + 1/x = 0\"")
+  cmd->add_option(
+         "equation", o->equation,
+         "e.g. \"x^7 + x^3 - 25 + exp(x) + log(x + x^2) + 1/x = 0\"; - reads it from standard input, "
+         "@file from a file")
       ->required();
   cmd->add_option("--from", o->from, "the start: x=1")->required();
   cmd->add_option("--max-iter", o->max_iter, "iterations at most")->capture_default_str();

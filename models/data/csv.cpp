@@ -118,19 +118,39 @@ std::optional<double> parse_number(std::string_view s) {
   return value;
 }
 
+// The length of the valid UTF-8 sequence at the start of s (1 for ASCII), or 0.
+std::size_t utf8_sequence_length(std::string_view s) {
+  const auto lead = static_cast<unsigned char>(s[0]);
+  const std::size_t length = lead < 0x80                    ? 1
+                             : lead >= 0xc2 && lead <= 0xdf ? 2
+                             : lead >= 0xe0 && lead <= 0xef ? 3
+                             : lead >= 0xf0 && lead <= 0xf4 ? 4
+                                                            : 0;
+  if (length == 0 || length > s.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k)
+    if ((static_cast<unsigned char>(s[k]) & 0xc0) != 0x80) return 0;
+  return length;
+}
+
 std::string shown(std::string_view s) {
   constexpr std::size_t shown = 40;
   std::string out = "'";
-  for (char c : s.substr(0, shown)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    } else {
-      out += c;
+  // Control bytes and bytes that are not part of valid UTF-8 are shown as \xNN, so that
+  // binary garbage makes a readable message (and never a broken character on a terminal).
+  const std::string_view head = s.substr(0, shown);
+  for (std::size_t k = 0; k < head.size();) {
+    const auto u = static_cast<unsigned char>(head[k]);
+    const std::size_t length = utf8_sequence_length(head.substr(k));
+    if (length > 1 || (length == 1 && u >= 0x20 && u != 0x7f)) {
+      out += head.substr(k, length);
+      k += length;
+      continue;
     }
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out += hex[u >> 4];
+    out += hex[u & 15];
+    ++k;
   }
   if (s.size() > shown) out += "…";
   out += "'";

@@ -8,62 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "run_cli.hpp"
+
 namespace fs = std::filesystem;
-
-namespace {
-
-struct Outcome {
-  int exit_code;
-  std::string out, err;
-};
-
-std::string shell_quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Outcome tapegrad(const std::vector<std::string>& args) {
-  static int counter = 0;
-  const fs::path dir = fs::temp_directory_path() / ("tapegrad-cli-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path out = dir / ("out" + std::to_string(counter)),
-                 err = dir / ("err" + std::to_string(counter++));
-  std::string command = shell_quoted(TAPEGRAD_CLI_PATH);
-  for (const std::string& a : args) {
-    command += ' ';
-    command += shell_quoted(a);
-  }
-  command += " > ";
-  command += shell_quoted(out.string());
-  command += " 2> ";
-  command += shell_quoted(err.string());
-  command += " < /dev/null";
-  const int status = std::system(command.c_str());
-  Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
-
-nlohmann::json json_of(const Outcome& r) { return nlohmann::json::parse(r.out); }
-
-// One line on stderr, exit code 2, nothing on stdout.
-void expect_usage_error(const Outcome& r, const std::string& part) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_EQ(r.err.rfind("tapegrad: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(part), std::string::npos) << "expected '" << part << "' in: " << r.err;
-}
-
-}  // namespace
+using namespace cli_run;
 
 TEST(Cli, GradPlainAndJson) {
   const Outcome plain = tapegrad({"grad", "x1*x1 + x2*x2 + abs(x1 + x2)", "--at", "x1=1,x2=1"});

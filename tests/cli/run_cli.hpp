@@ -1,0 +1,73 @@
+// Running the `tapegrad` program from a test as a user runs it, through the shell.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace cli_run {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code;
+  std::string out, err;
+};
+
+inline std::string shell_quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs the program with `args`, standard input from `input` (a file), at most 60 s:
+// `timeout` turns a hang into exit code 124.
+inline Outcome tapegrad(const std::vector<std::string>& args, const std::string& input = "/dev/null") {
+  static int counter = 0;
+  const fs::path dir = fs::temp_directory_path() / ("tapegrad-cli-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path out = dir / ("out" + std::to_string(counter)),
+                 err = dir / ("err" + std::to_string(counter++));
+  std::string command = "timeout 60 " + shell_quoted(TAPEGRAD_CLI_PATH);
+  for (const std::string& a : args) {
+    command += ' ';
+    command += shell_quoted(a);
+  }
+  command += " > ";
+  command += shell_quoted(out.string());
+  command += " 2> ";
+  command += shell_quoted(err.string());
+  command += " < ";
+  command += shell_quoted(input);
+  const int status = std::system(command.c_str());
+  Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+inline nlohmann::json json_of(const Outcome& r) { return nlohmann::json::parse(r.out); }
+
+// One line on stderr, exit code 2, nothing on stdout.
+inline void expect_usage_error(const Outcome& r, const std::string& part) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.rfind("tapegrad: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(part), std::string::npos) << "expected '" << part << "' in: " << r.err;
+}
+
+}  // namespace cli_run

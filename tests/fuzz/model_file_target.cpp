@@ -1,8 +1,8 @@
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "../../models/model_file.hpp"
+#include "../support/model_checksum.hpp"
 #include "targets.hpp"
 
 namespace tapegrad::fuzz {
@@ -27,17 +27,7 @@ void load_and_predict(const std::string& text) {
 // unfuzzed. Empty when the text is not a JSON object.
 std::string with_matching_checksum(const std::string& text) {
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (!doc.is_object()) return "";
-  doc.erase("checksum");
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : doc.dump()) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  doc["checksum"] = hex;
-  return doc.dump();
+  return doc.is_object() ? testing::with_recomputed_checksum(std::move(doc)) : "";
 }
 
 void model_file_input(const std::uint8_t* data, std::size_t size) {

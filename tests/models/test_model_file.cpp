@@ -11,6 +11,7 @@
 #include <sstream>
 #include <tapegrad/tapegrad.hpp>
 
+#include "../support/model_checksum.hpp"
 #include "quiet_trainer.hpp"
 
 namespace tg = tapegrad;
@@ -62,17 +63,8 @@ std::string load_error(const std::string& text) {
 // well-formed file whose parts do not fit.
 std::string edited(const std::string& text, const std::function<void(nlohmann::json&)>& edit) {
   nlohmann::json doc = nlohmann::json::parse(text);
-  doc.erase("checksum");
   edit(doc);
-  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, the documented checksum
-  for (unsigned char c : doc.dump()) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  doc["checksum"] = hex;
-  return doc.dump();
+  return tg::testing::with_recomputed_checksum(std::move(doc));
 }
 
 }  // namespace

@@ -49,6 +49,17 @@ struct NonFiniteOperation {
   std::string what;       // "its value is -inf", "its derivative with respect to b is inf"
 };
 
+// The report for a local derivative d (with respect to `operand`, empty for a unary
+// operation) of an operation whose value is y, if d is not finite.
+template <class V>
+std::optional<NonFiniteOperation> non_finite_derivative(const char* operation, const std::string& inputs,
+                                                        const char* operand, const V& d, const V& y) {
+  if (is_finite(d)) return std::nullopt;
+  return NonFiniteOperation{operation, inputs,
+                            std::string("its derivative") + operand + " is " + number_text(d) +
+                                " (its value is " + number_text(y) + ")"};
+}
+
 // Leaves cannot be the culprit: a Var's value was checked when it was recorded, and a
 // number in an expression is named as an input of the operation that reads it.
 template <class E>
@@ -67,13 +78,8 @@ std::optional<NonFiniteOperation> first_non_finite(const UnaryExpr<Rule, A>& e) 
   const auto& y = e.value();
   const std::string inputs = "x = " + number_text(x);
   if (!is_finite(y)) return NonFiniteOperation{Rule::name, inputs, "its value is " + number_text(y)};
-  if constexpr (A::max_operands > 0) {
-    const auto d = Rule::partial(x, y);
-    if (!is_finite(d))
-      return NonFiniteOperation{
-          Rule::name, inputs,
-          "its derivative is " + number_text(d) + " (its value is " + number_text(y) + ")"};
-  }
+  if constexpr (A::max_operands > 0)
+    return non_finite_derivative(Rule::name, inputs, "", Rule::partial(x, y), y);
   return std::nullopt;
 }
 
@@ -87,20 +93,11 @@ std::optional<NonFiniteOperation> first_non_finite(const BinaryExpr<Rule, A, B>&
   const std::string inputs = "a = " + number_text(a) + ", b = " + number_text(b);
   if (!is_finite(y)) return NonFiniteOperation{Rule::name, inputs, "its value is " + number_text(y)};
   // Only the derivatives the tape records: none with respect to a number.
-  if constexpr (A::max_operands > 0) {
-    const auto d = Rule::d_a(a, b, y);
-    if (!is_finite(d))
-      return NonFiniteOperation{
-          Rule::name, inputs,
-          "its derivative with respect to a is " + number_text(d) + " (its value is " + number_text(y) + ")"};
-  }
-  if constexpr (B::max_operands > 0) {
-    const auto d = Rule::d_b(a, b, y);
-    if (!is_finite(d))
-      return NonFiniteOperation{
-          Rule::name, inputs,
-          "its derivative with respect to b is " + number_text(d) + " (its value is " + number_text(y) + ")"};
-  }
+  if constexpr (A::max_operands > 0)
+    if (auto bad = non_finite_derivative(Rule::name, inputs, " with respect to a", Rule::d_a(a, b, y), y))
+      return bad;
+  if constexpr (B::max_operands > 0)
+    return non_finite_derivative(Rule::name, inputs, " with respect to b", Rule::d_b(a, b, y), y);
   return std::nullopt;
 }
 

@@ -11,42 +11,23 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <span>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "arena.hpp"
 #include "error.hpp"
 #include "flat_array.hpp"
+#include "generation.hpp"
+#include "tape_check.hpp"
 
 namespace tapegrad {
 
 namespace detail {
-
-// Generation 0 is never issued: it marks a Var that is not on any tape (a constant).
-inline std::atomic<std::uint32_t> generation_blocks{0};
-
-// Generations are unique across all tapes and threads, so a Var from another tape or
-// thread never matches. Each thread takes blocks of 2^16 to keep clear() free of
-// atomic operations.
-inline std::uint32_t next_generation() {
-  constexpr std::uint32_t block_size = 1u << 16;
-  thread_local std::uint32_t next = 0;
-  thread_local std::uint32_t block_end = 0;
-  if (next == block_end) {
-    next = generation_blocks.fetch_add(1, std::memory_order_relaxed) * block_size;
-    block_end = next + block_size;
-    if (next == 0) next = 1;
-  }
-  return next++;
-}
 
 [[noreturn]] void throw_no_active_tape(const char* operation);
 [[noreturn]] void throw_stale_var(const char* operation, std::uint32_t index, std::uint32_t var_generation,
@@ -184,7 +165,7 @@ class BasicTape {
     custom_functions_.resize(position.custom_functions);
     custom_inputs_.resize(position.custom_inputs);
     tensor_adjoints_.truncate(position.tensor_adjoints);
-    std::erase_if(tensor_infos_, [&](const TensorInfo& t) { return t.statement >= position.statements; });
+    checked_tensors_.drop_from(position.statements);
     arena_.release_to(position.arena);
     adjoints_.truncate(position.statements);
     if (annotate_) {
@@ -380,22 +361,11 @@ class BasicTape {
   bool annotating() const noexcept { return annotate_; }
   bool checking_finite() const noexcept { return check_finite_; }
 
-  // In check_finite mode, what a tensor statement is, for the backward pass: its
-  // operation, its shape and its adjoint buffer (a Parameter's is its gradient).
-  struct TensorInfo {
-    std::uint32_t statement;
-    const char* operation;
-    std::uint32_t rows, cols;
-    const T* adjoint;
-  };
+  // check_finite mode: a tensor statement's operation, shape and adjoint buffer, for
+  // reports from the backward pass.
   void describe_tensor(std::uint32_t statement, const char* operation, std::uint32_t rows, std::uint32_t cols,
                        const T* adjoint) {
-    tensor_infos_.push_back({statement, operation, rows, cols, adjoint});
-  }
-  const TensorInfo* tensor_info(std::uint32_t statement) const {
-    const auto it = std::lower_bound(tensor_infos_.begin(), tensor_infos_.end(), statement,
-                                     [](const TensorInfo& t, std::uint32_t s) { return t.statement < s; });
-    return it != tensor_infos_.end() && it->statement == statement ? &*it : nullptr;
+    checked_tensors_.add(statement, operation, rows, cols, adjoint);
   }
 
   void annotate(std::uint32_t s, const T& value, std::string label) {
@@ -456,7 +426,7 @@ class BasicTape {
     custom_functions_.clear();
     custom_inputs_.clear();
     tensor_adjoints_.truncate(0);
-    tensor_infos_.clear();
+    checked_tensors_.clear();
     arena_.clear();
     values_.clear();
     labels_.clear();
@@ -532,12 +502,14 @@ class BasicTape {
     for (std::uint32_t s = hi; s > lo; --s) {
       T* adj = adjoints_.data();
       using std::isfinite;
+      const auto* tensor = checked_tensors_.find(s);
       if (!isfinite(adj[s])) [[unlikely]]
-        report_non_finite_adjoint(s, adj[s], -1);
-      if (const TensorInfo* t = tensor_info(s); t != nullptr && t->adjoint != nullptr)
-        for (std::size_t k = 0; k < std::size_t{t->rows} * t->cols; ++k)
-          if (!isfinite(t->adjoint[k])) [[unlikely]]
-            report_non_finite_adjoint(s, t->adjoint[k], static_cast<std::ptrdiff_t>(k));
+        detail::throw_non_finite_adjoint<T>(s, tensor, label(s), adj[s], -1);
+      if (tensor != nullptr && tensor->adjoint != nullptr)
+        for (std::size_t k = 0; k < std::size_t{tensor->rows} * tensor->cols; ++k)
+          if (!isfinite(tensor->adjoint[k])) [[unlikely]]
+            detail::throw_non_finite_adjoint<T>(s, tensor, nullptr, tensor->adjoint[k],
+                                                static_cast<std::ptrdiff_t>(k));
       if (next_hook != first_hook && next_hook[-1].statement == s) {
         --next_hook;
         next_hook->backward(*this, s, next_hook->data);
@@ -546,28 +518,6 @@ class BasicTape {
       for (std::uint32_t o = begin_of(s); o < statement_end_[s]; ++o)
         adj[indices_[o]] += partials_[o] * adj[s];
     }
-  }
-
-  [[gnu::noinline, noreturn]] void report_non_finite_adjoint(std::uint32_t s, const T& adjoint,
-                                                             std::ptrdiff_t entry) const {
-    std::string what;
-    if (const TensorInfo* t = tensor_info(s)) {
-      what = std::string(t->operation) + " (" + std::to_string(t->rows) + "×" + std::to_string(t->cols) + ")";
-      if (entry >= 0)
-        what +=
-            " at entry (" + std::to_string(entry % t->rows) + ", " + std::to_string(entry / t->rows) + ")";
-    } else if (const std::string* l = label(s); l != nullptr && !l->empty()) {
-      what = "v" + std::to_string(s) + " = " + *l;
-    } else {
-      what = "v" + std::to_string(s) + " (an input)";
-    }
-    std::string value = "a non-finite value";
-    if constexpr (std::is_arithmetic_v<T>)
-      value = std::isnan(adjoint) ? "NaN" : (adjoint > 0 ? "+inf" : "-inf");
-    throw NonFiniteError("tapegrad: check_finite: in the backward pass, the adjoint of " + what + " became " +
-                             value +
-                             " (the sum of what the operations reading it passed back overflowed or was NaN)",
-                         "backward");
   }
 
   // A user-defined backward function: `data` is its position in custom_functions_.
@@ -619,7 +569,7 @@ class BasicTape {
 
   bool annotate_;
   bool check_finite_;
-  std::vector<TensorInfo> tensor_infos_;  // check_finite mode only
+  detail::CheckedTensors<T> checked_tensors_;  // check_finite mode only
   std::vector<T> values_;
   std::vector<std::string> labels_;
 

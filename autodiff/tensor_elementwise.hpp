@@ -170,11 +170,11 @@ BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const Basi
           ? nullptr
           : new_node(tape, BinaryNode<Rule, T>{av, a.adjoint_data(), sa, bv, b.adjoint_data(), sb, out.value,
                                                out.adjoint, rows, cols});
-  if (tape.checking_finite()) [[unlikely]] {
-    check_tensor_finite(op, out.value, rows, cols, {a, b});  // the value first: it is the first symptom
+  // finish_tensor checks the values first: a bad value is the first symptom.
+  const BasicTensor<T> result = finish_tensor<T>(tape, out, &BinaryNode<Rule, T>::backward, node, op, {a, b});
+  if (tape.checking_finite()) [[unlikely]]
     check_binary_derivatives<Rule>(op, a, b, out);
-  }
-  return finish_tensor<T>(tape, out, &BinaryNode<Rule, T>::backward, node, op, {a, b});
+  return result;
 }
 
 template <class Rule, class T>
@@ -209,11 +209,12 @@ BasicTensor<T> tensor_unary(const BasicTensor<T>& x) {
       out.adjoint == nullptr
           ? nullptr
           : new_node(tape, UnaryNode<Rule, T>{xv, x.adjoint_data(), out.value, out.adjoint, x.size()});
-  if (tape.checking_finite()) [[unlikely]] {
-    check_tensor_finite(Rule::name, out.value, x.rows(), x.cols(), {x});  // the value first
+  // finish_tensor checks the values first: a bad value is the first symptom.
+  const BasicTensor<T> result =
+      finish_tensor<T>(tape, out, &UnaryNode<Rule, T>::backward, node, Rule::name, {x});
+  if (tape.checking_finite()) [[unlikely]]
     check_unary_derivatives<Rule>(x, out);
-  }
-  return finish_tensor<T>(tape, out, &UnaryNode<Rule, T>::backward, node, Rule::name, {x});
+  return result;
 }
 
 // A Var as a 1×1 tensor, so that Var ∘ Tensor is a broadcast.

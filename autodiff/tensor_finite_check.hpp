@@ -13,8 +13,8 @@
 
 namespace tapegrad::detail {
 
-inline std::string entry_text(Eigen::Index i, Eigen::Index j) {
-  return "(" + std::to_string(i) + ", " + std::to_string(j) + ")";
+inline std::string entry_text(Eigen::Index k, Eigen::Index rows) {
+  return entry_text(static_cast<std::size_t>(k), static_cast<std::size_t>(rows));
 }
 
 // What an input held where the output went bad.
@@ -26,12 +26,12 @@ std::string input_text(const BasicTensor<T>& input, Eigen::Index i, Eigen::Index
       rows > 0 && (input.rows() == rows || input.rows() == 1) && (input.cols() == cols || input.cols() == 1);
   if (broadcasts) {
     const Eigen::Index ii = input.rows() == 1 ? 0 : i, jj = input.cols() == 1 ? 0 : j;
-    return text + " with " + number_text(input.data()[ii + jj * input.rows()]) + " at " + entry_text(ii, jj);
+    const Eigen::Index k = ii + jj * input.rows();
+    return text + " with " + number_text(input.data()[k]) + " at " + entry_text(k, input.rows());
   }
   for (Eigen::Index k = 0; k < input.size(); ++k)
     if (!is_finite(input.data()[k]))
-      return text + " with " + number_text(input.data()[k]) + " at " +
-             entry_text(k % input.rows(), k / input.rows());
+      return text + " with " + number_text(input.data()[k]) + " at " + entry_text(k, input.rows());
   return text + ", all finite";
 }
 
@@ -41,7 +41,7 @@ template <class T>
                                           std::initializer_list<BasicTensor<T>> inputs) {
   const Eigen::Index i = k % rows, j = k / rows;
   std::string message = std::string("tapegrad: check_finite: in the forward pass, ") + operation + " gave " +
-                        what + number_text(bad) + " at entry " + entry_text(i, j) + " of its " +
+                        what + number_text(bad) + " at entry " + entry_text(k, rows) + " of its " +
                         std::to_string(rows) + "×" + std::to_string(cols) + " result";
   int n = 0;
   for (const BasicTensor<T>& input : inputs) {

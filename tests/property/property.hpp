@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "../../autodiff/check_gradient.hpp"
+
 namespace tapegrad::testing {
 
 // `count` consecutive seeds from 0, or only the seed named by the environment variable,
@@ -21,7 +23,10 @@ inline std::vector<std::uint64_t> property_seeds(const char* replay_variable, st
   return seeds;
 }
 
-inline double default_step(double x) { return 1e-3 * std::max(1.0, std::abs(x)); }
+// check_gradient's step at x.
+inline double default_step(double x) {
+  return GradientCheckOptions{}.relative_step * std::max(1.0, std::abs(x));
+}
 
 struct FiniteDifference {
   double estimate;
@@ -36,8 +41,9 @@ struct FiniteDifference {
 // is off by the same amount at every step, so it is not excused.
 template <class F>
 FiniteDifference richardson_difference(F&& f, double x0, double agreement) {
+  // check_gradient's stencil, at step h.
   auto five_point = [&](double h) {
-    return (8 * (f(x0 + h) - f(x0 - h)) - (f(x0 + 2 * h) - f(x0 - 2 * h))) / (12 * h);
+    return detail::five_point_derivative(f, x0, {.relative_step = h / std::max(1.0, std::abs(x0))});
   };
   double h = default_step(x0);
   double coarse = five_point(h);

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "../autodiff/error.hpp"
+#include "../autodiff/support/error.hpp"
 
 namespace tapegrad::cli {
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "../autodiff/tape.hpp"
+#include "../autodiff/scalar/tape.hpp"
 
 namespace tapegrad::cli {
 

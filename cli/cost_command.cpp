@@ -7,7 +7,7 @@
 #include <chrono>
 #include <memory>
 
-#include "../autodiff/tape.hpp"
+#include "../autodiff/scalar/tape.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "output.hpp"

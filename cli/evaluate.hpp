@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "../autodiff/var.hpp"
+#include "../autodiff/scalar/var.hpp"
 #include "expression.hpp"
 #include "functions.hpp"
 

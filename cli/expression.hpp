@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../autodiff/error.hpp"
+#include "../autodiff/support/error.hpp"
 
 namespace tapegrad::cli {
 

@@ -9,8 +9,8 @@
 #include <tuple>
 #include <utility>
 
-#include "../autodiff/math.hpp"
-#include "../autodiff/rules.hpp"
+#include "../autodiff/scalar/math.hpp"
+#include "../autodiff/scalar/rules.hpp"
 #include "expression.hpp"
 
 namespace tapegrad::cli {

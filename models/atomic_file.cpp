@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string>
 
-#include "../autodiff/error.hpp"
+#include "../autodiff/support/error.hpp"
 
 namespace tapegrad::models {
 namespace {

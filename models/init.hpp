@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "../autodiff/tensor.hpp"
+#include "../autodiff/tensor/tensor.hpp"
 #include "random.hpp"
 
 namespace tapegrad::models {

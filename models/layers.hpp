@@ -2,8 +2,8 @@
 // elementwise activations Sigmoid, Tanh and Relu.
 #pragma once
 
-#include "../autodiff/tensor_elementwise.hpp"
-#include "../autodiff/tensor_linalg.hpp"
+#include "../autodiff/tensor/elementwise.hpp"
+#include "../autodiff/tensor/linalg.hpp"
 #include "init.hpp"
 #include "module.hpp"
 

@@ -9,7 +9,7 @@
 #include <limits>
 #include <span>
 
-#include "../autodiff/losses.hpp"
+#include "../autodiff/tensor/losses.hpp"
 #include "data/dataset.hpp"
 #include "data/standardize.hpp"
 #include "layers.hpp"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "../autodiff/parameter.hpp"
-#include "../autodiff/tensor.hpp"
+#include "../autodiff/tensor/parameter.hpp"
+#include "../autodiff/tensor/tensor.hpp"
 
 namespace tapegrad::models {
 

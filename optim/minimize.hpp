@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "../autodiff/gradient.hpp"
-#include "../autodiff/parameter.hpp"
+#include "../autodiff/scalar/gradient.hpp"
+#include "../autodiff/tensor/parameter.hpp"
 #include "optimizer.hpp"
 
 namespace tapegrad::optim {

@@ -16,8 +16,8 @@
 #include <variant>
 #include <vector>
 
-#include "../autodiff/error.hpp"
-#include "../autodiff/parameter.hpp"
+#include "../autodiff/support/error.hpp"
+#include "../autodiff/tensor/parameter.hpp"
 
 namespace tapegrad::optim {
 

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "../../autodiff/error.hpp"
+#include "../../autodiff/support/error.hpp"
 #include "csv.hpp"
 #include "generate.hpp"
 

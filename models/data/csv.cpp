@@ -9,7 +9,7 @@
 #include <optional>
 #include <sstream>
 
-#include "../../autodiff/error.hpp"
+#include "../../autodiff/support/error.hpp"
 
 namespace tapegrad::models {
 namespace {

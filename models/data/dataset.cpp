@@ -1,6 +1,6 @@
 #include "dataset.hpp"
 
-#include "../../autodiff/error.hpp"
+#include "../../autodiff/support/error.hpp"
 
 namespace tapegrad::models {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "../../autodiff/error.hpp"
+#include "../../autodiff/support/error.hpp"
 #include "../random.hpp"
 
 namespace tapegrad::models {

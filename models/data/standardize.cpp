@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "../../autodiff/error.hpp"
+#include "../../autodiff/support/error.hpp"
 
 namespace tapegrad::models {
 

@@ -1,6 +1,6 @@
 #include <string_view>
 
-#include "../../autodiff/error.hpp"
+#include "../../autodiff/support/error.hpp"
 #include "../../models/data/csv.hpp"
 #include "targets.hpp"
 

@@ -2,7 +2,7 @@
 // column it names.
 #include <gtest/gtest.h>
 
-#include <tapegrad/autodiff/error.hpp>
+#include <tapegrad/autodiff/support/error.hpp>
 #include <tapegrad/models/data/builtin.hpp>
 #include <tapegrad/models/data/csv.hpp>
 

@@ -4,7 +4,7 @@
 
 #include <random>
 #include <set>
-#include <tapegrad/autodiff/error.hpp>
+#include <tapegrad/autodiff/support/error.hpp>
 #include <tapegrad/models/data/generate.hpp>
 #include <tapegrad/models/data/split.hpp>
 #include <tapegrad/models/data/standardize.hpp>

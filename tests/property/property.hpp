@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../../autodiff/check_gradient.hpp"
+#include "../../autodiff/check/gradient.hpp"
 
 namespace tapegrad::testing {
 

@@ -1,24 +1,30 @@
-// What a tape in check_finite mode keeps for the backward pass (see
-// BasicTape::Options::check_finite): for each tensor statement, its operation, its shape
-// and its adjoint buffer, and the report when an adjoint turns out NaN or infinite. The
-// forward pass's checks are in finite_check.hpp and tensor_finite_check.hpp.
+// check_finite mode, in the backward pass (see BasicTape::Options::check_finite): what
+// the tape keeps for each tensor statement (its operation, shape and adjoint buffer),
+// the checked sweep, and the report when an adjoint turns out NaN or infinite. The
+// forward pass's checks are in finite_forward.hpp. The tape includes this file, so it
+// depends on support/ only.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <type_traits>
 #include <vector>
 
-#include "error.hpp"
+#include "../support/error.hpp"
 
 namespace tapegrad::detail {
 
 // "(i, j)" for entry k of a column-major matrix with `rows` rows.
-inline std::string entry_text(std::size_t k, std::size_t rows) {
-  return "(" + std::to_string(k % rows) + ", " + std::to_string(k / rows) + ")";
+// Any integer types (Eigen's signed indices, the tape's unsigned ones); formatted as
+// unsigned, which also spares g++ 12 a false -Wrestrict on the signed form.
+template <std::integral Entry, std::integral Rows>
+std::string entry_text(Entry entry, Rows rows) {
+  const auto k = static_cast<std::size_t>(entry), r = static_cast<std::size_t>(rows);
+  return "(" + std::to_string(k % r) + ", " + std::to_string(k / r) + ")";
 }
 
 template <class T>
@@ -62,7 +68,7 @@ template <class T>
   if (tensor != nullptr) {
     what = std::string(tensor->operation) + " (" + std::to_string(tensor->rows) + "×" +
            std::to_string(tensor->cols) + ")";
-    if (entry >= 0) what += " at entry " + entry_text(static_cast<std::size_t>(entry), tensor->rows);
+    if (entry >= 0) what += " at entry " + entry_text(entry, tensor->rows);
   } else if (label != nullptr && !label->empty()) {
     what = "v" + std::to_string(s) + " = " + *label;
   } else {
@@ -75,6 +81,26 @@ template <class T>
                            value +
                            " (the sum of what the operations reading it passed back overflowed or was NaN)",
                        "backward");
+}
+
+// The sweep of check_finite mode: statement by statement, and before a statement passes
+// its adjoint on, that adjoint (and its tensor's adjoint buffer) must be finite. Its
+// adjoint is complete then, so the first bad one found is where the backward pass first
+// went wrong. Each statement is swept by the tape's own unchecked sweep.
+template <class Tape, class T>
+void sweep_checked(Tape& tape, const CheckedTensors<T>& tensors, std::uint32_t hi, std::uint32_t lo) {
+  using std::isfinite;
+  for (std::uint32_t s = hi; s > lo; --s) {
+    const T& adjoint = tape.adjoint_data()[s];
+    const auto* tensor = tensors.find(s);
+    if (!isfinite(adjoint)) [[unlikely]]
+      throw_non_finite_adjoint<T>(s, tensor, tape.annotations().label(s), adjoint, -1);
+    if (tensor != nullptr && tensor->adjoint != nullptr)
+      for (std::size_t k = 0; k < std::size_t{tensor->rows} * tensor->cols; ++k)
+        if (!isfinite(tensor->adjoint[k])) [[unlikely]]
+          throw_non_finite_adjoint<T>(s, tensor, nullptr, tensor->adjoint[k], static_cast<std::ptrdiff_t>(k));
+    tape.sweep_unchecked(s, s - 1);
+  }
 }
 
 }  // namespace tapegrad::detail

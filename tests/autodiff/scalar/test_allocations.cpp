@@ -4,7 +4,7 @@
 
 #include <tapegrad/tapegrad.hpp>
 
-#include "../support/allocation_counter.hpp"
+#include "../../support/allocation_counter.hpp"
 
 namespace tg = tapegrad;
 using tg::Var;

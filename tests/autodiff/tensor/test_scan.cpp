@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
-#include <tapegrad/autodiff/check_tensor_gradient.hpp>
+#include <tapegrad/autodiff/check/tensor_gradient.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <vector>
 

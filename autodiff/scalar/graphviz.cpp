@@ -1,4 +1,4 @@
-#include "dot.hpp"
+#include "graphviz.hpp"
 
 #include <sstream>
 
@@ -23,14 +23,14 @@ void write_dot(const BasicTape<T>& tape, std::ostream& out) {
   const auto statements = static_cast<std::uint32_t>(tape.num_nodes() + 1);
   for (std::uint32_t s = 1; s < statements; ++s) {
     out << "  v" << s << " [label=\"v" << s;
-    if (const std::string* label = tape.label(s); label != nullptr && !label->empty())
+    if (const std::string* label = tape.annotations().label(s); label != nullptr && !label->empty())
       out << " = " << escape(*label);
     else if (tape.is_custom(s))
       out << " = custom_op";
     else if (tape.operand_indices(s).empty())
       out << " (input)";
-    if (const T* value = tape.value(s)) out << "\\nvalue = " << *value;
-    if (s < tape.adjoints_size()) out << "\\nadjoint = " << tape.adjoints()[s];
+    if (const T* value = tape.annotations().value(s)) out << "\\nvalue = " << *value;
+    if (s < tape.adjoints_size()) out << "\\nadjoint = " << tape.adjoint_data()[s];
     out << "\"];\n";
     const auto indices = tape.operand_indices(s);
     const auto partials = tape.operand_partials(s);

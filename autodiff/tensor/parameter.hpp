@@ -35,8 +35,8 @@ class BasicParameter {
       detail::check_tensor_finite<T>("a Parameter", value_.data(), value_.rows(), value_.cols(), {});
     const std::uint32_t statement = tape.record_operands({}, {}, {});
     if (tape.checking_finite()) [[unlikely]]
-      tape.describe_tensor(statement, "a Parameter", static_cast<std::uint32_t>(value_.rows()),
-                           static_cast<std::uint32_t>(value_.cols()), grad_.data());
+      tape.checked_tensors().add(statement, "a Parameter", static_cast<std::uint32_t>(value_.rows()),
+                                 static_cast<std::uint32_t>(value_.cols()), grad_.data());
     return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, value_.data(), grad_.data(), value_.rows(),
                           value_.cols(), statement, tape.generation());
   }

@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "rules.hpp"
+#include "../scalar/rules.hpp"
 #include "tensor.hpp"
 
 namespace tapegrad {

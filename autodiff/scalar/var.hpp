@@ -12,8 +12,8 @@
 #include <string>
 #include <type_traits>
 
+#include "../check/finite_forward.hpp"
 #include "expr.hpp"
-#include "finite_check.hpp"
 #include "tape.hpp"
 
 namespace tapegrad {
@@ -142,14 +142,14 @@ class BasicVar {
   [[gnu::noinline]] static void annotate(BasicTape<T>& tape, std::uint32_t index, const E& expression) {
     std::string label;
     expression.describe(label);
-    tape.annotate(index, expression.value(), std::move(label));
+    tape.annotations().annotate(index, expression.value(), std::move(label));
   }
 
   void record_leaf() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("creating a Var");
     const std::uint32_t index = tape.template record<0>([](const OperandSink<T>&) {});
     if (tape.annotating()) [[unlikely]] {
-      tape.annotate(index, value_, "");  // an input: to_dot labels it so
+      tape.annotations().annotate(index, value_, "");  // an input: to_dot labels it so
       if (tape.checking_finite()) detail::check_input_finite(value_, "a new Var's value");
     }
     index_ = index;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,6 +25,18 @@ void split_inputs(std::span<const BasicVar<T>> inputs, std::vector<std::uint32_t
     generations.push_back(x.generation());
   }
 }
+
+// The hook of a statement with a user-defined backward: `data` is the function's
+// position in the tape's CustomFunctions.
+template <class T>
+void run_custom_function(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
+  const auto position = reinterpret_cast<std::uintptr_t>(data);
+  const std::size_t statements_before = tape.num_nodes();
+  tape.custom_functions().run(position, tape.adjoint_at(statement));
+  if (tape.num_nodes() != statements_before)
+    throw Error("tapegrad: a custom_op backward function recorded on the tape during the reverse sweep");
+  tape.custom_functions().accumulate(position, tape.adjoint_data());
+}
 }  // namespace detail
 
 // y = value, with dy/d(inputs[i]) = partials[i].
@@ -36,7 +49,7 @@ BasicVar<T> custom_op(const T& value, std::span<const BasicVar<T>> inputs, std::
   std::vector<std::uint32_t> indices, generations;
   detail::split_inputs(inputs, indices, generations);
   const std::uint32_t index = tape.record_operands(indices, generations, partials);
-  if (tape.annotating()) tape.annotate(index, value, "custom_op");
+  if (tape.annotating()) tape.annotations().annotate(index, value, "custom_op");
   return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, index, tape.generation());
 }
 template <class T>
@@ -53,9 +66,13 @@ requires std::invocable<Backward&, const T&, std::span<T>> BasicVar<T> custom_op
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("custom_op");
   std::vector<std::uint32_t> indices, generations;
   detail::split_inputs(inputs, indices, generations);
-  const std::uint32_t index =
-      tape.record_custom(indices, generations, CustomBackward<T>(std::move(backward)));
-  if (tape.annotating()) tape.annotate(index, value, "custom_op (backward function)");
+  for (std::size_t i = 0; i < indices.size(); ++i) tape.check_var(indices[i], generations[i], "custom_op");
+  CustomBackward<T> function(std::move(backward));
+  if (!function) throw Error("tapegrad: custom_op: the backward function is empty");
+  const std::size_t position = tape.custom_functions().add(indices, std::move(function));
+  const std::uint32_t index = tape.record_hook(
+      &detail::run_custom_function<T>, reinterpret_cast<const void*>(static_cast<std::uintptr_t>(position)));
+  if (tape.annotating()) tape.annotations().annotate(index, value, "custom_op (backward function)");
   return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, index, tape.generation());
 }
 template <class T, class Backward>

@@ -6,8 +6,8 @@
 #include <span>
 #include <vector>
 
+#include "reduce.hpp"
 #include "tensor.hpp"
-#include "tensor_reduce.hpp"
 
 namespace tapegrad {
 

@@ -9,8 +9,8 @@
 #include <concepts>
 #include <vector>
 
-#include "gradient.hpp"
-#include "var.hpp"
+#include "../scalar/gradient.hpp"
+#include "../scalar/var.hpp"
 
 namespace tapegrad {
 

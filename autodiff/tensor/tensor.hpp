@@ -12,7 +12,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "var.hpp"
+#include "../scalar/var.hpp"
 
 namespace tapegrad {
 
@@ -122,10 +122,6 @@ NewTensor<T> allocate_tensor(BasicTape<T>& tape, Eigen::Index rows, Eigen::Index
   return {value, adjoint, rows, cols};
 }
 
-template <class T>
-void check_tensor_finite(const char* operation, const T* values, Eigen::Index rows, Eigen::Index cols,
-                         std::initializer_list<BasicTensor<T>> inputs);
-
 // Records the statement of a tensor whose values are filled in. With an adjoint, the
 // hook `backward(tape, statement, node)` distributes it during the sweep. `operation`
 // and `inputs` are what check_finite mode reports if the values are not finite.
@@ -140,8 +136,8 @@ BasicTensor<T> finish_tensor(BasicTape<T>& tape, const NewTensor<T>& t, HookBack
     statement = tape.record_hook(backward, node);
     tape.track_tensor_adjoint(statement, t.adjoint, static_cast<std::size_t>(t.rows * t.cols));
     if (tape.checking_finite()) [[unlikely]]
-      tape.describe_tensor(statement, operation, static_cast<std::uint32_t>(t.rows),
-                           static_cast<std::uint32_t>(t.cols), t.adjoint);
+      tape.checked_tensors().add(statement, operation, static_cast<std::uint32_t>(t.rows),
+                                 static_cast<std::uint32_t>(t.cols), t.adjoint);
   } else {
     statement = tape.record_operands({}, {}, {});
   }
@@ -191,5 +187,3 @@ BasicTensor<T> full(Eigen::Index rows, Eigen::Index cols, const T& value) {
 }
 
 }  // namespace tapegrad
-
-#include "tensor_finite_check.hpp"

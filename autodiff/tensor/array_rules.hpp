@@ -15,7 +15,7 @@
 
 #include <Eigen/Core>
 
-#include "rules.hpp"
+#include "../scalar/rules.hpp"
 
 namespace tapegrad::detail {
 

@@ -6,9 +6,9 @@
 #include <concepts>
 #include <vector>
 
-#include "check_gradient.hpp"
-#include "parameter.hpp"
-#include "tensor.hpp"
+#include "../tensor/parameter.hpp"
+#include "../tensor/tensor.hpp"
+#include "gradient.hpp"
 
 namespace tapegrad {
 

@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "rules.hpp"
+#include "../scalar/rules.hpp"
+#include "array_rules.hpp"
 #include "tensor.hpp"
-#include "tensor_array_rules.hpp"
 
 namespace tapegrad {
 

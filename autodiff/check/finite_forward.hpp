@@ -7,20 +7,24 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
 
-#include "error.hpp"
-#include "expr.hpp"
-#include "tape.hpp"
+#include "../scalar/expr.hpp"
+#include "../scalar/tape.hpp"
+#include "../support/error.hpp"
 
 namespace tapegrad {
 
 template <class T>
 class BasicVar;
+template <class T>
+class BasicTensor;
 
 namespace detail {
 
@@ -131,6 +135,83 @@ void check_input_finite(const T& value, const char* what) {
   if (!is_finite(value)) [[unlikely]]
     throw NonFiniteError(std::string("tapegrad: check_finite: ") + what + " is " + number_text(value),
                          "forward");
+}
+
+// ------------------------------------------------------------------ tensors
+//
+// A tensor result with a NaN or an infinity names the operation, the first bad entry and
+// its index, and each input's shape and its value at that entry (through broadcasting),
+// or its first bad entry.
+// What an input held where the output went bad.
+template <class T>
+std::string input_text(const BasicTensor<T>& input, std::ptrdiff_t i, std::ptrdiff_t j, std::ptrdiff_t rows,
+                       std::ptrdiff_t cols) {
+  std::string text = input.shape();
+  const bool broadcasts =
+      rows > 0 && (input.rows() == rows || input.rows() == 1) && (input.cols() == cols || input.cols() == 1);
+  if (broadcasts) {
+    const std::ptrdiff_t ii = input.rows() == 1 ? 0 : i, jj = input.cols() == 1 ? 0 : j;
+    const std::ptrdiff_t k = ii + jj * input.rows();
+    return text + " with " + number_text(input.data()[k]) + " at " + entry_text(k, input.rows());
+  }
+  for (std::ptrdiff_t k = 0; k < input.size(); ++k)
+    if (!is_finite(input.data()[k]))
+      return text + " with " + number_text(input.data()[k]) + " at " + entry_text(k, input.rows());
+  return text + ", all finite";
+}
+
+// "; inputs: #1 …, #2 …", each input as input_text describes it. Appended piece by
+// piece: g++ 12 reports a false -Wrestrict on `"#" + std::to_string(n)` here.
+template <class T>
+void append_inputs(std::string& message, std::initializer_list<BasicTensor<T>> inputs, std::ptrdiff_t i,
+                   std::ptrdiff_t j, std::ptrdiff_t rows, std::ptrdiff_t cols) {
+  int n = 0;
+  for (const BasicTensor<T>& input : inputs) {
+    message += n == 0 ? "; inputs: #" : ", #";
+    message += std::to_string(++n);
+    message += ' ';
+    message += input_text(input, i, j, rows, cols);
+  }
+}
+
+template <class T>
+[[noreturn, gnu::noinline]] void throw_non_finite_tensor(const char* operation, const char* what,
+                                                         const T& bad, std::ptrdiff_t k, std::ptrdiff_t rows,
+                                                         std::ptrdiff_t cols,
+                                                         std::initializer_list<BasicTensor<T>> inputs) {
+  const std::ptrdiff_t i = k % rows, j = k / rows;
+  std::string message = std::string("tapegrad: check_finite: in the forward pass, ") + operation + " gave " +
+                        what + number_text(bad) + " at entry " + entry_text(k, rows) + " of its " +
+                        std::to_string(rows) + "×" + std::to_string(cols) + " result";
+  append_inputs(message, inputs, i, j, rows, cols);
+  throw NonFiniteError(message, "forward");
+}
+
+// The values of a result just computed by `operation` from `inputs`.
+template <class T>
+void check_tensor_finite(const char* operation, const T* values, std::ptrdiff_t rows, std::ptrdiff_t cols,
+                         std::initializer_list<BasicTensor<T>> inputs) {
+  for (std::ptrdiff_t k = 0; k < rows * cols; ++k)
+    if (!is_finite(values[k])) [[unlikely]]
+      throw_non_finite_tensor(operation, "", values[k], k, rows, cols, inputs);
+}
+
+// A reduction's or a loss's value, and the partials it keeps for its backward.
+template <class T>
+void check_reduction_finite(const char* operation, const T& value, const T* partials, std::ptrdiff_t size,
+                            std::initializer_list<BasicTensor<T>> inputs) {
+  const BasicTensor<T>& first = *inputs.begin();
+  if (!is_finite(value)) {
+    std::string message = std::string("tapegrad: check_finite: in the forward pass, ") + operation +
+                          " gave " + number_text(value);
+    append_inputs(message, inputs, 0, 0, 0, 0);
+    throw NonFiniteError(message, "forward");
+  }
+  if (partials != nullptr)
+    for (std::ptrdiff_t k = 0; k < size; ++k)
+      if (!is_finite(partials[k])) [[unlikely]]
+        throw_non_finite_tensor(operation, "a derivative of ", partials[k], k, first.rows(), first.cols(),
+                                inputs);
 }
 
 }  // namespace detail

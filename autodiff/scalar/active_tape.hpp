@@ -1,0 +1,36 @@
+// Which tape records on this thread: a tape is active from its construction to its
+// destruction, and tapes nest like scopes (the innermost one records). BasicTape
+// derives from ActiveScope, so this file is the whole of that bookkeeping.
+#pragma once
+
+namespace tapegrad::detail {
+
+template <class Tape>
+class ActiveScope {
+ public:
+  ActiveScope() : previous_(active_) { active_ = static_cast<Tape*>(this); }
+  ~ActiveScope() {
+    if (active_ == this) {
+      active_ = previous_;
+      return;
+    }
+    // Destroyed out of scope order: unlink from the chain of enclosing tapes.
+    for (ActiveScope* t = active_; t != nullptr; t = t->previous_) {
+      if (t->previous_ == this) {
+        t->previous_ = previous_;
+        break;
+      }
+    }
+  }
+  ActiveScope(const ActiveScope&) = delete;
+  ActiveScope& operator=(const ActiveScope&) = delete;
+
+  // The tape that records on this thread, or nullptr.
+  static Tape* active() noexcept { return active_; }
+
+ private:
+  Tape* previous_;  // the tape that was active when this one was created
+  static inline thread_local Tape* active_ = nullptr;
+};
+
+}  // namespace tapegrad::detail

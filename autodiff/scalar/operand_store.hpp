@@ -1,0 +1,49 @@
+// The operands of every statement on a tape: (Var index, local partial) pairs, kept as
+// two side-by-side arrays (structure of arrays) so that the reverse sweep streams them.
+// Capacity is kept across clears, so a training loop stops allocating after its first
+// step.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+
+namespace tapegrad::detail {
+
+[[noreturn]] void throw_too_large(const char* what);
+
+template <class T>
+struct OperandStore {
+  // Statement and operand indices must fit in 32 bits, with statement 0 reserved.
+  static constexpr std::size_t max_count = std::numeric_limits<std::uint32_t>::max();
+
+  std::unique_ptr<T[]> partials;
+  std::unique_ptr<std::uint32_t[]> indices;
+  std::size_t count = 0;
+  std::size_t capacity = 0;
+
+  void reserve_extra(std::size_t extra) {
+    if (count + extra > capacity) [[unlikely]]
+      grow(extra);
+  }
+  std::size_t bytes_in_use() const noexcept { return count * (sizeof(std::uint32_t) + sizeof(T)); }
+  std::size_t bytes_reserved() const noexcept { return capacity * (sizeof(std::uint32_t) + sizeof(T)); }
+
+ private:
+  [[gnu::noinline]] void grow(std::size_t extra) {
+    const std::size_t needed = count + extra;
+    if (needed > max_count) throw_too_large("operands");
+    const std::size_t new_capacity = std::min(std::max({needed, 2 * capacity, std::size_t{256}}), max_count);
+    std::unique_ptr<T[]> new_partials(new T[new_capacity]);
+    std::unique_ptr<std::uint32_t[]> new_indices(new std::uint32_t[new_capacity]);
+    std::copy_n(partials.get(), count, new_partials.get());
+    std::copy_n(indices.get(), count, new_indices.get());
+    partials = std::move(new_partials);
+    indices = std::move(new_indices);
+    capacity = new_capacity;
+  }
+};
+
+}  // namespace tapegrad::detail

@@ -19,12 +19,18 @@
 namespace tapegrad::detail {
 
 // "(i, j)" for entry k of a column-major matrix with `rows` rows.
-// Any integer types (Eigen's signed indices, the tape's unsigned ones); formatted as
-// unsigned, which also spares g++ 12 a false -Wrestrict on the signed form.
+// "(i, j)" for entry k of a column-major matrix with `rows` rows, for any integer types
+// (Eigen's signed indices, the tape's unsigned ones). Appended piece by piece: g++ 12
+// reports a false -Wrestrict on `"(" + std::to_string(…)` once this is inlined.
 template <std::integral Entry, std::integral Rows>
 std::string entry_text(Entry entry, Rows rows) {
   const auto k = static_cast<std::size_t>(entry), r = static_cast<std::size_t>(rows);
-  return "(" + std::to_string(k % r) + ", " + std::to_string(k / r) + ")";
+  std::string text = "(";
+  text += std::to_string(k % r);
+  text += ", ";
+  text += std::to_string(k / r);
+  text += ')';
+  return text;
 }
 
 template <class T>

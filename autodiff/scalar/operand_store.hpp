@@ -10,7 +10,30 @@
 #include <limits>
 #include <memory>
 
-namespace tapegrad::detail {
+namespace tapegrad {
+
+template <class T>
+class BasicTape;
+
+// Receives the operands of the statement being recorded. Every leaf of an expression
+// tree has a fixed slot known at compile time (its position among the leaves), so
+// writing an operand is two stores and one generation comparison.
+template <class T>
+struct OperandSink {
+  T* partials;
+  std::uint32_t* indices;
+  std::uint32_t generation;
+  const BasicTape<T>* tape;
+
+  void write(std::size_t slot, std::uint32_t index, std::uint32_t var_generation, const T& partial) const {
+    if (var_generation != generation) [[unlikely]]
+      tape->check_operand(index, var_generation);
+    partials[slot] = partial;
+    indices[slot] = index;
+  }
+};
+
+namespace detail {
 
 [[noreturn]] void throw_too_large(const char* what);
 
@@ -46,4 +69,5 @@ struct OperandStore {
   }
 };
 
-}  // namespace tapegrad::detail
+}  // namespace detail
+}  // namespace tapegrad

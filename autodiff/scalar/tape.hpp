@@ -29,6 +29,7 @@
 #include "active_tape.hpp"
 #include "annotations.hpp"
 #include "custom_functions.hpp"
+#include "hooks.hpp"
 #include "operand_store.hpp"
 #include "rewind_epochs.hpp"
 #include "tensor_adjoints.hpp"
@@ -51,33 +52,6 @@ struct TapePosition {
   detail::CustomFunctionsMark custom;
   detail::Arena::Mark arena;
 };
-
-template <class T>
-class BasicTape;
-
-// Receives the operands of the statement being recorded. Every leaf of an expression
-// tree has a fixed slot known at compile time (its position among the leaves), so
-// writing an operand is two stores and one generation comparison.
-template <class T>
-struct OperandSink {
-  T* partials;
-  std::uint32_t* indices;
-  std::uint32_t generation;
-  const BasicTape<T>* tape;
-
-  void write(std::size_t slot, std::uint32_t index, std::uint32_t var_generation, const T& partial) const {
-    if (var_generation != generation) [[unlikely]]
-      tape->check_operand(index, var_generation);
-    partials[slot] = partial;
-    indices[slot] = index;
-  }
-};
-
-// What the reverse sweep runs at a statement with its own backward (a tensor operation,
-// a user-defined backward, a scalar Parameter): a plain function and a pointer to its
-// data, so recording one allocates nothing.
-template <class T>
-using HookBackward = void (*)(BasicTape<T>& tape, std::uint32_t statement, const void* data);
 
 template <class T>
 class BasicTape : public detail::ActiveScope<BasicTape<T>> {
@@ -175,9 +149,8 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   // The sweep without check_finite's checks: runs of plain statements, and the hook of
   // each statement with its own backward in between.
   void sweep_unchecked(std::uint32_t hi, std::uint32_t lo) {
-    const Hook* first_hook = hooks_.data();
-    const Hook* next_hook = std::upper_bound(first_hook, first_hook + hooks_.size(), hi,
-                                             [](std::uint32_t s, const Hook& h) { return s < h.statement; });
+    const Hook<T>* first_hook = hooks_.data();
+    const Hook<T>* next_hook = hooks_.after(hi);
     std::uint32_t s = hi;
     while (true) {
       const bool hook_ahead = next_hook != first_hook && next_hook[-1].statement > lo;
@@ -282,13 +255,13 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   // Bytes the current recording occupies: 4 per statement, 4 + sizeof(T) per operand.
   std::size_t bytes_in_use() const noexcept {
     return statement_end_.size() * sizeof(std::uint32_t) + operands_.bytes_in_use() +
-           custom_functions_.bytes_in_use() + hooks_.size() * sizeof(Hook) + arena_.bytes_in_use();
+           custom_functions_.bytes_in_use() + hooks_.size() * sizeof(Hook<T>) + arena_.bytes_in_use();
   }
   // Bytes held by the arena, including capacity kept from earlier recordings.
   std::size_t bytes_reserved() const noexcept {
     return statement_end_.capacity() * sizeof(std::uint32_t) + operands_.bytes_reserved() +
            adjoints_.capacity() * sizeof(T) + custom_functions_.bytes_reserved() +
-           hooks_.capacity() * sizeof(Hook) + arena_.bytes_reserved();
+           hooks_.capacity() * sizeof(Hook<T>) + arena_.bytes_reserved();
   }
 
   // Operands of statement s, for graph export and inspection.
@@ -299,10 +272,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     return {operands_.partials.get() + begin_of(s), operands_.partials.get() + statement_end_[s]};
   }
   // True if statement s has its own backward (a hook) rather than operands.
-  bool is_custom(std::uint32_t s) const {
-    return std::binary_search(hooks_.data(), hooks_.data() + hooks_.size(), Hook{s, nullptr, nullptr},
-                              [](const Hook& a, const Hook& b) { return a.statement < b.statement; });
-  }
+  bool is_custom(std::uint32_t s) const { return hooks_.contains(s); }
 
   bool annotating() const noexcept { return annotate_; }
   bool checking_finite() const noexcept { return check_finite_; }
@@ -312,12 +282,6 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   detail::CheckedTensors<T>& checked_tensors() noexcept { return checked_tensors_; }
 
  private:
-  struct Hook {
-    std::uint32_t statement;
-    HookBackward<T> backward;
-    const void* data;
-  };
-
   std::uint32_t statements() const noexcept { return static_cast<std::uint32_t>(statement_end_.size()); }
   std::uint32_t begin_of(std::uint32_t s) const { return s == 0 ? 0 : statement_end_[s - 1]; }
 
@@ -405,7 +369,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   detail::OperandStore<T> operands_;
   detail::FlatArray<std::uint32_t> statement_end_;  // end of each statement's operands
   detail::FlatArray<T> adjoints_;
-  detail::FlatArray<Hook> hooks_;  // sorted by statement
+  detail::HookList<T> hooks_;
   detail::CustomFunctions<T> custom_functions_;
   detail::TensorAdjoints<T> tensor_adjoints_;
   detail::Arena arena_;

@@ -130,19 +130,26 @@ struct Graph {
   std::string describe() const {
     std::ostringstream out;
     out.precision(17);
-    auto name = [&](std::size_t p) {
-      return p < inputs.size() ? "x" + std::to_string(p) : "n" + std::to_string(p - inputs.size());
+    // Streamed rather than built with `"x" + std::to_string(p)`, on which g++ 12 reports
+    // a false -Wrestrict.
+    struct Name {
+      std::size_t p, inputs;
+    };
+    auto name = [&](std::size_t p) { return Name{p, inputs.size()}; };
+    auto print = [](std::ostream& o, Name n) -> std::ostream& {
+      return n.p < n.inputs ? o << 'x' << n.p : o << 'n' << n.p - n.inputs;
     };
     for (std::size_t i = 0; i < inputs.size(); ++i)
       out << "  x" << i << " (" << inputs[i].rows() << "×" << inputs[i].cols() << ") =\n"
           << inputs[i] << "\n";
     for (std::size_t k = 0; k < nodes.size(); ++k) {
       const Node& n = nodes[k];
-      out << "  n" << k << " = " << op_names[static_cast<int>(n.op)] << "(" << name(n.a) << ", " << name(n.b)
-          << ", number " << n.number << ")\n";
+      out << "  n" << k << " = " << op_names[static_cast<int>(n.op)] << "(";
+      print(out, name(n.a)) << ", ";
+      print(out, name(n.b)) << ", number " << n.number << ")\n";
     }
     out << "  f = Σ dot(t, R_t) over";
-    for (std::size_t p : outputs) out << " " << name(p);
+    for (std::size_t p : outputs) print(out << ' ', name(p));
     return out.str();
   }
 };

@@ -80,20 +80,17 @@ class Evaluator {
           stack_.push_back(v[static_cast<std::size_t>(index)]);
           break;
         }
-        case Instruction::Op::Unary: {
-          T& x = stack_.back();
-          T result = unary(static_cast<UnaryFunction>(i.function), x);
-          if (check) check_result(i, {detail::plain(x)}, detail::plain(result));
-          x = std::move(result);
-          break;
-        }
-        case Instruction::Op::Binary: {
-          T b = std::move(stack_.back());
-          stack_.pop_back();
-          T& a = stack_.back();
-          T result = binary(static_cast<BinaryFunction>(i.function), a, b);
-          if (check) check_result(i, {detail::plain(a), detail::plain(b)}, detail::plain(result));
-          a = std::move(result);
+        case Instruction::Op::Apply: {
+          const std::size_t arity = operation_table[i.function].arity;
+          T* arguments = stack_.data() + stack_.size() - arity;
+          T result = apply(i.function, arguments);
+          if (check) {
+            double plain_arguments[3];
+            for (std::size_t a = 0; a < arity; ++a) plain_arguments[a] = detail::plain(arguments[a]);
+            check_result(i, std::span<const double>(plain_arguments, arity), detail::plain(result));
+          }
+          for (std::size_t a = 1; a < arity; ++a) stack_.pop_back();
+          stack_.back() = std::move(result);
           break;
         }
         case Instruction::Op::Sum: {
@@ -114,12 +111,11 @@ class Evaluator {
     }
   }
 
-  static void check_result(const Instruction& i, std::initializer_list<double> operands, double result) {
+  static void check_result(const Instruction& i, std::span<const double> operands, double result) {
     if (std::isfinite(result)) return;
     for (double x : operands)
       if (!std::isfinite(x)) return;  // not where it started
-    throw DomainError(
-        i.column, detail::describe(i, std::span<const double>(operands.begin(), operands.size()), result));
+    throw DomainError(i.column, detail::describe(i, operands, result));
   }
 
   std::vector<T> stack_;

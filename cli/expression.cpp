@@ -14,20 +14,10 @@
 namespace tapegrad::cli {
 namespace {
 
-constexpr auto unary_names = rule_names<UnaryRules>();
-constexpr auto binary_names = rule_names<BinaryRules>();
-
-// The functions text may call by name: every unary rule but negation (that is the
-// operator -), and the binary rules with a name rather than an operator symbol.
-std::optional<UnaryFunction> unary_called(std::string_view name) {
-  for (std::size_t k = 1; k < unary_names.size(); ++k)
-    if (unary_names[k] == name) return static_cast<UnaryFunction>(k);
-  return std::nullopt;
-}
-std::optional<BinaryFunction> binary_called(std::string_view name) {
-  for (std::size_t k = 0; k < binary_names.size(); ++k)
-    if (std::isalpha(static_cast<unsigned char>(binary_names[k][0])) && binary_names[k] == name)
-      return static_cast<BinaryFunction>(k);
+// The operation a function name calls, if any.
+std::optional<std::uint8_t> operation_called(std::string_view name) {
+  for (std::size_t k = 0; k < operation_table.size(); ++k)
+    if (operation_table[k].called_by_name && operation_table[k].name == name) return static_cast<std::uint8_t>(k);
   return std::nullopt;
 }
 
@@ -38,10 +28,8 @@ bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) |
 
 std::string known_functions() {
   std::string s;
-  for (std::string_view name : unary_names)
-    if (unary_called(name)) (s += name) += ' ';
-  for (std::string_view name : binary_names)
-    if (binary_called(name)) (s += name) += ' ';
+  for (const OperationInfo& op : operation_table)
+    if (op.called_by_name) (s += op.name) += ' ';
   return s + "sum";
 }
 
@@ -99,11 +87,8 @@ class Parser {
       throw SyntaxError(column(), "nested more than " + std::to_string(max_depth) + " levels deep");
   }
 
-  void emit_unary(UnaryFunction f, std::uint32_t col) {
-    expression_.program_.push_back({Instruction::Op::Unary, static_cast<std::uint8_t>(f), 0, 0, 0, 0, col});
-  }
-  void emit_binary(BinaryFunction f, std::uint32_t col) {
-    expression_.program_.push_back({Instruction::Op::Binary, static_cast<std::uint8_t>(f), 0, 0, 0, 0, col});
+  void emit(std::uint8_t operation, std::uint32_t col) {
+    expression_.program_.push_back({Instruction::Op::Apply, operation, 0, 0, 0, 0, col});
   }
 
   void parse_sum(int depth) {
@@ -114,10 +99,10 @@ class Parser {
       const std::uint32_t col = column();
       if (accept('+')) {
         parse_product(depth);
-        emit_binary(BinaryFunction::Add, col);
+        emit(operation_index<rules::Add>(), col);
       } else if (accept('-')) {
         parse_product(depth);
-        emit_binary(BinaryFunction::Sub, col);
+        emit(operation_index<rules::Sub>(), col);
       } else {
         return;
       }
@@ -131,10 +116,10 @@ class Parser {
       const std::uint32_t col = column();
       if (accept('*')) {
         parse_unary(depth);
-        emit_binary(BinaryFunction::Mul, col);
+        emit(operation_index<rules::Mul>(), col);
       } else if (accept('/')) {
         parse_unary(depth);
-        emit_binary(BinaryFunction::Div, col);
+        emit(operation_index<rules::Div>(), col);
       } else {
         return;
       }
@@ -147,7 +132,7 @@ class Parser {
     const std::uint32_t col = column();
     if (accept('-')) {
       parse_unary(depth + 1);
-      emit_unary(UnaryFunction::Neg, col);
+      emit(operation_index<rules::Neg>(), col);
     } else if (accept('+')) {
       parse_unary(depth + 1);
     } else {
@@ -161,7 +146,7 @@ class Parser {
     const std::uint32_t col = column();
     if (accept('^')) {
       parse_unary(depth + 1);  // right-associative: a^b^c = a^(b^c); 2^-1 is allowed
-      emit_binary(BinaryFunction::Pow, col);
+      emit(operation_index<rules::Pow>(), col);
     }
   }
 
@@ -233,7 +218,7 @@ class Parser {
   }
 
   bool is_function(const std::string& name) const {
-    return name == "sum" || unary_called(name) || binary_called(name);
+    return name == "sum" || operation_called(name).has_value();
   }
 
   void parse_call(const std::string& name, std::uint32_t col, int depth) {
@@ -248,15 +233,12 @@ class Parser {
       } while (accept(','));
       expect(')', "to close the '(' of " + name + " at column " + std::to_string(open));
     }
-    if (const auto f = unary_called(name)) {
-      if (arguments != 1)
-        throw SyntaxError(col, name + " takes 1 argument, not " + std::to_string(arguments));
-      return emit_unary(*f, col);
-    }
-    if (const auto f = binary_called(name)) {
-      if (arguments != 2)
-        throw SyntaxError(col, name + " takes 2 arguments, not " + std::to_string(arguments));
-      return emit_binary(*f, col);
+    if (const auto op = operation_called(name)) {
+      const std::size_t arity = operation_table[*op].arity;
+      if (arguments != arity)
+        throw SyntaxError(col, name + " takes " + std::to_string(arity) + " argument" +
+                                   (arity == 1 ? "" : "s") + ", not " + std::to_string(arguments));
+      return emit(*op, col);
     }
     throw SyntaxError(col, "unknown function '" + name + "' (known: " + known_functions() + ")");
   }
@@ -372,12 +354,9 @@ Expression Expression::parse(std::string_view text,
 }
 
 const char* Expression::function_name(const Instruction& instruction) {
-  if (instruction.op == Instruction::Op::Unary) {
-    if (static_cast<UnaryFunction>(instruction.function) == UnaryFunction::Neg) return "unary -";
-    return unary_names[instruction.function].data();
-  }
-  if (instruction.op == Instruction::Op::Binary) return binary_names[instruction.function].data();
-  return "?";
+  if (instruction.op != Instruction::Op::Apply) return "?";
+  if (instruction.function == operation_index<rules::Neg>()) return "unary -";
+  return operation_table[instruction.function].name.data();
 }
 
 }  // namespace tapegrad::cli
@@ -392,9 +371,9 @@ std::string describe(const Instruction& instruction, std::span<const double> ope
   };
   const std::string name = Expression::function_name(instruction);
   std::string call;
-  if (instruction.op == Instruction::Op::Binary && name.size() == 1) {
+  if (operands.size() == 2 && !operation_table[instruction.function].called_by_name) {
     call = text(operands[0]) + " " + name + " " + text(operands[1]);
-  } else if (instruction.op == Instruction::Op::Unary && name == "unary -") {
+  } else if (name == "unary -") {
     call = '-';
     call += text(operands[0]);
   } else {

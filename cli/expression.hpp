@@ -43,31 +43,6 @@ class SyntaxError : public ColumnError {
   using ColumnError::ColumnError;
 };
 
-enum class UnaryFunction : std::uint8_t {
-  Neg,
-  Exp,
-  Log,
-  Log1p,
-  Expm1,
-  Sqrt,
-  Cbrt,
-  Abs,
-  Sin,
-  Cos,
-  Tan,
-  Asin,
-  Acos,
-  Atan,
-  Sinh,
-  Cosh,
-  Tanh,
-  Sigmoid,
-  Softplus,
-  Relu,
-  Erf
-};
-enum class BinaryFunction : std::uint8_t { Add, Sub, Mul, Div, Pow, Atan2, Hypot, Max, Min };
-
 // One step of the stack program.
 struct Instruction {
   enum class Op : std::uint8_t {
@@ -75,8 +50,7 @@ struct Instruction {
     Scalar,      // push scalar variable `slot`
     Indexed,     // pop an index i, push vector variable `slot`'s entry i
     SumElement,  // push vector variable `slot`'s entry at the innermost sum's index
-    Unary,       // pop one, push unary(`function`)
-    Binary,      // pop two, push binary(`function`)
+    Apply,       // pop the arguments of operation `function` (functions.hpp), push its result
     Sum,         // run the body up to instruction `end` for each of `count` indices; push the total
   };
   Op op;
@@ -106,7 +80,7 @@ class Expression {
   const std::vector<Instruction>& program() const { return program_; }
   const std::string& text() const { return text_; }
 
-  // The function name of a Unary/Binary instruction ("exp", "+", "^" …).
+  // The name of an Apply instruction's operation ("exp", "+", "unary -" …).
   static const char* function_name(const Instruction& instruction);
 
  private:

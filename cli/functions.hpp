@@ -1,74 +1,96 @@
-// The operations an expression may use, as the autodiff rules that define them
-// (autodiff/rules.hpp): position k of each list is UnaryFunction / BinaryFunction k,
-// and the names callable from text are the rules' own. So the text language has no
-// derivative, value or name of its own to keep in step with the C++ API.
+// The operations an expression may use: every rule of the autodiff lists
+// (autodiff/scalar/rules.hpp), unary, then binary, then ternary. Operation k of the
+// table below is the k-th of those rules; its name, arity, value and derivative are the
+// rule's own, so the text language has nothing of its own to keep in step with the C++
+// API, and a rule added to a list is callable from text at once.
 #pragma once
 
 #include <array>
+#include <cctype>
+#include <cstdint>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "../autodiff/scalar/math.hpp"
 #include "../autodiff/scalar/rules.hpp"
-#include "expression.hpp"
 
 namespace tapegrad::cli {
 
-using UnaryRules = std::tuple<rules::Neg, rules::Exp, rules::Log, rules::Log1p, rules::Expm1, rules::Sqrt,
-                              rules::Cbrt, rules::Abs, rules::Sin, rules::Cos, rules::Tan, rules::Asin,
-                              rules::Acos, rules::Atan, rules::Sinh, rules::Cosh, rules::Tanh, rules::Sigmoid,
-                              rules::Softplus, rules::Relu, rules::Erf>;
-using BinaryRules = std::tuple<rules::Add, rules::Sub, rules::Mul, rules::Div, rules::Pow, rules::Atan2,
-                               rules::Hypot, rules::Max, rules::Min>;
-static_assert(std::tuple_size_v<UnaryRules> == static_cast<std::size_t>(UnaryFunction::Erf) + 1);
-static_assert(std::tuple_size_v<BinaryRules> == static_cast<std::size_t>(BinaryFunction::Min) + 1);
+using OperationRules =
+    decltype(std::tuple_cat(rules::UnaryRules{}, rules::BinaryRules{}, rules::TernaryRules{}));
+inline constexpr std::size_t operation_count = std::tuple_size_v<OperationRules>;
+static_assert(operation_count <= 256, "an Instruction keeps the operation in one byte");
 
-template <class Rules>
-constexpr auto rule_names() {
-  return []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<std::string_view, sizeof...(I)>{std::tuple_element_t<I, Rules>::name...};
-  }
-  (std::make_index_sequence<std::tuple_size_v<Rules>>{});
-}
+struct OperationInfo {
+  std::string_view name;  // the rule's: "exp", "+", "clamp"
+  std::uint8_t arity;
+  bool called_by_name;  // a function name in text, rather than an operator (+, unary -)
+};
 
 namespace detail {
 
-template <class Rule, class T>
-T apply_unary(const T& x) {
-  if constexpr (std::is_floating_point_v<T>)
-    return Rule::value(x);
+template <class Rule>
+constexpr std::uint8_t arity_of() {
+  if constexpr (requires { &Rule::template partial<double>; })
+    return 1;
+  else if constexpr (requires { &Rule::template d_c<double>; })
+    return 3;
   else
-    return T(UnaryExpr<Rule, T>(x));
+    return 2;
 }
+template <class Rule>
+constexpr OperationInfo info_of() {
+  const std::string_view name = Rule::name;
+  const bool letter = (name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z');
+  return {name, arity_of<Rule>(), letter && !std::is_same_v<Rule, rules::Neg>};
+}
+
+// One operation on doubles (the rule's value) or on tape Vars (recorded through the
+// same expression nodes as the C++ API).
 template <class Rule, class T>
-T apply_binary(const T& a, const T& b) {
-  if constexpr (std::is_floating_point_v<T>)
-    return Rule::value(a, b);
-  else
-    return T(tapegrad::detail::binary<Rule>(a, b));
+T apply_rule(const T* x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) { return Rule::value(x[I]...); }
+    (std::make_index_sequence<arity_of<Rule>()>{});
+  } else if constexpr (arity_of<Rule>() == 1) {
+    return T(UnaryExpr<Rule, T>(x[0]));
+  } else if constexpr (arity_of<Rule>() == 2) {
+    return T(BinaryExpr<Rule, T, T>(x[0], x[1]));
+  } else {
+    return T(TernaryExpr<Rule, T, T, T>(x[0], x[1], x[2]));
+  }
 }
 
 }  // namespace detail
 
-// f(x) and f(a, b) for doubles or tape Vars, through a table of the rules' functions.
-template <class T>
-T unary(UnaryFunction f, const T& x) {
-  static constexpr auto table = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<T (*)(const T&), sizeof...(I)>{
-        &detail::apply_unary<std::tuple_element_t<I, UnaryRules>, T>...};
-  }
-  (std::make_index_sequence<std::tuple_size_v<UnaryRules>>{});
-  return table[static_cast<std::size_t>(f)](x);
+inline constexpr auto operation_table = []<std::size_t... I>(std::index_sequence<I...>) {
+  return std::array<OperationInfo, sizeof...(I)>{
+      detail::info_of<std::tuple_element_t<I, OperationRules>>()...};
 }
-template <class T>
-T binary(BinaryFunction f, const T& a, const T& b) {
-  static constexpr auto table = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<T (*)(const T&, const T&), sizeof...(I)>{
-        &detail::apply_binary<std::tuple_element_t<I, BinaryRules>, T>...};
+(std::make_index_sequence<operation_count>{});
+
+// The position of Rule in the table (for the operators the parser emits itself).
+template <class Rule>
+constexpr std::uint8_t operation_index() {
+  return []<std::size_t... I>(std::index_sequence<I...>) {
+    std::uint8_t index = 0;
+    ((std::is_same_v<std::tuple_element_t<I, OperationRules>, Rule> ? (index = I, true) : false) || ...);
+    return index;
   }
-  (std::make_index_sequence<std::tuple_size_v<BinaryRules>>{});
-  return table[static_cast<std::size_t>(f)](a, b);
+  (std::make_index_sequence<operation_count>{});
+}
+
+// Operation `op` applied to its arity's worth of arguments starting at `x`.
+template <class T>
+T apply(std::uint8_t op, const T* x) {
+  static constexpr auto table = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<T (*)(const T*), sizeof...(I)>{
+        &detail::apply_rule<std::tuple_element_t<I, OperationRules>, T>...};
+  }
+  (std::make_index_sequence<operation_count>{});
+  return table[op](x);
 }
 
 }  // namespace tapegrad::cli

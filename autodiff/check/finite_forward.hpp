@@ -74,6 +74,8 @@ template <class Rule, class A>
 std::optional<NonFiniteOperation> first_non_finite(const UnaryExpr<Rule, A>& e);
 template <class Rule, class A, class B>
 std::optional<NonFiniteOperation> first_non_finite(const BinaryExpr<Rule, A, B>& e);
+template <class Rule, class A, class B, class C>
+std::optional<NonFiniteOperation> first_non_finite(const TernaryExpr<Rule, A, B, C>& e);
 
 template <class Rule, class A>
 std::optional<NonFiniteOperation> first_non_finite(const UnaryExpr<Rule, A>& e) {
@@ -102,6 +104,26 @@ std::optional<NonFiniteOperation> first_non_finite(const BinaryExpr<Rule, A, B>&
       return bad;
   if constexpr (B::max_operands > 0)
     return non_finite_derivative(Rule::name, inputs, " with respect to b", Rule::d_b(a, b, y), y);
+  return std::nullopt;
+}
+
+template <class Rule, class A, class B, class C>
+std::optional<NonFiniteOperation> first_non_finite(const TernaryExpr<Rule, A, B, C>& e) {
+  if (auto inner = first_non_finite(e.first())) return inner;
+  if (auto inner = first_non_finite(e.second())) return inner;
+  if (auto inner = first_non_finite(e.third())) return inner;
+  const auto &a = e.first().value(), &b = e.second().value(), &c = e.third().value();
+  const auto& y = e.value();
+  const std::string inputs = "a = " + number_text(a) + ", b = " + number_text(b) + ", c = " + number_text(c);
+  if (!is_finite(y)) return NonFiniteOperation{Rule::name, inputs, "its value is " + number_text(y)};
+  if constexpr (A::max_operands > 0)
+    if (auto bad = non_finite_derivative(Rule::name, inputs, " with respect to a", Rule::d_a(a, b, c, y), y))
+      return bad;
+  if constexpr (B::max_operands > 0)
+    if (auto bad = non_finite_derivative(Rule::name, inputs, " with respect to b", Rule::d_b(a, b, c, y), y))
+      return bad;
+  if constexpr (C::max_operands > 0)
+    return non_finite_derivative(Rule::name, inputs, " with respect to c", Rule::d_c(a, b, c, y), y);
   return std::nullopt;
 }
 

@@ -136,4 +136,49 @@ class BinaryExpr {
   value_type value_;
 };
 
+// A rule of three operands (clamp); leaves are numbered a's, then b's, then c's.
+template <class Rule, class A, class B, class C>
+class TernaryExpr {
+ public:
+  using value_type = typename A::value_type;
+  static_assert(std::is_same_v<value_type, typename B::value_type> &&
+                    std::is_same_v<value_type, typename C::value_type>,
+                "tapegrad: all operands of an operation must have the same value type");
+  static constexpr std::size_t max_operands = A::max_operands + B::max_operands + C::max_operands;
+
+  TernaryExpr(const A& a, const B& b, const C& c)
+      : a_(a), b_(b), c_(c), value_(Rule::value(a.value(), b.value(), c.value())) {}
+  const value_type& value() const noexcept { return value_; }
+  const A& first() const noexcept { return a_; }
+  const B& second() const noexcept { return b_; }
+  const C& third() const noexcept { return c_; }
+  template <std::size_t Slot>
+  void propagate(const OperandSink<value_type>& sink, const value_type& adjoint) const {
+    const value_type &a = a_.value(), &b = b_.value(), &c = c_.value();
+    if constexpr (A::max_operands > 0)
+      a_.template propagate<Slot>(sink, adjoint * Rule::d_a(a, b, c, value_));
+    if constexpr (B::max_operands > 0)
+      b_.template propagate<Slot + A::max_operands>(sink, adjoint * Rule::d_b(a, b, c, value_));
+    if constexpr (C::max_operands > 0)
+      c_.template propagate<Slot + A::max_operands + B::max_operands>(sink,
+                                                                      adjoint * Rule::d_c(a, b, c, value_));
+  }
+  void describe(std::string& out) const {
+    out += Rule::name;
+    out += '(';
+    a_.describe(out);
+    out += ", ";
+    b_.describe(out);
+    out += ", ";
+    c_.describe(out);
+    out += ')';
+  }
+
+ private:
+  A a_;
+  B b_;
+  C c_;
+  value_type value_;
+};
+
 }  // namespace tapegrad

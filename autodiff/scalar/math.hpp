@@ -1,12 +1,13 @@
 // The operations on Vars and expressions: + - * / (with numbers on either side), unary
-// minus, the math functions, and value comparisons. Each builds an expression node over
-// a rule from rules.hpp; kinks and edge cases are documented there.
+// minus, the math functions of rules.hpp's lists, and value comparisons. Each builds an
+// expression node over a rule from rules.hpp; kinks and edge cases are documented there.
 //
 // Comparisons compare values and return bool, so ordinary C++ `if` and `while` on Vars
 // build graphs that follow the branch actually taken.
 #pragma once
 
 #include <compare>
+#include <string_view>
 #include <type_traits>
 
 #include "expr.hpp"
@@ -44,6 +45,18 @@ auto binary(const A& a, const B& b) {
   return BinaryExpr<Rule, LA, LB>(lift<T>(a), lift<T>(b));
 }
 
+// A further operand of an operation on expression E: an expression of E's value
+// type, or a number.
+template <class X, class E>
+concept OperandOf = Number<X> ||
+    (Expression<X>&& std::is_same_v<typename X::value_type, typename E::value_type>);
+
+template <class Rule, class A, class B, class C>
+auto ternary(const A& a, const B& b, const C& c) {
+  using T = typename A::value_type;
+  return TernaryExpr<Rule, A, decltype(lift<T>(b)), decltype(lift<T>(c))>(a, lift<T>(b), lift<T>(c));
+}
+
 template <class T, class X>
 T value_of(const X& x) {
   if constexpr (Expression<X>)
@@ -78,114 +91,39 @@ const A& operator+(const A& a) {
   return a;
 }
 
-// ------------------------------------------------------------- unary functions
+// -------------------------------------------------------------------- functions
+//
+// One function per rule in rules.hpp's lists, named as the list says; each checks
+// that the rule's own name (used by the command line and in messages) agrees.
 
-template <Expression A>
-auto exp(const A& a) {
-  return UnaryExpr<rules::Exp, A>(a);
-}
-template <Expression A>
-auto log(const A& a) {
-  return UnaryExpr<rules::Log, A>(a);
-}
-template <Expression A>
-auto log1p(const A& a) {
-  return UnaryExpr<rules::Log1p, A>(a);
-}
-template <Expression A>
-auto expm1(const A& a) {
-  return UnaryExpr<rules::Expm1, A>(a);
-}
-template <Expression A>
-auto sqrt(const A& a) {
-  return UnaryExpr<rules::Sqrt, A>(a);
-}
-template <Expression A>
-auto cbrt(const A& a) {
-  return UnaryExpr<rules::Cbrt, A>(a);
-}
-template <Expression A>
-auto square(const A& a) {
-  return UnaryExpr<rules::Square, A>(a);
-}
-template <Expression A>
-auto abs(const A& a) {
-  return UnaryExpr<rules::Abs, A>(a);
-}
+#define TAPEGRAD_UNARY_FUNCTION(Rule, function)                    \
+  static_assert(std::string_view(rules::Rule::name) == #function); \
+  template <Expression A>                                          \
+  auto function(const A& a) {                                      \
+    return UnaryExpr<rules::Rule, A>(a);                           \
+  }
+#define TAPEGRAD_BINARY_FUNCTION(Rule, function)                   \
+  static_assert(std::string_view(rules::Rule::name) == #function); \
+  template <class A, class B>                                      \
+  requires detail::BinaryOperands<A, B>                            \
+  auto function(const A& a, const B& b) { return detail::binary<rules::Rule>(a, b); }
+#define TAPEGRAD_TERNARY_FUNCTION(Rule, function)                  \
+  static_assert(std::string_view(rules::Rule::name) == #function); \
+  template <Expression A, class B, class C>                        \
+  requires detail::OperandOf<B, A> && detail::OperandOf<C, A>      \
+  auto function(const A& a, const B& b, const C& c) { return detail::ternary<rules::Rule>(a, b, c); }
+TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_UNARY_FUNCTION)
+TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_BINARY_FUNCTION)
+TAPEGRAD_TERNARY_FUNCTIONS(TAPEGRAD_TERNARY_FUNCTION)
+#undef TAPEGRAD_UNARY_FUNCTION
+#undef TAPEGRAD_BINARY_FUNCTION
+#undef TAPEGRAD_TERNARY_FUNCTION
+
+// <cmath>'s other name for abs.
 template <Expression A>
 auto fabs(const A& a) {
   return UnaryExpr<rules::Abs, A>(a);
 }
-template <Expression A>
-auto sin(const A& a) {
-  return UnaryExpr<rules::Sin, A>(a);
-}
-template <Expression A>
-auto cos(const A& a) {
-  return UnaryExpr<rules::Cos, A>(a);
-}
-template <Expression A>
-auto tan(const A& a) {
-  return UnaryExpr<rules::Tan, A>(a);
-}
-template <Expression A>
-auto asin(const A& a) {
-  return UnaryExpr<rules::Asin, A>(a);
-}
-template <Expression A>
-auto acos(const A& a) {
-  return UnaryExpr<rules::Acos, A>(a);
-}
-template <Expression A>
-auto atan(const A& a) {
-  return UnaryExpr<rules::Atan, A>(a);
-}
-template <Expression A>
-auto sinh(const A& a) {
-  return UnaryExpr<rules::Sinh, A>(a);
-}
-template <Expression A>
-auto cosh(const A& a) {
-  return UnaryExpr<rules::Cosh, A>(a);
-}
-template <Expression A>
-auto tanh(const A& a) {
-  return UnaryExpr<rules::Tanh, A>(a);
-}
-template <Expression A>
-auto sigmoid(const A& a) {
-  return UnaryExpr<rules::Sigmoid, A>(a);
-}
-template <Expression A>
-auto softplus(const A& a) {
-  return UnaryExpr<rules::Softplus, A>(a);
-}
-template <Expression A>
-auto relu(const A& a) {
-  return UnaryExpr<rules::Relu, A>(a);
-}
-template <Expression A>
-auto erf(const A& a) {
-  return UnaryExpr<rules::Erf, A>(a);
-}
-
-// ------------------------------------------------------------ binary functions
-
-template <class A, class B>
-requires detail::BinaryOperands<A, B>
-auto pow(const A& a, const B& b) { return detail::binary<rules::Pow>(a, b); }
-template <class A, class B>
-requires detail::BinaryOperands<A, B>
-auto atan2(const A& a, const B& b) { return detail::binary<rules::Atan2>(a, b); }
-template <class A, class B>
-requires detail::BinaryOperands<A, B>
-auto hypot(const A& a, const B& b) { return detail::binary<rules::Hypot>(a, b); }
-template <class A, class B>
-requires detail::BinaryOperands<A, B>
-auto max(const A& a, const B& b) { return detail::binary<rules::Max>(a, b); }
-template <class A, class B>
-requires detail::BinaryOperands<A, B>
-auto min(const A& a, const B& b) { return detail::binary<rules::Min>(a, b); }
 
 // More specialized than std::max/std::min(const T&, const T&), so generic code that
 // says `using std::max;` still gets the differentiable versions for two Vars.

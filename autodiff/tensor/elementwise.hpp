@@ -273,34 +273,24 @@ TAPEGRAD_TENSOR_BINARY(operator+, Add, "+")
 TAPEGRAD_TENSOR_BINARY(operator-, Sub, "-")
 TAPEGRAD_TENSOR_BINARY(operator*, Mul, "*")
 TAPEGRAD_TENSOR_BINARY(operator/, Div, "/")
-#undef TAPEGRAD_TENSOR_BINARY
 
 template <class T>
 BasicTensor<T> operator-(const BasicTensor<T>& x) {
   return detail::tensor_unary<rules::Neg>(x);
 }
 
-#define TAPEGRAD_TENSOR_UNARY(function, rule)        \
+// Every named rule of rules.hpp's lists works on tensors too: the unary ones
+// elementwise, the binary ones with broadcasting (pow(x, 2.5), max(x, 0.0), atan2(y, x)).
+#define TAPEGRAD_TENSOR_UNARY(rule, function)        \
   template <class T>                                 \
   BasicTensor<T> function(const BasicTensor<T>& x) { \
     return detail::tensor_unary<rules::rule>(x);     \
   }
-
-TAPEGRAD_TENSOR_UNARY(exp, Exp)
-TAPEGRAD_TENSOR_UNARY(log, Log)
-TAPEGRAD_TENSOR_UNARY(sqrt, Sqrt)
-TAPEGRAD_TENSOR_UNARY(square, Square)
-TAPEGRAD_TENSOR_UNARY(abs, Abs)
-TAPEGRAD_TENSOR_UNARY(tanh, Tanh)
-TAPEGRAD_TENSOR_UNARY(sigmoid, Sigmoid)
-TAPEGRAD_TENSOR_UNARY(relu, Relu)
-TAPEGRAD_TENSOR_UNARY(softplus, Softplus)
+#define TAPEGRAD_TENSOR_BINARY_FUNCTION(rule, function) TAPEGRAD_TENSOR_BINARY(function, rule, #function)
+TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_TENSOR_UNARY)
+TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_TENSOR_BINARY_FUNCTION)
 #undef TAPEGRAD_TENSOR_UNARY
-
-// x^p elementwise for a number p (pow's conventions from rules.hpp).
-template <class T, Number S>
-BasicTensor<T> pow(const BasicTensor<T>& x, S p) {
-  return detail::tensor_binary<rules::Pow>("pow", x, full<T>(1, 1, static_cast<T>(p)));
-}
+#undef TAPEGRAD_TENSOR_BINARY_FUNCTION
+#undef TAPEGRAD_TENSOR_BINARY
 
 }  // namespace tapegrad

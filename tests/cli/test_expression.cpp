@@ -3,9 +3,11 @@
 // differences.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <tapegrad/cli/calculus.hpp>
+#include <tapegrad/cli/functions.hpp>
 #include <tapegrad/tapegrad.hpp>
 
 namespace tg = tapegrad;
@@ -171,4 +173,72 @@ TEST(Expression, PointsNameWhatIsMissingOrExtra) {
   EXPECT_THROW(cli::parse_assignments("1x=2", "--at"), cli::UsageError);
   EXPECT_EQ(cli::parse_assignments(" a = -2.5e1 ,b=+3", "--at"),
             (std::vector<std::pair<std::string, double>>{{"a", -25}, {"b", 3}}));
+}
+
+// Every rule the autodiff lists name is callable from text under its own name, with its
+// own value and partial derivatives: nothing to keep in step by hand.
+namespace {
+
+template <class Rule>
+void expect_callable_from_text() {
+  constexpr std::size_t arity = cli::detail::arity_of<Rule>();
+  std::array<tg::rules::Interval, arity> box;
+  if constexpr (arity == 1)
+    box = {Rule::sample};
+  else if constexpr (arity == 2)
+    box = {Rule::sample_a, Rule::sample_b};
+  else
+    box = {Rule::sample_a, Rule::sample_b, Rule::sample_c};
+  std::array<double, arity> x;
+  std::string text = std::string(Rule::name) + "(";
+  std::vector<std::pair<std::string, double>> at;
+  for (std::size_t k = 0; k < arity; ++k) {
+    x[k] = box[k].lo + 0.37 * (box[k].hi - box[k].lo);
+    const std::string name(1, static_cast<char>('a' + k));
+    text += (k ? ", " : "") + name;
+    at.emplace_back(name, x[k]);
+  }
+  text += ")";
+  const cli::Expression e = cli::compile(text);
+  const cli::ValueAndGradient r = cli::value_and_gradient(e, cli::bind_point(e, at, "--at"));
+  std::vector<double> expected;
+  double y = 0;
+  if constexpr (arity == 1) {
+    y = Rule::value(x[0]);
+    expected = {Rule::partial(x[0], y)};
+  } else if constexpr (arity == 2) {
+    y = Rule::value(x[0], x[1]);
+    expected = {Rule::d_a(x[0], x[1], y), Rule::d_b(x[0], x[1], y)};
+  } else {
+    y = Rule::value(x[0], x[1], x[2]);
+    expected = {Rule::d_a(x[0], x[1], x[2], y), Rule::d_b(x[0], x[1], x[2], y),
+                Rule::d_c(x[0], x[1], x[2], y)};
+  }
+  // The same rule, compiled in another translation unit: equal to rounding.
+  EXPECT_NEAR(r.value, y, 1e-14 * std::max(1.0, std::abs(y))) << text;
+  ASSERT_EQ(r.gradient.size(), arity) << text;
+  for (std::size_t k = 0; k < arity; ++k)
+    EXPECT_NEAR(r.gradient[k], expected[k], 1e-14 * std::max(1.0, std::abs(expected[k])))
+        << text << " d/d" << char('a' + k);
+}
+
+}  // namespace
+
+TEST(Expression, EveryListedRuleIsCallableByItsName) {
+  std::size_t called = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          using Rule = std::tuple_element_t<I, cli::OperationRules>;
+          if (!cli::operation_table[I].called_by_name) return;
+          ++called;
+          expect_callable_from_text<Rule>();
+        }(),
+        ...);
+  }
+  (std::make_index_sequence<cli::operation_count>{});
+  // All but the five operators (-x, +, -, *, /).
+  EXPECT_EQ(called, cli::operation_count - 5);
+  EXPECT_EQ(value("clamp(5, 0, 2) + fmod(7.5, 2) + floor(-1.5) + round(2.5) + sign(-3)"),
+            2 + 1.5 - 2 + 2 - 1);
 }

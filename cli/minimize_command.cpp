@@ -56,7 +56,7 @@ struct Trace {
 };
 
 void run_minimize(MinimizeOptions& o) {
-  if (o.optimizer.name == "lbfgs" && !o.optimizer.line_search) o.optimizer.line_search = "strong-wolfe";
+  o.optimizer.default_for("lbfgs", "line-search", "strong-wolfe");
   o.optimizer.validate();
   if (o.steps < 0) throw UsageError("--steps must be 0 or more");
   const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));

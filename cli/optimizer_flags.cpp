@@ -1,131 +1,157 @@
 #include "optimizer_flags.hpp"
 
-#include "../optim/optim.hpp"
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "../optim/optimizers.hpp"
 #include "arguments.hpp"
 
 namespace tapegrad::cli {
 namespace {
 
-const std::vector<std::string> optimizer_names = {"sgd", "adam", "adamw", "rmsprop", "adagrad", "lbfgs"};
+// "Sgd" → "sgd", "NAdam" → "nadam".
+template <class Optimizer>
+std::string cli_name() {
+  std::string name = Optimizer::name;
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
 
-// Which flags each optimizer has.
+// "weight_decay" → "weight-decay".
+std::string flag_of(const char* field) {
+  std::string flag = field;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+// Calls visit.template operator()<Optimizer>() for every listed optimizer.
+template <class Visit>
+void for_each_optimizer(Visit&& visit) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (visit.template operator()<std::tuple_element_t<I, optim::Optimizers>>(), ...);
+  }
+  (std::make_index_sequence<std::tuple_size_v<optim::Optimizers>>{});
+}
+
+// Calls visit(flag, default value) for each field of Optimizer's options.
+template <class Optimizer, class Visit>
+void for_each_flag(Visit&& visit) {
+  using Options = typename Optimizer::options_type;
+  Options defaults{};
+  Options::fields(defaults, [&](const char* field, auto& value) { visit(flag_of(field), value); });
+}
+
+std::string known_names() {
+  std::string names;
+  for_each_optimizer(
+      [&]<class Optimizer>() { names += (names.empty() ? "" : ", ") + cli_name<Optimizer>(); });
+  return names;
+}
+
 std::vector<std::string> flags_of(const std::string& name) {
-  if (name == "sgd") return {"lr", "momentum", "dampening", "nesterov", "weight-decay"};
-  if (name == "adam" || name == "adamw") return {"lr", "beta1", "beta2", "eps", "weight-decay", "amsgrad"};
-  if (name == "rmsprop") return {"lr", "alpha", "eps", "weight-decay", "momentum", "centered"};
-  if (name == "adagrad") return {"lr", "lr-decay", "weight-decay", "eps"};
-  return {"lr", "history-size", "max-iter", "line-search"};  // lbfgs
+  std::vector<std::string> flags;
+  for_each_optimizer([&]<class Optimizer>() {
+    if (cli_name<Optimizer>() == name)
+      for_each_flag<Optimizer>([&](const std::string& flag, auto&) { flags.push_back(flag); });
+  });
+  return flags;
+}
+
+// The text of --flag as the field's type.
+template <class V>
+void parse_value(const std::string& flag, const std::string& text, V& value) {
+  const std::string what = "--" + flag;
+  if constexpr (std::is_enum_v<V>) {
+    std::string choices;
+    for (const auto& [name, v] : enum_names(V{})) {
+      if (text == name) {
+        value = v;
+        return;
+      }
+      choices += (choices.empty() ? "" : " or ") + std::string(name);
+    }
+    throw UsageError(what + ": '" + text + "' (expected " + choices + ")");
+  } else if constexpr (std::is_integral_v<V>) {
+    long long parsed = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (error != std::errc() || end != text.data() + text.size() || parsed < std::numeric_limits<V>::min() ||
+        parsed > std::numeric_limits<V>::max())
+      throw UsageError(what + ": '" + text + "' is not a whole number");
+    value = static_cast<V>(parsed);
+  } else {
+    value = static_cast<V>(parse_number(text, what));
+  }
 }
 
 }  // namespace
 
 void OptimizerFlags::add_to(CLI::App& command, const std::string& default_name) {
-  name = default_name;
-  command.add_option("--optimizer", name, "sgd, adam, adamw, rmsprop, adagrad or lbfgs")
-      ->capture_default_str();
-  command.add_option("--lr", lr, "learning rate");
-  command.add_option("--momentum", momentum, "sgd, rmsprop");
-  command.add_option("--dampening", dampening, "sgd");
-  command.add_flag("--nesterov", nesterov, "sgd");
-  command.add_option("--weight-decay", weight_decay, "L2 penalty (adamw: decoupled)");
-  command.add_option("--beta1", beta1, "adam, adamw");
-  command.add_option("--beta2", beta2, "adam, adamw");
-  command.add_option("--eps", eps, "adam, adamw, rmsprop, adagrad");
-  command.add_flag("--amsgrad", amsgrad, "adam, adamw");
-  command.add_option("--alpha", alpha, "rmsprop smoothing constant");
-  command.add_flag("--centered", centered, "rmsprop");
-  command.add_option("--lr-decay", lr_decay, "adagrad");
-  command.add_option("--history-size", history_size, "lbfgs");
-  command.add_option("--max-iter", max_iter, "lbfgs iterations per step");
-  command.add_option("--line-search", line_search, "lbfgs: strong-wolfe or none");
+  name_ = default_name;
+  command.add_option("--optimizer", name_, known_names())->capture_default_str();
+  // Which optimizers have each flag (its help text), and the kind of value it takes.
+  struct Use {
+    std::string optimizers;
+    const char* kind;  // nullptr for a switch
+  };
+  std::map<std::string, Use> flags;
+  for_each_optimizer([&]<class Optimizer>() {
+    for_each_flag<Optimizer>([&](const std::string& flag, const auto& value) {
+      using V = std::decay_t<decltype(value)>;
+      Use& use = flags[flag];
+      use.optimizers += (use.optimizers.empty() ? "" : ", ") + cli_name<Optimizer>();
+      use.kind = std::is_same_v<V, bool> ? nullptr
+                 : std::is_enum_v<V>     ? "NAME"
+                 : std::is_integral_v<V> ? "INT"
+                                         : "NUMBER";
+    });
+  });
+  for (const auto& [flag, use] : flags) {
+    if (use.kind == nullptr)
+      command.add_flag("--" + flag, switches_[flag], use.optimizers);
+    else
+      command.add_option("--" + flag, values_[flag], use.optimizers)->type_name(use.kind);
+  }
 }
 
 void OptimizerFlags::validate() const {
-  if (std::find(optimizer_names.begin(), optimizer_names.end(), name) == optimizer_names.end())
-    throw UsageError("--optimizer: unknown optimizer '" + name +
-                     "' (known: sgd, adam, adamw, rmsprop, adagrad, lbfgs)");
-  const std::vector<std::string> allowed = flags_of(name);
-  const std::pair<const char*, bool> given[] = {{"lr", lr.has_value()},
-                                                {"momentum", momentum.has_value()},
-                                                {"dampening", dampening.has_value()},
-                                                {"nesterov", nesterov},
-                                                {"weight-decay", weight_decay.has_value()},
-                                                {"beta1", beta1.has_value()},
-                                                {"beta2", beta2.has_value()},
-                                                {"eps", eps.has_value()},
-                                                {"amsgrad", amsgrad},
-                                                {"alpha", alpha.has_value()},
-                                                {"centered", centered},
-                                                {"lr-decay", lr_decay.has_value()},
-                                                {"history-size", history_size.has_value()},
-                                                {"max-iter", max_iter.has_value()},
-                                                {"line-search", line_search.has_value()}};
-  for (const auto& [flag, present] : given)
-    if (present && std::find(allowed.begin(), allowed.end(), flag) == allowed.end())
-      throw UsageError("--" + std::string(flag) + " does not apply to " + name);
-  if (line_search && *line_search != "strong-wolfe" && *line_search != "none")
-    throw UsageError("--line-search: '" + *line_search + "' (expected strong-wolfe or none)");
-  if (history_size && *history_size < 1) throw UsageError("--history-size must be at least 1");
-  if (max_iter && *max_iter < 1) throw UsageError("--max-iter must be at least 1");
+  const std::vector<std::string> allowed = flags_of(name_);
+  if (allowed.empty())
+    throw UsageError("--optimizer: unknown optimizer '" + name_ + "' (known: " + known_names() + ")");
+  const auto check = [&](const std::string& flag) {
+    if (std::find(allowed.begin(), allowed.end(), flag) == allowed.end())
+      throw UsageError("--" + flag + " does not apply to " + name_);
+  };
+  for (const auto& [flag, text] : values_)
+    if (text) check(flag);
+  for (const auto& [flag, given] : switches_)
+    if (given) check(flag);
 }
 
 std::unique_ptr<optim::Optimizer> OptimizerFlags::make(std::vector<optim::ParameterRef> parameters) const {
   validate();
-  try {
-    if (name == "sgd") {
-      optim::SgdOptions o;
-      if (lr) o.lr = *lr;
-      if (momentum) o.momentum = *momentum;
-      if (dampening) o.dampening = *dampening;
-      if (weight_decay) o.weight_decay = *weight_decay;
-      o.nesterov = nesterov;
-      return std::make_unique<optim::Sgd>(std::move(parameters), o);
+  std::unique_ptr<optim::Optimizer> made;
+  for_each_optimizer([&]<class Optimizer>() {
+    if (cli_name<Optimizer>() != name_) return;
+    typename Optimizer::options_type options{};
+    Optimizer::options_type::fields(options, [&](const char* field, auto& value) {
+      const std::string flag = flag_of(field);
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>) {
+        if (const auto it = switches_.find(flag); it != switches_.end() && it->second) value = true;
+      } else if (const auto it = values_.find(flag); it != values_.end() && it->second) {
+        parse_value(flag, *it->second, value);
+      }
+    });
+    try {
+      made = std::make_unique<Optimizer>(std::move(parameters), options);
+    } catch (const Error& e) {
+      throw UsageError(e.what());  // a hyperparameter the optimizer refuses (it names it)
     }
-    if (name == "adam" || name == "adamw") {
-      const auto fill = [&](auto o) {
-        if (lr) o.lr = *lr;
-        if (beta1) o.beta1 = *beta1;
-        if (beta2) o.beta2 = *beta2;
-        if (eps) o.eps = *eps;
-        if (weight_decay) o.weight_decay = *weight_decay;
-        o.amsgrad = amsgrad;
-        return o;
-      };
-      if (name == "adam")
-        return std::make_unique<optim::Adam>(std::move(parameters), fill(optim::AdamOptions{}));
-      return std::make_unique<optim::AdamW>(std::move(parameters), fill(optim::AdamWOptions{}));
-    }
-    if (name == "rmsprop") {
-      optim::RmsPropOptions o;
-      if (lr) o.lr = *lr;
-      if (alpha) o.alpha = *alpha;
-      if (eps) o.eps = *eps;
-      if (weight_decay) o.weight_decay = *weight_decay;
-      if (momentum) o.momentum = *momentum;
-      o.centered = centered;
-      return std::make_unique<optim::RmsProp>(std::move(parameters), o);
-    }
-    if (name == "adagrad") {
-      optim::AdagradOptions o;
-      if (lr) o.lr = *lr;
-      if (lr_decay) o.lr_decay = *lr_decay;
-      if (weight_decay) o.weight_decay = *weight_decay;
-      if (eps) o.eps = *eps;
-      return std::make_unique<optim::Adagrad>(std::move(parameters), o);
-    }
-    optim::LbfgsOptions o;
-    if (lr) o.lr = *lr;
-    if (history_size) o.history_size = static_cast<int>(*history_size);
-    if (max_iter) o.max_iter = static_cast<int>(*max_iter);
-    if (line_search)
-      o.line_search =
-          *line_search == "strong-wolfe" ? optim::LineSearch::StrongWolfe : optim::LineSearch::None;
-    return std::make_unique<optim::Lbfgs>(std::move(parameters), o);
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    throw UsageError(e.what());  // a hyperparameter the optimizer refuses (it names it)
-  }
+  });
+  return made;
 }
 
 }  // namespace tapegrad::cli

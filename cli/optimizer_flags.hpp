@@ -1,9 +1,12 @@
-// The optimizer flags shared by `minimize` and `train`: --optimizer NAME and the
-// hyperparameters, each defaulting to PyTorch's value for that optimizer when absent.
-// A flag that the chosen optimizer does not have is a usage error, not ignored.
+// The optimizer flags shared by `minimize` and `train`: --optimizer NAME and every
+// hyperparameter, derived from the optimizer list (optim/optimizers.hpp) and each
+// optimizer's options fields(). A flag takes its field's name with '-' for '_'; an
+// absent flag keeps the field's default (PyTorch's). A flag that the chosen optimizer
+// does not have is a usage error, not ignored.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,20 +16,27 @@
 
 namespace tapegrad::cli {
 
-struct OptimizerFlags {
-  std::string name;
-  std::optional<double> lr, momentum, dampening, weight_decay, beta1, beta2, eps, alpha, lr_decay;
-  std::optional<long> history_size, max_iter;
-  std::optional<std::string> line_search;
-  bool nesterov = false, amsgrad = false, centered = false;
-
-  // Registers the flags on `command`, with `default_name` as --optimizer's default.
+class OptimizerFlags {
+ public:
+  // Registers --optimizer (default `default_name`) and every optimizer's flags.
   void add_to(CLI::App& command, const std::string& default_name);
   // The optimizer over `parameters`; throws UsageError for an unknown name, a flag
-  // that does not apply, or a value PyTorch would refuse.
+  // that does not apply, a value that does not parse, or one the optimizer refuses.
   std::unique_ptr<optim::Optimizer> make(std::vector<optim::ParameterRef> parameters) const;
   // Checks the name and the flags without building anything.
   void validate() const;
+  const std::string& name() const { return name_; }
+  // When `optimizer` is chosen and --flag was not given, behave as if it were given as
+  // `text` (minimize runs L-BFGS with its line search by default).
+  void default_for(const std::string& optimizer, const std::string& flag, const std::string& text) {
+    if (name_ == optimizer && !values_[flag]) values_[flag] = text;
+  }
+
+ private:
+  std::string name_;
+  // By flag name (without "--"): the text given to a valued flag, whether a switch was given.
+  std::map<std::string, std::optional<std::string>> values_;
+  std::map<std::string, bool> switches_;
 };
 
 }  // namespace tapegrad::cli

@@ -20,12 +20,16 @@
 
 namespace tapegrad::optim {
 
-// What an optimizer keeps for one parameter: how many steps it has taken, and its
-// buffers (momentum, moment estimates…), each empty until the optimizer creates it.
+// What an optimizer keeps for one parameter: how many steps it has taken, its buffers
+// (momentum, moment estimates…), each empty until the optimizer creates it, and the
+// numbers an optimizer keeps per parameter (NAdam's μ product, ASGD's η and μ), which
+// update() sets on the first step. Those numbers are doubles whatever T is, as
+// PyTorch's are Python floats or 0-d tensors of the default (double) type.
 template <class T>
 struct ParameterState {
   long step = 0;
   std::vector<Eigen::Array<T, Eigen::Dynamic, 1>> buffers;
+  std::vector<double> scalars;
 
   bool has(std::size_t buffer) const { return buffers[buffer].size() != 0; }
   // The buffer, created as n zeros on first use.
@@ -79,9 +83,20 @@ void lerp_in_place(Column<T> from, const To& to, T weight) {
 
 }  // namespace detail
 
+// An optimizer's per-parameter numbers, by name: its `scalar_names`, or none.
+template <class Derived>
+constexpr auto scalar_names_of() {
+  if constexpr (requires { Derived::scalar_names; })
+    return Derived::scalar_names;
+  else
+    return std::array<const char*, 0>{};
+}
+
 template <class Derived, class Options>
 class GroupedOptimizer : public Optimizer {
  public:
+  using options_type = Options;
+
   struct Group {
     std::vector<ParameterRef> parameters;
     Options options;
@@ -126,6 +141,7 @@ class GroupedOptimizer : public Optimizer {
   using Optimizer::step;
 
   StateDict state_dict() const override {
+    constexpr auto scalar_names = scalar_names_of<Derived>();
     StateDict dict;
     std::size_t k = 0;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
@@ -143,6 +159,9 @@ class GroupedOptimizer : public Optimizer {
                 if (s.has(b))
                   dict.entries[prefix + Derived::buffer_names[b]] =
                       std::vector<double>(s.buffers[b].data(), s.buffers[b].data() + s.buffers[b].size());
+              if (s.step > 0)
+                for (std::size_t c = 0; c < scalar_names.size(); ++c)
+                  dict.entries[prefix + scalar_names[c]] = {s.scalars[c]};
             },
             states_[k++]);
       }
@@ -151,6 +170,7 @@ class GroupedOptimizer : public Optimizer {
   }
 
   void load_state_dict(const StateDict& dict) override {
+    constexpr auto scalar_names = scalar_names_of<Derived>();
     // Everything is checked and read into copies first, so a bad state changes nothing.
     std::vector<Group> groups = groups_;
     std::vector<State> states = states_;
@@ -172,7 +192,11 @@ class GroupedOptimizer : public Optimizer {
         std::visit(
             [&](auto& s) {
               using T = typename std::decay_t<decltype(s.buffers)>::value_type::Scalar;
-              s = ParameterState<T>{static_cast<long>(dict.scalar(prefix + "step")), empty_buffers<T>()};
+              s = ParameterState<T>{static_cast<long>(dict.scalar(prefix + "step")), empty_buffers<T>(),
+                                    std::vector<double>(scalar_names.size())};
+              if (s.step > 0)
+                for (std::size_t c = 0; c < scalar_names.size(); ++c)
+                  s.scalars[c] = dict.scalar(prefix + scalar_names[c]);
               for (std::size_t b = 0; b < Derived::buffer_names.size(); ++b) {
                 if (dict.entries.count(prefix + Derived::buffer_names[b]) == 0) continue;
                 const std::vector<double>& v =
@@ -220,8 +244,10 @@ class GroupedOptimizer : public Optimizer {
     return std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>(Derived::buffer_names.size());
   }
   static State new_state(const ParameterRef& p) {
-    if (p.is_float()) return ParameterState<float>{0, empty_buffers<float>()};
-    return ParameterState<double>{0, empty_buffers<double>()};
+    constexpr auto scalar_names = scalar_names_of<Derived>();
+    if (p.is_float())
+      return ParameterState<float>{0, empty_buffers<float>(), std::vector<double>(scalar_names.size())};
+    return ParameterState<double>{0, empty_buffers<double>(), std::vector<double>(scalar_names.size())};
   }
   // The size the state's buffers were made for (0 before any exists).
   template <class T>

@@ -11,9 +11,11 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "line_search.hpp"
@@ -22,6 +24,10 @@
 namespace tapegrad::optim {
 
 enum class LineSearch { None, StrongWolfe };
+// The names of LineSearch's values, for the command line.
+constexpr std::array<std::pair<const char*, LineSearch>, 2> enum_names(LineSearch) {
+  return {{{"none", LineSearch::None}, {"strong-wolfe", LineSearch::StrongWolfe}}};
+}
 
 struct LbfgsOptions {
   double lr = 1;
@@ -31,11 +37,19 @@ struct LbfgsOptions {
   double tolerance_change = 1e-9;
   int history_size = 100;
   LineSearch line_search = LineSearch::None;
+
+  template <class Self, class Visit>
+  static void fields(Self& o, Visit&& v) {
+    v("lr", o.lr), v("max_iter", o.max_iter), v("max_eval", o.max_eval),
+        v("tolerance_grad", o.tolerance_grad), v("tolerance_change", o.tolerance_change),
+        v("history_size", o.history_size), v("line_search", o.line_search);
+  }
 };
 
 class Lbfgs : public Optimizer {
  public:
   static constexpr const char* name = "Lbfgs";
+  using options_type = LbfgsOptions;
 
   Lbfgs(std::vector<ParameterRef> parameters, LbfgsOptions options = {})
       : parameters_(std::move(parameters)), options_(options) {

@@ -1,0 +1,58 @@
+// Adadelta with PyTorch's torch.optim.Adadelta rule, to the letter:
+//   g ← ∇f + λ·θ                          (weight_decay λ; −∇f when maximizing)
+//   v ← ρ·v + (1 − ρ)·g²
+//   Δ ← √(u + ε) / √(v + ε) · g
+//   u ← ρ·u + (1 − ρ)·Δ²
+//   θ ← θ − γ·Δ                           (γ = lr, 1.0 by default: Adadelta's own scale)
+#pragma once
+
+#include "grouped_optimizer.hpp"
+
+namespace tapegrad::optim {
+
+struct AdadeltaOptions {
+  double lr = 1.0;
+  double rho = 0.9;
+  double eps = 1e-6;
+  double weight_decay = 0;
+  bool maximize = false;
+
+  template <class Self, class Visit>
+  static void fields(Self& o, Visit&& v) {
+    v("lr", o.lr), v("rho", o.rho), v("eps", o.eps), v("weight_decay", o.weight_decay),
+        v("maximize", o.maximize);
+  }
+};
+
+class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions> {
+ public:
+  static constexpr const char* name = "Adadelta";
+  static constexpr std::array<const char*, 2> buffer_names = {"square_avg", "acc_delta"};
+  using GroupedOptimizer::GroupedOptimizer;
+
+  static void validate(const AdadeltaOptions& o) {
+    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
+    require(o.rho >= 0 && o.rho <= 1, name, "rho", o.rho, "is outside [0, 1]");
+    require(o.eps >= 0, name, "eps", o.eps, "must be >= 0");
+    require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
+  }
+
+  template <class T>
+  void update(const AdadeltaOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {
+    const T lr = static_cast<T>(o.lr), rho = static_cast<T>(o.rho), one_minus_rho = static_cast<T>(1 - o.rho),
+            eps = static_cast<T>(o.eps);
+    T* square_avg = s.buffer(0, n);
+    T* acc_delta = s.buffer(1, n);
+    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+      const detail::BlockArray<T> g =
+          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
+      detail::Column<T> xs(x + i, length), vs(square_avg + i, length), us(acc_delta + i, length);
+      vs = vs * rho + one_minus_rho * g * g;
+      const detail::BlockArray<T> delta = (us + eps).sqrt() / (vs + eps).sqrt() * g;
+      us = us * rho + one_minus_rho * delta * delta;
+      xs -= lr * delta;
+    });
+  }
+};
+
+}  // namespace tapegrad::optim

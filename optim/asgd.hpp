@@ -1,0 +1,69 @@
+// Averaged SGD with PyTorch's torch.optim.ASGD rule, to the letter (step t from 1):
+//   g ← ∇f + λ·θ                      (weight_decay λ; −∇f when maximizing)
+//   θ ← θ·(1 − λ_d·η),  θ ← θ − η·g   (lambd λ_d; η starts at lr)
+//   ā ← θ if μ = 1, else ā + μ·(θ − ā)   (the average the method is named for: "ax")
+//   η ← lr / (1 + λ_d·lr·t)^α,  μ ← 1 / max(1, t − t0)
+// The parameters themselves follow the SGD path; the average is in state_dict()
+// ("ax"), as in PyTorch.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+#include "grouped_optimizer.hpp"
+
+namespace tapegrad::optim {
+
+struct AsgdOptions {
+  double lr = 1e-2;
+  double lambd = 1e-4;
+  double alpha = 0.75;
+  double t0 = 1e6;
+  double weight_decay = 0;
+  bool maximize = false;
+
+  template <class Self, class Visit>
+  static void fields(Self& o, Visit&& v) {
+    v("lr", o.lr), v("lambd", o.lambd), v("alpha", o.alpha), v("t0", o.t0), v("weight_decay", o.weight_decay),
+        v("maximize", o.maximize);
+  }
+};
+
+class Asgd : public GroupedOptimizer<Asgd, AsgdOptions> {
+ public:
+  static constexpr const char* name = "Asgd";
+  static constexpr std::array<const char*, 1> buffer_names = {"ax"};
+  static constexpr std::array<const char*, 2> scalar_names = {"eta", "mu"};
+  using GroupedOptimizer::GroupedOptimizer;
+
+  static void validate(const AsgdOptions& o) {
+    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
+    require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
+  }
+
+  template <class T>
+  void update(const AsgdOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {
+    double& eta = s.scalars[0];
+    double& mu = s.scalars[1];
+    if (s.step == 1) eta = o.lr, mu = 1;
+    const T decay = static_cast<T>(1 - o.lambd * eta), step = static_cast<T>(eta),
+            average = static_cast<T>(mu);
+    T* ax = s.buffer(0, n);
+    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+      const detail::BlockArray<T> g =
+          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
+      detail::Column<T> xs(x + i, length), as(ax + i, length);
+      xs *= decay;
+      xs -= step * g;
+      if (mu != 1)
+        as += (xs - as) * average;
+      else
+        as = xs;
+    });
+    const double t = static_cast<double>(s.step);
+    eta = o.lr / std::pow(1 + o.lambd * o.lr * t, o.alpha);
+    mu = 1 / std::max(1.0, t - o.t0);
+  }
+};
+
+}  // namespace tapegrad::optim

@@ -1,0 +1,76 @@
+// NAdam with PyTorch's torch.optim.NAdam rule, to the letter (step t from 1):
+//   g ← ∇f + λ·θ                             (weight_decay λ; −∇f when maximizing)
+//   μ_t ← β1·(1 − ½·0.96^(t·ψ)),  μ_{t+1} likewise   (momentum_decay ψ)
+//   Π ← Π·μ_t                                 (the product of every μ so far, from 1)
+//   m ← lerp(m, g, 1 − β1),  v ← β2·v + (1 − β2)·g²
+//   d ← √(v / (1 − β2ᵗ)) + ε
+//   θ ← θ − γ(1 − μ_t)/(1 − Π) · g/d − γ·μ_{t+1}/(1 − Π·μ_{t+1}) · m/d
+// maximize is not in torch 1.13's NAdam; here it negates the gradient as elsewhere.
+#pragma once
+
+#include <cmath>
+
+#include "adam.hpp"
+#include "grouped_optimizer.hpp"
+
+namespace tapegrad::optim {
+
+struct NAdamOptions {
+  double lr = 2e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  double momentum_decay = 4e-3;
+  bool maximize = false;
+
+  template <class Self, class Visit>
+  static void fields(Self& o, Visit&& v) {
+    v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
+        v("weight_decay", o.weight_decay), v("momentum_decay", o.momentum_decay), v("maximize", o.maximize);
+  }
+};
+
+class NAdam : public GroupedOptimizer<NAdam, NAdamOptions> {
+ public:
+  static constexpr const char* name = "NAdam";
+  static constexpr std::array<const char*, 2> buffer_names = {"exp_avg", "exp_avg_sq"};
+  static constexpr std::array<const char*, 1> scalar_names = {"mu_product"};
+  using GroupedOptimizer::GroupedOptimizer;
+
+  static void validate(const NAdamOptions& o) {
+    detail::validate_adam(name, o);
+    require(o.momentum_decay >= 0, name, "momentum_decay", o.momentum_decay, "must be >= 0");
+  }
+
+  template <class T>
+  void update(const NAdamOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {
+    const double t = static_cast<double>(s.step);
+    double& mu_product = s.scalars[0];
+    if (s.step == 1) mu_product = 1;
+    const double bias_correction2 = 1 - std::pow(o.beta2, t);
+    const double mu = o.beta1 * (1 - 0.5 * std::pow(0.96, t * o.momentum_decay));
+    const double mu_next = o.beta1 * (1 - 0.5 * std::pow(0.96, (t + 1) * o.momentum_decay));
+    mu_product *= mu;
+    const double mu_product_next = mu_product * mu_next;
+    const T grad_step = static_cast<T>(-o.lr * (1 - mu) / (1 - mu_product));
+    const T momentum_step = static_cast<T>(-o.lr * mu_next / (1 - mu_product_next));
+    const T one_minus_beta1 = static_cast<T>(1 - o.beta1), beta2 = static_cast<T>(o.beta2),
+            one_minus_beta2 = static_cast<T>(1 - o.beta2), eps = static_cast<T>(o.eps),
+            bc2 = static_cast<T>(bias_correction2);
+    T* m = s.buffer(0, n);
+    T* v = s.buffer(1, n);
+    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+      const detail::BlockArray<T> g =
+          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
+      detail::Column<T> xs(x + i, length), ms(m + i, length), vs(v + i, length);
+      detail::lerp_in_place(ms, g, one_minus_beta1);
+      vs = vs * beta2 + one_minus_beta2 * g * g;
+      const detail::BlockArray<T> denom = (vs / bc2).sqrt() + eps;
+      xs += grad_step * g / denom;
+      xs += momentum_step * ms / denom;
+    });
+  }
+};
+
+}  // namespace tapegrad::optim

@@ -1,0 +1,27 @@
+// Every optimizer, listed once. The command line's --optimizer choices (each name in
+// lower case), each optimizer's flags (its options' fields(), with '_' as '-'), their
+// help text and the "does not apply to" check all come from this list. A new optimizer
+// is its own file plus one entry here.
+#pragma once
+
+#include <tuple>
+
+#include "adadelta.hpp"
+#include "adagrad.hpp"
+#include "adam.hpp"
+#include "adamax.hpp"
+#include "adamw.hpp"
+#include "asgd.hpp"
+#include "lbfgs.hpp"
+#include "nadam.hpp"
+#include "radam.hpp"
+#include "rmsprop.hpp"
+#include "rprop.hpp"
+#include "sgd.hpp"
+
+namespace tapegrad::optim {
+
+using Optimizers =
+    std::tuple<Sgd, Adam, AdamW, RmsProp, Adagrad, Adamax, NAdam, RAdam, Adadelta, Rprop, Asgd, Lbfgs>;
+
+}  // namespace tapegrad::optim

@@ -1,0 +1,73 @@
+// RAdam with PyTorch's torch.optim.RAdam rule, to the letter (step t from 1):
+//   g ← ∇f + λ·θ                      (weight_decay λ; −∇f when maximizing)
+//   m ← lerp(m, g, 1 − β1),  v ← β2·v + (1 − β2)·g²
+//   ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ)
+//   m̂ = m / (1 − β1ᵗ)
+//   ρ_t > 5:  r = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t))
+//             θ ← θ − m̂·γ·(√(1 − β2ᵗ) / (√v + ε))·r
+//   else:     θ ← θ − m̂·γ              (the variance is not yet tractable: plain momentum)
+// maximize is not in torch 1.13's RAdam; here it negates the gradient as elsewhere.
+#pragma once
+
+#include <cmath>
+
+#include "adam.hpp"
+#include "grouped_optimizer.hpp"
+
+namespace tapegrad::optim {
+
+struct RAdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  bool maximize = false;
+
+  template <class Self, class Visit>
+  static void fields(Self& o, Visit&& v) {
+    v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
+        v("weight_decay", o.weight_decay), v("maximize", o.maximize);
+  }
+};
+
+class RAdam : public GroupedOptimizer<RAdam, RAdamOptions> {
+ public:
+  static constexpr const char* name = "RAdam";
+  static constexpr std::array<const char*, 2> buffer_names = {"exp_avg", "exp_avg_sq"};
+  using GroupedOptimizer::GroupedOptimizer;
+
+  static void validate(const RAdamOptions& o) { detail::validate_adam(name, o); }
+
+  template <class T>
+  void update(const RAdamOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {
+    const double t = static_cast<double>(s.step);
+    const double bias_correction1 = 1 - std::pow(o.beta1, t);
+    const double bias_correction2 = 1 - std::pow(o.beta2, t);
+    const double rho_inf = 2 / (1 - o.beta2) - 1;
+    const double rho_t = rho_inf - 2 * t * std::pow(o.beta2, t) / bias_correction2;
+    const bool rectified = rho_t > 5;
+    const T rect = rectified ? static_cast<T>(std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
+                                                        ((rho_inf - 4) * (rho_inf - 2) * rho_t)))
+                             : T(0);
+    const T lr = static_cast<T>(o.lr), bc1 = static_cast<T>(bias_correction1),
+            bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+    const T one_minus_beta1 = static_cast<T>(1 - o.beta1), beta2 = static_cast<T>(o.beta2),
+            one_minus_beta2 = static_cast<T>(1 - o.beta2), eps = static_cast<T>(o.eps);
+    T* m = s.buffer(0, n);
+    T* v = s.buffer(1, n);
+    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+      const detail::BlockArray<T> g =
+          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
+      detail::Column<T> xs(x + i, length), ms(m + i, length), vs(v + i, length);
+      detail::lerp_in_place(ms, g, one_minus_beta1);
+      vs = vs * beta2 + one_minus_beta2 * g * g;
+      if (rectified)
+        xs -= ms / bc1 * lr * (bc2_sqrt / (vs.sqrt() + eps)) * rect;
+      else
+        xs -= ms / bc1 * lr;
+    });
+  }
+};
+
+}  // namespace tapegrad::optim

@@ -232,6 +232,27 @@ class GroupedOptimizer : public Optimizer {
     Derived::validate(options);
     groups_[group].options = options;
   }
+  std::optional<double> hyperparameter(std::size_t group, const std::string& name) const override {
+    std::optional<double> found;
+    Options::fields(groups_.at(group).options, [&](const char* field, const auto& value) {
+      if constexpr (std::is_arithmetic_v<std::decay_t<decltype(value)>> &&
+                    !std::is_same_v<std::decay_t<decltype(value)>, bool>)
+        if (name == field) found = static_cast<double>(value);
+    });
+    return found;
+  }
+  void set_hyperparameter(std::size_t group, const std::string& name, double v) override {
+    Options options = groups_.at(group).options;
+    bool found = false;
+    Options::fields(options, [&](const char* field, auto& value) {
+      if constexpr (std::is_arithmetic_v<std::decay_t<decltype(value)>> &&
+                    !std::is_same_v<std::decay_t<decltype(value)>, bool>)
+        if (name == field) value = static_cast<std::decay_t<decltype(value)>>(v), found = true;
+    });
+    if (!found) Optimizer::set_hyperparameter(group, name, v);
+    Derived::validate(options);
+    groups_[group].options = options;
+  }
   const Options& options(std::size_t group = 0) const { return groups_.at(group).options; }
 
  private:

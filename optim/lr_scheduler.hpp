@@ -4,9 +4,12 @@
 // step changes the current learning rate, so two schedulers on one optimizer compose.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numbers>
+#include <utility>
 #include <vector>
 
 #include "optimizer.hpp"
@@ -22,14 +25,20 @@ class LrScheduler {
 
   void step() {
     ++epoch_;
-    for (std::size_t g = 0; g < base_lrs_.size(); ++g)
-      optimizer_->set_learning_rate(g, next_lr(base_lrs_[g], optimizer_->learning_rate(g)));
+    apply();
   }
   long epoch() const { return epoch_; }
 
  protected:
   // The learning rate after epoch_ epochs, from the initial one and the current one.
   virtual double next_lr(double base_lr, double current_lr) const = 0;
+  // Sets every group's learning rate to next_lr for epoch_. Schedulers whose epoch 0
+  // already changes it (LambdaLr, LinearLr) call it from their constructor, as
+  // PyTorch's initial step does.
+  void apply() {
+    for (std::size_t g = 0; g < base_lrs_.size(); ++g)
+      optimizer_->set_learning_rate(g, next_lr(base_lrs_[g], optimizer_->learning_rate(g)));
+  }
   long epoch_ = 0;
 
  private:
@@ -66,6 +75,81 @@ class ExponentialLr : public LrScheduler {
 
  private:
   double gamma_;
+};
+
+// lr ← lr·γ at each epoch listed in `milestones` (γ^k if it is listed k times).
+class MultiStepLr : public LrScheduler {
+ public:
+  MultiStepLr(Optimizer& optimizer, std::vector<long> milestones, double gamma = 0.1)
+      : LrScheduler(optimizer), milestones_(std::move(milestones)), gamma_(gamma) {
+    require(gamma >= 0, "MultiStepLr", "gamma", gamma, "must be >= 0");
+  }
+
+ protected:
+  double next_lr(double, double lr) const override {
+    const auto k = std::count(milestones_.begin(), milestones_.end(), epoch_);
+    return k == 0 ? lr : lr * std::pow(gamma_, static_cast<double>(k));
+  }
+
+ private:
+  std::vector<long> milestones_;
+  double gamma_;
+};
+
+// lr = lr₀·λ(epoch), from epoch 0 (set when constructed).
+class LambdaLr : public LrScheduler {
+ public:
+  LambdaLr(Optimizer& optimizer, std::function<double(long epoch)> lambda)
+      : LrScheduler(optimizer), lambda_(std::move(lambda)) {
+    if (!lambda_) throw Error("tapegrad: LambdaLr: the function is empty");
+    apply();
+  }
+
+ protected:
+  double next_lr(double base_lr, double) const override { return base_lr * lambda_(epoch_); }
+
+ private:
+  std::function<double(long)> lambda_;
+};
+
+// Warm-up: the learning rate moves linearly from lr₀·start_factor (set when
+// constructed) to lr₀·end_factor over total_iters epochs, then stays, by PyTorch's
+// recursive form lr ← lr·(1 + (e − s)/(T·s + (t − 1)(e − s))).
+class LinearLr : public LrScheduler {
+ public:
+  LinearLr(Optimizer& optimizer, double start_factor = 1.0 / 3, double end_factor = 1.0, long total_iters = 5)
+      : LrScheduler(optimizer), start_(start_factor), end_(end_factor), total_(total_iters) {
+    require(start_factor > 0 && start_factor <= 1, "LinearLr", "start_factor", start_factor,
+            "is outside (0, 1]");
+    require(end_factor >= 0 && end_factor <= 1, "LinearLr", "end_factor", end_factor, "is outside [0, 1]");
+    require(total_iters >= 0, "LinearLr", "total_iters", static_cast<double>(total_iters), "must be >= 0");
+    apply();
+  }
+
+ protected:
+  double next_lr(double, double lr) const override {
+    if (epoch_ == 0) return lr * start_;
+    if (epoch_ > total_) return lr;
+    return lr * (1 + (end_ - start_) / (static_cast<double>(total_) * start_ +
+                                        static_cast<double>(epoch_ - 1) * (end_ - start_)));
+  }
+
+ private:
+  double start_, end_;
+  long total_;
+};
+
+// Steps several schedulers of one optimizer together, in order, each changing the
+// learning rate the one before left: PyTorch's ChainedScheduler.
+class ChainedScheduler {
+ public:
+  explicit ChainedScheduler(std::vector<LrScheduler*> schedulers) : schedulers_(std::move(schedulers)) {}
+  void step() {
+    for (LrScheduler* s : schedulers_) s->step();
+  }
+
+ private:
+  std::vector<LrScheduler*> schedulers_;
 };
 
 // η_t = η_min + (η_0 − η_min)·(1 + cos(πt/T_max))/2, by PyTorch's recursive form (which

@@ -5,5 +5,6 @@
 #include "line_search.hpp"
 #include "lr_scheduler.hpp"
 #include "minimize.hpp"
+#include "one_cycle_lr.hpp"
 #include "optimizer.hpp"
 #include "optimizers.hpp"

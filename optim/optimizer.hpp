@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -94,6 +95,13 @@ class Optimizer {
   virtual std::size_t group_count() const = 0;
   virtual double learning_rate(std::size_t group) const = 0;
   virtual void set_learning_rate(std::size_t group, double lr) = 0;
+  // Any other numeric hyperparameter of a group by its options' field name ("momentum",
+  // "beta1"), for schedulers that cycle them (OneCycleLr): nullopt if the optimizer has
+  // none of that name. The set form validates as the constructor does.
+  virtual std::optional<double> hyperparameter(std::size_t, const std::string&) const { return std::nullopt; }
+  virtual void set_hyperparameter(std::size_t, const std::string& name, double) {
+    throw Error("tapegrad: this optimizer has no hyperparameter '" + name + "' to set");
+  }
 };
 
 // Throws "tapegrad: <optimizer>: <name> = <value> <requirement>" unless `ok`.

@@ -17,7 +17,8 @@ namespace {
 // The operation a function name calls, if any.
 std::optional<std::uint8_t> operation_called(std::string_view name) {
   for (std::size_t k = 0; k < operation_table.size(); ++k)
-    if (operation_table[k].called_by_name && operation_table[k].name == name) return static_cast<std::uint8_t>(k);
+    if (operation_table[k].called_by_name && operation_table[k].name == name)
+      return static_cast<std::uint8_t>(k);
   return std::nullopt;
 }
 

@@ -30,20 +30,17 @@ int main(int argc, char** argv) {
   CLI::App app{"tapegrad: exact gradients, minimization, roots and training from the command line",
                "tapegrad"};
   app.require_subcommand(1, 1);
-  cli::add_grad_command(app);
-  cli::add_minimize_command(app);
-  cli::add_solve_command(app);
-  cli::add_cost_command(app);
-  cli::add_train_command(app);
-  cli::add_predict_command(app);
+  std::string names;
+  for (const cli::Command& command : cli::commands) {
+    command.add(app);
+    names += (names.empty() ? "" : ", ") + std::string(command.name);
+  }
   // CLI11 would only say that a subcommand is required; name the word it did not know.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->check_name(argv[1]);
     if (!known) {
-      std::fprintf(stderr,
-                   "tapegrad: unknown command '%s' (commands: grad, minimize, solve, cost, train, predict)\n",
-                   argv[1]);
+      std::fprintf(stderr, "tapegrad: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
       return 2;
     }
   }

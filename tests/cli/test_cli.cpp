@@ -42,7 +42,13 @@ TEST(Cli, MinimizeRosenbrockWithEveryOptimizer) {
            {"--optimizer", "adam", "--lr", "0.05"},
            {"--optimizer", "adamw", "--lr", "0.05", "--weight-decay", "0"},
            {"--optimizer", "rmsprop", "--lr", "0.01", "--centered"},
-           {"--optimizer", "adagrad", "--lr", "0.5"}}) {
+           {"--optimizer", "adagrad", "--lr", "0.5"},
+           {"--optimizer", "adamax", "--lr", "0.05"},
+           {"--optimizer", "nadam", "--lr", "0.05", "--momentum-decay", "0.004"},
+           {"--optimizer", "radam", "--lr", "0.05"},
+           {"--optimizer", "adadelta", "--lr", "5", "--rho", "0.9"},
+           {"--optimizer", "rprop", "--lr", "0.05", "--eta-minus", "0.5", "--tol-f", "-1"},
+           {"--optimizer", "asgd", "--lr", "0.1", "--t0", "100"}}) {
     std::vector<std::string> args = {
         "minimize", "(x - 1)^2 + 2*(y + 2)^2", "--from", "x=0,y=0", "--steps", "3000", "--json"};
     args.insert(args.end(), flags.begin(), flags.end());
@@ -146,6 +152,16 @@ TEST(Cli, BadInputIsOneLineAndExitTwo) {
       "--momentum does not apply to adam");
   expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "sgd", "--lr", "-1"}),
                      "lr");
+  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "rprop", "--beta1", "0.9"}),
+                     "--beta1 does not apply to rprop");
+  expect_usage_error(
+      tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "lbfgs", "--max-iter", "2.5"}),
+      "--max-iter: '2.5' is not a whole number");
+  expect_usage_error(
+      tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "lbfgs", "--line-search", "armijo"}),
+      "expected none or strong-wolfe");
+  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "adadelta", "--rho", "2"}),
+                     "rho = 2");
   expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--restarts", "3"}), "--box");
   expect_usage_error(tapegrad({"solve", "x^2 = -1", "--from", "x=1"}), "no root found");
   expect_usage_error(tapegrad({"grad", "x", "--bogus"}), "--bogus");
@@ -172,4 +188,18 @@ TEST(Cli, AnExpressionMayStartWithAMinus) {
   const Outcome r = tapegrad({"grad", "-x^2", "--at", "x=3"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "f = -9\ndf/dx = -6\n");
+}
+
+TEST(Cli, FunctionsListsEveryCallableRule) {
+  const Outcome r = tapegrad({"functions", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = json_of(r);
+  std::map<std::string, int> arity;
+  for (const auto& f : j["functions"]) arity[f["name"].get<std::string>()] = f["arguments"].get<int>();
+  EXPECT_EQ(arity.at("digamma"), 1);
+  EXPECT_EQ(arity.at("square"), 1);
+  EXPECT_EQ(arity.at("fmod"), 2);
+  EXPECT_EQ(arity.at("clamp"), 3);
+  EXPECT_EQ(arity.count("neg"), 0u);  // unary minus is an operator, not a function
+  EXPECT_EQ(arity.count("+"), 0u);
 }

@@ -5,7 +5,7 @@
 // A rule without an ArrayRule specialization still works: the tensor operation falls
 // back to calling the scalar rule element by element. Each form here must agree with
 // its scalar rule, including the conventions at kinks (abs'(0) = 0, relu'(0) = 0);
-// tests/autodiff/test_tensor_array_rules.cpp compares them point by point.
+// tests/autodiff/tensor/test_array_rules.cpp compares them point by point.
 //
 // Unary:  value(x), and contribution(dout, x, y) = dout · dy/dx given y = value(x).
 // Binary: value(a, b), and to_a / to_b(dout, a, b, y) = dout · dy/da, dout · dy/db.

@@ -1,6 +1,6 @@
 // Elementwise tensor operations: + - * / with broadcasting, with numbers and with Vars,
 // and the unary functions. Values and partials come from the scalar rules table
-// (rules.hpp), in their vectorized array form where one exists (tensor_array_rules.hpp),
+// (rules.hpp), in their vectorized array form where one exists (array_rules.hpp),
 // and are computed a column at a time.
 //
 // Broadcasting: two shapes are compatible when each dimension is equal or 1 in one of

@@ -1,4 +1,4 @@
-// The conventions at kinks and edges, as documented in autodiff/rules.hpp. Expected
+// The conventions at kinks and edges, as documented in autodiff/scalar/rules.hpp. Expected
 // values are the documented conventions (PyTorch's, or the stated exceptions).
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The vectorized array forms of the rules (tensor_array_rules.hpp) against the scalar
+// The vectorized array forms of the rules (autodiff/tensor/array_rules.hpp) against the scalar
 // rules they must reproduce, through the tensor operations themselves: the value of
 // op(x) and the gradient of sum(op(x)), which is the rule's partial, at ordinary points
 // and at the kinks and extremes where conventions matter (0 for abs and relu, ±1000 for

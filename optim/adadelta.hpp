@@ -43,15 +43,14 @@ class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions> {
             eps = static_cast<T>(o.eps);
     T* square_avg = s.buffer(0, n);
     T* acc_delta = s.buffer(1, n);
-    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
-      const detail::BlockArray<T> g =
-          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
-      detail::Column<T> xs(x + i, length), vs(square_avg + i, length), us(acc_delta + i, length);
-      vs = vs * rho + one_minus_rho * g * g;
-      const detail::BlockArray<T> delta = (us + eps).sqrt() / (vs + eps).sqrt() * g;
-      us = us * rho + one_minus_rho * delta * delta;
-      xs -= lr * delta;
-    });
+    detail::for_each_gradient_block(
+        x, grad, n, o.maximize, o.weight_decay, [&](const auto& g, auto xs, auto i) {
+          detail::Column<T> vs(square_avg + i, g.size()), us(acc_delta + i, g.size());
+          vs = vs * rho + one_minus_rho * g * g;
+          const detail::BlockArray<T> delta = (us + eps).sqrt() / (vs + eps).sqrt() * g;
+          us = us * rho + one_minus_rho * delta * delta;
+          xs -= lr * delta;
+        });
   }
 };
 

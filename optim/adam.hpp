@@ -31,6 +31,24 @@ struct AdamFamilyOptions {
   }
 };
 
+// The options of Adam's variants without amsgrad (Adamax, RAdam), each with its own
+// default learning rate.
+template <class Defaults>
+struct AdamVariantOptions {
+  double lr = Defaults::lr;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  bool maximize = false;
+
+  template <class Self, class Visit>
+  static void fields(Self& o, Visit&& v) {
+    v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
+        v("weight_decay", o.weight_decay), v("maximize", o.maximize);
+  }
+};
+
 struct AdamDefaults {
   static constexpr double weight_decay = 0;
 };

@@ -12,20 +12,10 @@
 
 namespace tapegrad::optim {
 
-struct AdamaxOptions {
-  double lr = 2e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0;
-  bool maximize = false;
-
-  template <class Self, class Visit>
-  static void fields(Self& o, Visit&& v) {
-    v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
-        v("weight_decay", o.weight_decay), v("maximize", o.maximize);
-  }
+struct AdamaxDefaults {
+  static constexpr double lr = 2e-3;
 };
+using AdamaxOptions = AdamVariantOptions<AdamaxDefaults>;
 
 class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions> {
  public:
@@ -42,14 +32,13 @@ class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions> {
             eps = static_cast<T>(o.eps);
     T* m = s.buffer(0, n);
     T* u = s.buffer(1, n);
-    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
-      const detail::BlockArray<T> g =
-          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
-      detail::Column<T> xs(x + i, length), ms(m + i, length), us(u + i, length);
-      detail::lerp_in_place(ms, g, one_minus_beta1);
-      us = (us * beta2).max(g.abs() + eps);
-      xs += (-clr) * ms / us;
-    });
+    detail::for_each_gradient_block(x, grad, n, o.maximize, o.weight_decay,
+                                    [&](const auto& g, auto xs, auto i) {
+                                      detail::Column<T> ms(m + i, g.size()), us(u + i, g.size());
+                                      detail::lerp_in_place(ms, g, one_minus_beta1);
+                                      us = (us * beta2).max(g.abs() + eps);
+                                      xs += (-clr) * ms / us;
+                                    });
   }
 };
 

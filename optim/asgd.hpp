@@ -49,17 +49,16 @@ class Asgd : public GroupedOptimizer<Asgd, AsgdOptions> {
     const T decay = static_cast<T>(1 - o.lambd * eta), step = static_cast<T>(eta),
             average = static_cast<T>(mu);
     T* ax = s.buffer(0, n);
-    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
-      const detail::BlockArray<T> g =
-          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
-      detail::Column<T> xs(x + i, length), as(ax + i, length);
-      xs *= decay;
-      xs -= step * g;
-      if (mu != 1)
-        as += (xs - as) * average;
-      else
-        as = xs;
-    });
+    detail::for_each_gradient_block(x, grad, n, o.maximize, o.weight_decay,
+                                    [&](const auto& g, auto xs, auto i) {
+                                      detail::Column<T> as(ax + i, g.size());
+                                      xs *= decay;
+                                      xs -= step * g;
+                                      if (mu != 1)
+                                        as += (xs - as) * average;
+                                      else
+                                        as = xs;
+                                    });
     const double t = static_cast<double>(s.step);
     eta = o.lr / std::pow(1 + o.lambd * o.lr * t, o.alpha);
     mu = 1 / std::max(1.0, t - o.t0);

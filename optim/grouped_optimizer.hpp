@@ -71,6 +71,16 @@ BlockArray<T> effective_gradient(const T* grad, const T* x, Eigen::Index length,
   return g;
 }
 
+// Calls kernel(g, xs, i) for consecutive blocks: g the block's effective gradient
+// (above), xs the block of the parameter's values starting at entry i.
+template <class T, class Kernel>
+void for_each_gradient_block(T* x, const T* grad, Eigen::Index n, bool maximize, double weight_decay,
+                             Kernel&& kernel) {
+  for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
+    kernel(effective_gradient(grad + i, x + i, length, maximize, weight_decay), Column<T>(x + i, length), i);
+  });
+}
+
 // from ← lerp(from, to, weight) by torch.lerp's formula (Adam's and RMSprop's running
 // means): exact at both ends, whichever side the weight is nearer.
 template <class T, class To>

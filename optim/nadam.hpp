@@ -60,16 +60,15 @@ class NAdam : public GroupedOptimizer<NAdam, NAdamOptions> {
             bc2 = static_cast<T>(bias_correction2);
     T* m = s.buffer(0, n);
     T* v = s.buffer(1, n);
-    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
-      const detail::BlockArray<T> g =
-          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
-      detail::Column<T> xs(x + i, length), ms(m + i, length), vs(v + i, length);
-      detail::lerp_in_place(ms, g, one_minus_beta1);
-      vs = vs * beta2 + one_minus_beta2 * g * g;
-      const detail::BlockArray<T> denom = (vs / bc2).sqrt() + eps;
-      xs += grad_step * g / denom;
-      xs += momentum_step * ms / denom;
-    });
+    detail::for_each_gradient_block(x, grad, n, o.maximize, o.weight_decay,
+                                    [&](const auto& g, auto xs, auto i) {
+                                      detail::Column<T> ms(m + i, g.size()), vs(v + i, g.size());
+                                      detail::lerp_in_place(ms, g, one_minus_beta1);
+                                      vs = vs * beta2 + one_minus_beta2 * g * g;
+                                      const detail::BlockArray<T> denom = (vs / bc2).sqrt() + eps;
+                                      xs += grad_step * g / denom;
+                                      xs += momentum_step * ms / denom;
+                                    });
   }
 };
 

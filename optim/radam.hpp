@@ -16,20 +16,10 @@
 
 namespace tapegrad::optim {
 
-struct RAdamOptions {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0;
-  bool maximize = false;
-
-  template <class Self, class Visit>
-  static void fields(Self& o, Visit&& v) {
-    v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
-        v("weight_decay", o.weight_decay), v("maximize", o.maximize);
-  }
+struct RAdamDefaults {
+  static constexpr double lr = 1e-3;
 };
+using RAdamOptions = AdamVariantOptions<RAdamDefaults>;
 
 class RAdam : public GroupedOptimizer<RAdam, RAdamOptions> {
  public:
@@ -56,17 +46,16 @@ class RAdam : public GroupedOptimizer<RAdam, RAdamOptions> {
             one_minus_beta2 = static_cast<T>(1 - o.beta2), eps = static_cast<T>(o.eps);
     T* m = s.buffer(0, n);
     T* v = s.buffer(1, n);
-    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
-      const detail::BlockArray<T> g =
-          detail::effective_gradient(grad + i, x + i, length, o.maximize, o.weight_decay);
-      detail::Column<T> xs(x + i, length), ms(m + i, length), vs(v + i, length);
-      detail::lerp_in_place(ms, g, one_minus_beta1);
-      vs = vs * beta2 + one_minus_beta2 * g * g;
-      if (rectified)
-        xs -= ms / bc1 * lr * (bc2_sqrt / (vs.sqrt() + eps)) * rect;
-      else
-        xs -= ms / bc1 * lr;
-    });
+    detail::for_each_gradient_block(x, grad, n, o.maximize, o.weight_decay,
+                                    [&](const auto& g, auto xs, auto i) {
+                                      detail::Column<T> ms(m + i, g.size()), vs(v + i, g.size());
+                                      detail::lerp_in_place(ms, g, one_minus_beta1);
+                                      vs = vs * beta2 + one_minus_beta2 * g * g;
+                                      if (rectified)
+                                        xs -= ms / bc1 * lr * (bc2_sqrt / (vs.sqrt() + eps)) * rect;
+                                      else
+                                        xs -= ms / bc1 * lr;
+                                    });
   }
 };
 

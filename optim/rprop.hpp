@@ -48,18 +48,19 @@ class Rprop : public GroupedOptimizer<Rprop, RpropOptions> {
     T* step_size = s.buffers[1].data();
     const T eta_minus = static_cast<T>(o.eta_minus), eta_plus = static_cast<T>(o.eta_plus),
             lo = static_cast<T>(o.step_size_min), hi = static_cast<T>(o.step_size_max);
-    detail::for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
-      detail::BlockArray<T> g = detail::effective_gradient(grad + i, x + i, length, o.maximize, 0.0);
-      detail::Column<T> xs(x + i, length), ps(prev + i, length), ds(step_size + i, length);
-      const detail::BlockArray<T> product = g * ps;
-      const detail::BlockArray<T> factor =
-          (product > T(0))
-              .select(eta_plus, (product < T(0)).select(eta_minus, detail::BlockArray<T>::Ones(length)));
-      ds = (ds * factor).max(lo).min(hi);
-      g = (factor == eta_minus).select(T(0), g);
-      xs -= g.sign() * ds;
-      ps = g;
-    });
+    detail::for_each_gradient_block(
+        x, grad, n, o.maximize, 0.0, [&](detail::BlockArray<T> g, auto xs, auto i) {
+          const Eigen::Index length = g.size();
+          detail::Column<T> ps(prev + i, length), ds(step_size + i, length);
+          const detail::BlockArray<T> product = g * ps;
+          const detail::BlockArray<T> factor =
+              (product > T(0))
+                  .select(eta_plus, (product < T(0)).select(eta_minus, detail::BlockArray<T>::Ones(length)));
+          ds = (ds * factor).max(lo).min(hi);
+          g = (factor == eta_minus).select(T(0), g);
+          xs -= g.sign() * ds;
+          ps = g;
+        });
   }
 };
 

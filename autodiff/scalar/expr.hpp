@@ -46,6 +46,16 @@ void describe_number(std::string& out, const T& v) {
     out += "c";
   }
 }
+
+// "name(a, b, …)": the text form of an operation called as a function.
+template <class... Operands>
+void describe_call(std::string& out, const char* name, const Operands&... operands) {
+  out += name;
+  out += '(';
+  const char* separator = "";
+  ((out += separator, operands.describe(out), separator = ", "), ...);
+  out += ')';
+}
 }  // namespace detail
 
 // A number inside an expression: no operands, nothing to propagate.
@@ -77,12 +87,7 @@ class UnaryExpr {
   void propagate(const OperandSink<value_type>& sink, const value_type& adjoint) const {
     a_.template propagate<Slot>(sink, adjoint * Rule::partial(a_.value(), value_));
   }
-  void describe(std::string& out) const {
-    out += Rule::name;
-    out += '(';
-    a_.describe(out);
-    out += ')';
-  }
+  void describe(std::string& out) const { detail::describe_call(out, Rule::name, a_); }
 
  private:
   A a_;
@@ -121,12 +126,7 @@ class BinaryExpr {
       b_.describe(out);
       out += ')';
     } else {
-      out += Rule::name;
-      out += '(';
-      a_.describe(out);
-      out += ", ";
-      b_.describe(out);
-      out += ')';
+      detail::describe_call(out, Rule::name, a_, b_);
     }
   }
 
@@ -163,16 +163,7 @@ class TernaryExpr {
       c_.template propagate<Slot + A::max_operands + B::max_operands>(sink,
                                                                       adjoint * Rule::d_c(a, b, c, value_));
   }
-  void describe(std::string& out) const {
-    out += Rule::name;
-    out += '(';
-    a_.describe(out);
-    out += ", ";
-    b_.describe(out);
-    out += ", ";
-    c_.describe(out);
-    out += ')';
-  }
+  void describe(std::string& out) const { detail::describe_call(out, Rule::name, a_, b_, c_); }
 
  private:
   A a_;

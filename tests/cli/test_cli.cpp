@@ -152,16 +152,18 @@ TEST(Cli, BadInputIsOneLineAndExitTwo) {
       "--momentum does not apply to adam");
   expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "sgd", "--lr", "-1"}),
                      "lr");
-  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "rprop", "--beta1", "0.9"}),
-                     "--beta1 does not apply to rprop");
-  expect_usage_error(
-      tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "lbfgs", "--max-iter", "2.5"}),
-      "--max-iter: '2.5' is not a whole number");
-  expect_usage_error(
-      tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "lbfgs", "--line-search", "armijo"}),
-      "expected none or strong-wolfe");
-  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "adadelta", "--rho", "2"}),
-                     "rho = 2");
+  // Optimizer flags: each checked against the chosen optimizer's fields and their types.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> optimizer_flag_errors = {
+      {{"--optimizer", "rprop", "--beta1", "0.9"}, "--beta1 does not apply to rprop"},
+      {{"--optimizer", "lbfgs", "--max-iter", "2.5"}, "--max-iter: '2.5' is not a whole number"},
+      {{"--optimizer", "lbfgs", "--line-search", "armijo"}, "expected none or strong-wolfe"},
+      {{"--optimizer", "adadelta", "--rho", "2"}, "rho = 2"},
+  };
+  for (const auto& [flags, fragment] : optimizer_flag_errors) {
+    std::vector<std::string> args = {"minimize", "x^2", "--from", "x=1"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    expect_usage_error(tapegrad(args), fragment);
+  }
   expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--restarts", "3"}), "--box");
   expect_usage_error(tapegrad({"solve", "x^2 = -1", "--from", "x=1"}), "no root found");
   expect_usage_error(tapegrad({"grad", "x", "--bogus"}), "--bogus");

@@ -15,7 +15,12 @@
 namespace tg = tapegrad;
 namespace opt = tapegrad::optim;
 
+#include "optimizer_checks.hpp"
+
 namespace {
+
+using optimizer_checks::expect_entrywise;
+using optimizer_checks::expect_error;
 
 double gradient_at(double x) { return 2 * x - 1.5 + 0.5 * std::cos(2 * x); }
 
@@ -263,34 +268,13 @@ TEST(MoreOptimizers, StateDictRoundTripsMidRun) {
   expect_state_round_trip<opt::Asgd>(opt::AsgdOptions{.lr = 0.05, .t0 = 3});
 }
 
-template <class Optimizer, class Options>
-void expect_entrywise(const Options& options) {
-  const Eigen::Index n = 700;  // several blocks and a partial one
-  const Eigen::VectorXd start = Eigen::VectorXd::LinSpaced(n, -2, 3);
-  tg::Parameter all(start);
-  Optimizer together({all}, options);
-  std::vector<tg::Parameter> single;
-  for (Eigen::Index i = 0; i < n; ++i) single.emplace_back(start(i));
-  std::vector<opt::ParameterRef> refs(single.begin(), single.end());
-  Optimizer apart(refs, options);
-  for (int step = 0; step < 4; ++step) {
-    for (Eigen::Index i = 0; i < n; ++i) all.grad()(i) = gradient_at(all.value()(i));
-    for (tg::Parameter& p : single) p.grad()(0) = gradient_at(p.value()(0));
-    together.step();
-    apart.step();
-  }
-  for (Eigen::Index i = 0; i < n; ++i)
-    ASSERT_NEAR(all.value()(i), single[i].value()(0), 1e-14 * (1 + std::abs(start(i))))
-        << Optimizer::name << ", entry " << i;
-}
-
 TEST(MoreOptimizers, BlockedKernelsMoveEveryEntryAsIfAlone) {
-  expect_entrywise<opt::Adamax>(opt::AdamaxOptions{.lr = 0.1, .weight_decay = 0.1});
-  expect_entrywise<opt::NAdam>(opt::NAdamOptions{.lr = 0.1});
-  expect_entrywise<opt::RAdam>(opt::RAdamOptions{.lr = 0.1, .beta2 = 0.9});
-  expect_entrywise<opt::Adadelta>(opt::AdadeltaOptions{});
-  expect_entrywise<opt::Rprop>(opt::RpropOptions{});
-  expect_entrywise<opt::Asgd>(opt::AsgdOptions{.t0 = 1});
+  expect_entrywise<opt::Adamax>(opt::AdamaxOptions{.lr = 0.1, .weight_decay = 0.1}, gradient_at, 4);
+  expect_entrywise<opt::NAdam>(opt::NAdamOptions{.lr = 0.1}, gradient_at, 4);
+  expect_entrywise<opt::RAdam>(opt::RAdamOptions{.lr = 0.1, .beta2 = 0.9}, gradient_at, 4);
+  expect_entrywise<opt::Adadelta>(opt::AdadeltaOptions{}, gradient_at, 4);
+  expect_entrywise<opt::Rprop>(opt::RpropOptions{}, gradient_at, 4);
+  expect_entrywise<opt::Asgd>(opt::AsgdOptions{.t0 = 1}, gradient_at, 4);
 }
 
 TEST(MoreOptimizers, FloatParametersStep) {
@@ -299,15 +283,6 @@ TEST(MoreOptimizers, FloatParametersStep) {
   x.grad()(0) = 2;
   adadelta.step();
   EXPECT_NEAR(x.value()(0), 1 - std::sqrt(1e-6) / std::sqrt(0.4 + 1e-6) * 2, 1e-6);
-}
-
-void expect_error(const std::function<void()>& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning " << fragment;
-  } catch (const tg::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
 }
 
 TEST(MoreOptimizers, InvalidHyperparametersNameTheirValue) {

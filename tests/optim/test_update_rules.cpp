@@ -11,7 +11,12 @@
 namespace tg = tapegrad;
 namespace opt = tapegrad::optim;
 
+#include "optimizer_checks.hpp"
+
 namespace {
+
+using optimizer_checks::expect_entrywise;
+using optimizer_checks::expect_error;
 
 constexpr double tolerance = 1e-12;
 
@@ -173,31 +178,6 @@ TEST(Optimizers, FloatParametersStepInFloat) {
   EXPECT_EQ(x.value()(0), 1.0f - 0.1f * 2.0f);
 }
 
-// A long parameter is updated in blocks; each entry must move as the same optimizer
-// moves it alone, whatever block it falls in. Up to rounding: vectorized and scalar
-// code may contract a·b + c into one fused multiply-add differently, so the tolerance
-// is a few units in the last place of the terms (of the size of the start value).
-template <class Optimizer, class Options>
-void expect_entrywise(const Options& options) {
-  const Eigen::Index n = 1000;  // several blocks and a partial one
-  const Eigen::VectorXd start = Eigen::VectorXd::LinSpaced(n, -2, 3);
-  tg::Parameter all(start);
-  Optimizer together({all}, options);
-  std::vector<tg::Parameter> single;
-  for (Eigen::Index i = 0; i < n; ++i) single.emplace_back(start(i));
-  std::vector<opt::ParameterRef> refs(single.begin(), single.end());
-  Optimizer apart(refs, options);
-  for (int step = 0; step < 3; ++step) {
-    all.grad() = 2 * all.value() + Eigen::VectorXd::Constant(n, 0.5);
-    for (tg::Parameter& p : single) p.grad()(0) = 2 * p.value()(0) + 0.5;
-    together.step();
-    apart.step();
-  }
-  for (Eigen::Index i = 0; i < n; ++i)
-    ASSERT_NEAR(all.value()(i), single[i].value()(0), 1e-14 * (1 + std::abs(start(i))))
-        << Optimizer::name << ", entry " << i;
-}
-
 TEST(Optimizers, BlockedKernelsMoveEveryEntryAsIfAlone) {
   expect_entrywise<opt::Sgd>(
       opt::SgdOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.1, .nesterov = true});
@@ -216,15 +196,6 @@ TEST(Optimizers, GroupsKeepTheirOwnHyperparameters) {
   EXPECT_DOUBLE_EQ(a.value()(0), 0.9);
   EXPECT_DOUBLE_EQ(b.value()(0), 0.5);
   EXPECT_EQ(sgd.group_count(), 2u);
-}
-
-void expect_error(const std::function<void()>& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning " << fragment;
-  } catch (const tg::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
 }
 
 TEST(Optimizers, InvalidHyperparametersNameTheirValue) {

@@ -31,10 +31,8 @@ class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions> {
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const AdadeltaOptions& o) {
-    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
+    require_nonnegative(name, o, {"lr", "eps", "weight_decay"});
     require(o.rho >= 0 && o.rho <= 1, name, "rho", o.rho, "is outside [0, 1]");
-    require(o.eps >= 0, name, "eps", o.eps, "must be >= 0");
-    require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
   }
 
   template <class T>

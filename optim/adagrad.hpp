@@ -34,12 +34,7 @@ class Adagrad : public GroupedOptimizer<Adagrad, AdagradOptions> {
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const AdagradOptions& o) {
-    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
-    require(o.lr_decay >= 0, name, "lr_decay", o.lr_decay, "must be >= 0");
-    require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
-    require(o.initial_accumulator_value >= 0, name, "initial_accumulator_value", o.initial_accumulator_value,
-            "must be >= 0");
-    require(o.eps >= 0, name, "eps", o.eps, "must be >= 0");
+    require_nonnegative(name, o, {"lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"});
   }
 
   template <class T>

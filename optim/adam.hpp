@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cmath>
+#include <utility>
 
 #include "grouped_optimizer.hpp"
 
@@ -58,12 +59,35 @@ namespace detail {
 
 template <class Options>
 void validate_adam(const char* name, const Options& o) {
-  require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
-  require(o.eps >= 0, name, "eps", o.eps, "must be >= 0");
+  require_nonnegative(name, o, {"lr", "eps", "weight_decay"});
   require(o.beta1 >= 0 && o.beta1 < 1, name, "beta1", o.beta1, "is outside [0, 1)");
   require(o.beta2 >= 0 && o.beta2 < 1, name, "beta2", o.beta2, "is outside [0, 1)");
-  require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
 }
+
+// Adam's two moment estimates of a parameter (buffers 0 and 1), for Adam and its
+// variants: m ← lerp(m, g, 1 − β1), v ← β2·v + (1 − β2)·g², a block at a time.
+template <class T>
+struct Moments {
+  T* m;
+  T* v;
+  T one_minus_beta1, beta2, one_minus_beta2;
+
+  template <class Options>
+  Moments(const Options& o, ParameterState<T>& s, Eigen::Index n)
+      : m(s.buffer(0, n)),
+        v(s.buffer(1, n)),
+        one_minus_beta1(static_cast<T>(1 - o.beta1)),
+        beta2(static_cast<T>(o.beta2)),
+        one_minus_beta2(static_cast<T>(1 - o.beta2)) {}
+
+  // Updates entries i, i + 1, … from the block's gradient g; returns those blocks of m and v.
+  std::pair<Column<T>, Column<T>> update(Eigen::Index i, const BlockArray<T>& g) const {
+    Column<T> ms(m + i, g.size()), vs(v + i, g.size());
+    lerp_in_place(ms, g, one_minus_beta1);
+    vs = vs * beta2 + one_minus_beta2 * g * g;
+    return {ms, vs};
+  }
+};
 
 // The Adam update of one parameter; `decay` is the coupled weight decay (Adam's λ,
 // 0 for AdamW, which decays θ itself before calling this).
@@ -74,24 +98,20 @@ void adam_update(const Options& o, double decay, ParameterState<T>& s, T* x, con
   const double bias_correction2 = 1 - std::pow(o.beta2, t);
   const T step_size = static_cast<T>(o.lr / bias_correction1);
   const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-  const T one_minus_beta1 = static_cast<T>(1 - o.beta1), beta2 = static_cast<T>(o.beta2);
-  const T one_minus_beta2 = static_cast<T>(1 - o.beta2), eps = static_cast<T>(o.eps);
-  T* m = s.buffer(0, n);
-  T* v = s.buffer(1, n);
+  const T eps = static_cast<T>(o.eps);
+  const Moments<T> moments(o, s, n);
   T* v_max = o.amsgrad ? s.buffer(2, n) : nullptr;
-  for_each_block(n, [&](Eigen::Index i, Eigen::Index length) {
-    const BlockArray<T> g = effective_gradient(grad + i, x + i, length, o.maximize, decay);
-    Column<T> xs(x + i, length), ms(m + i, length), vs(v + i, length);
-    lerp_in_place(ms, g, one_minus_beta1);
-    vs = vs * beta2 + one_minus_beta2 * g * g;
-    if (v_max != nullptr) {
-      Column<T> v_hat(v_max + i, length);
-      v_hat = v_hat.max(vs);
-      xs += (-step_size * ms) / (v_hat.sqrt() / bias_correction2_sqrt + eps);
-    } else {
-      xs += (-step_size * ms) / (vs.sqrt() / bias_correction2_sqrt + eps);
-    }
-  });
+  for_each_gradient_block(x, grad, n, o.maximize, decay,
+                          [&](const BlockArray<T>& g, Column<T> xs, Eigen::Index i) {
+                            const auto [ms, vs] = moments.update(i, g);
+                            if (v_max != nullptr) {
+                              Column<T> v_hat(v_max + i, g.size());
+                              v_hat = v_hat.max(vs);
+                              xs += (-step_size * ms) / (v_hat.sqrt() / bias_correction2_sqrt + eps);
+                            } else {
+                              xs += (-step_size * ms) / (vs.sqrt() / bias_correction2_sqrt + eps);
+                            }
+                          });
 }
 
 }  // namespace detail

@@ -36,10 +36,7 @@ class Asgd : public GroupedOptimizer<Asgd, AsgdOptions> {
   static constexpr std::array<const char*, 2> scalar_names = {"eta", "mu"};
   using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const AsgdOptions& o) {
-    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
-    require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
-  }
+  static void validate(const AsgdOptions& o) { require_nonnegative(name, o, {"lr", "weight_decay"}); }
 
   template <class T>
   void update(const AsgdOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {

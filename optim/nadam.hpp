@@ -40,7 +40,7 @@ class NAdam : public GroupedOptimizer<NAdam, NAdamOptions> {
 
   static void validate(const NAdamOptions& o) {
     detail::validate_adam(name, o);
-    require(o.momentum_decay >= 0, name, "momentum_decay", o.momentum_decay, "must be >= 0");
+    require_nonnegative(name, o, {"momentum_decay"});
   }
 
   template <class T>
@@ -55,16 +55,11 @@ class NAdam : public GroupedOptimizer<NAdam, NAdamOptions> {
     const double mu_product_next = mu_product * mu_next;
     const T grad_step = static_cast<T>(-o.lr * (1 - mu) / (1 - mu_product));
     const T momentum_step = static_cast<T>(-o.lr * mu_next / (1 - mu_product_next));
-    const T one_minus_beta1 = static_cast<T>(1 - o.beta1), beta2 = static_cast<T>(o.beta2),
-            one_minus_beta2 = static_cast<T>(1 - o.beta2), eps = static_cast<T>(o.eps),
-            bc2 = static_cast<T>(bias_correction2);
-    T* m = s.buffer(0, n);
-    T* v = s.buffer(1, n);
+    const T eps = static_cast<T>(o.eps), bc2 = static_cast<T>(bias_correction2);
+    const detail::Moments<T> moments(o, s, n);
     detail::for_each_gradient_block(x, grad, n, o.maximize, o.weight_decay,
                                     [&](const auto& g, auto xs, auto i) {
-                                      detail::Column<T> ms(m + i, g.size()), vs(v + i, g.size());
-                                      detail::lerp_in_place(ms, g, one_minus_beta1);
-                                      vs = vs * beta2 + one_minus_beta2 * g * g;
+                                      const auto [ms, vs] = moments.update(i, g);
                                       const detail::BlockArray<T> denom = (vs / bc2).sqrt() + eps;
                                       xs += grad_step * g / denom;
                                       xs += momentum_step * ms / denom;

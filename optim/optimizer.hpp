@@ -11,9 +11,12 @@
 #include <Eigen/Core>
 #include <cstdio>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -111,6 +114,19 @@ inline void require(bool ok, const char* optimizer, const char* name, double val
     std::snprintf(text, sizeof text, "%.17g", value);
     throw Error(std::string("tapegrad: ") + optimizer + ": " + name + " = " + text + " " + requirement);
   }
+}
+
+// require(value >= 0) for each of the named numeric fields of an options struct (lr,
+// eps, weight_decay…), through its fields().
+template <class Options>
+void require_nonnegative(const char* optimizer, const Options& o, std::initializer_list<const char*> names) {
+  Options::fields(o, [&](const char* field, const auto& value) {
+    using V = std::decay_t<decltype(value)>;
+    if constexpr (std::is_arithmetic_v<V> && !std::is_same_v<V, bool>)
+      for (const char* name : names)
+        if (std::string_view(name) == field)
+          require(value >= 0, optimizer, field, static_cast<double>(value), "must be >= 0");
+  });
 }
 
 }  // namespace tapegrad::optim

@@ -42,15 +42,11 @@ class RAdam : public GroupedOptimizer<RAdam, RAdamOptions> {
                              : T(0);
     const T lr = static_cast<T>(o.lr), bc1 = static_cast<T>(bias_correction1),
             bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-    const T one_minus_beta1 = static_cast<T>(1 - o.beta1), beta2 = static_cast<T>(o.beta2),
-            one_minus_beta2 = static_cast<T>(1 - o.beta2), eps = static_cast<T>(o.eps);
-    T* m = s.buffer(0, n);
-    T* v = s.buffer(1, n);
+    const T eps = static_cast<T>(o.eps);
+    const detail::Moments<T> moments(o, s, n);
     detail::for_each_gradient_block(x, grad, n, o.maximize, o.weight_decay,
                                     [&](const auto& g, auto xs, auto i) {
-                                      detail::Column<T> ms(m + i, g.size()), vs(v + i, g.size());
-                                      detail::lerp_in_place(ms, g, one_minus_beta1);
-                                      vs = vs * beta2 + one_minus_beta2 * g * g;
+                                      const auto [ms, vs] = moments.update(i, g);
                                       if (rectified)
                                         xs -= ms / bc1 * lr * (bc2_sqrt / (vs.sqrt() + eps)) * rect;
                                       else

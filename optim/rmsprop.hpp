@@ -34,11 +34,7 @@ class RmsProp : public GroupedOptimizer<RmsProp, RmsPropOptions> {
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const RmsPropOptions& o) {
-    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
-    require(o.eps >= 0, name, "eps", o.eps, "must be >= 0");
-    require(o.momentum >= 0, name, "momentum", o.momentum, "must be >= 0");
-    require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
-    require(o.alpha >= 0, name, "alpha", o.alpha, "must be >= 0");
+    require_nonnegative(name, o, {"lr", "eps", "momentum", "weight_decay", "alpha"});
   }
 
   template <class T>

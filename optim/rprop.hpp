@@ -33,10 +33,9 @@ class Rprop : public GroupedOptimizer<Rprop, RpropOptions> {
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const RpropOptions& o) {
-    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
+    require_nonnegative(name, o, {"lr", "step_size_min"});
     require(o.eta_minus > 0 && o.eta_minus < 1, name, "eta_minus", o.eta_minus, "is outside (0, 1)");
     require(o.eta_plus > 1, name, "eta_plus", o.eta_plus, "must be > 1");
-    require(o.step_size_min >= 0, name, "step_size_min", o.step_size_min, "must be >= 0");
     require(o.step_size_max >= o.step_size_min, name, "step_size_max", o.step_size_max,
             "must be >= step_size_min");
   }

@@ -31,9 +31,7 @@ class Sgd : public GroupedOptimizer<Sgd, SgdOptions> {
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const SgdOptions& o) {
-    require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
-    require(o.momentum >= 0, name, "momentum", o.momentum, "must be >= 0");
-    require(o.weight_decay >= 0, name, "weight_decay", o.weight_decay, "must be >= 0");
+    require_nonnegative(name, o, {"lr", "momentum", "weight_decay"});
     if (o.nesterov) {
       require(o.momentum > 0, name, "momentum", o.momentum, "must be > 0 with nesterov");
       require(o.dampening == 0, name, "dampening", o.dampening, "must be 0 with nesterov");

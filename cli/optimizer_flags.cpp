@@ -66,14 +66,13 @@ template <class V>
 void parse_value(const std::string& flag, const std::string& text, V& value) {
   const std::string what = "--" + flag;
   if constexpr (std::is_enum_v<V>) {
-    std::string choices;
-    for (const auto& [name, v] : enum_names(V{})) {
-      if (text == name) {
-        value = v;
-        return;
-      }
-      choices += (choices.empty() ? "" : " or ") + std::string(name);
+    if (const auto named = value_named(text, enum_names(V{}))) {
+      value = *named;
+      return;
     }
+    std::string choices;
+    for (const auto& [v, name] : enum_names(V{}))
+      choices += (choices.empty() ? "" : " or ") + std::string(name);
     throw UsageError(what + ": '" + text + "' (expected " + choices + ")");
   } else if constexpr (std::is_integral_v<V>) {
     long long parsed = 0;

@@ -5,23 +5,17 @@
 #include <cstdio>
 #include <functional>
 
+#include "../autodiff/support/enum_names.hpp"
 #include "atomic_file.hpp"
 
 namespace tapegrad::models {
 
-const char* stop_reason_name(StopReason reason) {
-  switch (reason) {
-    case StopReason::EpochsDone:
-      return "all epochs done";
-    case StopReason::EarlyStopping:
-      return "early stopping";
-    case StopReason::Callback:
-      return "stopped by a callback";
-    case StopReason::Diverged:
-      return "diverged (loss is NaN or infinite)";
-  }
-  return "?";
-}
+inline constexpr EnumNames<StopReason, 4> stop_reason_names = {
+    {{StopReason::EpochsDone, "all epochs done"},
+     {StopReason::EarlyStopping, "early stopping"},
+     {StopReason::Callback, "stopped by a callback"},
+     {StopReason::Diverged, "diverged (loss is NaN or infinite)"}}};
+const char* stop_reason_name(StopReason reason) { return name_of(reason, stop_reason_names); }
 
 bool History::has_validation() const {
   return std::any_of(epochs.begin(), epochs.end(),

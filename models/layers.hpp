@@ -2,6 +2,7 @@
 // elementwise activations Sigmoid, Tanh and Relu.
 #pragma once
 
+#include "../autodiff/support/enum_names.hpp"
 #include "../autodiff/tensor/elementwise.hpp"
 #include "../autodiff/tensor/linalg.hpp"
 #include "init.hpp"
@@ -96,16 +97,8 @@ std::unique_ptr<Module<T>> make_activation(Activation a) {
   throw Error("tapegrad: make_activation: unknown activation");
 }
 
-inline const char* activation_name(Activation a) {
-  switch (a) {
-    case Activation::Sigmoid:
-      return "sigmoid";
-    case Activation::Tanh:
-      return "tanh";
-    case Activation::Relu:
-      return "relu";
-  }
-  return "?";
-}
+inline constexpr EnumNames<Activation, 3> activation_names = {
+    {{Activation::Sigmoid, "sigmoid"}, {Activation::Tanh, "tanh"}, {Activation::Relu, "relu"}}};
+inline const char* activation_name(Activation a) { return name_of(a, activation_names); }
 
 }  // namespace tapegrad::models

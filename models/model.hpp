@@ -9,6 +9,7 @@
 #include <limits>
 #include <span>
 
+#include "../autodiff/support/enum_names.hpp"
 #include "../autodiff/tensor/losses.hpp"
 #include "data/dataset.hpp"
 #include "data/standardize.hpp"
@@ -23,17 +24,10 @@ enum class Loss {
   Mse                   // regression, one output per target
 };
 
-inline const char* loss_name(Loss loss) {
-  switch (loss) {
-    case Loss::SoftmaxCrossEntropy:
-      return "softmax_cross_entropy";
-    case Loss::BinaryCrossEntropy:
-      return "binary_cross_entropy";
-    case Loss::Mse:
-      return "mse";
-  }
-  return "?";
-}
+inline constexpr EnumNames<Loss, 3> loss_names = {{{Loss::SoftmaxCrossEntropy, "softmax_cross_entropy"},
+                                                   {Loss::BinaryCrossEntropy, "binary_cross_entropy"},
+                                                   {Loss::Mse, "mse"}}};
+inline const char* loss_name(Loss loss) { return name_of(loss, loss_names); }
 
 // Loss and accuracy over a data set; accuracy is NaN for regression.
 struct Metrics {

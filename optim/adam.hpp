@@ -13,11 +13,14 @@
 
 namespace tapegrad::optim {
 
-// Adam's and AdamW's options: the same fields, with each optimizer's default weight
-// decay (a tag type, since a double template argument needs a newer clang).
+// The options of Adam and its variants (AdamW, Adamax, RAdam): the same fields, with
+// each optimizer's defaults from a tag type (a double template argument needs a newer
+// clang). amsgrad is an option of Adam and AdamW only: the others leave it out of
+// fields() and refuse it in validate().
 template <class Defaults>
 struct AdamFamilyOptions {
-  double lr = 1e-3;
+  using defaults = Defaults;
+  double lr = Defaults::lr;
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
@@ -28,30 +31,15 @@ struct AdamFamilyOptions {
   template <class Self, class Visit>
   static void fields(Self& o, Visit&& v) {
     v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
-        v("weight_decay", o.weight_decay), v("amsgrad", o.amsgrad), v("maximize", o.maximize);
-  }
-};
-
-// The options of Adam's variants without amsgrad (Adamax, RAdam), each with its own
-// default learning rate.
-template <class Defaults>
-struct AdamVariantOptions {
-  double lr = Defaults::lr;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0;
-  bool maximize = false;
-
-  template <class Self, class Visit>
-  static void fields(Self& o, Visit&& v) {
-    v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
-        v("weight_decay", o.weight_decay), v("maximize", o.maximize);
+        v("weight_decay", o.weight_decay);
+    if constexpr (Defaults::has_amsgrad) v("amsgrad", o.amsgrad);
+    v("maximize", o.maximize);
   }
 };
 
 struct AdamDefaults {
-  static constexpr double weight_decay = 0;
+  static constexpr double lr = 1e-3, weight_decay = 0;
+  static constexpr bool has_amsgrad = true;
 };
 using AdamOptions = AdamFamilyOptions<AdamDefaults>;
 
@@ -62,6 +50,9 @@ void validate_adam(const char* name, const Options& o) {
   require_nonnegative(name, o, {"lr", "eps", "weight_decay"});
   require(o.beta1 >= 0 && o.beta1 < 1, name, "beta1", o.beta1, "is outside [0, 1)");
   require(o.beta2 >= 0 && o.beta2 < 1, name, "beta2", o.beta2, "is outside [0, 1)");
+  if constexpr (requires { Options::defaults::has_amsgrad; })
+    if (!Options::defaults::has_amsgrad && o.amsgrad)
+      throw Error(std::string("tapegrad: ") + name + ": amsgrad is an option of Adam and AdamW only");
 }
 
 // Adam's two moment estimates of a parameter (buffers 0 and 1), for Adam and its

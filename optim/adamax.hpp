@@ -13,9 +13,10 @@
 namespace tapegrad::optim {
 
 struct AdamaxDefaults {
-  static constexpr double lr = 2e-3;
+  static constexpr double lr = 2e-3, weight_decay = 0;
+  static constexpr bool has_amsgrad = false;
 };
-using AdamaxOptions = AdamVariantOptions<AdamaxDefaults>;
+using AdamaxOptions = AdamFamilyOptions<AdamaxDefaults>;
 
 class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions> {
  public:

@@ -8,7 +8,8 @@
 namespace tapegrad::optim {
 
 struct AdamWDefaults {
-  static constexpr double weight_decay = 1e-2;
+  static constexpr double lr = 1e-3, weight_decay = 1e-2;
+  static constexpr bool has_amsgrad = true;
 };
 using AdamWOptions = AdamFamilyOptions<AdamWDefaults>;
 

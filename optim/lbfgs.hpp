@@ -18,15 +18,17 @@
 #include <utility>
 #include <vector>
 
+#include "../autodiff/support/enum_names.hpp"
 #include "line_search.hpp"
 #include "optimizer.hpp"
 
 namespace tapegrad::optim {
 
 enum class LineSearch { None, StrongWolfe };
-// The names of LineSearch's values, for the command line.
-constexpr std::array<std::pair<const char*, LineSearch>, 2> enum_names(LineSearch) {
-  return {{{"none", LineSearch::None}, {"strong-wolfe", LineSearch::StrongWolfe}}};
+// The names of LineSearch's values, for the command line (found by argument-dependent
+// lookup, as every enum option's table).
+constexpr EnumNames<LineSearch, 2> enum_names(LineSearch) {
+  return {{{LineSearch::None, "none"}, {LineSearch::StrongWolfe, "strong-wolfe"}}};
 }
 
 struct LbfgsOptions {

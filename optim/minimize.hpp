@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "../autodiff/scalar/gradient.hpp"
+#include "../autodiff/support/enum_names.hpp"
 #include "../autodiff/tensor/parameter.hpp"
 #include "optimizer.hpp"
 
@@ -38,21 +39,13 @@ struct StopWhen {
 
 enum class StopReason { GradientNorm, FChange, MaxSteps, Callback, NotFinite };
 
-inline const char* to_string(StopReason r) {
-  switch (r) {
-    case StopReason::GradientNorm:
-      return "gradient norm";
-    case StopReason::FChange:
-      return "change in f";
-    case StopReason::MaxSteps:
-      return "step count";
-    case StopReason::Callback:
-      return "callback";
-    case StopReason::NotFinite:
-      return "f or its gradient is not finite";
-  }
-  return "?";
-}
+inline constexpr EnumNames<StopReason, 5> stop_reason_names = {
+    {{StopReason::GradientNorm, "gradient norm"},
+     {StopReason::FChange, "change in f"},
+     {StopReason::MaxSteps, "step count"},
+     {StopReason::Callback, "callback"},
+     {StopReason::NotFinite, "f or its gradient is not finite"}}};
+inline const char* to_string(StopReason r) { return name_of(r, stop_reason_names); }
 
 struct StepReport {
   long step;  // updates made so far

@@ -17,9 +17,10 @@
 namespace tapegrad::optim {
 
 struct RAdamDefaults {
-  static constexpr double lr = 1e-3;
+  static constexpr double lr = 1e-3, weight_decay = 0;
+  static constexpr bool has_amsgrad = false;
 };
-using RAdamOptions = AdamVariantOptions<RAdamDefaults>;
+using RAdamOptions = AdamFamilyOptions<RAdamDefaults>;
 
 class RAdam : public GroupedOptimizer<RAdam, RAdamOptions> {
  public:

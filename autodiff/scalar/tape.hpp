@@ -4,9 +4,11 @@
 //
 //     for each statement s, last to first:  for each operand (i, d) of s:  adj[i] += d * adj[s]
 //
-// This file holds recording, the sweeps, clear/rewind and memory accounting. What the
-// tape keeps beside them has a file each: which tape is active (active_tape.hpp), the
-// operand arrays (operand_store.hpp), rewound generations (rewind_epochs.hpp),
+// This file holds recording, the sweeps, clear/rewind and memory accounting. The sweep's
+// inner loop over plain statements is sweep.hpp. What the tape keeps beside them has a
+// file each: which tape is active (active_tape.hpp), the operand arrays
+// (operand_store.hpp), the statements with a backward of their own (hooks.hpp),
+// rewound generations (rewind_epochs.hpp),
 // user-defined backward functions (custom_functions.hpp), tensor adjoint buffers
 // (tensor_adjoints.hpp), annotations (annotations.hpp) and check_finite's backward
 // checks (check/finite_backward.hpp).
@@ -32,6 +34,7 @@
 #include "hooks.hpp"
 #include "operand_store.hpp"
 #include "rewind_epochs.hpp"
+#include "sweep.hpp"
 #include "tensor_adjoints.hpp"
 
 namespace tapegrad {
@@ -155,7 +158,8 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     while (true) {
       const bool hook_ahead = next_hook != first_hook && next_hook[-1].statement > lo;
       const std::uint32_t stop = hook_ahead ? next_hook[-1].statement : lo;
-      sweep_plain(s, stop);
+      detail::sweep_plain(statement_end_.data(), operands_.indices.get(), operands_.partials.get(),
+                          adjoints_.data(), s, stop);
       if (!hook_ahead) return;
       --next_hook;
       next_hook->backward(*this, next_hook->statement, next_hook->data);
@@ -309,61 +313,6 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     generation_ = detail::next_generation();
     if (first_generation_ == 0) first_generation_ = generation_;
     generation_start_ = 1;
-  }
-
-  // The hot loop: statements s..stop+1 with no user-defined backward among them.
-  //
-  // Each operand adds partial·adj[s] into its Var's adjoint. Done naively in memory,
-  // two common patterns put a store-to-load round trip (several cycles) on the critical
-  // path of every statement:
-  //  - chains, where each statement is an operand of the next (`sum += …`): the
-  //    contribution to adj[s - 1] is read back one statement later;
-  //  - a Var used by many consecutive statements (a parameter such as `mu` in every
-  //    term of a sum, or x[i] shared by neighbouring terms): every statement updates the
-  //    same address.
-  // So two contributions stay in registers: `carry` for statement s - 1 and `hot_sum`
-  // for the most recently updated other Var (`hot`). Both are folded in when the sweep
-  // reaches their statement, and each adjoint is stored once when its statement is
-  // swept, so every adjoint is complete in memory afterwards. Statement 0 is the unused
-  // slot that constants point at, so `hot = 0` means "none" and flushing into it is
-  // harmless.
-  void sweep_plain(std::uint32_t s, std::uint32_t stop) {
-    const std::uint32_t* end = statement_end_.data();
-    const std::uint32_t* index = operands_.indices.get();
-    const T* partial = operands_.partials.get();
-    T* adj = adjoints_.data();
-    std::uint32_t operand_end = end[s];
-    T carry = T(0);
-    std::uint32_t hot = 0;
-    T hot_sum = T(0);
-    for (; s > stop; --s) {
-      const std::uint32_t operand_begin = end[s - 1];
-      T a = adj[s] + carry;
-      carry = T(0);
-      if (hot == s) {
-        a += hot_sum;
-        hot = 0;
-        hot_sum = T(0);
-      }
-      adj[s] = a;
-      const std::uint32_t previous = s - 1;
-      for (std::uint32_t o = operand_begin; o < operand_end; ++o) {
-        const std::uint32_t i = index[o];
-        const T d = partial[o] * a;
-        if (i == previous) {
-          carry += d;
-        } else if (i == hot) {
-          hot_sum += d;
-        } else {
-          adj[hot] += hot_sum;
-          hot = i;
-          hot_sum = d;
-        }
-      }
-      operand_end = operand_begin;
-    }
-    adj[s] += carry;
-    adj[hot] += hot_sum;
   }
 
   detail::OperandStore<T> operands_;

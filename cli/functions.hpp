@@ -73,13 +73,14 @@ inline constexpr auto operation_table = []<std::size_t... I>(std::index_sequence
 
 // The position of Rule in the table (for the operators the parser emits itself).
 template <class Rule>
-constexpr std::uint8_t operation_index() {
-  return []<std::size_t... I>(std::index_sequence<I...>) {
-    std::uint8_t index = 0;
-    ((std::is_same_v<std::tuple_element_t<I, OperationRules>, Rule> ? (index = I, true) : false) || ...);
-    return index;
+consteval std::uint8_t operation_index() {
+  constexpr auto matches = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<bool, sizeof...(I)>{std::is_same_v<std::tuple_element_t<I, OperationRules>, Rule>...};
   }
   (std::make_index_sequence<operation_count>{});
+  for (std::size_t k = 0; k < matches.size(); ++k)
+    if (matches[k]) return static_cast<std::uint8_t>(k);
+  throw "not a listed rule";  // in a constant expression: a compile error
 }
 
 // Operation `op` applied to its arity's worth of arguments starting at `x`.

@@ -30,7 +30,8 @@ T digamma(T x) {
   const T inv = T(1) / x, inv2 = inv * inv;
   // Σ B₂ₖ/(2k x²ᵏ) for k = 1…6, by Horner's rule in 1/x².
   T series = T(-691.0 / 32760);
-  for (const double c : {1.0 / 132, -1.0 / 240, 1.0 / 252, -1.0 / 120, 1.0 / 12}) series = T(c) + inv2 * series;
+  for (const double c : {1.0 / 132, -1.0 / 240, 1.0 / 252, -1.0 / 120, 1.0 / 12})
+    series = T(c) + inv2 * series;
   series *= inv2;
   return result + log(x) - T(0.5) * inv - series;
 }

@@ -294,8 +294,10 @@ TEST(MoreOptimizers, InvalidHyperparametersNameTheirValue) {
   expect_error([&] { opt::Rprop({x}, {.eta_minus = 1.5}); }, "Rprop: eta_minus = 1.5");
   expect_error([&] { opt::Rprop({x}, {.eta_plus = 0.5}); }, "Rprop: eta_plus = 0.5");
   expect_error([&] { opt::Asgd({x}, {.lr = -1}); }, "Asgd: lr = -1");
-  expect_error([&] { opt::Adamax({x}, {.amsgrad = true}); }, "Adamax: amsgrad is an option of Adam and AdamW only");
-  expect_error([&] { opt::RAdam({x}, {.amsgrad = true}); }, "RAdam: amsgrad is an option of Adam and AdamW only");
+  expect_error([&] { opt::Adamax({x}, {.amsgrad = true}); },
+               "Adamax: amsgrad is an option of Adam and AdamW only");
+  expect_error([&] { opt::RAdam({x}, {.amsgrad = true}); },
+               "RAdam: amsgrad is an option of Adam and AdamW only");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // same values and the same gradient.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <span>
 #include <string>
@@ -85,9 +86,9 @@ class Evaluator {
           T* arguments = stack_.data() + stack_.size() - arity;
           T result = apply(i.function, arguments);
           if (check) {
-            double plain_arguments[3];
+            std::array<double, max_arity> plain_arguments;
             for (std::size_t a = 0; a < arity; ++a) plain_arguments[a] = detail::plain(arguments[a]);
-            check_result(i, std::span<const double>(plain_arguments, arity), detail::plain(result));
+            check_result(i, std::span<const double>(plain_arguments.data(), arity), detail::plain(result));
           }
           for (std::size_t a = 1; a < arity; ++a) stack_.pop_back();
           stack_.back() = std::move(result);

@@ -71,6 +71,13 @@ inline constexpr auto operation_table = []<std::size_t... I>(std::index_sequence
 }
 (std::make_index_sequence<operation_count>{});
 
+// The most arguments any operation takes.
+inline constexpr std::size_t max_arity = [] {
+  std::size_t most = 0;
+  for (const OperationInfo& op : operation_table) most = op.arity > most ? op.arity : most;
+  return most;
+}();
+
 // The position of Rule in the table (for the operators the parser emits itself).
 template <class Rule>
 consteval std::uint8_t operation_index() {

@@ -236,30 +236,19 @@ class GroupedOptimizer : public Optimizer {
   }
   std::size_t group_count() const override { return groups_.size(); }
   double learning_rate(std::size_t group) const override { return groups_.at(group).options.lr; }
-  void set_learning_rate(std::size_t group, double lr) override {
-    Options options = groups_.at(group).options;
-    options.lr = lr;
-    Derived::validate(options);
-    groups_[group].options = options;
-  }
+  void set_learning_rate(std::size_t group, double lr) override { set_hyperparameter(group, "lr", lr); }
   std::optional<double> hyperparameter(std::size_t group, const std::string& name) const override {
     std::optional<double> found;
-    Options::fields(groups_.at(group).options, [&](const char* field, const auto& value) {
-      if constexpr (std::is_arithmetic_v<std::decay_t<decltype(value)>> &&
-                    !std::is_same_v<std::decay_t<decltype(value)>, bool>)
-        if (name == field) found = static_cast<double>(value);
-    });
+    visit_numeric_option(groups_.at(group).options, name,
+                         [&](const auto& value) { found = static_cast<double>(value); });
     return found;
   }
+  // Validated on a copy first, so a refused value changes nothing.
   void set_hyperparameter(std::size_t group, const std::string& name, double v) override {
     Options options = groups_.at(group).options;
-    bool found = false;
-    Options::fields(options, [&](const char* field, auto& value) {
-      if constexpr (std::is_arithmetic_v<std::decay_t<decltype(value)>> &&
-                    !std::is_same_v<std::decay_t<decltype(value)>, bool>)
-        if (name == field) value = static_cast<std::decay_t<decltype(value)>>(v), found = true;
-    });
-    if (!found) Optimizer::set_hyperparameter(group, name, v);
+    if (!visit_numeric_option(options, name,
+                              [&](auto& value) { value = static_cast<std::decay_t<decltype(value)>>(v); }))
+      Optimizer::set_hyperparameter(group, name, v);
     Derived::validate(options);
     groups_[group].options = options;
   }

@@ -116,17 +116,31 @@ inline void require(bool ok, const char* optimizer, const char* name, double val
   }
 }
 
+// An option that is a number (not a switch or a choice): what schedulers may set and
+// what require_nonnegative checks.
+template <class V>
+concept NumericOption = std::is_arithmetic_v<V> && !std::is_same_v<V, bool>;
+
+// Calls f(field) for the numeric field of `options` named `name`, through the options'
+// fields(); false when there is none.
+template <class Options, class F>
+bool visit_numeric_option(Options& options, std::string_view name, F&& f) {
+  bool found = false;
+  std::remove_const_t<Options>::fields(options, [&](const char* field, auto& value) {
+    if constexpr (NumericOption<std::remove_cvref_t<decltype(value)>>)
+      if (name == field) f(value), found = true;
+  });
+  return found;
+}
+
 // require(value >= 0) for each of the named numeric fields of an options struct (lr,
-// eps, weight_decay…), through its fields().
+// eps, weight_decay…).
 template <class Options>
 void require_nonnegative(const char* optimizer, const Options& o, std::initializer_list<const char*> names) {
-  Options::fields(o, [&](const char* field, const auto& value) {
-    using V = std::decay_t<decltype(value)>;
-    if constexpr (std::is_arithmetic_v<V> && !std::is_same_v<V, bool>)
-      for (const char* name : names)
-        if (std::string_view(name) == field)
-          require(value >= 0, optimizer, field, static_cast<double>(value), "must be >= 0");
-  });
+  for (const char* name : names)
+    visit_numeric_option(o, name, [&](const auto& value) {
+      require(value >= 0, optimizer, name, static_cast<double>(value), "must be >= 0");
+    });
 }
 
 }  // namespace tapegrad::optim

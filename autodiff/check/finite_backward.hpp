@@ -18,7 +18,6 @@
 
 namespace tapegrad::detail {
 
-// "(i, j)" for entry k of a column-major matrix with `rows` rows.
 // "(i, j)" for entry k of a column-major matrix with `rows` rows, for any integer types
 // (Eigen's signed indices, the tape's unsigned ones). Appended piece by piece: g++ 12
 // reports a false -Wrestrict on `"(" + std::to_string(…)` once this is inlined.

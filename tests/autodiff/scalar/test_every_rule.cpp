@@ -9,10 +9,11 @@
 #include <cmath>
 #include <random>
 #include <string>
-#include <tapegrad/autodiff/check/tensor_gradient.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <tuple>
 #include <vector>
+
+#include "../tensor/tensor_checks.hpp"
 
 namespace tg = tapegrad;
 namespace rules = tapegrad::rules;
@@ -23,7 +24,7 @@ using tg::Var;
 namespace {
 
 constexpr int points_per_rule = 24;
-constexpr double max_relative_error = 1e-7;
+constexpr double max_relative_error = tensor_test::max_relative_error;  // 1e-7
 // The five-point stencil reaches 2·1e-3·max(1, |x|) to each side; points nearer a kink
 // than this are drawn again.
 constexpr double kink_margin = 0.05;
@@ -85,18 +86,6 @@ MatrixXd matrix_of(const std::vector<std::array<double, N>>& points, std::size_t
   return m;
 }
 
-// Σ w∘t with fixed weights, so every entry of t's adjoint differs.
-Var weighted(const Tensor& t) {
-  MatrixXd w(t.rows(), t.cols());
-  for (Eigen::Index e = 0; e < w.size(); ++e) w(e) = 0.5 + 0.1 * static_cast<double>(e);
-  return tg::dot(t, tg::constant(w));
-}
-
-void expect_tensor_check(const char* name, const tg::TensorGradientCheck& check) {
-  EXPECT_LE(check.max_rel_error, max_relative_error) << name << " on tensors";
-  EXPECT_TRUE(std::isfinite(check.value)) << name << " on tensors";
-}
-
 // ------------------------------------------------------------------------ unary
 
 template <class Rule>
@@ -119,11 +108,11 @@ TYPED_TEST(UnaryRule, TensorFormMatchesTheScalarRule) {
   using Rule = TypeParam;
   const auto points = sample_points<Rule, 1>({Rule::sample}, 2);
   const MatrixXd x = matrix_of(points, 0);
-  expect_tensor_check(Rule::name, tg::check_tensor_gradient(
-                                      [](const std::vector<Tensor>& in) {
-                                        return weighted(tg::detail::tensor_unary<Rule>(in[0]));
-                                      },
-                                      {x}));
+  tensor_test::expect_gradient(std::string(Rule::name) + " on tensors",
+                               [](const std::vector<Tensor>& in) {
+                                 return tensor_test::weighted(tg::detail::tensor_unary<Rule>(in[0]));
+                               },
+                               {x});
   tg::Tape tape;
   const Tensor y = tg::detail::tensor_unary<Rule>(tg::constant(x));
   for (Eigen::Index e = 0; e < x.size(); ++e) {
@@ -157,12 +146,12 @@ TYPED_TEST(BinaryRule, TensorFormMatchesTheScalarRule) {
   using Rule = TypeParam;
   const auto points = sample_points<Rule, 2>({Rule::sample_a, Rule::sample_b}, 4);
   const MatrixXd a = matrix_of(points, 0), b = matrix_of(points, 1);
-  expect_tensor_check(Rule::name,
-                      tg::check_tensor_gradient(
-                          [](const std::vector<Tensor>& in) {
-                            return weighted(tg::detail::tensor_binary<Rule>(Rule::name, in[0], in[1]));
-                          },
-                          {a, b}));
+  tensor_test::expect_gradient(
+      std::string(Rule::name) + " on tensors",
+      [](const std::vector<Tensor>& in) {
+        return tensor_test::weighted(tg::detail::tensor_binary<Rule>(Rule::name, in[0], in[1]));
+      },
+      {a, b});
   tg::Tape tape;
   const Tensor y = tg::detail::tensor_binary<Rule>(Rule::name, tg::constant(a), tg::constant(b));
   for (Eigen::Index e = 0; e < a.size(); ++e) {

@@ -52,9 +52,7 @@ Dataset load_data(const std::string& name, const TrainOptions& o, const char* fl
 }
 
 models::Activation activation_of(const std::string& name) {
-  if (name == "sigmoid") return models::Activation::Sigmoid;
-  if (name == "tanh") return models::Activation::Tanh;
-  if (name == "relu") return models::Activation::Relu;
+  if (const auto activation = value_named(name, models::activation_names)) return *activation;
   throw UsageError("--activation: '" + name + "' (expected sigmoid, tanh or relu)");
 }
 

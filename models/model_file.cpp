@@ -133,8 +133,7 @@ Json payload_of(const BasicModel<T>& model) {
 }
 
 Loss parse_loss(const std::string& name, const Reader& at) {
-  for (Loss l : {Loss::SoftmaxCrossEntropy, Loss::BinaryCrossEntropy, Loss::Mse})
-    if (name == loss_name(l)) return l;
+  if (const auto loss = value_named(name, loss_names)) return *loss;
   at.fail("unknown loss \"" + name + "\"");
 }
 

@@ -14,7 +14,7 @@ TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev clang-14 libclang-r
 BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev \
   libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread
 
-.PHONY: demo test fuzz bench install-build install-test install-bench clean
+.PHONY: demo test fuzz bench install install-build install-test install-bench clean
 
 # Installs whichever of the listed packages are missing; `apt-get update` first,
 # because a new machine has no package lists.
@@ -42,17 +42,28 @@ install-test:
 install-bench:
 	$(call install_missing,$(BENCH_PACKAGES))
 
+# The demo is built for this CPU (-march=native), as are the benchmarks: the native
+# preset, build/native. What is installed is the portable release preset (`make install`).
 demo: install-build
-	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF
-	cmake --build --preset release -j $(JOBS) --target digits
-	./build/release/examples/digits build/demo
+	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=OFF
+	cmake --build --preset native -j $(JOBS) --target digits tapegrad_cli
+	./build/native/examples/digits build/demo
+	@echo "The command-line program is build/native/cli/tapegrad; 'make install' puts it, the library and the data on your PATH."
+
+# Builds the portable library and the `tapegrad` program and installs them, the headers,
+# the CMake package and the data sets under PREFIX (bin/, lib/, include/, share/).
+PREFIX ?= /usr/local
+install: install-build
+	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF
+	cmake --build --preset release -j $(JOBS) --target tapegrad tapegrad_cli
+	cmake --install build/release --prefix "$(PREFIX)"
 
 # The benchmarks are built by `make bench`, not here: compiling them doubled the release
 # half of a CI run that must stay well under 20 minutes on two cores. The sanitizer
 # build also holds the fuzz targets, so one instrumented build serves both, and each
 # fuzzer then runs for 30 seconds.
 test: install-test
-	cmake --preset release -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_BENCHMARKS=OFF
+	cmake --preset release -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_EXAMPLES=ON -DTAPEGRAD_BUILD_BENCHMARKS=OFF
 	cmake --build --preset release -j $(JOBS)
 	ctest --preset release -j $(JOBS)
 	cmake --preset asan
@@ -70,12 +81,12 @@ fuzz: install-test
 
 # One thread everywhere: OpenBLAS would otherwise start one per core under LibTorch.
 bench: install-bench
-	cmake --preset release -DTAPEGRAD_BUILD_BENCHMARKS=ON
-	cmake --build --preset release -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench
-	./build/release/bench/scalar_bench --report=bench/RESULTS.md
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 ./build/release/bench/tensor_bench --report=bench/RESULTS.md
-	./build/release/bench/optim_bench --report=bench/RESULTS.md
-	./build/release/bench/models_bench --report=bench/RESULTS.md
+	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=ON
+	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench
+	./build/native/bench/scalar_bench --report=bench/RESULTS.md
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 ./build/native/bench/tensor_bench --report=bench/RESULTS.md
+	./build/native/bench/optim_bench --report=bench/RESULTS.md
+	./build/native/bench/models_bench --report=bench/RESULTS.md
 
 clean:
 	rm -rf build

@@ -1,5 +1,6 @@
 #include "arguments.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -25,13 +26,6 @@ std::string trimmed(const std::string& s) {
   return s.substr(a, b - a);
 }
 
-bool is_identifier(const std::string& s) {
-  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  return true;
-}
-
 // name=value pieces, checked for form and repetition.
 std::vector<std::pair<std::string, std::string>> named_parts(const std::string& text,
                                                              const std::string& flag) {
@@ -52,11 +46,20 @@ std::vector<std::pair<std::string, std::string>> named_parts(const std::string& 
 
 }  // namespace
 
+bool is_identifier(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
 double parse_number(const std::string& text, const std::string& what) {
   std::string s = trimmed(text);
   if (!s.empty() && s[0] == '+') s.erase(0, 1);
   double value = 0;
   const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (!s.empty() && end == s.data() + s.size() && error == std::errc::result_out_of_range)
+    throw UsageError(what + ": '" + trimmed(text) + "' is out of range of a double (overflow or underflow)");
   if (s.empty() || end != s.data() + s.size() || error != std::errc())
     throw UsageError(what + ": '" + trimmed(text) + "' is not a number");
   if (!std::isfinite(value)) throw UsageError(what + ": '" + trimmed(text) + "' is not a finite number");
@@ -90,6 +93,42 @@ std::pair<double, double> parse_box(const std::string& text, const std::string& 
   if (!(lo < hi))
     throw UsageError(flag + ": the low end " + trimmed(parts[0]) + " is not below the high end");
   return {lo, hi};
+}
+
+std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
+  // Levenshtein distance, case-insensitive; a suggestion only within a third of the length.
+  const auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diagonal = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t substitution = diagonal + (std::tolower(static_cast<unsigned char>(a[i - 1])) !=
+                                                     std::tolower(static_cast<unsigned char>(b[j - 1])));
+        diagonal = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+      }
+    }
+    return row[b.size()];
+  };
+  // Ties go to the longer common prefix: "sinn" is nearer sin than sign.
+  const auto common_prefix = [&](const std::string& c) {
+    std::size_t k = 0;
+    while (k < c.size() && k < name.size() && c[k] == name[k]) ++k;
+    return k;
+  };
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(1, name.size() / 3) + 1, best_prefix = 0;
+  for (const std::string& c : candidates) {
+    const std::size_t d = distance(name, c), prefix = common_prefix(c);
+    if (d < best_distance || (d == best_distance && !best.empty() && prefix > best_prefix)) {
+      best = c;
+      best_distance = d;
+      best_prefix = prefix;
+    }
+  }
+  return best;
 }
 
 std::vector<long> parse_widths(const std::string& text, const std::string& flag) {

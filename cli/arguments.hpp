@@ -17,6 +17,17 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+// The input was fine but the computation did not succeed (a minimization that
+// diverged, a training run whose loss exploded): the program says why and exits 1.
+class RunFailed : public Error {
+ public:
+  using Error::Error;
+};
+
+bool is_identifier(const std::string& s);
+// The candidate nearest to a mistyped `name` (edit distance, at most about a third of
+// its length), or "" when none is near: for "did you mean …?".
+std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
 // "name=value,name=value" (flag names the option in messages). Names must be
 // identifiers and appear once. Empty text gives no values (as does it for dimensions).
 std::vector<std::pair<std::string, double>> parse_assignments(const std::string& text,

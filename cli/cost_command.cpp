@@ -48,7 +48,7 @@ double median_seconds(Run&& run, long samples) {
 void run_cost(const CostOptions& o) {
   if (o.samples < 1 || o.samples > 1000) throw UsageError("--samples must be from 1 to 1000");
   const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
-  const Point point = bind_point(e, parse_assignments(o.at, "--at"), "--at");
+  const Point point = bind_point(e, o.at, "--at");
   const ValueAndGradient once = value_and_gradient(e, point);  // checks the domain, sizes the tape
 
   Evaluator<double> plain;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <vector>
@@ -42,6 +43,18 @@ std::string describe(const Instruction& instruction, std::span<const double> ope
 
 }  // namespace detail
 
+// What is wrong with `index` as an index of the vector `name` of length n: out of range,
+// or not a whole number.
+inline std::string index_problem(double index, const std::string& name, std::size_t n) {
+  char shown[32];
+  std::snprintf(shown, sizeof shown, "%.17g", index);
+  const std::string range = " (indices 0 to " + std::to_string(n - 1) + ")";
+  if (index != std::floor(index))
+    return "the index " + std::string(shown) + " of " + name + " is not a whole number";
+  return "the index " + std::string(shown) + " is out of range: " + name + " has dimension " +
+         std::to_string(n) + range;
+}
+
 // Evaluates `e` on `inputs`. With check_domain, the first operation (in evaluation
 // order) that turns finite inputs into NaN or infinity throws DomainError at its
 // column, naming the operation and its input values.
@@ -75,9 +88,7 @@ class Evaluator {
           stack_.pop_back();
           const std::vector<T>& v = in.vectors[i.slot];
           if (!(index >= 0 && index < static_cast<double>(v.size()) && index == std::floor(index)))
-            throw DomainError(i.column, "index " + std::to_string(index) + " of " + e.vectors()[i.slot] +
-                                            " is not a whole number from 0 to " +
-                                            std::to_string(v.size() - 1));
+            throw DomainError(i.column, index_problem(index, e.vectors()[i.slot], v.size()));
           stack_.push_back(v[static_cast<std::size_t>(index)]);
           break;
         }

@@ -9,6 +9,7 @@
 #include <numbers>
 #include <optional>
 
+#include "arguments.hpp"
 #include "functions.hpp"
 
 namespace tapegrad::cli {
@@ -163,6 +164,8 @@ class Parser {
     }
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') return parse_number(col);
     if (is_name_start(c)) return parse_name(col, depth);
+    if (c == '*' && pos_ > 0 && text_[pos_ - 1] == '*')
+      throw SyntaxError(col - 1, "'**' is not an operator: powers are written with ^ (x^2)");
     throw SyntaxError(col, "unexpected '" + std::string(1, c) + "' where a number, name or '(' should be");
   }
 
@@ -241,6 +244,12 @@ class Parser {
                                    (arity == 1 ? "" : "s") + ", not " + std::to_string(arguments));
       return emit(*op, col);
     }
+    std::vector<std::string> names{"sum"};
+    for (const OperationInfo& op : operation_table)
+      if (op.called_by_name) names.emplace_back(op.name);
+    if (const std::string near = closest_name(name, names); !near.empty())
+      throw SyntaxError(
+          col, "unknown function '" + name + "': did you mean " + near + "? (tapegrad functions lists them)");
     throw SyntaxError(col, "unknown function '" + name + "' (known: " + known_functions() + ")");
   }
 

@@ -15,7 +15,7 @@ struct GradOptions {
 
 void run_grad(const GradOptions& o) {
   const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
-  const Point point = bind_point(e, parse_assignments(o.at, "--at"), "--at");
+  const Point point = bind_point(e, o.at, "--at");
   const ValueAndGradient r = value_and_gradient(e, point);
   if (o.json) {
     Json gradient = Json::object();

@@ -55,14 +55,41 @@ struct Trace {
   }
 };
 
+// A run that ended without a usable minimum (f unbounded below or diverging, the
+// optimizer stalled) is reported, then fails the command: exit code 1, not 0.
+void require_success(const optim::MinimizeResult& r) {
+  if (r.reason == optim::StopReason::NotFinite)
+    throw RunFailed("minimize: f or its gradient stopped being finite after step " +
+                    std::to_string(r.steps + 1) +
+                    ": f is unbounded below or the steps diverge (the point above is the last finite one)");
+  if (r.reason == optim::StopReason::Stalled)
+    throw RunFailed(
+        "minimize: the optimizer stopped moving before |grad| reached --tol-grad (for lbfgs: its "
+        "--tolerance-grad and --tolerance-change; lower them, or raise --tol-grad)");
+}
+
 void run_minimize(MinimizeOptions& o) {
   o.optimizer.default_for("lbfgs", "line-search", "strong-wolfe");
+  // L-BFGS's own tolerances (PyTorch's 1e-7 and 1e-9) would end a run before the
+  // --tol-grad the user asked for; here the user's tolerances decide.
+  o.optimizer.default_for("lbfgs", "tolerance-grad", "0");
+  o.optimizer.default_for("lbfgs", "tolerance-change", "0");
   o.optimizer.validate();
   if (o.steps < 0) throw UsageError("--steps must be 0 or more");
+  if (o.restarts) {
+    if (*o.restarts < 1) throw UsageError("--restarts must be at least 1");
+    if (o.box.empty()) throw UsageError("--restarts needs --box lo,hi: the box the starts are drawn from");
+    if (o.trace) throw UsageError("--trace follows one run; it cannot be combined with --restarts");
+  } else if (!o.box.empty()) {
+    throw UsageError("--box is the box of --restarts' random starts; give --restarts K too");
+  } else if (o.from.empty()) {
+    throw UsageError("--from is required (the start point), unless --restarts draws the starts");
+  }
   const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
   if (e.scalars().empty() && e.vectors().empty()) throw UsageError("the expression has no variables to move");
-  const Point start = bind_point(e, parse_assignments(o.from, "--from"), "--from");
-  checked_value(e, start);  // a start outside the domain is the user's error, said where
+  // With --restarts and no --from, the starts are all drawn; the point only gives the shape.
+  const Point start = o.restarts && o.from.empty() ? zero_point(e) : bind_point(e, o.from, "--from");
+  if (!o.restarts) checked_value(e, start);  // a start outside the domain is the user's error, said where
 
   TapePoint vars(start);
   const auto f = [&](std::span<const Var> x) {
@@ -80,13 +107,11 @@ void run_minimize(MinimizeOptions& o) {
                                             : optim::minimize(f, x, *optimizer, stop);
     if (o.json)
       print_json(result_json(e, start, r));
-    else if (!o.trace)
-      print_plain(e, r);
+    else
+      print_plain(e, r);  // after the --trace lines, the summary
+    require_success(r);
     return;
   }
-  if (*o.restarts < 1) throw UsageError("--restarts must be at least 1");
-  if (o.box.empty()) throw UsageError("--restarts needs --box lo,hi: the box the starts are drawn from");
-  if (o.trace) throw UsageError("--trace follows one run; it cannot be combined with --restarts");
   const auto [lo, hi] = parse_box(o.box, "--box");
   const std::vector<double> lower(x0.size(), lo), upper(x0.size(), hi);
   const optim::RestartsResult r =
@@ -124,7 +149,9 @@ void add_minimize_command(CLI::App& app) {
   cmd->add_option("expression", o->expression,
                   "e.g. \"100*(y - x^2)^2 + (1 - x)^2\"; - reads it from standard input, @file from a file")
       ->required();
-  cmd->add_option("--from", o->from, "the start: x=-1.5,y=2")->required();
+  cmd->add_option(
+      "--from", o->from,
+      "the start: x=-1.5,y=2; a vector as x=[1,2,3], x[0]=1 or x=1 (every entry); @file reads them");
   cmd->add_option("--dim", o->dims, "vector variables and their lengths: x=10");
   o->optimizer.add_to(*cmd, "lbfgs");
   cmd->add_option("--steps", o->steps, "optimizer steps at most")->capture_default_str();

@@ -1,10 +1,33 @@
 #include "point.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <optional>
+#include <sstream>
 
 #include "arguments.hpp"
+#include "functions.hpp"
 
 namespace tapegrad::cli {
+namespace {
+
+// Why `name`, given a value, is not a variable of `e`.
+[[noreturn]] void not_a_variable(const Expression& e, const std::string& name, const std::string& flag) {
+  if (name == "e" || name == "pi")
+    throw UsageError(flag + ": " + name + " is a reserved name (the constant " + name +
+                     " in expressions), not a variable; call the variable something else");
+  for (const OperationInfo& op : operation_table)
+    if (op.called_by_name && name == op.name)
+      throw UsageError(flag + ": " + name + " is a reserved name (a function), not a variable");
+  std::vector<std::string> variables = e.scalars();
+  variables.insert(variables.end(), e.vectors().begin(), e.vectors().end());
+  const std::string near = closest_name(name, variables);
+  throw UsageError(flag + ": " + name + " is not a variable of the expression" +
+                   (near.empty() ? std::string() : "; did you mean " + near + "?"));
+}
+
+}  // namespace
 
 std::vector<double> Point::flat() const {
   std::vector<double> x = scalars;
@@ -36,7 +59,154 @@ Point bind_point(const Expression& e, const std::vector<std::pair<std::string, d
   for (const auto& [name, unused] : values) {
     const bool known = std::find(e.scalars().begin(), e.scalars().end(), name) != e.scalars().end() ||
                        std::find(e.vectors().begin(), e.vectors().end(), name) != e.vectors().end();
-    if (!known) throw UsageError(flag + ": " + name + " is not a variable of the expression");
+    if (!known) not_a_variable(e, name, flag);
+  }
+  return p;
+}
+
+namespace {
+
+// One "name=…" or "name[i]=…" piece of a values text.
+struct Assignment {
+  std::string name;
+  std::optional<std::size_t> index;  // name[index]=number
+  std::vector<double> values;        // one number, or a bracketed list
+  bool list = false;
+};
+
+std::string trim(const std::string& s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+// Splits at commas and new lines outside brackets.
+std::vector<std::string> pieces(const std::string& text, const std::string& flag) {
+  std::vector<std::string> out;
+  std::string current;
+  int depth = 0;
+  for (char c : text) {
+    if (c == '[') ++depth;
+    if (c == ']' && --depth < 0) throw UsageError(flag + ": a ']' without its '['");
+    if ((c == ',' || c == '\n' || c == ';') && depth == 0) {
+      if (!trim(current).empty()) out.push_back(trim(current));
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (depth != 0) throw UsageError(flag + ": a '[' without its ']'");
+  if (!trim(current).empty()) out.push_back(trim(current));
+  return out;
+}
+
+Assignment parse_piece(const std::string& piece, const std::string& flag) {
+  const std::size_t eq = piece.find('=');
+  if (eq == std::string::npos) throw UsageError(flag + ": '" + piece + "' is not of the form name=value");
+  Assignment a;
+  std::string left = trim(piece.substr(0, eq));
+  const std::string right = trim(piece.substr(eq + 1));
+  if (const std::size_t open = left.find('['); open != std::string::npos) {
+    if (left.back() != ']') throw UsageError(flag + ": '" + left + "' is not of the form name[index]");
+    const double i = parse_number(left.substr(open + 1, left.size() - open - 2), flag + " " + left);
+    if (!(i >= 0 && i == static_cast<double>(static_cast<std::size_t>(i))))
+      throw UsageError(flag + ": the index in '" + left + "' is not a whole number ≥ 0");
+    a.index = static_cast<std::size_t>(i);
+    left = trim(left.substr(0, open));
+  }
+  a.name = left;
+  if (!is_identifier(a.name)) throw UsageError(flag + ": '" + a.name + "' is not a variable name");
+  if (!right.empty() && right.front() == '[') {
+    if (a.index) throw UsageError(flag + ": " + a.name + "[…] takes one number, not a list");
+    if (right.back() != ']') throw UsageError(flag + ": the list for " + a.name + " does not end with ']'");
+    a.list = true;
+    std::stringstream items(right.substr(1, right.size() - 2));
+    for (std::string item; std::getline(items, item, ',');) {
+      if (trim(item).empty()) throw UsageError(flag + ": an empty entry in the list for " + a.name);
+      a.values.push_back(parse_number(item, flag + " " + a.name));
+    }
+    if (a.values.empty()) throw UsageError(flag + ": the list for " + a.name + " is empty");
+  } else {
+    a.values.push_back(parse_number(right, flag + " " + piece.substr(0, eq)));
+  }
+  return a;
+}
+
+}  // namespace
+
+Point zero_point(const Expression& e) {
+  Point p;
+  p.scalars.assign(e.scalars().size(), 0.0);
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) p.vectors.emplace_back(e.dimension(v), 0.0);
+  return p;
+}
+
+Point bind_point(const Expression& e, const std::string& argument, const std::string& flag) {
+  std::string text = argument;
+  if (!argument.empty() && argument[0] == '@') {
+    std::ifstream in(argument.substr(1));
+    if (!in) throw UsageError(flag + ": cannot read the file " + argument.substr(1));
+    std::ostringstream content;
+    content << in.rdbuf();
+    text = content.str();
+  }
+  std::vector<Assignment> assignments;
+  for (const std::string& piece : pieces(text, flag)) assignments.push_back(parse_piece(piece, flag));
+
+  Point p = zero_point(e);
+  for (std::size_t s = 0; s < e.scalars().size(); ++s) {
+    const std::string& name = e.scalars()[s];
+    bool found = false;
+    for (const Assignment& a : assignments) {
+      if (a.name != name) continue;
+      if (a.index || a.list) throw UsageError(flag + ": " + name + " is a scalar; give it one number");
+      if (found) throw UsageError(flag + ": " + name + " is given twice");
+      p.scalars[s] = a.values[0];
+      found = true;
+    }
+    if (!found) throw UsageError(flag + ": no value for the variable " + name);
+  }
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) {
+    const std::string& name = e.vectors()[v];
+    const std::size_t n = e.dimension(v);
+    std::vector<bool> given(n, false);
+    bool whole = false;
+    for (const Assignment& a : assignments) {  // x=… first, then x[i]=… overrides entries
+      if (a.name != name || a.index) continue;
+      if (whole) throw UsageError(flag + ": " + name + " is given twice");
+      whole = true;
+      if (a.list && a.values.size() != n)
+        throw UsageError(flag + ": the list for " + name + " has " + std::to_string(a.values.size()) +
+                         " values, its dimension is " + std::to_string(n));
+      for (std::size_t i = 0; i < n; ++i) p.vectors[v][i] = a.list ? a.values[i] : a.values[0];
+      given.assign(n, true);
+    }
+    std::vector<bool> indexed(n, false);
+    for (const Assignment& a : assignments) {
+      if (a.name != name || !a.index) continue;
+      if (*a.index >= n)
+        throw UsageError(flag + ": " + name + "[" + std::to_string(*a.index) + "] is out of range: " + name +
+                         " has dimension " + std::to_string(n) + " (indices 0 to " + std::to_string(n - 1) +
+                         ")");
+      if (indexed[*a.index])
+        throw UsageError(flag + ": " + name + "[" + std::to_string(*a.index) + "] is given twice");
+      indexed[*a.index] = given[*a.index] = true;
+      p.vectors[v][*a.index] = a.values[0];
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (!given[i])
+        throw UsageError(flag + ": no value for " + name + "[" + std::to_string(i) + "] (give " + name +
+                         "=[…] with " + std::to_string(n) + " values, " + name + "=number for all, or each " +
+                         name + "[i])");
+  }
+  for (const Assignment& a : assignments) {
+    const bool known = std::find(e.scalars().begin(), e.scalars().end(), a.name) != e.scalars().end() ||
+                       std::find(e.vectors().begin(), e.vectors().end(), a.name) != e.vectors().end();
+    if (!known) not_a_variable(e, a.name, flag);
+    const bool is_vector = std::find(e.vectors().begin(), e.vectors().end(), a.name) != e.vectors().end();
+    if ((a.index || a.list) && !is_vector)
+      throw UsageError(flag + ": " + a.name + " is a scalar; give it one number");
   }
   return p;
 }

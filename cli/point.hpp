@@ -1,6 +1,8 @@
 // A point at which an Expression is evaluated, built from --at/--from values: one
-// value per scalar variable, and for a vector variable one value that fills it.
-// Every variable needs a value, and every value a variable.
+// value per scalar variable; for a vector variable one value that fills it, a list
+// (x=[1,2,3]) or single entries (x[0]=1), or both (x=0,x[3]=1). The values may come
+// from a file (@path), separated by commas or new lines. Every variable needs a value,
+// and every value a variable.
 #pragma once
 
 #include <string>
@@ -26,5 +28,9 @@ struct Point {
 // Throws UsageError naming `flag` and the variable.
 Point bind_point(const Expression& e, const std::vector<std::pair<std::string, double>>& values,
                  const std::string& flag);
+// From the text of a flag: "x1=1,x2=2", "x=[1,2,3]", "x[2]=5", "@values.txt".
+Point bind_point(const Expression& e, const std::string& text, const std::string& flag);
+// Every variable 0 (the shape of a point).
+Point zero_point(const Expression& e);
 
 }  // namespace tapegrad::cli

@@ -1,7 +1,11 @@
 // tapegrad train …: a network trained as the Trainer does, on a shipped, generated or
 // CSV data set, with test metrics, the model and its loss curve written to --out.
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "../models/models.hpp"
 #include "../optim/optim.hpp"
@@ -17,38 +21,102 @@ namespace fs = std::filesystem;
 using models::Dataset;
 
 struct TrainOptions {
-  std::string data = "digits", label_column, task = "classify", hidden = "32", activation = "sigmoid";
-  std::string test_data, out;
+  std::string data = "digits", label_column, task = "auto", hidden = "32", activation = "tanh";
+  std::string test_data, out, resume, delimiter = ",";
   OptimizerFlags optimizer;
-  int epochs = 40;
+  std::optional<int> epochs;
   long batch_size = 32;
   std::uint64_t seed = 0;
-  double test_fraction = 0.2;
+  double test_fraction = 0.2, validation_fraction = 0;
+  int patience = 0;
   bool json = false;
 };
 
-models::Task task_of(const std::string& name) {
+// Without --epochs: enough epochs for about 4000 minibatch steps, from 40 to 1000 — a
+// small set (xor: 10 minibatches per epoch) needs many more epochs than digits (45).
+int default_epochs(Eigen::Index train_rows, long batch_size) {
+  const long batches = static_cast<long>((train_rows + batch_size - 1) / batch_size);
+  return static_cast<int>(std::clamp(4000 / std::max(1L, batches), 40L, 1000L));
+}
+
+char delimiter_of(const std::string& text) {
+  if (text == "tab" || text == "\\t" || text == "\t") return '\t';
+  if (text.size() == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '.' && text[0] != '-' &&
+      !std::isalnum(static_cast<unsigned char>(text[0])))
+    return text[0];
+  throw UsageError("--delimiter: '" + text + "' (expected one character such as , ; | or tab)");
+}
+
+// classify, regress, or auto: a label column of numbers with many distinct values (more
+// than 20, and more than a tenth of the rows) is a regression target.
+std::optional<models::Task> task_of(const std::string& name) {
   if (name == "classify") return models::Task::Classify;
   if (name == "regress") return models::Task::Regress;
-  throw UsageError("--task: '" + name + "' (expected classify or regress)");
+  if (name == "auto") return std::nullopt;
+  throw UsageError("--task: '" + name + "' (expected auto, classify or regress)");
+}
+
+bool looks_like_regression(const Dataset& d) {
+  const auto classes = static_cast<Eigen::Index>(d.class_names.size());
+  if (classes <= 20 || classes * 10 <= d.rows()) return false;
+  for (const std::string& name : d.class_names) {
+    char* end = nullptr;
+    std::strtod(name.c_str(), &end);
+    if (name.empty() || *end != '\0') return false;  // a class name, not a number
+  }
+  return true;
 }
 
 Dataset load_data(const std::string& name, const TrainOptions& o, const char* flag) {
   const std::vector<std::string> builtin = models::builtin_dataset_names();
   const std::string canonical = name == "spiral" ? "spirals" : name;
   if (std::find(builtin.begin(), builtin.end(), canonical) != builtin.end()) {
-    if (!o.label_column.empty() || o.task != "classify")
-      throw UsageError(std::string(flag) + " " + name +
-                       " is a built-in classification set: --label-column and --task apply to CSV files");
+    if (!o.label_column.empty() || task_of(o.task) == models::Task::Regress || o.delimiter != ",")
+      throw UsageError(
+          std::string(flag) + " " + name +
+          " is a built-in classification set: --label-column, --task and --delimiter apply to CSV "
+          "files");
     return models::load_builtin(canonical, o.seed);
   }
-  if (!fs::exists(name))
+  if (!fs::exists(name)) {
+    const std::string near = closest_name(canonical, builtin);
     throw UsageError(std::string(flag) + ": '" + name +
-                     "' is neither a data set (digits, iris, xor, moons, spiral) nor an existing file");
+                     "' is neither a data set (digits, iris, xor, moons, spiral) nor an existing file" +
+                     (near.empty() ? "" : "; did you mean " + near + "?"));
+  }
   models::CsvOptions csv;
   csv.label_column = o.label_column;
-  csv.task = task_of(o.task);
-  return models::load_csv(name, csv);
+  csv.delimiter = delimiter_of(o.delimiter);
+  const std::optional<models::Task> task = task_of(o.task);
+  csv.task = task.value_or(models::Task::Classify);
+  Dataset d = models::load_csv(name, csv);
+  if (!task && looks_like_regression(d)) {
+    csv.task = models::Task::Regress;
+    d = models::load_csv(name, csv);
+  }
+  return d;
+}
+
+// --out is checked before any data is read: it must be a folder this program can
+// write in. A folder made only for the check is removed again, so a run that fails
+// later leaves nothing behind.
+void check_writable_folder(const std::string& folder, const char* flag) {
+  std::error_code ec;
+  fs::path first_made = fs::absolute(folder, ec);
+  while (first_made.has_parent_path() && first_made != first_made.parent_path() &&
+         !fs::exists(first_made.parent_path(), ec))
+    first_made = first_made.parent_path();
+  const bool existed = fs::exists(folder, ec);
+  fs::create_directories(folder, ec);
+  if (ec)
+    throw UsageError(std::string(flag) + " " + folder + ": cannot create the folder (" + ec.message() + ")");
+  if (!fs::is_directory(folder, ec)) throw UsageError(std::string(flag) + " " + folder + " is not a folder");
+  const fs::path probe = fs::path(folder) / ".tapegrad-write-test";
+  std::FILE* f = std::fopen(probe.c_str(), "w");
+  if (f != nullptr) std::fclose(f);
+  fs::remove(probe, ec);
+  if (!existed) fs::remove_all(first_made, ec);
+  if (f == nullptr) throw UsageError(std::string(flag) + " " + folder + ": cannot write in this folder");
 }
 
 models::Activation activation_of(const std::string& name) {
@@ -58,14 +126,30 @@ models::Activation activation_of(const std::string& name) {
 
 void run_train(TrainOptions& o) {
   // Everything the flags can get wrong is checked before any data is read.
+  o.optimizer.default_for("adam", "lr", "0.01");
+  o.optimizer.default_for("lbfgs", "line-search", "strong-wolfe");
   o.optimizer.validate();
   const models::Activation activation = activation_of(o.activation);
   const std::vector<long> hidden = parse_widths(o.hidden, "--hidden");
-  if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
+  if (o.epochs && *o.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (o.batch_size < 1) throw UsageError("--batch-size must be at least 1");
   if (o.test_data.empty() && !(o.test_fraction > 0 && o.test_fraction < 1))
     throw UsageError("--test-fraction must be strictly between 0 and 1");
+  if (!(o.validation_fraction >= 0 && o.validation_fraction < 1))
+    throw UsageError("--validation-fraction must be at least 0 and below 1");
+  if (o.patience < 0) throw UsageError("--patience must be 0 or more");
+  if (o.patience > 0 && o.validation_fraction == 0)
+    throw UsageError("--patience stops on the validation loss: give --validation-fraction too");
   task_of(o.task);
+  delimiter_of(o.delimiter);
+  if (!o.resume.empty()) {
+    if (!o.out.empty() && fs::path(o.out) != fs::path(o.resume))
+      throw UsageError("--resume DIR continues the run in DIR and writes there: leave out --out");
+    o.out = o.resume;
+    if (!fs::exists(fs::path(o.resume) / "checkpoint.json"))
+      throw UsageError("--resume " + o.resume + ": no checkpoint.json there (train --out DIR writes one)");
+  }
+  if (!o.out.empty()) check_writable_folder(o.out, o.resume.empty() ? "--out" : "--resume");
 
   const Dataset all = load_data(o.data, o, "--data");
   models::Split split;
@@ -89,33 +173,56 @@ void run_train(TrainOptions& o) {
   const std::unique_ptr<optim::Optimizer> optimizer = o.optimizer.make(net.parameters());
 
   models::TrainerOptions t;
-  t.epochs = o.epochs;
+  const Eigen::Index fitted_rows =
+      split.train.rows() -
+      static_cast<Eigen::Index>(o.validation_fraction * static_cast<double>(split.train.rows()));
+  t.epochs = o.epochs.value_or(default_epochs(fitted_rows, o.batch_size));
   t.batch_size = o.batch_size;
   t.seed = o.seed;
+  t.validation_fraction = o.validation_fraction;  // the test set is never looked at during training
+  t.patience = o.patience;
   t.output = stderr;  // stdout carries the result (and the JSON object)
-  const models::History history = models::Trainer(t).fit(net, *optimizer, split.train, split.test);
+  if (!o.out.empty()) {
+    fs::create_directories(o.out);
+    t.checkpoint = fs::path(o.out) / "checkpoint.json";
+    t.resume = !o.resume.empty();
+  }
+  const models::History history = models::Trainer(t).fit(net, *optimizer, split.train);
+  if (history.stop_reason == models::StopReason::Diverged) {
+    const double last = history.epochs.back().train_loss;
+    throw RunFailed("training diverged at epoch " + std::to_string(history.epochs.size()) +
+                    " (training loss " + number(last) + "); try a smaller --lr" +
+                    (o.optimizer.name() == "lbfgs" ? std::string(" or --line-search strong-wolfe") : "") +
+                    ". The model was not written.");
+  }
   const models::Metrics test = net.evaluate(split.test);
 
   if (!o.out.empty()) {
-    fs::create_directories(o.out);
     models::save_model(net, fs::path(o.out) / "model.json");
     history.write_csv(fs::path(o.out) / "loss.csv");
     history.write_svg(fs::path(o.out) / "loss.svg", o.data + " network");
   }
+  const std::string source = all.source.empty() ? o.data : all.source;
   if (o.json) {
-    Json j{{"test_loss", test.loss},
+    Json j{{"data", source},
+           {"task", classify ? "classify" : "regress"},
+           {"test_loss", test.loss},
            {"epochs", history.epochs.size()},
            {"train_seconds", history.train_seconds}};
     if (classify) j["test_accuracy"] = test.accuracy;
+    if (history.has_validation()) j["best_validation_epoch"] = history.best_epoch;
     if (!o.out.empty()) j["model"] = (fs::path(o.out) / "model.json").string();
     print_json(j);
     return;
   }
+  std::printf("data: %s (%td training rows, %s)\n", source.c_str(), split.train.rows(),
+              classify ? (std::to_string(split.train.class_count()) + " classes").c_str() : "regression");
   std::printf("test loss %.6g", test.loss);
   if (classify) std::printf(", test accuracy %.2f%%", 100 * test.accuracy);
   std::printf(" (%td test rows), %zu epochs, %.3f s of training\n", split.test.rows(), history.epochs.size(),
               history.train_seconds);
-  if (!o.out.empty()) std::printf("wrote %s/model.json, loss.csv and loss.svg\n", o.out.c_str());
+  if (!o.out.empty())
+    std::printf("wrote %s/model.json, loss.csv, loss.svg and checkpoint.json\n", o.out.c_str());
 }
 
 }  // namespace
@@ -127,19 +234,39 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--label-column", o->label_column,
                   "CSV: the label column's name or 0-based index (default: last)");
-  cmd->add_option("--task", o->task, "CSV: classify or regress")->capture_default_str();
+  cmd->add_option("--task", o->task,
+                  "CSV: classify, regress, or auto (regress when the label holds many distinct numbers)")
+      ->capture_default_str();
+  cmd->add_option("--delimiter", o->delimiter, "CSV: the field separator (, ; | or tab)")
+      ->capture_default_str();
   cmd->add_option("--hidden", o->hidden, "hidden layer widths, e.g. 32,16 (empty: none)")
       ->capture_default_str();
   cmd->add_option("--activation", o->activation, "sigmoid, tanh or relu")->capture_default_str();
   o->optimizer.add_to(*cmd, "adam");
-  cmd->add_option("--epochs", o->epochs, "passes over the training data")->capture_default_str();
+  cmd->add_option("--epochs", o->epochs,
+                  "passes over the training data (default: about 4000 minibatch steps, 40 to 1000 epochs)");
   cmd->add_option("--batch-size", o->batch_size, "rows per minibatch")->capture_default_str();
   cmd->add_option("--seed", o->seed, "split, initial weights and batch order")->capture_default_str();
-  cmd->add_option("--test-fraction", o->test_fraction, "held out for testing (stratified)")
+  cmd->add_option("--test-fraction", o->test_fraction,
+                  "held out for testing (stratified), used only at the end")
       ->capture_default_str();
   cmd->add_option("--test-data", o->test_data, "a separate test set instead of --test-fraction");
-  cmd->add_option("--out", o->out, "folder for model.json, loss.csv and loss.svg (written only on success)");
+  cmd->add_option("--validation-fraction", o->validation_fraction,
+                  "of the training rows, held out to watch (and, with --patience, to stop on)")
+      ->capture_default_str();
+  cmd->add_option("--patience", o->patience,
+                  "early stopping: epochs without a better validation loss; ends with the best weights")
+      ->capture_default_str();
+  cmd->add_option(
+      "--out", o->out,
+      "folder for model.json, loss.csv, loss.svg and checkpoint.json (the model only on success)");
+  cmd->add_option(
+      "--resume", o->resume,
+      "continue the run whose --out was DIR from its checkpoint (give the same flags; --epochs may grow)");
   cmd->add_flag("--json", o->json, "one JSON object with test_accuracy, test_loss, epochs, train_seconds");
+  cmd->footer(
+      "Defaults: a 32-unit tanh layer, Adam with lr 0.01, minibatches of 32, and enough epochs for about "
+      "4000 steps.");
   cmd->callback([o] { run_train(*o); });
 }
 

@@ -3,6 +3,12 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+if(TAPEGRAD_NATIVE)
+  # Its code (and Eigen's layout) assume this CPU and -march=native in every program
+  # linked to it; `make install` builds the portable release preset instead.
+  install(CODE [[message(FATAL_ERROR "tapegrad: this build is tuned for this CPU (TAPEGRAD_NATIVE=ON) and is not for installing; install the release preset (make install)")]])
+endif()
+
 install(FILES tapegrad.hpp DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad")
 install(DIRECTORY autodiff optim models DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
 install(FILES data/digits.csv data/iris.csv data/README.md DESTINATION "${CMAKE_INSTALL_DATADIR}/tapegrad/data")

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -60,6 +62,21 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
     ::fsync(dir);
     ::close(dir);
   }
+}
+
+}  // namespace tapegrad::models
+
+namespace tapegrad::models {
+
+std::string content_checksum(std::string_view text) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 }  // namespace tapegrad::models

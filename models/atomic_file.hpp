@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace tapegrad::models {
@@ -12,5 +13,9 @@ namespace tapegrad::models {
 // Throws tapegrad::Error naming the path and the system's reason; on failure the
 // target is untouched and the temporary file removed.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// 64-bit FNV-1a of the text as 16 hex digits: the checksum model files and checkpoints
+// carry, so that any changed byte of content is found.
+std::string content_checksum(std::string_view text);
 
 }  // namespace tapegrad::models

@@ -14,7 +14,7 @@ inline constexpr EnumNames<StopReason, 4> stop_reason_names = {
     {{StopReason::EpochsDone, "all epochs done"},
      {StopReason::EarlyStopping, "early stopping"},
      {StopReason::Callback, "stopped by a callback"},
-     {StopReason::Diverged, "diverged (loss is NaN or infinite)"}}};
+     {StopReason::Diverged, "diverged: the loss exploded or is not finite"}}};
 const char* stop_reason_name(StopReason reason) { return name_of(reason, stop_reason_names); }
 
 bool History::has_validation() const {

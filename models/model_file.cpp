@@ -19,18 +19,8 @@ constexpr const char* scalar_name() {
   return std::is_same_v<T, float> ? "float" : "double";
 }
 
-// FNV-1a over the canonical text of everything but the checksum: any changed byte of
-// content changes it.
-std::string checksum_of(const Json& payload) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : payload.dump()) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
-}
+// Over the canonical text of everything but the checksum.
+std::string checksum_of(const Json& payload) { return content_checksum(payload.dump()); }
 
 template <class T>
 Json matrix_json(const MatrixX<T>& m, const std::string& what) {
@@ -264,13 +254,28 @@ BasicModel<T> model_from_json(const std::string& text, const std::string& source
   }
 }
 
-template <class T>
-BasicModel<T> load_model(const std::filesystem::path& path) {
+namespace {
+std::string read_model_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("tapegrad: cannot open the model file " + path.string());
   std::ostringstream text;
   text << in.rdbuf();
-  return model_from_json<T>(text.str(), path.string());
+  return text.str();
+}
+}  // namespace
+
+template <class T>
+BasicModel<T> load_model(const std::filesystem::path& path) {
+  return model_from_json<T>(read_model_file(path), path.string());
+}
+
+AnyModel load_any_model(const std::filesystem::path& path) {
+  const std::string text = read_model_file(path);
+  // The scalar type decides which loader reads it; every other check is the loader's.
+  const Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_object() && doc.value("scalar", Json()) == scalar_name<double>())
+    return model_from_json<double>(text, path.string());
+  return model_from_json<float>(text, path.string());
 }
 
 template void save_model(const BasicModel<float>&, const std::filesystem::path&);

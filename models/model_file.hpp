@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <variant>
 
 #include "model.hpp"
 
@@ -27,5 +28,10 @@ template <class T>
 BasicModel<T> load_model(const std::filesystem::path& path);
 template <class T>
 BasicModel<T> model_from_json(const std::string& text, const std::string& source);
+
+// A model file of either scalar type, loaded as it was saved (for tools such as
+// `tapegrad predict` that take whatever a program wrote).
+using AnyModel = std::variant<BasicModel<float>, BasicModel<double>>;
+AnyModel load_any_model(const std::filesystem::path& path);
 
 }  // namespace tapegrad::models

@@ -1,6 +1,7 @@
 // Everything in models/: data sets, layers and models, the Trainer, model files.
 #pragma once
 
+#include "checkpoint.hpp"
 #include "data/builtin.hpp"
 #include "data/csv.hpp"
 #include "data/dataset.hpp"

@@ -87,9 +87,12 @@ void ProgressDisplay::end_epoch(const EpochRecord& record) {
 
 void ProgressDisplay::finish(const History& history) {
   if (style_ == ProgressStyle::Silent) return;
-  std::fprintf(out_, "stopped after %zu epochs (%s), best epoch %d, %.2f s of training\n",
-               history.epochs.size(), stop_reason_name(history.stop_reason), history.best_epoch,
-               history.train_seconds);
+  // A best epoch means something only when it was chosen on held-out validation data.
+  std::string best;
+  if (history.has_validation() && history.best_epoch > 0)
+    best = ", best validation epoch " + std::to_string(history.best_epoch);
+  std::fprintf(out_, "stopped after %zu epochs (%s)%s, %.2f s of training\n", history.epochs.size(),
+               stop_reason_name(history.stop_reason), best.c_str(), history.train_seconds);
   std::fflush(out_);
 }
 

@@ -9,6 +9,8 @@
 #include <numbers>
 #include <random>
 #include <span>
+#include <sstream>
+#include <string>
 #include <utility>
 
 namespace tapegrad::models {
@@ -42,6 +44,23 @@ class Random {
   template <class U>
   void shuffle(std::span<U> items) {
     for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[below(i)]);
+  }
+
+  // The generator's whole state as text (the standard's stream format), and back: what
+  // checkpoints save so that a resumed run draws the same numbers.
+  std::string state() const {
+    std::ostringstream out;
+    out << engine_;
+    return out.str();
+  }
+  // Returns false, leaving the generator as it was, when `text` is not such a state.
+  bool set_state(const std::string& text) {
+    std::istringstream in(text);
+    std::mt19937_64 restored;
+    in >> restored;
+    if (in.fail()) return false;
+    engine_ = restored;
+    return true;
   }
 
  private:

@@ -1,18 +1,21 @@
 // The Trainer: epochs of shuffled minibatches (seeded), a validation split or set,
 // loss and accuracy per epoch, early stopping on the monitored loss (validation when
 // there is any, else training) with the best weights restored, learning-rate
-// schedulers, and callbacks after each epoch. It works with every optimizer: those
-// that re-evaluate the loss themselves (L-BFGS) are given the minibatch as a closure.
+// schedulers, callbacks after each epoch, and checkpoints to resume from. It works
+// with every optimizer: those that re-evaluate the loss themselves (L-BFGS) are given
+// the minibatch as a closure.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <numeric>
 
 #include "../optim/lr_scheduler.hpp"
 #include "../optim/optimizer.hpp"
+#include "checkpoint.hpp"
 #include "data/split.hpp"
 #include "history.hpp"
 #include "model.hpp"
@@ -33,8 +36,22 @@ struct TrainerOptions {
   int patience = 0;
   double min_delta = 0;
   bool restore_best = true;  // with early stopping: end with the best epoch's weights
+  // Training stops as diverged (History::stop_reason) when an epoch's training loss is
+  // NaN or infinite, or more than this many times the first epoch's (and above 1): an
+  // exploding run, which no later epoch repairs. 0: only non-finite losses.
+  double divergence_factor = 1e4;
+  // Progress goes to stderr, as a command-line program's does, so stdout stays the
+  // program's own; ProgressStyle::Silent prints nothing.
   ProgressStyle progress = ProgressStyle::Auto;
-  std::FILE* output = stdout;
+  std::FILE* output = stderr;
+  // When set, the whole state of the run (checkpoint.hpp) is written there, atomically,
+  // after every `checkpoint_every` epochs and after the last.
+  std::filesystem::path checkpoint{};
+  int checkpoint_every = 1;
+  // Continue from `checkpoint` when that file exists (a fresh start when it does not):
+  // the continued run is bit-identical to one that never stopped. `epochs` counts from
+  // the run's start, so a longer run resumes a shorter one.
+  bool resume = false;
 };
 
 // One Trainer fits models of either scalar type (float networks, double regressions).
@@ -53,6 +70,14 @@ class Trainer {
                   " (must be in [0, 1))");
     if (o_.patience < 0)
       throw Error("tapegrad: Trainer: patience = " + std::to_string(o_.patience) + " (must be ≥ 0)");
+    if (!(o_.divergence_factor >= 0))
+      throw Error("tapegrad: Trainer: divergence_factor = " + std::to_string(o_.divergence_factor) +
+                  " (must be ≥ 0)");
+    if (o_.checkpoint_every < 1)
+      throw Error("tapegrad: Trainer: checkpoint_every = " + std::to_string(o_.checkpoint_every) +
+                  " (must be ≥ 1)");
+    if (o_.resume && o_.checkpoint.empty())
+      throw Error("tapegrad: Trainer: resume needs the checkpoint file to resume from");
   }
 
   // An epoch scheduler, stepped after every epoch.
@@ -82,6 +107,13 @@ class Trainer {
   History run(BasicModel<T>& model, optim::Optimizer& optimizer, const Dataset& train,
               const Dataset* validation) {
     model.accept(train);
+    TrainerState state;
+    state.rows = train.rows();
+    state.batch_size = o_.batch_size;
+    state.seed = o_.seed;
+    state.best = INFINITY;
+    std::error_code missing;
+    if (o_.resume && std::filesystem::exists(o_.checkpoint, missing)) resume(model, optimizer, state);
     const PreparedData<T> data = model.prepare(train);
     PreparedData<T> held_out;
     if (validation != nullptr) held_out = model.prepare(*validation);
@@ -91,21 +123,27 @@ class Trainer {
 
     const Eigen::Index rows = data.rows(), batch = std::min(o_.batch_size, rows);
     const long batches = static_cast<long>((rows + batch - 1) / batch);
-    std::vector<Eigen::Index> order(static_cast<std::size_t>(rows));
-    std::iota(order.begin(), order.end(), Eigen::Index{0});
+    std::vector<Eigen::Index>& order = state.order;
     Random random(o_.seed);
+    if (state.epochs_done == 0) {
+      order.resize(static_cast<std::size_t>(rows));
+      std::iota(order.begin(), order.end(), Eigen::Index{0});
+    } else if (!random.set_state(state.random_state)) {
+      throw Error("tapegrad: checkpoint " + o_.checkpoint.string() +
+                  ": the random generator state is damaged");
+    }
 
     // Two buffers per minibatch part, full and last, so no epoch allocates.
     Batch<T> full(batch, data), last(rows - (batches - 1) * batch, data);
     Stepper<T> stepper(model, optimizer);
     ProgressDisplay progress(o_.progress, o_.output, o_.epochs);
-    History history;
-    double best = INFINITY;
-    int epochs_without_improvement = 0;
-    std::vector<MatrixX<T>> best_weights;
+    History& history = state.history;
+    double& best = state.best;
+    int& epochs_without_improvement = state.epochs_without_improvement;
+    std::vector<Eigen::MatrixXd>& best_weights = state.best_weights;
     const bool early_stopping = o_.patience > 0;
 
-    for (int epoch = 1; epoch <= o_.epochs; ++epoch) {
+    for (int epoch = state.epochs_done + 1; epoch <= o_.epochs; ++epoch) {
       if (o_.shuffle) random.shuffle(std::span<Eigen::Index>(order));
       progress.begin_epoch(epoch, batches);
       EpochRecord record;
@@ -142,7 +180,10 @@ class Trainer {
       progress.end_epoch(record);
 
       const double monitored = validation != nullptr ? record.validation_loss : record.train_loss;
-      if (!std::isfinite(record.train_loss) || !std::isfinite(monitored)) {
+      const double first_loss = history.epochs.front().train_loss;
+      const bool exploded = o_.divergence_factor > 0 && record.train_loss > 1 &&
+                            record.train_loss > o_.divergence_factor * std::abs(first_loss);
+      if (!std::isfinite(record.train_loss) || !std::isfinite(monitored) || exploded) {
         history.stop_reason = StopReason::Diverged;
         break;
       }
@@ -156,6 +197,12 @@ class Trainer {
       }
       for (optim::LrScheduler* s : epoch_schedulers_) s->step();
       for (optim::ReduceLrOnPlateau* s : plateau_schedulers_) s->step(monitored);
+
+      state.epochs_done = epoch;
+      if (!o_.checkpoint.empty() && (epoch % o_.checkpoint_every == 0 || epoch == o_.epochs)) {
+        state.random_state = random.state();
+        save_checkpoint(o_.checkpoint, model, optimizer, scheduler_states(), state);
+      }
 
       bool keep_going = true;
       for (const EpochCallback& callback : callbacks_) keep_going = callback(record) && keep_going;
@@ -171,6 +218,36 @@ class Trainer {
     if (early_stopping && o_.restore_best && !best_weights.empty()) restore_weights(model, best_weights);
     progress.finish(history);
     return history;
+  }
+
+  std::vector<optim::StateDict> scheduler_states() const {
+    std::vector<optim::StateDict> states;
+    for (const optim::LrScheduler* s : epoch_schedulers_) states.push_back(s->state_dict());
+    for (const optim::ReduceLrOnPlateau* s : plateau_schedulers_) states.push_back(s->state_dict());
+    return states;
+  }
+
+  template <class T>
+  void resume(BasicModel<T>& model, optim::Optimizer& optimizer, TrainerState& state) {
+    std::vector<optim::StateDict> schedulers;
+    TrainerState saved = load_checkpoint(o_.checkpoint, model, optimizer, schedulers, state);
+    const std::size_t expected = epoch_schedulers_.size() + plateau_schedulers_.size();
+    if (schedulers.size() != expected)
+      throw Error("tapegrad: checkpoint " + o_.checkpoint.string() + ": it holds " +
+                  std::to_string(schedulers.size()) + " schedulers' states, this run has " +
+                  std::to_string(expected));
+    std::size_t k = 0;
+    for (optim::LrScheduler* s : epoch_schedulers_) s->load_state_dict(schedulers[k++]);
+    for (optim::ReduceLrOnPlateau* s : plateau_schedulers_) s->load_state_dict(schedulers[k++]);
+    const auto weights = model.network().weights();
+    bool fits = saved.best_weights.empty() || saved.best_weights.size() == weights.size();
+    for (std::size_t i = 0; fits && i < saved.best_weights.size(); ++i)
+      fits = saved.best_weights[i].rows() == weights[i]->value().rows() &&
+             saved.best_weights[i].cols() == weights[i]->value().cols();
+    if (!fits)
+      throw Error("tapegrad: checkpoint " + o_.checkpoint.string() +
+                  ": its best weights do not fit the model");
+    state = std::move(saved);
   }
 
   // A minibatch's rows, copied out of the prepared data into reused buffers.
@@ -234,16 +311,17 @@ class Trainer {
                                                       : EpochRecord::none;
   }
 
+  // Kept in double (exact for float), the form a checkpoint holds them in.
   template <class T>
-  static void save_weights(BasicModel<T>& model, std::vector<MatrixX<T>>& out) {
+  static void save_weights(BasicModel<T>& model, std::vector<Eigen::MatrixXd>& out) {
     const auto weights = model.network().weights();
     out.resize(weights.size());
-    for (std::size_t i = 0; i < weights.size(); ++i) out[i] = weights[i]->value();
+    for (std::size_t i = 0; i < weights.size(); ++i) out[i] = weights[i]->value().template cast<double>();
   }
   template <class T>
-  static void restore_weights(BasicModel<T>& model, const std::vector<MatrixX<T>>& saved) {
+  static void restore_weights(BasicModel<T>& model, const std::vector<Eigen::MatrixXd>& saved) {
     const auto weights = model.network().weights();
-    for (std::size_t i = 0; i < weights.size(); ++i) weights[i]->value() = saved[i];
+    for (std::size_t i = 0; i < weights.size(); ++i) weights[i]->value() = saved[i].template cast<T>();
   }
 
   TrainerOptions o_;

@@ -29,6 +29,22 @@ class LrScheduler {
   }
   long epoch() const { return epoch_; }
 
+  // The epoch count and initial learning rates (the current ones are the optimizer's
+  // state): every epoch scheduler's rule is a function of these.
+  StateDict state_dict() const {
+    StateDict state;
+    state.entries["epoch"] = {static_cast<double>(epoch_)};
+    state.entries["base_lrs"] = base_lrs_;
+    return state;
+  }
+  void load_state_dict(const StateDict& state) {
+    const double epoch = state.scalar("epoch");
+    if (!(epoch >= 0 && epoch == std::floor(epoch)))
+      throw Error("tapegrad: load_state_dict: a scheduler's epoch is " + std::to_string(epoch));
+    base_lrs_ = state.at("base_lrs", base_lrs_.size());
+    epoch_ = static_cast<long>(epoch);
+  }
+
  protected:
   // The learning rate after epoch_ epochs, from the initial one and the current one.
   virtual double next_lr(double base_lr, double current_lr) const = 0;
@@ -219,6 +235,23 @@ class ReduceLrOnPlateau {
     }
   }
   double best() const { return best_; }
+
+  StateDict state_dict() const {
+    StateDict state;
+    state.entries["best"] = {best_};
+    state.entries["bad_epochs"] = {static_cast<double>(bad_epochs_)};
+    state.entries["cooldown_counter"] = {static_cast<double>(cooldown_counter_)};
+    return state;
+  }
+  void load_state_dict(const StateDict& state) {
+    const double best = state.scalar("best"), bad = state.scalar("bad_epochs"),
+                 cooldown = state.scalar("cooldown_counter");
+    if (!(bad >= 0 && cooldown >= 0))
+      throw Error("tapegrad: load_state_dict: a plateau scheduler's counters are negative");
+    best_ = best;
+    bad_epochs_ = static_cast<long>(bad);
+    cooldown_counter_ = static_cast<long>(cooldown);
+  }
 
  private:
   bool is_better(double a) const {

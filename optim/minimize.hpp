@@ -37,15 +37,25 @@ struct StopWhen {
   double f_change = 0;          // |f_k − f_{k−1}| at most this (0: only when f stops changing)
 };
 
-enum class StopReason { GradientNorm, FChange, MaxSteps, Callback, NotFinite };
+// Stalled: the optimizer's step left x exactly where it was, so nothing the caller
+// asked for can be reached any more; for L-BFGS that is its own tolerance_grad or
+// tolerance_change ending the step (set them lower, or to 0, to go on). NotFinite:
+// f or its gradient overflowed or became NaN (unbounded below, or diverging); the
+// result then holds the last point where both were finite.
+enum class StopReason { GradientNorm, FChange, MaxSteps, Callback, NotFinite, Stalled };
 
-inline constexpr EnumNames<StopReason, 5> stop_reason_names = {
+inline constexpr EnumNames<StopReason, 6> stop_reason_names = {
     {{StopReason::GradientNorm, "gradient norm"},
      {StopReason::FChange, "change in f"},
      {StopReason::MaxSteps, "step count"},
      {StopReason::Callback, "callback"},
-     {StopReason::NotFinite, "f or its gradient is not finite"}}};
+     {StopReason::NotFinite, "f or its gradient is not finite"},
+     {StopReason::Stalled, "the optimizer stopped moving x"}}};
 inline const char* to_string(StopReason r) { return name_of(r, stop_reason_names); }
+// Whether a result is a point the caller asked for (not a failure).
+inline bool converged(StopReason r) {
+  return r == StopReason::GradientNorm || r == StopReason::FChange || r == StopReason::Callback;
+}
 
 struct StepReport {
   long step;  // updates made so far
@@ -107,10 +117,11 @@ bool report_step(Callback& callback, const StepReport& r) {
 
 // Why minimize stops after evaluating f at step `step`, if it does.
 inline std::optional<StopReason> stop_reason(const StopWhen& stop, long step, double f, double previous_f,
-                                             double gradient_norm, bool callback_says_stop) {
+                                             double gradient_norm, bool callback_says_stop, bool x_moved) {
   if (!std::isfinite(f) || !std::isfinite(gradient_norm)) return StopReason::NotFinite;
   if (callback_says_stop) return StopReason::Callback;
   if (gradient_norm <= stop.gradient_norm) return StopReason::GradientNorm;
+  if (step > 0 && !x_moved) return StopReason::Stalled;  // x_moved: in either of the last two steps
   if (step > 0 && std::abs(f - previous_f) <= stop.f_change) return StopReason::FChange;
   if (step >= stop.max_steps) return StopReason::MaxSteps;
   return std::nullopt;
@@ -141,27 +152,41 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
     return y.value();
   };
 
-  double fx = 0, norm = 0, previous_f = 0;
+  double fx = 0, norm = 0, previous_f = 0, previous_norm = 0;
   long step = 0;
   StopReason reason = StopReason::MaxSteps;
+  std::vector<double> previous_x(n);  // the last point where f and its gradient were finite
+  // Rprop skips a step by design after a sign change, so one step that leaves x where
+  // it was is not yet a stall; two in a row are.
+  bool x_moved = true, moved_last_step = true;
   for (;; ++step) {
     fx = closure();
     norm = x.grad().norm();
     const StepReport report{step, fx, norm, std::span<const double>(x.value().data(), n), gradient};
     bool stop_early = false;
     ((stop_early = detail::report_step(callbacks, report) || stop_early), ...);
-    if (const auto r = detail::stop_reason(stop, step, fx, previous_f, norm, stop_early)) {
+    if (const auto r = detail::stop_reason(stop, step, fx, previous_f, norm, stop_early, x_moved)) {
       reason = *r;
       break;
     }
     previous_f = fx;
+    previous_norm = norm;
+    std::copy(x.value().data(), x.value().data() + n, previous_x.begin());
     if (optimizer.evaluates_closure())
       optimizer.step(closure);
     else
       optimizer.step();
+    const bool moved = !std::equal(previous_x.begin(), previous_x.end(), x.value().data());
+    x_moved = moved || moved_last_step;
+    moved_last_step = moved;
   }
-  const MinimizeResult result{std::vector<double>(x.value().data(), x.value().data() + n), fx, norm, step,
-                              reason};
+  MinimizeResult result{std::vector<double>(x.value().data(), x.value().data() + n), fx, norm, step, reason};
+  if (reason == StopReason::NotFinite && step > 0) {  // report where it was last finite
+    result.x = previous_x;
+    result.f = previous_f;
+    result.gradient_norm = previous_norm;
+    result.steps = step - 1;
+  }
   (detail::report_end(callbacks, result), ...);
   return result;
 }

@@ -1,7 +1,12 @@
 // check_gradient: the tape's gradient against finite differences in double — the
 // tool every test of an operation uses. The finite differences use the five-point
 // central stencil (error O(h^4)), so with the default step they agree with an exact
-// gradient to about 1e-10 relative for smooth, well-scaled functions.
+// gradient to about 1e-10 relative for smooth, well-scaled functions. The result says
+// whether the check passed at a stated tolerance; `if (!check_gradient(fn, x))` works.
+//
+// A function written for FloatVar (or a generic lambda) is checked on a float tape:
+// its gradient is recorded in float and compared with finite differences taken in
+// double whenever the function also takes Vars, else in float with a larger step.
 #pragma once
 
 #include <algorithm>
@@ -18,6 +23,10 @@ struct GradientCheckOptions {
   // Step for coordinate j is relative_step · max(1, |x_j|). Points must be at least
   // two steps inside the function's domain.
   double relative_step = 1e-3;
+  // Passes when |gradient_j - fd_j| <= tolerance · max(1, |fd_j|) for every j; NaN or
+  // infinity on either side fails. When negative, the default for the tape's type:
+  // 1e-6 for double, 1e-3 for float.
+  double tolerance = -1;
 };
 
 struct GradientCheck {
@@ -27,6 +36,9 @@ struct GradientCheck {
   double max_abs_error = 0;                // max_j |gradient_j - fd_j|
   // max_j |gradient_j - fd_j| / max(|gradient_j|, |fd_j|), with 0/0 taken as 0.
   double max_rel_error = 0;
+  double tolerance = 0;  // the one applied
+  bool passed = false;
+  explicit operator bool() const { return passed; }
 };
 
 namespace detail {
@@ -48,36 +60,88 @@ inline void record_error(double g, double fd, double& max_abs_error, double& max
   max_rel_error = std::isnan(rel_error) ? rel_error : std::max(max_rel_error, rel_error);
 }
 
+inline bool within(double g, double fd, double tolerance) {
+  return std::isfinite(g) && std::isfinite(fd) && std::abs(g - fd) <= tolerance * std::max(1.0, std::abs(fd));
+}
+
+// Records fn on a tape of T of its own (the caller's tape is left as it was), then
+// compares with finite differences of `evaluate` (double inputs to a double value).
+template <class T, class Fn, class Evaluate>
+GradientCheck check_gradient_on(Fn&& fn, const std::vector<double>& x, Evaluate&& evaluate,
+                                GradientCheckOptions options, double default_tolerance) {
+  GradientCheck result;
+  result.tolerance = options.tolerance >= 0 ? options.tolerance : default_tolerance;
+  {
+    BasicTape<T> tape;
+    std::vector<BasicVar<T>> vars;
+    for (double xj : x) vars.emplace_back(static_cast<T>(xj));
+    const BasicVar<T> f = fn(vars);
+    result.value = static_cast<double>(f.value());
+    for (T g : gradient(f, vars)) result.gradient.push_back(static_cast<double>(g));
+  }
+  result.finite_differences.resize(x.size());
+  result.passed = true;
+  std::vector<double> shifted = x;
+  for (std::size_t j = 0; j < x.size(); ++j) {
+    result.finite_differences[j] = five_point_derivative(
+        [&](double xj) {
+          shifted[j] = xj;
+          const double value = evaluate(shifted);
+          shifted[j] = x[j];
+          return value;
+        },
+        x[j], options);
+    record_error(result.gradient[j], result.finite_differences[j], result.max_abs_error,
+                 result.max_rel_error);
+    result.passed =
+        result.passed && within(result.gradient[j], result.finite_differences[j], result.tolerance);
+  }
+  return result;
+}
+
+// fn's value at double inputs, recorded on a fresh tape of T.
+template <class T, class Fn>
+double value_on_tape(Fn& fn, const std::vector<double>& x) {
+  BasicTape<T> tape;
+  std::vector<BasicVar<T>> vars;
+  for (double xj : x) vars.emplace_back(static_cast<T>(xj));
+  return static_cast<double>(BasicVar<T>(fn(vars)).value());
+}
+
 }  // namespace detail
 
 // fn takes the inputs as `const std::vector<Var>&` and returns a Var (or an expression).
-// It is recorded on a tape of its own, so the caller's tape is left as it was.
 template <class Fn>
 requires std::invocable < Fn&, const std::vector<Var>
 & > GradientCheck check_gradient(Fn&& fn, const std::vector<double>& x, GradientCheckOptions options = {}) {
-  Tape tape;
-  GradientCheck result;
-  std::vector<Var> vars(x.begin(), x.end());
-  const TapePosition inputs_recorded = tape.position();
-  {
-    const Var f = fn(vars);
-    result.value = f.value();
-    result.gradient = gradient(f, vars);
-  }
-  auto evaluate_at = [&](std::size_t j, double xj) {
-    tape.rewind(inputs_recorded);
-    std::vector<Var> shifted(vars);
-    shifted[j] = Var(xj);
-    return Var(fn(shifted)).value();
-  };
-  result.finite_differences.resize(x.size());
-  for (std::size_t j = 0; j < x.size(); ++j) {
-    result.finite_differences[j] =
-        detail::five_point_derivative([&](double xj) { return evaluate_at(j, xj); }, x[j], options);
-    detail::record_error(result.gradient[j], result.finite_differences[j], result.max_abs_error,
-                         result.max_rel_error);
-  }
-  return result;
+  return detail::check_gradient_on<double>(
+      fn, x, [&](const std::vector<double>& at) { return detail::value_on_tape<double>(fn, at); }, options,
+      1e-6);
+}
+
+// fn takes `const std::vector<FloatVar>&` only: its float gradient against finite
+// differences of its float values, with a step of at least 1e-2 (float's rounding
+// would swamp a smaller one).
+template <class Fn>
+requires(std::invocable<Fn&, const std::vector<FloatVar>&> &&
+         !std::invocable<Fn&, const std::vector<Var>&>) GradientCheck
+    check_gradient(Fn&& fn, const std::vector<double>& x, GradientCheckOptions options = {}) {
+  GradientCheckOptions float_steps = options;
+  float_steps.relative_step = std::max(options.relative_step, 1e-2);
+  return detail::check_gradient_on<float>(
+      fn, x, [&](const std::vector<double>& at) { return detail::value_on_tape<float>(fn, at); }, float_steps,
+      1e-3);
+}
+
+// A function that takes either: its float tape's gradient against finite differences
+// of its double version — the check of a float model's adjoints.
+template <class Fn>
+requires(std::invocable<Fn&, const std::vector<FloatVar>&>&& std::invocable<Fn&, const std::vector<Var>&>)
+    GradientCheck
+    check_float_gradient(Fn&& fn, const std::vector<double>& x, GradientCheckOptions options = {}) {
+  return detail::check_gradient_on<float>(
+      fn, x, [&](const std::vector<double>& at) { return detail::value_on_tape<double>(fn, at); }, options,
+      1e-3);
 }
 
 }  // namespace tapegrad

@@ -68,6 +68,24 @@ std::vector<T> gradient(const BasicVar<T>& f, const std::vector<BasicVar<T>>& xs
   return gradient(f, std::span<const BasicVar<T>>(xs));
 }
 
+// The output may be an expression not yet assigned to a Var (gradient(x * x, {x})): it
+// is recorded first.
+template <Expression E, class T = typename E::value_type>
+requires(!std::is_same_v<E, BasicVar<T>>) std::vector<T> gradient(const E& f,
+                                                                  std::initializer_list<BasicVar<T>> xs) {
+  return gradient(BasicVar<T>(f), std::span<const BasicVar<T>>(xs.begin(), xs.size()));
+}
+template <Expression E, class T = typename E::value_type>
+requires(!std::is_same_v<E, BasicVar<T>>) std::vector<T> gradient(const E& f,
+                                                                  std::span<const BasicVar<T>> xs) {
+  return gradient(BasicVar<T>(f), xs);
+}
+template <Expression E, class T = typename E::value_type>
+requires(!std::is_same_v<E, BasicVar<T>>) std::vector<T> gradient(const E& f,
+                                                                  const std::vector<BasicVar<T>>& xs) {
+  return gradient(BasicVar<T>(f), std::span<const BasicVar<T>>(xs));
+}
+
 // J(i, j) = dfs[i]/dxs[j], one reverse sweep per output over one recording.
 template <class T>
 Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::span<const BasicVar<T>> fs,
@@ -90,6 +108,15 @@ template <class T>
 Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(const std::vector<BasicVar<T>>& fs,
                                                           const std::vector<BasicVar<T>>& xs) {
   return jacobian(std::span<const BasicVar<T>>(fs), std::span<const BasicVar<T>>(xs));
+}
+// Outputs written as expressions (jacobian({x * 2.0, x + y}, {x, y})): a braced list of
+// mixed expression types names no single template argument, so double and float get
+// plain overloads whose Var lists record each expression.
+inline Eigen::MatrixXd jacobian(std::initializer_list<Var> fs, std::initializer_list<Var> xs) {
+  return jacobian<double>(fs, xs);
+}
+inline Eigen::MatrixXf jacobian(std::initializer_list<FloatVar> fs, std::initializer_list<FloatVar> xs) {
+  return jacobian<float>(fs, xs);
 }
 
 }  // namespace tapegrad

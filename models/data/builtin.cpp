@@ -7,20 +7,36 @@
 #include "generate.hpp"
 
 namespace tapegrad::models {
+namespace {
+
+bool holds_data(const std::filesystem::path& directory) {
+  std::error_code ec;
+  return std::filesystem::exists(directory / "iris.csv", ec);
+}
+
+// <prefix>/share/tapegrad/data for a program running from <prefix>/bin.
+std::filesystem::path beside_program() {
+  std::error_code ec;
+  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return program.parent_path().parent_path() / "share" / "tapegrad" / "data";
+}
+
+}  // namespace
 
 std::vector<std::string> builtin_dataset_names() { return {"digits", "iris", "xor", "moons", "spirals"}; }
 
-std::filesystem::path data_directory() {
+std::filesystem::path find_data_directory(const char* compiled_in) {
   if (const char* env = std::getenv("TAPEGRAD_DATA_DIR"); env != nullptr && *env != '\0') return env;
-  std::error_code ec;
-  for (const char* candidate : {TAPEGRAD_SOURCE_DATA_DIR, TAPEGRAD_INSTALLED_DATA_DIR})
-    if (std::filesystem::exists(std::filesystem::path(candidate) / "digits.csv", ec)) return candidate;
-  return TAPEGRAD_INSTALLED_DATA_DIR;
+  if (std::filesystem::path installed = beside_program(); !installed.empty() && holds_data(installed))
+    return installed;
+  if (compiled_in != nullptr) return compiled_in;
+  return "share/tapegrad/data";
 }
 
-Dataset load_builtin(const std::string& name, std::uint64_t seed) {
+Dataset load_builtin(const std::string& name, std::uint64_t seed, const std::filesystem::path& directory) {
   if (name == "digits" || name == "iris") {
-    const std::filesystem::path path = data_directory() / (name + ".csv");
+    const std::filesystem::path path = directory / (name + ".csv");
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
       throw Error("tapegrad: the shipped data set '" + name + "' is not at " + path.string() +

@@ -168,6 +168,7 @@ class CsvParser {
   Dataset parse() {
     if (rows_.empty()) at_.fail("the file is empty (no header and no data rows)");
     width_ = rows_.front().fields.size();
+    if (width_ == 1) refuse_other_delimiter();
     has_header_ = decide_header();
     column_names();
     labelled_ = options_.labelled;
@@ -184,6 +185,18 @@ class CsvParser {
   }
 
  private:
+  // One column only, and the line holds another usual separator: say which.
+  void refuse_other_delimiter() const {
+    const std::string& line = rows_.front().fields.front().text;
+    for (const char other : {',', ';', '\t', '|'}) {
+      if (other == options_.delimiter || line.find(other) == std::string::npos) continue;
+      const auto name = [](char c) { return c == '\t' ? std::string("tab") : std::string("'") + c + "'"; };
+      at_.fail(rows_.front().line, 1,
+               "one column only with the delimiter " + name(options_.delimiter) + ", but the line holds " +
+                   name(other) + ": the file looks separated by " + name(other) + " (set the delimiter)");
+    }
+  }
+
   bool decide_header() const {
     switch (options_.header) {
       case Header::Present:
@@ -197,10 +210,21 @@ class CsvParser {
     const bool label_by_name = options_.labelled && !options_.label_column.empty() &&
                                !std::all_of(options_.label_column.begin(), options_.label_column.end(),
                                             [](char c) { return c >= '0' && c <= '9'; });
-    if (label_by_name) return true;
+    // A label named in the options is a header when the first row holds that name. A
+    // headerless file's columns are named column_0, column_1, …, so a model trained on
+    // one names its label that way and a first row of numbers is data, never dropped.
+    if (label_by_name && std::any_of(fields.begin(), fields.end(),
+                                     [&](const Field& f) { return f.text == options_.label_column; }))
+      return true;
     // A class name in the label column of a data row is not a header; a non-number
     // anywhere else is.
-    const std::size_t label = options_.labelled ? label_index_without_names() : width_;
+    std::size_t label = options_.labelled && !label_by_name ? label_index_without_names() : width_;
+    if (label_by_name && options_.label_column.rfind("column_", 0) == 0) {
+      const std::string digits = options_.label_column.substr(7);
+      if (!digits.empty() && digits.size() < 10 &&
+          std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        label = static_cast<std::size_t>(std::stoull(digits));
+    }
     for (std::size_t c = 0; c < fields.size(); ++c)
       if (c != label && !parse_number(fields[c].text) && !is_missing_marker(fields[c].text)) return true;
     return false;
@@ -241,7 +265,7 @@ class CsvParser {
       return index;
     }
     const auto it = std::find(names_.begin(), names_.end(), wanted);
-    if (it == names_.end() && options_.label_optional && has_header_) return width_;
+    if (it == names_.end() && options_.label_optional) return width_;
     if (it == names_.end()) {
       std::string known;
       for (const std::string& n : names_) known += (known.empty() ? "" : ", ") + n;

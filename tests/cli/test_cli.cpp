@@ -119,8 +119,9 @@ TEST(Cli, CostReportsRatioAndTape) {
 TEST(Cli, TrainPredictAndTheFilesItWrites) {
   const fs::path dir = fs::temp_directory_path() / ("tapegrad-train-" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  const Outcome train = tapegrad({"train", "--data", "iris", "--hidden", "8", "--epochs", "60", "--lr",
-                                  "0.05", "--batch-size", "16", "--out", dir.string(), "--json"});
+  const Outcome train =
+      tapegrad({"train", "--data", "iris", "--hidden", "8", "--epochs", "60", "--lr", "0.05", "--batch-size",
+                "16", "--activation", "sigmoid", "--patience", "0", "--out", dir.string(), "--json"});
   ASSERT_EQ(train.exit_code, 0) << train.err;
   const nlohmann::json j = json_of(train);
   EXPECT_GE(j["test_accuracy"].get<double>(), 0.9);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "../autodiff/support/enum_names.hpp"
+#include "../autodiff/support/instantiate.hpp"
 #include "../autodiff/tensor/elementwise.hpp"
 #include "../autodiff/tensor/linalg.hpp"
 #include "init.hpp"
@@ -100,5 +101,14 @@ std::unique_ptr<Module<T>> make_activation(Activation a) {
 inline constexpr EnumNames<Activation, 3> activation_names = {
     {{Activation::Sigmoid, "sigmoid"}, {Activation::Tanh, "tanh"}, {Activation::Relu, "relu"}}};
 inline const char* activation_name(Activation a) { return name_of(a, activation_names); }
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class Linear<float>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class Linear<double>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class Sigmoid<float>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class Sigmoid<double>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class Tanh<float>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class Tanh<double>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class Relu<float>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class Relu<double>)
 
 }  // namespace tapegrad::models

@@ -6,6 +6,7 @@
 
 #include <Eigen/QR>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "model.hpp"
 
 namespace tapegrad::models {
@@ -54,5 +55,7 @@ class BasicLinearRegression : public BasicModel<T> {
 
 // In double: regression coefficients are results people read and compare.
 using LinearRegression = BasicLinearRegression<double>;
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class BasicLinearRegression<double>)
 
 }  // namespace tapegrad::models

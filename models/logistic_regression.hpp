@@ -3,6 +3,7 @@
 // cross-entropy (multinomial logistic regression).
 #pragma once
 
+#include "../autodiff/support/instantiate.hpp"
 #include "model.hpp"
 
 namespace tapegrad::models {
@@ -32,5 +33,7 @@ class BasicLogisticRegression : public BasicModel<T> {
 };
 
 using LogisticRegression = BasicLogisticRegression<double>;
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class BasicLogisticRegression<double>)
 
 }  // namespace tapegrad::models

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "model.hpp"
 
 namespace tapegrad::models {
@@ -50,5 +51,8 @@ class BasicMlp : public BasicModel<T> {
 // Training runs in float by default: half the memory traffic of double, and the
 // gradient noise of minibatches is far above float's rounding.
 using Mlp = BasicMlp<float>;
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class BasicMlp<float>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class BasicMlp<double>)
 
 }  // namespace tapegrad::models

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "../autodiff/support/enum_names.hpp"
+#include "../autodiff/support/instantiate.hpp"
 #include "../autodiff/tensor/losses.hpp"
 #include "data/dataset.hpp"
 #include "data/standardize.hpp"
@@ -249,5 +250,8 @@ class BasicModel {
 };
 
 using Model = BasicModel<float>;
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class BasicModel<float>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class BasicModel<double>)
 
 }  // namespace tapegrad::models

@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "../optim/optimizer.hpp"
 #include "module.hpp"
 
@@ -72,5 +73,8 @@ class Sequential {
  private:
   std::vector<std::unique_ptr<Module<T>>> modules_;
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class Sequential<float>)
+TAPEGRAD_COMPILED_IN_LIBRARY(class Sequential<double>)
 
 }  // namespace tapegrad::models

@@ -13,6 +13,7 @@
 #include <functional>
 #include <numeric>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "../optim/lr_scheduler.hpp"
 #include "../optim/optimizer.hpp"
 #include "checkpoint.hpp"
@@ -329,5 +330,14 @@ class Trainer {
   std::vector<optim::ReduceLrOnPlateau*> plateau_schedulers_;
   std::vector<EpochCallback> callbacks_;
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(History Trainer::fit<float>(BasicModel<float>&, optim::Optimizer&,
+                                                         const Dataset&))
+TAPEGRAD_COMPILED_IN_LIBRARY(History Trainer::fit<double>(BasicModel<double>&, optim::Optimizer&,
+                                                          const Dataset&))
+TAPEGRAD_COMPILED_IN_LIBRARY(History Trainer::fit<float>(BasicModel<float>&, optim::Optimizer&,
+                                                         const Dataset&, const Dataset&))
+TAPEGRAD_COMPILED_IN_LIBRARY(History Trainer::fit<double>(BasicModel<double>&, optim::Optimizer&,
+                                                          const Dataset&, const Dataset&))
 
 }  // namespace tapegrad::models

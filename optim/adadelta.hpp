@@ -6,6 +6,7 @@
 //   θ ← θ − γ·Δ                           (γ = lr, 1.0 by default: Adadelta's own scale)
 #pragma once
 
+#include "../autodiff/support/instantiate.hpp"
 #include "grouped_optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -51,5 +52,7 @@ class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions> {
         });
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<Adadelta, AdadeltaOptions>)
 
 }  // namespace tapegrad::optim

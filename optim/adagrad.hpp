@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "grouped_optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -52,5 +53,7 @@ class Adagrad : public GroupedOptimizer<Adagrad, AdagradOptions> {
     });
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<Adagrad, AdagradOptions>)
 
 }  // namespace tapegrad::optim

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <utility>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "grouped_optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -120,5 +121,7 @@ class Adam : public GroupedOptimizer<Adam, AdamOptions> {
     detail::adam_update(o, o.weight_decay, s, x, grad, n);
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<Adam, AdamOptions>)
 
 }  // namespace tapegrad::optim

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "adam.hpp"
 #include "grouped_optimizer.hpp"
 
@@ -42,5 +43,7 @@ class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions> {
                                     });
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<Adamax, AdamaxOptions>)
 
 }  // namespace tapegrad::optim

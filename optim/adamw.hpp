@@ -3,6 +3,7 @@
 // 0.01 (Adam's is 0).
 #pragma once
 
+#include "../autodiff/support/instantiate.hpp"
 #include "adam.hpp"
 
 namespace tapegrad::optim {
@@ -28,5 +29,7 @@ class AdamW : public GroupedOptimizer<AdamW, AdamWOptions> {
     detail::adam_update(o, 0.0, s, x, grad, n);
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<AdamW, AdamWOptions>)
 
 }  // namespace tapegrad::optim

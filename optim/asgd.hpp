@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "grouped_optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -61,5 +62,7 @@ class Asgd : public GroupedOptimizer<Asgd, AsgdOptions> {
     mu = 1 / std::max(1.0, t - o.t0);
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<Asgd, AsgdOptions>)
 
 }  // namespace tapegrad::optim

@@ -10,6 +10,7 @@
 
 #include <cmath>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "adam.hpp"
 #include "grouped_optimizer.hpp"
 
@@ -66,5 +67,7 @@ class NAdam : public GroupedOptimizer<NAdam, NAdamOptions> {
                                     });
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<NAdam, NAdamOptions>)
 
 }  // namespace tapegrad::optim

@@ -11,6 +11,7 @@
 
 #include <cmath>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "adam.hpp"
 #include "grouped_optimizer.hpp"
 
@@ -55,5 +56,7 @@ class RAdam : public GroupedOptimizer<RAdam, RAdamOptions> {
                                     });
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<RAdam, RAdamOptions>)
 
 }  // namespace tapegrad::optim

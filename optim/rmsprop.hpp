@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "../autodiff/support/instantiate.hpp"
 #include "grouped_optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -68,5 +69,7 @@ class RmsProp : public GroupedOptimizer<RmsProp, RmsPropOptions> {
     });
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<RmsProp, RmsPropOptions>)
 
 }  // namespace tapegrad::optim

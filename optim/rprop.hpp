@@ -7,6 +7,7 @@
 //   θ ← θ − sign(g)·δ,  g_prev ← g
 #pragma once
 
+#include "../autodiff/support/instantiate.hpp"
 #include "grouped_optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -62,5 +63,7 @@ class Rprop : public GroupedOptimizer<Rprop, RpropOptions> {
         });
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<Rprop, RpropOptions>)
 
 }  // namespace tapegrad::optim

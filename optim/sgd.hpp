@@ -5,6 +5,7 @@
 //   θ ← θ − γ·g
 #pragma once
 
+#include "../autodiff/support/instantiate.hpp"
 #include "grouped_optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -64,5 +65,7 @@ class Sgd : public GroupedOptimizer<Sgd, SgdOptions> {
     });
   }
 };
+
+TAPEGRAD_COMPILED_IN_LIBRARY(class GroupedOptimizer<Sgd, SgdOptions>)
 
 }  // namespace tapegrad::optim

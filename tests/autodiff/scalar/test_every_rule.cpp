@@ -72,7 +72,10 @@ void expect_gradient(const char* form, const std::array<double, N>& p, const std
                      F&& f) {
   const tg::GradientCheck check = tg::check_gradient(f, vars);
   std::string at;
-  for (double x : p) at += " " + std::to_string(x);
+  for (double x : p) {  // appended piece by piece: g++ 12 warns falsely (-Wrestrict) on " " + …
+    at += ' ';
+    at += std::to_string(x);
+  }
   EXPECT_LE(check.max_rel_error, max_relative_error)
       << Rule::name << " (" << form << ") at" << at << ": tape " << ::testing::PrintToString(check.gradient)
       << ", finite differences " << ::testing::PrintToString(check.finite_differences);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Seconds to compile the README's first example (a gradient) and its training example
-# (digits, without the checkpoint) against a source tree, as a user's program is
+# Seconds to compile examples/quickstart.cpp (a gradient) and the README's training
+# example (digits, without the checkpoint) against a source tree, as a user's program is
 # compiled: the median of 3 runs, at -O0 -g and at -O2.
 # Usage: bench/compile_time.sh [SOURCE_TREE]   (default: this checkout)
 set -euo pipefail
@@ -9,18 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/include"
 ln -s "$tree" "$work/include/tapegrad"
-cat > "$work/gradient.cpp" <<'CPP'
-#include <cstdio>
-#include <tapegrad/tapegrad.hpp>
-namespace tg = tapegrad;
-int main() {
-  tg::Tape tape;
-  tg::Var x1 = 1.0, x2 = 1.0;
-  tg::Var f = x1 * x1 + x2 * x2 + tg::abs(x1 + x2);
-  std::vector<double> g = tg::gradient(f, {x1, x2});
-  std::printf("f = %g, gradient = (%g, %g)\n", f.value(), g[0], g[1]);
-}
-CPP
+cp "$(dirname "$0")/../examples/quickstart.cpp" "$work/gradient.cpp"
 cat > "$work/training.cpp" <<'CPP'
 #include <cstdio>
 #include <tapegrad/tapegrad.hpp>

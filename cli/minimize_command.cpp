@@ -126,6 +126,7 @@ void run_minimize(MinimizeOptions& o) {
     }
     out["minima"] = minima;
     print_json(out);
+    require_success(r.best);
     return;
   }
   std::printf("%zu distinct minima from %ld starts in [%s, %s]:\n", r.minima.size(), *o.restarts,
@@ -139,6 +140,7 @@ void run_minimize(MinimizeOptions& o) {
   }
   std::printf("best:\n");
   print_plain(e, r.best);
+  require_success(r.best);
 }
 
 }  // namespace

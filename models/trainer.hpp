@@ -199,22 +199,20 @@ class Trainer {
       for (optim::LrScheduler* s : epoch_schedulers_) s->step();
       for (optim::ReduceLrOnPlateau* s : plateau_schedulers_) s->step(monitored);
 
+      bool keep_going = true;
+      for (const EpochCallback& callback : callbacks_) keep_going = callback(record) && keep_going;
+      if (!keep_going)
+        history.stop_reason = StopReason::Callback;
+      else if (early_stopping && epochs_without_improvement >= o_.patience)
+        history.stop_reason = StopReason::EarlyStopping;
+      const bool stopping = history.stop_reason != StopReason::EpochsDone;
+
       state.epochs_done = epoch;
-      if (!o_.checkpoint.empty() && (epoch % o_.checkpoint_every == 0 || epoch == o_.epochs)) {
+      if (!o_.checkpoint.empty() && (epoch % o_.checkpoint_every == 0 || epoch == o_.epochs || stopping)) {
         state.random_state = random.state();
         save_checkpoint(o_.checkpoint, model, optimizer, scheduler_states(), state);
       }
-
-      bool keep_going = true;
-      for (const EpochCallback& callback : callbacks_) keep_going = callback(record) && keep_going;
-      if (!keep_going) {
-        history.stop_reason = StopReason::Callback;
-        break;
-      }
-      if (early_stopping && epochs_without_improvement >= o_.patience) {
-        history.stop_reason = StopReason::EarlyStopping;
-        break;
-      }
+      if (stopping) break;
     }
     if (early_stopping && o_.restore_best && !best_weights.empty()) restore_weights(model, best_weights);
     progress.finish(history);

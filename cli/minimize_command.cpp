@@ -59,8 +59,7 @@ struct Trace {
 // optimizer stalled) is reported, then fails the command: exit code 1, not 0.
 void require_success(const optim::MinimizeResult& r) {
   if (r.reason == optim::StopReason::NotFinite)
-    throw RunFailed("minimize: f or its gradient stopped being finite after step " +
-                    std::to_string(r.steps + 1) +
+    throw RunFailed("minimize: f or its gradient is not finite at step " + std::to_string(r.steps + 1) +
                     ": f is unbounded below or the steps diverge (the point above is the last finite one)");
   if (r.reason == optim::StopReason::Stalled)
     throw RunFailed(

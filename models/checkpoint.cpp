@@ -124,6 +124,7 @@ Json trainer_json(const TrainerState& t) {
           {"best", number_json(t.best)},
           {"epochs_without_improvement", t.epochs_without_improvement},
           {"best_epoch", t.history.best_epoch},
+          {"stopped_early", t.history.stop_reason == StopReason::EarlyStopping},
           {"train_seconds", number_json(t.history.train_seconds)},
           {"history", epochs},
           {"best_weights", weights}};
@@ -156,6 +157,9 @@ TrainerState trainer_of(const Json& j, const Reader& at) {
   t.best = at.number(j, "best", where);
   t.epochs_without_improvement = static_cast<int>(at.whole(j, "epochs_without_improvement", where));
   t.history.best_epoch = static_cast<int>(at.whole(j, "best_epoch", where));
+  const Json& stopped_early = at.field(j, "stopped_early", where);
+  if (!stopped_early.is_boolean()) at.fail("\"stopped_early\" is not true or false");
+  if (stopped_early.get<bool>()) t.history.stop_reason = StopReason::EarlyStopping;
   t.history.train_seconds = at.number(j, "train_seconds", where);
   const Json& epochs = at.field(j, "history", where);
   if (!epochs.is_array()) at.fail("the history is not an array");

@@ -34,7 +34,7 @@ struct TrainerState {
   std::string random_state;         // the generator, as Random::state() writes it
   double best = 0;                  // the best monitored loss (infinity before any)
   int epochs_without_improvement = 0;
-  History history;
+  History history;  // its stop_reason: EarlyStopping when the run ended so (it stays ended)
   std::vector<Eigen::MatrixXd> best_weights;  // early stopping's best epoch, to restore at the end
 };
 

@@ -144,7 +144,9 @@ class Trainer {
     std::vector<Eigen::MatrixXd>& best_weights = state.best_weights;
     const bool early_stopping = o_.patience > 0;
 
-    for (int epoch = state.epochs_done + 1; epoch <= o_.epochs; ++epoch) {
+    // A run that early stopping ended stays ended when resumed, whatever `epochs` says.
+    const bool ended = state.history.stop_reason == StopReason::EarlyStopping;
+    for (int epoch = state.epochs_done + 1; epoch <= o_.epochs && !ended; ++epoch) {
       if (o_.shuffle) random.shuffle(std::span<Eigen::Index>(order));
       progress.begin_epoch(epoch, batches);
       EpochRecord record;

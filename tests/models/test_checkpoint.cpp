@@ -78,6 +78,25 @@ TEST(Checkpoint, AResumedRunIsBitIdenticalToOneThatNeverStopped) {
   EXPECT_EQ(resumed.best_epoch, expected.best_epoch);
 }
 
+TEST(Checkpoint, ARunThatStoppedEarlyStaysStopped) {
+  const models::Dataset moons = models::make_moons(200, 0.2, 1);
+  models::TrainerOptions options = quiet(200, 16, 5);
+  options.validation_fraction = 0.25;
+  options.patience = 2;
+  options.checkpoint = scratch("early.json");
+  TrainingRun first;
+  const models::History stopped = first.fit(moons, options);
+  ASSERT_EQ(stopped.stop_reason, models::StopReason::EarlyStopping);
+  ASSERT_LT(stopped.epochs.size(), 200u);
+  options.resume = true;
+  options.epochs = 300;
+  TrainingRun again;
+  const models::History resumed = again.fit(moons, options);
+  EXPECT_EQ(resumed.epochs.size(), stopped.epochs.size());
+  EXPECT_EQ(resumed.stop_reason, models::StopReason::EarlyStopping);
+  EXPECT_EQ(weights_of(again.net), weights_of(first.net));  // the best epoch's, restored
+}
+
 TEST(Checkpoint, ResumeWithoutAFileStartsAfresh) {
   const models::Dataset xor_data = models::make_xor(64, 0.1, 0);
   models::TrainerOptions options = quiet(3, 16);

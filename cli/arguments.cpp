@@ -131,6 +131,14 @@ std::string closest_name(const std::string& name, const std::vector<std::string>
   return best;
 }
 
+char parse_delimiter(const std::string& text, const std::string& flag) {
+  if (text == "tab" || text == "\\t" || text == "\t") return '\t';
+  if (text.size() == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '.' && text[0] != '-' &&
+      text[0] != '+' && !std::isalnum(static_cast<unsigned char>(text[0])))
+    return text[0];
+  throw UsageError(flag + ": '" + text + "' (expected one character such as , ; | or tab)");
+}
+
 std::vector<long> parse_widths(const std::string& text, const std::string& flag) {
   std::vector<long> widths;
   if (trimmed(text).empty()) return widths;

@@ -38,6 +38,9 @@ std::map<std::string, std::size_t> parse_dimensions(const std::string& text, con
 double parse_number(const std::string& text, const std::string& what);
 // "lo,hi" with lo < hi.
 std::pair<double, double> parse_box(const std::string& text, const std::string& flag);
+// A CSV field separator: one character that cannot be part of a number or a quoted
+// field (, ; | …), or "tab".
+char parse_delimiter(const std::string& text, const std::string& flag);
 // "32,16": positive whole numbers.
 std::vector<long> parse_widths(const std::string& text, const std::string& flag);
 

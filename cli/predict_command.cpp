@@ -59,7 +59,7 @@ std::string shown(double v) {
 template <class T>
 void predict_with(models::BasicModel<T>& net, const PredictOptions& o) {
   models::CsvOptions csv;
-  csv.delimiter = o.delimiter == "tab" ? '\t' : o.delimiter.size() == 1 ? o.delimiter[0] : ',';
+  csv.delimiter = parse_delimiter(o.delimiter, "--delimiter");
   if (net.label_name().empty()) {
     csv.labelled = false;
   } else {  // the label column, when the file has one, is read as labels and left out
@@ -123,8 +123,7 @@ void predict_with(models::BasicModel<T>& net, const PredictOptions& o) {
 
 void run_predict(const PredictOptions& o) {
   if (!fs::exists(o.model)) throw UsageError("--model: no file " + o.model);
-  if (!(o.delimiter == "tab" || o.delimiter.size() == 1))
-    throw UsageError("--delimiter: '" + o.delimiter + "' (expected one character such as , ; | or tab)");
+  parse_delimiter(o.delimiter, "--delimiter");  // before the model is read
   // A model saved in float or in double, as it was saved.
   models::AnyModel model = models::load_any_model(o.model);
   std::visit([&](auto& net) { predict_with(net, o); }, model);

@@ -1,7 +1,6 @@
 // tapegrad train …: a network trained as the Trainer does, on a shipped, generated or
 // CSV data set, with test metrics, the model and its loss curve written to --out.
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -35,14 +34,6 @@ struct TrainOptions {
   double min_delta = 1e-3;
   bool json = false;
 };
-
-char delimiter_of(const std::string& text) {
-  if (text == "tab" || text == "\\t" || text == "\t") return '\t';
-  if (text.size() == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '.' && text[0] != '-' &&
-      !std::isalnum(static_cast<unsigned char>(text[0])))
-    return text[0];
-  throw UsageError("--delimiter: '" + text + "' (expected one character such as , ; | or tab)");
-}
 
 // classify, regress, or auto: a label column of numbers with many distinct values (more
 // than 20, and more than a tenth of the rows) is a regression target.
@@ -83,7 +74,7 @@ Dataset load_data(const std::string& name, const TrainOptions& o, const char* fl
   }
   models::CsvOptions csv;
   csv.label_column = o.label_column;
-  csv.delimiter = delimiter_of(o.delimiter);
+  csv.delimiter = parse_delimiter(o.delimiter, "--delimiter");
   const std::optional<models::Task> task = task_of(o.task);
   csv.task = task.value_or(models::Task::Classify);
   Dataset d = models::load_csv(name, csv);
@@ -138,7 +129,7 @@ void run_train(TrainOptions& o) {
   if (o.patience < 0) throw UsageError("--patience must be 0 or more");
   if (!(o.min_delta >= 0)) throw UsageError("--min-delta must be 0 or more");
   task_of(o.task);
-  delimiter_of(o.delimiter);
+  parse_delimiter(o.delimiter, "--delimiter");
   if (!o.resume.empty()) {
     if (!o.out.empty() && fs::path(o.out) != fs::path(o.resume))
       throw UsageError("--resume DIR continues the run in DIR and writes there: leave out --out");

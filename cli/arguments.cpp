@@ -19,13 +19,6 @@ std::vector<std::string> split(const std::string& text, char separator) {
   }
 }
 
-std::string trimmed(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
-}
-
 // name=value pieces, checked for form and repetition.
 std::vector<std::pair<std::string, std::string>> named_parts(const std::string& text,
                                                              const std::string& flag) {
@@ -45,6 +38,13 @@ std::vector<std::pair<std::string, std::string>> named_parts(const std::string& 
 }
 
 }  // namespace
+
+std::string trimmed(const std::string& s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
 
 bool is_identifier(const std::string& s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;

@@ -25,6 +25,8 @@ class RunFailed : public Error {
 };
 
 bool is_identifier(const std::string& s);
+// Without leading and trailing white space.
+std::string trimmed(const std::string& s);
 // The candidate nearest to a mistyped `name` (edit distance, at most about a third of
 // its length), or "" when none is near: for "did you mean …?".
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);

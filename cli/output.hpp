@@ -10,9 +10,10 @@ namespace tapegrad::cli {
 
 using Json = nlohmann::ordered_json;
 
-inline std::string number(double v) {
+// 17 significant digits print every double exactly; 9 every float.
+inline std::string number(double v, int significant_digits = 17) {
   char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", v);
+  std::snprintf(buffer, sizeof buffer, "%.*g", significant_digits, v);
   return buffer;
 }
 

@@ -74,13 +74,6 @@ struct Assignment {
   bool list = false;
 };
 
-std::string trim(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
-}
-
 // Splits at commas and new lines outside brackets.
 std::vector<std::string> pieces(const std::string& text, const std::string& flag) {
   std::vector<std::string> out;
@@ -90,14 +83,14 @@ std::vector<std::string> pieces(const std::string& text, const std::string& flag
     if (c == '[') ++depth;
     if (c == ']' && --depth < 0) throw UsageError(flag + ": a ']' without its '['");
     if ((c == ',' || c == '\n' || c == ';') && depth == 0) {
-      if (!trim(current).empty()) out.push_back(trim(current));
+      if (!trimmed(current).empty()) out.push_back(trimmed(current));
       current.clear();
     } else {
       current += c;
     }
   }
   if (depth != 0) throw UsageError(flag + ": a '[' without its ']'");
-  if (!trim(current).empty()) out.push_back(trim(current));
+  if (!trimmed(current).empty()) out.push_back(trimmed(current));
   return out;
 }
 
@@ -105,15 +98,15 @@ Assignment parse_piece(const std::string& piece, const std::string& flag) {
   const std::size_t eq = piece.find('=');
   if (eq == std::string::npos) throw UsageError(flag + ": '" + piece + "' is not of the form name=value");
   Assignment a;
-  std::string left = trim(piece.substr(0, eq));
-  const std::string right = trim(piece.substr(eq + 1));
+  std::string left = trimmed(piece.substr(0, eq));
+  const std::string right = trimmed(piece.substr(eq + 1));
   if (const std::size_t open = left.find('['); open != std::string::npos) {
     if (left.back() != ']') throw UsageError(flag + ": '" + left + "' is not of the form name[index]");
     const double i = parse_number(left.substr(open + 1, left.size() - open - 2), flag + " " + left);
     if (!(i >= 0 && i == static_cast<double>(static_cast<std::size_t>(i))))
       throw UsageError(flag + ": the index in '" + left + "' is not a whole number ≥ 0");
     a.index = static_cast<std::size_t>(i);
-    left = trim(left.substr(0, open));
+    left = trimmed(left.substr(0, open));
   }
   a.name = left;
   if (!is_identifier(a.name)) throw UsageError(flag + ": '" + a.name + "' is not a variable name");
@@ -123,7 +116,7 @@ Assignment parse_piece(const std::string& piece, const std::string& flag) {
     a.list = true;
     std::stringstream items(right.substr(1, right.size() - 2));
     for (std::string item; std::getline(items, item, ',');) {
-      if (trim(item).empty()) throw UsageError(flag + ": an empty entry in the list for " + a.name);
+      if (trimmed(item).empty()) throw UsageError(flag + ": an empty entry in the list for " + a.name);
       a.values.push_back(parse_number(item, flag + " " + a.name));
     }
     if (a.values.empty()) throw UsageError(flag + ": the list for " + a.name + " is empty");

@@ -50,11 +50,7 @@ Rows rows_for(const models::BasicModel<T>& net, const Dataset& d, const std::str
 
 // Numbers as precise as the model: 9 significant digits for float, 17 for double.
 template <class T>
-std::string shown(double v) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.*g", std::is_same_v<T, float> ? 9 : 17, v);
-  return buffer;
-}
+constexpr int model_digits = std::is_same_v<T, float> ? 9 : 17;
 
 template <class T>
 void predict_with(models::BasicModel<T>& net, const PredictOptions& o) {
@@ -101,7 +97,7 @@ void predict_with(models::BasicModel<T>& net, const PredictOptions& o) {
       Json row = Json::array();
       for (Eigen::Index j = 0; j < y.cols(); ++j) {
         if (j > 0) line += ',';
-        line += shown<T>(y(i, j));
+        line += number(y(i, j), model_digits<T>);
         row.push_back(y(i, j));
       }
       if (o.json)
@@ -115,7 +111,9 @@ void predict_with(models::BasicModel<T>& net, const PredictOptions& o) {
       const double rmse =
           std::sqrt((y - rows.labelled->targets).squaredNorm() / static_cast<double>(y.size()));
       out["rmse"] = rmse;
-      if (!o.json) std::fprintf(stderr, "RMSE %s (%td labelled rows)\n", shown<T>(rmse).c_str(), y.rows());
+      if (!o.json)
+        std::fprintf(stderr, "RMSE %s (%td labelled rows)\n", number(rmse, model_digits<T>).c_str(),
+                     y.rows());
     }
   }
   if (o.json) print_json(out);

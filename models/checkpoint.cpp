@@ -264,6 +264,15 @@ TrainerState load_checkpoint(const std::filesystem::path& path, BasicModel<T>& m
     differs("batch size", trainer.batch_size, run.batch_size);
     differs("seed", trainer.seed, run.seed);
     check_same_network(at, saved, model);
+    const auto weights = model.network().weights();
+    bool fits = trainer.best_weights.empty() || trainer.best_weights.size() == weights.size();
+    for (std::size_t i = 0; fits && i < trainer.best_weights.size(); ++i)
+      fits = trainer.best_weights[i].rows() == weights[i]->value().rows() &&
+             trainer.best_weights[i].cols() == weights[i]->value().cols();
+    if (!fits) at.fail("its best weights do not fit the model");
+    if (scheduler_states.size() != schedulers.size())
+      at.fail("it holds " + std::to_string(scheduler_states.size()) + " schedulers' states, this run has " +
+              std::to_string(schedulers.size()));
     // Everything is read and checked; now the optimizer (which checks its own state
     // against its parameters), then the model.
     const optim::StateDict before = optimizer.state_dict();

@@ -46,8 +46,9 @@ void save_checkpoint(const std::filesystem::path& path, const BasicModel<T>& mod
                      const TrainerState& trainer);
 
 // Restores the weights and standardization into `model` (whose architecture must be
-// the checkpoint's), the state into `optimizer`, and returns the schedulers' states
-// and the Trainer's. `run` names the run that continues: its rows, batch_size and seed
+// the checkpoint's), the state into `optimizer`, replaces `schedulers` (given with
+// one entry per scheduler of this run, which must be the checkpoint's count) by the
+// saved states, and returns the Trainer's. `run` names the run that continues: its rows, batch_size and seed
 // must be the checkpoint's. Throws tapegrad::Error naming the file and the problem;
 // nothing is changed then.
 template <class T>

@@ -230,24 +230,11 @@ class Trainer {
 
   template <class T>
   void resume(BasicModel<T>& model, optim::Optimizer& optimizer, TrainerState& state) {
-    std::vector<optim::StateDict> schedulers;
+    std::vector<optim::StateDict> schedulers = scheduler_states();
     TrainerState saved = load_checkpoint(o_.checkpoint, model, optimizer, schedulers, state);
-    const std::size_t expected = epoch_schedulers_.size() + plateau_schedulers_.size();
-    if (schedulers.size() != expected)
-      throw Error("tapegrad: checkpoint " + o_.checkpoint.string() + ": it holds " +
-                  std::to_string(schedulers.size()) + " schedulers' states, this run has " +
-                  std::to_string(expected));
     std::size_t k = 0;
     for (optim::LrScheduler* s : epoch_schedulers_) s->load_state_dict(schedulers[k++]);
     for (optim::ReduceLrOnPlateau* s : plateau_schedulers_) s->load_state_dict(schedulers[k++]);
-    const auto weights = model.network().weights();
-    bool fits = saved.best_weights.empty() || saved.best_weights.size() == weights.size();
-    for (std::size_t i = 0; fits && i < saved.best_weights.size(); ++i)
-      fits = saved.best_weights[i].rows() == weights[i]->value().rows() &&
-             saved.best_weights[i].cols() == weights[i]->value().cols();
-    if (!fits)
-      throw Error("tapegrad: checkpoint " + o_.checkpoint.string() +
-                  ": its best weights do not fit the model");
     state = std::move(saved);
   }
 

@@ -1,13 +1,17 @@
 // Everything of the reverse-mode tape: Tape, Var, the scalar operations, tensors and
 // Parameters with their operations and losses, gradients, Jacobians, user-defined
-// operations, gradient checking and graph export.
+// operations, gradient checking and graph export; forward mode (Dual, jvp) and second
+// derivatives (hvp, hessian).
 #pragma once
 
 #include "check/gradient.hpp"
 #include "check/tensor_gradient.hpp"
 #include "scalar/custom_op.hpp"
+#include "scalar/dual.hpp"
+#include "scalar/forward_mode.hpp"
 #include "scalar/gradient.hpp"
 #include "scalar/graphviz.hpp"
+#include "scalar/hessian.hpp"
 #include "scalar/math.hpp"
 #include "scalar/rules.hpp"
 #include "scalar/tape.hpp"

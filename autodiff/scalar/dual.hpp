@@ -1,0 +1,184 @@
+// Dual<T>: a forward-mode (tangent) number v + d·ε with ε² = 0. Evaluating f on Duals
+// whose tangents are a direction u gives f(x) and its directional derivative ∇f(x)·u in
+// one pass (jvp in second_order.hpp). As the value type of the tape
+// (BasicVar<Dual<double>>) every local partial carries its own tangent, so one reverse
+// sweep yields the gradient and the Hessian-vector product H·u together
+// (forward over reverse).
+//
+// Its math functions are not written here: each one is generated from its rule in
+// rules.hpp (value, and partial × tangent), so the rules stay written once and a new
+// rule works on Duals with no edit. Nested Duals (Dual<Dual<double>>) work the same way.
+// Comparisons compare values, so branches follow the value as they do on Vars.
+#pragma once
+
+#include <cmath>
+#include <ostream>
+#include <type_traits>
+
+#include "rules.hpp"
+
+namespace tapegrad {
+
+template <class T>
+class Dual {
+ public:
+  using value_type = T;
+
+  Dual() = default;
+  Dual(const T& value) : value_(value) {}  // NOLINT: a number is a Dual with tangent 0
+  template <class S>
+  requires(std::is_arithmetic_v<S> && !std::is_same_v<S, T>) Dual(S value)  // NOLINT: as above
+      : value_(static_cast<T>(value)) {}
+  Dual(const T& value, const T& tangent) : value_(value), tangent_(tangent) {}
+
+  const T& value() const noexcept { return value_; }
+  const T& tangent() const noexcept { return tangent_; }
+  void set_tangent(const T& tangent) noexcept { tangent_ = tangent; }
+
+  Dual& operator+=(const Dual& b) {
+    value_ += b.value_;
+    tangent_ += b.tangent_;
+    return *this;
+  }
+  Dual& operator-=(const Dual& b) {
+    value_ -= b.value_;
+    tangent_ -= b.tangent_;
+    return *this;
+  }
+  Dual& operator*=(const Dual& b) {
+    tangent_ = tangent_ * b.value_ + value_ * b.tangent_;
+    value_ *= b.value_;
+    return *this;
+  }
+  Dual& operator/=(const Dual& b) {
+    value_ /= b.value_;
+    tangent_ = (tangent_ - value_ * b.tangent_) / b.value_;
+    return *this;
+  }
+
+  friend Dual operator-(const Dual& a) { return {-a.value_, -a.tangent_}; }
+  friend Dual operator+(const Dual& a) { return a; }
+  friend Dual operator+(Dual a, const Dual& b) { return a += b; }
+  friend Dual operator-(Dual a, const Dual& b) { return a -= b; }
+  friend Dual operator*(Dual a, const Dual& b) { return a *= b; }
+  friend Dual operator/(Dual a, const Dual& b) { return a /= b; }
+  // A number on either side: tangent 0, and no multiplication by it.
+  friend Dual operator*(const Dual& a, const T& s) { return {a.value_ * s, a.tangent_ * s}; }
+  friend Dual operator*(const T& s, const Dual& a) { return {s * a.value_, s * a.tangent_}; }
+
+  friend bool operator==(const Dual& a, const Dual& b) { return a.value_ == b.value_; }
+  friend auto operator<=>(const Dual& a, const Dual& b) { return a.value_ <=> b.value_; }
+
+  friend std::ostream& operator<<(std::ostream& out, const Dual& a) {
+    return out << a.value_ << " + " << a.tangent_ << "ε";
+  }
+
+ private:
+  T value_{};
+  T tangent_{};
+};
+
+// Arithmetic and comparisons with plain numbers (2.0 * x, x < 0).
+template <class T, class S>
+concept DualOperand = std::is_arithmetic_v<S> && !std::is_same_v<S, T>;
+
+template <class T, class S>
+requires DualOperand<T, S> Dual<T>
+operator+(const Dual<T>& a, S b) { return a + Dual<T>(b); }
+template <class T, class S>
+requires DualOperand<T, S> Dual<T>
+operator+(S a, const Dual<T>& b) { return Dual<T>(a) + b; }
+template <class T, class S>
+requires DualOperand<T, S> Dual<T>
+operator-(const Dual<T>& a, S b) { return a - Dual<T>(b); }
+template <class T, class S>
+requires DualOperand<T, S> Dual<T>
+operator-(S a, const Dual<T>& b) { return Dual<T>(a) - b; }
+template <class T, class S>
+requires DualOperand<T, S> Dual<T>
+operator*(const Dual<T>& a, S b) { return a * T(b); }
+template <class T, class S>
+requires DualOperand<T, S> Dual<T>
+operator*(S a, const Dual<T>& b) { return T(a) * b; }
+template <class T, class S>
+requires DualOperand<T, S> Dual<T>
+operator/(const Dual<T>& a, S b) { return a / Dual<T>(b); }
+template <class T, class S>
+requires DualOperand<T, S> Dual<T>
+operator/(S a, const Dual<T>& b) { return Dual<T>(a) / b; }
+template <class T, class S>
+requires DualOperand<T, S>
+bool operator==(const Dual<T>& a, S b) { return a.value() == T(b); }
+template <class T, class S>
+requires DualOperand<T, S>
+auto operator<=>(const Dual<T>& a, S b) { return a.value() <=> T(b); }
+
+// ------------------------------------------------- the math functions, from the rules
+
+#define TAPEGRAD_DUAL_UNARY(Rule, function)                       \
+  template <class T>                                              \
+  Dual<T> function(const Dual<T>& x) {                            \
+    const T y = rules::Rule::value(x.value());                    \
+    return {y, rules::Rule::partial(x.value(), y) * x.tangent()}; \
+  }
+#define TAPEGRAD_DUAL_BINARY(Rule, function)                                                             \
+  template <class T>                                                                                     \
+  Dual<T> function(const Dual<T>& a, const Dual<T>& b) {                                                 \
+    const T y = rules::Rule::value(a.value(), b.value());                                                \
+    return {y, rules::Rule::d_a(a.value(), b.value(), y) * a.tangent() +                                 \
+                   rules::Rule::d_b(a.value(), b.value(), y) * b.tangent()};                             \
+  }                                                                                                      \
+  template <class T, class S>                                                                            \
+  requires DualOperand<T, S> Dual<T> function(const Dual<T>& a, S b) { return function(a, Dual<T>(b)); } \
+  template <class T, class S>                                                                            \
+  requires DualOperand<T, S> Dual<T> function(S a, const Dual<T>& b) { return function(Dual<T>(a), b); }
+#define TAPEGRAD_DUAL_TERNARY(Rule, function)                                           \
+  template <class T>                                                                    \
+  Dual<T> function(const Dual<T>& a, const Dual<T>& b, const Dual<T>& c) {              \
+    const T y = rules::Rule::value(a.value(), b.value(), c.value());                    \
+    return {y, rules::Rule::d_a(a.value(), b.value(), c.value(), y) * a.tangent() +     \
+                   rules::Rule::d_b(a.value(), b.value(), c.value(), y) * b.tangent() + \
+                   rules::Rule::d_c(a.value(), b.value(), c.value(), y) * c.tangent()}; \
+  }
+TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_DUAL_UNARY)
+TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_DUAL_BINARY)
+TAPEGRAD_TERNARY_FUNCTIONS(TAPEGRAD_DUAL_TERNARY)
+#undef TAPEGRAD_DUAL_UNARY
+#undef TAPEGRAD_DUAL_BINARY
+#undef TAPEGRAD_DUAL_TERNARY
+
+// The <cmath> names the rules call that are no rule of their own: fabs, nearbyint
+// (round's value) and trunc (piecewise constant, derivative 0), and the checks.
+template <class T>
+Dual<T> fabs(const Dual<T>& x) {
+  return abs(x);
+}
+template <class T>
+Dual<T> nearbyint(const Dual<T>& x) {
+  return round(x);
+}
+template <class T>
+Dual<T> trunc(const Dual<T>& x) {
+  using std::trunc;
+  return Dual<T>(trunc(x.value()));
+}
+template <class T>
+bool isfinite(const Dual<T>& x) {
+  using std::isfinite;
+  return isfinite(x.value()) && isfinite(x.tangent());
+}
+template <class T>
+bool isnan(const Dual<T>& x) {
+  using std::isnan;
+  return isnan(x.value()) || isnan(x.tangent());
+}
+
+// The value of a number of any nesting depth as a double (for reports and checks).
+inline double primal(double x) { return x; }
+inline double primal(float x) { return x; }
+template <class T>
+double primal(const Dual<T>& x) {
+  return primal(x.value());
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,105 @@
+// Second derivatives by forward over reverse: f is recorded on a tape whose value type
+// is Dual<double>, with the inputs' tangents set to a direction v. Every local partial
+// then carries its own derivative along v, and one reverse sweep gives, in each input's
+// adjoint, the gradient (value part) and the Hessian-vector product H·v (tangent part):
+// about 2–3 gradients' worth of work, and no Hessian is ever formed.
+//
+//   hvp(f, x, v)       H(x)·v
+//   hessian(f, x)      the dense Hessian, n products, made exactly symmetric
+//   HessianOperator    the same with one tape reused across calls (for Newton-type methods)
+//
+// f is written generically, as for jvp (forward_mode.hpp): it receives a span of
+// BasicVar<Dual<double>>.
+#pragma once
+
+#include <Eigen/Core>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "dual.hpp"
+#include "forward_mode.hpp"
+#include "gradient.hpp"
+#include "math.hpp"
+#include "tape.hpp"
+#include "var.hpp"
+
+namespace tapegrad {
+
+using DualVar = BasicVar<Dual<double>>;
+
+// f's value, gradient and Hessian-vector products at any point, on one tape of its own
+// that keeps its memory between calls. Its tape records Dual Vars while it lives.
+template <class F>
+class HessianOperator {
+ public:
+  explicit HessianOperator(F f) : f_(std::forward<F>(f)) {}
+  HessianOperator(const HessianOperator&) = delete;
+  HessianOperator& operator=(const HessianOperator&) = delete;
+
+  // Returns f(x); writes ∇f(x) into gradient and H(x)·v into hv (each of x's size).
+  double hvp(std::span<const double> x, std::span<const double> v, std::span<double> gradient,
+             std::span<double> hv) {
+    detail::check_same_size(x.size(), v.size(), "hvp", "the direction v");
+    detail::check_same_size(x.size(), gradient.size(), "hvp", "the gradient's buffer");
+    detail::check_same_size(x.size(), hv.size(), "hvp", "the product's buffer");
+    tape_.clear();
+    vars_.resize(x.size());
+    adjoints_.resize(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) vars_[i] = Dual<double>(x[i], v[i]);
+    const DualVar y(detail::call_on(f_, vars_));
+    tapegrad::gradient(y, std::span<const DualVar>(vars_), std::span<Dual<double>>(adjoints_));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      gradient[i] = adjoints_[i].value();
+      hv[i] = adjoints_[i].tangent();
+    }
+    return y.value().value();
+  }
+
+  // The dense Hessian at x: column j is H·e_j; the result is (H + Hᵀ)/2, symmetric to
+  // the last bit (the two triangles agree to rounding already).
+  Eigen::MatrixXd hessian(std::span<const double> x) {
+    const std::size_t n = x.size();
+    Eigen::MatrixXd h(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+    std::vector<double> direction(n, 0.0), gradient(n), column(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      direction[j] = 1;
+      hvp(x, direction, gradient, column);
+      direction[j] = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        h(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = column[i];
+    }
+    const Eigen::MatrixXd symmetric = (h + h.transpose()) / 2;
+    return symmetric;
+  }
+
+ private:
+  F f_;
+  BasicTape<Dual<double>> tape_;
+  std::vector<DualVar> vars_;
+  std::vector<Dual<double>> adjoints_;
+};
+
+template <class F>
+std::vector<double> hvp(F&& f, std::span<const double> x, std::span<const double> v) {
+  HessianOperator<F&> op(f);
+  std::vector<double> gradient(x.size()), hv(x.size());
+  op.hvp(x, v, gradient, hv);
+  return hv;
+}
+template <class F>
+std::vector<double> hvp(F&& f, const std::vector<double>& x, const std::vector<double>& v) {
+  return hvp(f, std::span<const double>(x), std::span<const double>(v));
+}
+
+template <class F>
+Eigen::MatrixXd hessian(F&& f, std::span<const double> x) {
+  HessianOperator<F&> op(f);
+  return op.hessian(x);
+}
+template <class F>
+Eigen::MatrixXd hessian(F&& f, const std::vector<double>& x) {
+  return hessian(f, std::span<const double>(x));
+}
+
+}  // namespace tapegrad

@@ -14,9 +14,10 @@
 namespace tapegrad::cli {
 namespace {
 
-// "Sgd" → "sgd", "NAdam" → "nadam".
+// "Sgd" → "sgd", "NAdam" → "nadam", or the optimizer's own command_line_name ("newton-cg").
 template <class Optimizer>
 std::string cli_name() {
+  if constexpr (requires { Optimizer::command_line_name; }) return Optimizer::command_line_name;
   std::string name = Optimizer::name;
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../autodiff/support/enum_names.hpp"
+#include "flat_parameters.hpp"
 #include "line_search.hpp"
 #include "optimizer.hpp"
 
@@ -80,7 +81,7 @@ class Lbfgs : public Optimizer {
     double loss = original_loss;
     int current_evals = 1;
     func_evals_ += 1;
-    Eigen::VectorXd flat_grad = gather_flat_grad();
+    Eigen::VectorXd flat_grad = parameters_.gradient();
     bool optimal = flat_grad.cwiseAbs().maxCoeff() <= o.tolerance_grad;
     if (optimal) return original_loss;
 
@@ -126,24 +127,24 @@ class Lbfgs : public Optimizer {
 
       int ls_evals = 0;
       if (o.line_search == LineSearch::StrongWolfe) {
-        const std::vector<Eigen::VectorXd> x_init = values();
+        const Eigen::VectorXd x_init = parameters_.values();
         const auto evaluate = [&](double t) {
-          add_to_parameters(t, d_);
+          parameters_.add(t, d_);
           const double f = closure();
-          Eigen::VectorXd g = gather_flat_grad();
-          set_values(x_init);
+          Eigen::VectorXd g = parameters_.gradient();
+          parameters_.set_values(x_init);
           return std::pair{f, std::move(g)};
         };
         LineSearchResult r = strong_wolfe(evaluate, t_, d_, loss, flat_grad, gtd);
         loss = r.f, flat_grad = std::move(r.g), t_ = r.t, ls_evals = r.evaluations;
-        add_to_parameters(t_, d_);
+        parameters_.add(t_, d_);
         optimal = flat_grad.cwiseAbs().maxCoeff() <= o.tolerance_grad;
       } else {
-        add_to_parameters(t_, d_);
+        parameters_.add(t_, d_);
         // Re-evaluate except after the last iteration (the next step() starts with one).
         if (n_iter != o.max_iter) {
           loss = closure();
-          flat_grad = gather_flat_grad();
+          flat_grad = parameters_.gradient();
           optimal = flat_grad.cwiseAbs().maxCoeff() <= o.tolerance_grad;
           ls_evals = 1;
         }
@@ -203,7 +204,7 @@ class Lbfgs : public Optimizer {
     loaded.has_direction_ = dict.entries.count("state.d") != 0;
     loaded.old_dirs_.clear(), loaded.old_steps_.clear(), loaded.ro_.clear();
     if (loaded.has_direction_) {
-      const std::size_t n = static_cast<std::size_t>(flat_size());
+      const std::size_t n = static_cast<std::size_t>(parameters_.size());
       loaded.d_ = from_vector(dict.at("state.d", n));
       loaded.t_ = dict.scalar("state.t");
       loaded.h_diag_ = dict.scalar("state.H_diag");
@@ -219,10 +220,8 @@ class Lbfgs : public Optimizer {
     *this = std::move(loaded);
   }
 
-  std::vector<ParameterRef> parameters() const override { return parameters_; }
-  void zero_grad() const override {
-    for (const ParameterRef& p : parameters_) p.visit([](auto& parameter) { parameter.zero_grad(); });
-  }
+  std::vector<ParameterRef> parameters() const override { return parameters_.refs(); }
+  void zero_grad() const override { parameters_.zero_grad(); }
   std::size_t group_count() const override { return 1; }
   double learning_rate(std::size_t) const override { return options_.lr; }
   void set_learning_rate(std::size_t, double lr) override {
@@ -239,50 +238,7 @@ class Lbfgs : public Optimizer {
     return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
   }
 
-  Eigen::Index flat_size() const {
-    Eigen::Index n = 0;
-    for (const ParameterRef& p : parameters_) n += p.size();
-    return n;
-  }
-  Eigen::VectorXd gather_flat_grad() const {
-    Eigen::VectorXd g(flat_size());
-    Eigen::Index offset = 0;
-    for (const ParameterRef& p : parameters_)
-      p.visit([&](auto& parameter) {
-        g.segment(offset, parameter.size()) = parameter.grad().reshaped().template cast<double>();
-        offset += parameter.size();
-      });
-    return g;
-  }
-  // θ ← θ + step·direction, in each parameter's own type.
-  void add_to_parameters(double step, const Eigen::VectorXd& direction) const {
-    Eigen::Index offset = 0;
-    for (const ParameterRef& p : parameters_)
-      p.visit([&](auto& parameter) {
-        using T = typename std::decay_t<decltype(parameter)>::value_type;
-        auto x = parameter.value().reshaped();
-        const auto update = direction.segment(offset, parameter.size());
-        for (Eigen::Index i = 0; i < parameter.size(); ++i) x(i) += static_cast<T>(step * update(i));
-        offset += parameter.size();
-      });
-  }
-  std::vector<Eigen::VectorXd> values() const {
-    std::vector<Eigen::VectorXd> saved;
-    for (const ParameterRef& p : parameters_)
-      p.visit(
-          [&](auto& parameter) { saved.push_back(parameter.value().reshaped().template cast<double>()); });
-    return saved;
-  }
-  void set_values(const std::vector<Eigen::VectorXd>& saved) const {
-    std::size_t k = 0;
-    for (const ParameterRef& p : parameters_)
-      p.visit([&](auto& parameter) {
-        using T = typename std::decay_t<decltype(parameter)>::value_type;
-        parameter.value().reshaped() = saved[k++].template cast<T>();
-      });
-  }
-
-  std::vector<ParameterRef> parameters_;
+  FlatParameters parameters_;
   LbfgsOptions options_;
   long func_evals_ = 0;
   long total_iterations_ = 0;

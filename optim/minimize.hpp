@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <random>
 #include <span>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "../autodiff/scalar/gradient.hpp"
+#include "../autodiff/scalar/hessian.hpp"
 #include "../autodiff/support/enum_names.hpp"
 #include "../autodiff/tensor/parameter.hpp"
 #include "optimizer.hpp"
@@ -127,6 +129,36 @@ inline std::optional<StopReason> stop_reason(const StopWhen& stop, long step, do
   return std::nullopt;
 }
 
+// The Hessian of f at the Parameter x's current values, for Newton-type optimizers:
+// forward over reverse on the tape of `second_order`, made here. f must be written
+// generically so that it can also be recorded on Dual Vars.
+template <class F>
+Curvature curvature_of(F& f, const Parameter& x, std::unique_ptr<HessianOperator<F&>>& second_order) {
+  if constexpr (std::is_invocable_v<F&, std::span<const DualVar>> ||
+                std::is_invocable_v<F&, const std::vector<DualVar>&>) {
+    second_order = std::make_unique<HessianOperator<F&>>(f);
+    const auto point = [&x] {
+      return std::span<const double>(x.value().data(), static_cast<std::size_t>(x.size()));
+    };
+    Curvature curvature;
+    curvature.hessian_vector_product = [&x, &second_order, point](const Eigen::VectorXd& v,
+                                                                  Eigen::VectorXd& hv) {
+      Eigen::VectorXd gradient(x.size());
+      hv.resize(x.size());
+      second_order->hvp(point(), std::span<const double>(v.data(), static_cast<std::size_t>(v.size())),
+                        std::span<double>(gradient.data(), static_cast<std::size_t>(gradient.size())),
+                        std::span<double>(hv.data(), static_cast<std::size_t>(hv.size())));
+    };
+    curvature.hessian = [&second_order, point] { return second_order->hessian(point()); };
+    return curvature;
+  } else {
+    throw Error(
+        "tapegrad: minimize: a Newton-type optimizer needs the Hessian of f: write f generically ([](auto x) "
+        "{ … }, taking a span of any "
+        "Var type) so that it can be recorded on Dual Vars too");
+  }
+}
+
 template <class Callback>
 void report_end(Callback& callback, const MinimizeResult& result) {
   if constexpr (requires { callback.on_end(result); }) callback.on_end(result);
@@ -159,6 +191,9 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
   // Rprop skips a step by design after a sign change, so one step that leaves x where
   // it was is not yet a stall; two in a row are.
   bool x_moved = true, moved_last_step = true;
+  std::unique_ptr<HessianOperator<F&>> second_order;
+  const Curvature curvature =
+      optimizer.needs_curvature() ? detail::curvature_of(f, x, second_order) : Curvature{};
   for (;; ++step) {
     fx = closure();
     norm = x.grad().norm();
@@ -172,7 +207,9 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
     previous_f = fx;
     previous_norm = norm;
     std::copy(x.value().data(), x.value().data() + n, previous_x.begin());
-    if (optimizer.evaluates_closure())
+    if (optimizer.needs_curvature())
+      optimizer.step(closure, curvature);
+    else if (optimizer.evaluates_closure())
       optimizer.step(closure);
     else
       optimizer.step();

@@ -65,6 +65,16 @@ struct StateDict {
 // (zeroed first): what L-BFGS and minimize() call.
 using Closure = std::function<double()>;
 
+// Second derivatives of the loss at the parameters' current values, over all of them as
+// one flat vector (FlatParameters' order): what Newton-type methods need besides the
+// closure. minimize() builds one from a generically written f (forward over reverse).
+struct Curvature {
+  // hv = H·v.
+  std::function<void(const Eigen::VectorXd& v, Eigen::VectorXd& hv)> hessian_vector_product;
+  // The dense Hessian.
+  std::function<Eigen::MatrixXd()> hessian;
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -79,9 +89,12 @@ class Optimizer {
     return loss;
   }
 
-  // True for optimizers that must be given the closure (L-BFGS). Newton-type methods
-  // will extend this contract with a Hessian-vector product next to the closure.
+  // True for optimizers that must be given the closure (L-BFGS, Newton-type methods).
   virtual bool evaluates_closure() const { return false; }
+  // True for optimizers that must also be given the Hessian (Newton-type methods):
+  // call step(closure, curvature). The others ignore the curvature.
+  virtual bool needs_curvature() const { return false; }
+  virtual double step(const Closure& closure, const Curvature&) { return step(closure); }
 
   virtual StateDict state_dict() const = 0;
   virtual void load_state_dict(const StateDict& state) = 0;

@@ -1,7 +1,7 @@
 // Every optimizer, listed once. The command line's --optimizer choices (each name in
-// lower case), each optimizer's flags (its options' fields(), with '_' as '-'), their
-// help text and the "does not apply to" check all come from this list. A new optimizer
-// is its own file plus one entry here.
+// lower case, or its command_line_name), each optimizer's flags (its options' fields(), with '_' as '-'),
+// their help text and the "does not apply to" check all come from this list. A new optimizer is its own file
+// plus one entry here.
 #pragma once
 
 #include <tuple>
@@ -14,6 +14,8 @@
 #include "asgd.hpp"
 #include "lbfgs.hpp"
 #include "nadam.hpp"
+#include "newton.hpp"
+#include "newton_cg.hpp"
 #include "radam.hpp"
 #include "rmsprop.hpp"
 #include "rprop.hpp"
@@ -21,7 +23,7 @@
 
 namespace tapegrad::optim {
 
-using Optimizers =
-    std::tuple<Sgd, Adam, AdamW, RmsProp, Adagrad, Adamax, NAdam, RAdam, Adadelta, Rprop, Asgd, Lbfgs>;
+using Optimizers = std::tuple<Sgd, Adam, AdamW, RmsProp, Adagrad, Adamax, NAdam, RAdam, Adadelta, Rprop, Asgd,
+                              Lbfgs, Newton, NewtonCg>;
 
 }  // namespace tapegrad::optim

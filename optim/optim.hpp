@@ -1,10 +1,14 @@
-// The optimizer layer: every optimizer, the schedulers, gradient clipping and minimize().
+// The optimizer layer: every optimizer (first-order, L-BFGS, Newton-type), the schedulers,
+// gradient clipping, minimize(), least_squares(), solve() and implicit_solve().
 #pragma once
 
 #include "clip.hpp"
+#include "implicit.hpp"
+#include "least_squares.hpp"
 #include "line_search.hpp"
 #include "lr_scheduler.hpp"
 #include "minimize.hpp"
 #include "one_cycle_lr.hpp"
 #include "optimizer.hpp"
 #include "optimizers.hpp"
+#include "solve.hpp"

@@ -1,0 +1,125 @@
+// solve(F, x0): a root of n equations in n unknowns, F: span of Vars → std::vector of n
+// Vars. Newton's method on the tape's Jacobian (J p = −F, by column-pivoting QR, which
+// also says when J is singular), with a backtracking line search on φ = ½‖F‖² (Armijo:
+// φ(x + tp) ≤ (1 − 2·10⁻⁴·t)·φ(x), since ∇φ·p = −‖F‖² = −2φ). When Newton cannot go on
+// (J singular, or no step length down to 10⁻⁴ lowers φ) it hands the point to
+// Levenberg–Marquardt (least_squares.hpp) on ½‖F‖², which needs no invertible Jacobian
+// and ends quadratically at a root where J is regular.
+#pragma once
+
+#include <Eigen/Core>
+#include <Eigen/QR>
+#include <cmath>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../autodiff/support/enum_names.hpp"
+#include "least_squares.hpp"
+
+namespace tapegrad::optim {
+
+struct SolveOptions {
+  double tolerance = 1e-12;  // stop when ‖F(x)‖₂ is at most this
+  long max_iterations = 200;
+};
+
+// Converged: ‖F‖ ≤ tolerance. Stalled: no method moves x any more (typically a local
+// minimum of ‖F‖ that is not a root). NotFinite: F became NaN or infinite everywhere
+// the methods tried.
+enum class SolveStop { Converged, Stalled, MaxIterations, NotFinite };
+inline constexpr EnumNames<SolveStop, 4> solve_stop_names = {
+    {{SolveStop::Converged, "converged"},
+     {SolveStop::Stalled, "stalled: no step lowers the residual (a minimum of |F| that is not a root?)"},
+     {SolveStop::MaxIterations, "iteration limit"},
+     {SolveStop::NotFinite, "F is not finite"}}};
+inline const char* to_string(SolveStop s) { return name_of(s, solve_stop_names); }
+
+struct SolveResult {
+  std::vector<double> x;     // the root, or the point of smallest ‖F‖ found
+  double residual_norm = 0;  // ‖F(x)‖₂
+  long iterations = 0;       // Newton and Levenberg–Marquardt steps together
+  SolveStop reason = SolveStop::MaxIterations;
+  std::string method;  // "newton", "levenberg-marquardt" or "newton, then levenberg-marquardt"
+  bool converged() const { return reason == SolveStop::Converged; }
+};
+
+template <class F>
+SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions& options = {}) {
+  const auto n = static_cast<Eigen::Index>(x0.size());
+  if (n == 0) throw Error("tapegrad: solve: no unknowns");
+  Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(x0.data(), n), r, r_trial;
+  Eigen::MatrixXd j;
+  Tape tape;
+  std::vector<Var> vars(x0.size());
+  detail::residuals_and_jacobian(equations, x, tape, vars, r, &j);
+  if (r.size() != n)
+    throw Error("tapegrad: solve: " + std::to_string(r.size()) + " equations in " + std::to_string(n) +
+                " unknowns; solve needs as many equations as unknowns (least_squares() takes any number)");
+  SolveResult result;
+  result.method = "newton";
+  const auto finish = [&](SolveStop reason) {
+    result.x.assign(x.data(), x.data() + n);
+    result.residual_norm = r.norm();
+    result.reason = reason;
+    return result;
+  };
+  if (!r.allFinite()) return finish(SolveStop::NotFinite);
+
+  bool newton_stuck = false;
+  while (result.iterations < options.max_iterations) {
+    if (r.norm() <= options.tolerance) return finish(SolveStop::Converged);
+    const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(j);
+    if (!j.allFinite() || qr.rank() < n) {
+      newton_stuck = true;
+      break;
+    }
+    const Eigen::VectorXd p = qr.solve(-r);
+    const double phi = 0.5 * r.squaredNorm();
+    double t = 1;
+    bool accepted = false;
+    for (; t >= 1e-4; t /= 2) {
+      detail::residuals_and_jacobian(equations, x + t * p, tape, vars, r_trial, nullptr);
+      if (r_trial.allFinite() && 0.5 * r_trial.squaredNorm() <= (1 - 2e-4 * t) * phi) {
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) {
+      newton_stuck = true;
+      break;
+    }
+    const Eigen::VectorXd x_next = x + t * p;
+    result.iterations += 1;
+    if (x_next == x) return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::Stalled);
+    x = x_next;
+    detail::residuals_and_jacobian(equations, x, tape, vars, r, &j);
+  }
+  if (!newton_stuck)
+    return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::MaxIterations);
+
+  // Levenberg–Marquardt from where Newton stopped, until ‖F‖ ≤ tolerance.
+  result.method = result.iterations == 0 ? "levenberg-marquardt" : "newton, then levenberg-marquardt";
+  const double target = 0.5 * options.tolerance * options.tolerance;
+  struct AtTarget {
+    double target;
+    bool on_step(const StepReport& report) const { return report.f <= target; }
+  };
+  const MinimizeResult lm = least_squares(
+      equations, std::span<const double>(x.data(), x0.size()), LevenbergMarquardtOptions{},
+      StopWhen{.max_steps = options.max_iterations - result.iterations, .gradient_norm = 0, .f_change = -1},
+      AtTarget{target});
+  result.iterations += lm.steps;
+  x = Eigen::Map<const Eigen::VectorXd>(lm.x.data(), n);
+  detail::residuals_and_jacobian(equations, x, tape, vars, r, nullptr);
+  if (r.norm() <= options.tolerance) return finish(SolveStop::Converged);
+  if (lm.reason == StopReason::NotFinite) return finish(SolveStop::NotFinite);
+  return finish(lm.reason == StopReason::MaxSteps ? SolveStop::MaxIterations : SolveStop::Stalled);
+}
+template <class F>
+SolveResult solve(F&& equations, const std::vector<double>& x0, const SolveOptions& options = {}) {
+  return solve(equations, std::span<const double>(x0), options);
+}
+
+}  // namespace tapegrad::optim

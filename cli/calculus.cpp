@@ -92,6 +92,19 @@ ValueAndGradient value_and_gradient(const Expression& e, const Point& point) {
   return out;
 }
 
+ValueGradientHessian value_gradient_hessian(const Expression& e, const Point& point) {
+  ValueGradientHessian out;
+  checked_value(e, point);
+  const std::vector<double> x = point.flat();
+  HessianOperator op([&e](std::span<const DualVar> v) { return evaluate_flat(e, v); });
+  out.hessian = op.hessian(x);
+  // The value and gradient from one more sweep (any direction).
+  out.gradient.resize(x.size());
+  std::vector<double> direction(x.size(), 0.0), product(x.size());
+  out.value = op.hvp(x, direction, out.gradient, product);
+  return out;
+}
+
 std::vector<std::string> coordinate_names(const Expression& e) {
   std::vector<std::string> names = e.scalars();
   for (std::size_t v = 0; v < e.vectors().size(); ++v)

@@ -3,11 +3,15 @@
 // the program can point at the column.
 #pragma once
 
+#include <Eigen/Core>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "../autodiff/scalar/hessian.hpp"
 #include "arguments.hpp"
+#include "evaluate.hpp"
 #include "point.hpp"
 
 namespace tapegrad::cli {
@@ -59,6 +63,45 @@ struct ValueAndGradient {
   std::size_t tape_bytes = 0;
 };
 ValueAndGradient value_and_gradient(const Expression& e, const Point& point);
+
+// e at the flat coordinates x (Point::flat() order: scalars, then vector entries), on
+// Vars of any type: what the second-order commands record on Dual Vars.
+template <class V>
+V evaluate_flat(const Expression& e, std::span<const V> x) {
+  std::vector<V> scalars(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(e.scalars().size()));
+  std::vector<std::vector<V>> vectors;
+  std::size_t k = scalars.size();
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) {
+    vectors.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(k),
+                         x.begin() + static_cast<std::ptrdiff_t>(k + e.dimension(v)));
+    k += e.dimension(v);
+  }
+  return Evaluator<V>()(e, Inputs<V>{scalars, vectors});
+}
+
+// An expression as minimize()'s f: on Vars through one reused TapePoint (no allocation
+// per evaluation), on Dual Vars (Newton-type methods) through evaluate_flat.
+class ExpressionObjective {
+ public:
+  ExpressionObjective(const Expression& e, const Point& shape) : e_(&e), vars_(shape) {}
+  Var operator()(std::span<const Var> x) {
+    vars_.assign(x);
+    return Evaluator<Var>()(*e_, vars_.inputs());
+  }
+  DualVar operator()(std::span<const DualVar> x) const { return evaluate_flat(*e_, x); }
+
+ private:
+  const Expression* e_;
+  TapePoint vars_;
+};
+
+struct ValueGradientHessian {
+  double value = 0;
+  std::vector<double> gradient;  // in Point::flat() order
+  Eigen::MatrixXd hessian;       // rows and columns in Point::flat() order
+};
+// By forward over reverse, after checking the point is inside the domain.
+ValueGradientHessian value_gradient_hessian(const Expression& e, const Point& point);
 
 // The name of each flat coordinate: "x1", or "x[3]" for a vector entry.
 std::vector<std::string> coordinate_names(const Expression& e);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../autodiff/scalar/dual.hpp"
 #include "../autodiff/scalar/var.hpp"
 #include "expression.hpp"
 #include "functions.hpp"
@@ -36,7 +37,7 @@ namespace detail {
 inline double plain(double x) { return x; }
 template <class V>
 double plain(const V& x) {
-  return static_cast<double>(x.value());
+  return primal(x.value());  // a Var's double, a FloatVar's float, a DualVar's value part
 }
 
 std::string describe(const Instruction& instruction, std::span<const double> operands, double result);

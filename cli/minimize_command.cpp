@@ -1,7 +1,13 @@
 // tapegrad minimize EXPR --from x1=1,x2=1 [--optimizer NAME …] [--steps N] [--trace]
 //   [--restarts K --seed S --box lo,hi] [--tol-grad G] [--tol-f F] [--json]
+// tapegrad minimize --residuals "r1; r2; …" --from … [--optimizer lm|NAME]: ½Σrᵢ², by
+//   Levenberg–Marquardt (the default there) or any optimizer.
+#include <algorithm>
+#include <cmath>
+#include <map>
 #include <memory>
 
+#include "../optim/least_squares.hpp"
 #include "../optim/minimize.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
@@ -12,14 +18,62 @@ namespace tapegrad::cli {
 namespace {
 
 struct MinimizeOptions {
-  std::string expression, from, dims, box;
+  std::string expression, residuals, from, dims, box;
   OptimizerFlags optimizer;
   long steps = 1000;
   std::optional<long> restarts;
   unsigned long seed = 0;
   double tol_grad = 1e-8, tol_f = 0;
-  bool trace = false, json = false;
+  bool trace = false, json = false, optimizer_given = false;
 };
+
+// "r1; r2; …" as one Expression ½Σrᵢ² (for the optimizers) and each rᵢ alone (for
+// Levenberg–Marquardt), over the same variables in the same order.
+struct Residuals {
+  Expression sum_of_squares;
+  std::vector<Expression> each;
+};
+
+Residuals compile_residuals(const std::string& text, const std::map<std::string, std::size_t>& dimensions) {
+  std::vector<std::string> parts;
+  std::size_t begin = 0;
+  for (std::size_t end; (end = text.find(';', begin)) != std::string::npos; begin = end + 1)
+    parts.push_back(text.substr(begin, end - begin));
+  parts.push_back(text.substr(begin));
+  std::string sum = "0.5*(";
+  Residuals out{compile("0", dimensions), {}};
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    if (trimmed(parts[k]).empty())
+      throw UsageError("--residuals: residual " + std::to_string(k + 1) + " of " +
+                       std::to_string(parts.size()) + " is empty (write \"r1; r2; …\")");
+    sum += k == 0 ? "(" : " + (";
+    sum += parts[k];
+    sum += ")^2";
+  }
+  sum += ")";
+  out.sum_of_squares = compile(sum, dimensions);
+  for (const std::string& part : parts) out.each.push_back(compile(part, dimensions));
+  return out;
+}
+
+// Residual r (over its own variables) at the flat point x of `all` (over every
+// residual's variables): each of r's variables is picked out of x by name.
+Var residual_at(const Expression& r, const Expression& all, std::span<const Var> x) {
+  const auto position = [](const std::vector<std::string>& names, const std::string& name) {
+    return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+  };
+  std::vector<Var> scalars;
+  for (const std::string& name : r.scalars()) scalars.push_back(x[position(all.scalars(), name)]);
+  std::vector<std::vector<Var>> vectors;
+  for (const std::string& name : r.vectors()) {
+    const std::size_t slot = position(all.vectors(), name);
+    std::size_t offset = all.scalars().size();
+    for (std::size_t v = 0; v < slot; ++v) offset += all.dimension(v);
+    vectors.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(offset),
+                         x.begin() + static_cast<std::ptrdiff_t>(offset + all.dimension(slot)));
+  }
+  return Evaluator<Var>()(r, Inputs<Var>{scalars, vectors});
+}
 
 // The point as JSON: scalars by name, vectors as arrays.
 Json point_json(const Expression& e, const Point& p) {
@@ -68,14 +122,23 @@ void require_success(const optim::MinimizeResult& r) {
 }
 
 void run_minimize(MinimizeOptions& o) {
+  if (o.expression.empty() == o.residuals.empty())
+    throw UsageError(o.expression.empty() ? "give the expression to minimize, or --residuals \"r1; r2; …\""
+                                          : "give the expression or --residuals, not both");
+  // Levenberg–Marquardt is the method for residuals, and only for them.
+  const bool levenberg_marquardt = o.optimizer.name() == "lm" || (!o.residuals.empty() && !o.optimizer_given);
+  if (levenberg_marquardt && o.residuals.empty())
+    throw UsageError(
+        "--optimizer lm minimizes a sum of squares: give the residuals with --residuals \"r1; r2; …\"");
   o.optimizer.default_for("lbfgs", "line-search", "strong-wolfe");
   // L-BFGS's own tolerances (PyTorch's 1e-7 and 1e-9) would end a run before the
   // --tol-grad the user asked for; here the user's tolerances decide.
   o.optimizer.default_for("lbfgs", "tolerance-grad", "0");
   o.optimizer.default_for("lbfgs", "tolerance-change", "0");
-  o.optimizer.validate();
+  if (!levenberg_marquardt) o.optimizer.validate();
   if (o.steps < 0) throw UsageError("--steps must be 0 or more");
   if (o.restarts) {
+    if (levenberg_marquardt) throw UsageError("--restarts works with the optimizers, not with lm");
     if (*o.restarts < 1) throw UsageError("--restarts must be at least 1");
     if (o.box.empty()) throw UsageError("--restarts needs --box lo,hi: the box the starts are drawn from");
     if (o.trace) throw UsageError("--trace follows one run; it cannot be combined with --restarts");
@@ -84,20 +147,36 @@ void run_minimize(MinimizeOptions& o) {
   } else if (o.from.empty()) {
     throw UsageError("--from is required (the start point), unless --restarts draws the starts");
   }
-  const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
+  const auto dimensions = parse_dimensions(o.dims, "--dim");
+  const Residuals residuals = o.residuals.empty()
+                                  ? Residuals{compile(expression_text(o.expression), dimensions), {}}
+                                  : compile_residuals(expression_text(o.residuals), dimensions);
+  const Expression& e = residuals.sum_of_squares;
   if (e.scalars().empty() && e.vectors().empty()) throw UsageError("the expression has no variables to move");
   // With --restarts and no --from, the starts are all drawn; the point only gives the shape.
   const Point start = o.restarts && o.from.empty() ? zero_point(e) : bind_point(e, o.from, "--from");
   if (!o.restarts) checked_value(e, start);  // a start outside the domain is the user's error, said where
 
-  TapePoint vars(start);
-  const auto f = [&](std::span<const Var> x) {
-    vars.assign(x);
-    return Evaluator<Var>()(e, vars.inputs());
-  };
-  const auto make = [&](Parameter& x) { return o.optimizer.make({x}); };
+  ExpressionObjective f(e, start);
   const optim::StopWhen stop{o.steps, o.tol_grad, o.tol_f};
   const std::vector<double> x0 = start.flat();
+
+  if (levenberg_marquardt) {
+    const auto r = [&](std::span<const Var> x) {
+      std::vector<Var> out;
+      for (const Expression& one : residuals.each) out.push_back(residual_at(one, e, x));
+      return out;
+    };
+    const optim::MinimizeResult result = o.trace ? optim::least_squares(r, x0, {}, stop, Trace{&e, &start})
+                                                 : optim::least_squares(r, x0, {}, stop);
+    if (o.json)
+      print_json(result_json(e, start, result));
+    else
+      print_plain(e, result);
+    require_success(result);
+    return;
+  }
+  const auto make = [&](Parameter& x) { return o.optimizer.make({x}); };
 
   if (!o.restarts) {
     Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
@@ -148,8 +227,11 @@ void add_minimize_command(CLI::App& app) {
   auto o = std::make_shared<MinimizeOptions>();
   CLI::App* cmd = app.add_subcommand("minimize", "a local minimum of an expression, by any optimizer");
   cmd->add_option("expression", o->expression,
-                  "e.g. \"100*(y - x^2)^2 + (1 - x)^2\"; - reads it from standard input, @file from a file")
-      ->required();
+                  "e.g. \"100*(y - x^2)^2 + (1 - x)^2\"; - reads it from standard input, @file from a file");
+  cmd->add_option(
+      "--residuals", o->residuals,
+      "instead of an expression: residuals \"r1; r2; …\", minimizing ½Σr² (by lm unless --optimizer "
+      "says otherwise)");
   cmd->add_option(
       "--from", o->from,
       "the start: x=-1.5,y=2; a vector as x=[1,2,3], x[0]=1 or x=1 (every entry); @file reads them");
@@ -166,9 +248,13 @@ void add_minimize_command(CLI::App& app) {
   cmd->add_option("--box", o->box, "lo,hi: every coordinate of a random start is drawn from [lo, hi]");
   cmd->add_flag("--json", o->json, "one JSON object: {\"x\": {…}, \"f\": …, \"steps\": n, \"grad_norm\": …}");
   cmd->footer(
-      "Without --optimizer: lbfgs with the strong-wolfe line search. Any hyperparameter flag not given takes "
-      "PyTorch's default for the chosen optimizer.");
-  cmd->callback([o] { run_minimize(*o); });
+      "Without --optimizer: lbfgs with the strong-wolfe line search (lm with --residuals). newton and "
+      "newton-cg use the exact Hessian. Any hyperparameter flag not given takes PyTorch's default for the "
+      "chosen optimizer.");
+  cmd->callback([o, cmd] {
+    o->optimizer_given = cmd->count("--optimizer") > 0;
+    run_minimize(*o);
+  });
 }
 
 }  // namespace tapegrad::cli

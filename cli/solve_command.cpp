@@ -3,10 +3,16 @@
 // the domain or does not shrink the residual, the root is bracketed (a sign change of
 // LHS − RHS) and Newton continues inside the bracket, bisecting whenever it would step
 // out, so it converges whenever a bracket is found.
+//
+// tapegrad solve "EQ1; EQ2; …" --from x=…,y=…: a root of n equations in n unknowns by
+// optim::solve (Newton on the tape's Jacobian with a line search, then
+// Levenberg–Marquardt if Newton stalls).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
 
+#include "../optim/solve.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "output.hpp"
@@ -134,30 +140,133 @@ Root solve(const Residual& g, double x, long max_iter) {
   return root;
 }
 
-void run_solve(const SolveOptions& o) {
-  const std::string equation = expression_text(o.equation);
-  const std::size_t eq = equation.find('=');
-  if (eq == std::string::npos)
-    throw ExpressionError("syntax error: an equation needs '=' (write LHS = RHS, e.g. x^2 = 2)", equation,
-                          equation.size() + 1);
-  if (equation.find('=', eq + 1) != std::string::npos)
-    throw ExpressionError("syntax error: more than one '='", equation, equation.find('=', eq + 1) + 1);
-  const std::string lhs_text = equation.substr(0, eq), rhs_text = equation.substr(eq + 1);
-  // Each side is parsed alone; an error's column is moved back to the whole equation's.
-  const auto side = [&](const std::string& text, std::size_t offset) {
+// One equation "LHS = RHS" at [begin, end) of the whole text, each side compiled
+// alone; an error's column is that of the whole text.
+struct Equation {
+  Expression lhs, rhs;
+  std::string lhs_text, rhs_text;
+  std::size_t lhs_offset = 0, rhs_offset = 0;  // where each side starts in the whole text
+};
+
+Equation parse_equation(const std::string& text, std::size_t begin, std::size_t end) {
+  const std::size_t eq = text.find('=', begin);
+  if (eq == std::string::npos || eq >= end)
+    throw ExpressionError("syntax error: an equation needs '=' (write LHS = RHS, e.g. x^2 = 2)", text,
+                          end + 1);
+  const std::size_t second = text.find('=', eq + 1);
+  if (second != std::string::npos && second < end)
+    throw ExpressionError("syntax error: more than one '=' in one equation (separate equations with ';')",
+                          text, second + 1);
+  const auto side = [&](std::size_t from, std::size_t to) {
     try {
-      return compile(text);
+      return compile(text.substr(from, to - from));
     } catch (const ExpressionError& e) {
-      throw ExpressionError(e.what(), equation, e.column() + offset);
+      throw ExpressionError(e.what(), text, e.column() + from);
     }
   };
-  Expression lhs = side(lhs_text, 0), rhs = side(rhs_text, eq + 1);
-  if (!lhs.vectors().empty() || !rhs.vectors().empty()) throw UsageError("solve takes scalar unknowns only");
+  Equation out{side(begin, eq),
+               side(eq + 1, end),
+               text.substr(begin, eq - begin),
+               text.substr(eq + 1, end - eq - 1),
+               begin,
+               eq + 1};
+  if (!out.lhs.vectors().empty() || !out.rhs.vectors().empty())
+    throw UsageError("solve takes scalar unknowns only");
+  return out;
+}
+
+// A system "EQ1; EQ2; …": optim::solve over the unknowns in name order.
+void run_system(const std::string& text, const std::vector<Equation>& equations, const SolveOptions& o) {
+  std::vector<std::string> unknowns;
+  for (const Equation& q : equations)
+    for (const auto* side : {&q.lhs, &q.rhs})
+      for (const std::string& v : side->scalars())
+        if (std::find(unknowns.begin(), unknowns.end(), v) == unknowns.end()) unknowns.push_back(v);
+  std::sort(unknowns.begin(), unknowns.end());
+  if (unknowns.size() > equations.size())
+    throw UsageError(
+        std::to_string(equations.size()) + " equations in " + std::to_string(unknowns.size()) +
+        " unknowns: solve needs as many equations as unknowns (for fewer, minimize --residuals)");
+  if (unknowns.size() < equations.size())
+    throw UsageError(
+        std::to_string(equations.size()) + " equations in " + std::to_string(unknowns.size()) +
+        " unknowns: more equations than unknowns (for a least-squares fit, minimize --residuals)");
+  const auto start_values = parse_assignments(o.from, "--from");
+  std::vector<double> x0(unknowns.size(), NAN);
+  for (const auto& [name, value] : start_values) {
+    const auto it = std::find(unknowns.begin(), unknowns.end(), name);
+    if (it == unknowns.end()) throw UsageError("--from: '" + name + "' is not an unknown of the equations");
+    x0[static_cast<std::size_t>(it - unknowns.begin())] = value;
+  }
+  for (std::size_t k = 0; k < unknowns.size(); ++k)
+    if (std::isnan(x0[k])) throw UsageError("--from: give a start for " + unknowns[k]);
+  if (o.max_iter < 1) throw UsageError("--max-iter must be at least 1");
+
+  // Each side reads its own variables, picked out of the unknowns by name.
+  const auto side_at = [&](const Expression& e, std::span<const Var> x) {
+    std::vector<Var> scalars;
+    for (const std::string& name : e.scalars())
+      scalars.push_back(
+          x[static_cast<std::size_t>(std::find(unknowns.begin(), unknowns.end(), name) - unknowns.begin())]);
+    return Evaluator<Var>()(e, Inputs<Var>{scalars, {}});
+  };
+  const auto residuals = [&](std::span<const Var> x) {
+    std::vector<Var> r;
+    for (const Equation& q : equations) r.emplace_back(side_at(q.lhs, x) - side_at(q.rhs, x));
+    return r;
+  };
+  // A start outside an equation's domain is the user's error, said where.
+  for (const Equation& q : equations) {
+    for (const auto& [side, offset] : {std::pair{&q.lhs, q.lhs_offset}, std::pair{&q.rhs, q.rhs_offset}}) {
+      Point p;
+      for (const std::string& name : side->scalars())
+        p.scalars.push_back(x0[static_cast<std::size_t>(std::find(unknowns.begin(), unknowns.end(), name) -
+                                                        unknowns.begin())]);
+      try {
+        checked_value(*side, p);
+      } catch (const ExpressionError& e) {
+        throw ExpressionError(std::string(e.what()) + " at the start", text, e.column() + offset);
+      }
+    }
+  }
+  const optim::SolveResult r =
+      optim::solve(residuals, x0, {.tolerance = 1e-12, .max_iterations = o.max_iter});
+  if (o.json) {
+    Json x = Json::object();
+    for (std::size_t k = 0; k < unknowns.size(); ++k) x[unknowns[k]] = r.x[k];
+    print_json({{"x", x}, {"residual", r.residual_norm}, {"iterations", r.iterations}, {"method", r.method}});
+  } else {
+    for (std::size_t k = 0; k < unknowns.size(); ++k)
+      std::printf("%s = %s\n", unknowns[k].c_str(), number(r.x[k]).c_str());
+    std::printf("residual = %s\niterations = %ld (%s)\n", number(r.residual_norm).c_str(), r.iterations,
+                r.method.c_str());
+  }
+  if (!r.converged())
+    throw RunFailed(std::string("solve: no root found: ") + optim::to_string(r.reason) +
+                    "; |F| = " + number(r.residual_norm) + " at the point above, the best found");
+}
+
+void run_solve(const SolveOptions& o) {
+  const std::string equation = expression_text(o.equation);
+  std::vector<Equation> equations;
+  for (std::size_t begin = 0;;) {
+    const std::size_t end = std::min(equation.find(';', begin), equation.size());
+    if (!trimmed(equation.substr(begin, end - begin)).empty())
+      equations.push_back(parse_equation(equation, begin, end));
+    if (end == equation.size()) break;
+    begin = end + 1;
+  }
+  if (equations.empty()) parse_equation(equation, 0, equation.size());  // says what is missing
+  if (equations.size() > 1) return run_system(equation, equations, o);
+  Expression lhs = std::move(equations[0].lhs), rhs = std::move(equations[0].rhs);
+  const std::string& rhs_text = equations[0].rhs_text;
+  const std::size_t eq = equations[0].rhs_offset - 1;
   std::vector<std::string> unknowns = lhs.scalars();
   for (const std::string& v : rhs.scalars())
     if (std::find(unknowns.begin(), unknowns.end(), v) == unknowns.end()) unknowns.push_back(v);
   if (unknowns.size() != 1)
-    throw UsageError("solve needs exactly one unknown; the equation has " + std::to_string(unknowns.size()));
+    throw UsageError("solve needs exactly one unknown; the equation has " + std::to_string(unknowns.size()) +
+                     " (for a system, separate the equations with ';')");
   const auto start = parse_assignments(o.from, "--from");
   if (start.size() != 1 || start[0].first != unknowns[0])
     throw UsageError("--from: give the start of " + unknowns[0] + " only (--from " + unknowns[0] + "=…)");
@@ -192,14 +301,14 @@ void run_solve(const SolveOptions& o) {
 
 void add_solve_command(CLI::App& app) {
   auto o = std::make_shared<SolveOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("solve", "a root of one equation in one unknown (Newton, with bracketing)");
+  CLI::App* cmd = app.add_subcommand(
+      "solve", "a root of one equation (Newton, with bracketing) or of a system \"EQ1; EQ2\"");
   cmd->add_option(
          "equation", o->equation,
-         "e.g. \"x^7 + x^3 - 25 + exp(x) + log(x + x^2) + 1/x = 0\"; - reads it from standard input, "
-         "@file from a file")
+         "e.g. \"x^7 + x^3 - 25 + exp(x) + log(x + x^2) + 1/x = 0\", or a system \"1e4*x*y = 1; exp(-x) + "
+         "exp(-y) = 1.0001\"; - reads it from standard input, @file from a file")
       ->required();
-  cmd->add_option("--from", o->from, "the start: x=1")->required();
+  cmd->add_option("--from", o->from, "the start: x=1 (a system: every unknown, x=0,y=1)")->required();
   cmd->add_option("--max-iter", o->max_iter, "iterations at most")->capture_default_str();
   cmd->add_flag("--json", o->json, "one JSON object: {\"x\": {…}, \"residual\": …, \"iterations\": n, …}");
   cmd->callback([o] { run_solve(*o); });

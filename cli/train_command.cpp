@@ -159,6 +159,9 @@ void run_train(TrainOptions& o) {
   net.accept(split.train);
   net.check(split.test);
   const std::unique_ptr<optim::Optimizer> optimizer = o.optimizer.make(net.parameters());
+  if (optimizer->needs_curvature())
+    throw UsageError("--optimizer " + o.optimizer.name() +
+                     " needs the Hessian of the loss, which train does not compute; use it with minimize");
 
   models::TrainerOptions t;
   t.epochs = o.epochs;

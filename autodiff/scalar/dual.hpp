@@ -115,30 +115,47 @@ auto operator<=>(const Dual<T>& a, S b) { return a.value() <=> T(b); }
 
 // ------------------------------------------------- the math functions, from the rules
 
-#define TAPEGRAD_DUAL_UNARY(Rule, function)                       \
-  template <class T>                                              \
-  Dual<T> function(const Dual<T>& x) {                            \
-    const T y = rules::Rule::value(x.value());                    \
-    return {y, rules::Rule::partial(x.value(), y) * x.tangent()}; \
+namespace detail {
+// Exactly zero, tangents included at every nesting depth (comparisons see values only).
+inline bool is_exact_zero(double x) { return x == 0; }
+inline bool is_exact_zero(float x) { return x == 0; }
+template <class T>
+bool is_exact_zero(const Dual<T>& x) {
+  return is_exact_zero(x.value()) && is_exact_zero(x.tangent());
+}
+// partial · tangent, where a zero tangent contributes nothing even when the partial is
+// infinite or NaN: pow(x, 2) with the exponent a constant must not take log(x) < 0's
+// NaN into x's tangent.
+template <class T>
+T along(const T& partial, const T& tangent) {
+  return is_exact_zero(tangent) ? T(0) : partial * tangent;
+}
+}  // namespace detail
+
+#define TAPEGRAD_DUAL_UNARY(Rule, function)                                     \
+  template <class T>                                                            \
+  Dual<T> function(const Dual<T>& x) {                                          \
+    const T y = rules::Rule::value(x.value());                                  \
+    return {y, detail::along(rules::Rule::partial(x.value(), y), x.tangent())}; \
   }
 #define TAPEGRAD_DUAL_BINARY(Rule, function)                                                             \
   template <class T>                                                                                     \
   Dual<T> function(const Dual<T>& a, const Dual<T>& b) {                                                 \
     const T y = rules::Rule::value(a.value(), b.value());                                                \
-    return {y, rules::Rule::d_a(a.value(), b.value(), y) * a.tangent() +                                 \
-                   rules::Rule::d_b(a.value(), b.value(), y) * b.tangent()};                             \
+    return {y, detail::along(rules::Rule::d_a(a.value(), b.value(), y), a.tangent()) +                   \
+                   detail::along(rules::Rule::d_b(a.value(), b.value(), y), b.tangent())};               \
   }                                                                                                      \
   template <class T, class S>                                                                            \
   requires DualOperand<T, S> Dual<T> function(const Dual<T>& a, S b) { return function(a, Dual<T>(b)); } \
   template <class T, class S>                                                                            \
   requires DualOperand<T, S> Dual<T> function(S a, const Dual<T>& b) { return function(Dual<T>(a), b); }
-#define TAPEGRAD_DUAL_TERNARY(Rule, function)                                           \
-  template <class T>                                                                    \
-  Dual<T> function(const Dual<T>& a, const Dual<T>& b, const Dual<T>& c) {              \
-    const T y = rules::Rule::value(a.value(), b.value(), c.value());                    \
-    return {y, rules::Rule::d_a(a.value(), b.value(), c.value(), y) * a.tangent() +     \
-                   rules::Rule::d_b(a.value(), b.value(), c.value(), y) * b.tangent() + \
-                   rules::Rule::d_c(a.value(), b.value(), c.value(), y) * c.tangent()}; \
+#define TAPEGRAD_DUAL_TERNARY(Rule, function)                                                         \
+  template <class T>                                                                                  \
+  Dual<T> function(const Dual<T>& a, const Dual<T>& b, const Dual<T>& c) {                            \
+    const T y = rules::Rule::value(a.value(), b.value(), c.value());                                  \
+    return {y, detail::along(rules::Rule::d_a(a.value(), b.value(), c.value(), y), a.tangent()) +     \
+                   detail::along(rules::Rule::d_b(a.value(), b.value(), c.value(), y), b.tangent()) + \
+                   detail::along(rules::Rule::d_c(a.value(), b.value(), c.value(), y), c.tangent())}; \
   }
 TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_DUAL_UNARY)
 TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_DUAL_BINARY)

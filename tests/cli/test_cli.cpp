@@ -147,7 +147,7 @@ TEST(Cli, BadInputIsOneLineAndExitTwo) {
   expect_usage_error(tapegrad({"grad", "x*y", "--at", "x=1"}), "no value for the variable y");
   expect_usage_error(tapegrad({"grad", "x", "--at", "x=abc"}), "'abc' is not a number");
   expect_usage_error(tapegrad({"grad", "log(x)", "--at", "x=-1"}), "log(-1) is NaN");
-  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "newton"}),
+  expect_usage_error(tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "newtn"}),
                      "unknown optimizer");
   expect_usage_error(
       tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "adam", "--momentum", "0.9"}),

@@ -25,3 +25,4 @@
 #include "tensor/scan.hpp"
 #include "tensor/shape.hpp"
 #include "tensor/tensor.hpp"
+#include "tensor/tensor_hessian.hpp"

@@ -28,6 +28,26 @@ namespace tapegrad {
 
 using DualVar = BasicVar<Dual<double>>;
 
+namespace detail {
+// The n×n Hessian from n products: column j is H·e_j (product(v, out) writes H·v into
+// out). The result is (H + Hᵀ)/2, symmetric to the last bit; the two triangles agree
+// to rounding already.
+template <class Product>
+Eigen::MatrixXd hessian_from_products(std::size_t n, Product&& product) {
+  Eigen::MatrixXd h(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+  std::vector<double> direction(n, 0.0), column(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    direction[j] = 1;
+    product(std::span<const double>(direction), std::span<double>(column));
+    direction[j] = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      h(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = column[i];
+  }
+  const Eigen::MatrixXd symmetric = (h + h.transpose()) / 2;
+  return symmetric;
+}
+}  // namespace detail
+
 // f's value, gradient and Hessian-vector products at any point, on one tape of its own
 // that keeps its memory between calls. Its tape records Dual Vars while it lives.
 template <class F>
@@ -56,21 +76,11 @@ class HessianOperator {
     return y.value().value();
   }
 
-  // The dense Hessian at x: column j is H·e_j; the result is (H + Hᵀ)/2, symmetric to
-  // the last bit (the two triangles agree to rounding already).
+  // The dense Hessian at x (see hessian_from_products).
   Eigen::MatrixXd hessian(std::span<const double> x) {
-    const std::size_t n = x.size();
-    Eigen::MatrixXd h(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
-    std::vector<double> direction(n, 0.0), gradient(n), column(n);
-    for (std::size_t j = 0; j < n; ++j) {
-      direction[j] = 1;
-      hvp(x, direction, gradient, column);
-      direction[j] = 0;
-      for (std::size_t i = 0; i < n; ++i)
-        h(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = column[i];
-    }
-    const Eigen::MatrixXd symmetric = (h + h.transpose()) / 2;
-    return symmetric;
+    std::vector<double> gradient(x.size());
+    return detail::hessian_from_products(
+        x.size(), [&](std::span<const double> v, std::span<double> column) { hvp(x, v, gradient, column); });
   }
 
  private:

@@ -77,12 +77,13 @@ BasicVar<T> finish_loss(BasicTape<T>& tape, T value, const LossNode<T>& backward
 // Row maxima, stable log-sum-exp per row, written into `lse` (rows entries).
 template <class T>
 void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse) {
+  using std::exp, std::log;  // and Dual's, by argument-dependent lookup
   for (Eigen::Index i = 0; i < rows; ++i) {
     T m = x[i];
     for (Eigen::Index j = 1; j < cols; ++j) m = std::max(m, x[i + j * rows]);
     T s = 0;
-    for (Eigen::Index j = 0; j < cols; ++j) s += std::exp(x[i + j * rows] - m);
-    lse[i] = m + std::log(s);
+    for (Eigen::Index j = 0; j < cols; ++j) s += exp(x[i + j * rows] - m);
+    lse[i] = m + log(s);
   }
 }
 
@@ -94,6 +95,7 @@ struct SoftmaxNode {
   Eigen::Index rows, cols;
   bool log;
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+    using std::exp;
     const SoftmaxNode& n = *static_cast<const SoftmaxNode*>(data);
     for (Eigen::Index i = 0; i < n.rows; ++i) {
       T s = 0;
@@ -105,7 +107,7 @@ struct SoftmaxNode {
         const Eigen::Index k = i + j * n.rows;
         // softmax:     dx = y ∘ (dy − Σ dy∘y)
         // log_softmax: dx = dy − softmax · Σ dy
-        n.dx[k] += n.log ? n.dy[k] - std::exp(n.y[k]) * s : n.y[k] * (n.dy[k] - s);
+        n.dx[k] += n.log ? n.dy[k] - exp(n.y[k]) * s : n.y[k] * (n.dy[k] - s);
       }
     }
   }
@@ -113,6 +115,7 @@ struct SoftmaxNode {
 
 template <class T>
 BasicTensor<T> softmax_impl(const char* op, const BasicTensor<T>& x, bool log) {
+  using std::exp;
   BasicTape<T>& tape = x.check(op);
   const Eigen::Index rows = x.rows(), cols = x.cols();
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, x.requires_grad());
@@ -121,7 +124,7 @@ BasicTensor<T> softmax_impl(const char* op, const BasicTensor<T>& x, bool log) {
   for (Eigen::Index j = 0; j < cols; ++j)
     for (Eigen::Index i = 0; i < rows; ++i) {
       const T z = x.data()[i + j * rows] - lse[i];
-      out.value[i + j * rows] = log ? z : std::exp(z);
+      out.value[i + j * rows] = log ? z : exp(z);
     }
   const auto* node =
       out.adjoint == nullptr
@@ -154,6 +157,7 @@ BasicVar<T> mse(const BasicTensor<T>& prediction, const BasicTensor<T>& target) 
 // (p − y) / max(p (1 − p), 1e−12) stays finite at p = 0 and p = 1.
 template <class T>
 BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& y) {
+  using std::log, std::log1p;
   const auto [tape, n, g] = detail::begin_pairwise_loss("binary_cross_entropy", p, y);
   // ∂/∂y = −(log p − log(1 − p)) / n, with the same clamps, when y is itself computed.
   T* gy = y.requires_grad() ? tape.arena().template allocate<T>(static_cast<std::size_t>(n)) : nullptr;
@@ -161,10 +165,10 @@ BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& 
   for (Eigen::Index k = 0; k < n; ++k) {
     const T pk = p.data()[k], yk = y.data()[k];
     if (!(pk >= T(0) && pk <= T(1)))
-      throw Error("tapegrad: binary_cross_entropy: probability " + std::to_string(pk) + " at entry " +
+      throw Error("tapegrad: binary_cross_entropy: probability " + std::to_string(primal(pk)) + " at entry " +
                   std::to_string(k) + " is outside [0, 1] (use bce_with_logits on raw scores)");
-    const T log_p = std::max(std::log(pk), T(-100));
-    const T log_q = std::max(std::log1p(-pk), T(-100));
+    const T log_p = std::max(log(pk), T(-100));
+    const T log_q = std::max(log1p(-pk), T(-100));
     value -= yk * log_p + (T(1) - yk) * log_q;
     g[k] = (pk - yk) / std::max(pk * (T(1) - pk), T(1e-12)) / static_cast<T>(n);
     if (gy != nullptr) gy[k] = -(log_p - log_q) / static_cast<T>(n);
@@ -178,6 +182,7 @@ BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& 
 // mean(max(x, 0) − x·y + log(1 + e^(−|x|))): finite for any x, gradient sigmoid(x) − y.
 template <class T>
 BasicVar<T> bce_with_logits(const BasicTensor<T>& x, const BasicTensor<T>& y) {
+  using std::abs, std::exp, std::log1p;
   const auto [tape, n, g] = detail::begin_pairwise_loss("bce_with_logits", x, y);
   if (y.requires_grad())
     throw Error(
@@ -185,7 +190,7 @@ BasicVar<T> bce_with_logits(const BasicTensor<T>& x, const BasicTensor<T>& y) {
   T value = 0;
   for (Eigen::Index k = 0; k < n; ++k) {
     const T xk = x.data()[k], yk = y.data()[k];
-    value += std::max(xk, T(0)) - xk * yk + std::log1p(std::exp(-std::abs(xk)));
+    value += std::max(xk, T(0)) - xk * yk + log1p(exp(-abs(xk)));
     g[k] = (rules::Sigmoid::value(xk) - yk) / static_cast<T>(n);
   }
   return detail::finish_loss(tape, value / static_cast<T>(n),
@@ -208,6 +213,7 @@ BasicTensor<T> log_softmax(const BasicTensor<T>& x) {
 template <class T, class Label>
 requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const BasicTensor<T>& logits,
                                                                      std::span<const Label> labels) {
+  using std::exp;
   BasicTape<T>& tape = logits.check("softmax_cross_entropy");
   const Eigen::Index rows = logits.rows(), cols = logits.cols();
   if (static_cast<Eigen::Index>(labels.size()) != rows)
@@ -228,7 +234,7 @@ requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const Basic
     g = tape.arena().template allocate<T>(static_cast<std::size_t>(rows * cols));
     for (Eigen::Index j = 0; j < cols; ++j)
       for (Eigen::Index i = 0; i < rows; ++i)
-        g[i + j * rows] = std::exp(logits.data()[i + j * rows] - lse[i]) / static_cast<T>(rows);
+        g[i + j * rows] = exp(logits.data()[i + j * rows] - lse[i]) / static_cast<T>(rows);
     for (Eigen::Index i = 0; i < rows; ++i)
       g[i + static_cast<Eigen::Index>(labels[i]) * rows] -= T(1) / static_cast<T>(rows);
   }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "../scalar/var.hpp"
+#include "dual_scalar.hpp"
 
 namespace tapegrad {
 

@@ -82,11 +82,12 @@ fuzz: install-test
 # One thread everywhere: OpenBLAS would otherwise start one per core under LibTorch.
 bench: install-bench
 	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=ON
-	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench
+	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench
 	./build/native/bench/scalar_bench --report=bench/RESULTS.md
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 ./build/native/bench/tensor_bench --report=bench/RESULTS.md
 	./build/native/bench/optim_bench --report=bench/RESULTS.md
 	./build/native/bench/models_bench --report=bench/RESULTS.md
+	./build/native/bench/second_order_bench --report=bench/RESULTS.md
 
 clean:
 	rm -rf build

@@ -29,50 +29,22 @@ struct NewtonOptions {
   }
 };
 
-class Newton : public SecondOrderOptimizer {
+class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
  public:
   static constexpr const char* name = "Newton";
-  using options_type = NewtonOptions;
   using SecondOrderOptimizer::step;
 
   Newton(std::vector<ParameterRef> parameters, NewtonOptions options = {})
-      : SecondOrderOptimizer(name, std::move(parameters), options.lr), options_(options) {
-    validate(options_);
-  }
+      : SecondOrderOptimizer(std::move(parameters), options) {}
   static void validate(const NewtonOptions& o) {
     require(o.lr > 0, name, "lr", o.lr, "must be > 0");
     require(o.min_curvature > 0, name, "min_curvature", o.min_curvature, "must be > 0");
   }
 
-  double step(const Closure& closure, const Curvature& curvature) override {
-    const double f = closure();
-    const Eigen::VectorXd g = parameters_.gradient();
-    const Eigen::MatrixXd h = curvature.hessian();
-    const Eigen::VectorXd p = modified_newton_direction(h, g);
-    search(closure, options_.line_search, f, g, p);
-    return f;
+  Eigen::VectorXd direction(const Curvature& curvature, const Eigen::VectorXd& g) {
+    products_ += g.size();
+    return modified_newton_direction(curvature.hessian(), g);
   }
-
-  StateDict state_dict() const override {
-    StateDict dict;
-    dict.entries["group.0.lr"] = {lr_};
-    dict.entries["group.0.line_search"] = {static_cast<double>(options_.line_search)};
-    dict.entries["group.0.min_curvature"] = {options_.min_curvature};
-    dict.entries["state.indefinite_steps"] = {static_cast<double>(indefinite_steps_)};
-    return dict;
-  }
-  void load_state_dict(const StateDict& dict) override {
-    NewtonOptions o = options_;
-    o.lr = dict.scalar("group.0.lr");
-    o.line_search =
-        dict.scalar("group.0.line_search") != 0 ? StepSearch::Backtracking : StepSearch::StrongWolfe;
-    o.min_curvature = dict.scalar("group.0.min_curvature");
-    validate(o);
-    options_ = o;
-    lr_ = o.lr;
-    indefinite_steps_ = static_cast<long>(dict.scalar("state.indefinite_steps"));
-  }
-  const NewtonOptions& options() const { return options_; }
 
  private:
   // −(H + τI)⁻¹ g with the smallest τ of Algorithm 3.3 that makes H + τI positive
@@ -94,8 +66,6 @@ class Newton : public SecondOrderOptimizer {
     // minimize()'s finiteness check take it from there.
     return -g;
   }
-
-  NewtonOptions options_;
 };
 
 }  // namespace tapegrad::optim

@@ -10,8 +10,8 @@
 // The one departure from the book: forcing defaults to 0.01, not 0.5. With 0.5, one CG
 // iteration already meets the test in a curved valley (the gradient lies along the
 // stiff direction) and the step barely moves along the valley: Rosenbrock from
-// (−1.2, 1) takes 74 steps and from (−1.5, 2) 174; with 0.01, 23 and 24 (Newton: 21
-// and 22), for a few more products per step. Set forcing = 0.5 for the textbook method.
+// (−1.2, 1) takes 74 steps and from (−1.5, 2) 174; with 0.01, 23 and 24 (Newton: 22
+// and 23), for a few more products per step. Set forcing = 0.5 for the textbook method.
 #pragma once
 
 #include <Eigen/Core>
@@ -36,57 +36,23 @@ struct NewtonCgOptions {
   }
 };
 
-class NewtonCg : public SecondOrderOptimizer {
+class NewtonCg : public SecondOrderOptimizer<NewtonCg, NewtonCgOptions> {
  public:
   static constexpr const char* name = "NewtonCg";
   static constexpr const char* command_line_name = "newton-cg";
-  using options_type = NewtonCgOptions;
   using SecondOrderOptimizer::step;
 
   NewtonCg(std::vector<ParameterRef> parameters, NewtonCgOptions options = {})
-      : SecondOrderOptimizer(name, std::move(parameters), options.lr), options_(options) {
-    validate(options_);
-  }
+      : SecondOrderOptimizer(std::move(parameters), options) {}
   static void validate(const NewtonCgOptions& o) {
     require(o.lr > 0, name, "lr", o.lr, "must be > 0");
     require(o.max_cg_iter >= 0, name, "max_cg_iter", o.max_cg_iter, "must be >= 0 (0: 20·n)");
     require(o.forcing > 0 && o.forcing < 1, name, "forcing", o.forcing, "must be in (0, 1)");
   }
 
-  double step(const Closure& closure, const Curvature& curvature) override {
-    const double f = closure();
-    const Eigen::VectorXd g = parameters_.gradient();
-    const Eigen::VectorXd p = truncated_newton_direction(curvature, g);
-    search(closure, options_.line_search, f, g, p);
-    return f;
+  Eigen::VectorXd direction(const Curvature& curvature, const Eigen::VectorXd& g) {
+    return truncated_newton_direction(curvature, g);
   }
-
-  StateDict state_dict() const override {
-    StateDict dict;
-    dict.entries["group.0.lr"] = {lr_};
-    dict.entries["group.0.line_search"] = {static_cast<double>(options_.line_search)};
-    dict.entries["group.0.max_cg_iter"] = {static_cast<double>(options_.max_cg_iter)};
-    dict.entries["group.0.forcing"] = {options_.forcing};
-    dict.entries["state.indefinite_steps"] = {static_cast<double>(indefinite_steps_)};
-    dict.entries["state.hessian_vector_products"] = {static_cast<double>(products_)};
-    return dict;
-  }
-  void load_state_dict(const StateDict& dict) override {
-    NewtonCgOptions o = options_;
-    o.lr = dict.scalar("group.0.lr");
-    o.line_search =
-        dict.scalar("group.0.line_search") != 0 ? StepSearch::Backtracking : StepSearch::StrongWolfe;
-    o.max_cg_iter = static_cast<int>(dict.scalar("group.0.max_cg_iter"));
-    o.forcing = dict.scalar("group.0.forcing");
-    validate(o);
-    options_ = o;
-    lr_ = o.lr;
-    indefinite_steps_ = static_cast<long>(dict.scalar("state.indefinite_steps"));
-    products_ = static_cast<long>(dict.scalar("state.hessian_vector_products"));
-  }
-  const NewtonCgOptions& options() const { return options_; }
-  // Hessian-vector products over the optimizer's life.
-  long hessian_vector_products() const { return products_; }
 
  private:
   // Algorithm 7.1's inner loop (z: the iterate, r: the residual H z + g, d: the
@@ -122,9 +88,6 @@ class NewtonCg : public SecondOrderOptimizer {
     // Out of iterations: the iterate so far, a descent direction once it has moved.
     return z.isZero(0) ? Eigen::VectorXd(-g) : z;
   }
-
-  NewtonCgOptions options_;
-  long products_ = 0;
 };
 
 }  // namespace tapegrad::optim

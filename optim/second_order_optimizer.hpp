@@ -1,14 +1,16 @@
 // What Newton and Newton-CG share: all parameters as one flat vector, one parameter
 // group whose "learning rate" is the first step length the line search tries (1, the
-// Newton step), and the line search itself: strong Wolfe (line_search.hpp, as L-BFGS)
-// or backtracking on the Armijo condition. Each step() is one iteration of the method;
-// it needs the closure and the curvature, so it is driven by minimize() or by a caller
-// that supplies both.
+// Newton step), the line search itself (strong Wolfe as L-BFGS's, line_search.hpp, or
+// backtracking on the Armijo condition), and state_dict() from the options' fields.
+// Each step() is one iteration: f and g, the method's direction, the line search. It
+// needs the closure and the curvature, so minimize() drives it (or a caller that
+// supplies both).
 #pragma once
 
 #include <Eigen/Core>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -24,72 +26,116 @@ constexpr EnumNames<StepSearch, 2> enum_names(StepSearch) {
   return {{{StepSearch::StrongWolfe, "strong-wolfe"}, {StepSearch::Backtracking, "backtracking"}}};
 }
 
+// Derived provides `Eigen::VectorXd direction(const Curvature&, const Eigen::VectorXd& g)`
+// (a descent direction at the current point) and `static void validate(const Options&)`;
+// Options has lr, line_search and fields(), whose every field state_dict() saves.
+template <class Derived, class Options>
 class SecondOrderOptimizer : public Optimizer {
  public:
+  using options_type = Options;
+
   bool evaluates_closure() const override { return true; }
   bool needs_curvature() const override { return true; }
   void step() override { throw_needs_curvature(); }
   double step(const Closure&) override { throw_needs_curvature(); }
 
+  // One iteration: f and g at x, the method's direction, a line search along it.
+  double step(const Closure& closure, const Curvature& curvature) final {
+    const double f = closure();
+    const Eigen::VectorXd g = parameters_.gradient();
+    const Eigen::VectorXd p = static_cast<Derived&>(*this).direction(curvature, g);
+    search(closure, f, g, p);
+    return f;
+  }
+
+  StateDict state_dict() const override {
+    StateDict dict;
+    Options::fields(options_, [&](const char* field, const auto& value) {
+      dict.entries[std::string("group.0.") + field] = {static_cast<double>(value)};
+    });
+    dict.entries["state.indefinite_steps"] = {static_cast<double>(indefinite_steps_)};
+    dict.entries["state.hessian_vector_products"] = {static_cast<double>(products_)};
+    return dict;
+  }
+  void load_state_dict(const StateDict& dict) override {
+    Options o = options_;
+    Options::fields(o, [&](const char* field, auto& value) {
+      using V = std::remove_cvref_t<decltype(value)>;
+      const double saved = dict.scalar(std::string("group.0.") + field);
+      if constexpr (std::is_enum_v<V>)
+        value = static_cast<V>(static_cast<int>(saved));
+      else
+        value = static_cast<V>(saved);
+    });
+    Derived::validate(o);
+    options_ = o;
+    indefinite_steps_ = static_cast<long>(dict.scalar("state.indefinite_steps"));
+    products_ = static_cast<long>(dict.scalar("state.hessian_vector_products"));
+  }
+
   std::vector<ParameterRef> parameters() const override { return parameters_.refs(); }
   void zero_grad() const override { parameters_.zero_grad(); }
   std::size_t group_count() const override { return 1; }
-  double learning_rate(std::size_t) const override { return lr_; }
+  double learning_rate(std::size_t) const override { return options_.lr; }
   void set_learning_rate(std::size_t, double lr) override {
-    require(lr > 0, name_, "lr", lr, "must be > 0");
-    lr_ = lr;
+    Options o = options_;
+    o.lr = lr;
+    Derived::validate(o);
+    options_ = o;
   }
+  const Options& options() const { return options_; }
 
   // Iterations whose Hessian needed a multiple of the identity added (Newton), or whose
-  // conjugate gradients met negative curvature (Newton-CG).
+  // conjugate gradients met non-positive curvature (Newton-CG).
   long indefinite_steps() const { return indefinite_steps_; }
+  // Hessian-vector products over the optimizer's life (a dense Hessian counts n).
+  long hessian_vector_products() const { return products_; }
 
  protected:
-  SecondOrderOptimizer(const char* name, std::vector<ParameterRef> parameters, double lr)
-      : name_(name), parameters_(std::move(parameters)), lr_(lr) {
-    require(lr > 0, name, "lr", lr, "must be > 0");
+  SecondOrderOptimizer(std::vector<ParameterRef> parameters, const Options& options)
+      : parameters_(std::move(parameters)), options_(options) {
+    Derived::validate(options_);
   }
 
+  FlatParameters parameters_;
+  Options options_;
+  long indefinite_steps_ = 0;
+  long products_ = 0;
+
+ private:
   // Moves the parameters from x (where f and g were taken) along the descent direction
-  // d by a step the line search accepts, and returns f there.
-  double search(const Closure& closure, StepSearch kind, double f, const Eigen::VectorXd& g,
-                const Eigen::VectorXd& d) {
+  // d by a step the line search accepts, starting from lr.
+  void search(const Closure& closure, double f, const Eigen::VectorXd& g, const Eigen::VectorXd& d) {
     const double gtd = g.dot(d);
     const Eigen::VectorXd x = parameters_.values();
-    if (kind == StepSearch::StrongWolfe) {
+    if (options_.line_search == StepSearch::StrongWolfe) {
       const auto evaluate = [&](double t) {
         parameters_.set_values(x);
         parameters_.add(t, d);
         const double ft = closure();
         return std::pair{ft, parameters_.gradient()};
       };
-      const LineSearchResult r = strong_wolfe(evaluate, lr_, d, f, g, gtd);
+      const LineSearchResult r = strong_wolfe(evaluate, options_.lr, d, f, g, gtd);
       parameters_.set_values(x);
       parameters_.add(r.t, d);
-      return r.f;
+      return;
     }
     // Armijo backtracking, halving from lr; the last trial stands if none is accepted
     // (minimize() then sees f not decrease and stops).
-    double t = lr_, ft = f;
+    double t = options_.lr;
     for (int k = 0; k < 60; ++k, t /= 2) {
       parameters_.set_values(x);
       parameters_.add(t, d);
-      ft = closure();
+      const double ft = closure();
       if (std::isfinite(ft) && ft <= f + 1e-4 * t * gtd) break;
     }
-    return ft;
   }
 
   [[noreturn]] void throw_needs_curvature() const {
-    throw Error(std::string("tapegrad: ") + name_ +
+    throw Error(std::string("tapegrad: ") + Derived::name +
                 " needs the Hessian: call step(closure, curvature), or use minimize() with f "
                 "written generically ([](auto x) { … }) so that it can be differentiated twice");
   }
-
-  const char* name_;
-  FlatParameters parameters_;
-  double lr_;
-  long indefinite_steps_ = 0;
 };
 
 }  // namespace tapegrad::optim

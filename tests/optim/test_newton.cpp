@@ -148,3 +148,24 @@ TEST(Newton, BacktrackingReachesTheMinimumToo) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(NewtonCg, StateDictRoundTripsItsOptionsAndCounters) {
+  tg::Parameter x(Eigen::VectorXd::Ones(2));
+  opt::NewtonCg a(
+      {x}, {.lr = 0.5, .line_search = opt::StepSearch::Backtracking, .max_cg_iter = 7, .forcing = 0.1});
+  opt::NewtonCg b({x});
+  b.load_state_dict(a.state_dict());
+  EXPECT_EQ(b.options().lr, 0.5);
+  EXPECT_EQ(b.options().line_search, opt::StepSearch::Backtracking);
+  EXPECT_EQ(b.options().max_cg_iter, 7);
+  EXPECT_EQ(b.options().forcing, 0.1);
+  // A state that breaks an option's rule is refused and changes nothing.
+  opt::StateDict bad = a.state_dict();
+  bad.entries["group.0.forcing"] = {2.0};
+  EXPECT_THROW(b.load_state_dict(bad), tg::Error);
+  EXPECT_EQ(b.options().forcing, 0.1);
+}
+
+}  // namespace

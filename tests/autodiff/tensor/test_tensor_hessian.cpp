@@ -51,7 +51,8 @@ void expect_hessian_matches_gradient_differences(const char* what, F f, const st
     for (Eigen::Index e = 0; e < x[m].size(); ++e) entries.emplace_back(m, e);
   ASSERT_EQ(static_cast<std::size_t>(n), entries.size());
   for (Eigen::Index j = 0; j < n; ++j) {
-    const auto [m, e] = entries[static_cast<std::size_t>(j)];
+    const std::size_t m = entries[static_cast<std::size_t>(j)].first;
+    const Eigen::Index e = entries[static_cast<std::size_t>(j)].second;
     const double step = 1e-3 * std::max(1.0, std::abs(x[m](e)));
     auto at = [&](double k) {
       std::vector<MatrixXd> p = x;

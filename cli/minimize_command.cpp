@@ -27,32 +27,36 @@ struct MinimizeOptions {
   bool trace = false, json = false, optimizer_given = false;
 };
 
-// "r1; r2; …" as one Expression ½Σrᵢ² (for the optimizers) and each rᵢ alone (for
-// Levenberg–Marquardt), over the same variables in the same order.
+// "r1; r2; …" as one Expression ½Σrᵢ² (for the optimizers; its variables are the point)
+// and each rᵢ alone (for Levenberg–Marquardt; residual_at picks its variables out of
+// the point by name).
 struct Residuals {
   Expression sum_of_squares;
   std::vector<Expression> each;
 };
 
 Residuals compile_residuals(const std::string& text, const std::map<std::string, std::size_t>& dimensions) {
-  std::vector<std::string> parts;
-  std::size_t begin = 0;
-  for (std::size_t end; (end = text.find(';', begin)) != std::string::npos; begin = end + 1)
-    parts.push_back(text.substr(begin, end - begin));
-  parts.push_back(text.substr(begin));
-  std::string sum = "0.5*(";
   Residuals out{compile("0", dimensions), {}};
-  for (std::size_t k = 0; k < parts.size(); ++k) {
-    if (trimmed(parts[k]).empty())
-      throw UsageError("--residuals: residual " + std::to_string(k + 1) + " of " +
-                       std::to_string(parts.size()) + " is empty (write \"r1; r2; …\")");
-    sum += k == 0 ? "(" : " + (";
-    sum += parts[k];
-    sum += ")^2";
+  std::string sum = "0.5*(0";
+  for (std::size_t begin = 0;;) {
+    const std::size_t end = std::min(text.find(';', begin), text.size());
+    const std::string part = text.substr(begin, end - begin);
+    // Blank residuals (a trailing ';') are skipped, as solve skips blank equations.
+    if (!trimmed(part).empty()) {
+      try {
+        out.each.push_back(compile(part, dimensions));
+      } catch (const ExpressionError& e) {  // the column in the whole text
+        throw ExpressionError(e.what(), text, e.column() + begin);
+      }
+      sum += " + (";
+      sum += part;
+      sum += ")^2";
+    }
+    if (end == text.size()) break;
+    begin = end + 1;
   }
-  sum += ")";
-  out.sum_of_squares = compile(sum, dimensions);
-  for (const std::string& part : parts) out.each.push_back(compile(part, dimensions));
+  if (out.each.empty()) throw UsageError("--residuals: no residuals (write \"r1; r2; …\")");
+  out.sum_of_squares = compile(sum + ")", dimensions);
   return out;
 }
 

@@ -108,3 +108,14 @@ TEST(TrainCommand, RefusesNewtonTypeOptimizers) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("needs the Hessian"), std::string::npos) << r.err;
 }
+
+TEST(MinimizeCommand, AResidualsSyntaxErrorPointsAtItsColumnInTheWholeText) {
+  const Outcome r = tapegrad({"minimize", "--residuals", "a - 1; a +* 2", "--from", "a=0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("(column 11)"), std::string::npos) << r.err;
+  // A trailing ';' is no residual: the least-squares point of a = 1, a = 3 is a = 2.
+  const Outcome trailing =
+      tapegrad({"minimize", "--residuals", "a - 1; a - 3;", "--from", "a=0", "--tol-grad", "1e-12", "--json"});
+  ASSERT_EQ(trailing.exit_code, 0) << trailing.err;
+  EXPECT_NEAR(json_of(trailing)["x"]["a"].get<double>(), 2, 1e-11);
+}

@@ -36,8 +36,8 @@ class SecondOrderOptimizer : public Optimizer {
 
   bool evaluates_closure() const override { return true; }
   bool needs_curvature() const override { return true; }
-  void step() override { throw_needs_curvature(); }
-  double step(const Closure&) override { throw_needs_curvature(); }
+  void step() override { throw needs_curvature(); }
+  double step(const Closure&) override { throw needs_curvature(); }
 
   // One iteration: f and g at x, the method's direction, a line search along it.
   double step(const Closure& closure, const Curvature& curvature) final {
@@ -131,10 +131,10 @@ class SecondOrderOptimizer : public Optimizer {
     }
   }
 
-  [[noreturn]] void throw_needs_curvature() const {
-    throw Error(std::string("tapegrad: ") + Derived::name +
-                " needs the Hessian: call step(closure, curvature), or use minimize() with f "
-                "written generically ([](auto x) { … }) so that it can be differentiated twice");
+  static Error needs_curvature() {
+    return Error(std::string("tapegrad: ") + Derived::name +
+                 " needs the Hessian: call step(closure, curvature), or use minimize() with f "
+                 "written generically ([](auto x) { … }) so that it can be differentiated twice");
   }
 };
 

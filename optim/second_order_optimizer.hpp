@@ -36,8 +36,8 @@ class SecondOrderOptimizer : public Optimizer {
 
   bool evaluates_closure() const override { return true; }
   bool needs_curvature() const override { return true; }
-  void step() override { throw needs_curvature(); }
-  double step(const Closure&) override { throw needs_curvature(); }
+  void step() override { throw curvature_missing(); }
+  double step(const Closure&) override { throw curvature_missing(); }
 
   // One iteration: f and g at x, the method's direction, a line search along it.
   double step(const Closure& closure, const Curvature& curvature) final {
@@ -131,7 +131,7 @@ class SecondOrderOptimizer : public Optimizer {
     }
   }
 
-  static Error needs_curvature() {
+  static Error curvature_missing() {
     return Error(std::string("tapegrad: ") + Derived::name +
                  " needs the Hessian: call step(closure, curvature), or use minimize() with f "
                  "written generically ([](auto x) { … }) so that it can be differentiated twice");

@@ -26,6 +26,16 @@ class OptimizerFlags {
   // Checks the name and the flags without building anything.
   void validate() const;
   const std::string& name() const { return name_; }
+  // The hyperparameter flags given on the command line ("--lr", …), for a method that
+  // takes none of them.
+  std::vector<std::string> given() const {
+    std::vector<std::string> flags;
+    for (const auto& [flag, text] : values_)
+      if (text) flags.push_back("--" + flag);
+    for (const auto& [flag, on] : switches_)
+      if (on) flags.push_back("--" + flag);
+    return flags;
+  }
   // When `optimizer` is chosen and --flag was not given, behave as if it were given as
   // `text` (minimize runs L-BFGS with its line search by default).
   void default_for(const std::string& optimizer, const std::string& flag, const std::string& text) {

@@ -132,9 +132,13 @@ class SecondOrderOptimizer : public Optimizer {
   }
 
   static Error curvature_missing() {
-    return Error(std::string("tapegrad: ") + Derived::name +
-                 " needs the Hessian: call step(closure, curvature), or use minimize() with f "
-                 "written generically ([](auto x) { … }) so that it can be differentiated twice");
+    // Appended piece by piece: g++ 12 warns falsely (-Warray-bounds) on literal + string.
+    std::string message = "tapegrad: ";
+    message += Derived::name;
+    message +=
+        " needs the Hessian: call step(closure, curvature), or use minimize() with f written generically "
+        "([](auto x) { … }) so that it can be differentiated twice";
+    return Error(message);
   }
 };
 

@@ -135,7 +135,8 @@ void run_minimize(MinimizeOptions& o) {
     throw UsageError(
         "--optimizer lm minimizes a sum of squares: give the residuals with --residuals \"r1; r2; …\"");
   if (levenberg_marquardt && !o.optimizer.given().empty())
-    throw UsageError(o.optimizer.given().front() + " does not apply to lm (Levenberg–Marquardt has no flags)");
+    throw UsageError(o.optimizer.given().front() +
+                     " does not apply to lm (Levenberg–Marquardt has no flags)");
   o.optimizer.default_for("lbfgs", "line-search", "strong-wolfe");
   // L-BFGS's own tolerances (PyTorch's 1e-7 and 1e-9) would end a run before the
   // --tol-grad the user asked for; here the user's tolerances decide.

@@ -59,17 +59,18 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
                 " unknowns; solve needs as many equations as unknowns (least_squares() takes any number)");
   SolveResult result;
   result.method = "newton";
-  const auto finish = [&](SolveStop reason) {
+  // ‖F(x)‖ is passed in: after Levenberg–Marquardt it comes from its f = ½‖F‖².
+  const auto finish = [&](SolveStop reason, double residual_norm) {
     result.x.assign(x.data(), x.data() + n);
-    result.residual_norm = r.norm();
+    result.residual_norm = residual_norm;
     result.reason = reason;
     return result;
   };
-  if (!r.allFinite()) return finish(SolveStop::NotFinite);
+  if (!r.allFinite()) return finish(SolveStop::NotFinite, r.norm());
 
   bool newton_stuck = false;
   while (result.iterations < options.max_iterations) {
-    if (r.norm() <= options.tolerance) return finish(SolveStop::Converged);
+    if (r.norm() <= options.tolerance) return finish(SolveStop::Converged, r.norm());
     const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(j);
     if (!j.allFinite() || qr.rank() < n) {
       newton_stuck = true;
@@ -92,12 +93,13 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
     }
     const Eigen::VectorXd x_next = x + t * p;
     result.iterations += 1;
-    if (x_next == x) return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::Stalled);
+    if (x_next == x)
+      return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::Stalled, r.norm());
     x = x_next;
     detail::residuals_and_jacobian(equations, x, tape, vars, r, &j);
   }
   if (!newton_stuck)
-    return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::MaxIterations);
+    return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::MaxIterations, r.norm());
 
   // Levenberg–Marquardt from where Newton stopped, until ‖F‖ ≤ tolerance.
   result.method = result.iterations == 0 ? "levenberg-marquardt" : "newton, then levenberg-marquardt";
@@ -112,10 +114,10 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
       AtTarget{target});
   result.iterations += lm.steps;
   x = Eigen::Map<const Eigen::VectorXd>(lm.x.data(), n);
-  detail::residuals_and_jacobian(equations, x, tape, vars, r, nullptr);
-  if (r.norm() <= options.tolerance) return finish(SolveStop::Converged);
-  if (lm.reason == StopReason::NotFinite) return finish(SolveStop::NotFinite);
-  return finish(lm.reason == StopReason::MaxSteps ? SolveStop::MaxIterations : SolveStop::Stalled);
+  const double norm = std::sqrt(2 * lm.f);
+  if (norm <= options.tolerance) return finish(SolveStop::Converged, norm);
+  if (lm.reason == StopReason::NotFinite) return finish(SolveStop::NotFinite, norm);
+  return finish(lm.reason == StopReason::MaxSteps ? SolveStop::MaxIterations : SolveStop::Stalled, norm);
 }
 template <class F>
 SolveResult solve(F&& equations, const std::vector<double>& x0, const SolveOptions& options = {}) {

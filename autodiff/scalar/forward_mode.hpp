@@ -100,28 +100,33 @@ enum class JacobianMode {
 template <class F>
 Eigen::MatrixXd jacobian(F&& f, std::span<const double> x, JacobianMode mode = JacobianMode::Auto) {
   const std::size_t n = x.size();
-  // Reverse mode records once; the recording also says how many outputs there are.
+  if (mode != JacobianMode::Reverse && n > 0) {
+    // Column k is one forward pass along e_k; the first also says how many outputs
+    // there are, which Auto needs to choose (a pass on Duals costs less than a recording).
+    std::vector<double> direction(n, 0.0);
+    Eigen::MatrixXd j;
+    for (std::size_t k = 0; k < n; ++k) {
+      direction[k] = 1;
+      const JacobianVectorProduct column = jvp(f, x, std::span<const double>(direction));
+      direction[k] = 0;
+      if (k == 0) {
+        if (mode == JacobianMode::Auto && n >= column.derivative.size()) break;
+        j.resize(static_cast<Eigen::Index>(column.derivative.size()), static_cast<Eigen::Index>(n));
+      }
+      if (static_cast<Eigen::Index>(column.derivative.size()) != j.rows())
+        throw Error("tapegrad: jacobian: f returned " + std::to_string(j.rows()) + " outputs, then " +
+                    std::to_string(column.derivative.size()));
+      j.col(static_cast<Eigen::Index>(k)) =
+          Eigen::Map<const Eigen::VectorXd>(column.derivative.data(), j.rows());
+    }
+    if (j.size() > 0 || mode == JacobianMode::Forward) return j;
+  }
+  // Reverse mode: one recording, one sweep per output.
   Tape tape;
   std::vector<Var> xs(x.begin(), x.end());
   std::vector<Var> ys;
   for (const auto& y : detail::call_on(f, xs)) ys.emplace_back(y);
-  const std::size_t m = ys.size();
-  if (mode == JacobianMode::Reverse || (mode == JacobianMode::Auto && n >= m))
-    return jacobian(std::span<const Var>(ys), std::span<const Var>(xs));
-
-  Eigen::MatrixXd j(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
-  std::vector<double> direction(n, 0.0);
-  for (std::size_t k = 0; k < n; ++k) {
-    direction[k] = 1;
-    const JacobianVectorProduct column = jvp(f, x, std::span<const double>(direction));
-    direction[k] = 0;
-    if (column.derivative.size() != m)
-      throw Error("tapegrad: jacobian: f returned " + std::to_string(m) + " outputs on Vars but " +
-                  std::to_string(column.derivative.size()) + " on Duals");
-    for (std::size_t i = 0; i < m; ++i)
-      j(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) = column.derivative[i];
-  }
-  return j;
+  return jacobian(std::span<const Var>(ys), std::span<const Var>(xs));
 }
 template <class F>
 Eigen::MatrixXd jacobian(F&& f, const std::vector<double>& x, JacobianMode mode = JacobianMode::Auto) {

@@ -1,7 +1,7 @@
 // Everything of the reverse-mode tape: Tape, Var, the scalar operations, tensors and
 // Parameters with their operations and losses, gradients, Jacobians, user-defined
 // operations, gradient checking and graph export; forward mode (Dual, jvp) and second
-// derivatives (hvp, hessian).
+// derivatives (hvp, hessian); recorded functions replayed at new inputs.
 #pragma once
 
 #include "check/gradient.hpp"
@@ -15,6 +15,8 @@
 #include "scalar/math.hpp"
 #include "scalar/rules.hpp"
 #include "scalar/tape.hpp"
+#include "replay/recorded_function.hpp"
+#include "replay/recorded_function_file.hpp"
 #include "scalar/var.hpp"
 #include "support/error.hpp"
 #include "tensor/elementwise.hpp"

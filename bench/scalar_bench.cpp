@@ -1,5 +1,6 @@
 // The scalar-tape benchmarks: for every problem, t_f (plain double code), t_grad
 // (tapegrad: record on a cleared tape and sweep, every iteration, as a user calls it),
+// t_replay (recorded once, replayed and swept every iteration),
 // t_hand (a hand-written adjoint) and the peers found at configure time, all in this
 // one binary. `--report=PATH` writes the table of medians and ratios (report.cpp).
 #include <benchmark/benchmark.h>
@@ -69,6 +70,24 @@ struct RegisterOurs {
         state.SkipWithError("gradient differs from reference");
       state.counters["tape_bytes"] = static_cast<double>(tape.bytes_in_use());
       state.counters["operations"] = count_operations(problem, x0);
+    });
+
+    // Recorded once, then replayed at the same input every iteration: what an optimizer
+    // loop over a fixed objective pays per gradient.
+    register_variant(name, "replay", [problem, x0, name](benchmark::State& state) {
+      tg::RecordedFunction fn([problem](std::span<const tg::Var> x) { return tg::Var(problem(x.data())); },
+                              std::span<const double>(x0));
+      std::vector<double> g(x0.size());
+      for (auto _ : state) {
+        benchmark::DoNotOptimize(x0.data());
+        benchmark::ClobberMemory();
+        double f = fn.gradient(std::span<const double>(x0), std::span<double>(g));
+        benchmark::DoNotOptimize(f);
+        benchmark::DoNotOptimize(g.data());
+        benchmark::ClobberMemory();
+      }
+      if (!gradients_agree(g, reference_gradient(name)))
+        state.SkipWithError("replayed gradient differs from the recorded one");
     });
 
     if constexpr (requires(const double* x, double* g) { problem.hand(x, g); }) {

@@ -53,6 +53,39 @@ void write_scalar_report(const std::string& path, const Medians& medians, const 
         << " |\n";
   }
 
+  out << "\n### Replay: recorded once, replayed at every call\n\n"
+         "`replay` records the function once (`tg::RecordedFunction`) and times a replay plus a reverse\n"
+         "sweep; ADOL-C `replay` is the same for ADOL-C (`gradient` on a kept trace). Ratios to\n"
+         "`t_f` and to the hand-written adjoint, from this same run.\n\n";
+  out << "| problem | N | replay / t_f | replay / t_grad | replay / hand | ADOL-C replay / hand |\n";
+  out << "|---|---:|---:|---:|---:|---:|\n";
+  for (const auto& [problem, variants] : medians) {
+    const std::size_t cut = problem.rfind('/');
+    out << "| " << problem.substr(0, cut) << " | " << problem.substr(cut + 1) << " | "
+        << ratio(medians, problem, "replay") << " | " << ratio(medians, problem, "replay", "tapegrad")
+        << " | " << ratio(medians, problem, "replay", "hand") << " | "
+        << ratio(medians, problem, "adolc_replay", "hand") << " |\n";
+  }
+  struct ReplayTarget {
+    std::string problem;
+    double limit;
+    std::string fastad;
+  };
+  const std::vector<ReplayTarget> replay_targets = {
+      {"log_sum_exp/100000", 1.3, "0.8"},
+      {"normal_log_pdf/100000", 1.3, "1.4"},
+      {"rosenbrock/100000", 2.0, "–"},
+      {"sigmoid_layer/256", 2.0, "3.4"},
+  };
+  out << "\n| replayed gradient / hand | limit | FastAD (published) | measured | met "
+         "|\n|---|---:|---:|---:|---|\n";
+  for (const ReplayTarget& t : replay_targets) {
+    const double measured = ratio_value(medians, t.problem, "replay", "hand");
+    out << "| " << t.problem << " | " << format("%.3g", t.limit) << " | " << t.fastad << " | "
+        << (measured < 0 ? std::string("not run") : format("%.2f", measured)) << " | "
+        << (measured < 0 ? "–" : (measured <= t.limit ? "yes" : "**no**")) << " |\n";
+  }
+
   const std::vector<Target> targets = {
       {"log_sum_exp, N = 100000: t_grad/t_f", "log_sum_exp/100000", 3.0, "4.1 (hand 1.25)"},
       {"normal_log_pdf, N = 100000: t_grad/t_f", "normal_log_pdf/100000", 3.0, "5.6 (hand 1.26)"},

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "../autodiff/support/atomic_file.hpp"
 #include "../autodiff/support/enum_names.hpp"
-#include "atomic_file.hpp"
 
 namespace tapegrad::models {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "atomic_file.hpp"
+#include "../autodiff/support/atomic_file.hpp"
 
 namespace tapegrad::models {
 namespace {

@@ -9,12 +9,19 @@ template <class Tape>
 class ActiveScope {
  public:
   ActiveScope() : previous_(active_) { active_ = static_cast<Tape*>(this); }
-  ~ActiveScope() {
+  ~ActiveScope() { release(); }
+
+  // Stops being active (and being an enclosing scope) before being destroyed: a tape that
+  // outlives the code that recorded on it (a RecordedFunction's) must not record what
+  // the thread does next.
+  void release() noexcept {
+    if (!linked_) return;
+    linked_ = false;
     if (active_ == this) {
       active_ = previous_;
       return;
     }
-    // Destroyed out of scope order: unlink from the chain of enclosing tapes.
+    // Released out of scope order: unlink from the chain of enclosing tapes.
     for (ActiveScope* t = active_; t != nullptr; t = t->previous_) {
       if (t->previous_ == this) {
         t->previous_ = previous_;
@@ -30,6 +37,7 @@ class ActiveScope {
 
  private:
   Tape* previous_;  // the tape that was active when this one was created
+  bool linked_ = true;
   static inline thread_local Tape* active_ = nullptr;
 };
 

@@ -23,7 +23,8 @@ namespace tapegrad {
 //   value_type, max_operands (how many leaves it has), value(),
 //   propagate<Slot>(sink, adjoint) (writes adjoint·∂E/∂leaf for each leaf, the leaves
 //   taking the slots Slot, Slot + 1, …),
-//   describe(out) (text form, for graph export).
+//   describe(out) (text form, for graph export),
+//   encode(encoder) (its program, for a replayable tape: replay_program.hpp).
 template <class E>
 concept Expression = requires(const E& e) {
   typename E::value_type;
@@ -69,6 +70,7 @@ class Constant {
   template <std::size_t Slot>
   void propagate(const OperandSink<T>&, const T&) const noexcept {}
   void describe(std::string& out) const { detail::describe_number(out, value_); }
+  std::uint16_t encode(detail::ProgramEncoder<T>& e) const { return e.constant(value_); }
 
  private:
   T value_;
@@ -88,6 +90,10 @@ class UnaryExpr {
     a_.template propagate<Slot>(sink, adjoint * Rule::partial(a_.value(), value_));
   }
   void describe(std::string& out) const { detail::describe_call(out, Rule::name, a_); }
+  std::uint16_t encode(detail::ProgramEncoder<value_type>& e) const {
+    const std::uint16_t a = a_.encode(e);
+    return e.template unary<Rule>(a, A::max_operands > 0, a_.value());
+  }
 
  private:
   A a_;
@@ -129,6 +135,12 @@ class BinaryExpr {
       detail::describe_call(out, Rule::name, a_, b_);
     }
   }
+  std::uint16_t encode(detail::ProgramEncoder<value_type>& e) const {
+    const std::uint16_t a = a_.encode(e);
+    const std::uint16_t b = b_.encode(e);
+    constexpr auto needs = static_cast<std::uint8_t>((A::max_operands > 0) | (B::max_operands > 0) << 1);
+    return e.template binary<Rule>(a, b, needs, a_.value(), b_.value());
+  }
 
  private:
   A a_;
@@ -164,6 +176,14 @@ class TernaryExpr {
                                                                       adjoint * Rule::d_c(a, b, c, value_));
   }
   void describe(std::string& out) const { detail::describe_call(out, Rule::name, a_, b_, c_); }
+  std::uint16_t encode(detail::ProgramEncoder<value_type>& e) const {
+    const std::uint16_t a = a_.encode(e);
+    const std::uint16_t b = b_.encode(e);
+    const std::uint16_t c = c_.encode(e);
+    constexpr auto needs = static_cast<std::uint8_t>((A::max_operands > 0) | (B::max_operands > 0) << 1 |
+                                                     (C::max_operands > 0) << 2);
+    return e.template ternary<Rule>(a, b, c, needs, a_.value(), b_.value(), c_.value());
+  }
 
  private:
   A a_;

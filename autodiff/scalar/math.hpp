@@ -10,6 +10,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "dual.hpp"
 #include "expr.hpp"
 #include "rules.hpp"
 #include "var.hpp"
@@ -137,18 +138,48 @@ auto min(const BasicVar<T>& a, const BasicVar<T>& b) {
 }
 
 // ----------------------------------------------------------------- comparisons
+//
+// A comparison compares values and returns bool, as on numbers. On a replayable tape it
+// is also recorded with its outcome, so that replaying where it would come out the other
+// way is caught (replay_record.hpp). Branch on the Vars themselves (`x > 0`), not on
+// `x.value()`, which no tape sees.
+
+namespace detail {
+template <class A, class B>
+int compare(Relation relation, const A& a, const B& b) {
+  using T = common_value_t<A, B>;
+  const int outcome = compare_outcome(relation, primal(value_of<T>(a)), primal(value_of<T>(b)));
+  if (BasicTape<T>* tape = BasicTape<T>::active(); tape != nullptr && tape->replayable()) [[unlikely]]
+    tape->replay_record().comparison(static_cast<std::uint32_t>(tape->num_nodes() + 1), relation, a, b,
+                                     outcome);
+  return outcome;
+}
+}  // namespace detail
+
+#define TAPEGRAD_COMPARISON(op, relation) \
+  template <class A, class B>             \
+  requires detail::BinaryOperands<A, B>   \
+  bool operator op(const A& a, const B& b) { return detail::compare(detail::Relation::relation, a, b) != 0; }
+TAPEGRAD_COMPARISON(<, Less)
+TAPEGRAD_COMPARISON(<=, LessEqual)
+TAPEGRAD_COMPARISON(>, Greater)
+TAPEGRAD_COMPARISON(>=, GreaterEqual)
+TAPEGRAD_COMPARISON(==, Equal)
+TAPEGRAD_COMPARISON(!=, NotEqual)
+#undef TAPEGRAD_COMPARISON
 
 template <class A, class B>
-requires detail::BinaryOperands<A, B>
-bool operator==(const A& a, const B& b) {
-  using T = detail::common_value_t<A, B>;
-  return detail::value_of<T>(a) == detail::value_of<T>(b);
-}
-template <class A, class B>
-requires detail::BinaryOperands<A, B>
-auto operator<=>(const A& a, const B& b) {
-  using T = detail::common_value_t<A, B>;
-  return detail::value_of<T>(a) <=> detail::value_of<T>(b);
+requires detail::BinaryOperands<A, B> std::partial_ordering operator<=>(const A& a, const B& b) {
+  switch (detail::compare(detail::Relation::Order, a, b)) {
+    case -1:
+      return std::partial_ordering::less;
+    case 0:
+      return std::partial_ordering::equivalent;
+    case 1:
+      return std::partial_ordering::greater;
+    default:
+      return std::partial_ordering::unordered;
+  }
 }
 
 }  // namespace tapegrad

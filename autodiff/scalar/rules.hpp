@@ -13,7 +13,10 @@
 //   value(a, b), d_a(a, b, y), d_b(a, b, y)                         (binary), or
 //   value(a, b, c), d_a(a, b, c, y), d_b(…), d_c(…)                 (ternary);
 //   kink_distance(…)  only where the derivative jumps: how far the point is from the
-//                nearest jump (the typed test keeps finite differences off them).
+//                nearest jump (the typed test keeps finite differences off them);
+//   piece(…)     only where the partials switch between formulas (a kink: abs, relu,
+//                max, …): a small integer naming the formula in use, so that replaying
+//                a recording at a point on another piece is noticed (replay_record.hpp).
 //
 // Rules are templates over the value type T (double, float, or any type with its own
 // exp, log, … found by argument-dependent lookup): calls are unqualified, and the
@@ -105,6 +108,7 @@ struct Abs {
   template <class T> static T value(const T& x) { return abs(x); }
   template <class T> static T partial(const T& x, const T&) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)); }
   static double kink_distance(double x) { return abs(x); }
+  static int piece(double x) { return (x > 0) - (x < 0); }
 };
 // sign(x) is -1, 0 or 1 (NaN stays NaN); its derivative is 0 everywhere, as torch.sign's.
 struct Sign {
@@ -112,6 +116,7 @@ struct Sign {
   template <class T> static T value(const T& x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x)); }
   template <class T> static T partial(const T&, const T&) { return T(0); }
   static double kink_distance(double x) { return abs(x); }
+  static int piece(double x) { return (x > 0) - (x < 0); }
 };
 // floor, ceil and round are piecewise constant: derivative 0, jumps at the steps, as
 // PyTorch. round breaks ties to even (torch.round), not away from zero (std::round).
@@ -218,6 +223,7 @@ struct Relu {
   template <class T> static T value(const T& x) { return x > T(0) ? x : T(0); }
   template <class T> static T partial(const T& x, const T&) { return x > T(0) ? T(1) : T(0); }
   static double kink_distance(double x) { return abs(x); }
+  static int piece(double x) { return x > 0; }
 };
 struct Erf {
   static constexpr const char* name = "erf"; static constexpr Interval sample{-3, 3};
@@ -309,6 +315,7 @@ struct Max {
   template <class T> static T d_a(const T& a, const T& b, const T&) { return a > b ? T(1) : (a == b ? T(0.5) : T(0)); }
   template <class T> static T d_b(const T& a, const T& b, const T&) { return b > a ? T(1) : (a == b ? T(0.5) : T(0)); }
   static double kink_distance(double a, double b) { return abs(a - b); }
+  static int piece(double a, double b) { return (a > b) - (a < b); }
 };
 struct Min {
   static constexpr const char* name = "min"; static constexpr bool infix = false;
@@ -317,6 +324,7 @@ struct Min {
   template <class T> static T d_a(const T& a, const T& b, const T&) { return a < b ? T(1) : (a == b ? T(0.5) : T(0)); }
   template <class T> static T d_b(const T& a, const T& b, const T&) { return b < a ? T(1) : (a == b ? T(0.5) : T(0)); }
   static double kink_distance(double a, double b) { return abs(a - b); }
+  static int piece(double a, double b) { return (a > b) - (a < b); }
 };
 // fmod(a, b) = a - trunc(a/b)·b, as std::fmod and torch.fmod: d/da = 1,
 // d/db = -trunc(a/b), jumping where a/b crosses an integer.
@@ -345,6 +353,7 @@ struct Clamp {
   template <class T> static T d_b(const T& x, const T& lo, const T& hi, const T&) { return (x < lo && lo < hi) ? T(1) : T(0); }
   template <class T> static T d_c(const T& x, const T& lo, const T& hi, const T&) { return (x > hi || hi < lo) ? T(1) : T(0); }
   static double kink_distance(double x, double lo, double hi) { return std::min({abs(x - lo), abs(x - hi), abs(lo - hi)}); }
+  static int piece(double x, double lo, double hi) { return (x >= lo && x <= hi) + 2 * (x < lo && lo < hi) + 4 * (x > hi || hi < lo); }
 };
 
 // clang-format on

@@ -10,8 +10,9 @@
 // (operand_store.hpp), the statements with a backward of their own (hooks.hpp),
 // rewound generations (rewind_epochs.hpp),
 // user-defined backward functions (custom_functions.hpp), tensor adjoint buffers
-// (tensor_adjoints.hpp), annotations (annotations.hpp) and check_finite's backward
-// checks (check/finite_backward.hpp).
+// (tensor_adjoints.hpp), annotations (annotations.hpp), check_finite's backward
+// checks (check/finite_backward.hpp) and, for a replayable tape, what replaying needs
+// (replay_record.hpp).
 //
 // Every Var carries the tape *generation* it was recorded in; clear() and rewind() start
 // a new generation, so a stale Var is caught by one integer comparison, cheap enough to
@@ -33,6 +34,7 @@
 #include "custom_functions.hpp"
 #include "hooks.hpp"
 #include "operand_store.hpp"
+#include "replay_record.hpp"
 #include "rewind_epochs.hpp"
 #include "sweep.hpp"
 #include "tensor_adjoints.hpp"
@@ -52,6 +54,7 @@ struct TapePosition {
   std::uint32_t hooks = 0;
   std::uint32_t tensor_adjoints = 0;
   std::uint32_t generation = 0;
+  std::uint32_t comparisons = 0;  // replayable tapes
   detail::CustomFunctionsMark custom;
   detail::Arena::Mark arena;
 };
@@ -71,11 +74,20 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     // the first bad entry (see check/finite_forward.hpp). For finding where a NaN comes
     // from: it annotates too, and checks every value recorded.
     bool check_finite = false;
+    // Also keep what is needed to run the recording again at new inputs without
+    // recording again (replay()): each statement's value and its expression as op
+    // codes, each tensor operation's forward, and every comparison of Vars and kink
+    // with its outcome, so that a replay where one comes out differently is caught.
+    // RecordedFunction (replay/recorded_function.hpp) is the convenient form.
+    bool replayable = false;
   };
 
   BasicTape() : BasicTape(Options{}) {}
   explicit BasicTape(Options options)
-      : annotate_(options.annotate || options.check_finite), check_finite_(options.check_finite) {
+      : annotate_(options.annotate || options.check_finite),
+        check_finite_(options.check_finite),
+        replayable_(options.replayable),
+        observing_(annotate_ || replayable_) {
     reset();
   }
 
@@ -94,6 +106,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
             static_cast<std::uint32_t>(hooks_.size()),
             static_cast<std::uint32_t>(tensor_adjoints_.size()),
             generation_,
+            static_cast<std::uint32_t>(replay_.num_guards()),
             custom_functions_.mark(),
             arena_.mark()};
   }
@@ -116,6 +129,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     arena_.release_to(position.arena);
     adjoints_.truncate(position.statements);
     annotations_.truncate(position.statements);
+    if (replayable_) replay_.truncate(position.statements, position.comparisons);
     generation_ = detail::next_generation();
     generation_start_ = position.statements;
   }
@@ -206,7 +220,16 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     std::copy(indices.begin(), indices.end(), operands_.indices.get() + operands_.count);
     std::copy(partials.begin(), partials.end(), operands_.partials.get() + operands_.count);
     operands_.count += indices.size();
-    return end_statement();
+    const std::uint32_t statement = end_statement();
+    if (replayable_) [[unlikely]] {
+      // Without operands it is a leaf whose values live elsewhere (a tensor constant or
+      // Parameter); with them, a custom_op whose partials came from the caller.
+      if (indices.empty())
+        replay_.input(statement, T(0));
+      else
+        replay_.opaque(statement, "custom_op with given partials");
+    }
+    return statement;
   }
 
   // Records a statement with no operands whose adjoint `backward(tape, statement, data)`
@@ -215,7 +238,19 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   std::uint32_t record_hook(HookBackward<T> run_backward, const void* data) {
     const std::uint32_t statement = end_statement();
     hooks_.push_back({statement, run_backward, data});
+    if (replayable_) [[unlikely]]
+      replay_.opaque(statement, "custom_op with a backward function");
     return statement;
+  }
+
+  // A replayable tape: statement `statement` (a tensor operation, a Parameter, just
+  // recorded) is recomputed by `forward(tape, statement, data)` when replaying, and its
+  // value, if it is a scalar, is `value`. Nothing on other tapes.
+  void set_replay_forward(std::uint32_t statement, HookForward<T> forward, const void* data,
+                          const T& value = T(0)) {
+    if (!replayable_) return;
+    replay_.forward(statement, forward, data);
+    replay_.set_value(statement, value);
   }
 
   // Registers a tensor's adjoint buffer, owned by statement `statement`, so that
@@ -227,6 +262,62 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   // Memory for tensor values, adjoints and backward data; see arena.hpp.
   detail::Arena& arena() noexcept { return arena_; }
   detail::CustomFunctions<T>& custom_functions() noexcept { return custom_functions_; }
+
+  // ------------------------------------------------------------------ replaying
+
+  // What a replayable tape keeps to run its recording again (see replay_record.hpp).
+  detail::ReplayRecord<T>& replay_record() noexcept { return replay_; }
+  const detail::ReplayRecord<T>& replay_record() const noexcept { return replay_; }
+
+  // A replayable tape: the value of statement s as last recorded or replayed.
+  T replayed_value(std::uint32_t s) const { return replay_.value(s); }
+  // Sets an input (a leaf Var recorded from a number) to a new value for the next replay.
+  void set_input(std::uint32_t s, const T& value) {
+    if (!replayable_ || s == 0 || s >= replay_.statements() ||
+        replay_.kind(s) != detail::StatementKind::Input)
+      throw Error("tapegrad: Tape::set_input: v" + std::to_string(s) +
+                  " is not an input of this replayable tape's recording");
+    replay_.values()[s] = value;
+  }
+
+  // Runs the whole recording again at the inputs' current values: every Var's value and
+  // every local partial is recomputed (tensor operations rerun, reading Parameters and
+  // constant_view data as they are now), exactly as recording would, so backward()
+  // afterwards gives the gradient at the new inputs. Throws BranchChanged, naming it, at
+  // the first comparison of Vars or kink that comes out differently from the recording;
+  // the caller then records again. Only on a tape made with Options::replayable.
+  void replay() {
+    const detail::ReplayChange change = replay_unchecked();
+    if (change.changed) throw_branch_changed(change);
+  }
+  // The same, returning the change instead of throwing (changed == false: all held).
+  detail::ReplayChange replay_unchecked() {
+    if (!replayable_)
+      throw Error("tapegrad: Tape::replay: the tape was not made replayable (Tape({.replayable = true}))");
+    return replay_.run(this, statement_end_.data(), operands_.indices.get(), replay_.values(),
+                       operands_.partials.get(), statements());
+  }
+  [[noreturn]] void throw_branch_changed(const detail::ReplayChange& change) const {
+    throw BranchChanged(
+        "tapegrad: replay: " + replay_.describe(change, statement_end_.data(), operands_.indices.get()) +
+        "; the recording does not hold at this input (record again)");
+  }
+  // Replaces the recording by a saved one (replay/recorded_function_file.cpp): its
+  // statement ends (slot 0 included) and operand indices; the caller fills the replay
+  // record. Partials are zero until the first replay.
+  void restore_recording(std::span<const std::uint32_t> statement_end,
+                         std::span<const std::uint32_t> operand_index) {
+    reset();
+    statement_end_.truncate(0);
+    for (const std::uint32_t end : statement_end) statement_end_.push_back(end);
+    operands_.reserve_extra(operand_index.size());
+    std::copy(operand_index.begin(), operand_index.end(), operands_.indices.get());
+    std::fill_n(operands_.partials.get(), operand_index.size(), T(0));
+    operands_.count = operand_index.size();
+  }
+  // The tape's operand arrays, for replaying on other value types and for saving.
+  const std::uint32_t* statement_ends() const noexcept { return statement_end_.data(); }
+  const std::uint32_t* operand_index_data() const noexcept { return operands_.indices.get(); }
 
   // ----------------------------------------------------------------- validity
 
@@ -279,6 +370,9 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   bool is_custom(std::uint32_t s) const { return hooks_.contains(s); }
 
   bool annotating() const noexcept { return annotate_; }
+  // Annotating or replayable: Var's recording takes its slow path only when this is set.
+  bool observing() const noexcept { return observing_; }
+  bool replayable() const noexcept { return replayable_; }
   bool checking_finite() const noexcept { return check_finite_; }
   detail::Annotations<T>& annotations() noexcept { return annotations_; }
   const detail::Annotations<T>& annotations() const noexcept { return annotations_; }
@@ -310,6 +404,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     arena_.clear();
     annotations_.clear();
     epochs_.clear();
+    if (replayable_) replay_.clear();
     generation_ = detail::next_generation();
     if (first_generation_ == 0) first_generation_ = generation_;
     generation_start_ = 1;
@@ -330,6 +425,9 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
 
   bool annotate_;
   bool check_finite_;
+  bool replayable_;
+  bool observing_;
+  detail::ReplayRecord<T> replay_;  // replayable tapes only
   detail::Annotations<T> annotations_;
   detail::CheckedTensors<T> checked_tensors_;  // check_finite mode only
 };

@@ -107,6 +107,7 @@ class BasicVar {
   void propagate(const OperandSink<T>& sink, const T& adjoint) const {
     sink.write(Slot, index_, generation_, adjoint);
   }
+  std::uint16_t encode(detail::ProgramEncoder<T>& e) const { return e.leaf(index_, generation_, value_); }
   void describe(std::string& out) const {
     if (generation_ == 0) {
       detail::describe_number(out, value_);
@@ -128,29 +129,35 @@ class BasicVar {
         [&](const OperandSink<T>& sink) { expression.template propagate<0>(sink, T(1)); });
     // The copy keeps the expression's address from escaping on the hot path: the tree
     // then stays in registers instead of being written to the stack.
-    if (tape.annotating()) [[unlikely]] {
+    if (tape.observing()) [[unlikely]] {
       const E copy = expression;
-      annotate(tape, index, copy);
-      if (tape.checking_finite()) detail::check_statement_finite(tape, index, copy);
+      observe(tape, index, copy);
     }
     value_ = expression.value();
     index_ = index;
     generation_ = tape.generation();
   }
 
+  // Annotation, check_finite's checks and a replayable tape's program of the statement.
   template <Expression E>
-  [[gnu::noinline]] static void annotate(BasicTape<T>& tape, std::uint32_t index, const E& expression) {
+  [[gnu::noinline]] static void observe(BasicTape<T>& tape, std::uint32_t index, const E& expression) {
+    if (tape.replayable()) tape.replay_record().expression(index, expression);
+    if (!tape.annotating()) return;
     std::string label;
     expression.describe(label);
     tape.annotations().annotate(index, expression.value(), std::move(label));
+    if (tape.checking_finite()) detail::check_statement_finite(tape, index, expression);
   }
 
   void record_leaf() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("creating a Var");
     const std::uint32_t index = tape.template record<0>([](const OperandSink<T>&) {});
-    if (tape.annotating()) [[unlikely]] {
-      tape.annotations().annotate(index, value_, "");  // an input: to_dot labels it so
-      if (tape.checking_finite()) detail::check_input_finite(value_, "a new Var's value");
+    if (tape.observing()) [[unlikely]] {
+      if (tape.replayable()) tape.replay_record().input(index, value_);
+      if (tape.annotating()) {
+        tape.annotations().annotate(index, value_, "");  // an input: to_dot labels it so
+        if (tape.checking_finite()) detail::check_input_finite(value_, "a new Var's value");
+      }
     }
     index_ = index;
     generation_ = tape.generation();

@@ -1,6 +1,7 @@
 // The exception types tapegrad throws. Error is for misuse (a stale or foreign Var, a
 // gradient with respect to something not on the tape, bad arguments) and bad input;
-// NonFiniteError, one kind of Error, comes from a tape in check_finite mode. Messages
+// NonFiniteError, one kind of Error, comes from a tape in check_finite mode;
+// BranchChanged from a replay whose recorded branch no longer holds. Messages
 // name the operation and the values involved so the caller can find the mistake.
 #pragma once
 
@@ -24,6 +25,15 @@ class NonFiniteError : public Error {
 
  private:
   std::string pass_;
+};
+
+// Replaying a recording (Tape::replay, RecordedFunction) at an input where a comparison
+// of Vars or a kink (abs, relu, max, …) comes out differently from when it was
+// recorded: the recording no longer describes the function there. The message names
+// the comparison or kink, its recorded and its new outcome.
+class BranchChanged : public Error {
+ public:
+  using Error::Error;
 };
 
 }  // namespace tapegrad

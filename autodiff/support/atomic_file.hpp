@@ -8,14 +8,14 @@
 #include <string>
 #include <string_view>
 
-namespace tapegrad::models {
+namespace tapegrad {
 
 // Throws tapegrad::Error naming the path and the system's reason; on failure the
 // target is untouched and the temporary file removed.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
 
 // 64-bit FNV-1a of the text as 16 hex digits: the checksum model files and checkpoints
-// carry, so that any changed byte of content is found.
+// carry (and saved recordings), so that any changed byte of content is found.
 std::string content_checksum(std::string_view text);
 
-}  // namespace tapegrad::models
+}  // namespace tapegrad

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <string>
 
-#include "../autodiff/support/error.hpp"
+#include "error.hpp"
 
-namespace tapegrad::models {
+namespace tapegrad {
 namespace {
 
 [[noreturn]] void fail(const std::filesystem::path& path, const char* step, int error) {
@@ -64,9 +64,9 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   }
 }
 
-}  // namespace tapegrad::models
+}  // namespace tapegrad
 
-namespace tapegrad::models {
+namespace tapegrad {
 
 std::string content_checksum(std::string_view text) {
   std::uint64_t h = 0xcbf29ce484222325ull;
@@ -79,4 +79,4 @@ std::string content_checksum(std::string_view text) {
   return hex;
 }
 
-}  // namespace tapegrad::models
+}  // namespace tapegrad

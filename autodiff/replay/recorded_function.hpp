@@ -1,0 +1,238 @@
+// A recorded function: f recorded once on a replayable tape, then evaluated, differentiated
+// and given Hessian-vector products at any number of new inputs without recording again.
+//
+//   auto fn = tg::record_function([](auto x) { return tg::square(x[0]) * x[1]; }, {1.0, 2.0});
+//   std::vector<double> g = fn.gradient({0.5, 0.5});      // replay, then one reverse sweep
+//
+// A replay recomputes every value and local partial with the same rules in the same
+// order as recording did, so its value and gradient are bit-identical to a fresh
+// recording at the same input. Where f's control flow depends on its inputs (`if (x > 0)`,
+// a loop until convergence, max, abs, relu), the recording holds only where every
+// comparison and kink comes out as it did when recorded; a replay that finds one
+// different records f again at the new input (OnBranchChange::Rerecord, the default) or
+// throws BranchChanged naming it (OnBranchChange::Throw).
+//
+// f is written generically (`[](auto x) { … }`) or for BasicVar<T>: it receives the
+// inputs as a std::span of Vars (or a const std::vector of them) and returns one Var or
+// expression. It may use tensors and Parameters (Parameters are read as they are at each
+// replay); Hessian-vector products need a scalar recording.
+//
+// A RecordedFunction owns its tape, which records nothing after construction; it is not
+// safe to use from two threads at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../scalar/dual.hpp"
+#include "../scalar/forward_mode.hpp"
+#include "../scalar/sweep.hpp"
+#include "../scalar/tape.hpp"
+#include "../scalar/var.hpp"
+
+namespace tapegrad {
+
+enum class OnBranchChange {
+  Rerecord,  // record f again at the new input and go on (the function is kept for that)
+  Throw,     // throw BranchChanged naming the comparison or kink that changed
+};
+
+struct RecordOptions {
+  OnBranchChange on_branch_change = OnBranchChange::Rerecord;
+};
+
+template <class T = double>
+class BasicRecordedFunction {
+ public:
+  using Function = std::function<BasicVar<T>(std::span<const BasicVar<T>>)>;
+
+  // Records f at x0.
+  template <class F>
+  BasicRecordedFunction(F f, std::span<const T> x0, RecordOptions options = {})
+      : function_([f = std::move(f)](std::span<const BasicVar<T>> x) mutable -> BasicVar<T> {
+          if constexpr (std::is_invocable_v<F&, std::span<const BasicVar<T>>>)
+            return BasicVar<T>(f(x));
+          else
+            return BasicVar<T>(f(std::vector<BasicVar<T>>(x.begin(), x.end())));
+        }),
+        options_(options) {
+    record(x0);
+  }
+
+  // A recording made by hand: `tape` (made with Options{.replayable = true}) holds the
+  // function from the leaf Vars `inputs` to `output`. The tape is taken over and stops
+  // recording. With no function to record again, a changed branch always throws.
+  BasicRecordedFunction(std::unique_ptr<BasicTape<T>> tape, std::span<const BasicVar<T>> inputs,
+                        const BasicVar<T>& output)
+      : options_{OnBranchChange::Throw} {
+    adopt(std::move(tape), inputs, output);
+  }
+
+  std::size_t num_inputs() const noexcept { return inputs_.size(); }
+
+  // f(x), by replaying.
+  T value(std::span<const T> x) {
+    replay_at(x);
+    return tape_->replayed_value(output_);
+  }
+  T value(const std::vector<T>& x) { return value(std::span<const T>(x)); }
+
+  // f(x), with ∇f(x) written into g (x's size): a replay and one reverse sweep.
+  T gradient(std::span<const T> x, std::span<T> g) {
+    check_size(g.size(), "gradient", "g");
+    replay_at(x);
+    tape_->backward(output_var());
+    for (std::size_t i = 0; i < inputs_.size(); ++i) g[i] = tape_->adjoint_data()[inputs_[i]];
+    return tape_->replayed_value(output_);
+  }
+  std::vector<T> gradient(std::span<const T> x) {
+    std::vector<T> g(inputs_.size());
+    gradient(x, std::span<T>(g));
+    return g;
+  }
+  std::vector<T> gradient(const std::vector<T>& x) { return gradient(std::span<const T>(x)); }
+
+  // f(x), with ∇f(x) in g and H(x)·v in hv: the recording replayed on Dual numbers whose
+  // tangents are v (forward over reverse), then one reverse sweep on Duals. Bit-identical
+  // to tg::hvp on the same function. A recording with tensor operations or custom
+  // backward functions is refused.
+  T hvp(std::span<const T> x, std::span<const T> v, std::span<T> g, std::span<T> hv) {
+    check_size(v.size(), "hvp", "v");
+    check_size(g.size(), "hvp", "g");
+    check_size(hv.size(), "hvp", "hv");
+    using D = Dual<T>;
+    while (true) {
+      set_inputs(x);
+      const std::uint32_t end = static_cast<std::uint32_t>(tape_->num_nodes() + 1);
+      const detail::ReplayRecord<T>& record = tape_->replay_record();
+      dual_values_.assign(record.values(), record.values() + end);
+      for (std::size_t i = 0; i < inputs_.size(); ++i) dual_values_[inputs_[i]] = D(x[i], v[i]);
+      dual_partials_.resize(tape_->num_operands());
+      const detail::ReplayChange change =
+          record.run(tape_.get(), tape_->statement_ends(), tape_->operand_index_data(), dual_values_.data(),
+                     dual_partials_.data(), end);
+      if (!change.changed) break;
+      on_change(change, x);
+    }
+    dual_adjoints_.assign(tape_->num_nodes() + 1, D(0));
+    dual_adjoints_[output_] = D(1);
+    detail::sweep_plain(tape_->statement_ends(), tape_->operand_index_data(), dual_partials_.data(),
+                        dual_adjoints_.data(), output_, 0);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      g[i] = dual_adjoints_[inputs_[i]].value();
+      hv[i] = dual_adjoints_[inputs_[i]].tangent();
+    }
+    return dual_values_[output_].value();
+  }
+  std::vector<T> hvp(const std::vector<T>& x, const std::vector<T>& v) {
+    std::vector<T> g(inputs_.size()), hv(inputs_.size());
+    hvp(std::span<const T>(x), std::span<const T>(v), std::span<T>(g), std::span<T>(hv));
+    return hv;
+  }
+
+  // How often a changed comparison or kink made it record again, and the last one, in
+  // words (empty if none).
+  std::size_t rerecordings() const noexcept { return rerecordings_; }
+  const std::string& last_change() const noexcept { return last_change_; }
+
+  // The recording, for inspection and for saving (recorded_function_file.hpp).
+  const BasicTape<T>& tape() const noexcept { return *tape_; }
+  std::span<const std::uint32_t> input_statements() const noexcept { return inputs_; }
+  std::uint32_t output_statement() const noexcept { return output_; }
+  std::size_t num_comparisons() const noexcept { return tape_->replay_record().num_guards(); }
+
+ private:
+  void record(std::span<const T> x) {
+    auto tape = std::make_unique<BasicTape<T>>(typename BasicTape<T>::Options{.replayable = true});
+    std::vector<BasicVar<T>> xs(x.begin(), x.end());
+    const BasicVar<T> y = function_(std::span<const BasicVar<T>>(xs));
+    adopt(std::move(tape), xs, y);
+  }
+
+  void adopt(std::unique_ptr<BasicTape<T>> tape, std::span<const BasicVar<T>> inputs,
+             const BasicVar<T>& output) {
+    tape->release();
+    if (!tape->replayable())
+      throw Error(
+          "tapegrad: RecordedFunction: the tape was not made replayable (Tape({.replayable = true}))");
+    if (!output.is_recorded() || !tape->is_valid_index(output.index(), output.generation()))
+      throw Error(
+          "tapegrad: RecordedFunction: the output is not on the tape (a constant, or from another tape)");
+    std::vector<std::uint32_t> indices;
+    for (const BasicVar<T>& x : inputs) {
+      if (!tape->is_valid_index(x.index(), x.generation()) ||
+          tape->replay_record().kind(x.index()) != detail::StatementKind::Input)
+        throw Error("tapegrad: RecordedFunction: input v" + std::to_string(x.index()) +
+                    " is not a leaf of the tape (inputs are Vars made from numbers)");
+      for (const std::uint32_t seen : indices)
+        if (seen == x.index())
+          throw Error("tapegrad: RecordedFunction: input v" + std::to_string(x.index()) + " is given twice");
+      indices.push_back(x.index());
+    }
+    const detail::ReplayRecord<T>& record = tape->replay_record();
+    for (std::uint32_t s = 1; s < record.statements(); ++s)
+      if (record.kind(s) == detail::StatementKind::Opaque)
+        throw Error("tapegrad: RecordedFunction: statement " + std::to_string(s) + " was recorded by " +
+                    record.opaque_what(s) + ", whose value and partials cannot be recomputed at new inputs");
+    tape_ = std::move(tape);
+    inputs_ = std::move(indices);
+    output_ = output.index();
+  }
+
+  BasicVar<T> output_var() const {
+    return BasicVar<T>(typename BasicVar<T>::Recorded{}, tape_->replayed_value(output_), output_,
+                       tape_->generation());
+  }
+
+  void check_size(std::size_t n, const char* operation, const char* what) const {
+    if (n != inputs_.size())
+      throw Error(std::string("tapegrad: RecordedFunction::") + operation + ": " + what + " has " +
+                  std::to_string(n) + " entries but the function has " + std::to_string(inputs_.size()) +
+                  " inputs");
+  }
+
+  void set_inputs(std::span<const T> x) {
+    check_size(x.size(), "value", "x");
+    for (std::size_t i = 0; i < inputs_.size(); ++i) tape_->set_input(inputs_[i], x[i]);
+  }
+
+  void replay_at(std::span<const T> x) {
+    set_inputs(x);
+    const detail::ReplayChange change = tape_->replay_unchecked();
+    if (change.changed) on_change(change, x);
+  }
+
+  // A comparison or kink came out differently: throw, or record again at x (whose
+  // values and partials are then those of x, so nothing needs replaying).
+  void on_change(const detail::ReplayChange& change, std::span<const T> x) {
+    if (options_.on_branch_change == OnBranchChange::Throw || !function_) tape_->throw_branch_changed(change);
+    last_change_ =
+        tape_->replay_record().describe(change, tape_->statement_ends(), tape_->operand_index_data());
+    record(x);
+    ++rerecordings_;
+  }
+
+  Function function_;
+  RecordOptions options_;
+  std::unique_ptr<BasicTape<T>> tape_;
+  std::vector<std::uint32_t> inputs_;
+  std::uint32_t output_ = 0;
+  std::size_t rerecordings_ = 0;
+  std::string last_change_;
+  std::vector<Dual<T>> dual_values_, dual_partials_, dual_adjoints_;
+};
+
+using RecordedFunction = BasicRecordedFunction<double>;
+
+// Records f at x0 (see BasicRecordedFunction).
+template <class F>
+RecordedFunction record_function(F&& f, const std::vector<double>& x0, RecordOptions options = {}) {
+  return RecordedFunction(std::forward<F>(f), std::span<const double>(x0), options);
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,412 @@
+// What a replayable tape (Tape::Options::replayable) keeps beside its recording so that
+// the recording can be run again at new inputs without recording again — a
+// primal-value tape, as CppAD's ADFun or CoDiPack's primal-value tapes:
+//   - every statement's value, and what kind of statement it is: an input (its value is
+//     set from outside), an expression (its program, replay_program.hpp, and the numbers
+//     the program uses), an operation with a forward function of its own (a tensor
+//     operation, a scalar Parameter), or an opaque one that cannot be recomputed (a
+//     custom_op, whose value and partials came from the caller's code);
+//   - every comparison of Vars made while recording (`if (x > 0)`), with its outcome,
+//     and the piece each kink (abs, relu, max, …) was on.
+// run() recomputes values and partials in place, statement by statement in recording
+// order, and stops at the first comparison or kink that comes out differently.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "../support/error.hpp"
+#include "replay_program.hpp"
+
+namespace tapegrad {
+
+template <class T>
+class BasicTape;
+
+// What replaying runs at a statement with a forward function of its own: recompute its
+// value (a tensor's buffer, or the statement's value in the tape's replay values).
+template <class T>
+using HookForward = void (*)(BasicTape<T>& tape, std::uint32_t statement, const void* data);
+
+namespace detail {
+
+enum class StatementKind : std::uint8_t { Input, Program, Forward, Opaque };
+
+// Builds the program of one expression: each expression node's encode() calls it
+// children first and gets back its node's position.
+template <class T>
+class ProgramEncoder {
+ public:
+  ProgramEncoder(std::vector<ProgramNode>& nodes, std::vector<T>& numbers,
+                 std::vector<std::uint32_t>* operands)
+      : nodes_(nodes), numbers_(numbers), operands_(operands) {}
+
+  // A Var leaf: the statement's next operand (a constant Var, on no tape, keeps its slot
+  // but replays as its number). For a comparison, `index` is kept as its operand.
+  std::uint16_t leaf(std::uint32_t index, std::uint32_t generation, const T& value) {
+    const std::uint16_t slot = next_slot_++;
+    if (operands_ != nullptr) operands_->push_back(index);
+    if (generation == 0) return add({OpCode::LeafConstant, 0, {slot, number(value), 0}, 0});
+    return add({OpCode::Leaf, 0, {slot, 0, 0}, 0});
+  }
+  std::uint16_t constant(const T& value) { return add({OpCode::Constant, 0, {number(value), 0, 0}, 0}); }
+
+  template <class Rule>
+  std::uint16_t unary(std::uint16_t a, bool a_needed, const T& x) {
+    ProgramNode n{op_code_of<Rule>(), static_cast<std::uint8_t>(a_needed), {a, 0, 0}, 0};
+    if constexpr (HasPiece<Rule>) n.piece = number(T(Rule::piece(primal(x))));
+    return add(n);
+  }
+  template <class Rule>
+  std::uint16_t binary(std::uint16_t a, std::uint16_t b, std::uint8_t needs, const T& xa, const T& xb) {
+    ProgramNode n{op_code_of<Rule>(), needs, {a, b, 0}, 0};
+    if constexpr (HasPiece<Rule>) n.piece = number(T(Rule::piece(primal(xa), primal(xb))));
+    return add(n);
+  }
+  template <class Rule>
+  std::uint16_t ternary(std::uint16_t a, std::uint16_t b, std::uint16_t c, std::uint8_t needs, const T& xa,
+                        const T& xb, const T& xc) {
+    ProgramNode n{op_code_of<Rule>(), needs, {a, b, c}, 0};
+    if constexpr (HasPiece<Rule>) n.piece = number(T(Rule::piece(primal(xa), primal(xb), primal(xc))));
+    return add(n);
+  }
+  std::uint16_t compare(Relation relation, std::uint16_t a, std::uint16_t b, int outcome) {
+    return add({OpCode::Compare, static_cast<std::uint8_t>(relation), {a, b, 0}, number(T(outcome))});
+  }
+
+ private:
+  std::uint16_t number(const T& value) {
+    numbers_.push_back(value);
+    return checked(numbers_.size() - 1 - numbers_begin_);
+  }
+  std::uint16_t add(const ProgramNode& n) {
+    nodes_.push_back(n);
+    return checked(nodes_.size() - 1);
+  }
+  static std::uint16_t checked(std::size_t i) {
+    if (i > 0xffff) throw Error("tapegrad: a replayable tape: an expression of more than 65535 nodes");
+    return static_cast<std::uint16_t>(i);
+  }
+
+  std::vector<ProgramNode>& nodes_;
+  std::vector<T>& numbers_;
+  std::vector<std::uint32_t>* operands_;
+  std::size_t numbers_begin_ = numbers_.size();
+  std::uint16_t next_slot_ = 0;
+};
+
+// Encodes a number or an expression on one side of a comparison.
+template <class T, class X>
+std::uint16_t encode_side(ProgramEncoder<T>& e, const X& x) {
+  if constexpr (requires { x.encode(e); })
+    return x.encode(e);
+  else
+    return e.constant(static_cast<T>(x));
+}
+
+// A comparison recorded on the tape: its program (ending in a Compare node) runs
+// before statement `before`.
+struct Guard {
+  std::uint32_t before;
+  std::uint32_t program;
+  std::uint32_t numbers_begin;
+  std::uint32_t operands_begin;
+};
+
+// Where a replay stopped: the comparison or the statement whose kink changed piece.
+struct ReplayChange {
+  bool changed = false;
+  bool in_comparison = false;
+  std::uint32_t where = 0;  // the guard's position in guards(), or the statement
+  PieceChange piece{};
+};
+
+template <class T>
+class ReplayRecord {
+ public:
+  ReplayRecord() { clear(); }
+
+  void clear() {
+    kind_.assign(1, StatementKind::Input);  // statement 0: the slot constants point at
+    id_.assign(1, 0);
+    numbers_begin_.assign(1, 0);
+    values_.assign(1, T(0));
+    numbers_.clear();
+    guards_.clear();
+    guard_numbers_.clear();
+    guard_operands_.clear();
+    forwards_.clear();
+    opaque_.clear();
+  }
+  // Forgets statements from `statements` on and comparisons from `guards` on (rewind).
+  void truncate(std::uint32_t statements, std::uint32_t guards) {
+    if (statements < kind_.size()) numbers_.resize(numbers_begin_[statements]);
+    kind_.resize(std::min<std::size_t>(kind_.size(), statements));
+    id_.resize(kind_.size());
+    numbers_begin_.resize(kind_.size());
+    values_.resize(kind_.size());
+    if (guards < guards_.size()) {
+      guard_numbers_.resize(guards_[guards].numbers_begin);
+      guard_operands_.resize(guards_[guards].operands_begin);
+      guards_.resize(guards);
+    }
+    while (!forwards_.empty() && forwards_.back().statement >= statements) forwards_.pop_back();
+  }
+
+  // ------------------------------------------------------------------ recording
+
+  template <class E>
+  void expression(std::uint32_t s, const E& e) {
+    if constexpr (requires(ProgramEncoder<T> & enc) { e.encode(enc); }) {
+      add_statement(s, StatementKind::Program, 0, e.value());
+      scratch_.clear();
+      ProgramEncoder<T> encoder(scratch_, numbers_, nullptr);
+      e.encode(encoder);
+      id_[s] = intern();
+    } else {
+      opaque(s, "an expression type without encode()", e.value());
+    }
+  }
+  void input(std::uint32_t s, const T& value) { add_statement(s, StatementKind::Input, 0, value); }
+  // A statement whose value and partials cannot be recomputed; `what` names it.
+  void opaque(std::uint32_t s, const char* what, const T& value = T(0)) {
+    opaque_.push_back(what);
+    add_statement(s, StatementKind::Opaque, static_cast<std::uint32_t>(opaque_.size() - 1), value);
+  }
+  // Statement s (just recorded, opaque until now) is recomputed by `forward`.
+  void forward(std::uint32_t s, HookForward<T> run_forward, const void* data) {
+    forwards_.push_back({s, run_forward, data});
+    kind_[s] = StatementKind::Forward;
+    id_[s] = static_cast<std::uint32_t>(forwards_.size() - 1);
+  }
+  void set_value(std::uint32_t s, const T& value) { values_[s] = value; }
+
+  // A comparison made after `statements` statements were recorded.
+  template <class A, class B>
+  void comparison(std::uint32_t statements, Relation relation, const A& a, const B& b, int outcome) {
+    scratch_.clear();
+    const Guard guard{statements, 0, static_cast<std::uint32_t>(guard_numbers_.size()),
+                      static_cast<std::uint32_t>(guard_operands_.size())};
+    ProgramEncoder<T> encoder(scratch_, guard_numbers_, &guard_operands_);
+    const std::uint16_t left = encode_side(encoder, a);
+    const std::uint16_t right = encode_side(encoder, b);
+    encoder.compare(relation, left, right, outcome);
+    guards_.push_back(guard);
+    guards_.back().program = intern();
+  }
+
+  // ------------------------------------------------------------------- replaying
+
+  // Recomputes statements 1 … end-1 in place: each program's value into values[s] and its
+  // operands' partials into partials (indexed like the tape's operands), each forward
+  // function with `tape`; inputs keep their values. Checks every comparison and kink.
+  // V is T, or Dual<T> for Hessian-vector products (then there must be no forwards).
+  template <class V>
+  ReplayChange run(BasicTape<T>* tape, const std::uint32_t* statement_end, const std::uint32_t* operand_index,
+                   V* values, V* partials, std::uint32_t end) const {
+    // Scratch for one program's nodes; kept between runs in the tape's own value type,
+    // so that replaying a training step allocates nothing.
+    std::vector<V> local_value, local_adjoint;
+    std::vector<V>& node_value = scratch_for(scratch_value_, local_value);
+    std::vector<V>& node_adjoint = scratch_for(scratch_adjoint_, local_adjoint);
+    node_value.resize(max_program_length_);
+    node_adjoint.resize(max_program_length_);
+    ReplayChange change;
+    std::size_t g = 0;
+    for (std::uint32_t s = 1; s < end; ++s) {
+      for (; g < guards_.size() && guards_[g].before <= s; ++g)
+        if (!check_guard(g, values, node_value.data(), change)) return change;
+      switch (kind_[s]) {
+        case StatementKind::Input:
+          break;
+        case StatementKind::Program: {
+          const std::uint32_t p = id_[s];
+          const std::uint32_t begin = statement_end[s - 1];
+          if (!run_program(nodes_.data() + program_begin_[p], program_begin_[p + 1] - program_begin_[p],
+                           numbers_.data() + numbers_begin_[s], operand_index + begin, values,
+                           partials + begin, node_value.data(), node_adjoint.data(), change.piece)) {
+            change.changed = true;
+            change.where = s;
+            return change;
+          }
+          values[s] = node_value[program_begin_[p + 1] - program_begin_[p] - 1];
+          break;
+        }
+        case StatementKind::Forward:
+          if constexpr (std::is_same_v<V, T>) {
+            const HookForwardEntry& f = forwards_[id_[s]];
+            f.run(*tape, s, f.data);
+            break;
+          } else {
+            throw Error("tapegrad: replay: statement " + std::to_string(s) +
+                        " is a tensor operation, which replays only in the tape's own value type");
+          }
+        case StatementKind::Opaque:
+          throw_opaque(s);
+      }
+    }
+    for (; g < guards_.size(); ++g)
+      if (!check_guard(g, values, node_value.data(), change)) return change;
+    return change;
+  }
+
+  // Why a replay stopped, in words: which comparison or kink, where, recorded how and
+  // how it came out now.
+  // Operands are named by their statements ("v12"), read through the tape's arrays.
+  std::string describe(const ReplayChange& change, const std::uint32_t* statement_end,
+                       const std::uint32_t* operand_index) const {
+    const ProgramNode* nodes = nullptr;
+    const T* numbers = nullptr;
+    std::string out;
+    auto name = [&](std::uint16_t slot) {
+      const std::uint32_t operand = change.in_comparison
+                                        ? guard_operands_[guards_[change.where].operands_begin + slot]
+                                        : operand_index[statement_end[change.where - 1] + slot];
+      return "v" + std::to_string(operand);
+    };
+    if (change.in_comparison) {
+      const Guard& guard = guards_[change.where];
+      nodes = nodes_.data() + program_begin_[guard.program];
+      numbers = guard_numbers_.data() + guard.numbers_begin;
+      out = "the comparison " + describe_program(nodes, change.piece.node, numbers, name) +
+            " (made after statement " + std::to_string(guard.before - 1) + ")";
+    } else {
+      const std::uint32_t p = id_[change.where];
+      nodes = nodes_.data() + program_begin_[p];
+      numbers = numbers_.data() + numbers_begin_[change.where];
+      out = std::string(op_name(change.piece.op)) + " in " +
+            describe_program(nodes, program_begin_[p + 1] - program_begin_[p] - 1, numbers, name) +
+            " (statement " + std::to_string(change.where) + ")";
+    }
+    const ProgramNode& n = nodes[change.piece.node];
+    out += " was ";
+    out += describe_piece(n, change.piece.recorded);
+    out += " when recorded and is ";
+    out += describe_piece(n, change.piece.now);
+    out += " now";
+    return out;
+  }
+
+  // ------------------------------------------------------------------ inspection
+
+  std::size_t statements() const noexcept { return kind_.size(); }
+  StatementKind kind(std::uint32_t s) const { return kind_[s]; }
+  const char* opaque_what(std::uint32_t s) const { return opaque_[id_[s]]; }
+  const T& value(std::uint32_t s) const { return values_[s]; }
+  T* values() noexcept { return values_.data(); }
+  const T* values() const noexcept { return values_.data(); }
+  std::size_t num_guards() const noexcept { return guards_.size(); }
+  std::size_t num_forwards() const noexcept { return forwards_.size(); }
+  std::size_t num_programs() const noexcept { return program_begin_.size() - 1; }
+  std::size_t bytes_in_use() const noexcept {
+    return kind_.size() * (1 + 2 * sizeof(std::uint32_t) + sizeof(T)) + numbers_.size() * sizeof(T) +
+           nodes_.size() * sizeof(ProgramNode) + guards_.size() * sizeof(Guard) +
+           guard_numbers_.size() * sizeof(T) + guard_operands_.size() * sizeof(std::uint32_t);
+  }
+
+  // The arrays themselves, for saving a recording and loading it again: kind, id,
+  // numbers_begin, values, numbers, nodes, program_begin, guards, guard_numbers,
+  // guard_operands.
+  auto fields() {
+    return std::tie(kind_, id_, numbers_begin_, values_, numbers_, nodes_, program_begin_, guards_,
+                    guard_numbers_, guard_operands_);
+  }
+  auto fields() const {
+    return std::tie(kind_, id_, numbers_begin_, values_, numbers_, nodes_, program_begin_, guards_,
+                    guard_numbers_, guard_operands_);
+  }
+  // After the arrays were filled from a file: rebuilds what is derived from them.
+  void rebuild_after_load() {
+    max_program_length_ = 0;
+    interned_.clear();
+    for (std::size_t p = 0; p + 1 < program_begin_.size(); ++p)
+      max_program_length_ =
+          std::max<std::size_t>(max_program_length_, program_begin_[p + 1] - program_begin_[p]);
+  }
+
+ private:
+  struct HookForwardEntry {
+    std::uint32_t statement;
+    HookForward<T> run;
+    const void* data;
+  };
+
+  void add_statement(std::uint32_t s, StatementKind kind, std::uint32_t id, const T& value) {
+    if (s != kind_.size()) [[unlikely]]
+      throw Error("tapegrad: a replayable tape lost track of statement " + std::to_string(s));
+    kind_.push_back(kind);
+    id_.push_back(id);
+    numbers_begin_.push_back(static_cast<std::uint32_t>(numbers_.size()));
+    values_.push_back(value);
+  }
+
+  // The program in scratch_ as a program id, sharing one copy among the statements that
+  // have the same expression shape (every term of a sum, say).
+  std::uint32_t intern() {
+    const std::string_view key(reinterpret_cast<const char*>(scratch_.data()),
+                               scratch_.size() * sizeof(ProgramNode));
+    const auto found = interned_.find(std::string(key));
+    if (found != interned_.end()) return found->second;
+    const auto id = static_cast<std::uint32_t>(program_begin_.size() - 1);
+    nodes_.insert(nodes_.end(), scratch_.begin(), scratch_.end());
+    program_begin_.push_back(static_cast<std::uint32_t>(nodes_.size()));
+    max_program_length_ = std::max(max_program_length_, scratch_.size());
+    interned_.emplace(std::string(key), id);
+    return id;
+  }
+
+  template <class V>
+  bool check_guard(std::size_t g, const V* values, V* node_value, ReplayChange& change) const {
+    const Guard& guard = guards_[g];
+    const std::uint32_t p = guard.program;
+    if (run_program<V, T>(nodes_.data() + program_begin_[p], program_begin_[p + 1] - program_begin_[p],
+                          guard_numbers_.data() + guard.numbers_begin,
+                          guard_operands_.data() + guard.operands_begin, values, nullptr, node_value, nullptr,
+                          change.piece))
+      return true;
+    change.changed = true;
+    change.in_comparison = true;
+    change.where = static_cast<std::uint32_t>(g);
+    return false;
+  }
+
+  [[noreturn]] void throw_opaque(std::uint32_t s) const {
+    throw Error("tapegrad: replay: statement " + std::to_string(s) + " was recorded by " + opaque_[id_[s]] +
+                ", whose value and partials cannot be recomputed at new inputs");
+  }
+
+  template <class V>
+  static std::vector<V>& scratch_for(std::vector<T>& kept, std::vector<V>& local) {
+    if constexpr (std::is_same_v<V, T>)
+      return kept;
+    else
+      return local;
+  }
+
+  std::vector<StatementKind> kind_;
+  std::vector<std::uint32_t> id_;             // program, forward or opaque entry
+  std::vector<std::uint32_t> numbers_begin_;  // where statement s's numbers start
+  std::vector<T> values_;
+  std::vector<T> numbers_;
+  std::vector<ProgramNode> nodes_;
+  std::vector<std::uint32_t> program_begin_{0};
+  std::vector<Guard> guards_;
+  std::vector<T> guard_numbers_;
+  std::vector<std::uint32_t> guard_operands_;
+  std::vector<HookForwardEntry> forwards_;
+  std::vector<const char*> opaque_;
+
+  std::vector<ProgramNode> scratch_;
+  mutable std::vector<T> scratch_value_, scratch_adjoint_;
+  std::unordered_map<std::string, std::uint32_t> interned_;
+  std::size_t max_program_length_ = 0;
+};
+
+}  // namespace detail
+}  // namespace tapegrad

@@ -74,13 +74,19 @@ struct MlpSetup {
   }
 };
 
-// The tapegrad model: Parameters for every layer and the step.
+// The tapegrad model: Parameters for every layer and the step, recorded every step, or
+// (replay) recorded once and replayed on the Parameters' new values, as the Trainer does.
 struct TapegradMlp {
   const MlpSetup* setup;
   std::vector<tapegrad::FloatParameter> weights, biases;
   tapegrad::BasicTape<float> tape;
+  bool replay;
+  tapegrad::BasicVar<float> recorded_loss;
 
-  explicit TapegradMlp(const MlpSetup& s) : setup(&s) {
+  explicit TapegradMlp(const MlpSetup& s, bool replay_steps = false)
+      : setup(&s), tape({.replayable = replay_steps}), replay(replay_steps) {
+    weights.reserve(s.weights.size());  // the recording points at them: they must not move
+    biases.reserve(s.weights.size());
     for (std::size_t l = 0; l < s.weights.size(); ++l) {
       weights.emplace_back(s.weights[l]);
       biases.emplace_back(s.biases[l]);
@@ -90,23 +96,30 @@ struct TapegradMlp {
   // Returns the loss before the update.
   float step() {
     namespace tg = tapegrad;
-    tape.clear();
-    tg::FloatTensor h = tg::constant_view(setup->x);
-    for (std::size_t l = 0; l < weights.size(); ++l) {
-      h = tg::matmul(h, weights[l].tensor()) + biases[l].tensor();
-      if (l + 1 < weights.size()) h = tg::sigmoid(h);
+    float value;
+    if (replay && recorded_loss.is_recorded()) {
+      tape.replay();
+      value = tape.replayed_value(recorded_loss.index());
+    } else {
+      tape.clear();
+      tg::FloatTensor h = tg::constant_view(setup->x);
+      for (std::size_t l = 0; l < weights.size(); ++l) {
+        h = tg::matmul(h, weights[l].tensor()) + biases[l].tensor();
+        if (l + 1 < weights.size()) h = tg::sigmoid(h);
+      }
+      recorded_loss = setup->shape.widths.back() == 1
+                          ? tg::bce_with_logits(h, tg::constant_view(setup->targets))
+                          : tg::softmax_cross_entropy(h, setup->labels);
+      value = recorded_loss.value();
     }
-    const tg::BasicVar<float> loss = setup->shape.widths.back() == 1
-                                         ? tg::bce_with_logits(h, tg::constant_view(setup->targets))
-                                         : tg::softmax_cross_entropy(h, setup->labels);
-    tape.backward(loss);
+    tape.backward(recorded_loss);
     for (std::size_t l = 0; l < weights.size(); ++l) {
       for (tg::FloatParameter* p : {&weights[l], &biases[l]}) {
         p->value() -= MlpSetup::learning_rate * p->grad();
         p->zero_grad();
       }
     }
-    return loss.value();
+    return value;
   }
 };
 

@@ -2,8 +2,9 @@
 // - the vectorized ADBenchmark problems and the matrix product: `f` is plain Eigen code,
 //   `tapegrad` zeroes the gradients, records on a cleared tape and runs backward, every
 //   iteration; its gradient must match the scalar tape's (or the closed form) first;
-// - one float training step of sigmoid MLPs: tapegrad, the same step in LibTorch when
-//   it was found at configure time, and the bare Eigen matrix products of the step.
+// - one float training step of sigmoid MLPs: tapegrad (recorded every step, and recorded
+//   once then replayed), the same step in LibTorch when it was found at configure time,
+//   and the bare Eigen matrix products of the step.
 // `--report=PATH` writes the tensor section of PATH (tensor_report.cpp).
 #include <benchmark/benchmark.h>
 
@@ -95,6 +96,16 @@ void register_mlp_steps() {
     register_variant(name, "tapegrad", [setup](benchmark::State& state) {
       TapegradMlp model(*setup);
       for (auto _ : state) benchmark::DoNotOptimize(model.step());
+    });
+    register_variant(name, "replay", [setup](benchmark::State& state) {
+      TapegradMlp model(*setup, true);
+      for (auto _ : state) benchmark::DoNotOptimize(model.step());
+      // The replayed steps must be the recorded ones: same losses, same weights.
+      TapegradMlp recorded(*setup), replayed(*setup, true);
+      for (int k = 0; k < 3; ++k)
+        if (recorded.step() != replayed.step()) state.SkipWithError("a replayed step's loss differs");
+      if (recorded.weights.front().value() != replayed.weights.front().value())
+        state.SkipWithError("replayed steps moved the weights differently");
     });
     register_variant(name, "eigen_products", [setup](benchmark::State& state) {
       EigenProducts products(*setup);

@@ -75,6 +75,23 @@ void write_tensor_report(const std::string& path, const Medians& medians, const 
         << " | " << ratio(medians, key, "eigen_products", "tapegrad") << " |\n";
   }
 
+  out << "\n### MLP training step: recorded once and replayed\n\n"
+         "`replay` records the step once and then replays it on the updated weights (what the Trainer "
+         "does);\n"
+         "its losses and weights are checked equal to the recorded steps' before its timing counts.\n\n"
+         "| network | batch | recorded (µs) | replayed (µs) | replayed / recorded "
+         "|\n|---|---:|---:|---:|---:|\n";
+  for (const MlpShape& shape : mlp_shapes()) {
+    const std::string key = "mlp/" + shape.label();
+    const Median* ours = find(medians, key, "tapegrad");
+    const Median* replayed = find(medians, key, "replay");
+    std::string network = shape.label();
+    network = network.substr(0, network.find("_b"));
+    out << "| " << network << " | " << shape.batch << " | " << or_dash(ours ? ours->cpu_ns / 1e3 : -1, "%.2f")
+        << " | " << or_dash(replayed ? replayed->cpu_ns / 1e3 : -1, "%.2f") << " | "
+        << ratio(medians, key, "replay", "tapegrad") << " |\n";
+  }
+
   out << "\n### Targets\n\n| target | limit | measured | met |\n|---|---:|---:|---|\n";
   for (const auto& [problem, variants] : medians) {
     const bool at_scale = problem.ends_with("/100000") || problem == "matrix_product/1024" ||

@@ -86,6 +86,9 @@ class Evaluator {
           break;
         case Instruction::Op::Indexed: {
           const double index = detail::plain(stack_.back());
+          // On a replayable tape the comparison is recorded, so a replay at a point where
+          // the index would pick another entry is caught rather than reading the old one.
+          if constexpr (!std::is_arithmetic_v<T>) (void)(stack_.back() == index);
           stack_.pop_back();
           const std::vector<T>& v = in.vectors[i.slot];
           if (!(index >= 0 && index < static_cast<double>(v.size()) && index == std::floor(index)))

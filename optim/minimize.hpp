@@ -1,6 +1,9 @@
 // minimize(): drives any Optimizer on a function written with Vars, until the gradient
-// norm, the change in f or the step count says stop. Each evaluation records f on a
-// private tape and sweeps it once.
+// norm, the change in f or the step count says stop. f is recorded once and each
+// evaluation replays it (replay/recorded_function.hpp) and sweeps it once, with the
+// same bits as recording it again; where a comparison of Vars or a kink in f comes out
+// otherwise it is recorded again, and an f with a custom_op is recorded at every
+// evaluation. So f must branch on Vars (`x[0] > 0`), not on `x[0].value()`.
 //
 // Callbacks are detected at compile time (as in ensmallen): pass any objects with some
 // of these members, and only those are called; with no callbacks nothing is called.
@@ -25,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "../autodiff/replay/recorded_function.hpp"
 #include "../autodiff/scalar/gradient.hpp"
 #include "../autodiff/scalar/hessian.hpp"
 #include "../autodiff/support/enum_names.hpp"
@@ -176,9 +180,20 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
   Tape tape;
   std::vector<Var> vars(n);
   const std::span<double> gradient(x.grad().data(), n);
+  std::optional<RecordedFunction> recorded;
+  bool replay = true;
   const Closure closure = [&] {
+    const std::span<const double> at(x.value().data(), n);
+    if (replay) {
+      try {
+        if (!recorded) recorded.emplace([&f](std::span<const Var> v) { return Var(f(v)); }, at);
+        return recorded->gradient(at, gradient);
+      } catch (const NotReplayable&) {
+        replay = false;  // f holds a custom_op: record it at every evaluation
+      }
+    }
     tape.clear();
-    for (std::size_t i = 0; i < n; ++i) vars[i] = x.value()(static_cast<Eigen::Index>(i));
+    for (std::size_t i = 0; i < n; ++i) vars[i] = at[i];
     const Var y = f(std::span<const Var>(vars));
     tapegrad::gradient(y, std::span<const Var>(vars), gradient);
     return y.value();

@@ -164,21 +164,23 @@ class BasicRecordedFunction {
       throw Error(
           "tapegrad: RecordedFunction: the output is not on the tape (a constant, or from another tape)");
     std::vector<std::uint32_t> indices;
+    std::vector<bool> seen(tape->num_nodes() + 1, false);
     for (const BasicVar<T>& x : inputs) {
       if (!tape->is_valid_index(x.index(), x.generation()) ||
           tape->replay_record().kind(x.index()) != detail::StatementKind::Input)
         throw Error("tapegrad: RecordedFunction: input v" + std::to_string(x.index()) +
                     " is not a leaf of the tape (inputs are Vars made from numbers)");
-      for (const std::uint32_t seen : indices)
-        if (seen == x.index())
-          throw Error("tapegrad: RecordedFunction: input v" + std::to_string(x.index()) + " is given twice");
+      if (seen[x.index()])
+        throw Error("tapegrad: RecordedFunction: input v" + std::to_string(x.index()) + " is given twice");
+      seen[x.index()] = true;
       indices.push_back(x.index());
     }
     const detail::ReplayRecord<T>& record = tape->replay_record();
     for (std::uint32_t s = 1; s < record.statements(); ++s)
       if (record.kind(s) == detail::StatementKind::Opaque)
-        throw Error("tapegrad: RecordedFunction: statement " + std::to_string(s) + " was recorded by " +
-                    record.opaque_what(s) + ", whose value and partials cannot be recomputed at new inputs");
+        throw NotReplayable("tapegrad: RecordedFunction: statement " + std::to_string(s) +
+                            " was recorded by " + record.opaque_what(s) +
+                            ", whose value and partials cannot be recomputed at new inputs");
     tape_ = std::move(tape);
     inputs_ = std::move(indices);
     output_ = output.index();
@@ -196,9 +198,11 @@ class BasicRecordedFunction {
                   " inputs");
   }
 
+  // The inputs were checked to be leaves when the recording was adopted.
   void set_inputs(std::span<const T> x) {
     check_size(x.size(), "value", "x");
-    for (std::size_t i = 0; i < inputs_.size(); ++i) tape_->set_input(inputs_[i], x[i]);
+    T* values = tape_->replay_record().values();
+    for (std::size_t i = 0; i < inputs_.size(); ++i) values[inputs_[i]] = x[i];
   }
 
   void replay_at(std::span<const T> x) {

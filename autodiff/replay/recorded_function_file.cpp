@@ -21,7 +21,9 @@ constexpr std::uint32_t byte_order_mark = 0x01020304;
 
 class Writer {
  public:
-  void bytes(const void* data, std::size_t size) { out_.append(static_cast<const char*>(data), size); }
+  void bytes(const void* data, std::size_t size) {
+    if (size > 0) out_.append(static_cast<const char*>(data), size);  // an empty array's data() may be null
+  }
   template <class U>
   void scalar(const U& value) {
     bytes(&value, sizeof value);
@@ -48,6 +50,7 @@ class Reader {
 
   void bytes(void* data, std::size_t size, const char* what) {
     if (size > in_.size() - at_) fail(std::string("it ends inside ") + what + " (truncated)");
+    if (size == 0) return;  // an empty vector's data() may be null, which memcpy must not get
     std::memcpy(data, in_.data() + at_, size);
     at_ += size;
   }

@@ -24,7 +24,9 @@ namespace tapegrad {
 //   propagate<Slot>(sink, adjoint) (writes adjoint·∂E/∂leaf for each leaf, the leaves
 //   taking the slots Slot, Slot + 1, …),
 //   describe(out) (text form, for graph export),
-//   encode(encoder) (its program, for a replayable tape: replay_program.hpp).
+//   encode(encoder) (its program, for a replayable tape: replay_program.hpp),
+//   a constructor (ReplayTag, source): the same expression over new leaf values, for
+//   replay.
 template <class E>
 concept Expression = requires(const E& e) {
   typename E::value_type;
@@ -71,6 +73,8 @@ class Constant {
   void propagate(const OperandSink<T>&, const T&) const noexcept {}
   void describe(std::string& out) const { detail::describe_number(out, value_); }
   std::uint16_t encode(detail::ProgramEncoder<T>& e) const { return e.constant(value_); }
+  template <class Source>
+  Constant(detail::ReplayTag, Source& s) : value_(s.number()) {}
 
  private:
   T value_;
@@ -93,6 +97,12 @@ class UnaryExpr {
   std::uint16_t encode(detail::ProgramEncoder<value_type>& e) const {
     const std::uint16_t a = a_.encode(e);
     return e.template unary<Rule>(a, A::max_operands > 0, a_.value());
+  }
+  // The same expression over the leaves' values at replay (replay_record.hpp's kernels),
+  // built in place: the children first, in member order, as encode() visited them.
+  template <class Source>
+  UnaryExpr(detail::ReplayTag tag, Source& s) : a_(tag, s), value_(Rule::value(a_.value())) {
+    s.template op<Rule>(a_.value());
   }
 
  private:
@@ -141,6 +151,11 @@ class BinaryExpr {
     constexpr auto needs = static_cast<std::uint8_t>((A::max_operands > 0) | (B::max_operands > 0) << 1);
     return e.template binary<Rule>(a, b, needs, a_.value(), b_.value());
   }
+  template <class Source>
+  BinaryExpr(detail::ReplayTag tag, Source& s)
+      : a_(tag, s), b_(tag, s), value_(Rule::value(a_.value(), b_.value())) {
+    s.template op<Rule>(a_.value(), b_.value());
+  }
 
  private:
   A a_;
@@ -183,6 +198,11 @@ class TernaryExpr {
     constexpr auto needs = static_cast<std::uint8_t>((A::max_operands > 0) | (B::max_operands > 0) << 1 |
                                                      (C::max_operands > 0) << 2);
     return e.template ternary<Rule>(a, b, c, needs, a_.value(), b_.value(), c_.value());
+  }
+  template <class Source>
+  TernaryExpr(detail::ReplayTag tag, Source& s)
+      : a_(tag, s), b_(tag, s), c_(tag, s), value_(Rule::value(a_.value(), b_.value(), c_.value())) {
+    s.template op<Rule>(a_.value(), b_.value(), c_.value());
   }
 
  private:

@@ -172,7 +172,7 @@ template <class Rule, class T, class... X>
 bool same_piece(const ProgramNode& n, std::uint32_t k, const T* numbers, PieceChange& change, const X&... x) {
   if constexpr (HasPiece<Rule>) {
     const int now = Rule::piece(primal(x)...);
-    const auto recorded = static_cast<int>(numbers[n.piece]);
+    const auto recorded = static_cast<int>(primal(numbers[n.piece]));
     if (now != recorded) [[unlikely]] {
       change = {n.op, k, recorded, now};
       return false;
@@ -233,8 +233,8 @@ bool run_program(const ProgramNode* nodes, std::uint32_t count, const T* numbers
       case OpCode::Compare: {
         const int now =
             compare_outcome(static_cast<Relation>(n.needs), primal(x[n.arg[0]]), primal(x[n.arg[1]]));
-        if (now != static_cast<int>(numbers[n.piece])) {
-          change = {n.op, k, static_cast<int>(numbers[n.piece]), now};
+        if (now != static_cast<int>(primal(numbers[n.piece]))) {
+          change = {n.op, k, static_cast<int>(primal(numbers[n.piece])), now};
           return false;
         }
         node_value[k] = V(now);

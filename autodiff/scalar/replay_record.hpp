@@ -28,6 +28,8 @@ namespace tapegrad {
 
 template <class T>
 class BasicTape;
+template <class T>
+struct OperandSink;
 
 // What replaying runs at a statement with a forward function of its own: recompute its
 // value (a tensor's buffer, or the statement's value in the tape's replay values).
@@ -110,6 +112,94 @@ std::uint16_t encode_side(ProgramEncoder<T>& e, const X& x) {
     return e.constant(static_cast<T>(x));
 }
 
+// Where a replay stopped: the comparison or the statement whose kink changed piece.
+struct ReplayChange {
+  bool changed = false;
+  bool in_comparison = false;
+  std::uint32_t where = 0;  // the guard's position in guards(), or the statement
+  PieceChange piece{};
+};
+
+// Selects the constructors that rebuild an expression from a ReplaySource.
+struct ReplayTag {};
+
+// Where a statement's expression, rebuilt by its type (expr.hpp), takes its
+// leaves and numbers from when it is replayed by a compiled kernel; it also checks each
+// kink's piece, in the order encode() recorded them.
+template <class T>
+struct ReplaySource {
+  const T* values;
+  const std::uint32_t* operands;
+  const T* numbers;
+  std::uint32_t generation;
+  std::uint16_t next_slot = 0;
+  std::uint16_t next_number = 0;
+  std::uint32_t next_node = 0;
+  bool changed = false;
+  PieceChange change{};
+
+  std::uint32_t next_operand() {
+    ++next_node;
+    return operands[next_slot++];
+  }
+  T number() {
+    ++next_node;
+    return numbers[next_number++];
+  }
+  template <class Rule, class... X>
+  void op(const X&... x) {
+    const std::uint32_t node = next_node++;
+    if constexpr (HasPiece<Rule>) {
+      const auto recorded = static_cast<int>(primal(numbers[next_number++]));
+      const int now = Rule::piece(primal(x)...);
+      if (now != recorded && !changed) [[unlikely]] {
+        changed = true;
+        change = {op_code_of<Rule>(), node, recorded, now};
+      }
+    }
+  }
+};
+
+// What a compiled kernel works on: the tape's arrays.
+template <class T>
+struct KernelArgs {
+  const std::uint32_t* statement_end;
+  std::uint32_t* operand_index;
+  const T* numbers;
+  const std::uint32_t* numbers_begin;
+  T* values;
+  T* partials;
+  std::uint32_t generation;
+};
+
+// Replays statements first … last-1, which all have expression type E: each is rebuilt
+// from its leaves' current values by E's own constructors (the rules, as recording ran
+// them) and its partials written by E's own propagate(), so the result is a fresh
+// recording's, bit for bit, at compiled speed rather than one op code at a time.
+template <class E, class T>
+bool replay_statements(const KernelArgs<T>& a, std::uint32_t first, std::uint32_t last,
+                       ReplayChange& change) {
+  for (std::uint32_t s = first; s < last; ++s) {
+    const std::uint32_t begin = a.statement_end[s - 1];
+    ReplaySource<T> source{a.values, a.operand_index + begin, a.numbers + a.numbers_begin[s], a.generation};
+    const E e(ReplayTag{}, source);
+    if (source.changed) [[unlikely]] {
+      change.changed = true;
+      change.where = s;
+      change.piece = source.change;
+      return false;
+    }
+    // propagate() writes each operand's index too: the same index back in place.
+    e.template propagate<0>(
+        OperandSink<T>{a.partials + begin, a.operand_index + begin, a.generation, nullptr}, T(1));
+    a.values[s] = e.value();
+  }
+  return true;
+}
+
+template <class T>
+using StatementKernel = bool (*)(const KernelArgs<T>&, std::uint32_t, std::uint32_t, ReplayChange&);
+
 // A comparison recorded on the tape: its program (ending in a Compare node) runs
 // before statement `before`.
 struct Guard {
@@ -117,14 +207,6 @@ struct Guard {
   std::uint32_t program;
   std::uint32_t numbers_begin;
   std::uint32_t operands_begin;
-};
-
-// Where a replay stopped: the comparison or the statement whose kink changed piece.
-struct ReplayChange {
-  bool changed = false;
-  bool in_comparison = false;
-  std::uint32_t where = 0;  // the guard's position in guards(), or the statement
-  PieceChange piece{};
 };
 
 template <class T>
@@ -168,7 +250,14 @@ class ReplayRecord {
       scratch_.clear();
       ProgramEncoder<T> encoder(scratch_, numbers_, nullptr);
       e.encode(encoder);
+      const std::size_t programs_before = num_programs();
       id_[s] = intern();
+      if (num_programs() != programs_before) {
+        // A constant Var leaf keeps a number the rebuilt expression would not read.
+        bool constant_leaf = false;
+        for (const ProgramNode& n : scratch_) constant_leaf = constant_leaf || n.op == OpCode::LeafConstant;
+        if (!constant_leaf) kernel_[id_[s]] = &replay_statements<E, T>;
+      }
     } else {
       opaque(s, "an expression type without encode()", e.value());
     }
@@ -209,7 +298,7 @@ class ReplayRecord {
   // V is T, or Dual<T> for Hessian-vector products (then there must be no forwards).
   template <class V>
   ReplayChange run(BasicTape<T>* tape, const std::uint32_t* statement_end, const std::uint32_t* operand_index,
-                   V* values, V* partials, std::uint32_t end) const {
+                   V* values, V* partials, std::uint32_t end, std::uint32_t generation = 0) const {
     // Scratch for one program's nodes; kept between runs in the tape's own value type,
     // so that replaying a training step allocates nothing.
     std::vector<V> local_value, local_adjoint;
@@ -227,6 +316,21 @@ class ReplayRecord {
           break;
         case StatementKind::Program: {
           const std::uint32_t p = id_[s];
+          if constexpr (std::is_same_v<V, T>) {
+            if (kernel_[p] != nullptr) {
+              // The run of statements with this program up to the next comparison, in one call.
+              const std::uint32_t stop = g < guards_.size() ? std::min(end, guards_[g].before) : end;
+              std::uint32_t last = s + 1;
+              while (last < stop && kind_[last] == StatementKind::Program && id_[last] == p) ++last;
+              const KernelArgs<T> args{statement_end,   const_cast<std::uint32_t*>(operand_index),
+                                       numbers_.data(), numbers_begin_.data(),
+                                       values,          partials,
+                                       generation};
+              if (!kernel_[p](args, s, last, change)) return change;
+              s = last - 1;
+              break;
+            }
+          }
           const std::uint32_t begin = statement_end[s - 1];
           if (!run_program(nodes_.data() + program_begin_[p], program_begin_[p + 1] - program_begin_[p],
                            numbers_.data() + numbers_begin_[s], operand_index + begin, values,
@@ -325,6 +429,7 @@ class ReplayRecord {
   void rebuild_after_load() {
     max_program_length_ = 0;
     interned_.clear();
+    kernel_.assign(num_programs(), nullptr);  // a loaded program has no C++ type to compile
     for (std::size_t p = 0; p + 1 < program_begin_.size(); ++p)
       max_program_length_ =
           std::max<std::size_t>(max_program_length_, program_begin_[p + 1] - program_begin_[p]);
@@ -356,6 +461,7 @@ class ReplayRecord {
     const auto id = static_cast<std::uint32_t>(program_begin_.size() - 1);
     nodes_.insert(nodes_.end(), scratch_.begin(), scratch_.end());
     program_begin_.push_back(static_cast<std::uint32_t>(nodes_.size()));
+    kernel_.push_back(nullptr);  // expression() compiles one for a statement's program
     max_program_length_ = std::max(max_program_length_, scratch_.size());
     interned_.emplace(std::string(key), id);
     return id;
@@ -402,6 +508,7 @@ class ReplayRecord {
   std::vector<HookForwardEntry> forwards_;
   std::vector<const char*> opaque_;
 
+  std::vector<StatementKernel<T>> kernel_;  // per program; null: run by the interpreter
   std::vector<ProgramNode> scratch_;
   mutable std::vector<T> scratch_value_, scratch_adjoint_;
   std::unordered_map<std::string, std::uint32_t> interned_;

@@ -295,7 +295,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     if (!replayable_)
       throw Error("tapegrad: Tape::replay: the tape was not made replayable (Tape({.replayable = true}))");
     return replay_.run(this, statement_end_.data(), operands_.indices.get(), replay_.values(),
-                       operands_.partials.get(), statements());
+                       operands_.partials.get(), statements(), generation_);
   }
   [[noreturn]] void throw_branch_changed(const detail::ReplayChange& change) const {
     throw BranchChanged(

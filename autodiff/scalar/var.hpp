@@ -108,6 +108,11 @@ class BasicVar {
     sink.write(Slot, index_, generation_, adjoint);
   }
   std::uint16_t encode(detail::ProgramEncoder<T>& e) const { return e.leaf(index_, generation_, value_); }
+  // Inside an expression rebuilt for replay: the next operand, at its current value.
+  template <class Source>
+  BasicVar(detail::ReplayTag, Source& s) : index_(s.next_operand()), generation_(s.generation) {
+    value_ = s.values[index_];
+  }
   void describe(std::string& out) const {
     if (generation_ == 0) {
       detail::describe_number(out, value_);

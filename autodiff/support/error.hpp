@@ -36,4 +36,11 @@ class BranchChanged : public Error {
   using Error::Error;
 };
 
+// A recording that cannot be replayed: it holds a statement whose value and partials
+// came from the caller's code (a custom_op), so nothing could recompute them.
+class NotReplayable : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace tapegrad

@@ -82,10 +82,25 @@ struct BinaryNode {
   const T* b;
   T* db;
   Broadcast sb;
-  const T* out;
+  T* out;
   const T* dout;
   Eigen::Index rows;
   Eigen::Index cols;
+
+  void forward(BasicTape<T>&) const {
+    if constexpr (HasArrayRule<Rule>) {
+      for (Eigen::Index j = 0; j < cols; ++j)
+        visit_column(a, sa, j, rows, [&](const auto& x_a) {
+          visit_column(b, sb, j, rows, [&](const auto& x_b) {
+            MutableColumn<T>(out + j * rows, rows) = ArrayRule<Rule>::value(x_a, x_b);
+          });
+        });
+    } else {
+      for (Eigen::Index j = 0; j < cols; ++j)
+        for (Eigen::Index i = 0; i < rows; ++i)
+          out[i + j * rows] = Rule::value(a[sa.at(i, j)], b[sb.at(i, j)]);
+    }
+  }
 
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const BinaryNode& n = *static_cast<const BinaryNode*>(data);
@@ -146,32 +161,14 @@ template <class Rule, class T>
 BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b) {
   BasicTape<T>& tape = a.check(op);
   b.check(op);
-  // Plain variables, not a structured binding: clang 14 cannot capture those in a lambda.
-  const std::pair<Eigen::Index, Eigen::Index> shape = broadcast_shape(op, a, b);
-  const Eigen::Index rows = shape.first, cols = shape.second;
+  const auto [rows, cols] = broadcast_shape(op, a, b);
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, a.requires_grad() || b.requires_grad());
-  const Broadcast sa = Broadcast::of(a), sb = Broadcast::of(b);
-  const T* av = a.data();
-  const T* bv = b.data();
-  if constexpr (HasArrayRule<Rule>) {
-    for (Eigen::Index j = 0; j < cols; ++j)
-      visit_column(av, sa, j, rows, [&](const auto& x_a) {
-        visit_column(bv, sb, j, rows, [&](const auto& x_b) {
-          MutableColumn<T>(out.value + j * rows, rows) = ArrayRule<Rule>::value(x_a, x_b);
-        });
-      });
-  } else {
-    for (Eigen::Index j = 0; j < cols; ++j)
-      for (Eigen::Index i = 0; i < rows; ++i)
-        out.value[i + j * rows] = Rule::value(av[sa.at(i, j)], bv[sb.at(i, j)]);
-  }
-  const BinaryNode<Rule, T>* node =
-      out.adjoint == nullptr
-          ? nullptr
-          : new_node(tape, BinaryNode<Rule, T>{av, a.adjoint_data(), sa, bv, b.adjoint_data(), sb, out.value,
-                                               out.adjoint, rows, cols});
+  const BinaryNode<Rule, T> node{
+      a.data(),         a.adjoint_data(), Broadcast::of(a), b.data(), b.adjoint_data(),
+      Broadcast::of(b), out.value,        out.adjoint,      rows,     cols};
+  node.forward(tape);
   // finish_tensor checks the values first: a bad value is the first symptom.
-  const BasicTensor<T> result = finish_tensor<T>(tape, out, &BinaryNode<Rule, T>::backward, node, op, {a, b});
+  const BasicTensor<T> result = finish_tensor(tape, out, node, op, {a, b});
   if (tape.checking_finite()) [[unlikely]]
     check_binary_derivatives<Rule>(op, a, b, out);
   return result;
@@ -181,9 +178,16 @@ template <class Rule, class T>
 struct UnaryNode {
   const T* x;
   T* dx;
-  const T* out;
+  T* out;
   const T* dout;
   Eigen::Index size;
+  void forward(BasicTape<T>&) const {
+    if constexpr (HasArrayRule<Rule>) {
+      MutableColumn<T>(out, size) = ArrayRule<Rule>::value(ConstColumn<T>(x, size));
+    } else {
+      for (Eigen::Index k = 0; k < size; ++k) out[k] = Rule::value(x[k]);
+    }
+  }
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const UnaryNode& n = *static_cast<const UnaryNode*>(data);
     if constexpr (HasArrayRule<Rule>) {
@@ -199,19 +203,10 @@ template <class Rule, class T>
 BasicTensor<T> tensor_unary(const BasicTensor<T>& x) {
   BasicTape<T>& tape = x.check(Rule::name);
   const NewTensor<T> out = allocate_tensor(tape, x.rows(), x.cols(), x.requires_grad());
-  const T* xv = x.data();
-  if constexpr (HasArrayRule<Rule>) {
-    MutableColumn<T>(out.value, x.size()) = ArrayRule<Rule>::value(ConstColumn<T>(xv, x.size()));
-  } else {
-    for (Eigen::Index k = 0; k < x.size(); ++k) out.value[k] = Rule::value(xv[k]);
-  }
-  const UnaryNode<Rule, T>* node =
-      out.adjoint == nullptr
-          ? nullptr
-          : new_node(tape, UnaryNode<Rule, T>{xv, x.adjoint_data(), out.value, out.adjoint, x.size()});
+  const UnaryNode<Rule, T> node{x.data(), x.adjoint_data(), out.value, out.adjoint, x.size()};
+  node.forward(tape);
   // finish_tensor checks the values first: a bad value is the first symptom.
-  const BasicTensor<T> result =
-      finish_tensor<T>(tape, out, &UnaryNode<Rule, T>::backward, node, Rule::name, {x});
+  const BasicTensor<T> result = finish_tensor(tape, out, node, Rule::name, {x});
   if (tape.checking_finite()) [[unlikely]]
     check_unary_derivatives<Rule>(x, out);
   return result;
@@ -220,8 +215,13 @@ BasicTensor<T> tensor_unary(const BasicTensor<T>& x) {
 // A Var as a 1×1 tensor, so that Var ∘ Tensor is a broadcast.
 template <class T>
 struct VarAsTensorNode {
-  std::uint32_t var;
+  std::uint32_t var;  // 0 for a constant Var
+  T* out;
   const T* dout;
+  // Only replays call it: the Var's value as replayed.
+  void forward(BasicTape<T>& tape) const {
+    if (var != 0) *out = tape.replayed_value(var);
+  }
   static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const VarAsTensorNode& n = *static_cast<const VarAsTensorNode*>(data);
     tape.adjoint_at(n.var) += *n.dout;
@@ -237,10 +237,8 @@ BasicTensor<T> as_tensor(const BasicVar<T>& v) {
   tape.check_var(v.index(), v.generation(), "as_tensor");
   const detail::NewTensor<T> out = detail::allocate_tensor(tape, 1, 1, v.is_recorded());
   out.value[0] = v.value();
-  const auto* node = out.adjoint == nullptr
-                         ? nullptr
-                         : detail::new_node(tape, detail::VarAsTensorNode<T>{v.index(), out.adjoint});
-  return detail::finish_tensor<T>(tape, out, &detail::VarAsTensorNode<T>::backward, node, "as_tensor", {});
+  return detail::finish_tensor(tape, out, detail::VarAsTensorNode<T>{v.index(), out.value, out.adjoint},
+                               "as_tensor", {});
 }
 
 // Tensors, Vars (or scalar expressions, recorded as a Var first) and numbers mix freely;

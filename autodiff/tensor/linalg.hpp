@@ -31,9 +31,19 @@ struct MatmulNode {
   const T* b;
   T* db;
   Eigen::Index b_rows, b_cols;
+  T* c;
   const T* dc;
   Eigen::Index c_rows, c_cols;
   bool transpose_a, transpose_b;
+
+  void forward(BasicTape<T>&) const {
+    const ConstMap<T> A(a, a_rows, a_cols), B(b, b_rows, b_cols);
+    MutableMap<T> C(c, c_rows, c_cols);
+    if (!transpose_a && !transpose_b) C.noalias() = A * B;
+    if (transpose_a && !transpose_b) C.noalias() = A.transpose() * B;
+    if (!transpose_a && transpose_b) C.noalias() = A * B.transpose();
+    if (transpose_a && transpose_b) C.noalias() = A.transpose() * B.transpose();
+  }
 
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const MatmulNode& n = *static_cast<const MatmulNode*>(data);
@@ -68,18 +78,11 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, bool transpose_a, const BasicTens
                 (transpose_b ? "ᵀ" : "") + " do not multiply: inner dimensions " + std::to_string(k) +
                 " and " + std::to_string(k_b) + " differ");
   const NewTensor<T> out = allocate_tensor(tape, m, n, a.requires_grad() || b.requires_grad());
-  const ConstMap<T> A = values(a), B = values(b);
-  MutableMap<T> C = out.value_map();
-  if (!transpose_a && !transpose_b) C.noalias() = A * B;
-  if (transpose_a && !transpose_b) C.noalias() = A.transpose() * B;
-  if (!transpose_a && transpose_b) C.noalias() = A * B.transpose();
-  if (transpose_a && transpose_b) C.noalias() = A.transpose() * B.transpose();
-  const MatmulNode<T>* node =
-      out.adjoint == nullptr ? nullptr
-                             : new_node(tape, MatmulNode<T>{a.data(), a.adjoint_data(), a.rows(), a.cols(),
-                                                            b.data(), b.adjoint_data(), b.rows(), b.cols(),
-                                                            out.adjoint, m, n, transpose_a, transpose_b});
-  return finish_tensor<T>(tape, out, &MatmulNode<T>::backward, node, "matmul", {a, b});
+  const MatmulNode<T> node{a.data(),    a.adjoint_data(), a.rows(),  a.cols(),    b.data(), b.adjoint_data(),
+                           b.rows(),    b.cols(),         out.value, out.adjoint, m,        n,
+                           transpose_a, transpose_b};
+  node.forward(tape);
+  return finish_tensor(tape, out, node, "matmul", {a, b});
 }
 
 }  // namespace detail

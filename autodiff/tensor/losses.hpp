@@ -18,37 +18,25 @@ namespace tapegrad {
 
 namespace detail {
 
-// What every loss of a prediction against a target of the same shape starts with: both
-// checked, shapes compared, and room for the n partials ∂loss/∂prediction.
-template <class T>
-struct PairwiseLoss {
-  BasicTape<T>& tape;
-  Eigen::Index n;
-  T* g;
-};
-template <class T>
-PairwiseLoss<T> begin_pairwise_loss(const char* op, const BasicTensor<T>& prediction,
-                                    const BasicTensor<T>& target) {
-  BasicTape<T>& tape = prediction.check(op);
-  target.check(op);
-  if (prediction.rows() != target.rows() || prediction.cols() != target.cols())
-    throw Error(std::string("tapegrad: ") + op + ": prediction is " + prediction.shape() + " but target is " +
-                target.shape());
-  if (prediction.size() == 0) throw Error(std::string("tapegrad: ") + op + ": the tensors are empty");
-  return {tape, prediction.size(),
-          tape.arena().template allocate<T>(static_cast<std::size_t>(prediction.size()))};
-}
-
-// A loss's backward: d(input) += adjoint · gx and d(target) += adjoint · target_scale · gy,
-// with the partials gx, gy computed at record time (kept in the arena).
+// A loss: its inputs, where its partials go, and `compute`, which returns its value and
+// writes the partials ∂loss/∂x into gx (and ∂loss/∂y into gy when the target needs a
+// gradient). Recording calls compute once; a replay calls it again on the inputs' new
+// values. The backward is d(input) += adjoint · gx and d(target) += adjoint ·
+// target_scale · gy.
 template <class T>
 struct LossNode {
+  const T* x;
   T* dx;  // null when the input needs no gradient
-  const T* gx;
+  T* gx;
+  const T* y;
   T* dy;  // null when the target is data
-  const T* gy;
+  T* gy;
   T target_scale;
-  Eigen::Index size;
+  Eigen::Index size, rows, cols;
+  const void* labels;  // softmax_cross_entropy's, kept by the caller
+  T (*compute)(const LossNode&);
+
+  T forward(BasicTape<T>&) const { return compute(*this); }
   static void backward(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
     const LossNode& n = *static_cast<const LossNode*>(data);
     const T a = tape.adjoint_at(statement);
@@ -59,19 +47,88 @@ struct LossNode {
   }
 };
 
-// Records a loss with this value and backward; a constant Var when nothing needs a gradient.
+// A loss of a prediction against a target of the same shape: both checked, shapes
+// compared, room for the partials, and the loss recorded.
+// Where ∂loss/∂target comes from: nowhere (the target is data), gx itself (scaled by
+// target_scale), or its own array gy.
+enum class TargetPartials { None, SameAsInput, Own };
+
 template <class T>
-BasicVar<T> finish_loss(BasicTape<T>& tape, T value, const LossNode<T>& backward, const char* op,
-                        std::initializer_list<BasicTensor<T>> inputs) {
+BasicVar<T> pairwise_loss(const char* op, const BasicTensor<T>& prediction, const BasicTensor<T>& target,
+                          T target_scale, TargetPartials target_partials, T (*compute)(const LossNode<T>&)) {
+  BasicTape<T>& tape = prediction.check(op);
+  target.check(op);
+  if (prediction.rows() != target.rows() || prediction.cols() != target.cols())
+    throw Error(std::string("tapegrad: ") + op + ": prediction is " + prediction.shape() + " but target is " +
+                target.shape());
+  if (prediction.size() == 0) throw Error(std::string("tapegrad: ") + op + ": the tensors are empty");
+  const auto n = static_cast<std::size_t>(prediction.size());
+  T* gx = tape.arena().template allocate<T>(n);
+  T* gy = target_partials == TargetPartials::Own
+              ? tape.arena().template allocate<T>(n)
+              : (target_partials == TargetPartials::SameAsInput ? gx : nullptr);
+  const LossNode<T> node{prediction.data(),
+                         prediction.adjoint_data(),
+                         gx,
+                         target.data(),
+                         target.adjoint_data(),
+                         gy,
+                         target_scale,
+                         prediction.size(),
+                         prediction.rows(),
+                         prediction.cols(),
+                         nullptr,
+                         compute};
+  const T value = node.forward(tape);
   if (tape.checking_finite()) [[unlikely]] {
-    check_reduction_finite(op, value, backward.gx, backward.size, inputs);
-    if (backward.gy != nullptr) check_reduction_finite(op, value, backward.gy, backward.size, inputs);
+    check_reduction_finite(op, value, gx, node.size, {prediction, target});
+    if (target_partials == TargetPartials::Own)
+      check_reduction_finite(op, value, gy, node.size, {prediction, target});
   }
-  if (backward.dx == nullptr && backward.dy == nullptr)
-    return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
-  const auto* node = new_node(tape, backward);
-  const std::uint32_t statement = tape.record_hook(&LossNode<T>::backward, node);
-  return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, statement, tape.generation());
+  return finish_scalar(tape, node, value, node.dx != nullptr || node.dy != nullptr);
+}
+
+// mean((x − y)²); ∂/∂y is −∂/∂x, so gy is gx with target_scale −1.
+template <class T>
+T mse_value(const LossNode<T>& n) {
+  T value = 0;
+  for (Eigen::Index k = 0; k < n.size; ++k) {
+    const T r = n.x[k] - n.y[k];
+    value += r * r;
+    n.gx[k] = T(2) * r / static_cast<T>(n.size);
+  }
+  return value / static_cast<T>(n.size);
+}
+
+// Binary cross-entropy on probabilities, with PyTorch's clamps (see binary_cross_entropy).
+template <class T>
+T binary_cross_entropy_value(const LossNode<T>& n) {
+  using std::log, std::log1p;
+  T value = 0;
+  for (Eigen::Index k = 0; k < n.size; ++k) {
+    const T pk = n.x[k], yk = n.y[k];
+    if (!(pk >= T(0) && pk <= T(1)))
+      throw Error("tapegrad: binary_cross_entropy: probability " + std::to_string(primal(pk)) + " at entry " +
+                  std::to_string(k) + " is outside [0, 1] (use bce_with_logits on raw scores)");
+    const T log_p = std::max(log(pk), T(-100));
+    const T log_q = std::max(log1p(-pk), T(-100));
+    value -= yk * log_p + (T(1) - yk) * log_q;
+    n.gx[k] = (pk - yk) / std::max(pk * (T(1) - pk), T(1e-12)) / static_cast<T>(n.size);
+    if (n.gy != nullptr) n.gy[k] = -(log_p - log_q) / static_cast<T>(n.size);
+  }
+  return value / static_cast<T>(n.size);
+}
+
+template <class T>
+T bce_with_logits_value(const LossNode<T>& n) {
+  using std::abs, std::exp, std::log1p;
+  T value = 0;
+  for (Eigen::Index k = 0; k < n.size; ++k) {
+    const T xk = n.x[k], yk = n.y[k];
+    value += std::max(xk, T(0)) - xk * yk + log1p(exp(-abs(xk)));
+    n.gx[k] = (rules::Sigmoid::value(xk) - yk) / static_cast<T>(n.size);
+  }
+  return value / static_cast<T>(n.size);
 }
 
 // Row maxima, stable log-sum-exp per row, written into `lse` (rows entries).
@@ -89,11 +146,23 @@ void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse) {
 
 template <class T>
 struct SoftmaxNode {
-  const T* y;  // the softmax (or log_softmax) output
+  T* y;  // the softmax (or log_softmax) output
   T* dx;
   const T* dy;
   Eigen::Index rows, cols;
   bool log;
+  const T* x;
+  T* lse;  // scratch, one per row
+
+  void forward(BasicTape<T>&) const {
+    using std::exp;
+    row_log_sum_exp(x, rows, cols, lse);
+    for (Eigen::Index j = 0; j < cols; ++j)
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        const T z = x[i + j * rows] - lse[i];
+        y[i + j * rows] = log ? z : exp(z);
+      }
+  }
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     using std::exp;
     const SoftmaxNode& n = *static_cast<const SoftmaxNode*>(data);
@@ -115,22 +184,36 @@ struct SoftmaxNode {
 
 template <class T>
 BasicTensor<T> softmax_impl(const char* op, const BasicTensor<T>& x, bool log) {
-  using std::exp;
   BasicTape<T>& tape = x.check(op);
   const Eigen::Index rows = x.rows(), cols = x.cols();
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, x.requires_grad());
   T* lse = tape.arena().template allocate<T>(static_cast<std::size_t>(rows));
-  row_log_sum_exp(x.data(), rows, cols, lse);
-  for (Eigen::Index j = 0; j < cols; ++j)
-    for (Eigen::Index i = 0; i < rows; ++i) {
-      const T z = x.data()[i + j * rows] - lse[i];
-      out.value[i + j * rows] = log ? z : exp(z);
-    }
-  const auto* node =
-      out.adjoint == nullptr
-          ? nullptr
-          : new_node(tape, SoftmaxNode<T>{out.value, x.adjoint_data(), out.adjoint, rows, cols, log});
-  return finish_tensor<T>(tape, out, &SoftmaxNode<T>::backward, node, op, {x});
+  const SoftmaxNode<T> node{out.value, x.adjoint_data(), out.adjoint, rows, cols, log, x.data(), lse};
+  node.forward(tape);
+  return finish_tensor(tape, out, node, op, {x});
+}
+
+template <class T, class Label>
+T softmax_cross_entropy_value(const LossNode<T>& n) {
+  using std::exp;
+  const auto* labels = static_cast<const Label*>(n.labels);
+  for (Eigen::Index i = 0; i < n.rows; ++i)
+    if (labels[i] < 0 || static_cast<Eigen::Index>(labels[i]) >= n.cols)
+      throw Error("tapegrad: softmax_cross_entropy: label " + std::to_string(labels[i]) + " at row " +
+                  std::to_string(i) + " is not a class of the " + std::to_string(n.cols) + " columns");
+  T* lse = n.gx + n.size;
+  row_log_sum_exp(n.x, n.rows, n.cols, lse);
+  T value = 0;
+  for (Eigen::Index i = 0; i < n.rows; ++i)
+    value += lse[i] - n.x[i + static_cast<Eigen::Index>(labels[i]) * n.rows];
+  if (n.dx != nullptr) {
+    for (Eigen::Index j = 0; j < n.cols; ++j)
+      for (Eigen::Index i = 0; i < n.rows; ++i)
+        n.gx[i + j * n.rows] = exp(n.x[i + j * n.rows] - lse[i]) / static_cast<T>(n.rows);
+    for (Eigen::Index i = 0; i < n.rows; ++i)
+      n.gx[i + static_cast<Eigen::Index>(labels[i]) * n.rows] -= T(1) / static_cast<T>(n.rows);
+  }
+  return value / static_cast<T>(n.rows);
 }
 
 }  // namespace detail
@@ -138,64 +221,31 @@ BasicTensor<T> softmax_impl(const char* op, const BasicTensor<T>& x, bool log) {
 // mean((prediction − target)²).
 template <class T>
 BasicVar<T> mse(const BasicTensor<T>& prediction, const BasicTensor<T>& target) {
-  const auto [tape, n, g] = detail::begin_pairwise_loss("mse", prediction, target);
-  T value = 0;
-  for (Eigen::Index k = 0; k < n; ++k) {
-    const T r = prediction.data()[k] - target.data()[k];
-    value += r * r;
-    g[k] = T(2) * r / static_cast<T>(n);
-  }
-  // ∂/∂target is −∂/∂prediction.
-  return detail::finish_loss(
-      tape, value / static_cast<T>(n),
-      detail::LossNode<T>{prediction.adjoint_data(), g, target.adjoint_data(), g, T(-1), n}, "mse",
-      {prediction, target});
+  return detail::pairwise_loss("mse", prediction, target, T(-1), detail::TargetPartials::SameAsInput,
+                               &detail::mse_value<T>);
 }
 
 // Binary cross-entropy on probabilities p ∈ [0, 1]: mean(−(y log p + (1 − y) log(1 − p))).
 // As PyTorch's BCELoss: each log is clamped at −100, and the gradient
-// (p − y) / max(p (1 − p), 1e−12) stays finite at p = 0 and p = 1.
+// (p − y) / max(p (1 − p), 1e−12) stays finite at p = 0 and p = 1. When y is itself
+// computed, ∂/∂y = −(log p − log(1 − p)) / n with the same clamps.
 template <class T>
 BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& y) {
-  using std::log, std::log1p;
-  const auto [tape, n, g] = detail::begin_pairwise_loss("binary_cross_entropy", p, y);
-  // ∂/∂y = −(log p − log(1 − p)) / n, with the same clamps, when y is itself computed.
-  T* gy = y.requires_grad() ? tape.arena().template allocate<T>(static_cast<std::size_t>(n)) : nullptr;
-  T value = 0;
-  for (Eigen::Index k = 0; k < n; ++k) {
-    const T pk = p.data()[k], yk = y.data()[k];
-    if (!(pk >= T(0) && pk <= T(1)))
-      throw Error("tapegrad: binary_cross_entropy: probability " + std::to_string(primal(pk)) + " at entry " +
-                  std::to_string(k) + " is outside [0, 1] (use bce_with_logits on raw scores)");
-    const T log_p = std::max(log(pk), T(-100));
-    const T log_q = std::max(log1p(-pk), T(-100));
-    value -= yk * log_p + (T(1) - yk) * log_q;
-    g[k] = (pk - yk) / std::max(pk * (T(1) - pk), T(1e-12)) / static_cast<T>(n);
-    if (gy != nullptr) gy[k] = -(log_p - log_q) / static_cast<T>(n);
-  }
-  return detail::finish_loss(tape, value / static_cast<T>(n),
-                             detail::LossNode<T>{p.adjoint_data(), g, y.adjoint_data(), gy, T(1), n},
-                             "binary_cross_entropy", {p, y});
+  return detail::pairwise_loss("binary_cross_entropy", p, y, T(1),
+                               y.requires_grad() ? detail::TargetPartials::Own : detail::TargetPartials::None,
+                               &detail::binary_cross_entropy_value<T>);
 }
 
 // Binary cross-entropy on raw scores x (probability sigmoid(x)), computed as
 // mean(max(x, 0) − x·y + log(1 + e^(−|x|))): finite for any x, gradient sigmoid(x) − y.
 template <class T>
 BasicVar<T> bce_with_logits(const BasicTensor<T>& x, const BasicTensor<T>& y) {
-  using std::abs, std::exp, std::log1p;
-  const auto [tape, n, g] = detail::begin_pairwise_loss("bce_with_logits", x, y);
+  y.check("bce_with_logits");
   if (y.requires_grad())
     throw Error(
         "tapegrad: bce_with_logits: the target must be data (a constant tensor), not a computed tensor");
-  T value = 0;
-  for (Eigen::Index k = 0; k < n; ++k) {
-    const T xk = x.data()[k], yk = y.data()[k];
-    value += std::max(xk, T(0)) - xk * yk + log1p(exp(-abs(xk)));
-    g[k] = (rules::Sigmoid::value(xk) - yk) / static_cast<T>(n);
-  }
-  return detail::finish_loss(tape, value / static_cast<T>(n),
-                             detail::LossNode<T>{x.adjoint_data(), g, nullptr, nullptr, T(0), n},
-                             "bce_with_logits", {x, y});
+  return detail::pairwise_loss("bce_with_logits", x, y, T(0), detail::TargetPartials::None,
+                               &detail::bce_with_logits_value<T>);
 }
 
 // Row-wise softmax and log-softmax.
@@ -209,39 +259,36 @@ BasicTensor<T> log_softmax(const BasicTensor<T>& x) {
 }
 
 // mean over rows of −log softmax(logits)[row, label[row]]; the backward is the fused
-// (softmax − one_hot(labels)) / rows.
+// (softmax − one_hot(labels)) / rows. The labels are read again at each replay (a new
+// minibatch's), so they must stay alive and in place as long as the recording is used.
 template <class T, class Label>
 requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const BasicTensor<T>& logits,
                                                                      std::span<const Label> labels) {
-  using std::exp;
   BasicTape<T>& tape = logits.check("softmax_cross_entropy");
   const Eigen::Index rows = logits.rows(), cols = logits.cols();
   if (static_cast<Eigen::Index>(labels.size()) != rows)
     throw Error("tapegrad: softmax_cross_entropy: " + std::to_string(labels.size()) + " labels for " +
                 logits.shape() + " logits (one label per row)");
   if (rows == 0) throw Error("tapegrad: softmax_cross_entropy: no rows");
-  for (std::size_t i = 0; i < labels.size(); ++i)
-    if (labels[i] < 0 || static_cast<Eigen::Index>(labels[i]) >= cols)
-      throw Error("tapegrad: softmax_cross_entropy: label " + std::to_string(labels[i]) + " at row " +
-                  std::to_string(i) + " is not a class of the " + std::to_string(cols) + " columns");
-  T* lse = tape.arena().template allocate<T>(static_cast<std::size_t>(rows));
-  detail::row_log_sum_exp(logits.data(), rows, cols, lse);
-  T value = 0;
-  for (Eigen::Index i = 0; i < rows; ++i)
-    value += lse[i] - logits.data()[i + static_cast<Eigen::Index>(labels[i]) * rows];
-  T* g = nullptr;
-  if (logits.requires_grad()) {
-    g = tape.arena().template allocate<T>(static_cast<std::size_t>(rows * cols));
-    for (Eigen::Index j = 0; j < cols; ++j)
-      for (Eigen::Index i = 0; i < rows; ++i)
-        g[i + j * rows] = exp(logits.data()[i + j * rows] - lse[i]) / static_cast<T>(rows);
-    for (Eigen::Index i = 0; i < rows; ++i)
-      g[i + static_cast<Eigen::Index>(labels[i]) * rows] -= T(1) / static_cast<T>(rows);
-  }
-  return detail::finish_loss(
-      tape, value / static_cast<T>(rows),
-      detail::LossNode<T>{logits.adjoint_data(), g, nullptr, nullptr, T(0), rows * cols},
-      "softmax_cross_entropy", {logits});
+  // gx holds the row log-sum-exps first, then the partials.
+  T* g = tape.arena().template allocate<T>(static_cast<std::size_t>(rows * cols + rows));
+  const detail::LossNode<T> node{logits.data(),
+                                 logits.adjoint_data(),
+                                 g,
+                                 nullptr,
+                                 nullptr,
+                                 nullptr,
+                                 T(0),
+                                 rows * cols,
+                                 rows,
+                                 cols,
+                                 labels.data(),
+                                 &detail::softmax_cross_entropy_value<T, Label>};
+  const T value = node.forward(tape);
+  if (tape.checking_finite()) [[unlikely]]
+    detail::check_reduction_finite("softmax_cross_entropy", value, logits.requires_grad() ? g : nullptr,
+                                   rows * cols, {logits});
+  return detail::finish_scalar(tape, node, value, logits.requires_grad());
 }
 template <class T, class Label>
 requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const BasicTensor<T>& logits,

@@ -28,7 +28,8 @@ class BasicParameter {
 
   // The Parameter as a tensor leaf on the active tape. The leaf reads this Parameter's
   // storage and accumulates into its gradient, so the Parameter must outlive the
-  // recording's backward() and must not be resized while the recording is in use.
+  // recording's backward() and must not be resized or moved while the recording is in
+  // use (a replay reads its values as they are then).
   BasicTensor<T> tensor() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::tensor");
     if (tape.checking_finite()) [[unlikely]]
@@ -49,6 +50,7 @@ class BasicParameter {
     if (tape.checking_finite()) [[unlikely]]
       detail::check_input_finite(value_(0, 0), "a scalar Parameter's value");
     const std::uint32_t statement = tape.record_hook(&add_scalar_adjoint, grad_.data());
+    tape.set_replay_forward(statement, &read_scalar_value, this, value_(0, 0));
     return BasicVar<T>(typename BasicVar<T>::Recorded{}, value_(0, 0), statement, tape.generation());
   }
 
@@ -66,6 +68,10 @@ class BasicParameter {
  private:
   static void add_scalar_adjoint(BasicTape<T>& tape, std::uint32_t statement, const void* grad) {
     *static_cast<T*>(const_cast<void*>(grad)) += tape.adjoint_at(statement);
+  }
+  // A replay reads the Parameter as it is then (after an optimizer's step).
+  static void read_scalar_value(BasicTape<T>& tape, std::uint32_t statement, const void* parameter) {
+    tape.replay_record().set_value(statement, static_cast<const BasicParameter*>(parameter)->value_(0, 0));
   }
 
   Matrix value_;

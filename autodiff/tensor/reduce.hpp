@@ -15,11 +15,14 @@ namespace detail {
 // A reduction to a Var: x's adjoint receives scale · (adjoint of the Var) everywhere.
 template <class T>
 struct SumToVarNode {
-  T* dx;
+  const T* x;
+  T* dx;  // null when x is a constant
   Eigen::Index size;
   T scale;
+  T forward(BasicTape<T>&) const { return ConstMap<T>(x, size, 1).sum() * scale; }
   static void backward(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
     const SumToVarNode& n = *static_cast<const SumToVarNode*>(data);
+    if (n.dx == nullptr) return;
     const T g = tape.adjoint_at(statement) * n.scale;
     for (Eigen::Index k = 0; k < n.size; ++k) n.dx[k] += g;
   }
@@ -28,22 +31,29 @@ struct SumToVarNode {
 template <class T>
 BasicVar<T> sum_to_var(const char* op, const BasicTensor<T>& x, T scale) {
   BasicTape<T>& tape = x.check(op);
-  const T value = values(x).sum() * scale;
+  const SumToVarNode<T> node{x.data(), x.adjoint_data(), x.size(), scale};
+  const T value = node.forward(tape);
   if (tape.checking_finite()) [[unlikely]]
     check_reduction_finite(op, value, static_cast<const T*>(nullptr), 0, {x});
-  if (!x.requires_grad()) return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
-  const auto* node = new_node(tape, SumToVarNode<T>{x.adjoint_data(), x.size(), scale});
-  const std::uint32_t statement = tape.record_hook(&SumToVarNode<T>::backward, node);
-  return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, statement, tape.generation());
+  return finish_scalar(tape, node, value, x.requires_grad());
 }
 
 template <class T>
 struct SumAxisNode {
+  const T* x;
   T* dx;
   Eigen::Index rows, cols;
   Axis axis;
+  T* out;
   const T* dout;
   T scale;
+  void forward(BasicTape<T>&) const {
+    const ConstMap<T> X(x, rows, cols);
+    if (axis == Axis::Rows)
+      MutableMap<T>(out, 1, cols) = X.colwise().sum() * scale;
+    else
+      MutableMap<T>(out, rows, 1) = X.rowwise().sum() * scale;
+  }
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const SumAxisNode& n = *static_cast<const SumAxisNode*>(data);
     MutableMap<T> dX(n.dx, n.rows, n.cols);
@@ -63,16 +73,10 @@ BasicTensor<T> sum_axis(const char* op, const BasicTensor<T>& x, Axis axis, T sc
   const Eigen::Index rows = axis == Axis::Rows ? 1 : x.rows();
   const Eigen::Index cols = axis == Axis::Rows ? x.cols() : 1;
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, x.requires_grad());
-  const ConstMap<T> X = values(x);
-  if (axis == Axis::Rows)
-    out.value_map() = X.colwise().sum() * scale;
-  else
-    out.value_map() = X.rowwise().sum() * scale;
-  const auto* node =
-      out.adjoint == nullptr
-          ? nullptr
-          : new_node(tape, SumAxisNode<T>{x.adjoint_data(), x.rows(), x.cols(), axis, out.adjoint, scale});
-  return finish_tensor<T>(tape, out, &SumAxisNode<T>::backward, node, op, {x});
+  const SumAxisNode<T> node{x.data(), x.adjoint_data(), x.rows(),    x.cols(),
+                            axis,     out.value,        out.adjoint, scale};
+  node.forward(tape);
+  return finish_tensor(tape, out, node, op, {x});
 }
 
 template <class T>
@@ -82,6 +86,10 @@ struct DotNode {
   const T* b;
   T* db;
   Eigen::Index size;
+  T forward(BasicTape<T>&) const {
+    using Vector = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+    return Vector(a, size).dot(Vector(b, size));
+  }
   static void backward(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
     const DotNode& n = *static_cast<const DotNode*>(data);
     const T g = tape.adjoint_at(statement);
@@ -129,16 +137,11 @@ BasicVar<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   if (!same_shape && !vectors)
     throw Error("tapegrad: dot: shapes " + a.shape() + " and " + b.shape() +
                 " differ (dot needs equal shapes, or two vectors of one length)");
-  const Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> A(a.data(), a.size()), B(b.data(), b.size());
-  const T value = A.dot(B);
+  const detail::DotNode<T> node{a.data(), a.adjoint_data(), b.data(), b.adjoint_data(), a.size()};
+  const T value = node.forward(tape);
   if (tape.checking_finite()) [[unlikely]]
     detail::check_reduction_finite("dot", value, static_cast<const T*>(nullptr), 0, {a, b});
-  if (!a.requires_grad() && !b.requires_grad())
-    return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
-  const auto* node = detail::new_node(
-      tape, detail::DotNode<T>{a.data(), a.adjoint_data(), b.data(), b.adjoint_data(), a.size()});
-  const std::uint32_t statement = tape.record_hook(&detail::DotNode<T>::backward, node);
-  return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, statement, tape.generation());
+  return detail::finish_scalar(tape, node, value, a.requires_grad() || b.requires_grad());
 }
 
 }  // namespace tapegrad

@@ -15,12 +15,27 @@ namespace detail {
 
 template <class T>
 struct LinearRecurrenceNode {
-  const T* y;
+  T* y;
   T* dx;  // null when x is a constant
   const T* dy;
   std::uint32_t phi_statement;  // 0 when φ is a constant
   T phi;
   Eigen::Index rows, cols;
+  const T* x;
+
+  void forward_at(T phi_now) const {
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      const T* xs = x + j * rows;
+      T* ys = y + j * rows;
+      T previous = 0;
+      for (Eigen::Index t = 0; t < rows; ++t) ys[t] = previous = xs[t] + phi_now * previous;
+    }
+  }
+  // Replays read φ as replayed; the backward then uses that φ.
+  void forward(BasicTape<T>& tape) const {
+    if (phi_statement != 0) const_cast<LinearRecurrenceNode*>(this)->phi = tape.replayed_value(phi_statement);
+    forward_at(phi);
+  }
 
   static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const LinearRecurrenceNode& n = *static_cast<const LinearRecurrenceNode*>(data);
@@ -43,17 +58,10 @@ template <class T>
 BasicTensor<T> linear_recurrence(const BasicTensor<T>& x, T phi, std::uint32_t phi_statement) {
   BasicTape<T>& tape = x.check("linear_recurrence");
   const NewTensor<T> out = allocate_tensor(tape, x.rows(), x.cols(), x.requires_grad() || phi_statement != 0);
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    const T* xs = x.data() + j * x.rows();
-    T* ys = out.value + j * x.rows();
-    T previous = 0;
-    for (Eigen::Index t = 0; t < x.rows(); ++t) ys[t] = previous = xs[t] + phi * previous;
-  }
-  const auto* node = out.adjoint == nullptr
-                         ? nullptr
-                         : new_node(tape, LinearRecurrenceNode<T>{out.value, x.adjoint_data(), out.adjoint,
-                                                                  phi_statement, phi, x.rows(), x.cols()});
-  return finish_tensor<T>(tape, out, &LinearRecurrenceNode<T>::backward, node, "linear_recurrence", {x});
+  const LinearRecurrenceNode<T> node{out.value, x.adjoint_data(), out.adjoint, phi_statement,
+                                     phi,       x.rows(),         x.cols(),    x.data()};
+  node.forward_at(phi);
+  return finish_tensor(tape, out, node, "linear_recurrence", {x});
 }
 
 }  // namespace detail

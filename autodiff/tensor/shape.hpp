@@ -15,9 +15,14 @@ namespace detail {
 
 template <class T>
 struct TransposeNode {
+  const T* x;
   T* dx;
   Eigen::Index rows, cols;  // of x
+  T* out;
   const T* dout;
+  void forward(BasicTape<T>&) const {
+    MutableMap<T>(out, cols, rows) = ConstMap<T>(x, rows, cols).transpose();
+  }
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const TransposeNode& n = *static_cast<const TransposeNode*>(data);
     MutableMap<T>(n.dx, n.rows, n.cols) += ConstMap<T>(n.dout, n.cols, n.rows).transpose();
@@ -26,11 +31,17 @@ struct TransposeNode {
 
 template <class T>
 struct GatherRowsNode {
+  const T* x;
   T* dx;
   Eigen::Index rows, cols;  // of x
   const Eigen::Index* indices;
   Eigen::Index count;
+  T* out;
   const T* dout;
+  void forward(BasicTape<T>&) const {
+    for (Eigen::Index j = 0; j < cols; ++j)
+      for (Eigen::Index k = 0; k < count; ++k) out[k + j * count] = x[indices[k] + j * rows];
+  }
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const GatherRowsNode& n = *static_cast<const GatherRowsNode*>(data);
     for (Eigen::Index j = 0; j < n.cols; ++j)
@@ -40,6 +51,7 @@ struct GatherRowsNode {
 
 template <class T>
 struct ConcatPart {
+  const T* x;
   T* dx;  // null for constant parts
   Eigen::Index rows, cols;
   Eigen::Index offset;  // first row (Axis::Rows) or column (Axis::Cols) in the output
@@ -50,8 +62,19 @@ struct ConcatNode {
   const ConcatPart<T>* parts;
   std::size_t count;
   Axis axis;
+  T* out;
   const T* dout;
   Eigen::Index out_rows, out_cols;
+  void forward(BasicTape<T>&) const {
+    MutableMap<T> Out(out, out_rows, out_cols);
+    for (std::size_t p = 0; p < count; ++p) {
+      const ConstMap<T> X(parts[p].x, parts[p].rows, parts[p].cols);
+      if (axis == Axis::Rows)
+        Out.middleRows(parts[p].offset, parts[p].rows) = X;
+      else
+        Out.middleCols(parts[p].offset, parts[p].cols) = X;
+    }
+  }
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const ConcatNode& n = *static_cast<const ConcatNode*>(data);
     const ConstMap<T> dOut(n.dout, n.out_rows, n.out_cols);
@@ -74,12 +97,9 @@ template <class T>
 BasicTensor<T> transpose(const BasicTensor<T>& x) {
   BasicTape<T>& tape = x.check("transpose");
   const detail::NewTensor<T> out = detail::allocate_tensor(tape, x.cols(), x.rows(), x.requires_grad());
-  out.value_map() = detail::values(x).transpose();
-  const auto* node = out.adjoint == nullptr
-                         ? nullptr
-                         : detail::new_node(tape, detail::TransposeNode<T>{x.adjoint_data(), x.rows(),
-                                                                           x.cols(), out.adjoint});
-  return detail::finish_tensor<T>(tape, out, &detail::TransposeNode<T>::backward, node, "transpose", {x});
+  const detail::TransposeNode<T> node{x.data(), x.adjoint_data(), x.rows(), x.cols(), out.value, out.adjoint};
+  node.forward(tape);
+  return detail::finish_tensor(tape, out, node, "transpose", {x});
 }
 
 // The rows of x at `indices`, in that order (repeats allowed): a minibatch of a data
@@ -98,14 +118,10 @@ requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
   }
   const auto count = static_cast<Eigen::Index>(indices.size());
   const detail::NewTensor<T> out = detail::allocate_tensor(tape, count, x.cols(), x.requires_grad());
-  for (Eigen::Index j = 0; j < x.cols(); ++j)
-    for (Eigen::Index k = 0; k < count; ++k) out.value[k + j * count] = x.data()[copied[k] + j * x.rows()];
-  const auto* node =
-      out.adjoint == nullptr
-          ? nullptr
-          : detail::new_node(tape, detail::GatherRowsNode<T>{x.adjoint_data(), x.rows(), x.cols(), copied,
-                                                             count, out.adjoint});
-  return detail::finish_tensor<T>(tape, out, &detail::GatherRowsNode<T>::backward, node, "rows", {x});
+  const detail::GatherRowsNode<T> node{x.data(), x.adjoint_data(), x.rows(),   x.cols(), copied,
+                                       count,    out.value,        out.adjoint};
+  node.forward(tape);
+  return detail::finish_tensor(tape, out, node, "rows", {x});
 }
 template <class T, class Index>
 requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
@@ -139,19 +155,12 @@ BasicTensor<T> concat(std::span<const BasicTensor<T>> parts, Axis axis) {
   Eigen::Index offset = 0;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const BasicTensor<T>& t = parts[p];
-    const detail::ConstMap<T> X = detail::values(t);
-    if (axis == Axis::Rows)
-      out.value_map().middleRows(offset, t.rows()) = X;
-    else
-      out.value_map().middleCols(offset, t.cols()) = X;
-    records[p] = {t.adjoint_data(), t.rows(), t.cols(), offset};
+    records[p] = {t.data(), t.adjoint_data(), t.rows(), t.cols(), offset};
     offset += axis == Axis::Rows ? t.rows() : t.cols();
   }
-  const auto* node = out.adjoint == nullptr
-                         ? nullptr
-                         : detail::new_node(tape, detail::ConcatNode<T>{records, parts.size(), axis,
-                                                                        out.adjoint, rows, cols});
-  return detail::finish_tensor<T>(tape, out, &detail::ConcatNode<T>::backward, node, "concat", {});
+  const detail::ConcatNode<T> node{records, parts.size(), axis, out.value, out.adjoint, rows, cols};
+  node.forward(tape);
+  return detail::finish_tensor(tape, out, node, "concat", {});
 }
 template <class T>
 BasicTensor<T> concat(std::initializer_list<BasicTensor<T>> parts, Axis axis) {

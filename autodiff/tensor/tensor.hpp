@@ -123,29 +123,6 @@ NewTensor<T> allocate_tensor(BasicTape<T>& tape, Eigen::Index rows, Eigen::Index
   return {value, adjoint, rows, cols};
 }
 
-// Records the statement of a tensor whose values are filled in. With an adjoint, the
-// hook `backward(tape, statement, node)` distributes it during the sweep. `operation`
-// and `inputs` are what check_finite mode reports if the values are not finite.
-template <class T>
-BasicTensor<T> finish_tensor(BasicTape<T>& tape, const NewTensor<T>& t, HookBackward<T> backward,
-                             const void* node, const char* operation,
-                             std::initializer_list<BasicTensor<T>> inputs) {
-  if (tape.checking_finite()) [[unlikely]]
-    check_tensor_finite(operation, t.value, t.rows, t.cols, inputs);
-  std::uint32_t statement;
-  if (t.adjoint != nullptr) {
-    statement = tape.record_hook(backward, node);
-    tape.track_tensor_adjoint(statement, t.adjoint, static_cast<std::size_t>(t.rows * t.cols));
-    if (tape.checking_finite()) [[unlikely]]
-      tape.checked_tensors().add(statement, operation, static_cast<std::uint32_t>(t.rows),
-                                 static_cast<std::uint32_t>(t.cols), t.adjoint);
-  } else {
-    statement = tape.record_operands({}, {}, {});
-  }
-  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, t.adjoint, t.rows, t.cols, statement,
-                        tape.generation());
-}
-
 // Backward data of an operation, allocated in the arena (no destructor ever runs).
 template <class Node, class T>
 Node* new_node(BasicTape<T>& tape, const Node& node) {
@@ -154,20 +131,82 @@ Node* new_node(BasicTape<T>& tape, const Node& node) {
   return p;
 }
 
+// What a replay runs for a tensor operation's statement, and for a reduction to a Var.
+template <class Node, class T>
+void replay_tensor(BasicTape<T>& tape, std::uint32_t, const void* node) {
+  static_cast<const Node*>(node)->forward(tape);
+}
+template <class Node, class T>
+void replay_scalar(BasicTape<T>& tape, std::uint32_t statement, const void* node) {
+  tape.replay_record().set_value(statement, static_cast<const Node*>(node)->forward(tape));
+}
+
+// Records the statement of a tensor computed by `node` (its values already filled in by
+// node.forward(tape)). With an adjoint, Node::backward distributes it during the sweep;
+// on a replayable tape, node.forward recomputes the values when the tape is replayed.
+// `operation` and `inputs` are what check_finite mode reports if the values are not
+// finite. The node is copied into the arena only when one of the two needs it.
+template <class Node, class T>
+BasicTensor<T> finish_tensor(BasicTape<T>& tape, const NewTensor<T>& t, const Node& node,
+                             const char* operation, std::initializer_list<BasicTensor<T>> inputs) {
+  if (tape.checking_finite()) [[unlikely]]
+    check_tensor_finite(operation, t.value, t.rows, t.cols, inputs);
+  const Node* kept = t.adjoint != nullptr || tape.replayable() ? new_node(tape, node) : nullptr;
+  std::uint32_t statement;
+  if (t.adjoint != nullptr) {
+    statement = tape.record_hook(&Node::backward, kept);
+    tape.track_tensor_adjoint(statement, t.adjoint, static_cast<std::size_t>(t.rows * t.cols));
+    if (tape.checking_finite()) [[unlikely]]
+      tape.checked_tensors().add(statement, operation, static_cast<std::uint32_t>(t.rows),
+                                 static_cast<std::uint32_t>(t.cols), t.adjoint);
+  } else {
+    statement = tape.record_operands({}, {}, {});
+  }
+  if (tape.replayable()) [[unlikely]]
+    tape.set_replay_forward(statement, &replay_tensor<Node, T>, kept);
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, t.adjoint, t.rows, t.cols, statement,
+                        tape.generation());
+}
+
+// Records a tensor of numbers fixed when recorded (a replay keeps them).
+template <class T>
+BasicTensor<T> finish_constant(BasicTape<T>& tape, const NewTensor<T>& t, const char* operation) {
+  if (tape.checking_finite()) [[unlikely]]
+    check_tensor_finite<T>(operation, t.value, t.rows, t.cols, {});
+  const std::uint32_t statement = tape.record_operands({}, {}, {});
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, nullptr, t.rows, t.cols, statement,
+                        tape.generation());
+}
+
+// Records a reduction to a scalar computed by `node` (value = node.forward(tape)) as a
+// Var: a statement whose backward is Node::backward. With nothing that needs a gradient
+// it is a constant on no tape — except on a replayable tape, where its value must be
+// recomputed at each replay.
+template <class Node, class T>
+BasicVar<T> finish_scalar(BasicTape<T>& tape, const Node& node, const T& value, bool requires_grad) {
+  if (!requires_grad && !tape.replayable()) return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
+  const Node* kept = new_node(tape, node);
+  const std::uint32_t statement = tape.record_hook(&Node::backward, kept);
+  tape.set_replay_forward(statement, &replay_scalar<Node, T>, kept, value);
+  return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, statement, tape.generation());
+}
+
 }  // namespace detail
 
-// A constant tensor holding a copy of `m` (data: inputs, targets).
+// A constant tensor holding a copy of `m` (data: inputs, targets). A replayed recording
+// keeps the copy; data that changes between replays goes in through constant_view.
 template <class Derived>
 BasicTensor<typename Derived::Scalar> constant(const Eigen::MatrixBase<Derived>& m) {
   using T = typename Derived::Scalar;
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("constant");
   const detail::NewTensor<T> t = detail::allocate_tensor(tape, m.rows(), m.cols(), false);
   t.value_map() = m;
-  return detail::finish_tensor<T>(tape, t, nullptr, nullptr, "constant", {});
+  return detail::finish_constant(tape, t, "constant");
 }
 
 // A constant tensor that reads `m`'s storage without copying it (a data set, a
 // minibatch buffer): `m` must stay alive and unchanged while the recording is in use.
+// A replay reads what `m` holds then (a new minibatch of the same shape).
 template <class T>
 BasicTensor<T> constant_view(const MatrixX<T>& m) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("constant_view");
@@ -184,7 +223,7 @@ BasicTensor<T> full(Eigen::Index rows, Eigen::Index cols, const T& value) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("full");
   const detail::NewTensor<T> t = detail::allocate_tensor(tape, rows, cols, false);
   t.value_map().setConstant(value);
-  return detail::finish_tensor<T>(tape, t, nullptr, nullptr, "full", {});
+  return detail::finish_constant(tape, t, "full");
 }
 
 }  // namespace tapegrad

@@ -114,6 +114,33 @@ TEST(Cli, CostReportsRatioAndTape) {
   EXPECT_GT(j["ratio"].get<double>(), 0);
   EXPECT_GE(j["tape_nodes"].get<long>(), 3000);  // three operations per entry at least
   EXPECT_GT(j["tape_bytes"].get<long>(), 0);
+  // The replayed gradient is timed too, with its ratio to the value.
+  const double replay = j["replay_seconds"].get<double>();
+  EXPECT_GT(replay, 0);
+  EXPECT_DOUBLE_EQ(j["replay_ratio"].get<double>(), replay / j["value_seconds"].get<double>());
+  // A constant has no gradient to replay: null, not a made-up figure.
+  const Outcome constant = tapegrad({"cost", "2 * 3", "--samples", "1", "--json"});
+  ASSERT_EQ(constant.exit_code, 0) << constant.err;
+  EXPECT_TRUE(json_of(constant)["replay_seconds"].is_null());
+}
+
+// A vector index computed from a variable is recorded as a comparison, so minimize's
+// replay does not keep reading the entry it read first. From y = 0.2, gradient descent
+// fits x[0] while floor(y) = 0 and x[1] once y passes 1 (floor has derivative 0, so y
+// itself just descends to 1.5): at the end x[1] is near 3 and x[0] stopped part way.
+// Had the replay kept reading x[0], x[1] would still be 0.
+TEST(Cli, MinimizeReplaysThroughAComputedIndex) {
+  const Outcome r = tapegrad({"minimize", "(x[floor(y)] - 3)^2 + (y - 1.5)^2", "--dim", "x=2", "--from",
+                              "x=0,y=0.2", "--optimizer", "sgd", "--lr", "0.1", "--steps", "60", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = json_of(r);
+  const double y = j["x"]["y"].get<double>(), x0 = j["x"]["x"][0].get<double>(), x1 = j["x"]["x"][1].get<double>();
+  EXPECT_NEAR(y, 1.5, 1e-4) << r.out;
+  EXPECT_NEAR(x1, 3, 1e-4) << r.out;
+  EXPECT_GT(x0, 1) << r.out;  // fitted for the first steps only: 3·(1 − 0.8^k) for a few k
+  EXPECT_LT(x0, 2.9) << r.out;
+  // The reported f is the function's value at the reported point.
+  EXPECT_NEAR(j["f"].get<double>(), (x1 - 3) * (x1 - 3) + (y - 1.5) * (y - 1.5), 1e-12) << r.out;
 }
 
 TEST(Cli, TrainPredictAndTheFilesItWrites) {

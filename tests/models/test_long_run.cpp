@@ -80,4 +80,59 @@ TEST(LongRun, TenThousandTrainingStepsOfTheDigitsNetworkDoNotGrowTheHeap) {
   EXPECT_LT(last_epoch_loss, first_loss / 4);  // and it did train
 }
 
+// The same steps, recorded once and replayed (what the Trainer does by default): after
+// the first replay has sized its scratch, replaying allocates nothing either.
+TEST(LongRun, ReplayedTrainingStepsDoNotAllocate) {
+  constexpr int steps = 3000;
+  constexpr Eigen::Index batch = 32;
+  const models::Dataset digits = models::load_builtin("digits");
+  models::Mlp net({64, 32, 10}, {.seed = 0});
+  net.standardize_on(digits);
+  const models::PreparedData<float> data = net.prepare(digits);
+  tg::optim::Adam adam(net.parameters(), {.lr = 0.01});
+
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(data.x.rows()));
+  std::iota(order.begin(), order.end(), Eigen::Index{0});
+  models::Random random(0);
+  tg::MatrixX<float> x(batch, data.x.cols());
+  std::vector<int> labels(batch);
+  tg::FloatTape tape({.replayable = true});
+  tg::FloatTensor out;
+  tg::FloatVar loss;
+
+  std::size_t live_after_second = 0;
+  long allocations_after_second = 0;
+  double first_loss = 0, last_epoch_loss = 0;
+  std::size_t next = order.size();
+  for (int step = 1; step <= steps; ++step) {
+    for (Eigen::Index i = 0; i < batch; ++i) {
+      if (next == order.size()) {
+        random.shuffle(std::span<Eigen::Index>(order));
+        next = 0;
+      }
+      x.row(i) = data.x.row(order[next]);
+      labels[static_cast<std::size_t>(i)] = data.labels[static_cast<std::size_t>(order[next++])];
+    }
+    if (step == 1) {
+      out = net.forward(tg::constant_view(x));
+      loss = net.loss(out, labels, nullptr);
+    } else {
+      tape.replay();
+    }
+    adam.zero_grad();
+    tape.backward(loss);
+    adam.step();
+    const double value = tape.replayed_value(loss.index());
+    if (step == 1) first_loss = value;
+    if (step == 2) {
+      live_after_second = tg::testing::live_heap_bytes();
+      allocations_after_second = tg::testing::allocation_count();
+    }
+    if (step > steps - 56) last_epoch_loss += value / 56;
+  }
+  EXPECT_EQ(tg::testing::live_heap_bytes(), live_after_second);
+  EXPECT_EQ(tg::testing::allocation_count() - allocations_after_second, 0);
+  EXPECT_LT(last_epoch_loss, first_loss / 4);  // the replays trained it
+}
+
 }  // namespace

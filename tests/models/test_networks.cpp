@@ -227,3 +227,45 @@ TEST(Trainer, MismatchedDataIsRefused) {
   EXPECT_THROW(models::Trainer(quiet(0, 8)), tg::Error);
   EXPECT_THROW(models::Trainer(quiet(1, 0)), tg::Error);
 }
+
+// A replayed training step is a recorded one: the same weights and the same losses, bit
+// for bit, with a last batch shorter than the others (a second recording), for a
+// classifier (labels read in place), a regression network (targets read through the
+// batch buffer), and L-BFGS (which evaluates its closure several times per step).
+TEST(Trainer, ReplayedStepsAreBitIdenticalToRecordedOnes) {
+  const models::Dataset moons = models::make_moons(150, 0.2, 4);  // 150 = 4·32 + 22
+  const auto classifier = [&](bool replay) {
+    models::Mlp net({2, 8, 8, 2}, {.activation = models::Activation::Relu, .seed = 5});
+    tg::optim::Adam adam(net.parameters(), {.lr = 0.01});
+    models::TrainerOptions o = quiet(6, 32, 2);
+    o.replay_steps = replay;
+    const models::History h = models::Trainer(o).fit(net, adam, moons);
+    return std::make_pair(h, net.network().weights()[0]->value());
+  };
+  const auto [replayed, replayed_weights] = classifier(true);
+  const auto [recorded, recorded_weights] = classifier(false);
+  EXPECT_TRUE(replayed_weights == recorded_weights);
+  for (std::size_t e = 0; e < recorded.epochs.size(); ++e) {
+    EXPECT_EQ(replayed.epochs[e].train_loss, recorded.epochs[e].train_loss) << "epoch " << e + 1;
+    EXPECT_EQ(replayed.epochs[e].train_accuracy, recorded.epochs[e].train_accuracy) << "epoch " << e + 1;
+  }
+
+  models::Dataset curve = models::make_moons(90, 0.1, 6);
+  curve.task = models::Task::Regress;
+  curve.targets = curve.features.col(0).cwiseProduct(curve.features.col(1));
+  curve.labels.clear();
+  curve.class_names.clear();
+  const auto regression = [&](bool replay) {
+    models::Mlp net({2, 6, 1},
+                    {.activation = models::Activation::Tanh, .loss = models::Loss::Mse, .seed = 7});
+    tg::optim::Lbfgs lbfgs(net.parameters(), {.lr = 0.5, .max_iter = 4});
+    models::TrainerOptions o = quiet(3, 40, 1);
+    o.replay_steps = replay;
+    const models::History h = models::Trainer(o).fit(net, lbfgs, curve);
+    return std::make_pair(h.epochs.back().train_loss, net.network().weights()[2]->value());
+  };
+  const auto [loss_replayed, weights_replayed] = regression(true);
+  const auto [loss_recorded, weights_recorded] = regression(false);
+  EXPECT_EQ(loss_replayed, loss_recorded);
+  EXPECT_TRUE(weights_replayed == weights_recorded);
+}

@@ -150,8 +150,7 @@ int compare(Relation relation, const A& a, const B& b) {
   using T = common_value_t<A, B>;
   const int outcome = compare_outcome(relation, primal(value_of<T>(a)), primal(value_of<T>(b)));
   if (BasicTape<T>* tape = BasicTape<T>::active(); tape != nullptr && tape->replayable()) [[unlikely]]
-    tape->replay_record().comparison(static_cast<std::uint32_t>(tape->num_nodes() + 1), relation, a, b,
-                                     outcome);
+    tape->replay_record().comparison(*tape, relation, a, b, outcome);
   return outcome;
 }
 }  // namespace detail

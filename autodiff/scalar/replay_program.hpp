@@ -16,12 +16,20 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <string>
 #include <tuple>
 #include <type_traits>
 
 #include "dual.hpp"
 #include "rules.hpp"
+
+// Every rule in op-code order, the order of rules.hpp's tuples: U(Rule, name) for each
+// unary rule, B(Rule, name) for each binary one, T(Rule, name) for each ternary one.
+#define TAPEGRAD_EVERY_RULE(U, B, T)                                                               \
+  U(Neg, neg)                                                                                      \
+  TAPEGRAD_UNARY_FUNCTIONS(U) B(Add, +) B(Sub, -) B(Mul, *) B(Div, /) TAPEGRAD_BINARY_FUNCTIONS(B) \
+      TAPEGRAD_TERNARY_FUNCTIONS(T)
 
 namespace tapegrad::detail {
 
@@ -30,9 +38,7 @@ namespace tapegrad::detail {
 // clang-format off
 enum class OpCode : std::uint8_t {
 #define TAPEGRAD_OP_CODE(Rule, function) Rule,
-  Neg, TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_OP_CODE)
-  Add, Sub, Mul, Div, TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_OP_CODE)
-  TAPEGRAD_TERNARY_FUNCTIONS(TAPEGRAD_OP_CODE)
+  TAPEGRAD_EVERY_RULE(TAPEGRAD_OP_CODE, TAPEGRAD_OP_CODE, TAPEGRAD_OP_CODE)
 #undef TAPEGRAD_OP_CODE
   Leaf,          // the next operand of the statement: arg[0] is its slot
   LeafConstant,  // an operand that is a constant Var (on no tape): slot arg[0], number arg[1]
@@ -113,25 +119,20 @@ struct ProgramNode {
   std::uint16_t piece;  // kinks and Compare: the number holding the recorded piece
 };
 
+inline constexpr std::size_t num_op_codes = static_cast<std::size_t>(OpCode::Compare) + 1;
+
 // The rule's name (rules.hpp), for messages and for the file format, which stores op
 // codes by name so that adding a rule never breaks a saved recording.
 inline const char* op_name(OpCode op) {
   static constexpr const char* names[] = {
 #define TAPEGRAD_OP_NAME(Rule, function) rules::Rule::name,
-      rules::Neg::name,
-      TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_OP_NAME) rules::Add::name,
-      rules::Sub::name,
-      rules::Mul::name,
-      rules::Div::name,
-      TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_OP_NAME) TAPEGRAD_TERNARY_FUNCTIONS(TAPEGRAD_OP_NAME)
+      TAPEGRAD_EVERY_RULE(TAPEGRAD_OP_NAME, TAPEGRAD_OP_NAME, TAPEGRAD_OP_NAME)
 #undef TAPEGRAD_OP_NAME
           "leaf",
-      "constant leaf",
-      "constant",
-      "compare"};
+      "constant leaf", "constant", "compare"};
+  static_assert(std::size(names) == num_op_codes);
   return names[static_cast<int>(op)];
 }
-inline constexpr std::size_t num_op_codes = static_cast<std::size_t>(OpCode::Compare) + 1;
 
 // How many children a node of this op has (Leaf, LeafConstant and Constant none).
 inline int op_arity(OpCode op) {
@@ -145,17 +146,13 @@ inline int op_arity(OpCode op) {
 inline bool op_has_piece(OpCode op) {
   static constexpr bool table[] = {
 #define TAPEGRAD_OP_PIECE(Rule, function) HasPiece<rules::Rule>,
-      HasPiece<rules::Neg>,
-      TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_OP_PIECE) HasPiece<rules::Add>,
-      HasPiece<rules::Sub>,
-      HasPiece<rules::Mul>,
-      HasPiece<rules::Div>,
-      TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_OP_PIECE) TAPEGRAD_TERNARY_FUNCTIONS(TAPEGRAD_OP_PIECE)
+      TAPEGRAD_EVERY_RULE(TAPEGRAD_OP_PIECE, TAPEGRAD_OP_PIECE, TAPEGRAD_OP_PIECE)
 #undef TAPEGRAD_OP_PIECE
-          false,
-      false,
-      false,
-      true};
+          false,  // Leaf
+      false,      // LeafConstant
+      false,      // Constant
+      true};      // Compare
+  static_assert(std::size(table) == num_op_codes);
   return table[static_cast<std::size_t>(op)];
 }
 
@@ -210,14 +207,7 @@ bool run_program(const ProgramNode* nodes, std::uint32_t count, const T* numbers
     if (!same_piece<rules::Rule>(n, k, numbers, change, x[n.arg[0]], x[n.arg[1]], x[n.arg[2]])) \
       return false;                                                                             \
     break;
-      TAPEGRAD_UNARY_CASE(Neg, neg)
-      TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_UNARY_CASE)
-      TAPEGRAD_BINARY_CASE(Add, +)
-      TAPEGRAD_BINARY_CASE(Sub, -)
-      TAPEGRAD_BINARY_CASE(Mul, *)
-      TAPEGRAD_BINARY_CASE(Div, /)
-      TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_BINARY_CASE)
-      TAPEGRAD_TERNARY_FUNCTIONS(TAPEGRAD_TERNARY_CASE)
+      TAPEGRAD_EVERY_RULE(TAPEGRAD_UNARY_CASE, TAPEGRAD_BINARY_CASE, TAPEGRAD_TERNARY_CASE)
 #undef TAPEGRAD_UNARY_CASE
 #undef TAPEGRAD_BINARY_CASE
 #undef TAPEGRAD_TERNARY_CASE
@@ -270,14 +260,7 @@ bool run_program(const ProgramNode* nodes, std::uint32_t count, const T* numbers
     if (n.needs & 4)                                                                              \
       node_adjoint[n.arg[2]] = a * rules::Rule::d_c(x[n.arg[0]], x[n.arg[1]], x[n.arg[2]], x[k]); \
     break;
-      TAPEGRAD_UNARY_CASE(Neg, neg)
-      TAPEGRAD_UNARY_FUNCTIONS(TAPEGRAD_UNARY_CASE)
-      TAPEGRAD_BINARY_CASE(Add, +)
-      TAPEGRAD_BINARY_CASE(Sub, -)
-      TAPEGRAD_BINARY_CASE(Mul, *)
-      TAPEGRAD_BINARY_CASE(Div, /)
-      TAPEGRAD_BINARY_FUNCTIONS(TAPEGRAD_BINARY_CASE)
-      TAPEGRAD_TERNARY_FUNCTIONS(TAPEGRAD_TERNARY_CASE)
+      TAPEGRAD_EVERY_RULE(TAPEGRAD_UNARY_CASE, TAPEGRAD_BINARY_CASE, TAPEGRAD_TERNARY_CASE)
 #undef TAPEGRAD_UNARY_CASE
 #undef TAPEGRAD_BINARY_CASE
 #undef TAPEGRAD_TERNARY_CASE

@@ -45,16 +45,19 @@ enum class StatementKind : std::uint8_t { Input, Program, Forward, Opaque };
 template <class T>
 class ProgramEncoder {
  public:
+  // For a comparison, `operands` receives its Vars' indices and `tape` says which Vars
+  // are its own (a Var of another tape is a number to this recording).
   ProgramEncoder(std::vector<ProgramNode>& nodes, std::vector<T>& numbers,
-                 std::vector<std::uint32_t>* operands)
-      : nodes_(nodes), numbers_(numbers), operands_(operands) {}
+                 std::vector<std::uint32_t>* operands, const BasicTape<T>* tape = nullptr)
+      : nodes_(nodes), numbers_(numbers), operands_(operands), tape_(tape) {}
 
   // A Var leaf: the statement's next operand (a constant Var, on no tape, keeps its slot
   // but replays as its number). For a comparison, `index` is kept as its operand.
   std::uint16_t leaf(std::uint32_t index, std::uint32_t generation, const T& value) {
     const std::uint16_t slot = next_slot_++;
-    if (operands_ != nullptr) operands_->push_back(index);
-    if (generation == 0) return add({OpCode::LeafConstant, 0, {slot, number(value), 0}, 0});
+    const bool constant = generation == 0 || (tape_ != nullptr && !tape_->is_valid_index(index, generation));
+    if (operands_ != nullptr) operands_->push_back(constant ? 0 : index);
+    if (constant) return add({OpCode::LeafConstant, 0, {slot, number(value), 0}, 0});
     return add({OpCode::Leaf, 0, {slot, 0, 0}, 0});
   }
   std::uint16_t constant(const T& value) { return add({OpCode::Constant, 0, {number(value), 0, 0}, 0}); }
@@ -99,6 +102,7 @@ class ProgramEncoder {
   std::vector<ProgramNode>& nodes_;
   std::vector<T>& numbers_;
   std::vector<std::uint32_t>* operands_;
+  const BasicTape<T>* tape_;
   std::size_t numbers_begin_ = numbers_.size();
   std::uint16_t next_slot_ = 0;
 };
@@ -276,13 +280,14 @@ class ReplayRecord {
   }
   void set_value(std::uint32_t s, const T& value) { values_[s] = value; }
 
-  // A comparison made after `statements` statements were recorded.
+  // A comparison made on `tape` now, after the statements recorded so far.
   template <class A, class B>
-  void comparison(std::uint32_t statements, Relation relation, const A& a, const B& b, int outcome) {
+  void comparison(const BasicTape<T>& tape, Relation relation, const A& a, const B& b, int outcome) {
     scratch_.clear();
-    const Guard guard{statements, 0, static_cast<std::uint32_t>(guard_numbers_.size()),
+    const Guard guard{static_cast<std::uint32_t>(tape.num_nodes() + 1), 0,
+                      static_cast<std::uint32_t>(guard_numbers_.size()),
                       static_cast<std::uint32_t>(guard_operands_.size())};
-    ProgramEncoder<T> encoder(scratch_, guard_numbers_, &guard_operands_);
+    ProgramEncoder<T> encoder(scratch_, guard_numbers_, &guard_operands_, &tape);
     const std::uint16_t left = encode_side(encoder, a);
     const std::uint16_t right = encode_side(encoder, b);
     encoder.compare(relation, left, right, outcome);

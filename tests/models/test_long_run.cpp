@@ -3,8 +3,9 @@
 // forward, loss, zero the gradients, backward, update. After the first step has sized
 // the tape's arena and the optimizer's state, the heap must not grow at all: the live
 // bytes after every thousandth step equal those after step 1, and no step after the
-// first allocates. Live bytes come from glibc's mallinfo2, or under the sanitizers from
-// their allocator's own count.
+// first allocates. The same holds for steps recorded once and replayed, after the first
+// replay. Live bytes come from glibc's mallinfo2, or under the sanitizers from their
+// allocator's own count.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -22,29 +23,26 @@ namespace models = tapegrad::models;
 
 namespace {
 
-TEST(LongRun, TenThousandTrainingStepsOfTheDigitsNetworkDoNotGrowTheHeap) {
-  constexpr int steps = 10000;
-  constexpr Eigen::Index batch = 32;
-  const models::Dataset digits = models::load_builtin("digits");
-  models::Mlp net({64, 32, 10}, {.seed = 0});
-  net.standardize_on(digits);
-  const models::PreparedData<float> data = net.prepare(digits);
-  tg::optim::Adam adam(net.parameters(), {.lr = 0.01});
-
-  std::vector<Eigen::Index> order(static_cast<std::size_t>(data.x.rows()));
-  std::iota(order.begin(), order.end(), Eigen::Index{0});
-  models::Random random(0);
-  tg::MatrixX<float> x(batch, data.x.cols());
-  std::vector<int> labels(batch);
-  tg::FloatTape tape;
-
-  std::size_t live_after_first = 0;
-  long allocations_after_first = 0;
-  std::vector<std::size_t> live_every_thousand;
-  live_every_thousand.reserve(steps / 1000);  // before the first step: no growth of its own
-  double first_loss = 0, last_epoch_loss = 0;
+// The digits network, its optimizer and its minibatches, drawn from a shuffled order as
+// the Trainer draws them, into buffers allocated once.
+struct DigitsTraining {
+  static constexpr Eigen::Index batch = 32;
+  models::Dataset digits = models::load_builtin("digits");
+  models::Mlp net{{64, 32, 10}, {.seed = 0}};
+  models::PreparedData<float> data = prepared(net, digits);
+  tg::optim::Adam adam{net.parameters(), {.lr = 0.01}};
+  std::vector<Eigen::Index> order = std::vector<Eigen::Index>(static_cast<std::size_t>(data.x.rows()));
+  models::Random random{0};
+  tg::MatrixX<float> x{batch, data.x.cols()};
+  std::vector<int> labels = std::vector<int>(batch);
   std::size_t next = order.size();  // position in the shuffled order
-  for (int step = 1; step <= steps; ++step) {
+
+  DigitsTraining() { std::iota(order.begin(), order.end(), Eigen::Index{0}); }
+  static models::PreparedData<float> prepared(models::Mlp& net, const models::Dataset& digits) {
+    net.standardize_on(digits);
+    return net.prepare(digits);
+  }
+  void next_batch() {
     for (Eigen::Index i = 0; i < batch; ++i) {
       if (next == order.size()) {
         random.shuffle(std::span<Eigen::Index>(order));
@@ -53,12 +51,27 @@ TEST(LongRun, TenThousandTrainingStepsOfTheDigitsNetworkDoNotGrowTheHeap) {
       x.row(i) = data.x.row(order[next]);
       labels[static_cast<std::size_t>(i)] = data.labels[static_cast<std::size_t>(order[next++])];
     }
+  }
+};
+
+TEST(LongRun, TenThousandTrainingStepsOfTheDigitsNetworkDoNotGrowTheHeap) {
+  constexpr int steps = 10000;
+  DigitsTraining t;
+  tg::FloatTape tape;
+
+  std::size_t live_after_first = 0;
+  long allocations_after_first = 0;
+  std::vector<std::size_t> live_every_thousand;
+  live_every_thousand.reserve(steps / 1000);  // before the first step: no growth of its own
+  double first_loss = 0, last_epoch_loss = 0;
+  for (int step = 1; step <= steps; ++step) {
+    t.next_batch();
     tape.clear();
-    const tg::FloatTensor out = net.forward(tg::constant_view(x));
-    const tg::FloatVar loss = net.loss(out, labels, nullptr);
-    adam.zero_grad();
+    const tg::FloatTensor out = t.net.forward(tg::constant_view(t.x));
+    const tg::FloatVar loss = t.net.loss(out, t.labels, nullptr);
+    t.adam.zero_grad();
     tape.backward(loss);
-    adam.step();
+    t.adam.step();
 
     if (step == 1) {
       live_after_first = tg::testing::live_heap_bytes();
@@ -84,18 +97,7 @@ TEST(LongRun, TenThousandTrainingStepsOfTheDigitsNetworkDoNotGrowTheHeap) {
 // the first replay has sized its scratch, replaying allocates nothing either.
 TEST(LongRun, ReplayedTrainingStepsDoNotAllocate) {
   constexpr int steps = 3000;
-  constexpr Eigen::Index batch = 32;
-  const models::Dataset digits = models::load_builtin("digits");
-  models::Mlp net({64, 32, 10}, {.seed = 0});
-  net.standardize_on(digits);
-  const models::PreparedData<float> data = net.prepare(digits);
-  tg::optim::Adam adam(net.parameters(), {.lr = 0.01});
-
-  std::vector<Eigen::Index> order(static_cast<std::size_t>(data.x.rows()));
-  std::iota(order.begin(), order.end(), Eigen::Index{0});
-  models::Random random(0);
-  tg::MatrixX<float> x(batch, data.x.cols());
-  std::vector<int> labels(batch);
+  DigitsTraining t;
   tg::FloatTape tape({.replayable = true});
   tg::FloatTensor out;
   tg::FloatVar loss;
@@ -103,25 +105,17 @@ TEST(LongRun, ReplayedTrainingStepsDoNotAllocate) {
   std::size_t live_after_second = 0;
   long allocations_after_second = 0;
   double first_loss = 0, last_epoch_loss = 0;
-  std::size_t next = order.size();
   for (int step = 1; step <= steps; ++step) {
-    for (Eigen::Index i = 0; i < batch; ++i) {
-      if (next == order.size()) {
-        random.shuffle(std::span<Eigen::Index>(order));
-        next = 0;
-      }
-      x.row(i) = data.x.row(order[next]);
-      labels[static_cast<std::size_t>(i)] = data.labels[static_cast<std::size_t>(order[next++])];
-    }
+    t.next_batch();
     if (step == 1) {
-      out = net.forward(tg::constant_view(x));
-      loss = net.loss(out, labels, nullptr);
+      out = t.net.forward(tg::constant_view(t.x));
+      loss = t.net.loss(out, t.labels, nullptr);
     } else {
       tape.replay();
     }
-    adam.zero_grad();
+    t.adam.zero_grad();
     tape.backward(loss);
-    adam.step();
+    t.adam.step();
     const double value = tape.replayed_value(loss.index());
     if (step == 1) first_loss = value;
     if (step == 2) {

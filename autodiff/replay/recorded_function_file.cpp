@@ -229,6 +229,15 @@ BasicRecordedFunction<T> load_recorded_function(const std::filesystem::path& pat
     r.fail("its per-statement arrays have different lengths");
   if (program_begin.empty() || program_begin[0] != 0 || program_begin.back() != nodes.size())
     r.fail("its program offsets do not cover the programs");
+  // Every offset array must rise and stay inside what it indexes before any is used.
+  auto rises_within = [](const std::vector<std::uint32_t>& offsets, std::size_t bound) {
+    for (std::size_t i = 0; i < offsets.size(); ++i)
+      if (offsets[i] > bound || (i > 0 && offsets[i] < offsets[i - 1])) return false;
+    return true;
+  };
+  if (!rises_within(statement_end, operand_index.size())) r.fail("its statements' operands are out of order");
+  if (!rises_within(numbers_begin, numbers.size())) r.fail("its statements' numbers are out of order");
+  if (!rises_within(program_begin, nodes.size())) r.fail("its program offsets are out of order");
   std::vector<ProgramNeeds> program_needs;
   for (std::size_t p = 0; p + 1 < program_begin.size(); ++p) {
     if (program_begin[p + 1] < program_begin[p] || program_begin[p + 1] - program_begin[p] > 0xffff)

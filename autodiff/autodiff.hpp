@@ -6,6 +6,8 @@
 
 #include "check/gradient.hpp"
 #include "check/tensor_gradient.hpp"
+#include "replay/recorded_function.hpp"
+#include "replay/recorded_function_file.hpp"
 #include "scalar/custom_op.hpp"
 #include "scalar/dual.hpp"
 #include "scalar/forward_mode.hpp"
@@ -15,8 +17,6 @@
 #include "scalar/math.hpp"
 #include "scalar/rules.hpp"
 #include "scalar/tape.hpp"
-#include "replay/recorded_function.hpp"
-#include "replay/recorded_function_file.hpp"
 #include "scalar/var.hpp"
 #include "support/error.hpp"
 #include "tensor/elementwise.hpp"

@@ -26,10 +26,10 @@
 
 // Every rule in op-code order, the order of rules.hpp's tuples: U(Rule, name) for each
 // unary rule, B(Rule, name) for each binary one, T(Rule, name) for each ternary one.
-#define TAPEGRAD_EVERY_RULE(U, B, T)                                                               \
-  U(Neg, neg)                                                                                      \
-  TAPEGRAD_UNARY_FUNCTIONS(U) B(Add, +) B(Sub, -) B(Mul, *) B(Div, /) TAPEGRAD_BINARY_FUNCTIONS(B) \
-      TAPEGRAD_TERNARY_FUNCTIONS(T)
+#define TAPEGRAD_EVERY_RULE(U, B, T) \
+  U(Neg, neg)                        \
+  TAPEGRAD_UNARY_FUNCTIONS(U)        \
+  B(Add, +) B(Sub, -) B(Mul, *) B(Div, /) TAPEGRAD_BINARY_FUNCTIONS(B) TAPEGRAD_TERNARY_FUNCTIONS(T)
 
 namespace tapegrad::detail {
 

@@ -134,7 +134,8 @@ TEST(Cli, MinimizeReplaysThroughAComputedIndex) {
                               "x=0,y=0.2", "--optimizer", "sgd", "--lr", "0.1", "--steps", "60", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json j = json_of(r);
-  const double y = j["x"]["y"].get<double>(), x0 = j["x"]["x"][0].get<double>(), x1 = j["x"]["x"][1].get<double>();
+  const double y = j["x"]["y"].get<double>(), x0 = j["x"]["x"][0].get<double>(),
+               x1 = j["x"]["x"][1].get<double>();
   EXPECT_NEAR(y, 1.5, 1e-4) << r.out;
   EXPECT_NEAR(x1, 3, 1e-4) << r.out;
   EXPECT_GT(x0, 1) << r.out;  // fitted for the first steps only: 3·(1 − 0.8^k) for a few k

@@ -80,15 +80,6 @@ class Reader {
   const std::filesystem::path& path_;
 };
 
-std::uint64_t fnv1a(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (const char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 using detail::Guard;
 using detail::OpCode;
 using detail::ProgramNode;
@@ -160,7 +151,7 @@ void save_recorded_function(const BasicRecordedFunction<T>& function, const std:
   const std::span<const std::uint32_t> inputs = function.input_statements();
   w.array(inputs.data(), inputs.size());
   w.scalar(function.output_statement());
-  const std::uint64_t checksum = fnv1a(w.content());
+  const std::uint64_t checksum = fnv1a_64(w.content());
   w.scalar(checksum);
   write_file_atomically(path, w.content());
 }
@@ -176,7 +167,7 @@ BasicRecordedFunction<T> load_recorded_function(const std::filesystem::path& pat
   const std::string_view body(content.data(), content.size() - sizeof(std::uint64_t));
   std::uint64_t checksum;
   std::memcpy(&checksum, content.data() + body.size(), sizeof checksum);
-  if (checksum != fnv1a(body)) whole.fail("its checksum does not match its content (the file is damaged)");
+  if (checksum != fnv1a_64(body)) whole.fail("its checksum does not match its content (the file is damaged)");
 
   Reader r(body.substr(magic.size()), path);
   const auto version = r.scalar<std::uint32_t>("the format version");

@@ -68,12 +68,17 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 
 namespace tapegrad {
 
-std::string content_checksum(std::string_view text) {
+std::uint64_t fnv1a_64(std::string_view text) {
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (unsigned char c : text) {
     h ^= c;
     h *= 0x100000001b3ull;
   }
+  return h;
+}
+
+std::string content_checksum(std::string_view text) {
+  const std::uint64_t h = fnv1a_64(text);
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return hex;

@@ -4,6 +4,7 @@
 // new one, never a mix.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -17,5 +18,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 // 64-bit FNV-1a of the text as 16 hex digits: the checksum model files and checkpoints
 // carry (and saved recordings), so that any changed byte of content is found.
 std::string content_checksum(std::string_view text);
+// The same hash as a number (saved recordings store it in binary).
+std::uint64_t fnv1a_64(std::string_view text);
 
 }  // namespace tapegrad

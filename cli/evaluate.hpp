@@ -62,80 +62,96 @@ inline std::string index_problem(double index, const std::string& name, std::siz
 template <class T>
 class Evaluator {
  public:
-  T operator()(const Expression& e, const Inputs<T>& inputs, bool check_domain = false) {
-    stack_.clear();
-    indices_.clear();
-    run(e, inputs, 0, e.program().size(), check_domain);
-    return stack_.back();
-  }
+  T operator()(const Expression& e, const Inputs<T>& inputs, bool check_domain = false);
 
  private:
-  void run(const Expression& e, const Inputs<T>& in, std::size_t begin, std::size_t end, bool check) {
-    const std::vector<Instruction>& program = e.program();
-    for (std::size_t k = begin; k < end; ++k) {
-      const Instruction& i = program[k];
-      switch (i.op) {
-        case Instruction::Op::Constant:
-          stack_.push_back(T(i.constant));
-          break;
-        case Instruction::Op::Scalar:
-          stack_.push_back(in.scalars[i.slot]);
-          break;
-        case Instruction::Op::SumElement:
-          stack_.push_back(in.vectors[i.slot][indices_.back()]);
-          break;
-        case Instruction::Op::Indexed: {
-          const double index = detail::plain(stack_.back());
-          // On a replayable tape the comparison is recorded, so a replay at a point where
-          // the index would pick another entry is caught rather than reading the old one.
-          if constexpr (!std::is_arithmetic_v<T>) (void)(stack_.back() == index);
-          stack_.pop_back();
-          const std::vector<T>& v = in.vectors[i.slot];
-          if (!(index >= 0 && index < static_cast<double>(v.size()) && index == std::floor(index)))
-            throw DomainError(i.column, index_problem(index, e.vectors()[i.slot], v.size()));
-          stack_.push_back(v[static_cast<std::size_t>(index)]);
-          break;
-        }
-        case Instruction::Op::Apply: {
-          const std::size_t arity = operation_table[i.function].arity;
-          T* arguments = stack_.data() + stack_.size() - arity;
-          T result = apply(i.function, arguments);
-          if (check) {
-            std::array<double, max_arity> plain_arguments;
-            for (std::size_t a = 0; a < arity; ++a) plain_arguments[a] = detail::plain(arguments[a]);
-            check_result(i, std::span<const double>(plain_arguments.data(), arity), detail::plain(result));
-          }
-          for (std::size_t a = 1; a < arity; ++a) stack_.pop_back();
-          stack_.back() = std::move(result);
-          break;
-        }
-        case Instruction::Op::Sum: {
-          T total(0.0);
-          indices_.push_back(0);
-          for (std::size_t index = 0; index < i.count; ++index) {
-            indices_.back() = index;
-            run(e, in, k + 1, i.end, check);
-            total = index == 0 ? std::move(stack_.back()) : T(total + stack_.back());
-            stack_.pop_back();
-          }
-          indices_.pop_back();
-          stack_.push_back(std::move(total));
-          k = i.end - 1;
-          break;
-        }
-      }
-    }
-  }
-
-  static void check_result(const Instruction& i, std::span<const double> operands, double result) {
-    if (std::isfinite(result)) return;
-    for (double x : operands)
-      if (!std::isfinite(x)) return;  // not where it started
-    throw DomainError(i.column, detail::describe(i, operands, result));
-  }
+  void run(const Expression& e, const Inputs<T>& in, std::size_t begin, std::size_t end, bool check);
+  static void check_result(const Instruction& i, std::span<const double> operands, double result);
 
   std::vector<T> stack_;
   std::vector<std::size_t> indices_;
 };
+
+// The members are defined outside the class so that they are not inline: the value
+// types the commands use are then instantiated once, in evaluate.cpp (every rule on
+// every type, optimized, was most of each command file's compile time).
+template <class T>
+T Evaluator<T>::operator()(const Expression& e, const Inputs<T>& inputs, bool check_domain) {
+  stack_.clear();
+  indices_.clear();
+  run(e, inputs, 0, e.program().size(), check_domain);
+  return stack_.back();
+}
+
+template <class T>
+void Evaluator<T>::run(const Expression& e, const Inputs<T>& in, std::size_t begin, std::size_t end,
+                       bool check) {
+  const std::vector<Instruction>& program = e.program();
+  for (std::size_t k = begin; k < end; ++k) {
+    const Instruction& i = program[k];
+    switch (i.op) {
+      case Instruction::Op::Constant:
+        stack_.push_back(T(i.constant));
+        break;
+      case Instruction::Op::Scalar:
+        stack_.push_back(in.scalars[i.slot]);
+        break;
+      case Instruction::Op::SumElement:
+        stack_.push_back(in.vectors[i.slot][indices_.back()]);
+        break;
+      case Instruction::Op::Indexed: {
+        const double index = detail::plain(stack_.back());
+        // On a replayable tape the comparison is recorded, so a replay at a point where
+        // the index would pick another entry is caught rather than reading the old one.
+        if constexpr (!std::is_arithmetic_v<T>) (void)(stack_.back() == index);
+        stack_.pop_back();
+        const std::vector<T>& v = in.vectors[i.slot];
+        if (!(index >= 0 && index < static_cast<double>(v.size()) && index == std::floor(index)))
+          throw DomainError(i.column, index_problem(index, e.vectors()[i.slot], v.size()));
+        stack_.push_back(v[static_cast<std::size_t>(index)]);
+        break;
+      }
+      case Instruction::Op::Apply: {
+        const std::size_t arity = operation_table[i.function].arity;
+        T* arguments = stack_.data() + stack_.size() - arity;
+        T result = apply(i.function, arguments);
+        if (check) {
+          std::array<double, max_arity> plain_arguments;
+          for (std::size_t a = 0; a < arity; ++a) plain_arguments[a] = detail::plain(arguments[a]);
+          check_result(i, std::span<const double>(plain_arguments.data(), arity), detail::plain(result));
+        }
+        for (std::size_t a = 1; a < arity; ++a) stack_.pop_back();
+        stack_.back() = std::move(result);
+        break;
+      }
+      case Instruction::Op::Sum: {
+        T total(0.0);
+        indices_.push_back(0);
+        for (std::size_t index = 0; index < i.count; ++index) {
+          indices_.back() = index;
+          run(e, in, k + 1, i.end, check);
+          total = index == 0 ? std::move(stack_.back()) : T(total + stack_.back());
+          stack_.pop_back();
+        }
+        indices_.pop_back();
+        stack_.push_back(std::move(total));
+        k = i.end - 1;
+        break;
+      }
+    }
+  }
+}
+
+template <class T>
+void Evaluator<T>::check_result(const Instruction& i, std::span<const double> operands, double result) {
+  if (std::isfinite(result)) return;
+  for (double x : operands)
+    if (!std::isfinite(x)) return;  // not where it started
+  throw DomainError(i.column, detail::describe(i, operands, result));
+}
+
+extern template class Evaluator<double>;
+extern template class Evaluator<Var>;
+extern template class Evaluator<BasicVar<Dual<double>>>;
 
 }  // namespace tapegrad::cli

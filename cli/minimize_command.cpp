@@ -104,10 +104,14 @@ void print_plain(const Expression& e, const optim::MinimizeResult& r) {
 }
 
 // --trace: one JSON object per evaluation, step 0 being the start.
+// One callback type whether or not --trace is given, so that each run function is
+// compiled once, not once with and once without it.
 struct Trace {
   const Expression* e;
   const Point* shape;
+  bool enabled;
   void on_step(const optim::StepReport& r) const {
+    if (!enabled) return;
     print_json({{"step", r.step}, {"x", point_json(*e, shape->with_flat(r.x))}, {"f", r.f}});
     std::fflush(stdout);
   }
@@ -174,8 +178,7 @@ void run_minimize(MinimizeOptions& o) {
       for (const Expression& one : residuals.each) out.push_back(residual_at(one, e, x));
       return out;
     };
-    const optim::MinimizeResult result = o.trace ? optim::least_squares(r, x0, {}, stop, Trace{&e, &start})
-                                                 : optim::least_squares(r, x0, {}, stop);
+    const optim::MinimizeResult result = optim::least_squares(r, x0, {}, stop, Trace{&e, &start, o.trace});
     if (o.json)
       print_json(result_json(e, start, result));
     else
@@ -188,8 +191,7 @@ void run_minimize(MinimizeOptions& o) {
   if (!o.restarts) {
     Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
     const std::unique_ptr<optim::Optimizer> optimizer = make(x);
-    const optim::MinimizeResult r = o.trace ? optim::minimize(f, x, *optimizer, stop, Trace{&e, &start})
-                                            : optim::minimize(f, x, *optimizer, stop);
+    const optim::MinimizeResult r = optim::minimize(f, x, *optimizer, stop, Trace{&e, &start, o.trace});
     if (o.json)
       print_json(result_json(e, start, r));
     else

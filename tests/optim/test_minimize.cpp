@@ -24,10 +24,10 @@ opt::MinimizeResult run_rosenbrock(MakeOptimizer make, long max_steps) {
                        {.max_steps = max_steps, .gradient_norm = 1e-6});
 }
 
-void expect_at_minimum(const opt::MinimizeResult& r, double tolerance, const char* what) {
-  EXPECT_NEAR(r.x[0], 1.0, tolerance)
+void expect_at_minimum(const opt::MinimizeResult& r, double max_error, const char* what) {
+  EXPECT_NEAR(r.x[0], 1.0, max_error)
       << what << " after " << r.steps << " steps (" << opt::to_string(r.reason) << ")";
-  EXPECT_NEAR(r.x[1], 1.0, tolerance) << what;
+  EXPECT_NEAR(r.x[1], 1.0, max_error) << what;
 }
 
 TEST(Rosenbrock, EachOptimizerReachesTheMinimumWithinItsBudget) {

@@ -24,7 +24,6 @@ using tg::Var;
 
 namespace {
 
-constexpr double max_relative_error = tensor_test::max_relative_error;  // 1e-7
 using rule_sampling::AsTypes, rule_sampling::RuleNames, rule_sampling::sample_points;
 
 template <class Rule, std::size_t N, class F>
@@ -36,7 +35,7 @@ void expect_gradient(const char* form, const std::array<double, N>& p, const std
     at += ' ';
     at += std::to_string(x);
   }
-  EXPECT_LE(check.max_rel_error, max_relative_error)
+  EXPECT_LE(check.max_rel_error, tensor_test::max_relative_error)
       << Rule::name << " (" << form << ") at" << at << ": tape " << ::testing::PrintToString(check.gradient)
       << ", finite differences " << ::testing::PrintToString(check.finite_differences);
 }

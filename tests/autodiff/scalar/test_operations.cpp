@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <numbers>
 #include <random>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
@@ -88,8 +89,6 @@ TEST_P(UnaryOperation, ChainsThroughAnIntermediateVar) {
   expect_gradient_matches(
       c.name + " composite", [&](const std::vector<Var>& x) { return c.op(Var(0.5 * x[0] + 0.25)); }, points);
 }
-
-const double pi = 3.141592653589793;
 
 INSTANTIATE_TEST_SUITE_P(
     AllUnary, UnaryOperation,
@@ -223,8 +222,8 @@ INSTANTIATE_TEST_SUITE_P(
                                 [](double x) { return x * x * x; },
                                 {-3, 3}},
                       UnaryCase{"sin_pi_x",
-                                [](const Var& x) { return Var(tg::sin(pi * x)); },
-                                [](double x) { return std::sin(pi * x); },
+                                [](const Var& x) { return Var(tg::sin(std::numbers::pi * x)); },
+                                [](double x) { return std::sin(std::numbers::pi * x); },
                                 {-1, 1}}),
     [](const ::testing::TestParamInfo<UnaryCase>& param_info) {
       std::string n = param_info.param.name;

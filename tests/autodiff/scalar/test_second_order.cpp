@@ -24,7 +24,7 @@ using tg::Var;
 namespace {
 
 constexpr int points = 8;
-constexpr double max_relative_error = 1e-6;
+constexpr double max_hessian_error = 1e-6;
 
 // A function under test in its forms, type-erased so that the drivers (hessian, the
 // double tape's gradient, jvp) are compiled once for all rules rather than per rule:
@@ -87,7 +87,7 @@ void expect_hessian(const char* rule, const char* form, const std::vector<double
     at += std::to_string(c);
   }
   for (Eigen::Index e = 0; e < h.size(); ++e)
-    EXPECT_NEAR(h(e), fd(e), max_relative_error * std::max(1.0, std::abs(fd(e))))
+    EXPECT_NEAR(h(e), fd(e), max_hessian_error * std::max(1.0, std::abs(fd(e))))
         << rule << " (" << form << ") at" << at << ": forward over reverse\n"
         << h << "\nfinite differences of the gradient\n"
         << fd;

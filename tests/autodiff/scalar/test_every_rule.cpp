@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tapegrad/tapegrad.hpp>
 #include <tuple>
 #include <vector>
@@ -26,9 +29,11 @@ namespace {
 
 using rule_sampling::AsTypes, rule_sampling::RuleNames, rule_sampling::sample_points;
 
-template <class Rule, std::size_t N, class F>
-void expect_gradient(const char* form, const std::array<double, N>& p, const std::vector<double>& vars,
-                     F&& f) {
+using ScalarFunction = std::function<Var(const std::vector<Var>&)>;
+
+// Not a template: the gradient check is compiled once, not once per rule and form.
+void expect_gradient(std::string_view rule, const char* form, std::span<const double> p,
+                     const std::vector<double>& vars, const ScalarFunction& f) {
   const tg::GradientCheck check = tg::check_gradient(f, vars);
   std::string at;
   for (double x : p) {  // appended piece by piece: g++ 12 warns falsely (-Wrestrict) on " " + …
@@ -36,7 +41,7 @@ void expect_gradient(const char* form, const std::array<double, N>& p, const std
     at += std::to_string(x);
   }
   EXPECT_LE(check.max_rel_error, tensor_test::max_relative_error)
-      << Rule::name << " (" << form << ") at" << at << ": tape " << ::testing::PrintToString(check.gradient)
+      << rule << " (" << form << ") at" << at << ": tape " << ::testing::PrintToString(check.gradient)
       << ", finite differences " << ::testing::PrintToString(check.finite_differences);
 }
 
@@ -57,10 +62,10 @@ TYPED_TEST_SUITE(UnaryRule, AsTypes<rules::UnaryRules>::type, RuleNames);
 TYPED_TEST(UnaryRule, GradientMatchesFiniteDifferences) {
   using Rule = TypeParam;
   for (const auto& p : sample_points<Rule, 1>({Rule::sample}, 1)) {
-    expect_gradient<Rule>("x", p, {p[0]},
-                          [](const std::vector<Var>& x) { return Var(tg::UnaryExpr<Rule, Var>(x[0])); });
+    expect_gradient(Rule::name, "x", p, {p[0]},
+                    [](const std::vector<Var>& x) { return Var(tg::UnaryExpr<Rule, Var>(x[0])); });
     // Through an expression: the chain rule inside one statement.
-    expect_gradient<Rule>("x + 0", p, {p[0]}, [](const std::vector<Var>& x) {
+    expect_gradient(Rule::name, "x + 0", p, {p[0]}, [](const std::vector<Var>& x) {
       return Var(2.0 * tg::UnaryExpr<Rule, decltype(x[0] + 0.0)>(x[0] + 0.0));
     });
   }
@@ -93,14 +98,14 @@ TYPED_TEST_SUITE(BinaryRule, AsTypes<rules::BinaryRules>::type, RuleNames);
 TYPED_TEST(BinaryRule, GradientMatchesFiniteDifferencesInEveryOperandForm) {
   using Rule = TypeParam;
   for (const auto& p : sample_points<Rule, 2>({Rule::sample_a, Rule::sample_b}, 3)) {
-    expect_gradient<Rule>("Var, Var", p, {p[0], p[1]}, [](const std::vector<Var>& x) {
+    expect_gradient(Rule::name, "Var, Var", p, {p[0], p[1]}, [](const std::vector<Var>& x) {
       return Var(tg::BinaryExpr<Rule, Var, Var>(x[0], x[1]));
     });
     const double a = p[0], b = p[1];
-    expect_gradient<Rule>("Var, number", p, {a},
-                          [&](const std::vector<Var>& x) { return Var(tg::detail::binary<Rule>(x[0], b)); });
-    expect_gradient<Rule>("number, Var", p, {b},
-                          [&](const std::vector<Var>& x) { return Var(tg::detail::binary<Rule>(a, x[0])); });
+    expect_gradient(Rule::name, "Var, number", p, {a},
+                    [&](const std::vector<Var>& x) { return Var(tg::detail::binary<Rule>(x[0], b)); });
+    expect_gradient(Rule::name, "number, Var", p, {b},
+                    [&](const std::vector<Var>& x) { return Var(tg::detail::binary<Rule>(a, x[0])); });
   }
 }
 
@@ -132,13 +137,12 @@ TYPED_TEST_SUITE(TernaryRule, AsTypes<rules::TernaryRules>::type, RuleNames);
 TYPED_TEST(TernaryRule, GradientMatchesFiniteDifferencesInEveryOperandForm) {
   using Rule = TypeParam;
   for (const auto& p : sample_points<Rule, 3>({Rule::sample_a, Rule::sample_b, Rule::sample_c}, 5)) {
-    expect_gradient<Rule>("Var, Var, Var", p, {p[0], p[1], p[2]}, [](const std::vector<Var>& x) {
+    expect_gradient(Rule::name, "Var, Var, Var", p, {p[0], p[1], p[2]}, [](const std::vector<Var>& x) {
       return Var(tg::TernaryExpr<Rule, Var, Var, Var>(x[0], x[1], x[2]));
     });
     const double b = p[1], c = p[2];
-    expect_gradient<Rule>("Var, number, number", p, {p[0]}, [&](const std::vector<Var>& x) {
-      return Var(tg::detail::ternary<Rule>(x[0], b, c));
-    });
+    expect_gradient(Rule::name, "Var, number, number", p, {p[0]},
+                    [&](const std::vector<Var>& x) { return Var(tg::detail::ternary<Rule>(x[0], b, c)); });
   }
 }
 

@@ -73,22 +73,27 @@ struct RegisterOurs {
     });
 
     // Recorded once, then replayed at the same input every iteration: what an optimizer
-    // loop over a fixed objective pays per gradient.
-    register_variant(name, "replay", [problem, x0, name](benchmark::State& state) {
-      tg::RecordedFunction fn([problem](std::span<const tg::Var> x) { return tg::Var(problem(x.data())); },
-                              std::span<const double>(x0));
-      std::vector<double> g(x0.size());
-      for (auto _ : state) {
-        benchmark::DoNotOptimize(x0.data());
-        benchmark::ClobberMemory();
-        double f = fn.gradient(std::span<const double>(x0), std::span<double>(g));
-        benchmark::DoNotOptimize(f);
-        benchmark::DoNotOptimize(g.data());
-        benchmark::ClobberMemory();
-      }
-      if (!gradients_agree(g, reference_gradient(name)))
-        state.SkipWithError("replayed gradient differs from the recorded one");
-    });
+    // loop over a fixed objective pays per gradient. `replay_sums` is the same with
+    // RecordOptions::reassociate_sums (accumulation loops replayed as sums).
+    for (const bool sums : {false, true}) {
+      register_variant(name, sums ? "replay_sums" : "replay",
+                       [problem, x0, name, sums](benchmark::State& state) {
+                         tg::RecordedFunction fn(
+                             [problem](std::span<const tg::Var> x) { return tg::Var(problem(x.data())); },
+                             std::span<const double>(x0), tg::RecordOptions{.reassociate_sums = sums});
+                         std::vector<double> g(x0.size());
+                         for (auto _ : state) {
+                           benchmark::DoNotOptimize(x0.data());
+                           benchmark::ClobberMemory();
+                           double f = fn.gradient(std::span<const double>(x0), std::span<double>(g));
+                           benchmark::DoNotOptimize(f);
+                           benchmark::DoNotOptimize(g.data());
+                           benchmark::ClobberMemory();
+                         }
+                         if (!gradients_agree(g, reference_gradient(name)))
+                           state.SkipWithError("replayed gradient differs from the recorded one");
+                       });
+    }
 
     if constexpr (requires(const double* x, double* g) { problem.hand(x, g); }) {
       register_variant(name, "hand", [problem, x0, name](benchmark::State& state) {

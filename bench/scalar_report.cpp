@@ -1,5 +1,6 @@
 // The scalar tape's section of bench/RESULTS.md: every problem's times and ratios, the
 // issue's targets, and the hand-written profile notes (bench/profile_notes.md).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,15 +56,20 @@ void write_scalar_report(const std::string& path, const Medians& medians, const 
 
   out << "\n### Replay: recorded once, replayed at every call\n\n"
          "`replay` records the function once (`tg::RecordedFunction`) and times a replay plus a reverse\n"
-         "sweep; ADOL-C `replay` is the same for ADOL-C (`gradient` on a kept trace). Ratios to\n"
+         "sweep, bit-identical to a fresh recording; `sums` is the same with\n"
+         "`RecordOptions::reassociate_sums` (accumulation loops replayed as sums, equal up to\n"
+         "rounding); ADOL-C `replay` is the same for ADOL-C (`gradient` on a kept trace). Ratios to\n"
          "`t_f` and to the hand-written adjoint, from this same run.\n\n";
-  out << "| problem | N | replay / t_f | replay / t_grad | replay / hand | ADOL-C replay / hand |\n";
-  out << "|---|---:|---:|---:|---:|---:|\n";
+  out << "| problem | N | replay / t_f | replay / t_grad | replay / hand | sums / hand | sums / replay | "
+         "ADOL-C replay / hand |\n";
+  out << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& [problem, variants] : medians) {
     const std::size_t cut = problem.rfind('/');
     out << "| " << problem.substr(0, cut) << " | " << problem.substr(cut + 1) << " | "
         << ratio(medians, problem, "replay") << " | " << ratio(medians, problem, "replay", "tapegrad")
         << " | " << ratio(medians, problem, "replay", "hand") << " | "
+        << ratio(medians, problem, "replay_sums", "hand") << " | "
+        << ratio(medians, problem, "replay_sums", "replay") << " | "
         << ratio(medians, problem, "adolc_replay", "hand") << " |\n";
   }
   struct ReplayTarget {
@@ -77,13 +83,15 @@ void write_scalar_report(const std::string& path, const Medians& medians, const 
       {"rosenbrock/100000", 2.0, "–"},
       {"sigmoid_layer/256", 2.0, "3.4"},
   };
-  out << "\n| replayed gradient / hand | limit | FastAD (published) | measured | met "
-         "|\n|---|---:|---:|---:|---|\n";
+  out << "\n| replayed gradient / hand | limit | FastAD (published) | exact replay | reassociated sums | met "
+         "|\n|---|---:|---:|---:|---:|---|\n";
   for (const ReplayTarget& t : replay_targets) {
-    const double measured = ratio_value(medians, t.problem, "replay", "hand");
-    out << "| " << t.problem << " | " << format("%.3g", t.limit) << " | " << t.fastad << " | "
-        << (measured < 0 ? std::string("not run") : format("%.2f", measured)) << " | "
-        << (measured < 0 ? "–" : (measured <= t.limit ? "yes" : "**no**")) << " |\n";
+    const double exact = ratio_value(medians, t.problem, "replay", "hand");
+    const double sums = ratio_value(medians, t.problem, "replay_sums", "hand");
+    const double best = sums < 0 ? exact : exact < 0 ? sums : std::min(exact, sums);
+    auto shown = [](double r) { return r < 0 ? std::string("not run") : format("%.2f", r); };
+    out << "| " << t.problem << " | " << format("%.3g", t.limit) << " | " << t.fastad << " | " << shown(exact)
+        << " | " << shown(sums) << " | " << (best < 0 ? "–" : (best <= t.limit ? "yes" : "**no**")) << " |\n";
   }
 
   const std::vector<Target> targets = {

@@ -12,8 +12,10 @@
 // order, and stops at the first comparison or kink that comes out differently.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -23,6 +25,7 @@
 
 #include "../support/error.hpp"
 #include "replay_program.hpp"
+#include "sum_runs.hpp"
 
 namespace tapegrad {
 
@@ -30,6 +33,10 @@ template <class T>
 class BasicTape;
 template <class T>
 struct OperandSink;
+template <class T>
+class BasicVar;
+template <class Rule, class A, class B>
+class BinaryExpr;
 
 // What replaying runs at a statement with a forward function of its own: recompute its
 // value (a tensor's buffer, or the statement's value in the tape's replay values).
@@ -141,10 +148,19 @@ struct ReplaySource {
   std::uint32_t next_node = 0;
   bool changed = false;
   PieceChange change{};
+  std::uint16_t zero_slot = 0xffff;  // a slot read as statement 0, whose value is 0 (sum runs)
 
+  // A kink changed piece in statement s: says so in `change`; false, to stop the replay.
+  bool report(ReplayChange& out, std::uint32_t s) const {
+    out.changed = true;
+    out.where = s;
+    out.piece = change;
+    return false;
+  }
   std::uint32_t next_operand() {
     ++next_node;
-    return operands[next_slot++];
+    const std::uint16_t slot = next_slot++;
+    return slot == zero_slot ? 0 : operands[slot];
   }
   T number() {
     ++next_node;
@@ -187,12 +203,8 @@ bool replay_statements(const KernelArgs<T>& a, std::uint32_t first, std::uint32_
     const std::uint32_t begin = a.statement_end[s - 1];
     ReplaySource<T> source{a.values, a.operand_index + begin, a.numbers + a.numbers_begin[s], a.generation};
     const E e(ReplayTag{}, source);
-    if (source.changed) [[unlikely]] {
-      change.changed = true;
-      change.where = s;
-      change.piece = source.change;
-      return false;
-    }
+    if (source.changed) [[unlikely]]
+      return source.report(change, s);
     // propagate() writes each operand's index too: the same index back in place.
     e.template propagate<0>(
         OperandSink<T>{a.partials + begin, a.operand_index + begin, a.generation, nullptr}, T(1));
@@ -203,6 +215,80 @@ bool replay_statements(const KernelArgs<T>& a, std::uint32_t first, std::uint32_
 
 template <class T>
 using StatementKernel = bool (*)(const KernelArgs<T>&, std::uint32_t, std::uint32_t, ReplayChange&);
+
+// Whether E has the shape of one step of a sum (sum_runs.hpp): `chain + term`,
+// `term + chain` or `chain - term` with `chain` a Var leaf; `slots` are the operand
+// slots that could be the chain (-1: none).
+template <class E>
+struct SumShape {
+  static constexpr std::array<int, 2> slots{-1, -1};
+};
+template <class A, class B>
+struct SumShape<BinaryExpr<rules::Add, A, B>> {
+  static constexpr std::array<int, 2> slots{
+      std::is_same_v<A, BasicVar<typename A::value_type>> ? 0 : -1,
+      std::is_same_v<B, BasicVar<typename B::value_type>> ? static_cast<int>(A::max_operands) : -1};
+};
+template <class A, class B>
+struct SumShape<BinaryExpr<rules::Sub, A, B>> {
+  static constexpr std::array<int, 2> slots{std::is_same_v<A, BasicVar<typename A::value_type>> ? 0 : -1, -1};
+};
+template <class E>
+inline constexpr bool is_sum_shaped = SumShape<E>::slots[0] >= 0 || SumShape<E>::slots[1] >= 0;
+
+// Replays sum run `run` (sum_runs.hpp), whose statements all have expression type E:
+// each term is E rebuilt with the chain leaf read as zero; the terms are added in two
+// interleaved sums onto the value the run starts from, which becomes the last
+// statement's value. The first statement's partials are all stored; after it, the
+// partials of the slots that vary are stored and those of the fixed slots summed into
+// fixed_sums. The partial sums in between are not computed.
+template <class E, class T>
+bool replay_sum_run(const KernelArgs<T>& a, const SumRun& run, T* fixed_sums, ReplayChange& change) {
+  constexpr std::size_t width = E::max_operands;
+  T term[2] = {T(0), T(0)};
+  T fixed[2][width] = {};
+  // Statements of one program have the same number of operands and of numbers, so
+  // statement s's are at a fixed stride from the first's.
+  const std::uint32_t operands_begin = a.statement_end[run.first - 1];
+  const std::uint32_t numbers_begin = a.numbers_begin[run.first];
+  const std::uint32_t numbers_stride = a.numbers_begin[run.first + 1] - numbers_begin;
+  // Copies, so that the compiler need not read them again after every store of a partial.
+  const std::uint64_t fixed_mask = run.fixed_mask, store_mask = run.store_mask;
+  const std::uint16_t chain_slot = run.chain_slot;
+  const std::uint32_t first = run.first;
+  auto step = [&](std::uint32_t s, T& term_sum, T(&fixed_sum)[width], bool store_all) {
+    const std::uint32_t begin = operands_begin + (s - first) * static_cast<std::uint32_t>(width);
+    ReplaySource<T> source{a.values, a.operand_index + begin,
+                           a.numbers + numbers_begin + (s - first) * numbers_stride, a.generation};
+    source.zero_slot = chain_slot;
+    const E e(ReplayTag{}, source);
+    if (source.changed) [[unlikely]]
+      return source.report(change, s);
+    T partial[width];
+    std::uint32_t index[width];  // propagate() writes the indices too; these are not kept
+    e.template propagate<0>(OperandSink<T>{partial, index, a.generation, nullptr}, T(1));
+    for (std::size_t k = 0; k < width; ++k) {
+      if (store_all || (store_mask >> k & 1))
+        a.partials[begin + k] = partial[k];
+      else if (fixed_mask >> k & 1)
+        fixed_sum[k] += partial[k];
+    }
+    term_sum += e.value();
+    return true;
+  };
+  if (!step(run.first, term[0], fixed[0], true)) return false;
+  std::uint32_t s = run.first + 1;
+  for (; s + 1 < run.last; s += 2)
+    if (!step(s, term[0], fixed[0], false) || !step(s + 1, term[1], fixed[1], false)) return false;
+  if (s < run.last && !step(s, term[1], fixed[1], false)) return false;
+  for (std::size_t k = 0; k < width; ++k) fixed_sums[k] = fixed[0][k] + fixed[1][k];
+  const T start = a.values[a.operand_index[a.statement_end[run.first - 1] + run.chain_slot]];
+  a.values[run.last - 1] = start + (term[0] + term[1]);
+  return true;
+}
+
+template <class T>
+using SumRunKernel = bool (*)(const KernelArgs<T>&, const SumRun&, T*, ReplayChange&);
 
 // A comparison recorded on the tape: its program (ending in a Compare node) runs
 // before statement `before`.
@@ -260,7 +346,13 @@ class ReplayRecord {
         // A constant Var leaf keeps a number the rebuilt expression would not read.
         bool constant_leaf = false;
         for (const ProgramNode& n : scratch_) constant_leaf = constant_leaf || n.op == OpCode::LeafConstant;
-        if (!constant_leaf) kernel_[id_[s]] = &replay_statements<E, T>;
+        if (!constant_leaf) {
+          kernel_[id_[s]] = &replay_statements<E, T>;
+          if constexpr (is_sum_shaped<E>) {
+            sum_kernel_[id_[s]] = &replay_sum_run<E, T>;
+            sum_chain_slots_[id_[s]] = SumShape<E>::slots;
+          }
+        }
       }
     } else {
       opaque(s, "an expression type without encode()", e.value());
@@ -301,9 +393,11 @@ class ReplayRecord {
   // operands' partials into partials (indexed like the tape's operands), each forward
   // function with `tape`; inputs keep their values. Checks every comparison and kink.
   // V is T, or Dual<T> for Hessian-vector products (then there must be no forwards).
+  // With `sums` (V = T only), the sum runs it lists are replayed reassociated (sum_runs.hpp).
   template <class V>
   ReplayChange run(BasicTape<T>* tape, const std::uint32_t* statement_end, const std::uint32_t* operand_index,
-                   V* values, V* partials, std::uint32_t end, std::uint32_t generation = 0) const {
+                   V* values, V* partials, std::uint32_t end, std::uint32_t generation = 0,
+                   SumRunPlan<T>* sums = nullptr) const {
     // Scratch for one program's nodes; kept between runs in the tape's own value type,
     // so that replaying a training step allocates nothing.
     std::vector<V> local_value, local_adjoint;
@@ -313,15 +407,30 @@ class ReplayRecord {
     node_adjoint.resize(max_program_length_);
     ReplayChange change;
     std::size_t g = 0;
+    std::size_t next_sum = 0;  // the next of sums->runs
     for (std::uint32_t s = 1; s < end; ++s) {
       for (; g < guards_.size() && guards_[g].before <= s; ++g)
         if (!check_guard(g, values, node_value.data(), change)) return change;
       switch (kind_[s]) {
         case StatementKind::Input:
+          // Inputs keep their values; a stretch of them (the leaves of a long vector) is
+          // passed over at once. A comparison between them reads no input's new value late.
+          while (s + 1 < end && kind_[s + 1] == StatementKind::Input) ++s;
           break;
         case StatementKind::Program: {
           const std::uint32_t p = id_[s];
           if constexpr (std::is_same_v<V, T>) {
+            if (sums != nullptr && next_sum < sums->runs.size() && sums->runs[next_sum].first == s &&
+                sums->runs[next_sum].last <= end) {
+              const SumRun& run = sums->runs[next_sum++];
+              const KernelArgs<T> args{statement_end,   const_cast<std::uint32_t*>(operand_index),
+                                       numbers_.data(), numbers_begin_.data(),
+                                       values,          partials,
+                                       generation};
+              if (!sum_kernel_[p](args, run, sums->fixed_sums.data() + run.fixed_at, change)) return change;
+              s = run.last - 1;
+              break;
+            }
             if (kernel_[p] != nullptr) {
               // The run of statements with this program up to the next comparison, in one call.
               const std::uint32_t stop = g < guards_.size() ? std::min(end, guards_[g].before) : end;
@@ -413,6 +522,14 @@ class ReplayRecord {
   std::size_t num_guards() const noexcept { return guards_.size(); }
   std::size_t num_forwards() const noexcept { return forwards_.size(); }
   std::size_t num_programs() const noexcept { return program_begin_.size() - 1; }
+  // For sum_runs.hpp's planner: statement s's program if it has a sum kernel (else -1),
+  // the operand slots of program p that could be the chain, the comparisons.
+  std::int64_t sum_program(std::uint32_t s) const {
+    return kind_[s] == StatementKind::Program && sum_kernel_[id_[s]] != nullptr ? std::int64_t{id_[s]} : -1;
+  }
+  const std::array<int, 2>& sum_chain_slots(std::uint32_t p) const { return sum_chain_slots_[p]; }
+  const Guard& guard(std::size_t g) const { return guards_[g]; }
+  std::span<const std::uint32_t> guard_operand_indices() const noexcept { return guard_operands_; }
   std::size_t bytes_in_use() const noexcept {
     return kind_.size() * (1 + 2 * sizeof(std::uint32_t) + sizeof(T)) + numbers_.size() * sizeof(T) +
            nodes_.size() * sizeof(ProgramNode) + guards_.size() * sizeof(Guard) +
@@ -435,6 +552,8 @@ class ReplayRecord {
     max_program_length_ = 0;
     interned_.clear();
     kernel_.assign(num_programs(), nullptr);  // a loaded program has no C++ type to compile
+    sum_kernel_.assign(num_programs(), nullptr);
+    sum_chain_slots_.assign(num_programs(), {-1, -1});
     for (std::size_t p = 0; p + 1 < program_begin_.size(); ++p)
       max_program_length_ =
           std::max<std::size_t>(max_program_length_, program_begin_[p + 1] - program_begin_[p]);
@@ -467,6 +586,8 @@ class ReplayRecord {
     nodes_.insert(nodes_.end(), scratch_.begin(), scratch_.end());
     program_begin_.push_back(static_cast<std::uint32_t>(nodes_.size()));
     kernel_.push_back(nullptr);  // expression() compiles one for a statement's program
+    sum_kernel_.push_back(nullptr);
+    sum_chain_slots_.push_back({-1, -1});
     max_program_length_ = std::max(max_program_length_, scratch_.size());
     interned_.emplace(std::string(key), id);
     return id;
@@ -513,7 +634,9 @@ class ReplayRecord {
   std::vector<HookForwardEntry> forwards_;
   std::vector<const char*> opaque_;
 
-  std::vector<StatementKernel<T>> kernel_;  // per program; null: run by the interpreter
+  std::vector<StatementKernel<T>> kernel_;   // per program; null: run by the interpreter
+  std::vector<SumRunKernel<T>> sum_kernel_;  // per program; null: not the shape of a sum
+  std::vector<std::array<int, 2>> sum_chain_slots_;
   std::vector<ProgramNode> scratch_;
   mutable std::vector<T> scratch_value_, scratch_adjoint_;
   std::unordered_map<std::string, std::uint32_t> interned_;

@@ -318,6 +318,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   // The tape's operand arrays, for replaying on other value types and for saving.
   const std::uint32_t* statement_ends() const noexcept { return statement_end_.data(); }
   const std::uint32_t* operand_index_data() const noexcept { return operands_.indices.get(); }
+  T* operand_partial_data() noexcept { return operands_.partials.get(); }
 
   // ----------------------------------------------------------------- validity
 

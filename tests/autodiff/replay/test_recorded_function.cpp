@@ -12,24 +12,15 @@
 #include <vector>
 
 #include "../scalar/rule_sampling.hpp"
+#include "fresh_recording.hpp"
 
 namespace {
 
 namespace tg = tapegrad;
 namespace rules = tg::rules;
+using replay_testing::fresh_gradient;
+using replay_testing::Function;
 using tg::Var;
-using Function = std::function<Var(std::span<const Var>)>;
-
-// f's value and gradient at x from a fresh recording on an ordinary tape.
-double fresh_gradient(const Function& f, const std::vector<double>& x, std::vector<double>& g) {
-  tg::Tape tape;
-  std::vector<Var> xs(x.begin(), x.end());
-  const Var y = f(xs);
-  tape.backward(y);
-  g.clear();
-  for (const Var& xi : xs) g.push_back(xi.adjoint());
-  return y.value();
-}
 
 // Records f at points[0]; at every point, the replayed value and gradient must equal a
 // fresh recording's to the bit (re-recording where a kink changed piece, which rules

@@ -432,8 +432,11 @@ class ReplayRecord {
               break;
             }
             if (kernel_[p] != nullptr) {
-              // The run of statements with this program up to the next comparison, in one call.
-              const std::uint32_t stop = g < guards_.size() ? std::min(end, guards_[g].before) : end;
+              // The run of statements with this program up to the next comparison (or the
+              // next sum run, which its own kernel replays), in one call.
+              std::uint32_t stop = g < guards_.size() ? std::min(end, guards_[g].before) : end;
+              if (sums != nullptr && next_sum < sums->runs.size())
+                stop = std::min(stop, sums->runs[next_sum].first);
               std::uint32_t last = s + 1;
               while (last < stop && kind_[last] == StatementKind::Program && id_[last] == p) ++last;
               const KernelArgs<T> args{statement_end,   const_cast<std::uint32_t*>(operand_index),

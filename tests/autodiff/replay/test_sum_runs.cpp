@@ -144,6 +144,18 @@ TEST(SumRuns, APartialSumReadElsewhereIsComputed) {
   tg::RecordedFunction fn(f, std::span<const double>(random_point(100, -1, 1, 1)),
                           {.reassociate_sums = true});
   EXPECT_EQ(fn.num_sum_runs(), 2U);
+  // Read after the second term: the steps before it are too few for a run, and the run
+  // after them must still be replayed as one (its sum of x[0]'s partials included).
+  const SumFunction early = [](std::span<const Var> x) {
+    Var s = tg::square(x[0]);
+    Var second;
+    for (std::size_t i = 1; i < x.size(); ++i) {
+      s += tg::square(x[i] - x[0]);
+      if (i == 2) second = s;
+    }
+    return s * second;
+  };
+  expect_sums_match_fresh(early, three_random_points(60, -1, 1), 1, "a partial sum read after two terms");
 }
 
 // A comparison inside the loop splits the runs and is still checked; a kink in a term

@@ -48,9 +48,9 @@ struct RecordOptions {
   // Replay accumulation loops (`f += term(x[i])`, the recording's sum runs) as one sum
   // each: the terms are computed independently and added in another order, and each
   // parameter's partials are summed instead of swept one by one (scalar/sum_runs.hpp).
-  // Several times faster on long sums; values and gradients then equal a fresh
-  // recording's up to rounding rather than bit for bit. value() and gradient() use it;
-  // hvp() does not.
+  // 1.2–3.6 times faster on the benchmarks' long sums (bench/RESULTS.md, `sums /
+  // replay`); values and gradients then equal a fresh recording's up to rounding
+  // rather than bit for bit. value() and gradient() use it; hvp() does not.
   bool reassociate_sums = false;
 };
 

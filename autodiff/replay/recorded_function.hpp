@@ -48,9 +48,10 @@ struct RecordOptions {
   // Replay accumulation loops (`f += term(x[i])`, the recording's sum runs) as one sum
   // each: the terms are computed independently and added in another order, and each
   // parameter's partials are summed instead of swept one by one (scalar/sum_runs.hpp).
-  // 1.2–3.6 times faster on the benchmarks' long sums (bench/RESULTS.md, `sums /
-  // replay`); values and gradients then equal a fresh recording's up to rounding
-  // rather than bit for bit. value() and gradient() use it; hvp() does not.
+  // 2.4–11 times faster on the benchmarks' long sums (bench/RESULTS.md, `sums /
+  // replay`; slower on many short sums in a very long recording); values and gradients
+  // then equal a fresh recording's up to rounding rather than bit for bit. value() and
+  // gradient() use it; hvp() does not.
   bool reassociate_sums = false;
 };
 
@@ -98,10 +99,14 @@ class BasicRecordedFunction {
       tape_->backward(output_var());
       gather(tape_->adjoint_data(), g);
     } else {
-      adjoints_.assign(output_ + 1, T(0));
+      adjoints_.resize(output_ + 1);
+      detail::clear_adjoints_for_sum_runs(adjoints_.data(), output_ + 1, sums_);
       adjoints_[output_] = T(1);
-      detail::sweep_with_sum_runs(tape_->statement_ends(), tape_->operand_index_data(),
-                                  tape_->operand_partial_data(), adjoints_.data(), output_, sums_);
+      detail::ReplayRecord<T>& record = tape_->replay_record();
+      detail::sweep_with_sum_runs(
+          record.kernel_args(tape_->statement_ends(), tape_->operand_index_data(), record.values(),
+                             tape_->operand_partial_data(), tape_->generation()),
+          adjoints_.data(), output_, sums_);
       gather(adjoints_.data(), g);
     }
     return tape_->replayed_value(output_);

@@ -143,6 +143,7 @@ class ReplayRecord {
     guard_operands_.clear();
     forwards_.clear();
     opaque_.clear();
+    input_stretches_.clear();
   }
   // Forgets statements from `statements` on and comparisons from `guards` on (rewind).
   void truncate(std::uint32_t statements, std::uint32_t guards) {
@@ -157,6 +158,11 @@ class ReplayRecord {
       guards_.resize(guards);
     }
     while (!forwards_.empty() && forwards_.back().statement >= statements) forwards_.pop_back();
+    while (!input_stretches_.empty() && input_stretches_.back().first >= kind_.size())
+      input_stretches_.pop_back();
+    if (!input_stretches_.empty())
+      input_stretches_.back().second =
+          std::min(input_stretches_.back().second, static_cast<std::uint32_t>(kind_.size()));
   }
 
   // ------------------------------------------------------------------ recording
@@ -176,10 +182,7 @@ class ReplayRecord {
         for (const ProgramNode& n : scratch_) constant_leaf = constant_leaf || n.op == OpCode::LeafConstant;
         if (!constant_leaf) {
           kernel_[id_[s]] = &replay_statements<E, T>;
-          if constexpr (is_sum_shaped<E>) {
-            sum_kernel_[id_[s]] = &replay_sum_run<E, T>;
-            sum_chain_slots_[id_[s]] = SumShape<E>::slots;
-          }
+          sum_kernels_[id_[s]] = sum_kernels_for<E, T>();
         }
       }
     } else {
@@ -236,12 +239,10 @@ class ReplayRecord {
     ReplayChange change;
     std::size_t g = 0;
     std::size_t next_sum = 0;               // the next of sums->runs
+    std::size_t next_stretch = 0;           // the next of input_stretches_
     [[maybe_unused]] KernelArgs<T> args{};  // what the compiled kernels work on (T values only)
     if constexpr (std::is_same_v<V, T>)
-      args = {statement_end,   const_cast<std::uint32_t*>(operand_index),
-              numbers_.data(), numbers_begin_.data(),
-              values,          partials,
-              generation};
+      args = kernel_args(statement_end, operand_index, values, partials, generation);
     for (std::uint32_t s = 1; s < end; ++s) {
       for (; g < guards_.size() && guards_[g].before <= s; ++g)
         if (!check_guard(g, values, node_value.data(), change)) return change;
@@ -249,7 +250,11 @@ class ReplayRecord {
         case StatementKind::Input:
           // Inputs keep their values; a stretch of them (the leaves of a long vector) is
           // passed over at once. A comparison between them reads no input's new value late.
-          while (s + 1 < end && kind_[s + 1] == StatementKind::Input) ++s;
+          for (; next_stretch < input_stretches_.size() && input_stretches_[next_stretch].first < s;
+               ++next_stretch) {
+          }
+          if (next_stretch < input_stretches_.size() && input_stretches_[next_stretch].first == s)
+            s = std::min(end, input_stretches_[next_stretch].second) - 1;
           break;
         case StatementKind::Program: {
           const std::uint32_t p = id_[s];
@@ -257,7 +262,7 @@ class ReplayRecord {
             if (sums != nullptr && next_sum < sums->runs.size() && sums->runs[next_sum].first == s &&
                 sums->runs[next_sum].last <= end) {
               const SumRun& run = sums->runs[next_sum++];
-              if (!sum_kernel_[p](args, run, sums->fixed_sums.data() + run.fixed_at, change)) return change;
+              if (!sum_kernels_[p].forward(args, run, *sums, change)) return change;
               s = run.last - 1;
               break;
             }
@@ -354,9 +359,26 @@ class ReplayRecord {
   // For sum_runs.hpp's planner: statement s's program if it has a sum kernel (else -1),
   // the operand slots of program p that could be the chain, the comparisons.
   std::int64_t sum_program(std::uint32_t s) const {
-    return kind_[s] == StatementKind::Program && sum_kernel_[id_[s]] != nullptr ? std::int64_t{id_[s]} : -1;
+    return kind_[s] == StatementKind::Program && sum_kernels_[id_[s]].forward != nullptr
+               ? std::int64_t{id_[s]}
+               : -1;
   }
-  const std::array<int, 2>& sum_chain_slots(std::uint32_t p) const { return sum_chain_slots_[p]; }
+  const std::array<int, 2>& sum_chain_slots(std::uint32_t p) const { return sum_kernels_[p].chain_slots; }
+  // Program p's sum-run reverse that computes the partials again, if it is cheap enough.
+  SumRunReverse<T> sum_reverse(std::uint32_t p) const { return sum_kernels_[p].reverse; }
+  // Statement s's numbers (the constants its program reads).
+  std::span<const T> statement_numbers(std::uint32_t s) const {
+    const std::size_t end = s + 1 < numbers_begin_.size() ? numbers_begin_[s + 1] : numbers_.size();
+    return {numbers_.data() + numbers_begin_[s], end - numbers_begin_[s]};
+  }
+  // The arrays the compiled kernels and the sum-run sweep work on (T values only).
+  KernelArgs<T> kernel_args(const std::uint32_t* statement_end, const std::uint32_t* operand_index, T* values,
+                            T* partials, std::uint32_t generation) const {
+    return {statement_end,   const_cast<std::uint32_t*>(operand_index),
+            numbers_.data(), numbers_begin_.data(),
+            values,          partials,
+            generation};
+  }
   const Guard& guard(std::size_t g) const { return guards_[g]; }
   std::span<const std::uint32_t> guard_operand_indices() const noexcept { return guard_operands_; }
   std::size_t bytes_in_use() const noexcept {
@@ -381,8 +403,10 @@ class ReplayRecord {
     max_program_length_ = 0;
     interned_.clear();
     kernel_.assign(num_programs(), nullptr);  // a loaded program has no C++ type to compile
-    sum_kernel_.assign(num_programs(), nullptr);
-    sum_chain_slots_.assign(num_programs(), {-1, -1});
+    sum_kernels_.assign(num_programs(), {});
+    input_stretches_.clear();
+    for (std::uint32_t s = 1; s < kind_.size(); ++s)
+      if (kind_[s] == StatementKind::Input) note_input(s);
     for (std::size_t p = 0; p + 1 < program_begin_.size(); ++p)
       max_program_length_ =
           std::max<std::size_t>(max_program_length_, program_begin_[p + 1] - program_begin_[p]);
@@ -395,9 +419,18 @@ class ReplayRecord {
     const void* data;
   };
 
+  // Input statement s extends the last stretch of inputs or starts one.
+  void note_input(std::uint32_t s) {
+    if (!input_stretches_.empty() && input_stretches_.back().second == s)
+      ++input_stretches_.back().second;
+    else
+      input_stretches_.push_back({s, s + 1});
+  }
+
   void add_statement(std::uint32_t s, StatementKind kind, std::uint32_t id, const T& value) {
     if (s != kind_.size()) [[unlikely]]
       throw Error("tapegrad: a replayable tape lost track of statement " + std::to_string(s));
+    if (kind == StatementKind::Input) note_input(s);
     kind_.push_back(kind);
     id_.push_back(id);
     numbers_begin_.push_back(static_cast<std::uint32_t>(numbers_.size()));
@@ -415,8 +448,7 @@ class ReplayRecord {
     nodes_.insert(nodes_.end(), scratch_.begin(), scratch_.end());
     program_begin_.push_back(static_cast<std::uint32_t>(nodes_.size()));
     kernel_.push_back(nullptr);  // expression() compiles one for a statement's program
-    sum_kernel_.push_back(nullptr);
-    sum_chain_slots_.push_back({-1, -1});
+    sum_kernels_.push_back({});
     max_program_length_ = std::max(max_program_length_, scratch_.size());
     interned_.emplace(std::string(key), id);
     return id;
@@ -463,9 +495,10 @@ class ReplayRecord {
   std::vector<HookForwardEntry> forwards_;
   std::vector<const char*> opaque_;
 
-  std::vector<StatementKernel<T>> kernel_;   // per program; null: run by the interpreter
-  std::vector<SumRunKernel<T>> sum_kernel_;  // per program; null: not the shape of a sum
-  std::vector<std::array<int, 2>> sum_chain_slots_;
+  std::vector<StatementKernel<T>> kernel_;  // per program; null: run by the interpreter
+  std::vector<SumKernels<T>> sum_kernels_;  // per program
+  // The stretches of consecutive inputs, [first, second): run() passes over each at once.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> input_stretches_;
   std::vector<ProgramNode> scratch_;
   mutable std::vector<T> scratch_value_, scratch_adjoint_;
   std::unordered_map<std::string, std::uint32_t> interned_;

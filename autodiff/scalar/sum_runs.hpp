@@ -19,6 +19,17 @@
 // sweep (sweep_sum_run) then scatters adjoint · partial to the operands that vary and
 // adjoint · Σ partials to the fixed ones, with no chain at all.
 //
+// Most long sums index their operands regularly: term i reads x[i] and x[i+1], or row j's
+// weights one after another, or one `mu` throughout. When every operand slot of the
+// run's statements after the first names base + i·stride (i counting those statements,
+// stride 0 for a fixed slot), the run is *affine*: its kernels compute the operands
+// instead of reading them from the tape. An affine run whose term is cheap arithmetic
+// (CheapToRecompute, replay_kernels.hpp) with operands that vary (Rosenbrock, a layer's
+// weights) stores no partials at all: its replay computes values only, and the reverse
+// sweep computes each term's partials again (sum_run_reverse). At a long sum's size the
+// tape's partials and indices do not fit in the cache, and reading them back from memory
+// cost more than doing the few multiplications twice.
+//
 // The price is the order of additions: values and gradients equal a fresh recording's
 // up to rounding, not bit for bit, and the partial sums inside a run are not computed
 // (their values are not kept). Everything outside the runs replays exactly as before.
@@ -27,9 +38,11 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
+#include "kernel_args.hpp"
 #include "sweep.hpp"
 
 namespace tapegrad::detail {
@@ -42,13 +55,33 @@ struct SumRun {
   std::uint16_t width;       // operands per statement
   std::uint64_t fixed_mask;  // slots naming one Var in every statement after the first
   std::uint64_t store_mask;  // the other slots but the chain: their partials are stored
-  std::uint32_t fixed_at;    // where the fixed slots' sums start in SumRunPlan::fixed_sums
+  std::uint32_t fixed_at;    // where this run's width entries start in fixed_sums and affine_*
+  // Affine (see above): statement first+1+i's slot k names affine_base[k] + i·affine_stride[k].
+  bool affine = false;
+  // Affine, cheap and with varying operands: partials computed again in the reverse sweep
+  // by SumRunPlan::reverse[run], not stored.
+  bool recompute = false;
+  // How far apart the numbers of consecutive statements after the first are: 0 when they
+  // all have the same numbers (Rosenbrock's 100 and 1), which are then read from one place.
+  std::uint32_t numbers_stride = 0;
+  // An affine run that stores partials keeps those of its statements after the first
+  // packed, stored_per_term (the slots that vary) per statement, where the statements'
+  // operands begin.
+  std::uint32_t stored_per_term = 0;
 };
+
+template <class T>
+struct SumRunPlan;
+// A sum run's reverse sweep with its partials computed again (replay_kernels.hpp).
+template <class T>
+using SumRunReverse = void (*)(const KernelArgs<T>&, const SumRun&, const SumRunPlan<T>&, T* adj);
 
 template <class T>
 struct SumRunPlan {
   std::vector<SumRun> runs;   // in statement order
   std::vector<T> fixed_sums;  // per run, one per slot: Σ partial over statements first+1 … last-1
+  std::vector<std::int64_t> affine_base, affine_stride;  // per affine run, one per slot
+  std::vector<SumRunReverse<T>> reverse;                 // per run; set when it recomputes
   // Statements 1 … leaves have no operands (the inputs recorded first): the sweep stops
   // above them, as sweeping them would add nothing.
   std::uint32_t leaves = 0;
@@ -57,6 +90,34 @@ struct SumRunPlan {
 
 // The shortest run worth treating as a sum.
 inline constexpr std::uint32_t min_sum_run = 4;
+
+// Whether run's statements after the first name their operands affinely (see above);
+// if so, sets run.affine, base and stride (one per slot; the chain slot's are 0), and
+// run.numbers_stride.
+template <class Record>
+void find_affine(const Record& record, const std::uint32_t* statement_end, const std::uint32_t* operand_index,
+                 SumRun& run, std::int64_t* base, std::int64_t* stride) {
+  const std::uint32_t body = run.first + 1;  // the first statement after the first
+  auto index = [&](std::uint32_t t, std::uint32_t k) -> std::int64_t {
+    return operand_index[statement_end[t - 1] + k];
+  };
+  for (std::uint32_t k = 0; k < run.width; ++k) {
+    if (k == run.chain_slot) continue;
+    base[k] = index(body, k);
+    stride[k] = index(body + 1, k) - base[k];
+    for (std::uint32_t t = body + 2; t < run.last; ++t)
+      if (index(t, k) != base[k] + static_cast<std::int64_t>(t - body) * stride[k]) return;
+  }
+  run.affine = true;
+  const auto numbers = record.statement_numbers(body);
+  run.numbers_stride = 0;
+  for (std::uint32_t t = body + 1; t < run.last && run.numbers_stride == 0; ++t) {
+    const auto other = record.statement_numbers(t);
+    if (!std::equal(numbers.begin(), numbers.end(), other.begin(), other.end(),
+                    [](const auto& a, const auto& b) { return std::memcmp(&a, &b, sizeof a) == 0; }))
+      run.numbers_stride = static_cast<std::uint32_t>(numbers.size());
+  }
+}
 
 // Finds the sum runs among statements 1 … end-1 of a replayable recording whose output is
 // statement `output`. Record is ReplayRecord<T>.
@@ -119,6 +180,14 @@ SumRunPlan<T> plan_sum_runs(const Record& record, const std::uint32_t* statement
       (fixed ? run.fixed_mask : run.store_mask) |= std::uint64_t{1} << k;
     }
     plan.fixed_sums.resize(plan.fixed_sums.size() + width, T(0));
+    plan.affine_base.resize(plan.fixed_sums.size(), 0);
+    plan.affine_stride.resize(plan.fixed_sums.size(), 0);
+    find_affine(record, statement_end, operand_index, run, plan.affine_base.data() + run.fixed_at,
+                plan.affine_stride.data() + run.fixed_at);
+    const SumRunReverse<T> reverse = record.sum_reverse(static_cast<std::uint32_t>(p));
+    run.recompute = run.affine && run.store_mask != 0 && reverse != nullptr;
+    run.stored_per_term = static_cast<std::uint32_t>(std::popcount(run.store_mask));
+    plan.reverse.push_back(run.recompute ? reverse : nullptr);
     plan.runs.push_back(run);
     s = last;
   }
@@ -165,20 +234,71 @@ void sweep_sum_run(const std::uint32_t* end, const std::uint32_t* index, const T
   }
 }
 
-// The reverse sweep from statement `from` down to statement 1 of a recording replayed
-// with `plan`: plain stretches by sweep_plain, sum runs by sweep_sum_run. The adjoints of
-// the partial sums inside a run are left as they were.
+// The reverse sweep of an affine sum run whose partials were stored (packed, see SumRun),
+// as sweep_sum_run: with the operands computed, each varying slot's loop is a stream.
 template <class T>
-void sweep_with_sum_runs(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* adj,
-                         std::uint32_t from, const SumRunPlan<T>& plan) {
-  std::uint32_t s = from;
-  for (auto run = plan.runs.rbegin(); run != plan.runs.rend(); ++run) {
-    if (run->first > s) continue;  // after the output
-    if (s > run->last - 1) sweep_plain(end, index, partial, adj, s, run->last - 1);
-    sweep_sum_run(end, index, partial, adj, *run, plan.fixed_sums.data() + run->fixed_at);
-    s = run->first - 1;
+void sweep_affine_sum_run(const KernelArgs<T>& k_args, const SumRun& run, const SumRunPlan<T>& plan, T* adj) {
+  const std::uint32_t* end = k_args.statement_end;
+  const T a = adj[run.last - 1];
+  for (std::uint32_t o = end[run.first - 1]; o < end[run.first]; ++o)
+    adj[k_args.operand_index[o]] += k_args.partials[o] * a;
+  const std::int64_t* base = plan.affine_base.data() + run.fixed_at;
+  const std::int64_t* stride = plan.affine_stride.data() + run.fixed_at;
+  const T* partial = k_args.partials + end[run.first];
+  const std::uint32_t terms = run.last - run.first - 1, per_term = run.stored_per_term;
+  std::uint32_t rank = 0;
+  for (std::uint64_t m = run.store_mask; m != 0; m &= m - 1, ++rank) {
+    const auto k = static_cast<std::uint32_t>(std::countr_zero(m));
+    T* out = adj + base[k];
+    const std::int64_t step = stride[k];
+    const T* p = partial + rank;
+    if (step == 1 && per_term == 1)
+      for (std::uint32_t i = 0; i < terms; ++i) out[i] += p[i] * a;  // the common case, vectorized
+    else
+      for (std::uint32_t i = 0; i < terms; ++i) out[i * step] += p[i * per_term] * a;
   }
-  sweep_plain(end, index, partial, adj, s, std::min(s, plan.leaves));
+  const T* fixed_sums = plan.fixed_sums.data() + run.fixed_at;
+  for (std::uint64_t m = run.fixed_mask; m != 0; m &= m - 1) {
+    const auto k = static_cast<std::uint32_t>(std::countr_zero(m));
+    adj[base[k]] += fixed_sums[k] * a;
+  }
+}
+
+// Sets to zero the adjoints of statements 0 … end-1 that sweep_with_sum_runs reads or
+// adds to: all but those inside the sum runs (the partial sums), which it never touches.
+template <class T>
+void clear_adjoints_for_sum_runs(T* adj, std::uint32_t end, const SumRunPlan<T>& plan) {
+  std::uint32_t s = 0;
+  for (const SumRun& run : plan.runs) {
+    if (run.first >= end) break;
+    std::fill(adj + s, adj + run.first + 1, T(0));  // up to the run's first statement
+    s = std::min(run.last - 1, end);                // then from its last
+  }
+  std::fill(adj + s, adj + end, T(0));
+}
+
+// The reverse sweep from statement `from` down to statement 1 of a recording replayed
+// with `plan` (arrays `a`, adjoints `adj`): plain stretches by sweep_plain, sum runs by
+// sweep_sum_run or their own recomputing reverse. The adjoints of the partial sums inside
+// a run are left as they were.
+template <class T>
+void sweep_with_sum_runs(const KernelArgs<T>& a, T* adj, std::uint32_t from, const SumRunPlan<T>& plan) {
+  const std::uint32_t* end = a.statement_end;
+  const std::uint32_t* index = a.operand_index;
+  std::uint32_t s = from;
+  for (std::size_t r = plan.runs.size(); r-- > 0;) {
+    const SumRun& run = plan.runs[r];
+    if (run.first > s) continue;  // after the output
+    if (s > run.last - 1) sweep_plain(end, index, a.partials, adj, s, run.last - 1);
+    if (run.recompute)
+      plan.reverse[r](a, run, plan, adj);
+    else if (run.affine)
+      sweep_affine_sum_run(a, run, plan, adj);
+    else
+      sweep_sum_run(end, index, a.partials, adj, run, plan.fixed_sums.data() + run.fixed_at);
+    s = run.first - 1;
+  }
+  sweep_plain(end, index, a.partials, adj, s, std::min(s, plan.leaves));
 }
 
 }  // namespace tapegrad::detail

@@ -338,8 +338,9 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
       detail::throw_stale_var(operation, index, var_generation, var_generation >= first_generation_);
   }
   // The slow path of OperandSink::write. A constant's operand lands on statement 0,
-  // which is never swept, so it is harmless.
-  void check_operand(std::uint32_t index, std::uint32_t var_generation) const {
+  // which is never swept, so it is harmless. Never inlined: it is cold, and the replay
+  // kernels that `flatten` their expressions (replay_kernels.hpp) must not pull it in.
+  [[gnu::noinline, gnu::cold]] void check_operand(std::uint32_t index, std::uint32_t var_generation) const {
     check_var(index, var_generation, "an expression");
   }
 

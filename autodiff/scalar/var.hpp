@@ -110,8 +110,8 @@ class BasicVar {
   std::uint16_t encode(detail::ProgramEncoder<T>& e) const { return e.leaf(index_, generation_, value_); }
   // Inside an expression rebuilt for replay: the next operand, at its current value.
   template <class Source>
-  BasicVar(detail::ReplayTag, Source& s) : index_(s.next_operand()), generation_(s.generation) {
-    value_ = s.values[index_];
+  BasicVar(detail::ReplayTag, Source& s) : generation_(s.generation) {
+    s.next_leaf(index_, value_);
   }
   void describe(std::string& out) const {
     if (generation_ == 0) {

@@ -128,6 +128,69 @@ TEST(SumRuns, EveryShapeOfAStepAgrees) {
   EXPECT_EQ(product.num_sum_runs(), 0U);
 }
 
+// How the terms name their operands decides how a run is replayed: consecutive inputs
+// (read without the tape's indices; arithmetic terms computed again in the reverse sweep
+// rather than stored), every other input, backwards, shuffled (read through the indices),
+// an operand in every term beside ones that vary, constants that change from term to
+// term or only once. Each must agree with a fresh recording.
+TEST(SumRuns, EveryPatternOfOperandsAgrees) {
+  constexpr std::size_t n = 301;  // odd: a run with an odd number of terms too
+  std::vector<std::size_t> shuffled(n);
+  for (std::size_t i = 0; i < n; ++i) shuffled[i] = (i * 7919) % n;  // 7919 is prime: a permutation
+  const auto points = three_random_points(n, -1.5, 1.5);
+  const std::vector<std::pair<std::string, SumFunction>> cases = {
+      {"every other input, two per term",
+       [](std::span<const Var> x) {
+         Var s = tg::square(x[0] - x[1]);
+         for (std::size_t i = 2; i + 1 < x.size(); i += 2) s += tg::square(x[i] - 2.0 * x[i + 1]);
+         return s;
+       }},
+      {"backwards",
+       [](std::span<const Var> x) {
+         Var s = x[x.size() - 1] * x[x.size() - 1];
+         for (std::size_t i = x.size() - 1; i-- > 0;) s += 3.0 * tg::square(x[i]);
+         return s;
+       }},
+      {"shuffled, arithmetic",
+       [&shuffled](std::span<const Var> x) {
+         Var s = tg::square(x[shuffled[0]]);
+         for (std::size_t i = 1; i < x.size(); ++i) s += x[shuffled[i]] * x[shuffled[(i + 1) % x.size()]];
+         return s;
+       }},
+      {"shuffled, exp",
+       [&shuffled](std::span<const Var> x) {
+         Var s = tg::exp(x[shuffled[0]]);
+         for (std::size_t i = 1; i < x.size(); ++i) s += tg::exp(x[shuffled[i]]);
+         return tg::log(s);
+       }},
+      {"a fixed operand beside two that vary",
+       [](std::span<const Var> x) {
+         Var s = x[1] * x[2] * x[0];
+         for (std::size_t i = 2; i + 1 < x.size(); ++i) s += x[i] * x[i + 1] * x[0] - x[0];
+         return s;
+       }},
+      {"a fixed operand beside one that varies, exp",
+       [](std::span<const Var> x) {
+         Var s = tg::exp(x[1] - x[0]);
+         for (std::size_t i = 2; i < x.size(); ++i) s += tg::exp(x[i] - x[0]);
+         return s;
+       }},
+      {"constants that change every term",
+       [](std::span<const Var> x) {
+         Var s = std::cos(0.0) * x[0];
+         for (std::size_t i = 1; i < x.size(); ++i) s += std::cos(double(i)) * x[i] * x[i];
+         return s;
+       }},
+      {"constants that change once",
+       [](std::span<const Var> x) {
+         Var s = 2.0 * tg::square(x[0] - 1.0);
+         for (std::size_t i = 1; i < x.size(); ++i) s += (i == 100 ? 3.0 : 2.0) * tg::square(x[i] - 1.0);
+         return s;
+       }},
+  };
+  for (const auto& [what, f] : cases) expect_sums_match_fresh(f, points, 1, what);
+}
+
 // A partial sum read by something else ends the run there: the value read must be the
 // true partial sum.
 TEST(SumRuns, APartialSumReadElsewhereIsComputed) {

@@ -270,8 +270,8 @@ template <class E, TermMode Mode, int Chain, bool Stores, bool Fixed, class T,
 // fixed_sum, so that one term need not wait for the addition of the one before.
 template <class E, TermMode Mode, int Chain, bool Stores, bool Fixed, class T,
           std::size_t Width = E::max_operands>
-[[gnu::flatten]] bool sum_run_terms(const KernelArgs<T>& a, const SumRun& run, const SumRunPlan<T>& plan, T& term_sum,
-                   T (&fixed_sum)[Width], ReplayChange& change) {
+[[gnu::flatten]] bool sum_run_terms(const KernelArgs<T>& a, const SumRun& run, const SumRunPlan<T>& plan,
+                                    T& term_sum, T (&fixed_sum)[Width], ReplayChange& change) {
   // Local sums: the caller's might alias the partials stored, and would then be written
   // to memory after every term.
   T term[2] = {term_sum, T(0)};
@@ -368,6 +368,28 @@ using SumRunKernel = bool (*)(const KernelArgs<T>&, const SumRun&, SumRunPlan<T>
 // later term rebuilt at the values its replay read and propagated from the run's
 // adjoint, adding into the adjoints of the operands that vary and summing the fixed
 // ones' (added once at the end: adding each into memory would wait on the store before).
+// Term i of an affine sum run rebuilt and propagated from `adjoint`: partial[k] is
+// adjoint times the term's partial for slot k. The term number is 64-bit and signed, so
+// that the compiler can see that consecutive terms read consecutive values; `flatten`,
+// because it otherwise may leave the expression's constructor uninlined.
+template <class E, int Chain, bool Unit, class T, std::size_t Width = E::max_operands>
+[[gnu::always_inline, gnu::flatten]] inline void recomputed_partials(const KernelArgs<T>& a, const T* numbers,
+                                                                     const std::int64_t* base,
+                                                                     const std::int64_t* stride,
+                                                                     std::int64_t i, const T& adjoint,
+                                                                     T (&partial)[Width]) {
+  AffineReplaySource<T, Chain, Unit> source{};
+  source.values = a.values;
+  source.numbers = numbers;
+  source.generation = a.generation;
+  source.base = base;
+  source.stride = stride;
+  source.term = i;
+  const E e(ReplayTag{}, source);  // no kink to check: CheapToRecompute has none
+  std::uint32_t index[Width];
+  e.template propagate<0>(OperandSink<T>{partial, index, a.generation, nullptr}, adjoint);
+}
+
 template <class E, int Chain, bool HasFixed, bool Blocked, bool Unit, class T>
 void sum_run_reverse_with(const KernelArgs<T>& a, const SumRun& run, const SumRunPlan<T>& plan, T* adj) {
   constexpr std::size_t width = E::max_operands;
@@ -390,19 +412,9 @@ void sum_run_reverse_with(const KernelArgs<T>& a, const SumRun& run, const SumRu
   constexpr std::uint32_t block_terms = Blocked ? 128 : 1;
   T block[width][block_terms];
   const std::uint32_t terms = r.last - r.first - 1;
-  // Term numbers are 64-bit and signed, so that the compiler can see that consecutive
-  // terms read consecutive values.
-  auto term_partials = [&](std::int64_t i, T(&partial)[width]) [[gnu::always_inline, gnu::flatten]] {
-    AffineReplaySource<T, Chain, Unit> source{};
-    source.values = a.values;
-    source.numbers = Unit ? numbers : numbers + i * r.numbers_stride;
-    source.generation = a.generation;
-    source.base = base;
-    source.stride = stride;
-    source.term = i;
-    const E e(ReplayTag{}, source);  // no kink to check: CheapToRecompute has none
-    std::uint32_t index[width];
-    e.template propagate<0>(OperandSink<T>{partial, index, a.generation, nullptr}, adjoint);
+  auto term_partials = [&](std::int64_t i, T(&partial)[width]) {
+    recomputed_partials<E, Chain, Unit>(a, numbers + (Unit ? 0 : i * r.numbers_stride), base, stride, i,
+                                        adjoint, partial);
   };
   if constexpr (!Blocked) {
     for (std::uint32_t i = 0; i < terms; ++i) {

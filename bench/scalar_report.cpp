@@ -59,7 +59,8 @@ void write_scalar_report(const std::string& path, const Medians& medians, const 
          "sweep, bit-identical to a fresh recording; `sums` is the same with\n"
          "`RecordOptions::reassociate_sums` (accumulation loops replayed as sums, equal up to\n"
          "rounding); ADOL-C `replay` is the same for ADOL-C (`gradient` on a kept trace). Ratios to\n"
-         "`t_f` and to the hand-written adjoint, from this same run.\n\n";
+         "`t_f` and to the hand-written adjoint, from this same run. CppAD is not beside them: Debian\n"
+         "12 has no `cppad` package.\n\n";
   out << "| problem | N | replay / t_f | replay / t_grad | replay / hand | sums / hand | sums / replay | "
          "ADOL-C replay / hand |\n";
   out << "|---|---:|---:|---:|---:|---:|---:|---:|\n";

@@ -6,6 +6,7 @@
 
 #include "check/gradient.hpp"
 #include "check/tensor_gradient.hpp"
+#include "cost/measure_cost.hpp"
 #include "replay/recorded_function.hpp"
 #include "replay/recorded_function_file.hpp"
 #include "scalar/custom_op.hpp"

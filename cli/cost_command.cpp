@@ -4,13 +4,12 @@
 // median of repeated batches, and reports their ratios to the value and the tape's
 // size. The value and the fresh gradient run the same interpreted program, so their
 // ratio is the tape's price, not the parser's; the replay runs no parser at all.
-#include <algorithm>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "../autodiff/cost/median_time.hpp"
 #include "../autodiff/replay/recorded_function.hpp"
 #include "../autodiff/scalar/tape.hpp"
 #include "calculus.hpp"
@@ -20,37 +19,13 @@
 namespace tapegrad::cli {
 namespace {
 
-struct CostOptions {
+struct CostCommandOptions {
   std::string expression, at, dims;
   long samples = 15;
   bool json = false;
 };
 
-// Median seconds per call of `run`, over `samples` batches of about 20 ms each.
-template <class Run>
-double median_seconds(Run&& run, long samples) {
-  using Clock = std::chrono::steady_clock;
-  long calls = 1;
-  while (true) {  // calibrate the batch size
-    const auto start = Clock::now();
-    for (long i = 0; i < calls; ++i) run();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    if (seconds > 0.02 || calls > (1L << 40)) break;
-    calls *= seconds > 0.002 ? std::max(2L, static_cast<long>(0.02 / seconds)) : 10;
-  }
-  std::vector<double> per_call;
-  for (long s = 0; s < samples; ++s) {
-    const auto start = Clock::now();
-    for (long i = 0; i < calls; ++i) run();
-    per_call.push_back(std::chrono::duration<double>(Clock::now() - start).count() /
-                       static_cast<double>(calls));
-  }
-  std::nth_element(per_call.begin(), per_call.begin() + static_cast<long>(per_call.size() / 2),
-                   per_call.end());
-  return per_call[per_call.size() / 2];
-}
-
-void run_cost(const CostOptions& o) {
+void run_cost(const CostCommandOptions& o) {
   if (o.samples < 1 || o.samples > 1000) throw UsageError("--samples must be from 1 to 1000");
   const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
   const Point point = bind_point(e, o.at, "--at");
@@ -58,7 +33,8 @@ void run_cost(const CostOptions& o) {
 
   Evaluator<double> plain;
   volatile double sink = 0;
-  const double value_seconds = median_seconds([&] { sink = plain(e, point.inputs()); }, o.samples);
+  const double value_seconds =
+      median_seconds([&] { sink = plain(e, point.inputs()); }, static_cast<int>(o.samples));
 
   Tape tape;
   Evaluator<Var> recorder;
@@ -71,7 +47,7 @@ void run_cost(const CostOptions& o) {
         if (f.is_recorded()) tape.backward(f);
         sink = f.value();
       },
-      o.samples);
+      static_cast<int>(o.samples));
 
   // The same gradient, recorded once and replayed: none when f depends on no variable.
   std::optional<double> replay_seconds;
@@ -80,8 +56,9 @@ void run_cost(const CostOptions& o) {
     RecordedFunction replayed([&e](std::span<const Var> x) { return evaluate_flat(e, x); },
                               std::span<const double>(flat));
     std::vector<double> g(flat.size());
-    replay_seconds = median_seconds(
-        [&] { sink = replayed.gradient(std::span<const double>(flat), std::span<double>(g)); }, o.samples);
+    replay_seconds =
+        median_seconds([&] { sink = replayed.gradient(std::span<const double>(flat), std::span<double>(g)); },
+                       static_cast<int>(o.samples));
   }
   (void)sink;
 
@@ -115,7 +92,7 @@ void run_cost(const CostOptions& o) {
 }  // namespace
 
 void add_cost_command(CLI::App& app) {
-  auto o = std::make_shared<CostOptions>();
+  auto o = std::make_shared<CostCommandOptions>();
   CLI::App* cmd = app.add_subcommand("cost", "the time of a gradient against the time of the value");
   cmd->add_option(
          "expression", o->expression,

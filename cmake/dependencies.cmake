@@ -29,7 +29,8 @@ if(TAPEGRAD_BUILD_TESTS)
   endif()
 endif()
 
-if(TAPEGRAD_BUILD_BENCHMARKS)
+# The tests need Google Benchmark too: they run register_cost_benchmarks' benchmarks.
+if(TAPEGRAD_BUILD_BENCHMARKS OR TAPEGRAD_BUILD_TESTS)
   find_package(benchmark QUIET)
   tapegrad_require(benchmark libbenchmark-dev)
 endif()

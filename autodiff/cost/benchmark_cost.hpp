@@ -48,22 +48,14 @@ std::vector<benchmark::internal::Benchmark*> register_cost_benchmarks(const std:
   registered.push_back(
       benchmark::RegisterBenchmark((name + "/gradient").c_str(), [setup](benchmark::State& state) {
         F function = setup->f;
-        Tape tape;
-        std::vector<Var> xs(setup->x.size());
-        auto record_and_sweep = [&] {
-          tape.clear();
-          for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = Var(setup->x[i]);
-          const Var y = detail::call_on_vars(function, xs);
-          if (y.is_recorded()) tape.backward(y);
-          return y.value();
-        };
-        if (!std::isfinite(record_and_sweep())) {
+        detail::FreshGradient<F> record_and_sweep(function, setup->x);
+        if (!std::isfinite(record_and_sweep().value())) {
           state.SkipWithError("f(x) is not finite");
           return;
         }
-        state.counters["tape_nodes"] = static_cast<double>(tape.num_nodes());
-        state.counters["tape_bytes"] = static_cast<double>(tape.bytes_in_use());
-        for (auto _ : state) benchmark::DoNotOptimize(record_and_sweep());
+        state.counters["tape_nodes"] = static_cast<double>(record_and_sweep.tape().num_nodes());
+        state.counters["tape_bytes"] = static_cast<double>(record_and_sweep.tape().bytes_in_use());
+        for (auto _ : state) benchmark::DoNotOptimize(record_and_sweep().value());
       }));
   if (setup->options.replay)
     registered.push_back(

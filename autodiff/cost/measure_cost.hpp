@@ -55,14 +55,34 @@ struct CostReport {
 
 namespace detail {
 
-// f's value at the Vars xs, recorded on the active tape, as a Var.
+// f's gradient at x recorded afresh on a tape of its own, as the cost reports time it:
+// the tape cleared, f recorded, one reverse sweep. Made where it runs (its tape is that
+// thread's active one).
 template <class F>
-Var call_on_vars(F& f, const std::vector<Var>& xs) {
-  if constexpr (std::is_invocable_v<F&, std::span<const Var>>)
-    return Var(f(std::span<const Var>(xs)));
-  else
-    return Var(f(xs));
-}
+class FreshGradient {
+ public:
+  FreshGradient(F& f, std::span<const double> x) : f_(f), x_(x), xs_(x.size()) {}
+  // Records and sweeps once; returns the Var f returned (not on the tape if constant).
+  Var operator()() {
+    tape_.clear();
+    for (std::size_t i = 0; i < x_.size(); ++i) xs_[i] = Var(x_[i]);
+    const Var y = [&] {
+      if constexpr (std::is_invocable_v<F&, std::span<const Var>>)
+        return Var(f_(std::span<const Var>(xs_)));
+      else
+        return Var(f_(xs_));
+    }();
+    if (y.is_recorded()) tape_.backward(y);
+    return y;
+  }
+  const Tape& tape() const noexcept { return tape_; }
+
+ private:
+  F& f_;
+  std::span<const double> x_;
+  Tape tape_;
+  std::vector<Var> xs_;
+};
 
 }  // namespace detail
 
@@ -74,22 +94,14 @@ CostReport measure_cost(F f, std::span<const double> x, const CostOptions& optio
   if (x.empty()) throw Error("tapegrad: measure_cost: x is empty; f needs at least one input");
   CostReport report;
   volatile double sink = 0;
-  Tape tape;
-  std::vector<Var> xs(x.size());
-  auto record_and_sweep = [&] {
-    tape.clear();
-    for (std::size_t i = 0; i < x.size(); ++i) xs[i] = Var(x[i]);
-    const Var y = detail::call_on_vars(f, xs);
-    if (y.is_recorded()) tape.backward(y);
-    return y;
-  };
+  detail::FreshGradient<F> record_and_sweep(f, x);
   const Var once = record_and_sweep();
   report.value = once.value();
   if (!std::isfinite(report.value))
     throw Error("tapegrad: measure_cost: f(x) is " + std::to_string(report.value) +
                 "; a cost is measured only where f is finite");
-  report.tape_nodes = tape.num_nodes();
-  report.tape_bytes = tape.bytes_in_use();
+  report.tape_nodes = record_and_sweep.tape().num_nodes();
+  report.tape_bytes = record_and_sweep.tape().bytes_in_use();
   report.gradient_seconds =
       median_seconds([&] { sink = record_and_sweep().value(); }, options.samples, options.batch_seconds);
 

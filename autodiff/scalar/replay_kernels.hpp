@@ -254,7 +254,7 @@ template <class E, TermMode Mode, int Chain, bool Stores, bool Fixed, class T,
             a.partials[a.statement_end[run.first] + term_index * (Width - 1) +
                        (k - (static_cast<int>(k) > Chain))] = partial[k];
           else
-            a.partials[a.statement_end[run.first] + term_index * run.stored_per_term + rank[k]] = partial[k];
+            a.partials[a.statement_end[run.first] + term_index * stored_per_term(run) + rank[k]] = partial[k];
         }
       }
       // Unconditional, so that the sums stay in registers; the other slots' are unused.
@@ -286,11 +286,10 @@ template <class E, TermMode Mode, int Chain, bool Stores, bool Fixed, class T,
       stride[k] = plan.affine_stride[r.fixed_at + k];
       rank[k] = static_cast<std::uint32_t>(std::popcount(r.store_mask & ((std::uint64_t{1} << k) - 1)));
     }
-  // Statements of one program have the same number of numbers; an affine run's may all
-  // be the same (numbers_stride 0).
+  // Statements of one program have the same number of numbers, or all the same numbers
+  // (numbers_stride 0).
   const T* numbers = a.numbers + a.numbers_begin[r.first + 1];
-  const std::uint32_t numbers_stride =
-      Mode == TermMode::Indexed ? a.numbers_begin[r.first + 1] - a.numbers_begin[r.first] : r.numbers_stride;
+  const std::uint32_t numbers_stride = r.numbers_stride;
   const std::uint32_t terms = r.last - r.first - 1;
   // Two terms per step, written out rather than through a lambda, which the compiler may
   // leave uninlined (as it does a third and fourth call: four sums measured slower).
@@ -343,7 +342,7 @@ bool replay_sum_run(const KernelArgs<T>& a, const SumRun& run, SumRunPlan<T>& pl
     if (!run.affine)
       return sum_run_terms<E, TermMode::Indexed, -1, true, true>(a, run, plan, term, fixed, change);
     return with_chain_slot<E>(run.chain_slot, [&]<int Chain>(std::integral_constant<int, Chain>) {
-      if (run.recompute)
+      if (run.store_mask != 0 && CheapToRecompute<E>::value)  // the planner gave it sum_run_reverse
         return sum_run_terms<E, TermMode::AffineValue, Chain, false, false>(a, run, plan, term, fixed,
                                                                             change);
       if (run.fixed_mask == 0)
@@ -363,11 +362,6 @@ bool replay_sum_run(const KernelArgs<T>& a, const SumRun& run, SumRunPlan<T>& pl
 template <class T>
 using SumRunKernel = bool (*)(const KernelArgs<T>&, const SumRun&, SumRunPlan<T>&, ReplayChange&);
 
-// The reverse sweep of a sum run that recomputes (sum_runs.hpp), after the sweep has
-// passed its last statement: the first statement from its stored partials, then every
-// later term rebuilt at the values its replay read and propagated from the run's
-// adjoint, adding into the adjoints of the operands that vary and summing the fixed
-// ones' (added once at the end: adding each into memory would wait on the store before).
 // Term i of an affine sum run rebuilt and propagated from `adjoint`: partial[k] is
 // adjoint times the term's partial for slot k. The term number is 64-bit and signed, so
 // that the compiler can see that consecutive terms read consecutive values; `flatten`,
@@ -390,12 +384,16 @@ template <class E, int Chain, bool Unit, class T, std::size_t Width = E::max_ope
   e.template propagate<0>(OperandSink<T>{partial, index, a.generation, nullptr}, adjoint);
 }
 
+// The reverse sweep of a sum run that recomputes (sum_runs.hpp), after the sweep has
+// passed its last statement: the first statement from its stored partials, then every
+// later term rebuilt at the values its replay read and propagated from the run's
+// adjoint, adding into the adjoints of the operands that vary and summing the fixed
+// ones' (added once at the end: adding each into memory would wait on the store before).
 template <class E, int Chain, bool HasFixed, bool Blocked, bool Unit, class T>
 void sum_run_reverse_with(const KernelArgs<T>& a, const SumRun& run, const SumRunPlan<T>& plan, T* adj) {
   constexpr std::size_t width = E::max_operands;
   const T adjoint = adj[run.last - 1];
-  for (std::uint32_t o = a.statement_end[run.first - 1]; o < a.statement_end[run.first]; ++o)
-    adj[a.operand_index[o]] += a.partials[o] * adjoint;
+  sweep_first_of_run(a, run, adjoint, adj);
   const SumRun r = run;
   std::int64_t base[width], stride[width];
   for (std::size_t k = 0; k < width; ++k) {
@@ -459,7 +457,7 @@ void sum_run_reverse_with(const KernelArgs<T>& a, const SumRun& run, const SumRu
 template <class E, class T>
 void sum_run_reverse(const KernelArgs<T>& a, const SumRun& run, const SumRunPlan<T>& plan, T* adj) {
   with_chain_slot<E>(run.chain_slot, [&]<int Chain>(std::integral_constant<int, Chain>) {
-    const bool several = run.stored_per_term > 1;
+    const bool several = stored_per_term(run) > 1;
     bool unit = run.fixed_mask == 0 && run.numbers_stride == 0;
     for (std::size_t k = 0; k < E::max_operands; ++k)
       unit = unit && (static_cast<int>(k) == Chain || plan.affine_stride[run.fixed_at + k] == 1);

@@ -250,9 +250,8 @@ class ReplayRecord {
         case StatementKind::Input:
           // Inputs keep their values; a stretch of them (the leaves of a long vector) is
           // passed over at once. A comparison between them reads no input's new value late.
-          for (; next_stretch < input_stretches_.size() && input_stretches_[next_stretch].first < s;
-               ++next_stretch) {
-          }
+          while (next_stretch < input_stretches_.size() && input_stretches_[next_stretch].first < s)
+            ++next_stretch;
           if (next_stretch < input_stretches_.size() && input_stretches_[next_stretch].first == s)
             s = std::min(end, input_stretches_[next_stretch].second) - 1;
           break;

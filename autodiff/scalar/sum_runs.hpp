@@ -58,17 +58,15 @@ struct SumRun {
   std::uint32_t fixed_at;    // where this run's width entries start in fixed_sums and affine_*
   // Affine (see above): statement first+1+i's slot k names affine_base[k] + i·affine_stride[k].
   bool affine = false;
-  // Affine, cheap and with varying operands: partials computed again in the reverse sweep
-  // by SumRunPlan::reverse[run], not stored.
-  bool recompute = false;
   // How far apart the numbers of consecutive statements after the first are: 0 when they
   // all have the same numbers (Rosenbrock's 100 and 1), which are then read from one place.
   std::uint32_t numbers_stride = 0;
-  // An affine run that stores partials keeps those of its statements after the first
-  // packed, stored_per_term (the slots that vary) per statement, where the statements'
-  // operands begin.
-  std::uint32_t stored_per_term = 0;
 };
+// An affine run that stores partials keeps those of its statements after the first
+// packed, one per slot that varies, where the statements' operands begin.
+inline std::uint32_t stored_per_term(const SumRun& run) {
+  return static_cast<std::uint32_t>(std::popcount(run.store_mask));
+}
 
 template <class T>
 struct SumRunPlan;
@@ -81,7 +79,9 @@ struct SumRunPlan {
   std::vector<SumRun> runs;   // in statement order
   std::vector<T> fixed_sums;  // per run, one per slot: Σ partial over statements first+1 … last-1
   std::vector<std::int64_t> affine_base, affine_stride;  // per affine run, one per slot
-  std::vector<SumRunReverse<T>> reverse;                 // per run; set when it recomputes
+  // Per run: set when the run recomputes its partials in the reverse sweep rather than
+  // storing them (affine, cheap, with operands that vary; see above).
+  std::vector<SumRunReverse<T>> reverse;
   // Statements 1 … leaves have no operands (the inputs recorded first): the sweep stops
   // above them, as sweeping them would add nothing.
   std::uint32_t leaves = 0;
@@ -92,11 +92,9 @@ struct SumRunPlan {
 inline constexpr std::uint32_t min_sum_run = 4;
 
 // Whether run's statements after the first name their operands affinely (see above);
-// if so, sets run.affine, base and stride (one per slot; the chain slot's are 0), and
-// run.numbers_stride.
-template <class Record>
-void find_affine(const Record& record, const std::uint32_t* statement_end, const std::uint32_t* operand_index,
-                 SumRun& run, std::int64_t* base, std::int64_t* stride) {
+// if so, sets run.affine, base and stride (one per slot; the chain slot's are 0).
+inline void find_affine(const std::uint32_t* statement_end, const std::uint32_t* operand_index, SumRun& run,
+                        std::int64_t* base, std::int64_t* stride) {
   const std::uint32_t body = run.first + 1;  // the first statement after the first
   auto index = [&](std::uint32_t t, std::uint32_t k) -> std::int64_t {
     return operand_index[statement_end[t - 1] + k];
@@ -109,14 +107,20 @@ void find_affine(const Record& record, const std::uint32_t* statement_end, const
       if (index(t, k) != base[k] + static_cast<std::int64_t>(t - body) * stride[k]) return;
   }
   run.affine = true;
-  const auto numbers = record.statement_numbers(body);
-  run.numbers_stride = 0;
-  for (std::uint32_t t = body + 1; t < run.last && run.numbers_stride == 0; ++t) {
+}
+
+// How far apart the numbers of run's statements after the first are (SumRun::
+// numbers_stride): 0 if they are all the same, bit for bit.
+template <class Record>
+std::uint32_t numbers_stride_of(const Record& record, const SumRun& run) {
+  const auto numbers = record.statement_numbers(run.first + 1);
+  for (std::uint32_t t = run.first + 2; t < run.last; ++t) {
     const auto other = record.statement_numbers(t);
     if (!std::equal(numbers.begin(), numbers.end(), other.begin(), other.end(),
                     [](const auto& a, const auto& b) { return std::memcmp(&a, &b, sizeof a) == 0; }))
-      run.numbers_stride = static_cast<std::uint32_t>(numbers.size());
+      return static_cast<std::uint32_t>(numbers.size());
   }
+  return 0;
 }
 
 // Finds the sum runs among statements 1 … end-1 of a replayable recording whose output is
@@ -182,26 +186,34 @@ SumRunPlan<T> plan_sum_runs(const Record& record, const std::uint32_t* statement
     plan.fixed_sums.resize(plan.fixed_sums.size() + width, T(0));
     plan.affine_base.resize(plan.fixed_sums.size(), 0);
     plan.affine_stride.resize(plan.fixed_sums.size(), 0);
-    find_affine(record, statement_end, operand_index, run, plan.affine_base.data() + run.fixed_at,
+    find_affine(statement_end, operand_index, run, plan.affine_base.data() + run.fixed_at,
                 plan.affine_stride.data() + run.fixed_at);
-    const SumRunReverse<T> reverse = record.sum_reverse(static_cast<std::uint32_t>(p));
-    run.recompute = run.affine && run.store_mask != 0 && reverse != nullptr;
-    run.stored_per_term = static_cast<std::uint32_t>(std::popcount(run.store_mask));
-    plan.reverse.push_back(run.recompute ? reverse : nullptr);
+    run.numbers_stride = numbers_stride_of(record, run);
+    plan.reverse.push_back(
+        run.affine && run.store_mask != 0 ? record.sum_reverse(static_cast<std::uint32_t>(p)) : nullptr);
     plan.runs.push_back(run);
     s = last;
   }
   return plan;
 }
 
+// The first statement of sum run `run` in the reverse sweep: all its operands, the sum the
+// run starts from included, with the run's adjoint `a`.
+template <class T>
+void sweep_first_of_run(const KernelArgs<T>& k_args, const SumRun& run, const T& a, T* adj) {
+  for (std::uint32_t o = k_args.statement_end[run.first - 1]; o < k_args.statement_end[run.first]; ++o)
+    adj[k_args.operand_index[o]] += k_args.partials[o] * a;
+}
+
 // The reverse sweep of one sum run, after the sweep has passed its last statement (whose
 // adjoint is then complete): every statement of the run has that adjoint.
 template <class T>
-void sweep_sum_run(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* adj,
-                   const SumRun& run, const T* fixed_sums) {
+void sweep_sum_run(const KernelArgs<T>& k_args, const SumRun& run, const T* fixed_sums, T* adj) {
+  const std::uint32_t* end = k_args.statement_end;
+  const std::uint32_t* index = k_args.operand_index;
+  const T* partial = k_args.partials;
   const T a = adj[run.last - 1];
-  // The first statement: all its operands, the sum the run starts from included.
-  for (std::uint32_t o = end[run.first - 1]; o < end[run.first]; ++o) adj[index[o]] += partial[o] * a;
+  sweep_first_of_run(k_args, run, a, adj);
   if (std::has_single_bit(run.store_mask)) {
     // One operand per term that varies (x[i] in log_sum_exp, W's row in a layer).
     const auto k = static_cast<std::uint32_t>(std::countr_zero(run.store_mask));
@@ -240,12 +252,11 @@ template <class T>
 void sweep_affine_sum_run(const KernelArgs<T>& k_args, const SumRun& run, const SumRunPlan<T>& plan, T* adj) {
   const std::uint32_t* end = k_args.statement_end;
   const T a = adj[run.last - 1];
-  for (std::uint32_t o = end[run.first - 1]; o < end[run.first]; ++o)
-    adj[k_args.operand_index[o]] += k_args.partials[o] * a;
+  sweep_first_of_run(k_args, run, a, adj);
   const std::int64_t* base = plan.affine_base.data() + run.fixed_at;
   const std::int64_t* stride = plan.affine_stride.data() + run.fixed_at;
   const T* partial = k_args.partials + end[run.first];
-  const std::uint32_t terms = run.last - run.first - 1, per_term = run.stored_per_term;
+  const std::uint32_t terms = run.last - run.first - 1, per_term = stored_per_term(run);
   std::uint32_t rank = 0;
   for (std::uint64_t m = run.store_mask; m != 0; m &= m - 1, ++rank) {
     const auto k = static_cast<std::uint32_t>(std::countr_zero(m));
@@ -290,12 +301,12 @@ void sweep_with_sum_runs(const KernelArgs<T>& a, T* adj, std::uint32_t from, con
     const SumRun& run = plan.runs[r];
     if (run.first > s) continue;  // after the output
     if (s > run.last - 1) sweep_plain(end, index, a.partials, adj, s, run.last - 1);
-    if (run.recompute)
+    if (plan.reverse[r] != nullptr)
       plan.reverse[r](a, run, plan, adj);
     else if (run.affine)
       sweep_affine_sum_run(a, run, plan, adj);
     else
-      sweep_sum_run(end, index, a.partials, adj, run, plan.fixed_sums.data() + run.fixed_at);
+      sweep_sum_run(a, run, plan.fixed_sums.data() + run.fixed_at, adj);
     s = run.first - 1;
   }
   sweep_plain(end, index, a.partials, adj, s, std::min(s, plan.leaves));

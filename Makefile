@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-BUILD_PACKAGES := cmake make g++ libeigen3-dev nlohmann-json3-dev libcli11-dev
+BUILD_PACKAGES := cmake make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev
 # The sanitizer build and the fuzz targets use clang 14 and its libFuzzer runtime.
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS

@@ -13,12 +13,17 @@
 
 namespace bench {
 
+// What a variant's time is: the CPU time of its thread, or, for a variant whose work
+// runs on other threads too (OpenBLAS's, LibTorch's), the wall-clock time.
+enum class Clock { cpu, wall };
+
 // Each variant registers with this; the report pairs variants by problem label.
 inline void register_variant(const std::string& problem_label, const std::string& variant,
-                             std::function<void(benchmark::State&)> body) {
-  benchmark::RegisterBenchmark((problem_label + "/" + variant).c_str(), [body](benchmark::State& state) {
-    body(state);
-  })->Unit(benchmark::kNanosecond);
+                             std::function<void(benchmark::State&)> body, Clock clock = Clock::cpu) {
+  auto* registered = benchmark::RegisterBenchmark((problem_label + "/" + variant).c_str(),
+                                                  [body](benchmark::State& state) { body(state); });
+  registered->Unit(benchmark::kNanosecond);
+  if (clock == Clock::wall) registered->UseRealTime();
 }
 
 // True when two gradients agree to `tolerance` relative to the larger's max norm.

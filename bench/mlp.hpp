@@ -1,7 +1,9 @@
 // One training step of a sigmoid multi-layer perceptron in float, the way a user of
-// tapegrad writes it: clear the tape, forward, loss, backward, SGD update. The same
+// tapegrad writes it: clear the tape, forward, loss, backward, optimizer step (SGD or
+// Adam), zero the gradients. The same
 // network, data and initial weights feed the LibTorch step (peer_torch.cpp) and the
-// plain Eigen matrix products that bound what any step can reach (eigen_products).
+// bare matrix products that bound what any step can reach (`products`: the same products,
+// through the same gemm, on the same threads).
 //
 // Layers: z = h·W + b (W is in × out, b a 1 × out row), sigmoid between layers, none
 // after the last. Loss: softmax cross-entropy on integer labels, or binary
@@ -9,6 +11,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <memory>
 #include <random>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
@@ -47,6 +50,10 @@ inline std::vector<MlpShape> mlp_shapes() {
 
 using FloatMatrix = Eigen::MatrixXf;
 
+// The update rule of a step: SGD (lr 0.05) or Adam (lr 1e-3, PyTorch's other defaults).
+enum class MlpOptimizer { sgd, adam };
+inline const char* variant_suffix(MlpOptimizer o) { return o == MlpOptimizer::sgd ? "" : "_adam"; }
+
 // Data and initial weights, from a fixed seed (PyTorch's default init range for Linear,
 // U(−1/√in, 1/√in), for weights and biases).
 struct MlpSetup {
@@ -55,7 +62,8 @@ struct MlpSetup {
   std::vector<int> labels;                   // class per row (output > 1)
   FloatMatrix targets;                       // batch × 1 in {0, 1} (output == 1)
   std::vector<FloatMatrix> weights, biases;  // in × out, 1 × out
-  static constexpr float learning_rate = 0.05f;
+  static constexpr float sgd_learning_rate = 0.05f;
+  static constexpr float adam_learning_rate = 1e-3f;
 
   explicit MlpSetup(MlpShape s) : shape(std::move(s)) {
     std::mt19937 rng(42);
@@ -82,15 +90,25 @@ struct TapegradMlp {
   tapegrad::BasicTape<float> tape;
   bool replay;
   tapegrad::BasicVar<float> recorded_loss;
+  std::unique_ptr<tapegrad::optim::Optimizer> optimizer;
 
-  explicit TapegradMlp(const MlpSetup& s, bool replay_steps = false)
+  explicit TapegradMlp(const MlpSetup& s, bool replay_steps = false, MlpOptimizer rule = MlpOptimizer::sgd)
       : setup(&s), tape({.replayable = replay_steps}), replay(replay_steps) {
     weights.reserve(s.weights.size());  // the recording points at them: they must not move
     biases.reserve(s.weights.size());
+    std::vector<tapegrad::optim::ParameterRef> parameters;
     for (std::size_t l = 0; l < s.weights.size(); ++l) {
       weights.emplace_back(s.weights[l]);
       biases.emplace_back(s.biases[l]);
+      parameters.emplace_back(weights.back());
+      parameters.emplace_back(biases.back());
     }
+    if (rule == MlpOptimizer::sgd)
+      optimizer = std::make_unique<tapegrad::optim::Sgd>(
+          parameters, tapegrad::optim::SgdOptions{.lr = MlpSetup::sgd_learning_rate});
+    else
+      optimizer = std::make_unique<tapegrad::optim::Adam>(
+          parameters, tapegrad::optim::AdamOptions{.lr = MlpSetup::adam_learning_rate});
   }
 
   // Returns the loss before the update.
@@ -113,25 +131,22 @@ struct TapegradMlp {
       value = recorded_loss.value();
     }
     tape.backward(recorded_loss);
-    for (std::size_t l = 0; l < weights.size(); ++l) {
-      for (tg::FloatParameter* p : {&weights[l], &biases[l]}) {
-        p->value() -= MlpSetup::learning_rate * p->grad();
-        p->zero_grad();
-      }
-    }
+    optimizer->step();
+    optimizer->zero_grad();
     return value;
   }
 };
 
-// The matrix products of one step, and nothing else, in plain Eigen: forward h·W per
-// layer; backward dW = hᵀ·dZ per layer and dH = dZ·Wᵀ for every layer but the first
-// (the input needs no gradient). This is the step's floor: the fraction of its rate
-// that a full step reaches is the framework's overhead.
-struct EigenProducts {
+// The matrix products of one step, and nothing else, through the gemm that matmul uses
+// (same BLAS, same threads): forward h·W per layer; backward dW = hᵀ·dZ per layer and
+// dH = dZ·Wᵀ for every layer but the first (the input needs no gradient). This is the
+// step's floor: the fraction of its rate that a full step reaches is the framework's
+// overhead.
+struct BareProducts {
   const MlpSetup* setup;
   std::vector<FloatMatrix> activations, deltas, weight_grads;
 
-  explicit EigenProducts(const MlpSetup& s) : setup(&s) {
+  explicit BareProducts(const MlpSetup& s) : setup(&s) {
     const auto& w = s.shape.widths;
     for (std::size_t l = 0; l < w.size(); ++l) {
       activations.push_back(FloatMatrix::Random(s.shape.batch, w[l]) * 0.5f);
@@ -140,13 +155,20 @@ struct EigenProducts {
     for (const FloatMatrix& W : s.weights) weight_grads.push_back(FloatMatrix::Zero(W.rows(), W.cols()));
   }
 
+  static tapegrad::detail::GemmOperand<float> operand(const FloatMatrix& m, bool transposed) {
+    return {m.data(), m.rows(), m.cols(), transposed};
+  }
+
   void run() {
+    using tapegrad::detail::gemm;
     const std::size_t layers = setup->weights.size();
+    auto input = [&](std::size_t l) -> const FloatMatrix& { return l == 0 ? setup->x : activations[l]; };
     for (std::size_t l = 0; l < layers; ++l)
-      activations[l + 1].noalias() = (l == 0 ? setup->x : activations[l]) * setup->weights[l];
+      gemm(operand(input(l), false), operand(setup->weights[l], false), activations[l + 1].data(), false);
     for (std::size_t l = layers; l-- > 0;) {
-      weight_grads[l].noalias() = (l == 0 ? setup->x : activations[l]).transpose() * deltas[l + 1];
-      if (l > 0) deltas[l].noalias() = deltas[l + 1] * setup->weights[l].transpose();
+      gemm(operand(input(l), true), operand(deltas[l + 1], false), weight_grads[l].data(), false);
+      if (l > 0)
+        gemm(operand(deltas[l + 1], false), operand(setup->weights[l], true), deltas[l].data(), false);
     }
   }
 };

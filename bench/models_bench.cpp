@@ -106,11 +106,11 @@ void write_models_report(const std::string& path, const Medians& medians, const 
     const Median* trainer = find(medians, label, "trainer");
     const Median* bare = find(medians, label, "bare_loop");
     const auto epoch_us = [](const Median* m) {
-      return m ? format("%.0f", m->cpu_ns / epochs_per_iteration / 1e3) : std::string("–");
+      return m ? format("%.0f", m->ns / epochs_per_iteration / 1e3) : std::string("–");
     };
     out << "| " << batch << " | " << epoch_us(trainer) << " | " << epoch_us(bare) << " | "
         << ratio(medians, label, "trainer", "bare_loop") << " | "
-        << (trainer ? format("%.2fM", trainer->counters.at("rows") / trainer->cpu_ns * 1e3) : "–") << " |\n";
+        << (trainer ? format("%.2fM", trainer->counters.at("rows") / trainer->ns * 1e3) : "–") << " |\n";
   }
   write_section(path, "models_bench", out.str());
 }

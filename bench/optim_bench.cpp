@@ -114,10 +114,10 @@ void write_optim_report(const std::string& path, const Medians& medians, const s
     const Median* step = find(medians, key, "step");
     const Median* copy = find(medians, key, "memcpy");
     const double bytes = step ? step->counters.at("bytes") : -1;
-    const double gbs = step ? bytes / step->cpu_ns : -1, copy_gbs = step && copy ? bytes / copy->cpu_ns : -1;
+    const double gbs = step ? bytes / step->ns : -1, copy_gbs = step && copy ? bytes / copy->ns : -1;
     const double share = gbs > 0 && copy_gbs > 0 ? gbs / copy_gbs : -1;
     out << "| " << c.name << " | " << (step ? format("%.0f", bytes / 1e6) : "–") << " | "
-        << (step ? format("%.0f", step->cpu_ns / 1e3) : "–") << " | " << (gbs > 0 ? format("%.1f", gbs) : "–")
+        << (step ? format("%.0f", step->ns / 1e3) : "–") << " | " << (gbs > 0 ? format("%.1f", gbs) : "–")
         << " | " << (copy_gbs > 0 ? format("%.1f", copy_gbs) : "–") << " | "
         << (share > 0 ? format("%.2f", share) : "–") << " | "
         << (share < 0 ? "–" : (share >= 0.5 ? "yes" : "**no**")) << " |\n";

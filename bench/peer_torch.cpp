@@ -1,6 +1,7 @@
 // LibTorch as a peer for the MLP training step: the same network, data and initial
 // weights as TapegradMlp (mlp.hpp), written as a LibTorch user writes it (nn::Linear,
-// torch::sigmoid, the functional losses, optim::SGD), on one thread like tapegrad.
+// torch::sigmoid, the functional losses, optim::SGD or optim::Adam), at LibTorch's
+// defaults (its intra-op threads, and its BLAS's own threads), as a user runs it.
 // Before its timing counts, one step from the shared initial weights must land on the
 // same weights as tapegrad's step.
 #include <torch/torch.h>
@@ -19,10 +20,10 @@ struct TorchMlp {
   std::vector<torch::nn::Linear> layers;
   std::vector<torch::Tensor> parameters;
   torch::Tensor x, labels, targets;
-  std::unique_ptr<torch::optim::SGD> optimizer;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
   bool binary;
 
-  explicit TorchMlp(const MlpSetup& s) : binary(s.shape.widths.back() == 1) {
+  TorchMlp(const MlpSetup& s, MlpOptimizer rule) : binary(s.shape.widths.back() == 1) {
     torch::NoGradGuard no_grad;
     for (std::size_t l = 0; l < s.weights.size(); ++l) {
       const FloatMatrix& W = s.weights[l];  // in × out, column-major: the bytes of Wᵀ row-major
@@ -37,8 +38,12 @@ struct TorchMlp {
     x = torch::from_blob(const_cast<float*>(s.x.data()), {s.x.cols(), s.x.rows()}).t().contiguous();
     labels = torch::tensor(std::vector<int64_t>(s.labels.begin(), s.labels.end()), torch::kLong);
     targets = torch::from_blob(const_cast<float*>(s.targets.data()), {s.targets.rows(), 1}).clone();
-    optimizer =
-        std::make_unique<torch::optim::SGD>(parameters, torch::optim::SGDOptions(MlpSetup::learning_rate));
+    if (rule == MlpOptimizer::sgd)
+      optimizer = std::make_unique<torch::optim::SGD>(parameters,
+                                                      torch::optim::SGDOptions(MlpSetup::sgd_learning_rate));
+    else
+      optimizer = std::make_unique<torch::optim::Adam>(
+          parameters, torch::optim::AdamOptions(MlpSetup::adam_learning_rate));
   }
 
   float step() {
@@ -57,9 +62,9 @@ struct TorchMlp {
 };
 
 // One step each from the same start; the updated weights must agree to float precision.
-bool same_step_as_tapegrad(const MlpSetup& setup) {
-  TorchMlp torch_model(setup);
-  TapegradMlp ours(setup);
+bool same_step_as_tapegrad(const MlpSetup& setup, MlpOptimizer rule) {
+  TorchMlp torch_model(setup, rule);
+  TapegradMlp ours(setup, false, rule);
   const float torch_loss = torch_model.step(), our_loss = ours.step();
   if (std::abs(torch_loss - our_loss) > 1e-5f * std::max(1.0f, std::abs(torch_loss))) return false;
   for (std::size_t l = 0; l < ours.weights.size(); ++l) {
@@ -74,20 +79,22 @@ bool same_step_as_tapegrad(const MlpSetup& setup) {
 }  // namespace
 
 void register_torch_mlp_variants() {
-  // The same thread count as tapegrad and Eigen, which run on the calling thread.
-  torch::set_num_threads(1);
-  torch::set_num_interop_threads(1);
   for (const MlpShape& shape : mlp_shapes()) {
     auto setup = std::make_shared<const MlpSetup>(shape);
-    const bool agrees = same_step_as_tapegrad(*setup);
-    register_variant("mlp/" + shape.label(), "libtorch", [setup, agrees](benchmark::State& state) {
-      if (!agrees) {
-        state.SkipWithError("LibTorch's step differs from tapegrad's");
-        return;
-      }
-      TorchMlp model(*setup);
-      for (auto _ : state) benchmark::DoNotOptimize(model.step());
-    });
+    for (const MlpOptimizer rule : {MlpOptimizer::sgd, MlpOptimizer::adam}) {
+      const bool agrees = same_step_as_tapegrad(*setup, rule);
+      register_variant(
+          "mlp/" + shape.label(), std::string("libtorch") + variant_suffix(rule),
+          [setup, agrees, rule](benchmark::State& state) {
+            if (!agrees) {
+              state.SkipWithError("LibTorch's step differs from tapegrad's");
+              return;
+            }
+            TorchMlp model(*setup, rule);
+            for (auto _ : state) benchmark::DoNotOptimize(model.step());
+          },
+          Clock::wall);
+    }
   }
 }
 

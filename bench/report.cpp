@@ -14,10 +14,12 @@ void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
   ConsoleReporter::ReportRuns(runs);
   for (const Run& run : runs) {
     if (run.error_occurred || run.run_type != Run::RT_Aggregate || run.aggregate_name != "median") continue;
-    const std::string name = run.run_name.str();  // "problem/N/variant"
+    const std::string name = run.run_name.function_name;  // "problem/N/variant"
+    const bool wall = run.run_name.time_type == "real_time";
     const std::size_t cut = name.rfind('/');
     Median& m = medians_[name.substr(0, cut)][name.substr(cut + 1)];
-    m.cpu_ns = run.GetAdjustedCPUTime() * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
+    m.ns = (wall ? run.GetAdjustedRealTime() : run.GetAdjustedCPUTime()) * 1e9 /
+           benchmark::GetTimeUnitMultiplier(run.time_unit);
     m.repetitions = static_cast<long>(run.repetitions);
     for (const auto& [key, counter] : run.counters) m.counters[key] = counter.value;
   }
@@ -40,15 +42,15 @@ std::string ratio(const Medians& medians, const std::string& problem, const std:
                   const std::string& base) {
   const Median* a = find(medians, problem, variant);
   const Median* b = find(medians, problem, base);
-  if (a == nullptr || b == nullptr || b->cpu_ns <= 0) return "–";
-  return format("%.2f", a->cpu_ns / b->cpu_ns);
+  if (a == nullptr || b == nullptr || b->ns <= 0) return "–";
+  return format("%.2f", a->ns / b->ns);
 }
 
 double ratio_value(const Medians& medians, const std::string& problem, const std::string& variant,
                    const std::string& base) {
   const Median* a = find(medians, problem, variant);
   const Median* b = find(medians, problem, base);
-  return (a && b && b->cpu_ns > 0) ? a->cpu_ns / b->cpu_ns : -1;
+  return (a && b && b->ns > 0) ? a->ns / b->ns : -1;
 }
 
 namespace {

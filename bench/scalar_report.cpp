@@ -45,8 +45,8 @@ void write_scalar_report(const std::string& path, const Medians& medians, const 
     const Median* f = find(medians, problem, "f");
     const Median* ours = find(medians, problem, "tapegrad");
     out << "| " << problem.substr(0, cut) << " | " << problem.substr(cut + 1) << " | "
-        << (f ? format("%.4g", f->cpu_ns) : "–") << " | " << (ours ? format("%.4g", ours->cpu_ns) : "–")
-        << " | " << ratio(medians, problem, "tapegrad") << " | " << ratio(medians, problem, "hand") << " | "
+        << (f ? format("%.4g", f->ns) : "–") << " | " << (ours ? format("%.4g", ours->ns) : "–") << " | "
+        << ratio(medians, problem, "tapegrad") << " | " << ratio(medians, problem, "hand") << " | "
         << ratio(medians, problem, "tapegrad", "hand") << " | " << ratio(medians, problem, "adolc_record")
         << " | " << ratio(medians, problem, "adolc_replay") << " | " << ratio(medians, problem, "sacado")
         << " | "
@@ -106,7 +106,7 @@ void write_scalar_report(const std::string& path, const Medians& medians, const 
   for (const Target& t : targets) {
     const Median* ours = find(medians, t.problem, "tapegrad");
     const double measured =
-        t.absolute_ns ? (ours ? ours->cpu_ns : -1) : ratio_value(medians, t.problem, "tapegrad");
+        t.absolute_ns ? (ours ? ours->ns : -1) : ratio_value(medians, t.problem, "tapegrad");
     out << "| " << t.what << " | " << format("%.3g", t.limit) << " | " << t.peers_figure << " | "
         << (measured < 0 ? std::string("not run") : format("%.2f", measured)) << " | "
         << (measured < 0 ? "–" : (measured <= t.limit ? "yes" : "**no**")) << " |\n";

@@ -36,35 +36,42 @@ std::vector<double> scalar_tape_gradient(const ScalarProblem& problem) {
 }
 
 template <class Problem>
-void register_vectorized(const Problem& problem, const std::string& name, std::vector<double> reference) {
+void register_vectorized(const Problem& problem, const std::string& name, std::vector<double> reference,
+                         Clock clock = Clock::cpu) {
   auto shared = std::make_shared<const Problem>(problem);
-  register_variant(name, "f", [shared](benchmark::State& state) {
-    const std::vector<tg::Parameter> parameters = shared->parameters();
-    for (auto _ : state) {
-      benchmark::ClobberMemory();
-      benchmark::DoNotOptimize(shared->plain(parameters));
-    }
-  });
-  register_variant(name, "tapegrad", [shared, reference](benchmark::State& state) {
-    std::vector<tg::Parameter> parameters = shared->parameters();
-    tg::Tape tape;
-    for (auto _ : state) {
-      benchmark::ClobberMemory();
-      for (tg::Parameter& p : parameters) p.zero_grad();
-      tape.clear();
-      const tg::Var f = shared->taped(parameters);
-      tape.backward(f);
-      benchmark::DoNotOptimize(f.value());
-      benchmark::ClobberMemory();
-    }
-    if (!gradients_agree(flat_gradient(parameters), reference))
-      state.SkipWithError("tensor gradient differs from the reference");
-    // The value must be the plain code's too.
-    tape.clear();
-    const double plain = shared->plain(parameters), taped = shared->taped(parameters).value();
-    if (std::abs(plain - taped) > 1e-9 * std::max(1.0, std::abs(plain)))
-      state.SkipWithError("tensor value differs from the plain Eigen value");
-  });
+  register_variant(
+      name, "f",
+      [shared](benchmark::State& state) {
+        const std::vector<tg::Parameter> parameters = shared->parameters();
+        for (auto _ : state) {
+          benchmark::ClobberMemory();
+          benchmark::DoNotOptimize(shared->plain(parameters));
+        }
+      },
+      clock);
+  register_variant(
+      name, "tapegrad",
+      [shared, reference](benchmark::State& state) {
+        std::vector<tg::Parameter> parameters = shared->parameters();
+        tg::Tape tape;
+        for (auto _ : state) {
+          benchmark::ClobberMemory();
+          for (tg::Parameter& p : parameters) p.zero_grad();
+          tape.clear();
+          const tg::Var f = shared->taped(parameters);
+          tape.backward(f);
+          benchmark::DoNotOptimize(f.value());
+          benchmark::ClobberMemory();
+        }
+        if (!gradients_agree(flat_gradient(parameters), reference))
+          state.SkipWithError("tensor gradient differs from the reference");
+        // The value must be the plain code's too.
+        tape.clear();
+        const double plain = shared->plain(parameters), taped = shared->taped(parameters).value();
+        if (std::abs(plain - taped) > 1e-9 * std::max(1.0, std::abs(plain)))
+          state.SkipWithError("tensor value differs from the plain Eigen value");
+      },
+      clock);
 }
 
 void register_vectorized_problems() {
@@ -84,8 +91,9 @@ void register_vectorized_problems() {
   }
   for (std::size_t n : {64, 256, 1024}) {
     const MatrixProduct product{n};
+    // Large products run on OpenBLAS's threads too: wall-clock time.
     register_vectorized(product, std::string(MatrixProduct::name) + "/" + std::to_string(n),
-                        product.reference_gradient());
+                        product.reference_gradient(), Clock::wall);
   }
 }
 
@@ -93,33 +101,66 @@ void register_mlp_steps() {
   for (const MlpShape& shape : mlp_shapes()) {
     auto setup = std::make_shared<const MlpSetup>(shape);
     const std::string name = "mlp/" + shape.label();
-    register_variant(name, "tapegrad", [setup](benchmark::State& state) {
-      TapegradMlp model(*setup);
-      for (auto _ : state) benchmark::DoNotOptimize(model.step());
-    });
-    register_variant(name, "replay", [setup](benchmark::State& state) {
-      // The replayed steps must be the recorded ones: same losses, same weights. (One
-      // model at a time: each records on its own tape, the active one.)
-      auto three_steps = [&](bool replay) {
-        TapegradMlp model(*setup, replay);
-        std::vector<float> losses;
-        for (int k = 0; k < 3; ++k) losses.push_back(model.step());
-        return std::make_pair(losses, FloatMatrix(model.weights.front().value()));
-      };
-      if (three_steps(true) != three_steps(false))
-        state.SkipWithError("a replayed step differs from a recorded one");
-      TapegradMlp model(*setup, true);
-      for (auto _ : state) benchmark::DoNotOptimize(model.step());
-    });
-    register_variant(name, "eigen_products", [setup](benchmark::State& state) {
-      EigenProducts products(*setup);
-      for (auto _ : state) {
-        products.run();
-        benchmark::DoNotOptimize(products.weight_grads.front().data());
-        benchmark::ClobberMemory();
-      }
-    });
+    for (const MlpOptimizer rule : {MlpOptimizer::sgd, MlpOptimizer::adam}) {
+      const std::string suffix = variant_suffix(rule);
+      register_variant(
+          name, "tapegrad" + suffix,
+          [setup, rule](benchmark::State& state) {
+            TapegradMlp model(*setup, false, rule);
+            for (auto _ : state) benchmark::DoNotOptimize(model.step());
+          },
+          Clock::wall);
+      register_variant(
+          name, "replay" + suffix,
+          [setup, rule](benchmark::State& state) {
+            // The replayed steps must be the recorded ones: same losses, same weights. (One
+            // model at a time: each records on its own tape, the active one.)
+            auto three_steps = [&](bool replay) {
+              TapegradMlp model(*setup, replay, rule);
+              std::vector<float> losses;
+              for (int k = 0; k < 3; ++k) losses.push_back(model.step());
+              return std::make_pair(losses, FloatMatrix(model.weights.front().value()));
+            };
+            if (three_steps(true) != three_steps(false))
+              state.SkipWithError("a replayed step differs from a recorded one");
+            TapegradMlp model(*setup, true, rule);
+            for (auto _ : state) benchmark::DoNotOptimize(model.step());
+          },
+          Clock::wall);
+    }
+    register_variant(
+        name, "products",
+        [setup](benchmark::State& state) {
+          BareProducts products(*setup);
+          for (auto _ : state) {
+            products.run();
+            benchmark::DoNotOptimize(products.weight_grads.front().data());
+            benchmark::ClobberMemory();
+          }
+        },
+        Clock::wall);
   }
+}
+
+// The machine's sgemm rate on every core it lets matmul use: one large square product
+// through the same gemm. A step's GFLOP/s is reported as a share of it.
+void register_sgemm_rate() {
+  static constexpr Eigen::Index n = 1024;
+  auto a = std::make_shared<const FloatMatrix>(FloatMatrix::Random(n, n));
+  auto b = std::make_shared<const FloatMatrix>(FloatMatrix::Random(n, n));
+  register_variant(
+      "sgemm/" + std::to_string(n), "gemm",
+      [a, b](benchmark::State& state) {
+        FloatMatrix c(n, n);
+        for (auto _ : state) {
+          using Operand = tapegrad::detail::GemmOperand<float>;
+          tapegrad::detail::gemm(Operand{a->data(), n, n, false}, Operand{b->data(), n, n, false}, c.data(),
+                                 false);
+          benchmark::DoNotOptimize(c.data());
+          benchmark::ClobberMemory();
+        }
+      },
+      Clock::wall);
 }
 
 }  // namespace
@@ -131,6 +172,7 @@ int main(int argc, char** argv) {
       [] {
         bench::register_vectorized_problems();
         bench::register_mlp_steps();
+        bench::register_sgemm_rate();
 #ifdef TAPEGRAD_BENCH_TORCH
         bench::register_torch_mlp_variants();
 #endif

@@ -12,6 +12,16 @@ endfunction()
 find_package(Eigen3 3.3 QUIET NO_MODULE)
 tapegrad_require(Eigen3 libeigen3-dev)
 
+if(TAPEGRAD_WITH_OPENBLAS)
+  find_package(OpenBLAS QUIET CONFIG)
+  if(NOT OpenBLAS_FOUND)
+    message(FATAL_ERROR
+      "tapegrad sends large matrix products to OpenBLAS, which was not found. Install it with:\n"
+      "  sudo apt-get install libopenblas-dev\n"
+      "or configure with -DTAPEGRAD_WITH_OPENBLAS=OFF to use Eigen's kernels for every product")
+  endif()
+endif()
+
 find_package(nlohmann_json 3 QUIET)
 tapegrad_require(nlohmann_json nlohmann-json3-dev)
 

@@ -1,12 +1,13 @@
 // Matrix products. matmul(a, b) is a·b; wrap an operand in transposed() to use its
 // transpose without copying it (x·Wᵀ is matmul(x, transposed(W))). The backward of
-// C = op(A)·op(B) is two more products, written with Eigen's transposed views:
+// C = op(A)·op(B) is two more products (gemm.hpp chooses where each runs):
 //     C = A B:    dA += dC Bᵀ,   dB += Aᵀ dC
 //     C = Aᵀ B:   dA += B dCᵀ,   dB += A dC
 //     C = A Bᵀ:   dA += dC B,    dB += dCᵀ A
 //     C = Aᵀ Bᵀ:  dA += Bᵀ dCᵀ,  dB += dCᵀ Aᵀ
 #pragma once
 
+#include "gemm.hpp"
 #include "tensor.hpp"
 
 namespace tapegrad {
@@ -36,31 +37,32 @@ struct MatmulNode {
   Eigen::Index c_rows, c_cols;
   bool transpose_a, transpose_b;
 
-  void forward(BasicTape<T>&) const {
-    const ConstMap<T> A(a, a_rows, a_cols), B(b, b_rows, b_cols);
-    MutableMap<T> C(c, c_rows, c_cols);
-    if (!transpose_a && !transpose_b) C.noalias() = A * B;
-    if (transpose_a && !transpose_b) C.noalias() = A.transpose() * B;
-    if (!transpose_a && transpose_b) C.noalias() = A * B.transpose();
-    if (transpose_a && transpose_b) C.noalias() = A.transpose() * B.transpose();
+  GemmOperand<T> a_operand(const T* data, bool transposed) const {
+    return {data, a_rows, a_cols, transposed};
   }
+  GemmOperand<T> b_operand(const T* data, bool transposed) const {
+    return {data, b_rows, b_cols, transposed};
+  }
+  GemmOperand<T> c_operand(const T* data, bool transposed) const {
+    return {data, c_rows, c_cols, transposed};
+  }
+
+  void forward(BasicTape<T>&) const { gemm(a_operand(a, transpose_a), b_operand(b, transpose_b), c, false); }
 
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     const MatmulNode& n = *static_cast<const MatmulNode*>(data);
-    const ConstMap<T> A(n.a, n.a_rows, n.a_cols), B(n.b, n.b_rows, n.b_cols), dC(n.dc, n.c_rows, n.c_cols);
+    // The table at the top of this file, as products of stored matrices.
     if (n.da != nullptr) {
-      MutableMap<T> dA(n.da, n.a_rows, n.a_cols);
-      if (!n.transpose_a && !n.transpose_b) dA.noalias() += dC * B.transpose();
-      if (n.transpose_a && !n.transpose_b) dA.noalias() += B * dC.transpose();
-      if (!n.transpose_a && n.transpose_b) dA.noalias() += dC * B;
-      if (n.transpose_a && n.transpose_b) dA.noalias() += B.transpose() * dC.transpose();
+      if (!n.transpose_a)
+        gemm(n.c_operand(n.dc, false), n.b_operand(n.b, !n.transpose_b), n.da, true);
+      else
+        gemm(n.b_operand(n.b, n.transpose_b), n.c_operand(n.dc, true), n.da, true);
     }
     if (n.db != nullptr) {
-      MutableMap<T> dB(n.db, n.b_rows, n.b_cols);
-      if (!n.transpose_a && !n.transpose_b) dB.noalias() += A.transpose() * dC;
-      if (n.transpose_a && !n.transpose_b) dB.noalias() += A * dC;
-      if (!n.transpose_a && n.transpose_b) dB.noalias() += dC.transpose() * A;
-      if (n.transpose_a && n.transpose_b) dB.noalias() += dC.transpose() * A.transpose();
+      if (!n.transpose_b)
+        gemm(n.a_operand(n.a, !n.transpose_a), n.c_operand(n.dc, false), n.db, true);
+      else
+        gemm(n.c_operand(n.dc, true), n.a_operand(n.a, n.transpose_a), n.db, true);
     }
   }
 };

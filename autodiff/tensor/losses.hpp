@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "../scalar/rules.hpp"
@@ -131,16 +133,67 @@ T bce_with_logits_value(const LossNode<T>& n) {
   return value / static_cast<T>(n.size);
 }
 
-// Row maxima, stable log-sum-exp per row, written into `lse` (rows entries).
+// Row maxima, stable log-sum-exp per row, written into `lse` (rows entries). Float and
+// double work down the columns of a block of rows at a time, as Eigen arrays, so the
+// max, exp and log run as SIMD instructions over contiguous memory (element by element,
+// each exp was a libm call on a strided row); the block lives on the stack, so nothing
+// is allocated. Other scalar types (Dual) go element by element. Both add the
+// exponentials in column order.
+// exp of an array of logits minus their row's maximum (every argument ≤ 0). Eigen's
+// vectorized exp clamps its argument at the bottom of the normal range, so exp(−2000)
+// came out as 2.8e−309 instead of 0: arguments whose exp is below the smallest normal
+// number give exactly 0 here. (Such a term is below the rounding of any sum it joins,
+// whose largest term is 1.)
+template <class Array>
+auto exp_flushing_tiny(const Array& z) {
+  using T = typename Array::Scalar;
+  static const T smallest_normal_exponent = std::log(std::numeric_limits<T>::min());
+  return (z < smallest_normal_exponent).select(T(0), z.exp());
+}
+
 template <class T>
 void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse) {
-  using std::exp, std::log;  // and Dual's, by argument-dependent lookup
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    T m = x[i];
-    for (Eigen::Index j = 1; j < cols; ++j) m = std::max(m, x[i + j * rows]);
-    T s = 0;
-    for (Eigen::Index j = 0; j < cols; ++j) s += exp(x[i + j * rows] - m);
-    lse[i] = m + log(s);
+  if constexpr (std::is_floating_point_v<T>) {
+    constexpr Eigen::Index block = 256;
+    using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
+    for (Eigen::Index first = 0; first < rows; first += block) {
+      const Eigen::Index n = std::min(block, rows - first);
+      Eigen::Array<T, block, 1> max_storage, sum_storage;
+      auto row_max = max_storage.head(n);
+      auto sum = sum_storage.head(n);
+      const auto column = [&](Eigen::Index j) { return Eigen::Map<const Column>(x + j * rows + first, n); };
+      row_max = column(0);
+      for (Eigen::Index j = 1; j < cols; ++j) row_max = row_max.max(column(j));
+      sum.setZero();
+      for (Eigen::Index j = 0; j < cols; ++j) sum += exp_flushing_tiny(column(j) - row_max);
+      Eigen::Map<Column>(lse + first, n) = row_max + sum.log();
+    }
+  } else {
+    using std::exp, std::log;  // and Dual's, by argument-dependent lookup
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      T m = x[i];
+      for (Eigen::Index j = 1; j < cols; ++j) m = std::max(m, x[i + j * rows]);
+      T s = 0;
+      for (Eigen::Index j = 0; j < cols; ++j) s += exp(x[i + j * rows] - m);
+      lse[i] = m + log(s);
+    }
+  }
+}
+
+// out(i, j) = exp(x(i, j) − lse(i)) · scale, column by column (vectorized for float and
+// double, as in row_log_sum_exp).
+template <class T>
+void exp_minus_row(const T* x, const T* lse, Eigen::Index rows, Eigen::Index cols, T scale, T* out) {
+  if constexpr (std::is_floating_point_v<T>) {
+    using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
+    const Eigen::Map<const Column> row_lse(lse, rows);
+    for (Eigen::Index j = 0; j < cols; ++j)
+      Eigen::Map<Column>(out + j * rows, rows) =
+          exp_flushing_tiny(Eigen::Map<const Column>(x + j * rows, rows) - row_lse) * scale;
+  } else {
+    using std::exp;
+    for (Eigen::Index j = 0; j < cols; ++j)
+      for (Eigen::Index i = 0; i < rows; ++i) out[i + j * rows] = exp(x[i + j * rows] - lse[i]) * scale;
   }
 }
 
@@ -155,13 +208,10 @@ struct SoftmaxNode {
   T* lse;  // scratch, one per row
 
   void forward(BasicTape<T>&) const {
-    using std::exp;
     row_log_sum_exp(x, rows, cols, lse);
+    if (!log) return exp_minus_row(x, lse, rows, cols, T(1), y);
     for (Eigen::Index j = 0; j < cols; ++j)
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        const T z = x[i + j * rows] - lse[i];
-        y[i + j * rows] = log ? z : exp(z);
-      }
+      for (Eigen::Index i = 0; i < rows; ++i) y[i + j * rows] = x[i + j * rows] - lse[i];
   }
   static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
     using std::exp;
@@ -195,7 +245,6 @@ BasicTensor<T> softmax_impl(const char* op, const BasicTensor<T>& x, bool log) {
 
 template <class T, class Label>
 T softmax_cross_entropy_value(const LossNode<T>& n) {
-  using std::exp;
   const auto* labels = static_cast<const Label*>(n.labels);
   for (Eigen::Index i = 0; i < n.rows; ++i)
     if (labels[i] < 0 || static_cast<Eigen::Index>(labels[i]) >= n.cols)
@@ -207,9 +256,7 @@ T softmax_cross_entropy_value(const LossNode<T>& n) {
   for (Eigen::Index i = 0; i < n.rows; ++i)
     value += lse[i] - n.x[i + static_cast<Eigen::Index>(labels[i]) * n.rows];
   if (n.dx != nullptr) {
-    for (Eigen::Index j = 0; j < n.cols; ++j)
-      for (Eigen::Index i = 0; i < n.rows; ++i)
-        n.gx[i + j * n.rows] = exp(n.x[i + j * n.rows] - lse[i]) / static_cast<T>(n.rows);
+    exp_minus_row(n.x, lse, n.rows, n.cols, T(1) / static_cast<T>(n.rows), n.gx);
     for (Eigen::Index i = 0; i < n.rows; ++i)
       n.gx[i + static_cast<Eigen::Index>(labels[i]) * n.rows] -= T(1) / static_cast<T>(n.rows);
   }

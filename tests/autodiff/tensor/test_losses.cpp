@@ -74,4 +74,21 @@ TEST(TensorOps, StableLossesAtExtremeLogits) {
   EXPECT_DOUBLE_EQ(clamped.value(), 100.0);
 }
 
+// The same in float, where exp underflows from about −87 (the vectorized exp must give
+// 0 there, not the smallest number it clamps to), with enough rows to fill SIMD registers.
+TEST(TensorOps, FloatSoftmaxUnderflowsToExactZero) {
+  tg::BasicTape<float> tape;
+  Eigen::MatrixXf x0(16, 2);
+  x0.col(0).setConstant(100.0f);
+  x0.col(1).setConstant(-100.0f);
+  tg::FloatParameter logits(x0);
+  const tg::BasicVar<float> ce = tg::softmax_cross_entropy(logits.tensor(), std::vector<int>(16, 0));
+  EXPECT_EQ(ce.value(), 0.0f);
+  tape.backward(ce);
+  EXPECT_EQ(logits.grad(), Eigen::MatrixXf::Zero(16, 2));
+  const tg::FloatTensor sm = tg::softmax(tg::constant(x0));
+  EXPECT_EQ(sm.value().col(0), Eigen::VectorXf::Ones(16));
+  EXPECT_EQ(sm.value().col(1), Eigen::VectorXf::Zero(16));
+}
+
 }  // namespace

@@ -10,9 +10,10 @@ BUILD_PACKAGES := cmake make g++ libeigen3-dev libopenblas-dev nlohmann-json3-de
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
 # (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the
-# reference implementation it would otherwise get.
+# reference implementation it would otherwise get. scikit-learn is timed against whole
+# `tapegrad train` runs (bench/train_vs_sklearn.py).
 BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev \
-  libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread
+  libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread python3-sklearn
 
 .PHONY: demo test fuzz bench install install-build install-test install-bench clean
 
@@ -79,15 +80,19 @@ fuzz: install-test
 	cmake --build --preset fuzzers -j $(JOBS)
 	tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
-# One thread everywhere: OpenBLAS would otherwise start one per core under LibTorch.
+# Every peer at its defaults, as a user runs it: tapegrad's large products and LibTorch's
+# on both cores. The portable build's `tapegrad` is timed too (train_vs_sklearn.py).
 bench: install-bench
 	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=ON
-	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench
+	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench tapegrad_cli
+	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF
+	cmake --build --preset release -j $(JOBS) --target tapegrad_cli
 	./build/native/bench/scalar_bench --report=bench/RESULTS.md
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 ./build/native/bench/tensor_bench --report=bench/RESULTS.md
+	./build/native/bench/tensor_bench --report=bench/RESULTS.md
 	./build/native/bench/optim_bench --report=bench/RESULTS.md
 	./build/native/bench/models_bench --report=bench/RESULTS.md
 	./build/native/bench/second_order_bench --report=bench/RESULTS.md
+	/usr/bin/python3 bench/train_vs_sklearn.py --report=bench/RESULTS.md
 
 clean:
 	rm -rf build

@@ -32,6 +32,7 @@ struct TrainOptions {
   // fallen by 1e-3 for 10 epochs, as scikit-learn's MLPClassifier does by default.
   int patience = 10;
   double min_delta = 1e-3;
+  double checkpoint_seconds = 10;
   bool json = false;
 };
 
@@ -174,6 +175,7 @@ void run_train(TrainOptions& o) {
   if (!o.out.empty()) {
     fs::create_directories(o.out);
     t.checkpoint = fs::path(o.out) / "checkpoint.json";
+    t.checkpoint_seconds = o.checkpoint_seconds;
     t.resume = !o.resume.empty();
   }
   const models::History history = models::Trainer(t).fit(net, *optimizer, split.train);
@@ -252,6 +254,11 @@ void add_train_command(CLI::App& app) {
   cmd->add_option(
       "--out", o->out,
       "folder for model.json, loss.csv, loss.svg and checkpoint.json (the model only on success)");
+  cmd->add_option("--checkpoint-seconds", o->checkpoint_seconds,
+                  "write checkpoint.json at most this often, in seconds of training, and after the last "
+                  "epoch (0: after every epoch)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option(
       "--resume", o->resume,
       "continue the run whose --out was DIR from its checkpoint (give the same flags; --epochs may grow)");

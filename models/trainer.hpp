@@ -51,6 +51,12 @@ struct TrainerOptions {
   // after every `checkpoint_every` epochs and after the last.
   std::filesystem::path checkpoint{};
   int checkpoint_every = 1;
+  // When > 0, a checkpoint is also no sooner than this many seconds of training after
+  // the previous one (the last epoch's is always written). A checkpoint is the model,
+  // the optimizer's state and the history, written and synced to disk: after every
+  // epoch of a small network that took far longer than the training itself. A run
+  // that resumes is bit-identical whichever epoch it resumes from.
+  double checkpoint_seconds = 0;
   // Continue from `checkpoint` when that file exists (a fresh start when it does not):
   // the continued run is bit-identical to one that never stopped. `epochs` counts from
   // the run's start, so a longer run resumes a shorter one.
@@ -85,6 +91,9 @@ class Trainer {
     if (o_.checkpoint_every < 1)
       throw Error("tapegrad: Trainer: checkpoint_every = " + std::to_string(o_.checkpoint_every) +
                   " (must be ≥ 1)");
+    if (!(o_.checkpoint_seconds >= 0))
+      throw Error("tapegrad: Trainer: checkpoint_seconds = " + std::to_string(o_.checkpoint_seconds) +
+                  " (must be ≥ 0)");
     if (o_.resume && o_.checkpoint.empty())
       throw Error("tapegrad: Trainer: resume needs the checkpoint file to resume from");
   }
@@ -151,6 +160,7 @@ class Trainer {
     int& epochs_without_improvement = state.epochs_without_improvement;
     std::vector<Eigen::MatrixXd>& best_weights = state.best_weights;
     const bool early_stopping = o_.patience > 0;
+    double last_checkpoint_seconds = history.train_seconds;
 
     // A run that early stopping ended stays ended when resumed, whatever `epochs` says.
     const bool ended = state.history.stop_reason == StopReason::EarlyStopping;
@@ -218,9 +228,12 @@ class Trainer {
       const bool stopping = history.stop_reason != StopReason::EpochsDone;
 
       state.epochs_done = epoch;
-      if (!o_.checkpoint.empty() && (epoch % o_.checkpoint_every == 0 || epoch == o_.epochs || stopping)) {
+      const bool checkpoint_due = epoch % o_.checkpoint_every == 0 &&
+                                  history.train_seconds - last_checkpoint_seconds >= o_.checkpoint_seconds;
+      if (!o_.checkpoint.empty() && (checkpoint_due || epoch == o_.epochs || stopping)) {
         state.random_state = random.state();
         save_checkpoint(o_.checkpoint, model, optimizer, scheduler_states(), state);
+        last_checkpoint_seconds = history.train_seconds;
       }
       if (stopping) break;
     }
@@ -256,12 +269,19 @@ class Trainer {
           targets(data.targets.size() > 0 ? rows : 0, data.targets.cols()),
           labels(data.labels.empty() ? 0 : static_cast<std::size_t>(rows)) {}
     Eigen::Index rows() const { return x.rows(); }
+    // Column by column: the matrices are column-major, so each column of the source is
+    // one contiguous stretch that stays in the L1 cache while the batch's rows are picked
+    // from it (row by row, every row touched one cache line per column).
     void gather(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of) {
-      for (std::size_t k = 0; k < rows_of.size(); ++k) {
-        const auto i = static_cast<Eigen::Index>(k);
-        x.row(i) = data.x.row(rows_of[k]);
-        if (targets.size() > 0) targets.row(i) = data.targets.row(rows_of[k]);
-        if (!labels.empty()) labels[k] = data.labels[static_cast<std::size_t>(rows_of[k])];
+      gather_rows(data.x, rows_of, x);
+      if (targets.size() > 0) gather_rows(data.targets, rows_of, targets);
+      for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = data.labels[static_cast<std::size_t>(rows_of[k])];
+    }
+    static void gather_rows(const MatrixX<T>& from, std::span<const Eigen::Index> rows_of, MatrixX<T>& to) {
+      for (Eigen::Index j = 0; j < from.cols(); ++j) {
+        const T* column = from.col(j).data();
+        T* out = to.col(j).data();
+        for (std::size_t k = 0; k < rows_of.size(); ++k) out[k] = column[rows_of[k]];
       }
     }
   };

@@ -133,27 +133,23 @@ T bce_with_logits_value(const LossNode<T>& n) {
   return value / static_cast<T>(n.size);
 }
 
-// Row maxima, stable log-sum-exp per row, written into `lse` (rows entries). Float and
-// double work down the columns of a block of rows at a time, as Eigen arrays, so the
-// max, exp and log run as SIMD instructions over contiguous memory (element by element,
-// each exp was a libm call on a strided row); the block lives on the stack, so nothing
-// is allocated. Other scalar types (Dual) go element by element. Both add the
-// exponentials in column order.
-// exp of an array of logits minus their row's maximum (every argument ≤ 0). Eigen's
-// vectorized exp clamps its argument at the bottom of the normal range, so exp(−2000)
-// came out as 2.8e−309 instead of 0: arguments whose exp is below the smallest normal
-// number give exactly 0 here. (Such a term is below the rounding of any sum it joins,
-// whose largest term is 1.)
-template <class Array>
-auto exp_flushing_tiny(const Array& z) {
-  using T = typename Array::Scalar;
-  static const T smallest_normal_exponent = std::log(std::numeric_limits<T>::min());
-  return (z < smallest_normal_exponent).select(T(0), z.exp());
-}
-
+// Row maxima, stable log-sum-exp per row, written into `lse` (rows entries); when
+// `softmax` is given, it also receives softmax(x)·scale, from the same exponentials (one
+// exp per entry for the loss and its gradient together). Float and double work down the
+// columns of a block of rows at a time, as Eigen arrays, so the max, exp and log run as
+// SIMD instructions over contiguous memory (element by element, each exp was a libm
+// call on a strided row); the block lives on the stack, so nothing is allocated. Other
+// scalar types (Dual) go element by element. Both add the exponentials in column order.
 template <class T>
-void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse) {
+void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse, T* softmax = nullptr,
+                     T scale = T(1)) {
   if constexpr (std::is_floating_point_v<T>) {
+    // Eigen's vectorized exp clamps its argument at the bottom of the normal range, so
+    // exp(−2000) came out as 2.8e−309 instead of 0; in the softmax such entries are set
+    // to exactly 0 afterwards. (A select() inside the expression would have made Eigen
+    // 3.4 evaluate every exp one libm call at a time.) In the sum they cannot matter:
+    // its largest term is 1.
+    static const T smallest_normal_exponent = std::log(std::numeric_limits<T>::min());
     constexpr Eigen::Index block = 256;
     using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
     for (Eigen::Index first = 0; first < rows; first += block) {
@@ -162,11 +158,28 @@ void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse) {
       auto row_max = max_storage.head(n);
       auto sum = sum_storage.head(n);
       const auto column = [&](Eigen::Index j) { return Eigen::Map<const Column>(x + j * rows + first, n); };
+      const auto out = [&](Eigen::Index j) { return Eigen::Map<Column>(softmax + j * rows + first, n); };
       row_max = column(0);
       for (Eigen::Index j = 1; j < cols; ++j) row_max = row_max.max(column(j));
       sum.setZero();
-      for (Eigen::Index j = 0; j < cols; ++j) sum += exp_flushing_tiny(column(j) - row_max);
+      for (Eigen::Index j = 0; j < cols; ++j) {
+        if (softmax == nullptr) {
+          sum += (column(j) - row_max).exp();
+        } else {
+          out(j) = (column(j) - row_max).exp();
+          sum += out(j);
+        }
+      }
       Eigen::Map<Column>(lse + first, n) = row_max + sum.log();
+      if (softmax == nullptr) continue;
+      sum = scale / sum;  // now the factor from exponentials to the scaled softmax
+      for (Eigen::Index j = 0; j < cols; ++j) {
+        out(j) *= sum;
+        const T* in = x + j * rows + first;
+        T* result = softmax + j * rows + first;
+        for (Eigen::Index i = 0; i < n; ++i)
+          if (in[i] - row_max[i] < smallest_normal_exponent) result[i] = T(0);
+      }
     }
   } else {
     using std::exp, std::log;  // and Dual's, by argument-dependent lookup
@@ -177,23 +190,9 @@ void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse) {
       for (Eigen::Index j = 0; j < cols; ++j) s += exp(x[i + j * rows] - m);
       lse[i] = m + log(s);
     }
-  }
-}
-
-// out(i, j) = exp(x(i, j) − lse(i)) · scale, column by column (vectorized for float and
-// double, as in row_log_sum_exp).
-template <class T>
-void exp_minus_row(const T* x, const T* lse, Eigen::Index rows, Eigen::Index cols, T scale, T* out) {
-  if constexpr (std::is_floating_point_v<T>) {
-    using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
-    const Eigen::Map<const Column> row_lse(lse, rows);
-    for (Eigen::Index j = 0; j < cols; ++j)
-      Eigen::Map<Column>(out + j * rows, rows) =
-          exp_flushing_tiny(Eigen::Map<const Column>(x + j * rows, rows) - row_lse) * scale;
-  } else {
-    using std::exp;
-    for (Eigen::Index j = 0; j < cols; ++j)
-      for (Eigen::Index i = 0; i < rows; ++i) out[i + j * rows] = exp(x[i + j * rows] - lse[i]) * scale;
+    if (softmax != nullptr)
+      for (Eigen::Index j = 0; j < cols; ++j)
+        for (Eigen::Index i = 0; i < rows; ++i) softmax[i + j * rows] = exp(x[i + j * rows] - lse[i]) * scale;
   }
 }
 
@@ -208,8 +207,8 @@ struct SoftmaxNode {
   T* lse;  // scratch, one per row
 
   void forward(BasicTape<T>&) const {
-    row_log_sum_exp(x, rows, cols, lse);
-    if (!log) return exp_minus_row(x, lse, rows, cols, T(1), y);
+    row_log_sum_exp(x, rows, cols, lse, log ? nullptr : y);
+    if (!log) return;
     for (Eigen::Index j = 0; j < cols; ++j)
       for (Eigen::Index i = 0; i < rows; ++i) y[i + j * rows] = x[i + j * rows] - lse[i];
   }
@@ -251,12 +250,11 @@ T softmax_cross_entropy_value(const LossNode<T>& n) {
       throw Error("tapegrad: softmax_cross_entropy: label " + std::to_string(labels[i]) + " at row " +
                   std::to_string(i) + " is not a class of the " + std::to_string(n.cols) + " columns");
   T* lse = n.gx + n.size;
-  row_log_sum_exp(n.x, n.rows, n.cols, lse);
+  row_log_sum_exp(n.x, n.rows, n.cols, lse, n.dx != nullptr ? n.gx : nullptr, T(1) / static_cast<T>(n.rows));
   T value = 0;
   for (Eigen::Index i = 0; i < n.rows; ++i)
     value += lse[i] - n.x[i + static_cast<Eigen::Index>(labels[i]) * n.rows];
   if (n.dx != nullptr) {
-    exp_minus_row(n.x, lse, n.rows, n.cols, T(1) / static_cast<T>(n.rows), n.gx);
     for (Eigen::Index i = 0; i < n.rows; ++i)
       n.gx[i + static_cast<Eigen::Index>(labels[i]) * n.rows] -= T(1) / static_cast<T>(n.rows);
   }

@@ -170,3 +170,44 @@ TEST(Checkpoint, DamagedOrMismatchedCheckpointsAreRefusedAndChangeNothing) {
     }
   }
 }
+
+namespace {
+
+// The epochs_done of the checkpoint file as it is now; 0 when there is none.
+int epochs_in_checkpoint(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return 0;
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string key = "\"epochs_done\": ";
+  const std::size_t at = text.str().find(key);
+  return at == std::string::npos ? -1 : std::stoi(text.str().substr(at + key.size()));
+}
+
+// Which checkpoint each epoch's callback sees (the callback runs before that epoch's own).
+std::vector<int> checkpoints_seen(double checkpoint_seconds, const fs::path& file) {
+  const models::Dataset moons = models::make_moons(100, 0.2, 1);
+  models::TrainerOptions options = quiet(5, 16, 5);
+  options.checkpoint = file;
+  options.checkpoint_seconds = checkpoint_seconds;
+  TrainingRun run;
+  models::Trainer trainer(options);
+  std::vector<int> seen;
+  trainer.on_epoch_end([&](const models::EpochRecord&) {
+    seen.push_back(epochs_in_checkpoint(file));
+    return true;
+  });
+  trainer.fit(run.net, run.adam, moons);
+  seen.push_back(epochs_in_checkpoint(file));
+  return seen;
+}
+
+}  // namespace
+
+TEST(Checkpoint, CheckpointSecondsSpacesThemOutAndTheLastEpochIsAlwaysWritten) {
+  const fs::path file = scratch("spaced.json");
+  EXPECT_EQ(checkpoints_seen(0, file), (std::vector<int>{0, 1, 2, 3, 4, 5}));  // after every epoch
+  fs::remove(file);
+  EXPECT_EQ(checkpoints_seen(1e9, file), (std::vector<int>{0, 0, 0, 0, 0, 5}));  // only the last
+  EXPECT_THROW(models::Trainer({.checkpoint_seconds = -1}), tg::Error);
+}

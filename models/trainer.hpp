@@ -53,9 +53,9 @@ struct TrainerOptions {
   int checkpoint_every = 1;
   // When > 0, a checkpoint is also no sooner than this many seconds of training after
   // the previous one (the last epoch's is always written). A checkpoint is the model,
-  // the optimizer's state and the history, written and synced to disk: after every
-  // epoch of a small network that took far longer than the training itself. A run
-  // that resumes is bit-identical whichever epoch it resumes from.
+  // the optimizer's state and the history, written and synced to disk; after every
+  // epoch, a small network's checkpoints took several times as long as its training.
+  // A resumed run is bit-identical whichever epoch it resumes from.
   double checkpoint_seconds = 0;
   // Continue from `checkpoint` when that file exists (a fresh start when it does not):
   // the continued run is bit-identical to one that never stopped. `epochs` counts from

@@ -3,6 +3,7 @@
 #include "gemm.hpp"
 
 #include <atomic>
+#include <limits>
 #include <string>
 
 #include "../support/error.hpp"
@@ -24,8 +25,10 @@ std::atomic<int>& requested_threads() {
   return threads;
 }
 
-// Thresholds in multiply-adds (m·n·k), measured on this project's 2-core machine with
-// Debian's OpenBLAS 0.3.21 (bench/RESULTS.md, tensor section):
+// Thresholds in multiply-adds (m·n·k), from timing Eigen's product against cblas_sgemm
+// (medians of 7, shapes from 4×4×2 to 128×1024×1024, -O3 with and without
+// -march=native) on this project's 2-core machine with Debian's OpenBLAS 0.3.21; the
+// tensor section of bench/RESULTS.md has the resulting steps and the 1024³ rate:
 //  - compiled for SSE2 only, Eigen's kernels reach ~45 GFLOP/s and one OpenBLAS thread
 //    ~100–120 from 16×16×16 up; below that the call costs more than it saves;
 //  - with AVX2 and FMA, Eigen's kernels reach ~180, more than one OpenBLAS thread
@@ -59,7 +62,7 @@ void use_openblas_threads(int threads) {
 
 CBLAS_TRANSPOSE cblas_transpose(bool transposed) { return transposed ? CblasTrans : CblasNoTrans; }
 
-// Eigen's indices are 64-bit and OpenBLAS's (LP64 build) 32-bit; tensors are far smaller.
+// Eigen's indices are 64-bit and OpenBLAS's (LP64 build) 32-bit; dispatch_gemm checks.
 blasint blas_size(Eigen::Index n) { return static_cast<blasint>(n); }
 
 void openblas_gemm(const GemmOperand<float>& a, const GemmOperand<float>& b, float* c, bool accumulate) {
@@ -81,8 +84,11 @@ void dispatch_gemm(const GemmOperand<T>& a, const GemmOperand<T>& b, T* c, bool 
 #if TAPEGRAD_WITH_OPENBLAS
   const double work = static_cast<double>(a.used_rows()) * static_cast<double>(a.used_cols()) *
                       static_cast<double>(b.used_cols());
-  // An empty product is Eigen's to handle: BLAS rejects a leading dimension of 0.
-  if (const int threads = openblas_threads_for(work); threads > 0 && a.used_rows() > 0 && b.used_cols() > 0) {
+  // An empty product is Eigen's to handle (BLAS rejects a leading dimension of 0), and so
+  // is one with a dimension beyond OpenBLAS's 32-bit sizes.
+  const auto fits = [](Eigen::Index n) { return n > 0 && n <= std::numeric_limits<blasint>::max(); };
+  if (const int threads = openblas_threads_for(work);
+      threads > 0 && fits(a.rows) && fits(a.cols) && fits(b.rows) && fits(b.cols)) {
     use_openblas_threads(threads);
     return openblas_gemm(a, b, c, accumulate);
   }

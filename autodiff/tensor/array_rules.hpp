@@ -14,6 +14,8 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cmath>
+#include <limits>
 
 #include "../scalar/rules.hpp"
 
@@ -34,8 +36,23 @@ struct ArrayRule<rules::Neg> {
   static auto value(const auto& x) { return -x; }
   static auto contribution(const auto& dout, const auto&, const auto&) { return -dout; }
 };
+// Rules whose array form clamps its argument at the bottom of the normal range: Eigen's
+// vectorized exp (SSE builds) gives exp(−1000) = 2.9e−39 in float and 5.6e−309 in double,
+// where the answer is 0 (or, just below the normal range, a subnormal number). The
+// tensor operation recomputes the entries below `exact_below` with the scalar rule.
+template <class Rule>
+concept ClampsBelowNormalRange = requires {
+  ArrayRule<Rule>::clamps_below_normal_range;
+};
+template <class T>
+T exact_below() {
+  static const T below = std::log(std::numeric_limits<T>::min());
+  return below;
+}
+
 template <>
 struct ArrayRule<rules::Exp> {
+  static constexpr bool clamps_below_normal_range = true;
   static auto value(const auto& x) { return x.exp(); }
   static auto contribution(const auto& dout, const auto&, const auto& y) { return dout * y; }
 };
@@ -75,7 +92,9 @@ struct ArrayRule<rules::Tanh> {
 };
 template <>
 struct ArrayRule<rules::Sigmoid> {
-  // Eigen's logistic saturates to exactly 0 and 1 instead of overflowing.
+  // Eigen's logistic saturates to exactly 1 instead of overflowing; at the other end it
+  // is exp(x), clamped as exp is.
+  static constexpr bool clamps_below_normal_range = true;
   static auto value(const auto& x) { return x.logistic(); }
   static auto contribution(const auto& dout, const auto&, const auto& y) {
     using T = typename std::decay_t<decltype(y)>::Scalar;

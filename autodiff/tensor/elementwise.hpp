@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "../scalar/rules.hpp"
 #include "array_rules.hpp"
@@ -184,6 +185,12 @@ struct UnaryNode {
   void forward(BasicTape<T>&) const {
     if constexpr (HasArrayRule<Rule>) {
       MutableColumn<T>(out, size) = ArrayRule<Rule>::value(ConstColumn<T>(x, size));
+      if constexpr (ClampsBelowNormalRange<Rule> && std::is_floating_point_v<T>) {
+        const T below = exact_below<T>();
+        for (Eigen::Index k = 0; k < size; ++k)
+          if (x[k] < below) [[unlikely]]
+            out[k] = Rule::value(x[k]);
+      }
     } else {
       for (Eigen::Index k = 0; k < size; ++k) out[k] = Rule::value(x[k]);
     }

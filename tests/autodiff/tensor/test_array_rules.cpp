@@ -140,3 +140,35 @@ TEST(TensorArrayRules, BinaryFormsMatchTheScalarRulesOnEveryBroadcastInDouble) {
 TEST(TensorArrayRules, BinaryFormsMatchTheScalarRulesOnEveryBroadcastInFloat) { check_all_binary<float>(); }
 
 }  // namespace
+
+namespace {
+
+// exp and sigmoid far below the normal range: exactly the scalar rule's value (0, or the
+// same subnormal number) and partial, not the smallest number Eigen's vectorized exp
+// clamps to in builds without AVX. Enough points to fill SIMD registers.
+template <class T>
+void expect_exact_underflow(std::vector<T> points) {
+  while (points.size() < 32) points.push_back(points[points.size() % 5]);
+  const auto check = [&]<class Rule>(Rule, auto op) {
+    tg::BasicTape<T> tape;
+    const Eigen::Map<const tg::MatrixX<T>> column(points.data(), static_cast<Eigen::Index>(points.size()), 1);
+    tg::BasicParameter<T> x(column);
+    const tg::BasicTensor<T> y = op(x.tensor());
+    tape.backward(tg::sum(y));
+    for (std::size_t k = 0; k < points.size(); ++k) {
+      const auto i = static_cast<Eigen::Index>(k);
+      EXPECT_EQ(y.value()(i), Rule::value(points[k])) << Rule::name << "(" << points[k] << ")";
+      EXPECT_EQ(x.grad()(i), Rule::partial(points[k], Rule::value(points[k])))
+          << Rule::name << "'(" << points[k] << ")";
+    }
+  };
+  check(tg::rules::Exp{}, [](const auto& t) { return tg::exp(t); });
+  check(tg::rules::Sigmoid{}, [](const auto& t) { return tg::sigmoid(t); });
+}
+
+TEST(ArrayRules, ExpAndSigmoidUnderflowExactlyAsTheScalarRules) {
+  expect_exact_underflow<float>({-1000, -200, -104, -100, -90, -88});
+  expect_exact_underflow<double>({-2000, -800, -745, -740, -709});
+}
+
+}  // namespace

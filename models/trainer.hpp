@@ -275,7 +275,8 @@ class Trainer {
     void gather(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of) {
       gather_rows(data.x, rows_of, x);
       if (targets.size() > 0) gather_rows(data.targets, rows_of, targets);
-      for (std::size_t k = 0; k < labels.size(); ++k) labels[k] = data.labels[static_cast<std::size_t>(rows_of[k])];
+      for (std::size_t k = 0; k < labels.size(); ++k)
+        labels[k] = data.labels[static_cast<std::size_t>(rows_of[k])];
     }
     static void gather_rows(const MatrixX<T>& from, std::span<const Eigen::Index> rows_of, MatrixX<T>& to) {
       for (Eigen::Index j = 0; j < from.cols(); ++j) {

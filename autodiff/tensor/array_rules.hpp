@@ -39,7 +39,8 @@ struct ArrayRule<rules::Neg> {
 // Rules whose array form clamps its argument at the bottom of the normal range: Eigen's
 // vectorized exp (SSE builds) gives exp(−1000) = 2.9e−39 in float and 5.6e−309 in double,
 // where the answer is 0 (or, just below the normal range, a subnormal number). The
-// tensor operation recomputes the entries below `exact_below` with the scalar rule.
+// tensor operation recomputes the entries below `exact_below` with the scalar rule
+// (softmax, which only needs the zeros, sets them: losses.hpp).
 template <class Rule>
 concept ClampsBelowNormalRange = requires {
   ArrayRule<Rule>::clamps_below_normal_range;

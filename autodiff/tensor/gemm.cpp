@@ -38,19 +38,19 @@ std::atomic<int>& requested_threads() {
 //    against 105 on one), so smaller products run on one.
 constexpr double threaded_min_work = 1 << 20;
 #if defined(__AVX2__) && defined(__FMA__)
+constexpr bool eigen_beats_one_openblas_thread = true;
 constexpr double openblas_min_work = threaded_min_work;
 #else
+constexpr bool eigen_beats_one_openblas_thread = false;
 constexpr double openblas_min_work = 16.0 * 16.0 * 16.0;
 #endif
 
 // How many OpenBLAS threads a product of this much work gets; 0 for Eigen's kernels.
 int openblas_threads_for(double work) {
   if (work < openblas_min_work) return 0;
-  const int requested = requested_threads().load(std::memory_order_relaxed);
   if (work < threaded_min_work) return 1;
-  // With AVX2, one OpenBLAS thread is slower than Eigen's kernels.
-  if (openblas_min_work == threaded_min_work && requested == 1) return 0;
-  return requested;
+  const int requested = requested_threads().load(std::memory_order_relaxed);
+  return requested == 1 && eigen_beats_one_openblas_thread ? 0 : requested;
 }
 
 // The thread count decides how OpenBLAS splits a product, and so the last bits of its

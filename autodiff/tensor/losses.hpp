@@ -8,12 +8,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <span>
 #include <type_traits>
 #include <vector>
 
 #include "../scalar/rules.hpp"
+#include "array_rules.hpp"
 #include "tensor.hpp"
 
 namespace tapegrad {
@@ -149,7 +149,7 @@ void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse, T
     // to exactly 0 afterwards. (A select() inside the expression would have made Eigen
     // 3.4 evaluate every exp one libm call at a time.) In the sum they cannot matter:
     // its largest term is 1.
-    static const T smallest_normal_exponent = std::log(std::numeric_limits<T>::min());
+    const T below = exact_below<T>();
     constexpr Eigen::Index block = 256;
     using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
     for (Eigen::Index first = 0; first < rows; first += block) {
@@ -178,7 +178,7 @@ void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse, T
         const T* in = x + j * rows + first;
         T* result = softmax + j * rows + first;
         for (Eigen::Index i = 0; i < n; ++i)
-          if (in[i] - row_max[i] < smallest_normal_exponent) result[i] = T(0);
+          if (in[i] - row_max[i] < below) result[i] = T(0);
       }
     }
   } else {

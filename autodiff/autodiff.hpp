@@ -21,6 +21,7 @@
 #include "scalar/var.hpp"
 #include "support/error.hpp"
 #include "tensor/elementwise.hpp"
+#include "tensor/fused.hpp"
 #include "tensor/linalg.hpp"
 #include "tensor/losses.hpp"
 #include "tensor/parameter.hpp"

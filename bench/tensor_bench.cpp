@@ -72,6 +72,26 @@ void register_vectorized(const Problem& problem, const std::string& name, std::v
           state.SkipWithError("tensor value differs from the plain Eigen value");
       },
       clock);
+  // The same function written one tensor operation per step, where the problem has both.
+  if constexpr (requires(std::vector<tg::Parameter> & p) { shared->unfused(p); })
+    register_variant(
+        name, "unfused",
+        [shared, reference](benchmark::State& state) {
+          std::vector<tg::Parameter> parameters = shared->parameters();
+          tg::Tape tape;
+          for (auto _ : state) {
+            benchmark::ClobberMemory();
+            for (tg::Parameter& p : parameters) p.zero_grad();
+            tape.clear();
+            const tg::Var f = shared->unfused(parameters);
+            tape.backward(f);
+            benchmark::DoNotOptimize(f.value());
+            benchmark::ClobberMemory();
+          }
+          if (!gradients_agree(flat_gradient(parameters), reference))
+            state.SkipWithError("unfused tensor gradient differs from the reference");
+        },
+        clock);
 }
 
 void register_vectorized_problems() {

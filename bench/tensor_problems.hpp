@@ -4,7 +4,9 @@
 // shared and its scalar-tape gradient is the reference the tensor gradient must match.
 //
 // Every problem's inputs are Parameters; `gradient()` flattens their gradients in the
-// scalar problem's input order.
+// scalar problem's input order. Where an elementwise chain ends in a sum, `taped` writes
+// it as one fused_sum (what a user after speed writes) and `unfused` writes it with one
+// tensor operation per step (what a first version looks like); both are timed.
 #pragma once
 
 #include <Eigen/Core>
@@ -52,6 +54,9 @@ struct VecLogSumExp {
     return std::log(p[0].value().array().exp().sum());
   }
   tapegrad::Var taped(std::vector<tapegrad::Parameter>& p) const {
+    return tapegrad::log(tapegrad::fused_sum([](auto x) { return exp(x); }, p[0].tensor()));
+  }
+  tapegrad::Var unfused(std::vector<tapegrad::Parameter>& p) const {
     return tapegrad::log(tapegrad::sum(tapegrad::exp(p[0].tensor())));
   }
 };
@@ -71,6 +76,14 @@ struct VecNormalLogPdf {
            0.5 * n * std::log(2 * std::numbers::pi);
   }
   tapegrad::Var taped(std::vector<tapegrad::Parameter>& p) const {
+    namespace tg = tapegrad;
+    const tg::Var mu = p[0].var(), sigma = p[1].var();
+    const double n = static_cast<double>(y.size());
+    const tg::Var z2 =
+        tg::fused_sum([](auto yi, auto m) { return square(yi - m); }, tg::constant_view(y), mu);
+    return -0.5 * z2 / tg::square(sigma) - n * tg::log(sigma) - 0.5 * n * std::log(2 * std::numbers::pi);
+  }
+  tapegrad::Var unfused(std::vector<tapegrad::Parameter>& p) const {
     namespace tg = tapegrad;
     const tg::Var mu = p[0].var(), sigma = p[1].var();
     const double n = static_cast<double>(y.size());
@@ -98,6 +111,15 @@ struct VecRegression {
     return -0.5 * z2 / (sigma * sigma) - static_cast<double>(y.size()) * std::log(sigma) - 0.5 * prior;
   }
   tapegrad::Var taped(std::vector<tapegrad::Parameter>& p) const {
+    namespace tg = tapegrad;
+    const tg::Tensor w = p[0].tensor();
+    const tg::Var b = p[1].var(), sigma = p[2].var();
+    const tg::Var z2 = tg::fused_sum([](auto yi, auto xw, auto bb) { return square(yi - xw - bb); },
+                                     tg::constant_view(y), tg::matmul(tg::constant_view(X), w), b);
+    const tg::Var prior = tg::fused_sum([](auto wi) { return square(wi); }, w) + tg::square(b);
+    return -0.5 * z2 / tg::square(sigma) - static_cast<double>(y.size()) * tg::log(sigma) - 0.5 * prior;
+  }
+  tapegrad::Var unfused(std::vector<tapegrad::Parameter>& p) const {
     namespace tg = tapegrad;
     const tg::Tensor w = p[0].tensor();
     const tg::Var b = p[1].var(), sigma = p[2].var();
@@ -135,6 +157,22 @@ struct VecStochasticVolatility {
            std::log(10.0 * (1.0 + (mu / 10) * (mu / 10))) - std::log(2.0);
   }
   tapegrad::Var taped(std::vector<tapegrad::Parameter>& p) const {
+    namespace tg = tapegrad;
+    const tg::Tensor h_std = p[0].tensor();
+    const tg::Var phi = p[1].var(), sigma = p[2].var(), mu = p[3].var();
+    const Eigen::Index n = h_std.rows();
+    // The first innovation is scaled by the stationary standard deviation.
+    const tg::Tensor scale = tg::concat({tg::as_tensor(tg::Var(sigma / tg::sqrt(1.0 - tg::square(phi)))),
+                                         tg::full<double>(n - 1, 1, 1.0) * sigma},
+                                        tg::Axis::Rows);
+    const tg::Tensor h = tg::linear_recurrence(h_std * scale, phi) + mu;
+    const tg::Var lp = -0.5 * tg::fused_sum([](auto e) { return square(e); }, h_std) -
+                       0.5 * tg::fused_sum([](auto y2, auto ht) { return y2 * exp(-ht) + ht; },
+                                           tg::constant_view(y_squared), h);
+    return lp - tg::log(5.0 * (1.0 + tg::square(sigma / 5.0))) -
+           tg::log(10.0 * (1.0 + tg::square(mu / 10.0))) - std::log(2.0);
+  }
+  tapegrad::Var unfused(std::vector<tapegrad::Parameter>& p) const {
     namespace tg = tapegrad;
     const tg::Tensor h_std = p[0].tensor();
     const tg::Var phi = p[1].var(), sigma = p[2].var(), mu = p[3].var();

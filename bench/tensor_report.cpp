@@ -46,8 +46,10 @@ void write_tensor_report(const std::string& path, const Medians& medians, const 
          "  through that gemm: the machine's rate on the cores matmul uses.\n";
   out << "- LibTorch's BLAS (libblas.so.3): " << system_blas() << "\n\n";
 
-  out << "### Vectorized problems\n\n| problem | N | t_f (ns) | t_grad (ns) | ratio "
-         "|\n|---|---:|---:|---:|---:|\n";
+  out << "### Vectorized problems\n\n`unfused` is the same function written one tensor operation per step "
+         "where `tapegrad` uses fused_sum (bench/tensor_problems.hpp).\n\n"
+         "| problem | N | t_f (ns) | t_grad (ns) | ratio | unfused ratio "
+         "|\n|---|---:|---:|---:|---:|---:|\n";
   std::vector<std::string> problems_at_scale;
   for (const auto& [problem, variants] : medians) {
     if (problem.rfind("mlp/", 0) == 0 || problem.rfind("sgemm/", 0) == 0) continue;
@@ -56,7 +58,7 @@ void write_tensor_report(const std::string& path, const Medians& medians, const 
     const Median* ours = find(medians, problem, "tapegrad");
     out << "| " << problem.substr(0, cut) << " | " << problem.substr(cut + 1) << " | "
         << (f ? format("%.4g", f->ns) : "–") << " | " << (ours ? format("%.4g", ours->ns) : "–") << " | "
-        << ratio(medians, problem, "tapegrad") << " |\n";
+        << ratio(medians, problem, "tapegrad") << " | " << ratio(medians, problem, "unfused") << " |\n";
   }
 
   const Median* sgemm = find(medians, "sgemm/1024", "gemm");

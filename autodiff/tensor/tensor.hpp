@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <initializer_list>
+#include <new>
 #include <string>
 
 #include "../scalar/var.hpp"
@@ -127,8 +128,7 @@ NewTensor<T> allocate_tensor(BasicTape<T>& tape, Eigen::Index rows, Eigen::Index
 template <class Node, class T>
 Node* new_node(BasicTape<T>& tape, const Node& node) {
   Node* p = tape.arena().template allocate<Node>(1);
-  *p = node;
-  return p;
+  return ::new (static_cast<void*>(p)) Node(node);  // copy-constructed: a lambda has no assignment
 }
 
 // What a replay runs for a tensor operation's statement, and for a reduction to a Var.

@@ -109,9 +109,12 @@ void write_tensor_report(const std::string& path, const Medians& medians, const 
     const bool at_scale = problem.ends_with("/100000") || problem == "matrix_product/1024" ||
                           problem == "matrix_product/256" || problem == "matrix_product/64";
     if (!at_scale) continue;
+    // The speed issue's limits: 3× the plain code, 2× for the two one-pass densities.
+    const bool one_pass = problem.starts_with("normal_log_pdf/") || problem.starts_with("log_sum_exp/");
+    const double limit = one_pass ? 2 : 3;
     const double r = ratio_value(medians, problem, "tapegrad");
-    out << "| " << problem << ": t_grad / t_f | 3 | " << or_dash(r, "%.2f") << " | "
-        << (r < 0 ? "not run" : yes_no(r <= 3)) << " |\n";
+    out << "| " << problem << ": t_grad / t_f | " << limit << " | " << or_dash(r, "%.2f") << " | "
+        << (r < 0 ? "not run" : yes_no(r <= limit)) << " |\n";
   }
   const std::vector<MlpShape> shapes = mlp_shapes();
   for (std::size_t i = 0; i < shapes.size(); ++i) {

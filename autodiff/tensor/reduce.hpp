@@ -24,7 +24,7 @@ struct SumToVarNode {
     const SumToVarNode& n = *static_cast<const SumToVarNode*>(data);
     if (n.dx == nullptr) return;
     const T g = tape.adjoint_at(statement) * n.scale;
-    for (Eigen::Index k = 0; k < n.size; ++k) n.dx[k] += g;
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(n.dx, n.size) += g;
   }
 };
 

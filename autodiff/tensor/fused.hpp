@@ -231,8 +231,12 @@ BasicTensor<T> fused_input(const X& x) {
     return as_tensor(BasicVar<T>(x));
 }
 
+// X once per index of a pack. A struct, not an alias: clang drops a pack expansion
+// through an alias template that ignores its parameter.
 template <std::size_t, class X>
-using Repeat = X;
+struct Repeat {
+  using type = X;
+};
 
 template <class T, std::size_t N, class F>
 void check_fused_function() {
@@ -243,7 +247,7 @@ void check_fused_function() {
   using L = Lanes<T, N>;
   static_assert(
       []<std::size_t... K>(std::index_sequence<K...>) {
-        return std::is_same_v<std::invoke_result_t<const F&, Repeat<K, const L&>...>, L>;
+        return std::is_same_v<std::invoke_result_t<const F&, typename Repeat<K, const L&>::type...>, L>;
       }(std::make_index_sequence<N>()),
       "fused: the function must take one `auto` argument per input and return an expression of "
       "them (not a plain number)");

@@ -71,8 +71,11 @@ enum class Op {
   BceWithLogits,
   SoftmaxCrossEntropy,
   LinearRecurrence,
+  Fused,
+  FusedSum,
+  FusedWithVar,
 };
-constexpr int num_ops = static_cast<int>(Op::LinearRecurrence) + 1;
+constexpr int num_ops = static_cast<int>(Op::FusedWithVar) + 1;
 constexpr const char* op_names[num_ops] = {"neg",
                                            "exp",
                                            "log",
@@ -110,7 +113,10 @@ constexpr const char* op_names[num_ops] = {"neg",
                                            "mse",
                                            "bce_with_logits",
                                            "softmax_cross_entropy",
-                                           "linear_recurrence"};
+                                           "linear_recurrence",
+                                           "fused(tanh(u)·v + ½(u − v)²)",
+                                           "fused_sum(sigmoid(u)·v − u²)",
+                                           "fused(sin(u)·mean(v) + u)"};
 
 struct Node {
   Op op;
@@ -249,6 +255,15 @@ class Runner {
       // φ = 0.9·tanh(sum(b)): a Var expression, inside (−1, 1).
       case Op::LinearRecurrence:
         return tg::linear_recurrence(a, 0.9 * tg::tanh(tg::sum(b)));
+      case Op::Fused:
+        if (!broadcasts(a, b)) return std::nullopt;
+        return tg::fused([](auto u, auto v) { return tanh(u) * v + 0.5 * square(u - v); }, a, b);
+      case Op::FusedSum:
+        if (!broadcasts(a, b)) return std::nullopt;
+        return tg::as_tensor(tg::fused_sum([](auto u, auto v) { return sigmoid(u) * v - u * u; }, a, b));
+      // A Var among the inputs, broadcast to every entry.
+      case Op::FusedWithVar:
+        return tg::fused([](auto u, auto m) { return sin(u) * m + u; }, a, tg::mean(b));
     }
     return std::nullopt;
   }

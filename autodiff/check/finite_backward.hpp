@@ -2,7 +2,7 @@
 // the tape keeps for each tensor statement (its operation, shape and adjoint buffer),
 // the checked sweep, and the report when an adjoint turns out NaN or infinite. The
 // forward pass's checks are in finite_forward.hpp. The tape includes this file, so it
-// depends on support/ only.
+// depends on support/ and the tape's tensor_adjoints.hpp only.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../scalar/tensor_adjoints.hpp"
 #include "../support/error.hpp"
 
 namespace tapegrad::detail {
@@ -40,12 +41,13 @@ class CheckedTensors {
     const char* operation;
     std::uint32_t rows, cols;
     const T* adjoint;  // a Parameter's is its gradient; null for data
+    const AdjointState* state;
   };
 
   // Statements are recorded in increasing order, so the list stays sorted.
   void add(std::uint32_t statement, const char* operation, std::uint32_t rows, std::uint32_t cols,
-           const T* adjoint) {
-    infos_.push_back({statement, operation, rows, cols, adjoint});
+           const T* adjoint, const AdjointState* state) {
+    infos_.push_back({statement, operation, rows, cols, adjoint, state});
   }
   void clear() { infos_.clear(); }
   void drop_from(std::uint32_t statement) {
@@ -100,7 +102,8 @@ void sweep_checked(Tape& tape, const CheckedTensors<T>& tensors, std::uint32_t h
     const auto* tensor = tensors.find(s);
     if (!isfinite(adjoint)) [[unlikely]]
       throw_non_finite_adjoint<T>(s, tensor, tape.annotations().label(s), adjoint, -1);
-    if (tensor != nullptr && tensor->adjoint != nullptr)
+    // A buffer no one wrote in this sweep is zero, whatever it holds.
+    if (tensor != nullptr && tensor->adjoint != nullptr && tensor->state->written_in(tape.sweep_number()))
       for (std::size_t k = 0; k < std::size_t{tensor->rows} * tensor->cols; ++k)
         if (!isfinite(tensor->adjoint[k])) [[unlikely]]
           throw_non_finite_adjoint<T>(s, tensor, nullptr, tensor->adjoint[k], static_cast<std::ptrdiff_t>(k));

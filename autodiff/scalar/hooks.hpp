@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "../support/flat_array.hpp"
+#include "tensor_adjoints.hpp"
 
 namespace tapegrad {
 
@@ -25,6 +26,9 @@ struct Hook {
   std::uint32_t statement;
   HookBackward<T> backward;
   const void* data;
+  // A tensor operation's own adjoint buffer: the sweep skips the hook when no one wrote
+  // it (tensor_adjoints.hpp). Null for a hook with a scalar adjoint.
+  const detail::AdjointState* output;
 };
 
 namespace detail {

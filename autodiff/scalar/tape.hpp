@@ -9,9 +9,9 @@
 // file each: which tape is active (active_tape.hpp), the operand arrays
 // (operand_store.hpp), the statements with a backward of their own (hooks.hpp),
 // rewound generations (rewind_epochs.hpp),
-// user-defined backward functions (custom_functions.hpp), tensor adjoint buffers
-// (tensor_adjoints.hpp), annotations (annotations.hpp), check_finite's backward
-// checks (check/finite_backward.hpp) and, for a replayable tape, what replaying needs
+// user-defined backward functions (custom_functions.hpp), how tensor adjoints are
+// assigned on their first write of a sweep (tensor_adjoints.hpp), annotations (annotations.hpp),
+// check_finite's backward checks (check/finite_backward.hpp) and, for a replayable tape, what replaying needs
 // (replay_record.hpp).
 //
 // Every Var carries the tape *generation* it was recorded in; clear() and rewind() start
@@ -52,7 +52,6 @@ struct TapePosition {
   std::uint32_t statements = 0;
   std::uint32_t operands = 0;
   std::uint32_t hooks = 0;
-  std::uint32_t tensor_adjoints = 0;
   std::uint32_t generation = 0;
   std::uint32_t comparisons = 0;  // replayable tapes
   detail::CustomFunctionsMark custom;
@@ -104,7 +103,6 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     return {statements(),
             static_cast<std::uint32_t>(operands_.count),
             static_cast<std::uint32_t>(hooks_.size()),
-            static_cast<std::uint32_t>(tensor_adjoints_.size()),
             generation_,
             static_cast<std::uint32_t>(replay_.num_guards()),
             custom_functions_.mark(),
@@ -124,7 +122,6 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     operands_.count = position.operands;
     hooks_.truncate(position.hooks);
     custom_functions_.release_to(position.custom);
-    tensor_adjoints_.truncate(position.tensor_adjoints);
     checked_tensors_.drop_from(position.statements);
     arena_.release_to(position.arena);
     adjoints_.truncate(position.statements);
@@ -176,14 +173,16 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
                           adjoints_.data(), s, stop);
       if (!hook_ahead) return;
       --next_hook;
-      next_hook->backward(*this, next_hook->statement, next_hook->data);
+      if (next_hook->output == nullptr || next_hook->output->written_in(sweep_number_))
+        next_hook->backward(*this, next_hook->statement, next_hook->data);
       s = stop - 1;
     }
   }
 
-  // Sets adjoints of statements lo..hi to zero, growing the adjoint array if needed,
-  // and the adjoint buffers of the tensors recorded by those statements.
-  // Adjoints outside lo..hi keep what an earlier sweep left (newly covered ones are 0).
+  // Sets adjoints of statements lo..hi to zero, growing the adjoint array if needed, and
+  // starts a new sweep: every tensor adjoint buffer reads as zero until written.
+  // Scalar adjoints outside lo..hi keep what an earlier sweep left (newly covered ones
+  // are 0).
   void zero_adjoints(std::uint32_t lo, std::uint32_t hi) {
     const std::size_t old_size = adjoints_.size();
     if (old_size <= hi) {
@@ -191,8 +190,11 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
       std::fill(adjoints_.data() + old_size, adjoints_.data() + adjoints_.size(), T(0));
     }
     std::fill(adjoints_.data() + lo, adjoints_.data() + hi + 1, T(0));
-    tensor_adjoints_.zero(lo, hi);
+    ++sweep_number_;
   }
+  // The current sweep's number, by which a tensor adjoint buffer knows whether it was
+  // written in this sweep (tensor_adjoints.hpp). Never reused by this tape.
+  std::uint64_t sweep_number() const noexcept { return sweep_number_; }
   T* adjoint_data() noexcept { return adjoints_.data(); }
   const T* adjoint_data() const noexcept { return adjoints_.data(); }
   std::size_t adjoints_size() const noexcept { return adjoints_.size(); }
@@ -234,10 +236,12 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
 
   // Records a statement with no operands whose adjoint `backward(tape, statement, data)`
   // distributes during the sweep. `data` must stay valid as long as the statement does
-  // (allocate it from arena()).
-  std::uint32_t record_hook(HookBackward<T> run_backward, const void* data) {
+  // (allocate it from arena()). A tensor operation passes its output's adjoint state:
+  // the sweep skips it when nothing wrote that adjoint.
+  std::uint32_t record_hook(HookBackward<T> run_backward, const void* data,
+                            const detail::AdjointState* output = nullptr) {
     const std::uint32_t statement = end_statement();
-    hooks_.push_back({statement, run_backward, data});
+    hooks_.push_back({statement, run_backward, data, output});
     if (replayable_) [[unlikely]]
       replay_.opaque(statement, "custom_op with a backward function");
     return statement;
@@ -251,12 +255,6 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     if (!replayable_) return;
     replay_.forward(statement, forward, data);
     replay_.set_value(statement, value);
-  }
-
-  // Registers a tensor's adjoint buffer, owned by statement `statement`, so that
-  // backward() and gradient() zero it along with the scalar adjoints.
-  void track_tensor_adjoint(std::uint32_t statement, T* data, std::size_t size) {
-    tensor_adjoints_.track(statement, data, size);
   }
 
   // Memory for tensor values, adjoints and backward data; see arena.hpp.
@@ -401,7 +399,6 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     adjoints_.truncate(0);
     hooks_.truncate(0);
     custom_functions_.clear();
-    tensor_adjoints_.truncate(0);
     checked_tensors_.clear();
     arena_.clear();
     annotations_.clear();
@@ -417,12 +414,13 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   detail::FlatArray<T> adjoints_;
   detail::HookList<T> hooks_;
   detail::CustomFunctions<T> custom_functions_;
-  detail::TensorAdjoints<T> tensor_adjoints_;
   detail::Arena arena_;
   detail::RewindEpochs epochs_;  // earlier generations still partly valid after rewind()
 
   std::uint32_t generation_ = 0;
   std::uint32_t generation_start_ = 1;
+  // Starts above AdjointState::pending_zero, which is what a new buffer's state holds.
+  std::uint64_t sweep_number_ = 1;
   std::uint32_t first_generation_ = 0;
 
   bool annotate_;

@@ -30,6 +30,10 @@ struct Broadcast {
     return {t.rows() == 1 ? 0 : 1, t.cols() == 1 ? 0 : t.rows()};
   }
   Eigen::Index at(Eigen::Index i, Eigen::Index j) const { return i * row_stride + j * col_stride; }
+  // The operand's own size inside a rows × cols broadcast.
+  Eigen::Index size_in(Eigen::Index rows, Eigen::Index cols) const {
+    return (row_stride != 0 ? rows : 1) * (col_stride != 0 ? cols : 1);
+  }
 };
 
 inline Eigen::Index broadcast_dim(Eigen::Index a, Eigen::Index b) {
@@ -65,12 +69,18 @@ void visit_column(const T* values, Broadcast s, Eigen::Index j, Eigen::Index row
     visit(ArrayColumn<T>::Constant(rows, values[j * s.col_stride]));
 }
 
-// Adds a column's contribution into an operand's adjoint: into its own column, or
-// summed into its one entry when it was repeated down the rows.
+// Writes column j's contribution into an operand's adjoint: into its own column, or
+// summed into its one entry when it was repeated down the rows. `write` is the
+// operand's for the whole node (claimed once); an operand repeated across the columns
+// receives every column after the first into the same place, so those add.
 template <class T, class Contribution>
-void accumulate_column(T* adjoint, Broadcast s, Eigen::Index j, Eigen::Index rows, const Contribution& c) {
+void write_column(Write write, T* adjoint, Broadcast s, Eigen::Index j, Eigen::Index rows,
+                  const Contribution& c) {
+  if (j > 0 && s.col_stride == 0) write = Write::add;
   if (s.row_stride != 0)
-    MutableColumn<T>(adjoint + j * s.col_stride, rows) += c;
+    store(write, MutableColumn<T>(adjoint + j * s.col_stride, rows), c);
+  else if (write == Write::assign)
+    adjoint[j * s.col_stride] = c.sum();
   else
     adjoint[j * s.col_stride] += c.sum();
 }
@@ -78,10 +88,10 @@ void accumulate_column(T* adjoint, Broadcast s, Eigen::Index j, Eigen::Index row
 template <class Rule, class T>
 struct BinaryNode {
   const T* a;
-  T* da;
+  AdjointTarget<T> da;
   Broadcast sa;
   const T* b;
-  T* db;
+  AdjointTarget<T> db;
   Broadcast sb;
   T* out;
   const T* dout;
@@ -103,27 +113,37 @@ struct BinaryNode {
     }
   }
 
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const BinaryNode& n = *static_cast<const BinaryNode*>(data);
     if constexpr (HasArrayRule<Rule>) {
       using Array = ArrayRule<Rule>;
+      // Claimed before the loop. When a and b share a buffer (x * x, or x and a reshape
+      // of it) the first write may not cover it before the second adds: zero it then.
+      Write wa = Write::add, wb = Write::add;
+      if (n.da && n.db && n.da.data == n.db.data)
+        n.da.accumulate(tape, n.sa.size_in(n.rows, n.cols));
+      else if (n.da)
+        wa = n.da.claim(tape);
+      if (n.db) wb = n.db.claim(tape);
       for (Eigen::Index j = 0; j < n.cols; ++j) {
         const ConstColumn<T> dout(n.dout + j * n.rows, n.rows), y(n.out + j * n.rows, n.rows);
         visit_column(n.a, n.sa, j, n.rows, [&](const auto& x_a) {
           visit_column(n.b, n.sb, j, n.rows, [&](const auto& x_b) {
-            if (n.da != nullptr) accumulate_column(n.da, n.sa, j, n.rows, Array::to_a(dout, x_a, x_b, y));
-            if (n.db != nullptr) accumulate_column(n.db, n.sb, j, n.rows, Array::to_b(dout, x_a, x_b, y));
+            if (n.da) write_column(wa, n.da.data, n.sa, j, n.rows, Array::to_a(dout, x_a, x_b, y));
+            if (n.db) write_column(wb, n.db.data, n.sb, j, n.rows, Array::to_b(dout, x_a, x_b, y));
           });
         });
       }
     } else {
+      T* da = n.da ? n.da.accumulate(tape, n.sa.size_in(n.rows, n.cols)) : nullptr;
+      T* db = n.db ? n.db.accumulate(tape, n.sb.size_in(n.rows, n.cols)) : nullptr;
       for (Eigen::Index j = 0; j < n.cols; ++j) {
         for (Eigen::Index i = 0; i < n.rows; ++i) {
           const Eigen::Index o = i + j * n.rows;
           const T& x = n.a[n.sa.at(i, j)];
           const T& y = n.b[n.sb.at(i, j)];
-          if (n.da != nullptr) n.da[n.sa.at(i, j)] += n.dout[o] * Rule::d_a(x, y, n.out[o]);
-          if (n.db != nullptr) n.db[n.sb.at(i, j)] += n.dout[o] * Rule::d_b(x, y, n.out[o]);
+          if (da != nullptr) da[n.sa.at(i, j)] += n.dout[o] * Rule::d_a(x, y, n.out[o]);
+          if (db != nullptr) db[n.sb.at(i, j)] += n.dout[o] * Rule::d_b(x, y, n.out[o]);
         }
       }
     }
@@ -165,8 +185,8 @@ BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const Basi
   const auto [rows, cols] = broadcast_shape(op, a, b);
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, a.requires_grad() || b.requires_grad());
   const BinaryNode<Rule, T> node{
-      a.data(),         a.adjoint_data(), Broadcast::of(a), b.data(), b.adjoint_data(),
-      Broadcast::of(b), out.value,        out.adjoint,      rows,     cols};
+      a.data(),         a.adjoint_target(), Broadcast::of(a), b.data(), b.adjoint_target(),
+      Broadcast::of(b), out.value,          out.adjoint,      rows,     cols};
   node.forward(tape);
   // finish_tensor checks the values first: a bad value is the first symptom.
   const BasicTensor<T> result = finish_tensor(tape, out, node, op, {a, b});
@@ -178,7 +198,7 @@ BasicTensor<T> tensor_binary(const char* op, const BasicTensor<T>& a, const Basi
 template <class Rule, class T>
 struct UnaryNode {
   const T* x;
-  T* dx;
+  AdjointTarget<T> dx;
   T* out;
   const T* dout;
   Eigen::Index size;
@@ -197,13 +217,16 @@ struct UnaryNode {
       for (Eigen::Index k = 0; k < size; ++k) out[k] = Rule::value(x[k]);
     }
   }
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const UnaryNode& n = *static_cast<const UnaryNode*>(data);
+    const Write write = n.dx.claim(tape);
     if constexpr (HasArrayRule<Rule>) {
       const ConstColumn<T> x(n.x, n.size), y(n.out, n.size), dout(n.dout, n.size);
-      MutableColumn<T>(n.dx, n.size) += ArrayRule<Rule>::contribution(dout, x, y);
+      store(write, MutableColumn<T>(n.dx.data, n.size), ArrayRule<Rule>::contribution(dout, x, y));
+    } else if (write == Write::assign) {
+      for (Eigen::Index k = 0; k < n.size; ++k) n.dx.data[k] = n.dout[k] * Rule::partial(n.x[k], n.out[k]);
     } else {
-      for (Eigen::Index k = 0; k < n.size; ++k) n.dx[k] += n.dout[k] * Rule::partial(n.x[k], n.out[k]);
+      for (Eigen::Index k = 0; k < n.size; ++k) n.dx.data[k] += n.dout[k] * Rule::partial(n.x[k], n.out[k]);
     }
   }
 };
@@ -212,7 +235,7 @@ template <class Rule, class T>
 BasicTensor<T> tensor_unary(const BasicTensor<T>& x) {
   BasicTape<T>& tape = x.check(Rule::name);
   const NewTensor<T> out = allocate_tensor(tape, x.rows(), x.cols(), x.requires_grad());
-  const UnaryNode<Rule, T> node{x.data(), x.adjoint_data(), out.value, out.adjoint, x.size()};
+  const UnaryNode<Rule, T> node{x.data(), x.adjoint_target(), out.value, out.adjoint, x.size()};
   node.forward(tape);
   // finish_tensor checks the values first: a bad value is the first symptom.
   const BasicTensor<T> result = finish_tensor(tape, out, node, Rule::name, {x});

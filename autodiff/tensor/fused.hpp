@@ -41,7 +41,7 @@ namespace detail {
 template <class T, std::size_t N>
 struct FusedInputs {
   std::array<const T*, N> values;
-  std::array<T*, N> adjoints;  // null where input k needs no gradient
+  std::array<AdjointTarget<T>, N> adjoints;  // empty where input k needs no gradient
   std::array<Broadcast, N> layout;
   std::array<Eigen::Index, N> sizes;
 };
@@ -69,7 +69,7 @@ template <class T, std::size_t N, class F, class Visit, class EndColumn>
   std::array<L, N> args;
   for (std::size_t k = 0; k < N; ++k) {
     args[k].active = 0;
-    if (tangents && in.adjoints[k] != nullptr) {
+    if (tangents && in.adjoints[k]) {
       args[k].tangent[k].setOnes();
       args[k].active = std::uint32_t{1} << k;
     }
@@ -101,8 +101,8 @@ template <class T, std::size_t N, class F, class Visit, class EndColumn>
 
 template <class T, std::size_t N>
 bool any_gradient(const FusedInputs<T, N>& in) {
-  for (T* a : in.adjoints)
-    if (a != nullptr) return true;
+  for (const AdjointTarget<T>& a : in.adjoints)
+    if (a) return true;
   return false;
 }
 
@@ -136,13 +136,16 @@ struct FusedNode {
         [](Eigen::Index) {});
   }
 
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  // Input by input, each over all its columns: two inputs sharing a buffer (x given
+  // twice) find it wholly written by the first.
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const FusedNode& n = *static_cast<const FusedNode*>(data);
     for (std::size_t k = 0; k < N; ++k) {
       if (n.partial[k] == nullptr) continue;
+      const Write write = n.in.adjoints[k].claim(tape);
       for (Eigen::Index j = 0; j < n.cols; ++j) {
         const ConstColumn<T> dout(n.dout + j * n.rows, n.rows), p(n.partial[k] + j * n.rows, n.rows);
-        accumulate_column(n.in.adjoints[k], n.in.layout[k], j, n.rows, dout * p);
+        write_column(write, n.in.adjoints[k].data, n.in.layout[k], j, n.rows, dout * p);
       }
     }
   }
@@ -198,7 +201,8 @@ struct FusedSumNode {
     const T g = tape.adjoint_at(statement);
     for (std::size_t k = 0; k < N; ++k)
       if (n.gradient[k] != nullptr)
-        MutableColumn<T>(n.in.adjoints[k], n.in.sizes[k]) += g * ConstColumn<T>(n.gradient[k], n.in.sizes[k]);
+        store(n.in.adjoints[k].claim(tape), MutableColumn<T>(n.in.adjoints[k].data, n.in.sizes[k]),
+              g * ConstColumn<T>(n.gradient[k], n.in.sizes[k]));
   }
 };
 
@@ -269,7 +273,7 @@ FusedInputs<T, N> fused_inputs(const char* op, const std::array<BasicTensor<T>, 
     rows = r;
     cols = c;
     in.values[k] = x[k].data();
-    in.adjoints[k] = x[k].adjoint_data();
+    in.adjoints[k] = x[k].adjoint_target();
     in.layout[k] = Broadcast::of(x[k]);
     in.sizes[k] = x[k].size();
   }
@@ -307,8 +311,7 @@ requires(!std::is_void_v<T>) BasicTensor<T> fused(F f, const Inputs&... inputs) 
   const detail::NewTensor<T> out = detail::allocate_tensor(tape, rows, cols, requires_grad);
   std::array<T*, N> partial{};
   for (std::size_t k = 0; k < N; ++k)
-    if (in.adjoints[k] != nullptr)
-      partial[k] = tape.arena().template allocate<T>(static_cast<std::size_t>(rows * cols));
+    if (in.adjoints[k]) partial[k] = tape.arena().template allocate<T>(static_cast<std::size_t>(rows * cols));
   const detail::FusedNode<T, N, F> node{f, in, rows, cols, out.value, out.adjoint, partial};
   node.forward(tape);
   const BasicTensor<T> result = [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -336,7 +339,7 @@ requires(!std::is_void_v<T>) BasicVar<T> fused_sum(F f, const Inputs&... inputs)
   const detail::FusedInputs<T, N> in = detail::fused_inputs(op, x, rows, cols);
   std::array<T*, N> gradient{};
   for (std::size_t k = 0; k < N; ++k)
-    if (in.adjoints[k] != nullptr)
+    if (in.adjoints[k])
       gradient[k] = tape.arena().template allocate<T>(static_cast<std::size_t>(in.sizes[k]));
   const detail::FusedSumNode<T, N, F> node{f, in, rows, cols, gradient};
   const T value = node.forward(tape);

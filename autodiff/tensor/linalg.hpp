@@ -1,6 +1,7 @@
 // Matrix products. matmul(a, b) is a·b; wrap an operand in transposed() to use its
 // transpose without copying it (x·Wᵀ is matmul(x, transposed(W))). The backward of
 // C = op(A)·op(B) is two more products (gemm.hpp chooses where each runs):
+// (each = on the sweep's first write into that gradient, scalar/tensor_adjoints.hpp):
 //     C = A B:    dA += dC Bᵀ,   dB += Aᵀ dC
 //     C = Aᵀ B:   dA += B dCᵀ,   dB += A dC
 //     C = A Bᵀ:   dA += dC B,    dB += dCᵀ A
@@ -27,10 +28,10 @@ namespace detail {
 template <class T>
 struct MatmulNode {
   const T* a;
-  T* da;
+  AdjointTarget<T> da;
   Eigen::Index a_rows, a_cols;  // as stored
   const T* b;
-  T* db;
+  AdjointTarget<T> db;
   Eigen::Index b_rows, b_cols;
   T* c;
   const T* dc;
@@ -49,20 +50,23 @@ struct MatmulNode {
 
   void forward(BasicTape<T>&) const { gemm(a_operand(a, transpose_a), b_operand(b, transpose_b), c, false); }
 
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const MatmulNode& n = *static_cast<const MatmulNode*>(data);
-    // The table at the top of this file, as products of stored matrices.
-    if (n.da != nullptr) {
+    // The table at the top of this file, as products of stored matrices; the first
+    // write into a gradient runs with β = 0.
+    if (n.da) {
+      const bool add = n.da.claim(tape) == Write::add;
       if (!n.transpose_a)
-        gemm(n.c_operand(n.dc, false), n.b_operand(n.b, !n.transpose_b), n.da, true);
+        gemm(n.c_operand(n.dc, false), n.b_operand(n.b, !n.transpose_b), n.da.data, add);
       else
-        gemm(n.b_operand(n.b, n.transpose_b), n.c_operand(n.dc, true), n.da, true);
+        gemm(n.b_operand(n.b, n.transpose_b), n.c_operand(n.dc, true), n.da.data, add);
     }
-    if (n.db != nullptr) {
+    if (n.db) {
+      const bool add = n.db.claim(tape) == Write::add;
       if (!n.transpose_b)
-        gemm(n.a_operand(n.a, !n.transpose_a), n.c_operand(n.dc, false), n.db, true);
+        gemm(n.a_operand(n.a, !n.transpose_a), n.c_operand(n.dc, false), n.db.data, add);
       else
-        gemm(n.c_operand(n.dc, true), n.a_operand(n.a, n.transpose_a), n.db, true);
+        gemm(n.c_operand(n.dc, true), n.a_operand(n.a, n.transpose_a), n.db.data, add);
     }
   }
 };
@@ -80,9 +84,9 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, bool transpose_a, const BasicTens
                 (transpose_b ? "ᵀ" : "") + " do not multiply: inner dimensions " + std::to_string(k) +
                 " and " + std::to_string(k_b) + " differ");
   const NewTensor<T> out = allocate_tensor(tape, m, n, a.requires_grad() || b.requires_grad());
-  const MatmulNode<T> node{a.data(),    a.adjoint_data(), a.rows(),  a.cols(),    b.data(), b.adjoint_data(),
-                           b.rows(),    b.cols(),         out.value, out.adjoint, m,        n,
-                           transpose_a, transpose_b};
+  const MatmulNode<T> node{
+      a.data(), a.adjoint_target(), a.rows(),    a.cols(), b.data(), b.adjoint_target(), b.rows(),
+      b.cols(), out.value,          out.adjoint, m,        n,        transpose_a,        transpose_b};
   node.forward(tape);
   return finish_tensor(tape, out, node, "matmul", {a, b});
 }

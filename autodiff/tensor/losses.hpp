@@ -24,14 +24,14 @@ namespace detail {
 // writes the partials ∂loss/∂x into gx (and ∂loss/∂y into gy when the target needs a
 // gradient). Recording calls compute once; a replay calls it again on the inputs' new
 // values. The backward is d(input) += adjoint · gx and d(target) += adjoint ·
-// target_scale · gy.
+// target_scale · gy (= on the sweep's first write, scalar/tensor_adjoints.hpp).
 template <class T>
 struct LossNode {
   const T* x;
-  T* dx;  // null when the input needs no gradient
+  AdjointTarget<T> dx;  // empty when the input needs no gradient
   T* gx;
   const T* y;
-  T* dy;  // null when the target is data
+  AdjointTarget<T> dy;  // empty when the target is data
   T* gy;
   T target_scale;
   Eigen::Index size, rows, cols;
@@ -42,10 +42,11 @@ struct LossNode {
   static void backward(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
     const LossNode& n = *static_cast<const LossNode*>(data);
     const T a = tape.adjoint_at(statement);
-    if (n.dx != nullptr)
-      for (Eigen::Index k = 0; k < n.size; ++k) n.dx[k] += a * n.gx[k];
-    if (n.dy != nullptr)
-      for (Eigen::Index k = 0; k < n.size; ++k) n.dy[k] += a * n.target_scale * n.gy[k];
+    using Column = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+    using ConstColumn = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+    if (n.dx) store(n.dx.claim(tape), Column(n.dx.data, n.size), a * ConstColumn(n.gx, n.size));
+    if (n.dy)
+      store(n.dy.claim(tape), Column(n.dy.data, n.size), (a * n.target_scale) * ConstColumn(n.gy, n.size));
   }
 };
 
@@ -70,10 +71,10 @@ BasicVar<T> pairwise_loss(const char* op, const BasicTensor<T>& prediction, cons
               ? tape.arena().template allocate<T>(n)
               : (target_partials == TargetPartials::SameAsInput ? gx : nullptr);
   const LossNode<T> node{prediction.data(),
-                         prediction.adjoint_data(),
+                         prediction.adjoint_target(),
                          gx,
                          target.data(),
-                         target.adjoint_data(),
+                         target.adjoint_target(),
                          gy,
                          target_scale,
                          prediction.size(),
@@ -87,7 +88,7 @@ BasicVar<T> pairwise_loss(const char* op, const BasicTensor<T>& prediction, cons
     if (target_partials == TargetPartials::Own)
       check_reduction_finite(op, value, gy, node.size, {prediction, target});
   }
-  return finish_scalar(tape, node, value, node.dx != nullptr || node.dy != nullptr);
+  return finish_scalar(tape, node, value, node.dx || node.dy);
 }
 
 // mean((x − y)²); ∂/∂y is −∂/∂x, so gy is gx with target_scale −1.
@@ -199,7 +200,7 @@ void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse, T
 template <class T>
 struct SoftmaxNode {
   T* y;  // the softmax (or log_softmax) output
-  T* dx;
+  AdjointTarget<T> dx;
   const T* dy;
   Eigen::Index rows, cols;
   bool log;
@@ -212,9 +213,10 @@ struct SoftmaxNode {
     for (Eigen::Index j = 0; j < cols; ++j)
       for (Eigen::Index i = 0; i < rows; ++i) y[i + j * rows] = x[i + j * rows] - lse[i];
   }
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     using std::exp;
     const SoftmaxNode& n = *static_cast<const SoftmaxNode*>(data);
+    const bool add = n.dx.claim(tape) == Write::add;
     for (Eigen::Index i = 0; i < n.rows; ++i) {
       T s = 0;
       for (Eigen::Index j = 0; j < n.cols; ++j) {
@@ -225,7 +227,8 @@ struct SoftmaxNode {
         const Eigen::Index k = i + j * n.rows;
         // softmax:     dx = y ∘ (dy − Σ dy∘y)
         // log_softmax: dx = dy − softmax · Σ dy
-        n.dx[k] += n.log ? n.dy[k] - exp(n.y[k]) * s : n.y[k] * (n.dy[k] - s);
+        const T contribution = n.log ? n.dy[k] - exp(n.y[k]) * s : n.y[k] * (n.dy[k] - s);
+        n.dx.data[k] = add ? n.dx.data[k] + contribution : contribution;
       }
     }
   }
@@ -237,7 +240,7 @@ BasicTensor<T> softmax_impl(const char* op, const BasicTensor<T>& x, bool log) {
   const Eigen::Index rows = x.rows(), cols = x.cols();
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, x.requires_grad());
   T* lse = tape.arena().template allocate<T>(static_cast<std::size_t>(rows));
-  const SoftmaxNode<T> node{out.value, x.adjoint_data(), out.adjoint, rows, cols, log, x.data(), lse};
+  const SoftmaxNode<T> node{out.value, x.adjoint_target(), out.adjoint, rows, cols, log, x.data(), lse};
   node.forward(tape);
   return finish_tensor(tape, out, node, op, {x});
 }
@@ -250,11 +253,11 @@ T softmax_cross_entropy_value(const LossNode<T>& n) {
       throw Error("tapegrad: softmax_cross_entropy: label " + std::to_string(labels[i]) + " at row " +
                   std::to_string(i) + " is not a class of the " + std::to_string(n.cols) + " columns");
   T* lse = n.gx + n.size;
-  row_log_sum_exp(n.x, n.rows, n.cols, lse, n.dx != nullptr ? n.gx : nullptr, T(1) / static_cast<T>(n.rows));
+  row_log_sum_exp(n.x, n.rows, n.cols, lse, n.dx ? n.gx : nullptr, T(1) / static_cast<T>(n.rows));
   T value = 0;
   for (Eigen::Index i = 0; i < n.rows; ++i)
     value += lse[i] - n.x[i + static_cast<Eigen::Index>(labels[i]) * n.rows];
-  if (n.dx != nullptr) {
+  if (n.dx) {
     for (Eigen::Index i = 0; i < n.rows; ++i)
       n.gx[i + static_cast<Eigen::Index>(labels[i]) * n.rows] -= T(1) / static_cast<T>(n.rows);
   }
@@ -318,10 +321,10 @@ requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const Basic
   // gx holds the row log-sum-exps first, then the partials.
   T* g = tape.arena().template allocate<T>(static_cast<std::size_t>(rows * cols + rows));
   const detail::LossNode<T> node{logits.data(),
-                                 logits.adjoint_data(),
+                                 logits.adjoint_target(),
                                  g,
                                  nullptr,
-                                 nullptr,
+                                 {},
                                  nullptr,
                                  T(0),
                                  rows * cols,

@@ -1,8 +1,14 @@
 // Parameter: a value and its gradient that outlive every tape (a model's weights).
 // Using one records a leaf that reads the Parameter's own storage, and the reverse
-// sweep adds straight into its gradient, so backward() accumulates exactly as
+// sweep writes straight into its gradient, so backward() accumulates exactly as
 // PyTorch's does and zero_grad() is the only thing that clears it. Clearing a tape
 // never touches a Parameter.
+//
+// zero_grad() costs nothing: it marks the gradient as zero, and the next backward's
+// first contribution is assigned instead of added (scalar/tensor_adjoints.hpp); the
+// storage is zeroed only if grad() is read before a backward writes it. So the
+// gradient must be read through grad() (or Tensor::adjoint()), not through a pointer
+// kept from before zero_grad().
 #pragma once
 
 #include <Eigen/Core>
@@ -37,9 +43,9 @@ class BasicParameter {
     const std::uint32_t statement = tape.record_operands({}, {}, {});
     if (tape.checking_finite()) [[unlikely]]
       tape.checked_tensors().add(statement, "a Parameter", static_cast<std::uint32_t>(value_.rows()),
-                                 static_cast<std::uint32_t>(value_.cols()), grad_.data());
-    return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, value_.data(), grad_.data(), value_.rows(),
-                          value_.cols(), statement, tape.generation());
+                                 static_cast<std::uint32_t>(value_.cols()), grad_.data(), &grad_state_);
+    return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, value_.data(), {grad_.data(), &grad_state_},
+                          value_.rows(), value_.cols(), statement, tape.generation());
   }
 
   // A scalar Parameter as a Var leaf; its adjoint is added into grad() by backward().
@@ -49,25 +55,44 @@ class BasicParameter {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::var");
     if (tape.checking_finite()) [[unlikely]]
       detail::check_input_finite(value_(0, 0), "a scalar Parameter's value");
-    const std::uint32_t statement = tape.record_hook(&add_scalar_adjoint, grad_.data());
+    const std::uint32_t statement = tape.record_hook(&add_scalar_adjoint, this);
     tape.set_replay_forward(statement, &read_scalar_value, this, value_(0, 0));
     return BasicVar<T>(typename BasicVar<T>::Recorded{}, value_(0, 0), statement, tape.generation());
   }
 
   Matrix& value() noexcept { return value_; }
   const Matrix& value() const noexcept { return value_; }
-  Matrix& grad() noexcept { return grad_; }
-  const Matrix& grad() const noexcept { return grad_; }
+  Matrix& grad() noexcept {
+    settle_grad();
+    return grad_;
+  }
+  const Matrix& grad() const noexcept {
+    settle_grad();
+    return grad_;
+  }
   Eigen::Index rows() const noexcept { return value_.rows(); }
   Eigen::Index cols() const noexcept { return value_.cols(); }
   Eigen::Index size() const noexcept { return value_.size(); }
   std::string shape() const { return std::to_string(value_.rows()) + "×" + std::to_string(value_.cols()); }
 
-  void zero_grad() { grad_.setZero(); }
+  // Marks the gradient zero; free (see the top of this file).
+  void zero_grad() noexcept { grad_state_.written = detail::AdjointState::pending_zero; }
 
  private:
-  static void add_scalar_adjoint(BasicTape<T>& tape, std::uint32_t statement, const void* grad) {
-    *static_cast<T*>(const_cast<void*>(grad)) += tape.adjoint_at(statement);
+  // Zeroes the storage of a gradient marked zero that no backward has written since.
+  void settle_grad() const noexcept {
+    if (grad_state_.written != detail::AdjointState::holds) {
+      grad_.setZero();
+      grad_state_.written = detail::AdjointState::holds;
+    }
+  }
+  static void add_scalar_adjoint(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
+    const auto& p = *static_cast<const BasicParameter*>(data);
+    const T adjoint = tape.adjoint_at(statement);
+    if (detail::claim(p.grad_state_, tape.sweep_number()) == detail::Write::assign)
+      p.grad_(0, 0) = adjoint;
+    else
+      p.grad_(0, 0) += adjoint;
   }
   // A replay reads the Parameter as it is then (after an optimizer's step).
   static void read_scalar_value(BasicTape<T>& tape, std::uint32_t statement, const void* parameter) {
@@ -75,7 +100,9 @@ class BasicParameter {
   }
 
   Matrix value_;
-  Matrix grad_;
+  // Mutable: reading a gradient marked zero by zero_grad() zeroes its storage first.
+  mutable Matrix grad_;
+  mutable detail::AdjointState grad_state_{detail::AdjointState::pending_zero, true};
 };
 
 using Parameter = BasicParameter<double>;

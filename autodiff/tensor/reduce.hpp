@@ -16,22 +16,26 @@ namespace detail {
 template <class T>
 struct SumToVarNode {
   const T* x;
-  T* dx;  // null when x is a constant
+  AdjointTarget<T> dx;  // empty when x is a constant
   Eigen::Index size;
   T scale;
   T forward(BasicTape<T>&) const { return ConstMap<T>(x, size, 1).sum() * scale; }
   static void backward(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
     const SumToVarNode& n = *static_cast<const SumToVarNode*>(data);
-    if (n.dx == nullptr) return;
+    if (!n.dx) return;
     const T g = tape.adjoint_at(statement) * n.scale;
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(n.dx, n.size) += g;
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> dx(n.dx.data, n.size);
+    if (n.dx.claim(tape) == Write::assign)
+      dx.setConstant(g);
+    else
+      dx += g;
   }
 };
 
 template <class T>
 BasicVar<T> sum_to_var(const char* op, const BasicTensor<T>& x, T scale) {
   BasicTape<T>& tape = x.check(op);
-  const SumToVarNode<T> node{x.data(), x.adjoint_data(), x.size(), scale};
+  const SumToVarNode<T> node{x.data(), x.adjoint_target(), x.size(), scale};
   const T value = node.forward(tape);
   if (tape.checking_finite()) [[unlikely]]
     check_reduction_finite(op, value, static_cast<const T*>(nullptr), 0, {x});
@@ -41,7 +45,7 @@ BasicVar<T> sum_to_var(const char* op, const BasicTensor<T>& x, T scale) {
 template <class T>
 struct SumAxisNode {
   const T* x;
-  T* dx;
+  AdjointTarget<T> dx;
   Eigen::Index rows, cols;
   Axis axis;
   T* out;
@@ -54,15 +58,22 @@ struct SumAxisNode {
     else
       MutableMap<T>(out, rows, 1) = X.rowwise().sum() * scale;
   }
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const SumAxisNode& n = *static_cast<const SumAxisNode*>(data);
-    MutableMap<T> dX(n.dx, n.rows, n.cols);
+    MutableMap<T> dX(n.dx.data, n.rows, n.cols);
+    const bool assign = n.dx.claim(tape) == Write::assign;
     if (n.axis == Axis::Rows) {
       const Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> dOut(n.dout, 1, n.cols);
-      dX.rowwise() += dOut * n.scale;
+      if (assign)
+        dX = (dOut * n.scale).replicate(n.rows, 1);
+      else
+        dX.rowwise() += dOut * n.scale;
     } else {
       const Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> dOut(n.dout, n.rows, 1);
-      dX.colwise() += dOut * n.scale;
+      if (assign)
+        dX = (dOut * n.scale).replicate(1, n.cols);
+      else
+        dX.colwise() += dOut * n.scale;
     }
   }
 };
@@ -73,8 +84,8 @@ BasicTensor<T> sum_axis(const char* op, const BasicTensor<T>& x, Axis axis, T sc
   const Eigen::Index rows = axis == Axis::Rows ? 1 : x.rows();
   const Eigen::Index cols = axis == Axis::Rows ? x.cols() : 1;
   const NewTensor<T> out = allocate_tensor(tape, rows, cols, x.requires_grad());
-  const SumAxisNode<T> node{x.data(), x.adjoint_data(), x.rows(),    x.cols(),
-                            axis,     out.value,        out.adjoint, scale};
+  const SumAxisNode<T> node{x.data(), x.adjoint_target(), x.rows(),    x.cols(),
+                            axis,     out.value,          out.adjoint, scale};
   node.forward(tape);
   return finish_tensor(tape, out, node, op, {x});
 }
@@ -82,9 +93,9 @@ BasicTensor<T> sum_axis(const char* op, const BasicTensor<T>& x, Axis axis, T sc
 template <class T>
 struct DotNode {
   const T* a;
-  T* da;
+  AdjointTarget<T> da;
   const T* b;
-  T* db;
+  AdjointTarget<T> db;
   Eigen::Index size;
   T forward(BasicTape<T>&) const {
     using Vector = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
@@ -93,10 +104,11 @@ struct DotNode {
   static void backward(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
     const DotNode& n = *static_cast<const DotNode*>(data);
     const T g = tape.adjoint_at(statement);
-    for (Eigen::Index k = 0; k < n.size; ++k) {
-      if (n.da != nullptr) n.da[k] += g * n.b[k];
-      if (n.db != nullptr) n.db[k] += g * n.a[k];
-    }
+    using Column = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+    using ConstColumn = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+    // dot(x, x): the second write into the shared buffer adds, as claim() says.
+    if (n.da) store(n.da.claim(tape), Column(n.da.data, n.size), g * ConstColumn(n.b, n.size));
+    if (n.db) store(n.db.claim(tape), Column(n.db.data, n.size), g * ConstColumn(n.a, n.size));
   }
 };
 
@@ -137,7 +149,7 @@ BasicVar<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   if (!same_shape && !vectors)
     throw Error("tapegrad: dot: shapes " + a.shape() + " and " + b.shape() +
                 " differ (dot needs equal shapes, or two vectors of one length)");
-  const detail::DotNode<T> node{a.data(), a.adjoint_data(), b.data(), b.adjoint_data(), a.size()};
+  const detail::DotNode<T> node{a.data(), a.adjoint_target(), b.data(), b.adjoint_target(), a.size()};
   const T value = node.forward(tape);
   if (tape.checking_finite()) [[unlikely]]
     detail::check_reduction_finite("dot", value, static_cast<const T*>(nullptr), 0, {a, b});

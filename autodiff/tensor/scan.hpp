@@ -16,7 +16,7 @@ namespace detail {
 template <class T>
 struct LinearRecurrenceNode {
   T* y;
-  T* dx;  // null when x is a constant
+  AdjointTarget<T> dx;  // empty when x is a constant
   const T* dy;
   std::uint32_t phi_statement;  // 0 when φ is a constant
   T phi;
@@ -40,13 +40,14 @@ struct LinearRecurrenceNode {
   static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const LinearRecurrenceNode& n = *static_cast<const LinearRecurrenceNode*>(data);
     T dphi = 0;
+    const bool add = n.dx && n.dx.claim(tape) == Write::add;
     for (Eigen::Index j = 0; j < n.cols; ++j) {
       const T* y = n.y + j * n.rows;
       const T* dy = n.dy + j * n.rows;
       T a = 0;
       for (Eigen::Index t = n.rows; t-- > 0;) {
         a = dy[t] + n.phi * a;
-        if (n.dx != nullptr) n.dx[t + j * n.rows] += a;
+        if (n.dx) n.dx.data[t + j * n.rows] = add ? n.dx.data[t + j * n.rows] + a : a;
         if (t > 0) dphi += a * y[t - 1];
       }
     }
@@ -58,8 +59,8 @@ template <class T>
 BasicTensor<T> linear_recurrence(const BasicTensor<T>& x, T phi, std::uint32_t phi_statement) {
   BasicTape<T>& tape = x.check("linear_recurrence");
   const NewTensor<T> out = allocate_tensor(tape, x.rows(), x.cols(), x.requires_grad() || phi_statement != 0);
-  const LinearRecurrenceNode<T> node{out.value, x.adjoint_data(), out.adjoint, phi_statement,
-                                     phi,       x.rows(),         x.cols(),    x.data()};
+  const LinearRecurrenceNode<T> node{out.value, x.adjoint_target(), out.adjoint, phi_statement,
+                                     phi,       x.rows(),           x.cols(),    x.data()};
   node.forward_at(phi);
   return finish_tensor(tape, out, node, "linear_recurrence", {x});
 }

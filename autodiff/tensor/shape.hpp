@@ -16,23 +16,24 @@ namespace detail {
 template <class T>
 struct TransposeNode {
   const T* x;
-  T* dx;
+  AdjointTarget<T> dx;
   Eigen::Index rows, cols;  // of x
   T* out;
   const T* dout;
   void forward(BasicTape<T>&) const {
     MutableMap<T>(out, cols, rows) = ConstMap<T>(x, rows, cols).transpose();
   }
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const TransposeNode& n = *static_cast<const TransposeNode*>(data);
-    MutableMap<T>(n.dx, n.rows, n.cols) += ConstMap<T>(n.dout, n.cols, n.rows).transpose();
+    store(n.dx.claim(tape), MutableMap<T>(n.dx.data, n.rows, n.cols),
+          ConstMap<T>(n.dout, n.cols, n.rows).transpose());
   }
 };
 
 template <class T>
 struct GatherRowsNode {
   const T* x;
-  T* dx;
+  AdjointTarget<T> dx;
   Eigen::Index rows, cols;  // of x
   const Eigen::Index* indices;
   Eigen::Index count;
@@ -42,17 +43,18 @@ struct GatherRowsNode {
     for (Eigen::Index j = 0; j < cols; ++j)
       for (Eigen::Index k = 0; k < count; ++k) out[k + j * count] = x[indices[k] + j * rows];
   }
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const GatherRowsNode& n = *static_cast<const GatherRowsNode*>(data);
+    T* dx = n.dx.accumulate(tape, n.rows * n.cols);  // scattered: rows not taken get nothing
     for (Eigen::Index j = 0; j < n.cols; ++j)
-      for (Eigen::Index k = 0; k < n.count; ++k) n.dx[n.indices[k] + j * n.rows] += n.dout[k + j * n.count];
+      for (Eigen::Index k = 0; k < n.count; ++k) dx[n.indices[k] + j * n.rows] += n.dout[k + j * n.count];
   }
 };
 
 template <class T>
 struct ConcatPart {
   const T* x;
-  T* dx;  // null for constant parts
+  AdjointTarget<T> dx;  // empty for constant parts
   Eigen::Index rows, cols;
   Eigen::Index offset;  // first row (Axis::Rows) or column (Axis::Cols) in the output
 };
@@ -75,17 +77,19 @@ struct ConcatNode {
         Out.middleCols(parts[p].offset, parts[p].cols) = X;
     }
   }
-  static void backward(BasicTape<T>&, std::uint32_t, const void* data) {
+  static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const ConcatNode& n = *static_cast<const ConcatNode*>(data);
     const ConstMap<T> dOut(n.dout, n.out_rows, n.out_cols);
     for (std::size_t p = 0; p < n.count; ++p) {
       const ConcatPart<T>& part = n.parts[p];
-      if (part.dx == nullptr) continue;
-      MutableMap<T> dX(part.dx, part.rows, part.cols);
+      if (!part.dx) continue;
+      MutableMap<T> dX(part.dx.data, part.rows, part.cols);
+      // Each part's write covers its whole buffer, so a part given twice adds the second time.
+      const Write write = part.dx.claim(tape);
       if (n.axis == Axis::Rows)
-        dX += dOut.middleRows(part.offset, part.rows);
+        store(write, dX, dOut.middleRows(part.offset, part.rows));
       else
-        dX += dOut.middleCols(part.offset, part.cols);
+        store(write, dX, dOut.middleCols(part.offset, part.cols));
     }
   }
 };
@@ -97,7 +101,8 @@ template <class T>
 BasicTensor<T> transpose(const BasicTensor<T>& x) {
   BasicTape<T>& tape = x.check("transpose");
   const detail::NewTensor<T> out = detail::allocate_tensor(tape, x.cols(), x.rows(), x.requires_grad());
-  const detail::TransposeNode<T> node{x.data(), x.adjoint_data(), x.rows(), x.cols(), out.value, out.adjoint};
+  const detail::TransposeNode<T> node{x.data(), x.adjoint_target(), x.rows(),
+                                      x.cols(), out.value,          out.adjoint};
   node.forward(tape);
   return detail::finish_tensor(tape, out, node, "transpose", {x});
 }
@@ -118,8 +123,8 @@ requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
   }
   const auto count = static_cast<Eigen::Index>(indices.size());
   const detail::NewTensor<T> out = detail::allocate_tensor(tape, count, x.cols(), x.requires_grad());
-  const detail::GatherRowsNode<T> node{x.data(), x.adjoint_data(), x.rows(),   x.cols(), copied,
-                                       count,    out.value,        out.adjoint};
+  const detail::GatherRowsNode<T> node{x.data(), x.adjoint_target(), x.rows(),   x.cols(), copied,
+                                       count,    out.value,          out.adjoint};
   node.forward(tape);
   return detail::finish_tensor(tape, out, node, "rows", {x});
 }
@@ -155,7 +160,7 @@ BasicTensor<T> concat(std::span<const BasicTensor<T>> parts, Axis axis) {
   Eigen::Index offset = 0;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const BasicTensor<T>& t = parts[p];
-    records[p] = {t.data(), t.adjoint_data(), t.rows(), t.cols(), offset};
+    records[p] = {t.data(), t.adjoint_target(), t.rows(), t.cols(), offset};
     offset += axis == Axis::Rows ? t.rows() : t.cols();
   }
   const detail::ConcatNode<T> node{records, parts.size(), axis, out.value, out.adjoint, rows, cols};
@@ -175,7 +180,7 @@ BasicTensor<T> reshape(const BasicTensor<T>& x, Eigen::Index rows, Eigen::Index 
   if (rows < 0 || cols < 0 || rows * cols != x.size())
     throw Error("tapegrad: reshape: cannot view a " + x.shape() + " tensor (" + std::to_string(x.size()) +
                 " entries) as " + std::to_string(rows) + "×" + std::to_string(cols));
-  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, x.data(), x.adjoint_data(), rows, cols,
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, x.data(), x.adjoint_target(), rows, cols,
                         x.statement(), x.generation());
 }
 

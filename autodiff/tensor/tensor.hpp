@@ -8,6 +8,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <new>
@@ -21,6 +22,28 @@ namespace tapegrad {
 template <class T>
 using MatrixX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 
+namespace detail {
+
+// Where a backward writes an input's adjoint: the buffer (null when the input needs no
+// gradient) and its state (scalar/tensor_adjoints.hpp). claim() before writing; the
+// first claim of a sweep assigns.
+template <class T>
+struct AdjointTarget {
+  T* data = nullptr;
+  AdjointState* state = nullptr;
+
+  explicit operator bool() const noexcept { return data != nullptr; }
+  Write claim(const BasicTape<T>& tape) const noexcept { return detail::claim(*state, tape.sweep_number()); }
+  // For a backward that adds into scattered entries: the buffer, zeroed first if this is
+  // the sweep's first write.
+  T* accumulate(const BasicTape<T>& tape, Eigen::Index size) const {
+    if (claim(tape) == Write::assign) std::fill_n(data, size, T(0));
+    return data;
+  }
+};
+
+}  // namespace detail
+
 template <class T>
 class BasicTensor {
  public:
@@ -33,10 +56,11 @@ class BasicTensor {
 
   // For code that records tensor statements itself (operations, Parameters).
   struct Recorded {};
-  BasicTensor(Recorded, const T* value, T* adjoint, Eigen::Index rows, Eigen::Index cols,
-              std::uint32_t statement, std::uint32_t generation)
+  BasicTensor(Recorded, const T* value, detail::AdjointTarget<T> adjoint, Eigen::Index rows,
+              Eigen::Index cols, std::uint32_t statement, std::uint32_t generation)
       : value_(value),
-        adjoint_(adjoint),
+        adjoint_(adjoint.data),
+        adjoint_state_(adjoint.state),
         rows_(static_cast<std::uint32_t>(rows)),
         cols_(static_cast<std::uint32_t>(cols)),
         statement_(statement),
@@ -53,12 +77,13 @@ class BasicTensor {
     check("Tensor::value");
     return ConstMap(value_, rows_, cols_);
   }
-  // d(output)/d(this) after tape.backward(output).
+  // d(output)/d(this) after tape.backward(output) (zero where the sweep did not reach).
   ConstMap adjoint() const {
-    check("Tensor::adjoint");
+    const BasicTape<T>& tape = check("Tensor::adjoint");
     if (adjoint_ == nullptr)
       throw Error("tapegrad: Tensor::adjoint: this " + shape() +
                   " tensor is a constant (nothing it depends on needs a gradient)");
+    adjoint_target().accumulate(tape, size());  // zeroes a buffer no sweep wrote
     return ConstMap(adjoint_, rows_, cols_);
   }
   // False for constants (data, and results that depend only on data).
@@ -68,6 +93,7 @@ class BasicTensor {
   // Raw access for operations; check() first.
   const T* data() const noexcept { return value_; }
   T* adjoint_data() const noexcept { return adjoint_; }
+  detail::AdjointTarget<T> adjoint_target() const noexcept { return {adjoint_, adjoint_state_}; }
   std::uint32_t statement() const noexcept { return statement_; }
   std::uint32_t generation() const noexcept { return generation_; }
 
@@ -83,6 +109,7 @@ class BasicTensor {
  private:
   const T* value_ = nullptr;
   T* adjoint_ = nullptr;  // null for constants
+  detail::AdjointState* adjoint_state_ = nullptr;
   std::uint32_t rows_ = 0;
   std::uint32_t cols_ = 0;
   std::uint32_t statement_ = 0;
@@ -111,8 +138,10 @@ template <class T>
 struct NewTensor {
   T* value;
   T* adjoint;  // null unless requires_grad
+  AdjointState* adjoint_state;
   Eigen::Index rows;
   Eigen::Index cols;
+  AdjointTarget<T> adjoint_target() const noexcept { return {adjoint, adjoint_state}; }
   Eigen::Map<MatrixX<T>> value_map() const { return {value, rows, cols}; }
 };
 
@@ -120,8 +149,13 @@ template <class T>
 NewTensor<T> allocate_tensor(BasicTape<T>& tape, Eigen::Index rows, Eigen::Index cols, bool requires_grad) {
   const auto size = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
   T* value = tape.arena().template allocate<T>(size);
-  T* adjoint = requires_grad ? tape.arena().template allocate<T>(size) : nullptr;
-  return {value, adjoint, rows, cols};
+  T* adjoint = nullptr;
+  AdjointState* state = nullptr;
+  if (requires_grad) {
+    adjoint = tape.arena().template allocate<T>(size);
+    state = ::new (static_cast<void*>(tape.arena().template allocate<AdjointState>(1))) AdjointState{};
+  }
+  return {value, adjoint, state, rows, cols};
 }
 
 // Backward data of an operation, allocated in the arena (no destructor ever runs).
@@ -154,18 +188,17 @@ BasicTensor<T> finish_tensor(BasicTape<T>& tape, const NewTensor<T>& t, const No
   const Node* kept = t.adjoint != nullptr || tape.replayable() ? new_node(tape, node) : nullptr;
   std::uint32_t statement;
   if (t.adjoint != nullptr) {
-    statement = tape.record_hook(&Node::backward, kept);
-    tape.track_tensor_adjoint(statement, t.adjoint, static_cast<std::size_t>(t.rows * t.cols));
+    statement = tape.record_hook(&Node::backward, kept, t.adjoint_state);
     if (tape.checking_finite()) [[unlikely]]
       tape.checked_tensors().add(statement, operation, static_cast<std::uint32_t>(t.rows),
-                                 static_cast<std::uint32_t>(t.cols), t.adjoint);
+                                 static_cast<std::uint32_t>(t.cols), t.adjoint, t.adjoint_state);
   } else {
     statement = tape.record_operands({}, {}, {});
   }
   if (tape.replayable()) [[unlikely]]
     tape.set_replay_forward(statement, &replay_tensor<Node, T>, kept);
-  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, t.adjoint, t.rows, t.cols, statement,
-                        tape.generation());
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, t.adjoint_target(), t.rows, t.cols,
+                        statement, tape.generation());
 }
 
 // Records a tensor of numbers fixed when recorded (a replay keeps them).
@@ -174,7 +207,7 @@ BasicTensor<T> finish_constant(BasicTape<T>& tape, const NewTensor<T>& t, const 
   if (tape.checking_finite()) [[unlikely]]
     check_tensor_finite<T>(operation, t.value, t.rows, t.cols, {});
   const std::uint32_t statement = tape.record_operands({}, {}, {});
-  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, nullptr, t.rows, t.cols, statement,
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, {}, t.rows, t.cols, statement,
                         tape.generation());
 }
 
@@ -213,7 +246,7 @@ BasicTensor<T> constant_view(const MatrixX<T>& m) {
   if (tape.checking_finite()) [[unlikely]]
     detail::check_tensor_finite<T>("constant_view", m.data(), m.rows(), m.cols(), {});
   const std::uint32_t statement = tape.record_operands({}, {}, {});
-  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, m.data(), nullptr, m.rows(), m.cols(), statement,
+  return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, m.data(), {}, m.rows(), m.cols(), statement,
                         tape.generation());
 }
 

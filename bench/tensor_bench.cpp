@@ -49,48 +49,40 @@ void register_vectorized(const Problem& problem, const std::string& name, std::v
         }
       },
       clock);
+  // Zeroes the gradients, records on a cleared tape and sweeps, every iteration; the
+  // gradient must then be the reference's.
+  auto gradient_variant = [shared, reference](auto record, const char* what) {
+    return [shared, reference, record, what](benchmark::State& state) {
+      std::vector<tg::Parameter> parameters = shared->parameters();
+      tg::Tape tape;
+      for (auto _ : state) {
+        benchmark::ClobberMemory();
+        for (tg::Parameter& p : parameters) p.zero_grad();
+        tape.clear();
+        const tg::Var f = record(*shared, parameters);
+        tape.backward(f);
+        benchmark::DoNotOptimize(f.value());
+        benchmark::ClobberMemory();
+      }
+      if (!gradients_agree(flat_gradient(parameters), reference))
+        state.SkipWithError((std::string(what) + " gradient differs from the reference").c_str());
+      // The value must be the plain code's too.
+      tape.clear();
+      const double plain = shared->plain(parameters), taped = record(*shared, parameters).value();
+      if (std::abs(plain - taped) > 1e-9 * std::max(1.0, std::abs(plain)))
+        state.SkipWithError((std::string(what) + " value differs from the plain Eigen value").c_str());
+    };
+  };
   register_variant(
       name, "tapegrad",
-      [shared, reference](benchmark::State& state) {
-        std::vector<tg::Parameter> parameters = shared->parameters();
-        tg::Tape tape;
-        for (auto _ : state) {
-          benchmark::ClobberMemory();
-          for (tg::Parameter& p : parameters) p.zero_grad();
-          tape.clear();
-          const tg::Var f = shared->taped(parameters);
-          tape.backward(f);
-          benchmark::DoNotOptimize(f.value());
-          benchmark::ClobberMemory();
-        }
-        if (!gradients_agree(flat_gradient(parameters), reference))
-          state.SkipWithError("tensor gradient differs from the reference");
-        // The value must be the plain code's too.
-        tape.clear();
-        const double plain = shared->plain(parameters), taped = shared->taped(parameters).value();
-        if (std::abs(plain - taped) > 1e-9 * std::max(1.0, std::abs(plain)))
-          state.SkipWithError("tensor value differs from the plain Eigen value");
-      },
+      gradient_variant([](const Problem& p, std::vector<tg::Parameter>& x) { return p.taped(x); }, "tensor"),
       clock);
   // The same function written one tensor operation per step, where the problem has both.
   if constexpr (requires(std::vector<tg::Parameter> & p) { shared->unfused(p); })
     register_variant(
         name, "unfused",
-        [shared, reference](benchmark::State& state) {
-          std::vector<tg::Parameter> parameters = shared->parameters();
-          tg::Tape tape;
-          for (auto _ : state) {
-            benchmark::ClobberMemory();
-            for (tg::Parameter& p : parameters) p.zero_grad();
-            tape.clear();
-            const tg::Var f = shared->unfused(parameters);
-            tape.backward(f);
-            benchmark::DoNotOptimize(f.value());
-            benchmark::ClobberMemory();
-          }
-          if (!gradients_agree(flat_gradient(parameters), reference))
-            state.SkipWithError("unfused tensor gradient differs from the reference");
-        },
+        gradient_variant([](const Problem& p, std::vector<tg::Parameter>& x) { return p.unfused(x); },
+                         "unfused tensor"),
         clock);
 }
 

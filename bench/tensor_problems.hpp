@@ -156,7 +156,9 @@ struct VecStochasticVolatility {
     return lp - std::log(5.0 * (1.0 + (sigma / 5) * (sigma / 5))) -
            std::log(10.0 * (1.0 + (mu / 10) * (mu / 10))) - std::log(2.0);
   }
-  tapegrad::Var taped(std::vector<tapegrad::Parameter>& p) const {
+  // The taped function with `likelihood(h_std, h)`, the part that is elementwise.
+  template <class Likelihood>
+  tapegrad::Var taped_with(std::vector<tapegrad::Parameter>& p, Likelihood likelihood) const {
     namespace tg = tapegrad;
     const tg::Tensor h_std = p[0].tensor();
     const tg::Var phi = p[1].var(), sigma = p[2].var(), mu = p[3].var();
@@ -166,26 +168,24 @@ struct VecStochasticVolatility {
                                          tg::full<double>(n - 1, 1, 1.0) * sigma},
                                         tg::Axis::Rows);
     const tg::Tensor h = tg::linear_recurrence(h_std * scale, phi) + mu;
-    const tg::Var lp = -0.5 * tg::fused_sum([](auto e) { return square(e); }, h_std) -
-                       0.5 * tg::fused_sum([](auto y2, auto ht) { return y2 * exp(-ht) + ht; },
-                                           tg::constant_view(y_squared), h);
+    const tg::Var lp = likelihood(h_std, h);
     return lp - tg::log(5.0 * (1.0 + tg::square(sigma / 5.0))) -
            tg::log(10.0 * (1.0 + tg::square(mu / 10.0))) - std::log(2.0);
   }
+  tapegrad::Var taped(std::vector<tapegrad::Parameter>& p) const {
+    namespace tg = tapegrad;
+    return taped_with(p, [&](const tg::Tensor& h_std, const tg::Tensor& h) {
+      return -0.5 * tg::fused_sum([](auto e) { return square(e); }, h_std) -
+             0.5 * tg::fused_sum([](auto y2, auto ht) { return y2 * exp(-ht) + ht; },
+                                 tg::constant_view(y_squared), h);
+    });
+  }
   tapegrad::Var unfused(std::vector<tapegrad::Parameter>& p) const {
     namespace tg = tapegrad;
-    const tg::Tensor h_std = p[0].tensor();
-    const tg::Var phi = p[1].var(), sigma = p[2].var(), mu = p[3].var();
-    const Eigen::Index n = h_std.rows();
-    // The first innovation is scaled by the stationary standard deviation.
-    const tg::Tensor scale = tg::concat({tg::as_tensor(tg::Var(sigma / tg::sqrt(1.0 - tg::square(phi)))),
-                                         tg::full<double>(n - 1, 1, 1.0) * sigma},
-                                        tg::Axis::Rows);
-    const tg::Tensor h = tg::linear_recurrence(h_std * scale, phi) + mu;
-    const tg::Var lp = -0.5 * tg::sum(tg::square(h_std)) -
-                       0.5 * tg::sum(tg::constant_view(y_squared) * tg::exp(-h)) - 0.5 * tg::sum(h);
-    return lp - tg::log(5.0 * (1.0 + tg::square(sigma / 5.0))) -
-           tg::log(10.0 * (1.0 + tg::square(mu / 10.0))) - std::log(2.0);
+    return taped_with(p, [&](const tg::Tensor& h_std, const tg::Tensor& h) {
+      return -0.5 * tg::sum(tg::square(h_std)) - 0.5 * tg::sum(tg::constant_view(y_squared) * tg::exp(-h)) -
+             0.5 * tg::sum(h);
+    });
   }
 };
 

@@ -8,10 +8,10 @@
 // inner loop over plain statements is sweep.hpp. What the tape keeps beside them has a
 // file each: which tape is active (active_tape.hpp), the operand arrays
 // (operand_store.hpp), the statements with a backward of their own (hooks.hpp),
-// rewound generations (rewind_epochs.hpp),
-// user-defined backward functions (custom_functions.hpp), how tensor adjoints are
-// assigned on their first write of a sweep (tensor_adjoints.hpp), annotations (annotations.hpp),
-// check_finite's backward checks (check/finite_backward.hpp) and, for a replayable tape, what replaying needs
+// rewound generations (rewind_epochs.hpp), user-defined backward functions
+// (custom_functions.hpp), how tensor adjoints are assigned on their first write of a
+// sweep (tensor_adjoints.hpp), annotations (annotations.hpp), check_finite's backward
+// checks (check/finite_backward.hpp) and, for a replayable tape, what replaying needs
 // (replay_record.hpp).
 //
 // Every Var carries the tape *generation* it was recorded in; clear() and rewind() start

@@ -22,6 +22,7 @@
 #include "support/error.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/fused.hpp"
+#include "tensor/gradient_buffer.hpp"
 #include "tensor/linalg.hpp"
 #include "tensor/losses.hpp"
 #include "tensor/parameter.hpp"

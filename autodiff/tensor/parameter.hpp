@@ -9,11 +9,15 @@
 // storage is zeroed only if grad() is read before a backward writes it. So the
 // gradient must be read through grad() (or Tensor::adjoint()), not through a pointer
 // kept from before zero_grad().
+//
+// On a thread where a WorkerGradients::Redirect is alive, the leaves write into that
+// worker's buffers instead (gradient_buffer.hpp): data-parallel shards.
 #pragma once
 
 #include <Eigen/Core>
 #include <string>
 
+#include "gradient_buffer.hpp"
 #include "tensor.hpp"
 
 namespace tapegrad {
@@ -26,11 +30,11 @@ class BasicParameter {
 
   // A scalar parameter.
   explicit BasicParameter(const T& value)
-      : value_(Matrix::Constant(1, 1, value)), grad_(Matrix::Zero(1, 1)) {}
+      : value_(Matrix::Constant(1, 1, value)), gradient_{Matrix::Zero(1, 1)} {}
   // A tensor parameter with the given initial value.
   template <class Derived>
   explicit BasicParameter(const Eigen::MatrixBase<Derived>& value)
-      : value_(value), grad_(Matrix::Zero(value.rows(), value.cols())) {}
+      : value_(value), gradient_{Matrix::Zero(value.rows(), value.cols())} {}
 
   // The Parameter as a tensor leaf on the active tape. The leaf reads this Parameter's
   // storage and accumulates into its gradient, so the Parameter must outlive the
@@ -41,10 +45,12 @@ class BasicParameter {
     if (tape.checking_finite()) [[unlikely]]
       detail::check_tensor_finite<T>("a Parameter", value_.data(), value_.rows(), value_.cols(), {});
     const std::uint32_t statement = tape.record_operands({}, {}, {});
+    detail::GradientBuffer<T>& gradient = gradient_on_this_thread();
     if (tape.checking_finite()) [[unlikely]]
       tape.checked_tensors().add(statement, "a Parameter", static_cast<std::uint32_t>(value_.rows()),
-                                 static_cast<std::uint32_t>(value_.cols()), grad_.data(), &grad_state_);
-    return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, value_.data(), {grad_.data(), &grad_state_},
+                                 static_cast<std::uint32_t>(value_.cols()), gradient.values.data(),
+                                 &gradient.state);
+    return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, value_.data(), gradient.target(),
                           value_.rows(), value_.cols(), statement, tape.generation());
   }
 
@@ -55,7 +61,7 @@ class BasicParameter {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::var");
     if (tape.checking_finite()) [[unlikely]]
       detail::check_input_finite(value_(0, 0), "a scalar Parameter's value");
-    const std::uint32_t statement = tape.record_hook(&add_scalar_adjoint, this);
+    const std::uint32_t statement = tape.record_hook(&add_scalar_adjoint, &gradient_on_this_thread());
     tape.set_replay_forward(statement, &read_scalar_value, this, value_(0, 0));
     return BasicVar<T>(typename BasicVar<T>::Recorded{}, value_(0, 0), statement, tape.generation());
   }
@@ -63,12 +69,12 @@ class BasicParameter {
   Matrix& value() noexcept { return value_; }
   const Matrix& value() const noexcept { return value_; }
   Matrix& grad() noexcept {
-    settle_grad();
-    return grad_;
+    gradient_.settle();
+    return gradient_.values;
   }
   const Matrix& grad() const noexcept {
-    settle_grad();
-    return grad_;
+    gradient_.settle();
+    return gradient_.values;
   }
   Eigen::Index rows() const noexcept { return value_.rows(); }
   Eigen::Index cols() const noexcept { return value_.cols(); }
@@ -76,23 +82,23 @@ class BasicParameter {
   std::string shape() const { return std::to_string(value_.rows()) + "×" + std::to_string(value_.cols()); }
 
   // Marks the gradient zero; free (see the top of this file).
-  void zero_grad() noexcept { grad_state_.written = detail::AdjointState::pending_zero; }
+  void zero_grad() noexcept { gradient_.mark_zero(); }
 
  private:
-  // Zeroes the storage of a gradient marked zero that no backward has written since.
-  void settle_grad() const noexcept {
-    if (grad_state_.written != detail::AdjointState::holds) {
-      grad_.setZero();
-      grad_state_.written = detail::AdjointState::holds;
-    }
+  // This Parameter's own gradient, or the buffer a WorkerGradients on this thread keeps
+  // for it (gradient_buffer.hpp).
+  detail::GradientBuffer<T>& gradient_on_this_thread() {
+    if (const detail::GradientRedirect<T>* redirect = detail::active_gradient_redirect<T>) [[unlikely]]
+      if (detail::GradientBuffer<T>* buffer = redirect->find(this)) return *buffer;
+    return gradient_;
   }
   static void add_scalar_adjoint(BasicTape<T>& tape, std::uint32_t statement, const void* data) {
-    const auto& p = *static_cast<const BasicParameter*>(data);
+    auto& gradient = *static_cast<detail::GradientBuffer<T>*>(const_cast<void*>(data));
     const T adjoint = tape.adjoint_at(statement);
-    if (detail::claim(p.grad_state_, tape.sweep_number()) == detail::Write::assign)
-      p.grad_(0, 0) = adjoint;
+    if (detail::claim(gradient.state, tape.sweep_number()) == detail::Write::assign)
+      gradient.values(0, 0) = adjoint;
     else
-      p.grad_(0, 0) += adjoint;
+      gradient.values(0, 0) += adjoint;
   }
   // A replay reads the Parameter as it is then (after an optimizer's step).
   static void read_scalar_value(BasicTape<T>& tape, std::uint32_t statement, const void* parameter) {
@@ -101,8 +107,7 @@ class BasicParameter {
 
   Matrix value_;
   // Mutable: reading a gradient marked zero by zero_grad() zeroes its storage first.
-  mutable Matrix grad_;
-  mutable detail::AdjointState grad_state_{detail::AdjointState::pending_zero, true};
+  mutable detail::GradientBuffer<T> gradient_;
 };
 
 using Parameter = BasicParameter<double>;

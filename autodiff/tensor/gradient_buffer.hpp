@@ -61,7 +61,9 @@ class GradientRedirect {
 
 }  // namespace detail
 
-// One worker's gradients of a fixed list of Parameters (see the top of this file).
+// One worker's gradients of a fixed list of Parameters (see the top of this file). Its
+// buffers are written by the recordings made under its Redirect, so it must not be
+// moved or destroyed while one of those recordings may still be swept.
 template <class T>
 class BasicWorkerGradients : public detail::GradientRedirect<T> {
  public:

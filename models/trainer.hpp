@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../autodiff/support/instantiate.hpp"
+#include "../autodiff/tensor/shape.hpp"
 #include "../optim/lr_scheduler.hpp"
 #include "../optim/optimizer.hpp"
 #include "checkpoint.hpp"
@@ -269,9 +270,7 @@ class Trainer {
           targets(data.targets.size() > 0 ? rows : 0, data.targets.cols()),
           labels(data.labels.empty() ? 0 : static_cast<std::size_t>(rows)) {}
     Eigen::Index rows() const { return x.rows(); }
-    // Column by column: the matrices are column-major, so each column of the source is
-    // one contiguous stretch that stays in the L1 cache while the batch's rows are picked
-    // from it (row by row, every row touched one cache line per column).
+    // Column by column, as the tensor operation rows() gathers (detail::gather_rows).
     void gather(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of) {
       gather_rows(data.x, rows_of, x);
       if (targets.size() > 0) gather_rows(data.targets, rows_of, targets);
@@ -279,11 +278,7 @@ class Trainer {
         labels[k] = data.labels[static_cast<std::size_t>(rows_of[k])];
     }
     static void gather_rows(const MatrixX<T>& from, std::span<const Eigen::Index> rows_of, MatrixX<T>& to) {
-      for (Eigen::Index j = 0; j < from.cols(); ++j) {
-        const T* column = from.col(j).data();
-        T* out = to.col(j).data();
-        for (std::size_t k = 0; k < rows_of.size(); ++k) out[k] = column[rows_of[k]];
-      }
+      tapegrad::detail::gather_rows(from.data(), from.rows(), from.cols(), rows_of, to.data());
     }
   };
 

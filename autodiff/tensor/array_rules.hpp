@@ -16,6 +16,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "../scalar/rules.hpp"
 
@@ -49,6 +50,20 @@ template <class T>
 T exact_below() {
   static const T below = std::log(std::numeric_limits<T>::min());
   return below;
+}
+
+// y = value(x) computed by Rule's array form: the entries of x below exact_below take
+// the scalar rule's value instead. A vectorized minimum first, because a loop that may
+// call the scalar rule does not vectorize and cost as much as the exp on every call.
+template <class Rule, class X, class Y>
+void fix_below_normal_range(const X& x, Y&& y) {
+  using T = typename X::Scalar;
+  if constexpr (ClampsBelowNormalRange<Rule> && std::is_floating_point_v<T>) {
+    const T below = exact_below<T>();
+    if (x.size() > 0 && x.minCoeff() < below) [[unlikely]]
+      for (Eigen::Index i = 0; i < x.size(); ++i)
+        if (x[i] < below) y[i] = Rule::value(x[i]);
+  }
 }
 
 template <>

@@ -205,14 +205,7 @@ struct UnaryNode {
   void forward(BasicTape<T>&) const {
     if constexpr (HasArrayRule<Rule>) {
       MutableColumn<T>(out, size) = ArrayRule<Rule>::value(ConstColumn<T>(x, size));
-      if constexpr (ClampsBelowNormalRange<Rule> && std::is_floating_point_v<T>) {
-        // A vectorized minimum first: a loop that may call the scalar rule does not
-        // vectorize, and cost as much as the exp itself on every call.
-        const T below = exact_below<T>();
-        if (size > 0 && ConstColumn<T>(x, size).minCoeff() < below)
-          for (Eigen::Index k = 0; k < size; ++k)
-            if (x[k] < below) out[k] = Rule::value(x[k]);
-      }
+      fix_below_normal_range<Rule>(ConstColumn<T>(x, size), MutableColumn<T>(out, size));
     } else {
       for (Eigen::Index k = 0; k < size; ++k) out[k] = Rule::value(x[k]);
     }

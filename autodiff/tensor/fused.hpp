@@ -164,8 +164,13 @@ struct FusedSumNode {
   // end), as a vectorized plain sum does.
   T forward(BasicTape<T>&) const {
     using Block = typename Lanes<T, N>::Block;
-    for (std::size_t k = 0; k < N; ++k)
-      if (gradient[k] != nullptr) std::fill_n(gradient[k], in.sizes[k], T(0));
+    // An input with one entry per entry of the expression gets each partial once, by
+    // assignment; one repeated by the broadcast sums its partials, from zero.
+    std::array<bool, N> repeated{};
+    for (std::size_t k = 0; k < N; ++k) {
+      repeated[k] = in.sizes[k] < rows * cols;
+      if (gradient[k] != nullptr && repeated[k]) std::fill_n(gradient[k], in.sizes[k], T(0));
+    }
     Block total = Block::Zero();
     // Partials of the inputs repeated down the rows, summed over the current column.
     std::array<Block, N> down_column;
@@ -178,7 +183,16 @@ struct FusedSumNode {
           else
             total.head(count) += y.value.head(count);
           for (std::size_t k = 0; k < N; ++k) {
-            if (gradient[k] == nullptr || !y.has(k)) continue;
+            if (gradient[k] == nullptr) continue;
+            if (!repeated[k]) {
+              MutableColumn<T> g(gradient[k] + j * rows + i0, count);
+              if (y.has(k))
+                g = y.tangent[k].head(count);
+              else
+                g.setZero();  // f does not read input k
+              continue;
+            }
+            if (!y.has(k)) continue;
             if (in.layout[k].row_stride == 0)
               down_column[k].head(count) += y.tangent[k].head(count);
             else
@@ -188,7 +202,7 @@ struct FusedSumNode {
         },
         [&](Eigen::Index j) {
           for (std::size_t k = 0; k < N; ++k) {
-            if (gradient[k] == nullptr || in.layout[k].row_stride != 0) continue;
+            if (gradient[k] == nullptr || !repeated[k] || in.layout[k].row_stride != 0) continue;
             gradient[k][j * in.layout[k].col_stride] += down_column[k].sum();
             down_column[k].setZero();
           }
@@ -257,42 +271,66 @@ void check_fused_function() {
       "them (not a plain number)");
 }
 
+// What fused() and fused_sum() start from: the inputs as tensors on the active tape,
+// checked, and the shape they broadcast to.
 template <class T, std::size_t N>
-FusedInputs<T, N> fused_inputs(const char* op, const std::array<BasicTensor<T>, N>& x, Eigen::Index& rows,
-                               Eigen::Index& cols) {
+struct FusedCall {
+  const char* op;
+  BasicTape<T>& tape;
+  std::array<BasicTensor<T>, N> x;
   FusedInputs<T, N> in{};
-  rows = 1;
-  cols = 1;
-  for (std::size_t k = 0; k < N; ++k) {
-    x[k].check(op);
-    const Eigen::Index r = broadcast_dim(rows, x[k].rows()), c = broadcast_dim(cols, x[k].cols());
-    if (r < 0 || c < 0)
-      throw Error(std::string("tapegrad: ") + op + ": input #" + std::to_string(k + 1) + " (" + x[k].shape() +
-                  ") does not broadcast with the inputs before it (" + std::to_string(rows) + "×" +
-                  std::to_string(cols) + "; each dimension must match or be 1)");
-    rows = r;
-    cols = c;
-    in.values[k] = x[k].data();
-    in.adjoints[k] = x[k].adjoint_target();
-    in.layout[k] = Broadcast::of(x[k]);
-    in.sizes[k] = x[k].size();
-  }
-  return in;
-}
+  Eigen::Index rows = 1, cols = 1;
 
-// check_finite mode: the partials the backward will use (sqrt at 0 has a finite value
-// and an infinite derivative).
-template <class T, std::size_t N, std::size_t... K>
-void check_fused_partials(const char* op, const std::array<T*, N>& partial,
-                          const std::array<Eigen::Index, N>& rows, const std::array<Eigen::Index, N>& cols,
-                          const std::array<BasicTensor<T>, N>& inputs, std::index_sequence<K...>) {
-  for (std::size_t k = 0; k < N; ++k) {
-    if (partial[k] == nullptr) continue;
-    const std::string what = "a derivative with respect to #" + std::to_string(k + 1) + " of ";
-    for (Eigen::Index e = 0; e < rows[k] * cols[k]; ++e)
-      if (!is_finite(partial[k][e]))
-        throw_non_finite_tensor(op, what.c_str(), partial[k][e], e, rows[k], cols[k], {inputs[K]...});
+  FusedCall(const char* operation, const std::array<BasicTensor<T>, N>& inputs)
+      : op(operation), tape(BasicTape<T>::active_or_throw(operation)), x(inputs) {
+    for (std::size_t k = 0; k < N; ++k) {
+      x[k].check(op);
+      const Eigen::Index r = broadcast_dim(rows, x[k].rows()), c = broadcast_dim(cols, x[k].cols());
+      if (r < 0 || c < 0)
+        throw Error(std::string("tapegrad: ") + op + ": input #" + std::to_string(k + 1) + " (" +
+                    x[k].shape() + ") does not broadcast with the inputs before it (" + std::to_string(rows) +
+                    "×" + std::to_string(cols) + "; each dimension must match or be 1)");
+      rows = r;
+      cols = c;
+      in.values[k] = x[k].data();
+      in.adjoints[k] = x[k].adjoint_target();
+      in.layout[k] = Broadcast::of(x[k]);
+      in.sizes[k] = x[k].size();
+    }
   }
+
+  // An arena buffer of partials for each input that needs a gradient: the expression's
+  // size (`per_entry`) or the input's own.
+  std::array<T*, N> partial_buffers(bool per_entry) const {
+    std::array<T*, N> buffers{};
+    for (std::size_t k = 0; k < N; ++k)
+      if (in.adjoints[k])
+        buffers[k] = tape.arena().template allocate<T>(
+            static_cast<std::size_t>(per_entry ? rows * cols : in.sizes[k]));
+    return buffers;
+  }
+
+  // check_finite mode: the partials the backward will use (sqrt at 0 has a finite value
+  // and an infinite derivative), laid out as partial_buffers(per_entry) made them.
+  void check_partials(const std::array<T*, N>& buffers, bool per_entry) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      for (std::size_t k = 0; k < N; ++k) {
+        if (buffers[k] == nullptr) continue;
+        const Eigen::Index r = per_entry ? rows : x[k].rows(), c = per_entry ? cols : x[k].cols();
+        const std::string what = "a derivative with respect to #" + std::to_string(k + 1) + " of ";
+        for (Eigen::Index e = 0; e < r * c; ++e)
+          if (!is_finite(buffers[k][e]))
+            throw_non_finite_tensor(op, what.c_str(), buffers[k][e], e, r, c, {x[K]...});
+      }
+    }
+    (std::make_index_sequence<N>());
+  }
+};
+
+template <class T, class F, class... Inputs>
+FusedCall<T, sizeof...(Inputs)> begin_fused(const char* op, const Inputs&... inputs) {
+  check_fused_function<T, sizeof...(Inputs), F>();
+  return FusedCall<T, sizeof...(Inputs)>(op, {fused_input<T>(inputs)...});
 }
 
 }  // namespace detail
@@ -301,29 +339,18 @@ void check_fused_partials(const char* op, const std::array<T*, N>& partial,
 template <class F, class... Inputs, class T = typename detail::FirstTensorType<Inputs...>::type>
 requires(!std::is_void_v<T>) BasicTensor<T> fused(F f, const Inputs&... inputs) {
   constexpr std::size_t N = sizeof...(Inputs);
-  detail::check_fused_function<T, N, F>();
-  const char* op = "fused";
-  const std::array<BasicTensor<T>, N> x{detail::fused_input<T>(inputs)...};
-  BasicTape<T>& tape = BasicTape<T>::active_or_throw(op);
-  Eigen::Index rows, cols;
-  const detail::FusedInputs<T, N> in = detail::fused_inputs(op, x, rows, cols);
-  const bool requires_grad = detail::any_gradient(in);
-  const detail::NewTensor<T> out = detail::allocate_tensor(tape, rows, cols, requires_grad);
-  std::array<T*, N> partial{};
-  for (std::size_t k = 0; k < N; ++k)
-    if (in.adjoints[k]) partial[k] = tape.arena().template allocate<T>(static_cast<std::size_t>(rows * cols));
-  const detail::FusedNode<T, N, F> node{f, in, rows, cols, out.value, out.adjoint, partial};
-  node.forward(tape);
+  const detail::FusedCall<T, N> call = detail::begin_fused<T, F>("fused", inputs...);
+  const detail::NewTensor<T> out =
+      detail::allocate_tensor(call.tape, call.rows, call.cols, detail::any_gradient(call.in));
+  const std::array<T*, N> partial = call.partial_buffers(true);
+  const detail::FusedNode<T, N, F> node{f, call.in, call.rows, call.cols, out.value, out.adjoint, partial};
+  node.forward(call.tape);
   const BasicTensor<T> result = [&]<std::size_t... K>(std::index_sequence<K...>) {
-    return detail::finish_tensor(tape, out, node, op, {x[K]...});
+    return detail::finish_tensor(call.tape, out, node, call.op, {call.x[K]...});
   }
   (std::make_index_sequence<N>());
-  if (tape.checking_finite()) [[unlikely]] {
-    std::array<Eigen::Index, N> r, c;
-    r.fill(rows);
-    c.fill(cols);
-    detail::check_fused_partials(op, partial, r, c, x, std::make_index_sequence<N>());
-  }
+  if (call.tape.checking_finite()) [[unlikely]]
+    call.check_partials(partial, true);
   return result;
 }
 
@@ -331,31 +358,18 @@ requires(!std::is_void_v<T>) BasicTensor<T> fused(F f, const Inputs&... inputs) 
 template <class F, class... Inputs, class T = typename detail::FirstTensorType<Inputs...>::type>
 requires(!std::is_void_v<T>) BasicVar<T> fused_sum(F f, const Inputs&... inputs) {
   constexpr std::size_t N = sizeof...(Inputs);
-  detail::check_fused_function<T, N, F>();
-  const char* op = "fused_sum";
-  const std::array<BasicTensor<T>, N> x{detail::fused_input<T>(inputs)...};
-  BasicTape<T>& tape = BasicTape<T>::active_or_throw(op);
-  Eigen::Index rows, cols;
-  const detail::FusedInputs<T, N> in = detail::fused_inputs(op, x, rows, cols);
-  std::array<T*, N> gradient{};
-  for (std::size_t k = 0; k < N; ++k)
-    if (in.adjoints[k])
-      gradient[k] = tape.arena().template allocate<T>(static_cast<std::size_t>(in.sizes[k]));
-  const detail::FusedSumNode<T, N, F> node{f, in, rows, cols, gradient};
-  const T value = node.forward(tape);
-  if (tape.checking_finite()) [[unlikely]] {
+  const detail::FusedCall<T, N> call = detail::begin_fused<T, F>("fused_sum", inputs...);
+  const std::array<T*, N> gradient = call.partial_buffers(false);
+  const detail::FusedSumNode<T, N, F> node{f, call.in, call.rows, call.cols, gradient};
+  const T value = node.forward(call.tape);
+  if (call.tape.checking_finite()) [[unlikely]] {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-      detail::check_reduction_finite(op, value, static_cast<const T*>(nullptr), 0, {x[K]...});
+      detail::check_reduction_finite(call.op, value, static_cast<const T*>(nullptr), 0, {call.x[K]...});
     }
     (std::make_index_sequence<N>());
-    std::array<Eigen::Index, N> r, c;
-    for (std::size_t k = 0; k < N; ++k) {
-      r[k] = x[k].rows();
-      c[k] = x[k].cols();
-    }
-    detail::check_fused_partials(op, gradient, r, c, x, std::make_index_sequence<N>());
+    call.check_partials(gradient, false);
   }
-  return detail::finish_scalar(tape, node, value, detail::any_gradient(in));
+  return detail::finish_scalar(call.tape, node, value, detail::any_gradient(call.in));
 }
 
 }  // namespace tapegrad

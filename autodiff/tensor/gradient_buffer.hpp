@@ -44,28 +44,22 @@ struct GradientBuffer {
   AdjointTarget<T> target() noexcept { return {values.data(), &state}; }
 };
 
-template <class T>
-class GradientRedirect;
-
-// The redirect active on this thread, if any (one per value type).
-template <class T>
-inline thread_local const GradientRedirect<T>* active_gradient_redirect = nullptr;
+}  // namespace detail
 
 template <class T>
-class GradientRedirect {
- public:
-  virtual ~GradientRedirect() = default;
-  // The buffer that takes `parameter`'s gradient on this thread, or null for its own.
-  virtual GradientBuffer<T>* find(const BasicParameter<T>* parameter) const noexcept = 0;
-};
+class BasicWorkerGradients;
 
+namespace detail {
+// The worker whose buffers take Parameters' gradients on this thread, if any.
+template <class T>
+inline thread_local const BasicWorkerGradients<T>* active_worker_gradients = nullptr;
 }  // namespace detail
 
 // One worker's gradients of a fixed list of Parameters (see the top of this file). Its
 // buffers are written by the recordings made under its Redirect, so it must not be
 // moved or destroyed while one of those recordings may still be swept.
 template <class T>
-class BasicWorkerGradients : public detail::GradientRedirect<T> {
+class BasicWorkerGradients {
  public:
   explicit BasicWorkerGradients(std::vector<BasicParameter<T>*> parameters)
       : parameters_(std::move(parameters)), buffers_(parameters_.size()) {
@@ -77,11 +71,11 @@ class BasicWorkerGradients : public detail::GradientRedirect<T> {
   class Redirect {
    public:
     explicit Redirect(const BasicWorkerGradients& gradients) {
-      if (detail::active_gradient_redirect<T> != nullptr)
+      if (detail::active_worker_gradients<T> != nullptr)
         throw Error("tapegrad: WorkerGradients::Redirect: this thread already redirects its gradients");
-      detail::active_gradient_redirect<T> = &gradients;
+      detail::active_worker_gradients<T> = &gradients;
     }
-    ~Redirect() { detail::active_gradient_redirect<T> = nullptr; }
+    ~Redirect() { detail::active_worker_gradients<T> = nullptr; }
     Redirect(const Redirect&) = delete;
     Redirect& operator=(const Redirect&) = delete;
   };
@@ -104,8 +98,9 @@ class BasicWorkerGradients : public detail::GradientRedirect<T> {
   }
   const std::vector<BasicParameter<T>*>& parameters() const noexcept { return parameters_; }
 
-  // Linear in the number of Parameters: called once per leaf recorded, for a model's few.
-  detail::GradientBuffer<T>* find(const BasicParameter<T>* parameter) const noexcept override {
+  // The buffer for `parameter`, or null if it is not one of this worker's. Linear in
+  // the number of Parameters: called once per leaf recorded, for a model's few.
+  detail::GradientBuffer<T>* find(const BasicParameter<T>* parameter) const noexcept {
     for (std::size_t k = 0; k < parameters_.size(); ++k)
       if (parameters_[k] == parameter) return &buffers_[k];
     return nullptr;

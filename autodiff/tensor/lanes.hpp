@@ -64,7 +64,7 @@ std::uint32_t lanes_active(const X& x) {
   else
     return 0;
 }
-template <class T, std::size_t N, class X>
+template <class T, class X>
 T lanes_entry(const X& x, Eigen::Index i) {
   if constexpr (is_lanes<X>)
     return x.value[i];
@@ -84,25 +84,13 @@ bool carries(const X& x, std::size_t k) {
   return (lanes_active(x) >> k) & 1u;
 }
 
-// Exp and sigmoid's array forms clamp below the normal range (array_rules.hpp): those
-// entries take the scalar rule's value, as the unfused tensor operations do.
-template <class Rule, class T, class Block>
-void fix_below_normal_range(const Block& x, Block& y) {
-  if constexpr (ClampsBelowNormalRange<Rule> && std::is_floating_point_v<T>) {
-    const T below = exact_below<T>();
-    if (x.minCoeff() < below) [[unlikely]]
-      for (Eigen::Index i = 0; i < x.size(); ++i)
-        if (x[i] < below) y[i] = Rule::value(x[i]);
-  }
-}
-
 template <class Rule, class T, std::size_t N>
 Lanes<T, N> lanes_unary(const Lanes<T, N>& x) {
   Lanes<T, N> y;
   y.active = x.active;
   if constexpr (HasArrayRule<Rule> && std::is_floating_point_v<T>) {
     y.value = ArrayRule<Rule>::value(x.value);
-    fix_below_normal_range<Rule, T>(x.value, y.value);
+    fix_below_normal_range<Rule>(x.value, y.value);  // exact as the unfused operations
     for (std::size_t k = 0; k < N; ++k)
       if (x.has(k)) y.tangent[k] = ArrayRule<Rule>::contribution(x.tangent[k], x.value, y.value);
   } else {
@@ -144,12 +132,11 @@ Lanes<T, N> lanes_binary(const A& a, const B& b) {
       }
     }
   } else {
-    for (Eigen::Index i = 0; i < n; ++i)
-      y.value[i] = Rule::value(lanes_entry<T, N>(a, i), lanes_entry<T, N>(b, i));
+    for (Eigen::Index i = 0; i < n; ++i) y.value[i] = Rule::value(lanes_entry<T>(a, i), lanes_entry<T>(b, i));
     for (std::size_t k = 0; k < N; ++k) {
       if (!((y.active >> k) & 1u)) continue;
       for (Eigen::Index i = 0; i < n; ++i) {
-        const T ai = lanes_entry<T, N>(a, i), bi = lanes_entry<T, N>(b, i);
+        const T ai = lanes_entry<T>(a, i), bi = lanes_entry<T>(b, i);
         // Only the operands that carry tangent k contribute, as in the array form.
         T t(0);
         if (carries(a, k)) t += lanes_tangent<T>(a, k, i) * Rule::d_a(ai, bi, y.value[i]);
@@ -167,11 +154,11 @@ Lanes<T, N> lanes_ternary(const A& a, const B& b, const C& c) {
   constexpr Eigen::Index n = Lanes<T, N>::entries;
   y.active = lanes_active(a) | lanes_active(b) | lanes_active(c);
   for (Eigen::Index i = 0; i < n; ++i)
-    y.value[i] = Rule::value(lanes_entry<T, N>(a, i), lanes_entry<T, N>(b, i), lanes_entry<T, N>(c, i));
+    y.value[i] = Rule::value(lanes_entry<T>(a, i), lanes_entry<T>(b, i), lanes_entry<T>(c, i));
   for (std::size_t k = 0; k < N; ++k) {
     if (!((y.active >> k) & 1u)) continue;
     for (Eigen::Index i = 0; i < n; ++i) {
-      const T ai = lanes_entry<T, N>(a, i), bi = lanes_entry<T, N>(b, i), ci = lanes_entry<T, N>(c, i);
+      const T ai = lanes_entry<T>(a, i), bi = lanes_entry<T>(b, i), ci = lanes_entry<T>(c, i);
       T t(0);
       if (carries(a, k)) t += lanes_tangent<T>(a, k, i) * Rule::d_a(ai, bi, ci, y.value[i]);
       if (carries(b, k)) t += lanes_tangent<T>(b, k, i) * Rule::d_b(ai, bi, ci, y.value[i]);

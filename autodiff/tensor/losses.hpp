@@ -176,6 +176,9 @@ void row_log_sum_exp(const T* x, Eigen::Index rows, Eigen::Index cols, T* lse, T
       sum = scale / sum;  // now the factor from exponentials to the scaled softmax
       for (Eigen::Index j = 0; j < cols; ++j) {
         out(j) *= sum;
+        // A vectorized minimum first, as fix_below_normal_range (array_rules.hpp) does.
+        if ((column(j) - row_max).minCoeff() >= below) [[likely]]
+          continue;
         const T* in = x + j * rows + first;
         T* result = softmax + j * rows + first;
         for (Eigen::Index i = 0; i < n; ++i)

@@ -88,8 +88,8 @@ class BasicParameter {
   // This Parameter's own gradient, or the buffer a WorkerGradients on this thread keeps
   // for it (gradient_buffer.hpp).
   detail::GradientBuffer<T>& gradient_on_this_thread() {
-    if (const detail::GradientRedirect<T>* redirect = detail::active_gradient_redirect<T>) [[unlikely]]
-      if (detail::GradientBuffer<T>* buffer = redirect->find(this)) return *buffer;
+    if (const BasicWorkerGradients<T>* worker = detail::active_worker_gradients<T>) [[unlikely]]
+      if (detail::GradientBuffer<T>* buffer = worker->find(this)) return *buffer;
     return gradient_;
   }
   static void add_scalar_adjoint(BasicTape<T>& tape, std::uint32_t statement, const void* data) {

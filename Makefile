@@ -7,13 +7,16 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 BUILD_PACKAGES := cmake make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev
 # The sanitizer build and the fuzz targets use clang 14 and its libFuzzer runtime.
-TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
+# Open MPI: the data-parallel tests run the program under mpirun (the build works
+# without it, on threads only).
+TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev \
+  libopenmpi-dev openmpi-bin
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
 # (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the
 # reference implementation it would otherwise get. scikit-learn is timed against whole
 # `tapegrad train` runs (bench/train_vs_sklearn.py).
 BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev \
-  libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread python3-sklearn
+  libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread python3-sklearn libopenmpi-dev openmpi-bin
 
 .PHONY: demo test fuzz bench install install-build install-test install-bench clean
 
@@ -62,7 +65,8 @@ install: install-build
 # The benchmarks are built by `make bench`, not here: compiling them doubled the release
 # half of a CI run that must stay well under 20 minutes on two cores. The sanitizer
 # build also holds the fuzz targets, so one instrumented build serves both, and each
-# fuzzer then runs for 30 seconds.
+# fuzzer then runs for 30 seconds. The ThreadSanitizer build compiles the library and
+# the data-parallel tests only.
 test: install-test
 	cmake --preset release -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_EXAMPLES=ON -DTAPEGRAD_BUILD_BENCHMARKS=OFF
 	cmake --build --preset release -j $(JOBS)
@@ -70,6 +74,9 @@ test: install-test
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/parallel_tests
 	tests/fuzz/run_fuzzers.sh 30
 
 # Each fuzz target for FUZZ_SECONDS (all three at once), continuing from the inputs
@@ -84,7 +91,7 @@ fuzz: install-test
 # on both cores. The portable build's `tapegrad` is timed too (train_vs_sklearn.py).
 bench: install-bench
 	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=ON
-	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench tapegrad_cli
+	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench parallel_bench tapegrad_cli
 	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF
 	cmake --build --preset release -j $(JOBS) --target tapegrad_cli
 	./build/native/bench/scalar_bench --report=bench/RESULTS.md
@@ -92,6 +99,8 @@ bench: install-bench
 	./build/native/bench/optim_bench --report=bench/RESULTS.md
 	./build/native/bench/models_bench --report=bench/RESULTS.md
 	./build/native/bench/second_order_bench --report=bench/RESULTS.md
+	./build/native/bench/parallel_bench --report=bench/RESULTS.md
+	mpirun --allow-run-as-root --oversubscribe -np 2 ./build/native/bench/parallel_bench --report=bench/RESULTS.md
 	/usr/bin/python3 bench/train_vs_sklearn.py --report=bench/RESULTS.md
 
 clean:

@@ -1,12 +1,14 @@
 // Everything of the reverse-mode tape: Tape, Var, the scalar operations, tensors and
 // Parameters with their operations and losses, gradients, Jacobians, user-defined
 // operations, gradient checking and graph export; forward mode (Dual, jvp) and second
-// derivatives (hvp, hessian); recorded functions replayed at new inputs.
+// derivatives (hvp, hessian); recorded functions replayed at new inputs; gradients
+// computed shard by shard on threads and processes (parallel/).
 #pragma once
 
 #include "check/gradient.hpp"
 #include "check/tensor_gradient.hpp"
 #include "cost/measure_cost.hpp"
+#include "parallel/sharded_gradient.hpp"
 #include "replay/recorded_function.hpp"
 #include "replay/recorded_function_file.hpp"
 #include "scalar/custom_op.hpp"

@@ -15,7 +15,8 @@ void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
   for (const Run& run : runs) {
     if (run.error_occurred || run.run_type != Run::RT_Aggregate || run.aggregate_name != "median") continue;
     const std::string name = run.run_name.function_name;  // "problem/N/variant"
-    const bool wall = run.run_name.time_type == "real_time";
+    // Wall-clock for a variant that uses other threads, or that times itself (manual).
+    const bool wall = run.run_name.time_type == "real_time" || run.run_name.time_type == "manual_time";
     const std::size_t cut = name.rfind('/');
     Median& m = medians_[name.substr(0, cut)][name.substr(cut + 1)];
     m.ns = (wall ? run.GetAdjustedRealTime() : run.GetAdjustedCPUTime()) * 1e9 /
@@ -74,9 +75,10 @@ std::string run_description(const std::string& command, const Medians& medians) 
   long repetitions = 0;
   for (const auto& [problem, variants] : medians)
     for (const auto& [variant, median] : variants) repetitions = std::max(repetitions, median.repetitions);
-  out << "- Each figure is the median CPU time of " << repetitions
-      << " repetitions interleaved at random, and every\n"
-         "  ratio divides two medians of this run.\n";
+  out << "- Each figure is the median of " << repetitions
+      << " repetitions interleaved at random (CPU time of the\n"
+         "  benchmark's thread, or wall-clock time where a variant's work runs on other threads\n"
+         "  too), and every ratio divides two medians of this run.\n";
   return out.str();
 }
 

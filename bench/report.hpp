@@ -14,7 +14,8 @@ namespace bench {
 struct Median {
   // The median time per iteration: the CPU time of the benchmark's thread, or the
   // wall-clock time for a variant registered with Clock::wall (one that uses threads
-  // of its own, whose work the thread's CPU time would not count).
+  // of its own, whose work the thread's CPU time would not count) or timing itself
+  // (UseManualTime).
   double ns = 0;
   std::map<std::string, double> counters;
   long repetitions = 0;  // how many runs the median is of

@@ -14,6 +14,12 @@
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "output.hpp"
+#include "process_group.hpp"
+#if TAPEGRAD_CLI_WITH_MPI
+#include <memory>
+
+#include "../autodiff/parallel/mpi_communicator.hpp"
+#endif
 
 namespace cli = tapegrad::cli;
 
@@ -21,16 +27,30 @@ namespace {
 
 struct ErrorReport {
   bool json = false;
+  // Under mpirun, the message names the process, and the whole job ends: the other
+  // processes would otherwise wait for this one in their next gather.
   int report(int exit_code, std::string message, const cli::Json& where = nullptr,
              const std::string& detail = "") const {
     if (message.rfind("tapegrad: ", 0) == 0) message.erase(0, 10);
+    tapegrad::Communicator* group = cli::process_group();
+    if (group != nullptr && group->size() > 1)
+      message = "process " + std::to_string(group->rank()) + " of " + std::to_string(group->size()) + ": " +
+                message;
+    print(exit_code, message, where, detail);
+    if (group != nullptr && group->size() > 1) {
+      std::fflush(stderr);
+      group->abort(exit_code);
+    }
+    return exit_code;
+  }
+  void print(int exit_code, const std::string& message, const cli::Json& where,
+             const std::string& detail) const {
     if (json) {
       cli::Json j{{"error", message}, {"where", where}, {"exit_code", exit_code}};
       std::fprintf(stderr, "%s\n", j.dump().c_str());
     } else {
       std::fprintf(stderr, "tapegrad: %s\n%s", message.c_str(), detail.c_str());
     }
-    return exit_code;
   }
 };
 
@@ -60,6 +80,18 @@ std::string suggestion_for(const CLI::App& app, const std::vector<std::string>& 
 }  // namespace
 
 int main(int argc, char** argv) {
+#if TAPEGRAD_CLI_WITH_MPI
+  // Started by mpirun: every process runs the command; train shares its work among them.
+  std::unique_ptr<tapegrad::MpiSession> mpi;
+  std::unique_ptr<tapegrad::MpiCommunicator> group;
+  if (tapegrad::launched_by_mpi()) {
+    mpi = std::make_unique<tapegrad::MpiSession>(argc, argv);
+    group = std::make_unique<tapegrad::MpiCommunicator>();
+    cli::process_group() = group.get();
+    // Results are printed once, by rank 0; errors by whichever process meets them.
+    if (group->rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return 1;
+  }
+#endif
   CLI::App app{"tapegrad: exact gradients, minimization, roots and training from the command line",
                "tapegrad"};
   app.set_version_flag("--version", std::string("tapegrad ") + TAPEGRAD_VERSION);

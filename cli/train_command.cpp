@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "optimizer_flags.hpp"
 #include "output.hpp"
+#include "process_group.hpp"
 
 namespace tapegrad::cli {
 namespace {
@@ -33,6 +34,8 @@ struct TrainOptions {
   int patience = 10;
   double min_delta = 1e-3;
   double checkpoint_seconds = 10;
+  int threads = 0;
+  long shard_rows = 64, max_shards = 4;
   bool json = false;
 };
 
@@ -128,6 +131,9 @@ void run_train(TrainOptions& o) {
   if (!(o.validation_fraction >= 0 && o.validation_fraction < 1))
     throw UsageError("--validation-fraction must be at least 0 and below 1");
   if (o.patience < 0) throw UsageError("--patience must be 0 or more");
+  if (o.threads < 0) throw UsageError("--threads must be 0 or more");
+  if (o.shard_rows < 1) throw UsageError("--shard-rows must be at least 1");
+  if (o.max_shards < 1) throw UsageError("--max-shards must be at least 1");
   if (!(o.min_delta >= 0)) throw UsageError("--min-delta must be 0 or more");
   task_of(o.task);
   parse_delimiter(o.delimiter, "--delimiter");
@@ -138,7 +144,9 @@ void run_train(TrainOptions& o) {
     if (!fs::exists(fs::path(o.resume) / "checkpoint.json"))
       throw UsageError("--resume " + o.resume + ": no checkpoint.json there (train --out DIR writes one)");
   }
-  if (!o.out.empty()) check_writable_folder(o.out, o.resume.empty() ? "--out" : "--resume");
+  // Under mpirun every process trains; only rank 0 writes (process_group.hpp).
+  const bool lead = lead_process();
+  if (!o.out.empty() && lead) check_writable_folder(o.out, o.resume.empty() ? "--out" : "--resume");
 
   const Dataset all = load_data(o.data, o, "--data");
   models::Split split;
@@ -172,8 +180,11 @@ void run_train(TrainOptions& o) {
   t.patience = o.patience;
   t.min_delta = o.min_delta;
   t.output = stderr;  // stdout carries the result (and the JSON object)
+  t.threads = o.threads;
+  t.sharding = {.min_rows = o.shard_rows, .max_shards = o.max_shards};
+  t.communicator = process_group();
   if (!o.out.empty()) {
-    fs::create_directories(o.out);
+    if (lead) fs::create_directories(o.out);
     t.checkpoint = fs::path(o.out) / "checkpoint.json";
     t.checkpoint_seconds = o.checkpoint_seconds;
     t.resume = !o.resume.empty();
@@ -187,6 +198,7 @@ void run_train(TrainOptions& o) {
                     ". The model was not written.");
   }
   const models::Metrics test = net.evaluate(split.test);
+  if (!lead) return;
 
   if (!o.out.empty()) {
     models::save_model(net, fs::path(o.out) / "model.json");
@@ -262,6 +274,18 @@ void add_train_command(CLI::App& app) {
   cmd->add_option(
       "--resume", o->resume,
       "continue the run whose --out was DIR from its checkpoint (give the same flags; --epochs may grow)");
+  cmd->add_option("--threads", o->threads,
+                  "data-parallel training on N threads: each minibatch is cut into shards (as many as have "
+                  "--shard-rows rows, at most --max-shards) and their gradients added in a fixed order, so "
+                  "every N (and every number of mpirun processes) trains the same weights, bit for bit. 0: "
+                  "each minibatch on one tape")
+      ->capture_default_str();
+  cmd->add_option("--shard-rows", o->shard_rows,
+                  "the fewest rows of a shard (with --threads or under mpirun)")
+      ->capture_default_str();
+  cmd->add_option("--max-shards", o->max_shards,
+                  "the most shards of a minibatch: at least the threads × processes that should share it")
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "one JSON object with test_accuracy, test_loss, epochs, train_seconds");
   cmd->footer(
       "Defaults: one hidden layer of 32 tanh units, Adam with lr 0.01 and weight decay 1e-4, minibatches of "

@@ -22,6 +22,24 @@ if(TAPEGRAD_WITH_OPENBLAS)
   endif()
 endif()
 
+find_package(Threads REQUIRED)
+
+# Open MPI is optional: without it, data-parallel training runs on threads only.
+option(TAPEGRAD_MPI "Build data-parallel training across MPI processes when MPI is installed" ON)
+set(TAPEGRAD_WITH_MPI OFF)
+if(TAPEGRAD_MPI)
+  # MPI's C interface, compiled as C++ (the project enables no C compiler); not the
+  # deprecated C++ bindings.
+  set(MPI_CXX_SKIP_MPICXX ON)
+  find_package(MPI QUIET COMPONENTS CXX)
+  if(MPI_CXX_FOUND)
+    set(TAPEGRAD_WITH_MPI ON)
+  else()
+    message(STATUS "tapegrad: MPI not found; training runs on threads only "
+                   "(sudo apt-get install libopenmpi-dev openmpi-bin for mpirun)")
+  endif()
+endif()
+
 find_package(nlohmann_json 3 QUIET)
 tapegrad_require(nlohmann_json nlohmann-json3-dev)
 

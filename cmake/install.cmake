@@ -10,15 +10,27 @@ if(TAPEGRAD_NATIVE)
 endif()
 
 install(FILES tapegrad.hpp DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad")
-install(DIRECTORY autodiff optim models DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
+if(TAPEGRAD_WITH_MPI)
+  install(DIRECTORY autodiff optim models DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
+  set(tapegrad_installed_targets tapegrad tapegrad_mpi)
+else()
+  install(DIRECTORY autodiff optim models DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp"
+          PATTERN "mpi_communicator.hpp" EXCLUDE)
+  set(tapegrad_installed_targets tapegrad)
+endif()
 install(FILES data/digits.csv data/iris.csv data/README.md DESTINATION "${CMAKE_INSTALL_DATADIR}/tapegrad/data")
-install(TARGETS tapegrad EXPORT tapegradTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+install(TARGETS ${tapegrad_installed_targets} EXPORT tapegradTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad")
 
 file(WRITE "${PROJECT_BINARY_DIR}/tapegradConfig.cmake.in" [=[
 @PACKAGE_INIT@
 include(CMakeFindDependencyMacro)
 find_dependency(Eigen3 3.3 NO_MODULE)
+find_dependency(Threads)
+if(@TAPEGRAD_WITH_MPI@)
+  set(MPI_CXX_SKIP_MPICXX ON)
+  find_dependency(MPI COMPONENTS CXX)  # for tapegrad::mpi
+endif()
 include("${CMAKE_CURRENT_LIST_DIR}/tapegradTargets.cmake")
 ]=])
 configure_package_config_file("${PROJECT_BINARY_DIR}/tapegradConfig.cmake.in"

@@ -213,7 +213,10 @@ class BasicModel {
   }
 
  private:
-  int predicted_class(const Eigen::Ref<const Eigen::Matrix<T, 1, Eigen::Dynamic>>& row) const {
+  // A row of a column-major matrix is strided: a Ref with unit stride would copy it (an
+  // allocation for every row classified).
+  int predicted_class(
+      const Eigen::Ref<const Eigen::Matrix<T, 1, Eigen::Dynamic>, 0, Eigen::InnerStride<>>& row) const {
     if (loss_ == Loss::BinaryCrossEntropy) return row(0) > T(0) ? 1 : 0;
     Eigen::Index best = 0;
     row.maxCoeff(&best);

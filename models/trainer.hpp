@@ -3,7 +3,8 @@
 // there is any, else training) with the best weights restored, learning-rate
 // schedulers, callbacks after each epoch, and checkpoints to resume from. It works
 // with every optimizer: those that re-evaluate the loss themselves (L-BFGS) are given
-// the minibatch as a closure.
+// the minibatch as a closure. A step runs on one tape (minibatch_step.hpp) or, data
+// parallel, shard by shard on threads and processes (sharded_step.hpp).
 #pragma once
 
 #include <chrono>
@@ -22,9 +23,11 @@
 #include "checkpoint.hpp"
 #include "data/split.hpp"
 #include "history.hpp"
+#include "minibatch_step.hpp"
 #include "model.hpp"
 #include "progress.hpp"
 #include "random.hpp"
+#include "sharded_step.hpp"
 
 namespace tapegrad::models {
 
@@ -68,6 +71,20 @@ struct TrainerOptions {
   // whose forward pass changes from step to step other than through comparisons of
   // Vars (which replay checks): random masks, structure chosen from x.value().
   bool replay_steps = true;
+  // Data parallelism (sharded_step.hpp). 0: each minibatch on one tape, on this thread
+  // (large products still use OpenBLAS's threads). N ≥ 1: each minibatch is cut into
+  // shards by `sharding` (a rule of the batch's size alone), computed on N threads, and
+  // their gradients are added in one fixed order — the trained weights are the same
+  // bits for every N, and for every number of processes sharing the shards through
+  // `communicator`. More workers than shards leave some idle.
+  int threads = 0;
+  ShardRule sharding{};
+  // The processes (MPI ranks) that share each minibatch's shards; every one runs the
+  // same fit on the same data and seed, and steps identically. Only rank 0 prints
+  // progress and writes checkpoints. An exception on one process leaves the others
+  // waiting in the next gather: catch it and call communicator->abort(). Implies
+  // sharding (threads 0 counts as 1).
+  Communicator* communicator = nullptr;
 };
 
 // One Trainer fits models of either scalar type (float networks, double regressions).
@@ -95,6 +112,9 @@ class Trainer {
     if (!(o_.checkpoint_seconds >= 0))
       throw Error("tapegrad: Trainer: checkpoint_seconds = " + std::to_string(o_.checkpoint_seconds) +
                   " (must be ≥ 0)");
+    if (o_.threads < 0)
+      throw Error("tapegrad: Trainer: threads = " + std::to_string(o_.threads) + " (must be ≥ 0)");
+    o_.sharding.validate();
     if (o_.resume && o_.checkpoint.empty())
       throw Error("tapegrad: Trainer: resume needs the checkpoint file to resume from");
   }
@@ -152,10 +172,10 @@ class Trainer {
                   ": the random generator state is damaged");
     }
 
-    // Two buffers per minibatch part, full and last, so no epoch allocates.
-    Batch<T> full(batch, data), last(rows - (batches - 1) * batch, data);
-    Stepper<T> stepper(model, optimizer, o_.replay_steps);
-    ProgressDisplay progress(o_.progress, o_.output, o_.epochs);
+    const std::unique_ptr<MinibatchStepper<T>> stepper = make_stepper(model, optimizer);
+    // With several processes, the others compute as rank 0 does but stay silent.
+    const bool lead = o_.communicator == nullptr || o_.communicator->rank() == 0;
+    ProgressDisplay progress(lead ? o_.progress : ProgressStyle::Silent, o_.output, o_.epochs);
     History& history = state.history;
     double& best = state.best;
     int& epochs_without_improvement = state.epochs_without_improvement;
@@ -175,14 +195,15 @@ class Trainer {
       Eigen::Index right = 0, seen = 0;
       const Clock::time_point epoch_start = Clock::now();
       for (long b = 0; b < batches; ++b) {
-        const Eigen::Index first = b * batch;
-        Batch<T>& part = b + 1 == batches ? last : full;
-        part.gather(data, std::span<const Eigen::Index>(order).subspan(
-                              static_cast<std::size_t>(first), static_cast<std::size_t>(part.rows())));
-        const auto [loss, correct] = stepper.step(part);
-        loss_sum += loss * static_cast<double>(part.rows());
+        const Eigen::Index first = b * batch, part_rows = std::min(batch, rows - first);
+        const auto [loss, correct] =
+            stepper->step(data,
+                          std::span<const Eigen::Index>(order).subspan(static_cast<std::size_t>(first),
+                                                                       static_cast<std::size_t>(part_rows)),
+                          b + 1 == batches);
+        loss_sum += loss * static_cast<double>(part_rows);
         right += correct;
-        seen += part.rows();
+        seen += part_rows;
         const double elapsed = std::chrono::duration<double>(Clock::now() - epoch_start).count();
         progress.batch_done(b + 1, loss_sum / static_cast<double>(seen), accuracy(model, right, seen),
                             elapsed > 0 ? static_cast<double>(seen) / elapsed : 0.0);
@@ -231,7 +252,7 @@ class Trainer {
       state.epochs_done = epoch;
       const bool checkpoint_due = epoch % o_.checkpoint_every == 0 &&
                                   history.train_seconds - last_checkpoint_seconds >= o_.checkpoint_seconds;
-      if (!o_.checkpoint.empty() && (checkpoint_due || epoch == o_.epochs || stopping)) {
+      if (lead && !o_.checkpoint.empty() && (checkpoint_due || epoch == o_.epochs || stopping)) {
         state.random_state = random.state();
         save_checkpoint(o_.checkpoint, model, optimizer, scheduler_states(), state);
         last_checkpoint_seconds = history.train_seconds;
@@ -241,6 +262,15 @@ class Trainer {
     if (early_stopping && o_.restore_best && !best_weights.empty()) restore_weights(model, best_weights);
     progress.finish(history);
     return history;
+  }
+
+  template <class T>
+  std::unique_ptr<MinibatchStepper<T>> make_stepper(BasicModel<T>& model, optim::Optimizer& optimizer) const {
+    if (o_.threads == 0 && o_.communicator == nullptr)
+      return std::make_unique<WholeBatch<T>>(model, optimizer, o_.replay_steps);
+    return std::make_unique<ShardedStepper<T>>(
+        model, optimizer, o_.replay_steps, o_.sharding,
+        ShardedGradientOptions{.threads = std::max(o_.threads, 1), .communicator = o_.communicator});
   }
 
   std::vector<optim::StateDict> scheduler_states() const {
@@ -259,104 +289,6 @@ class Trainer {
     for (optim::ReduceLrOnPlateau* s : plateau_schedulers_) s->load_state_dict(schedulers[k++]);
     state = std::move(saved);
   }
-
-  // A minibatch's rows, copied out of the prepared data into reused buffers.
-  template <class T>
-  struct Batch {
-    MatrixX<T> x, targets;
-    std::vector<int> labels;
-    Batch(Eigen::Index rows, const PreparedData<T>& data)
-        : x(rows, data.x.cols()),
-          targets(data.targets.size() > 0 ? rows : 0, data.targets.cols()),
-          labels(data.labels.empty() ? 0 : static_cast<std::size_t>(rows)) {}
-    Eigen::Index rows() const { return x.rows(); }
-    // Column by column, as the tensor operation rows() gathers (detail::gather_rows).
-    void gather(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of) {
-      gather_rows(data.x, rows_of, x);
-      if (targets.size() > 0) gather_rows(data.targets, rows_of, targets);
-      for (std::size_t k = 0; k < labels.size(); ++k)
-        labels[k] = data.labels[static_cast<std::size_t>(rows_of[k])];
-    }
-    static void gather_rows(const MatrixX<T>& from, std::span<const Eigen::Index> rows_of, MatrixX<T>& to) {
-      tapegrad::detail::gather_rows(from.data(), from.rows(), from.cols(), rows_of, to.data());
-    }
-  };
-
-  // Optimizer steps on minibatches. The closure the optimizer calls is built once per
-  // fit, not per batch: a std::function made in the loop would allocate on every step.
-  // With replay, each minibatch buffer (the full batches' and the last, shorter one's)
-  // has a recording of its step, made on first use and replayed afterwards: the
-  // recording reads the buffer through constant_view and the labels in place, and the
-  // Parameters where they live, so a replay sees the new minibatch and weights.
-  template <class T>
-  class Stepper {
-   public:
-    Stepper(BasicModel<T>& model, optim::Optimizer& optimizer, bool replay)
-        : model_(model), optimizer_(optimizer), replay_(replay), evaluate_([this] { return evaluate(); }) {}
-
-    // The batch's loss before the step, and how many of its rows were classified right.
-    std::pair<double, Eigen::Index> step(const Batch<T>& part) {
-      part_ = &part;
-      correct_ = -1;
-      const double loss = optimizer_.step(evaluate_);
-      return {loss, correct_};
-    }
-
-   private:
-    struct Recording {
-      const Batch<T>* batch = nullptr;
-      std::unique_ptr<BasicTape<T>> tape;
-      BasicTensor<T> out;
-      BasicVar<T> loss;
-    };
-
-    double evaluate() {
-      optimizer_.zero_grad();
-      if (!replay_) {
-        tape_.clear();
-        const BasicTensor<T> out = model_.forward(constant_view(part_->x));
-        const BasicVar<T> loss = model_.loss(out, part_->labels, &part_->targets);
-        return finish(tape_, out, loss, loss.value());
-      }
-      Recording* r = recording_of(*part_);
-      if (r == nullptr) {
-        r = &record(recordings_.emplace_back());
-      } else if (r->tape->replay_unchecked().changed) {
-        record(*r);  // a comparison of Vars in the model came out otherwise: record anew
-      }
-      return finish(*r->tape, r->out, r->loss, r->tape->replayed_value(r->loss.index()));
-    }
-
-    double finish(BasicTape<T>& tape, const BasicTensor<T>& out, const BasicVar<T>& loss, T loss_value) {
-      if (correct_ < 0)
-        correct_ = model_.correct(tapegrad::detail::values(out), part_->labels);  // before the step
-      tape.backward(loss);
-      return static_cast<double>(loss_value);
-    }
-
-    Recording* recording_of(const Batch<T>& batch) {
-      for (Recording& r : recordings_)
-        if (r.batch == &batch) return &r;
-      return nullptr;
-    }
-    Recording& record(Recording& r) {
-      r.batch = part_;
-      r.tape = std::make_unique<BasicTape<T>>(typename BasicTape<T>::Options{.replayable = true});
-      r.out = model_.forward(constant_view(part_->x));
-      r.loss = model_.loss(r.out, part_->labels, &part_->targets);
-      r.tape->release();  // records nothing more; replays need no active tape
-      return r;
-    }
-
-    BasicModel<T>& model_;
-    optim::Optimizer& optimizer_;
-    bool replay_;
-    BasicTape<T> tape_;
-    std::vector<Recording> recordings_;
-    const Batch<T>* part_ = nullptr;
-    Eigen::Index correct_ = -1;
-    optim::Closure evaluate_;
-  };
 
   template <class T>
   static double accuracy(const BasicModel<T>& model, Eigen::Index right, Eigen::Index rows) {

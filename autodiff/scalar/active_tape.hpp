@@ -29,6 +29,15 @@ class ActiveScope {
       }
     }
   }
+  // Becomes the active tape of the calling thread again after release(), until the next
+  // release(): a tape kept across steps and recorded on by whichever worker thread
+  // takes the step (autodiff/parallel/). Releasing it on that thread is the caller's part.
+  void activate() noexcept {
+    if (linked_) return;
+    previous_ = active_;
+    active_ = static_cast<Tape*>(this);
+    linked_ = true;
+  }
   ActiveScope(const ActiveScope&) = delete;
   ActiveScope& operator=(const ActiveScope&) = delete;
 

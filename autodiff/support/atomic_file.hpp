@@ -1,7 +1,8 @@
 // Writing a file so that a crash or a full disk never leaves it half-written: the
 // content goes to a temporary file in the same folder, is flushed to disk, and is then
 // renamed over the target, which POSIX makes atomic. A reader sees the old file or the
-// new one, never a mix.
+// new one, never a mix; and where the file system allows, the temporary file has no
+// name until it is complete, so even a killed process leaves no partial file.
 #pragma once
 
 #include <cstdint>

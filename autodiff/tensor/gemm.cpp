@@ -14,6 +14,9 @@
 
 namespace tapegrad {
 namespace detail {
+
+thread_local bool products_on_calling_thread = false;
+
 namespace {
 
 #if TAPEGRAD_WITH_OPENBLAS
@@ -49,7 +52,7 @@ constexpr double openblas_min_work = 16.0 * 16.0 * 16.0;
 int openblas_threads_for(double work) {
   if (work < openblas_min_work) return 0;
   if (work < threaded_min_work) return 1;
-  const int requested = requested_threads().load(std::memory_order_relaxed);
+  const int requested = products_on_calling_thread ? 1 : requested_threads().load(std::memory_order_relaxed);
   return requested == 1 && eigen_beats_one_openblas_thread ? 0 : requested;
 }
 
@@ -103,6 +106,17 @@ void gemm(const GemmOperand<float>& a, const GemmOperand<float>& b, float* c, bo
 }
 void gemm(const GemmOperand<double>& a, const GemmOperand<double>& b, double* c, bool accumulate) {
   dispatch_gemm(a, b, c, accumulate);
+}
+
+OneThreadProducts::OneThreadProducts() noexcept : previous_(products_on_calling_thread) {
+  products_on_calling_thread = true;
+}
+OneThreadProducts::~OneThreadProducts() { products_on_calling_thread = previous_; }
+
+void prepare_one_thread_products() {
+#if TAPEGRAD_WITH_OPENBLAS
+  use_openblas_threads(1);
+#endif
 }
 
 }  // namespace detail

@@ -33,6 +33,23 @@ bool matmul_uses_openblas();
 
 namespace detail {
 
+// While alive, the products of the calling thread run on that thread alone, whatever
+// their size (data-parallel workers: the cores are theirs, and a shard's bits must not
+// depend on how busy OpenBLAS's own threads were told to be). OpenBLAS's thread count
+// is one global setting, so the thread that starts the workers first calls
+// prepare_one_thread_products(), and no worker ever changes it.
+class OneThreadProducts {
+ public:
+  OneThreadProducts() noexcept;
+  ~OneThreadProducts();
+  OneThreadProducts(const OneThreadProducts&) = delete;
+  OneThreadProducts& operator=(const OneThreadProducts&) = delete;
+
+ private:
+  bool previous_;
+};
+void prepare_one_thread_products();
+
 // A stored column-major matrix, used as itself or transposed.
 template <class T>
 struct GemmOperand {

@@ -8,7 +8,7 @@
 // Parameter::var()) writes its gradient into the worker's buffer instead of the
 // Parameter's own. So several threads, each with its own tape, can sweep the same
 // model at once: the Parameters are only read, and each worker's gradients stay apart
-// until add_shard_gradients sums them in a fixed order.
+// until they are summed in a fixed order (parallel/sharded_gradient.hpp).
 #pragma once
 
 #include <Eigen/Core>
@@ -91,7 +91,8 @@ class BasicWorkerGradients {
     return buffers_[k].values;
   }
 
-  // Gradient k as scratch for a reduction (settled first).
+  // Gradient k as scratch for a reduction (settled first; not while another thread
+  // settles the same worker's buffers).
   MatrixX<T>& mutable_gradient(std::size_t k) {
     buffers_.at(k).settle();
     return buffers_[k].values;
@@ -110,28 +111,6 @@ class BasicWorkerGradients {
   std::vector<BasicParameter<T>*> parameters_;
   mutable std::vector<detail::GradientBuffer<T>> buffers_;
 };
-
-// Adds the sum of every shard's gradients into the Parameters' own (as a backward
-// would: onto what they hold, or onto zero after zero_grad()). The shards are summed by
-// a fixed binary tree over their indices — 0+1, 2+3, …, then those sums pairwise — so
-// the result has the same bits whichever thread computed which shard, and however many
-// threads there were. Every shard must be over the same Parameters, in the same order.
-// The shards' buffers are used as scratch.
-template <class T>
-void add_shard_gradients(std::span<BasicWorkerGradients<T>* const> shards) {
-  if (shards.empty()) return;
-  const std::vector<BasicParameter<T>*>& parameters = shards[0]->parameters();
-  for (std::size_t s = 1; s < shards.size(); ++s)
-    if (shards[s]->parameters() != parameters)
-      throw Error("tapegrad: add_shard_gradients: shard " + std::to_string(s) +
-                  " is over other Parameters than shard 0");
-  for (std::size_t k = 0; k < parameters.size(); ++k) {
-    for (std::size_t stride = 1; stride < shards.size(); stride *= 2)
-      for (std::size_t s = 0; s + stride < shards.size(); s += 2 * stride)
-        shards[s]->mutable_gradient(k) += shards[s + stride]->mutable_gradient(k);
-    parameters[k]->grad() += shards[0]->mutable_gradient(k);
-  }
-}
 
 using WorkerGradients = BasicWorkerGradients<double>;
 using FloatWorkerGradients = BasicWorkerGradients<float>;

@@ -4,8 +4,8 @@
 // the tape's arena and the optimizer's state, the heap must not grow at all: the live
 // bytes after every thousandth step equal those after step 1, and no step after the
 // first allocates. The same holds for steps recorded once and replayed, after the first
-// replay. Live bytes come from glibc's mallinfo2, or under the sanitizers from their
-// allocator's own count.
+// replay, and for data-parallel steps on two threads. Live bytes come from glibc's mallinfo2, or under the
+// sanitizers from their allocator's own count.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -16,6 +16,7 @@
 #include "../../models/data/builtin.hpp"
 #include "../../models/mlp.hpp"
 #include "../../models/random.hpp"
+#include "../../models/sharded_step.hpp"
 #include "../support/allocation_counter.hpp"
 
 namespace tg = tapegrad;
@@ -127,6 +128,42 @@ TEST(LongRun, ReplayedTrainingStepsDoNotAllocate) {
   EXPECT_EQ(tg::testing::live_heap_bytes(), live_after_second);
   EXPECT_EQ(tg::testing::allocation_count() - allocations_after_second, 0);
   EXPECT_LT(last_epoch_loss, first_loss / 4);  // the replays trained it
+}
+
+// The Trainer's own steps: on one tape (replayed), and data parallel on two threads
+// (each shard's recording, buffers and gradient, the pool's threads and the reduction's
+// scratch made by the first steps). After the second step, no step allocates — the
+// count of rows classified right included.
+void expect_steps_do_not_allocate(DigitsTraining& t, models::MinibatchStepper<float>& stepper) {
+  constexpr int steps = 1000;
+  long allocations_after_second = 0;
+  double first_loss = 0, last_loss = 0;
+  for (int step = 1; step <= steps; ++step) {
+    const std::size_t first =
+        static_cast<std::size_t>((step - 1) * DigitsTraining::batch) % (t.order.size() - 32);
+    const double loss =
+        stepper
+            .step(t.data, std::span<const Eigen::Index>(t.order).subspan(first, DigitsTraining::batch), false)
+            .first;
+    if (step == 1) first_loss = loss;
+    if (step == 2) allocations_after_second = tg::testing::allocation_count();
+    last_loss = loss;
+  }
+  EXPECT_EQ(tg::testing::allocation_count() - allocations_after_second, 0);
+  EXPECT_LT(last_loss, first_loss / 4);  // the steps trained it
+}
+
+TEST(LongRun, TrainerStepsDoNotAllocate) {
+  DigitsTraining t;
+  models::WholeBatch<float> stepper(t.net, t.adam, /*replay=*/true);
+  expect_steps_do_not_allocate(t, stepper);
+}
+
+TEST(LongRun, DataParallelStepsDoNotAllocate) {
+  DigitsTraining t;
+  models::ShardedStepper<float> stepper(t.net, t.adam, /*replay=*/true, {.min_rows = 8, .max_shards = 4},
+                                        {.threads = 2});
+  expect_steps_do_not_allocate(t, stepper);
 }
 
 }  // namespace

@@ -8,9 +8,10 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_PACKAGES := cmake make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev
 # The sanitizer build and the fuzz targets use clang 14 and its libFuzzer runtime.
 # Open MPI: the data-parallel tests run the program under mpirun (the build works
-# without it, on threads only).
+# without it, on threads only). librsvg2-bin: rsvg-convert renders the pictures the
+# tests make.
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev \
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin librsvg2-bin
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
 # (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the
 # reference implementation it would otherwise get. scikit-learn is timed against whole

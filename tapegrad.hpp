@@ -4,3 +4,4 @@
 #include "autodiff/autodiff.hpp"
 #include "models/models.hpp"
 #include "optim/optim.hpp"
+#include "plot/plot.hpp"

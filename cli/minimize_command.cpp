@@ -1,14 +1,19 @@
 // tapegrad minimize EXPR --from x1=1,x2=1 [--optimizer NAME …] [--steps N] [--trace]
 //   [--restarts K --seed S --box lo,hi] [--tol-grad G] [--tol-f F] [--json]
+//   [--lr A,B,C: one run per rate] [--plot FILE.svg [--window x0,x1,y0,y1]]
 // tapegrad minimize --residuals "r1; r2; …" --from … [--optimizer lm|NAME]: ½Σrᵢ², by
 //   Levenberg–Marquardt (the default there) or any optimizer.
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
 
 #include "../optim/least_squares.hpp"
 #include "../optim/minimize.hpp"
+#include "../plot/path_chart.hpp"
+#include "../plot/path_recorder.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "optimizer_flags.hpp"
@@ -18,7 +23,7 @@ namespace tapegrad::cli {
 namespace {
 
 struct MinimizeOptions {
-  std::string expression, residuals, from, dims, box;
+  std::string expression, residuals, from, dims, box, plot, window;
   OptimizerFlags optimizer;
   long steps = 1000;
   std::optional<long> restarts;
@@ -117,6 +122,70 @@ struct Trace {
   }
 };
 
+// --plot: every iterate of every run, kept only when a picture is wanted (a run of a
+// million coordinates would otherwise keep them all).
+struct PlotRecord {
+  plot::PathRecorder* recorder;
+  void on_step(const optim::StepReport& r) const {
+    if (recorder != nullptr) recorder->on_step(r);
+  }
+  void on_end(const optim::MinimizeResult& r) const {
+    if (recorder != nullptr) recorder->on_end(r);
+  }
+};
+
+// "x0,x1" (one variable) or "x0,x1,y0,y1".
+std::optional<std::array<double, 4>> parse_window(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::vector<double> v;
+  for (std::size_t begin = 0;;) {
+    const std::size_t end = std::min(text.find(',', begin), text.size());
+    v.push_back(parse_number(text.substr(begin, end - begin), "--window"));
+    if (end == text.size()) break;
+    begin = end + 1;
+  }
+  if (v.size() != 2 && v.size() != 4)
+    throw UsageError("--window: expected x0,x1 or x0,x1,y0,y1, got '" + text + "'");
+  if (!(v[0] < v[1]) || (v.size() == 4 && !(v[2] < v[3])))
+    throw UsageError("--window " + text + ": give x0 < x1 and y0 < y1");
+  if (v.size() == 2) return std::array<double, 4>{v[0], v[1], 0, 0};
+  return std::array<double, 4>{v[0], v[1], v[2], v[3]};
+}
+
+// The chart of the recorded runs: f drawn from the expression (one or two coordinates).
+void write_plot(const MinimizeOptions& o, const Expression& e, std::vector<plot::Run> runs,
+                std::vector<plot::Minimum> minima, bool f_panel) {
+  plot::PathChart chart;
+  chart.title = o.expression.empty() ? "½Σr²" : trimmed(o.expression).substr(0, 60);
+  chart.names = coordinate_names(e);
+  if (chart.names.size() <= 2)
+    chart.f = [&e](std::span<const double> x) { return evaluate_flat<double>(e, x); };
+  chart.runs = std::move(runs);
+  chart.minima = std::move(minima);
+  chart.window = parse_window(o.window);
+  if (chart.window && chart.names.size() == 2 && (*chart.window)[2] == (*chart.window)[3])
+    throw UsageError("--window: two variables need x0,x1,y0,y1");
+  chart.f_panel = f_panel;
+  plot::write_svg(o.plot, chart);
+  std::fprintf(stderr, "wrote %s\n", o.plot.c_str());
+}
+
+// --lr A,B,C: the rates, when more than one is given.
+std::vector<std::string> learning_rates(const OptimizerFlags& flags) {
+  std::vector<std::string> rates;
+  const std::optional<std::string> text = flags.value("lr");
+  if (!text || text->find(',') == std::string::npos) return rates;
+  for (std::size_t begin = 0;;) {
+    const std::size_t end = std::min(text->find(',', begin), text->size());
+    const std::string rate = trimmed(text->substr(begin, end - begin));
+    parse_number(rate, "--lr");
+    rates.push_back(rate);
+    if (end == text->size()) break;
+    begin = end + 1;
+  }
+  return rates;
+}
+
 // A run that ended without a usable minimum (f unbounded below or diverging, the
 // optimizer stalled) is reported, then fails the command: exit code 1, not 0.
 void require_success(const optim::MinimizeResult& r) {
@@ -146,8 +215,19 @@ void run_minimize(MinimizeOptions& o) {
   // --tol-grad the user asked for; here the user's tolerances decide.
   o.optimizer.default_for("lbfgs", "tolerance-grad", "0");
   o.optimizer.default_for("lbfgs", "tolerance-change", "0");
-  if (!levenberg_marquardt) o.optimizer.validate();
+  if (!levenberg_marquardt && learning_rates(o.optimizer).empty()) o.optimizer.validate();
   if (o.steps < 0) throw UsageError("--steps must be 0 or more");
+  const std::vector<std::string> rates = learning_rates(o.optimizer);
+  if (!rates.empty()) {
+    if (levenberg_marquardt)
+      throw UsageError("--lr A,B,C compares learning rates of an optimizer, not of lm");
+    if (o.restarts)
+      throw UsageError("--lr A,B,C runs once per rate from --from; it cannot be combined with --restarts");
+    if (o.trace) throw UsageError("--trace follows one run; it cannot be combined with several --lr rates");
+  }
+  if (!o.window.empty() && o.plot.empty())
+    throw UsageError("--window sets the axes of the --plot picture; give --plot FILE.svg too");
+  parse_window(o.window);
   if (o.restarts) {
     if (levenberg_marquardt) throw UsageError("--restarts works with the optimizers, not with lm");
     if (*o.restarts < 1) throw UsageError("--restarts must be at least 1");
@@ -178,7 +258,10 @@ void run_minimize(MinimizeOptions& o) {
       for (const Expression& one : residuals.each) out.push_back(residual_at(one, e, x));
       return out;
     };
-    const optim::MinimizeResult result = optim::least_squares(r, x0, {}, stop, Trace{&e, &start, o.trace});
+    plot::PathRecorder path;
+    const optim::MinimizeResult result = optim::least_squares(r, x0, {}, stop, Trace{&e, &start, o.trace},
+                                                              PlotRecord{o.plot.empty() ? nullptr : &path});
+    if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
     if (o.json)
       print_json(result_json(e, start, result));
     else
@@ -188,10 +271,47 @@ void run_minimize(MinimizeOptions& o) {
   }
   const auto make = [&](Parameter& x) { return o.optimizer.make({x}); };
 
+  plot::PathRecorder path;
+  const PlotRecord record{o.plot.empty() ? nullptr : &path};
+  if (!rates.empty()) {
+    // One run per rate, from the same start.
+    std::vector<optim::MinimizeResult> results;
+    for (const std::string& rate : rates) {
+      OptimizerFlags flags = o.optimizer;
+      flags.set("lr", rate);
+      flags.validate();
+      Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
+      const std::unique_ptr<optim::Optimizer> optimizer = flags.make({x});
+      results.push_back(optim::minimize(f, x, *optimizer, stop, Trace{&e, &start, false}, record));
+      if (!o.plot.empty()) path.runs.back().label = "lr " + rate;
+    }
+    if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, true);
+    bool any_converged = false;  // some run ended at a usable point
+    Json all = Json::array();
+    for (std::size_t k = 0; k < rates.size(); ++k) {
+      const optim::MinimizeResult& r = results[k];
+      // As for one run: a failure is a run that diverged to a non-finite f or stalled.
+      any_converged = any_converged ||
+                      (r.reason != optim::StopReason::NotFinite && r.reason != optim::StopReason::Stalled);
+      if (o.json) {
+        Json one = result_json(e, start, r);
+        one["lr"] = parse_number(rates[k], "--lr");
+        all.push_back(one);
+      } else {
+        std::printf("lr = %s: f = %s after %ld steps, stopped by: %s\n", rates[k].c_str(),
+                    number(r.f).c_str(), r.steps, optim::to_string(r.reason));
+      }
+    }
+    if (o.json) print_json(all);
+    if (!any_converged) throw RunFailed("minimize: every learning rate diverged or stalled");
+    return;
+  }
   if (!o.restarts) {
     Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
     const std::unique_ptr<optim::Optimizer> optimizer = make(x);
-    const optim::MinimizeResult r = optim::minimize(f, x, *optimizer, stop, Trace{&e, &start, o.trace});
+    const optim::MinimizeResult r =
+        optim::minimize(f, x, *optimizer, stop, Trace{&e, &start, o.trace}, record);
+    if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
     if (o.json)
       print_json(result_json(e, start, r));
     else
@@ -201,8 +321,13 @@ void run_minimize(MinimizeOptions& o) {
   }
   const auto [lo, hi] = parse_box(o.box, "--box");
   const std::vector<double> lower(x0.size(), lo), upper(x0.size(), hi);
-  const optim::RestartsResult r =
-      optim::minimize_with_restarts(f, lower, upper, static_cast<int>(*o.restarts), o.seed, make, stop);
+  const optim::RestartsResult r = optim::minimize_with_restarts(
+      f, lower, upper, static_cast<int>(*o.restarts), o.seed, make, stop, 1e-4, record);
+  if (!o.plot.empty()) {
+    std::vector<plot::Minimum> minima;
+    for (const optim::LocalMinimum& m : r.minima) minima.push_back({m.result.x, m.result.f, m.found});
+    write_plot(o, e, std::move(path.runs), std::move(minima), false);
+  }
   if (o.json) {
     Json out = result_json(e, start, r.best);
     Json minima = Json::array();
@@ -256,6 +381,12 @@ void add_minimize_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "seed of the random starts")->capture_default_str();
   cmd->add_option("--box", o->box, "lo,hi: every coordinate of a random start is drawn from [lo, hi]");
   cmd->add_flag("--json", o->json, "one JSON object: {\"x\": {…}, \"f\": …, \"steps\": n, \"grad_norm\": …}");
+  cmd->add_option(
+      "--plot", o->plot,
+      "FILE.svg: a picture of the path(s): one variable, the curve of f with the iterates; two, "
+      "filled contours of f with the path; more, f and |grad| against the step. With --restarts "
+      "every start's path and the minima; with --lr A,B,C one path per rate and f against the step");
+  cmd->add_option("--window", o->window, "x0,x1,y0,y1: the axes of --plot (default: around the paths)");
   cmd->footer(
       "Without --optimizer: lbfgs with the strong-wolfe line search (lm with --residuals). newton and "
       "newton-cg use the exact Hessian. Any hyperparameter flag not given takes PyTorch's default for the "

@@ -36,6 +36,13 @@ class OptimizerFlags {
       if (on) flags.push_back("--" + flag);
     return flags;
   }
+  // The text given to --flag, if any; and giving it (a run of several learning rates
+  // makes one optimizer per rate).
+  std::optional<std::string> value(const std::string& flag) const {
+    const auto it = values_.find(flag);
+    return it == values_.end() ? std::nullopt : it->second;
+  }
+  void set(const std::string& flag, const std::string& text) { values_[flag] = text; }
   // When `optimizer` is chosen and --flag was not given, behave as if it were given as
   // `text` (minimize runs L-BFGS with its line search by default).
   void default_for(const std::string& optimizer, const std::string& flag, const std::string& text) {

@@ -11,10 +11,10 @@ endif()
 
 install(FILES tapegrad.hpp DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad")
 if(TAPEGRAD_WITH_MPI)
-  install(DIRECTORY autodiff optim models DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
+  install(DIRECTORY autodiff optim models plot DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
   set(tapegrad_installed_targets tapegrad tapegrad_mpi)
 else()
-  install(DIRECTORY autodiff optim models DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp"
+  install(DIRECTORY autodiff optim models plot DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp"
           PATTERN "mpi_communicator.hpp" EXCLUDE)
   set(tapegrad_installed_targets tapegrad)
 endif()

@@ -7,6 +7,7 @@
 
 #include "../autodiff/support/atomic_file.hpp"
 #include "../autodiff/support/enum_names.hpp"
+#include "../plot/svg.hpp"
 
 namespace tapegrad::models {
 
@@ -37,28 +38,7 @@ std::string number(double v, const char* format = "%.17g") {
   return buffer;
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+using plot::xml_escape;
 
 // Tick values covering [low, high]: about `count` steps of 1, 2 or 5 × 10^k.
 std::vector<double> nice_ticks(double low, double high, int count) {

@@ -269,10 +269,11 @@ struct RestartsResult {
 // minimize from `starts` points drawn uniformly from the box [lower, upper] (seeded).
 // Two results are the same minimum when their points are within `same_point` of each
 // other (max norm, relative to the box's size).
-template <class F, class MakeOptimizer>
+// Callbacks, as minimize() takes them, see every run (each from step 0).
+template <class F, class MakeOptimizer, class... Callbacks>
 RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std::span<const double> upper,
                                       int starts, unsigned long seed, MakeOptimizer&& make_optimizer,
-                                      const StopWhen& stop, double same_point = 1e-4) {
+                                      const StopWhen& stop, double same_point = 1e-4, Callbacks&&... callbacks) {
   if (lower.size() != upper.size() || lower.empty())
     throw Error("tapegrad: minimize_with_restarts: the box's lower and upper corners have " +
                 std::to_string(lower.size()) + " and " + std::to_string(upper.size()) + " coordinates");
@@ -291,7 +292,7 @@ RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std:
     std::vector<double> x0(lower.size());
     for (std::size_t i = 0; i < x0.size(); ++i)
       x0[i] = std::uniform_real_distribution<double>(lower[i], upper[i])(rng);
-    MinimizeResult r = minimize(f, std::span<const double>(x0), make_optimizer, stop);
+    MinimizeResult r = minimize(f, std::span<const double>(x0), make_optimizer, stop, callbacks...);
     if (!std::isfinite(r.f)) continue;
     auto same = std::find_if(out.minima.begin(), out.minima.end(), [&](const LocalMinimum& m) {
       double distance = 0;

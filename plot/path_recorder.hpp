@@ -1,0 +1,62 @@
+// A minimize() callback that keeps every iterate, for a PathChart: each run's points,
+// f and |∇f| from its start (step 0 begins a new run, so one recorder follows all the
+// starts of minimize_with_restarts), and plot_path, the chart of those runs over the
+// function they minimized.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "../autodiff/scalar/tape.hpp"
+#include "../autodiff/scalar/var.hpp"
+#include "../optim/minimize.hpp"
+#include "path_chart.hpp"
+
+namespace tapegrad::plot {
+
+struct PathRecorder {
+  std::vector<Run> runs;
+
+  void on_step(const optim::StepReport& r) {
+    if (r.step == 0 || runs.empty()) runs.emplace_back();
+    Run& run = runs.back();
+    run.x.emplace_back(r.x.begin(), r.x.end());
+    run.f.push_back(r.f);
+    run.gradient_norm.push_back(r.gradient_norm);
+  }
+  void on_end(const optim::MinimizeResult& r) {
+    if (!runs.empty() && r.reason == optim::StopReason::NotFinite) runs.back().diverged = true;
+  }
+};
+
+// Writes the chart of the recorded runs to `file` (SVG): f is the function minimize()
+// was given (written with Vars), evaluated on a tape of its own for the curve or the
+// contours. `names` name the coordinates (x1, x2, … when empty).
+//
+//   tg::plot::PathRecorder path;
+//   tg::optim::minimize(rosenbrock, x, adam, stop, path);
+//   tg::plot::plot_path("rosenbrock.svg", rosenbrock, path);
+template <class F>
+void plot_path(const std::filesystem::path& file, F&& f, const PathRecorder& path,
+               std::vector<std::string> names = {}, const std::string& title = "",
+               std::vector<Minimum> minima = {}) {
+  if (path.runs.empty())
+    throw Error("tapegrad: plot_path: the recorder holds no run (pass it to minimize())");
+  if (names.empty())
+    for (std::size_t k = 0; k < path.runs.front().x.front().size(); ++k)
+      names.push_back("x" + std::to_string(k + 1));
+  PathChart chart;
+  chart.title = title;
+  chart.names = std::move(names);
+  chart.runs = path.runs;
+  chart.minima = std::move(minima);
+  chart.f = [&f](std::span<const double> x) {
+    Tape tape;
+    std::vector<Var> vars(x.begin(), x.end());
+    return Var(f(std::span<const Var>(vars))).value();
+  };
+  write_svg(file, chart);
+}
+
+}  // namespace tapegrad::plot

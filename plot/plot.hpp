@@ -1,0 +1,9 @@
+// Charts as SVG files with no plotting dependency: the paths of gradient descent on f
+// (path_chart.hpp, recorded by path_recorder.hpp), and the pieces they are drawn with
+// (svg.hpp, contour.hpp).
+#pragma once
+
+#include "contour.hpp"
+#include "path_chart.hpp"
+#include "path_recorder.hpp"
+#include "svg.hpp"

@@ -1,0 +1,70 @@
+// The pieces every chart is drawn with: an SVG document built as text, a linear or
+// logarithmic scale from data to pixels with readable ticks, axes, and colours. Plain
+// SVG 1.1 with no scripts, fonts or external references, so that any browser (and
+// rsvg-convert) shows it as is.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tapegrad::plot {
+
+std::string xml_escape(std::string_view text);
+// A pixel coordinate (one decimal), and a number as a label (%.4g).
+std::string px(double v);
+std::string label(double v);
+
+// Data → pixels. A log scale needs lo > 0.
+class Scale {
+ public:
+  Scale(double lo, double hi, double pixel_lo, double pixel_hi, bool log = false);
+  double operator()(double v) const;
+  // Round values ("nice" 1, 2, 5 × 10^k steps; decades on a log scale) inside [lo, hi].
+  std::vector<double> ticks(int about = 6) const;
+  double lo() const { return lo_; }
+  double hi() const { return hi_; }
+  bool log() const { return log_; }
+  double pixel_lo() const { return pixel_lo_; }
+  double pixel_hi() const { return pixel_hi_; }
+
+ private:
+  double lo_, hi_, pixel_lo_, pixel_hi_;
+  bool log_;
+};
+
+// [lo, hi] widened by `margin` of its width on each side (a point range gets ±1 or
+// ±10% of its value).
+std::pair<double, double> padded(double lo, double hi, double margin = 0.08);
+
+class Svg {
+ public:
+  Svg(double width, double height, const std::string& title);
+  Svg& add(const std::string& element) {
+    body_ += "  " + element + "\n";
+    return *this;
+  }
+  std::string text() const;  // the whole document
+
+ private:
+  double width_, height_;
+  std::string body_;
+};
+
+std::string line(double x1, double y1, double x2, double y2, const std::string& style);
+std::string polyline(const std::vector<std::pair<double, double>>& points, const std::string& style);
+std::string circle(double cx, double cy, double r, const std::string& style);
+std::string rect(double x, double y, double w, double h, const std::string& style);
+std::string text(double x, double y, const std::string& content, const std::string& attributes = "");
+
+// Frame, grid, ticks, tick labels and axis labels of a panel whose pixel box is the
+// scales' ranges; the title above it.
+void draw_axes(Svg& svg, const Scale& x, const Scale& y, const std::string& x_label,
+               const std::string& y_label, const std::string& title);
+
+// A colour of the perceptually even viridis map, t in [0, 1] (dark blue → yellow).
+std::string map_colour(double t);
+// Colour k of a set of distinct series colours.
+std::string series_colour(std::size_t k);
+
+}  // namespace tapegrad::plot

@@ -76,7 +76,14 @@ void draw_path(Svg& svg, const Points& points, std::size_t k, double left, doubl
     return;
   }
   svg.add("<g class=\"path\" " + run + ">");
-  svg.add(polyline(visible, run_style(k) + " class=\"path-line\""));
+  // A line of tens of thousands of points is no clearer than of a thousand, and makes a
+  // file a browser is slow to draw: the first 300 points (where the path moves most),
+  // then every k-th, and the last.
+  Points line_points;
+  const std::size_t line_stride = visible.size() > 1000 ? visible.size() / 700 + 1 : 1;
+  for (std::size_t i = 0; i < visible.size(); i += i < 300 ? 1 : line_stride) line_points.push_back(visible[i]);
+  if (line_points.back() != visible.back()) line_points.push_back(visible.back());
+  svg.add(polyline(line_points, run_style(k) + " class=\"path-line\""));
   const std::size_t stride = visible.size() > 150 ? visible.size() / 150 + 1 : 1;
   for (std::size_t i = 0; i < visible.size(); i += stride)
     svg.add(circle(visible[i].first, visible[i].second, 2.2, "fill=\"" + colour + "\" class=\"iterate\""));

@@ -41,7 +41,7 @@ std::string formatted(const char* pattern, double v) {
 }  // namespace
 
 std::string px(double v) { return formatted("%.1f", v); }
-std::string label(double v) { return formatted("%.4g", std::abs(v) < 1e-12 ? 0.0 : v); }
+std::string label(double v) { return formatted("%.4g", v); }
 
 Scale::Scale(double lo, double hi, double pixel_lo, double pixel_hi, bool log)
     : lo_(lo), hi_(hi), pixel_lo_(pixel_lo), pixel_hi_(pixel_hi), log_(log) {
@@ -74,7 +74,9 @@ std::vector<double> Scale::ticks(int about) const {
       step = m * magnitude;
       break;
     }
-  for (double t = std::ceil(lo_ / step) * step; t <= hi_ + step * 1e-9; t += step) out.push_back(t);
+  // Counted, not accumulated: k·step, with the rounding that makes 0 print as "-5.6e-17" removed.
+  for (double k = std::ceil(lo_ / step); k * step <= hi_ + step * 1e-9; k += 1)
+    out.push_back(std::abs(k) < 0.5 ? 0.0 : k * step);
   return out;
 }
 
@@ -125,11 +127,11 @@ void draw_axes(Svg& svg, const Scale& x, const Scale& y, const std::string& x_la
   const double left = x.pixel_lo(), right = x.pixel_hi(), bottom = y.pixel_lo(), top = y.pixel_hi();
   for (double t : y.ticks()) {
     svg.add(line(left - 5, y(t), left, y(t), "stroke=\"#333\""));
-    svg.add(text(left - 8, y(t) + 4, label(t), "text-anchor=\"end\""));
+    svg.add(text(left - 8, y(t) + 4, formatted("%.6g", t), "text-anchor=\"end\""));
   }
   for (double t : x.ticks()) {
     svg.add(line(x(t), bottom, x(t), bottom + 5, "stroke=\"#333\""));
-    svg.add(text(x(t), bottom + 19, label(t), "text-anchor=\"middle\""));
+    svg.add(text(x(t), bottom + 19, formatted("%.6g", t), "text-anchor=\"middle\""));
   }
   svg.add(rect(left, top, right - left, bottom - top, "fill=\"none\" stroke=\"#333\""));
   svg.add(text((left + right) / 2, bottom + 38, x_label, "text-anchor=\"middle\" font-size=\"13\""));

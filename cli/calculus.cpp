@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "../autodiff/scalar/graphviz.hpp"
 #include "../autodiff/scalar/tape.hpp"
 
 namespace tapegrad::cli {
@@ -75,9 +76,13 @@ std::vector<double> TapePoint::adjoints() const {
 }
 
 ValueAndGradient value_and_gradient(const Expression& e, const Point& point) {
+  return value_and_gradient(e, point, nullptr);
+}
+
+ValueAndGradient value_and_gradient(const Expression& e, const Point& point, std::string* dot) {
   ValueAndGradient out;
   out.value = checked_value(e, point);
-  Tape tape;
+  Tape tape({.annotate = dot != nullptr});
   TapePoint vars(point);
   vars.assign(point);
   const Var f = Evaluator<Var>()(e, vars.inputs());
@@ -89,6 +94,7 @@ ValueAndGradient value_and_gradient(const Expression& e, const Point& point) {
   } else {  // a constant expression has a zero gradient
     out.gradient.assign(point.flat().size(), 0.0);
   }
+  if (dot != nullptr) *dot = to_dot(tape);
   return out;
 }
 

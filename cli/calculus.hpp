@@ -63,6 +63,9 @@ struct ValueAndGradient {
   std::size_t tape_bytes = 0;
 };
 ValueAndGradient value_and_gradient(const Expression& e, const Point& point);
+// The same, and the recording as Graphviz DOT (each node's expression, value and adjoint;
+// autodiff/scalar/graphviz.hpp).
+ValueAndGradient value_and_gradient(const Expression& e, const Point& point, std::string* dot);
 
 // e at the flat coordinates x (Point::flat() order: scalars, then vector entries), on
 // Vars of any type: what the second-order commands record on Dual Vars.

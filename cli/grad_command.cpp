@@ -1,6 +1,16 @@
-// tapegrad grad EXPR --at x1=1,x2=1 [--dim x=N] [--json]: the value and the gradient.
-#include <memory>
+// tapegrad grad EXPR --at x1=1,x2=1 [--dim x=N] [--json] [--graph FILE.svg|FILE.dot]:
+// the value and the gradient, and the expression graph with each node's value and
+// adjoint.
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "../autodiff/support/atomic_file.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "output.hpp"
@@ -9,14 +19,60 @@ namespace tapegrad::cli {
 namespace {
 
 struct GradOptions {
-  std::string expression, at, dims;
+  std::string expression, at, dims, graph;
   bool json = false;
 };
 
+namespace fs = std::filesystem;
+
+// DOT as SVG by Graphviz's `dot`; false when it is not installed (or fails).
+bool render_with_graphviz(const std::string& dot, const fs::path& svg) {
+  const fs::path scratch = fs::temp_directory_path() / ("tapegrad-graph-" + std::to_string(::getpid()));
+  fs::create_directories(scratch);
+  const fs::path in = scratch / "graph.dot", out = scratch / "graph.svg";
+  write_file_atomically(in, dot);
+  const std::string command = "dot -Tsvg '" + in.string() + "' -o '" + out.string() + "' 2>/dev/null";
+  const bool drawn = std::system(command.c_str()) == 0 && fs::exists(out);
+  if (drawn) {
+    std::ifstream file(out, std::ios::binary);
+    std::ostringstream text;
+    text << file.rdbuf();
+    write_file_atomically(svg, text.str());
+  }
+  std::error_code ignored;
+  fs::remove_all(scratch, ignored);
+  return drawn;
+}
+
+// --graph FILE.dot writes the DOT; FILE.svg draws it with Graphviz when installed, and
+// otherwise writes FILE.dot instead and says so.
+void write_graph(const std::string& file, const std::string& dot) {
+  const fs::path path(file);
+  if (path.extension() == ".dot") {
+    write_file_atomically(path, dot);
+    std::fprintf(stderr, "wrote %s\n", file.c_str());
+    return;
+  }
+  if (render_with_graphviz(dot, path)) {
+    std::fprintf(stderr, "wrote %s\n", file.c_str());
+    return;
+  }
+  const fs::path instead = fs::path(path).replace_extension(".dot");
+  write_file_atomically(instead, dot);
+  std::fprintf(stderr,
+               "Graphviz's dot is not installed (apt-get install graphviz): wrote %s instead; "
+               "dot -Tsvg %s -o %s draws it\n",
+               instead.c_str(), instead.c_str(), file.c_str());
+}
+
 void run_grad(const GradOptions& o) {
+  if (!o.graph.empty() && fs::path(o.graph).extension() != ".svg" && fs::path(o.graph).extension() != ".dot")
+    throw UsageError("--graph " + o.graph + ": give a file name ending in .svg or .dot");
   const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
   const Point point = bind_point(e, o.at, "--at");
-  const ValueAndGradient r = value_and_gradient(e, point);
+  std::string dot;
+  const ValueAndGradient r = value_and_gradient(e, point, o.graph.empty() ? nullptr : &dot);
+  if (!o.graph.empty()) write_graph(o.graph, dot);
   if (o.json) {
     Json gradient = Json::object();
     std::size_t k = 0;
@@ -46,6 +102,10 @@ void add_grad_command(CLI::App& app) {
   grad->add_option("--at", o->at, "the point: x1=1,x2=1 (a vector variable takes one value for every entry)");
   grad->add_option("--dim", o->dims, "vector variables and their lengths: x=1000");
   grad->add_flag("--json", o->json, "one JSON object: {\"value\": …, \"gradient\": {…}}");
+  grad->add_option(
+      "--graph", o->graph,
+      "FILE.svg or FILE.dot: the expression graph, each node with its value and adjoint (SVG drawn "
+      "by Graphviz's dot when installed, else the DOT is written and the command says so)");
   grad->callback([o] { run_grad(*o); });
 }
 

@@ -73,6 +73,17 @@ grep -q '>diverged<' diverging.svg || fail "diverging: not marked"
 check_picture many
 grep -q '>|∇f|<' many.svg || fail "many variables: no panel of the gradient norm"
 
+# The expression graph of grad: DOT with every node's value and adjoint; SVG when
+# Graphviz is installed, else the DOT and a sentence saying so.
+"$program" grad "x1*x1 + x2*x2 + abs(x1 + x2)" --at x1=1,x2=1 --graph graph.dot > /dev/null 2>&1
+grep -q 'adjoint = 3' graph.dot || fail "grad --graph: the inputs' adjoints (3) are not in the DOT"
+"$program" grad "x1*x1 + x2*x2 + abs(x1 + x2)" --at x1=1,x2=1 --graph graph2.svg > /dev/null 2> graph2.err
+if command -v dot > /dev/null; then
+  check_picture graph2
+else
+  [ -s graph2.dot ] && grep -q 'not installed' graph2.err || fail "grad --graph FILE.svg without Graphviz: $(cat graph2.err)"
+fi
+
 # Misuse is a usage error that writes nothing.
 status=0
 "$program" minimize "x^2" --from x=1 --window 0,1 > /dev/null 2> window.err || status=$?

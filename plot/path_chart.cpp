@@ -81,7 +81,8 @@ void draw_path(Svg& svg, const Points& points, std::size_t k, double left, doubl
   // then every k-th, and the last.
   Points line_points;
   const std::size_t line_stride = visible.size() > 1000 ? visible.size() / 700 + 1 : 1;
-  for (std::size_t i = 0; i < visible.size(); i += i < 300 ? 1 : line_stride) line_points.push_back(visible[i]);
+  for (std::size_t i = 0; i < visible.size(); i += i < 300 ? 1 : line_stride)
+    line_points.push_back(visible[i]);
   if (line_points.back() != visible.back()) line_points.push_back(visible.back());
   svg.add(polyline(line_points, run_style(k) + " class=\"path-line\""));
   const std::size_t stride = visible.size() > 150 ? visible.size() / 150 + 1 : 1;
@@ -232,6 +233,111 @@ std::string many_variables(const PathChart& chart) {
   return svg.text();
 }
 
+// The curve of f over the window, broken where f is undefined; whether it is somewhere.
+bool draw_curve(Svg& svg, const std::vector<double>& curve, const Scale& x, const Scale& y) {
+  bool undefined = false;
+  Points piece;
+  const auto flush = [&] {
+    if (!piece.empty()) svg.add(polyline(piece, "stroke=\"#555\" stroke-width=\"1.5\" class=\"curve\""));
+    piece.clear();
+  };
+  for (std::size_t k = 0; k < curve.size(); ++k) {
+    const double at =
+        x.lo() + (x.hi() - x.lo()) * static_cast<double>(k) / static_cast<double>(curve.size() - 1);
+    if (std::isfinite(curve[k])) {
+      piece.emplace_back(x(at), y(std::clamp(curve[k], y.lo(), y.hi())));
+    } else {
+      undefined = true;
+      flush();
+    }
+  }
+  flush();
+  return undefined;
+}
+
+// Filled contours of f over the panel: each grid cell coloured by the band of its mean,
+// runs of equal cells in a row merged into one rectangle, grey where f is undefined;
+// white iso-lines; the colour scale beside. Whether f is undefined somewhere.
+bool draw_contours(Svg& svg, const std::function<double(std::span<const double>)>& f, const Scale& x,
+                   const Scale& y) {
+  const Grid grid = sample(
+      [&](double a, double b) {
+        const double point[2] = {a, b};
+        return f(std::span<const double>(point, 2));
+      },
+      x.lo(), x.hi(), y.lo(), y.hi(), grid_points, grid_points);
+  const Levels levels = contour_levels(grid, contour_count);
+  const int bands = static_cast<int>(levels.values.size()) + 1;
+  const auto band_colour = [&](int band) { return map_colour(bands > 1 ? double(band) / (bands - 1) : 0.0); };
+  const double left = x.pixel_lo(), right = x.pixel_hi(), bottom = y.pixel_lo(), top = y.pixel_hi();
+  const double cell_w = (right - left) / (grid.nx - 1), cell_h = (bottom - top) / (grid.ny - 1);
+  bool undefined = false;
+  svg.add("<g class=\"filled-contours\" shape-rendering=\"crispEdges\">");
+  for (int j = 0; j + 1 < grid.ny; ++j) {
+    int run_start = 0, run_band = -2;  // −1: undefined, −2: none yet
+    const auto flush = [&](int end) {
+      if (run_band == -2) return;
+      const std::string fill = run_band == -1 ? "#bbbbbb" : band_colour(run_band);
+      svg.add(rect(left + run_start * cell_w, bottom - (j + 1) * cell_h, (end - run_start) * cell_w + 0.4,
+                   cell_h + 0.4, "fill=\"" + fill + "\"" + (run_band == -1 ? " class=\"undefined\"" : "")));
+    };
+    for (int i = 0; i + 1 < grid.nx; ++i) {
+      const double mean = (grid.at(i, j) + grid.at(i + 1, j) + grid.at(i, j + 1) + grid.at(i + 1, j + 1)) / 4;
+      const int band = std::isnan(mean) ? -1 : (levels.empty() ? 0 : levels.band(mean));
+      undefined = undefined || band == -1;
+      if (band != run_band) {
+        flush(i);
+        run_start = i;
+        run_band = band;
+      }
+    }
+    flush(grid.nx - 1);
+  }
+  svg.add("</g>");
+  for (double level : levels.values) {
+    std::string d;
+    for (const auto& s : iso_segments(grid, level))
+      for (const std::string& part : {std::string("M"), px(x(s[0])), std::string(" "), px(y(s[1])),
+                                      std::string("L"), px(x(s[2])), std::string(" "), px(y(s[3]))})
+        d += part;
+    if (!d.empty())
+      svg.add("<path d=\"" + d +
+              "\" fill=\"none\" stroke=\"#ffffff\" stroke-opacity=\"0.55\" stroke-width=\"0.8\" "
+              "class=\"contour\"/>");
+  }
+  const double bar_left = right + 18, bar_width = 16, band_height = (bottom - top) / bands;
+  svg.add("<g class=\"colour-scale\">");
+  for (int b = 0; b < bands; ++b)
+    svg.add(rect(bar_left, bottom - (b + 1) * band_height, bar_width, band_height + 0.3,
+                 "fill=\"" + band_colour(b) + "\""));
+  for (std::size_t k = 0; k < levels.values.size(); ++k)
+    if (levels.values.size() <= 8 || k % 2 == 1)
+      svg.add(text(bar_left + bar_width + 4, bottom - (static_cast<double>(k) + 1) * band_height + 4,
+                   label(levels.values[k]), "font-size=\"10\""));
+  svg.add(text(bar_left, top - 6, levels.log_spaced ? "f (log-spaced)" : "f", "font-size=\"11\""));
+  svg.add("</g>");
+  return undefined;
+}
+
+// One variable: f sampled over the window (the vertical range: the curve and the
+// iterates' f, the diverging runs' start only), unless the window gives it.
+std::pair<double, double> curve_range(const PathChart& chart, double x_lo, double x_hi,
+                                      std::vector<double>& curve) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (int k = 0; k < curve_points; ++k) {
+    const double x = x_lo + (x_hi - x_lo) * k / (curve_points - 1);
+    const double v = chart.f ? chart.f(std::span<const double>(&x, 1)) : NAN;
+    curve.push_back(v);
+    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  }
+  for (const Run& run : chart.runs)
+    for (std::size_t k = 0; k < run.f.size() && (k == 0 || !diverging(run)); ++k)
+      if (std::isfinite(run.f[k])) lo = std::min(lo, run.f[k]), hi = std::max(hi, run.f[k]);
+  if (chart.window && (*chart.window)[2] < (*chart.window)[3])
+    return {(*chart.window)[2], (*chart.window)[3]};
+  return std::isfinite(lo) ? padded(lo, hi) : std::pair{-1.0, 1.0};
+}
+
 }  // namespace
 
 std::string to_svg(const PathChart& chart) {
@@ -241,122 +347,24 @@ std::string to_svg(const PathChart& chart) {
   const bool one = n == 1;
   const double main_width = margin_left + panel_width + (one ? 30 : colour_bar_width);
   const double width = main_width + (chart.f_panel ? side_panel_width + 40 : 0);
-  const double height = margin_top + panel_height + margin_bottom;
-  Svg svg(width, height, chart.title);
+  Svg svg(width, margin_top + panel_height + margin_bottom, chart.title);
   const double left = margin_left, right = margin_left + panel_width, top = margin_top,
                bottom = top + panel_height;
 
-  auto [x_lo, x_hi] = chart.window ? std::pair{(*chart.window)[0], (*chart.window)[1]} : path_range(chart, 0);
+  const auto [x_lo, x_hi] =
+      chart.window ? std::pair{(*chart.window)[0], (*chart.window)[1]} : path_range(chart, 0);
   std::vector<double> curve;
-  double y_lo = 0, y_hi = 1;
-  bool undefined_somewhere = false;
-  if (one) {
-    // The curve of f over the window, and the iterates' f, set the vertical range.
-    double lo = INFINITY, hi = -INFINITY;
-    for (int k = 0; k < curve_points; ++k) {
-      const double x = x_lo + (x_hi - x_lo) * k / (curve_points - 1);
-      const double v = chart.f ? chart.f(std::span<const double>(&x, 1)) : NAN;
-      curve.push_back(v);
-      if (std::isfinite(v))
-        lo = std::min(lo, v), hi = std::max(hi, v);
-      else
-        undefined_somewhere = true;
-    }
-    for (const Run& run : chart.runs)
-      for (std::size_t k = 0; k < run.f.size() && (k == 0 || !diverging(run)); ++k)
-        if (std::isfinite(run.f[k])) lo = std::min(lo, run.f[k]), hi = std::max(hi, run.f[k]);
-    std::tie(y_lo, y_hi) = std::isfinite(lo) ? padded(lo, hi) : std::pair{-1.0, 1.0};
-    if (chart.window && (*chart.window)[2] < (*chart.window)[3])
-      y_lo = (*chart.window)[2], y_hi = (*chart.window)[3];
-  } else {
-    std::tie(y_lo, y_hi) =
-        chart.window ? std::pair{(*chart.window)[2], (*chart.window)[3]} : path_range(chart, 1);
-  }
+  const auto [y_lo, y_hi] = one            ? curve_range(chart, x_lo, x_hi, curve)
+                            : chart.window ? std::pair{(*chart.window)[2], (*chart.window)[3]}
+                                           : path_range(chart, 1);
   const Scale x(x_lo, x_hi, left, right), y(y_lo, y_hi, bottom, top);
-
-  if (one) {
-    Points p;
-    for (int k = 0; k < curve_points; ++k)
-      p.emplace_back(x(x_lo + (x_hi - x_lo) * k / (curve_points - 1)),
-                     std::isfinite(curve[static_cast<std::size_t>(k)])
-                         ? y(std::clamp(curve[static_cast<std::size_t>(k)], y_lo, y_hi))
-                         : NAN);
-    // The curve in pieces, broken where f is undefined.
-    Points piece;
-    for (const auto& q : p) {
-      if (std::isfinite(q.second)) {
-        piece.push_back(q);
-      } else if (!piece.empty()) {
-        svg.add(polyline(piece, "stroke=\"#555\" stroke-width=\"1.5\" class=\"curve\""));
-        piece.clear();
-      }
-    }
-    if (!piece.empty()) svg.add(polyline(piece, "stroke=\"#555\" stroke-width=\"1.5\" class=\"curve\""));
-  } else if (chart.f) {
-    const Grid grid = sample(
-        [&](double a, double b) {
-          const double point[2] = {a, b};
-          return chart.f(std::span<const double>(point, 2));
-        },
-        x_lo, x_hi, y_lo, y_hi, grid_points, grid_points);
-    const Levels levels = contour_levels(grid, contour_count);
-    const int bands = static_cast<int>(levels.values.size()) + 1;
-    const auto band_colour = [&](int band) {
-      return map_colour(bands > 1 ? double(band) / (bands - 1) : 0.0);
-    };
-    // Filled bands: each cell coloured by the band of its mean, runs of equal cells in
-    // a row merged into one rectangle; grey where f is undefined.
-    const double cell_w = (right - left) / (grid.nx - 1), cell_h = (bottom - top) / (grid.ny - 1);
-    svg.add("<g class=\"filled-contours\" shape-rendering=\"crispEdges\">");
-    for (int j = 0; j + 1 < grid.ny; ++j) {
-      int run_start = 0, run_band = -2;
-      const auto flush = [&](int end) {
-        if (run_band == -2) return;
-        const std::string fill = run_band == -1 ? "#bbbbbb" : band_colour(run_band);
-        svg.add(rect(left + run_start * cell_w, bottom - (j + 1) * cell_h, (end - run_start) * cell_w + 0.4,
-                     cell_h + 0.4, "fill=\"" + fill + "\"" + (run_band == -1 ? " class=\"undefined\"" : "")));
-      };
-      for (int i = 0; i + 1 < grid.nx; ++i) {
-        const double mean =
-            (grid.at(i, j) + grid.at(i + 1, j) + grid.at(i, j + 1) + grid.at(i + 1, j + 1)) / 4;
-        const int band = std::isnan(mean) ? -1 : (levels.empty() ? 0 : levels.band(mean));
-        undefined_somewhere = undefined_somewhere || band == -1;
-        if (band != run_band) {
-          flush(i);
-          run_start = i;
-          run_band = band;
-        }
-      }
-      flush(grid.nx - 1);
-    }
-    svg.add("</g>");
-    // Iso-lines, one path per level.
-    for (double level : levels.values) {
-      std::string d;
-      for (const auto& s : iso_segments(grid, level))
-        for (const std::string& part : {std::string("M"), px(x(s[0])), std::string(" "), px(y(s[1])),
-                                        std::string("L"), px(x(s[2])), std::string(" "), px(y(s[3]))})
-          d += part;
-      if (!d.empty())
-        svg.add("<path d=\"" + d +
-                "\" fill=\"none\" stroke=\"#ffffff\" stroke-opacity=\"0.55\" stroke-width=\"0.8\" "
-                "class=\"contour\"/>");
-    }
-    // The colour scale: one swatch per band, labelled with the levels.
-    const double bar_left = right + 18, bar_width = 16, band_height = (bottom - top) / bands;
-    svg.add("<g class=\"colour-scale\">");
-    for (int b = 0; b < bands; ++b)
-      svg.add(rect(bar_left, bottom - (b + 1) * band_height, bar_width, band_height + 0.3,
-                   "fill=\"" + band_colour(b) + "\""));
-    for (std::size_t k = 0; k < levels.values.size(); ++k)
-      if (levels.values.size() <= 8 || k % 2 == 1)
-        svg.add(text(bar_left + bar_width + 4, bottom - (static_cast<double>(k) + 1) * band_height + 4,
-                     label(levels.values[k]), "font-size=\"10\""));
-    svg.add(text(bar_left, top - 6, levels.log_spaced ? "f (log-spaced)" : "f", "font-size=\"11\""));
-    svg.add("</g>");
-  }
+  bool undefined = false;
+  if (one)
+    undefined = draw_curve(svg, curve, x, y);
+  else if (chart.f)
+    undefined = draw_contours(svg, chart.f, x, y);
   draw_axes(svg, x, y, chart.names[0], one ? "f" : chart.names[1], chart.title);
-  if (undefined_somewhere)
+  if (undefined)
     svg.add(text(left + 6, bottom - 8,
                  one ? "f is undefined where the curve breaks" : "grey: f is undefined (NaN)",
                  "fill=\"#333\" class=\"undefined-note\""));
@@ -369,8 +377,10 @@ std::string to_svg(const PathChart& chart) {
     draw_path(svg, p, k, left, right, top, bottom, run.diverged);
   }
   draw_minima(svg, chart, x, y, one);
-  if (!chart.f_panel) draw_legend(svg, chart, left + 12, top + 16);
-  if (chart.f_panel) draw_series(svg, chart, main_width + 40, false, "f against the step");
+  if (chart.f_panel)
+    draw_series(svg, chart, main_width + 40, false, "f against the step");
+  else
+    draw_legend(svg, chart, left + 12, top + 16);
   return svg.text();
 }
 

@@ -215,9 +215,10 @@ void run_minimize(MinimizeOptions& o) {
   // --tol-grad the user asked for; here the user's tolerances decide.
   o.optimizer.default_for("lbfgs", "tolerance-grad", "0");
   o.optimizer.default_for("lbfgs", "tolerance-change", "0");
-  if (!levenberg_marquardt && learning_rates(o.optimizer).empty()) o.optimizer.validate();
-  if (o.steps < 0) throw UsageError("--steps must be 0 or more");
+  // With several --lr rates each run's optimizer is checked with its own rate.
   const std::vector<std::string> rates = learning_rates(o.optimizer);
+  if (!levenberg_marquardt && rates.empty()) o.optimizer.validate();
+  if (o.steps < 0) throw UsageError("--steps must be 0 or more");
   if (!rates.empty()) {
     if (levenberg_marquardt)
       throw UsageError("--lr A,B,C compares learning rates of an optimizer, not of lm");

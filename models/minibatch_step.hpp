@@ -100,53 +100,75 @@ std::pair<T, Eigen::Index> sweep_batch(BasicModel<T>& model, BatchSlot<T>& slot,
   return {loss, correct};
 }
 
+// What the Trainer calls for each minibatch. The optimizer gets the minibatch as a
+// closure (L-BFGS evaluates it several times); the closure is built once, not per
+// batch: a std::function made in the loop would allocate on every step. A stepper says
+// how a minibatch is taken in (take) and how its loss is computed and swept (sweep).
 template <class T>
 class MinibatchStepper {
  public:
+  MinibatchStepper(BasicModel<T>& model, optim::Optimizer& optimizer)
+      : model_(model), optimizer_(optimizer), evaluate_([this] { return evaluate(); }) {}
   virtual ~MinibatchStepper() = default;
+  MinibatchStepper(const MinibatchStepper&) = delete;  // the closure points at this one
+  MinibatchStepper& operator=(const MinibatchStepper&) = delete;
+
   // Steps on the rows `rows_of` of `data` (the epoch's last, shorter minibatch has
   // buffers and recordings of its own: last = true). Returns the minibatch's loss before
   // the step, and how many of its rows were classified right.
-  virtual std::pair<double, Eigen::Index> step(const PreparedData<T>& data,
-                                               std::span<const Eigen::Index> rows_of, bool last) = 0;
-};
-
-// The whole minibatch on one tape. The closure the optimizer calls is built once, not
-// per batch: a std::function made in the loop would allocate on every step.
-template <class T>
-class WholeBatch final : public MinibatchStepper<T> {
- public:
-  WholeBatch(BasicModel<T>& model, optim::Optimizer& optimizer, bool replay)
-      : model_(model), optimizer_(optimizer), replay_(replay), evaluate_([this] { return evaluate(); }) {}
-
   std::pair<double, Eigen::Index> step(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of,
-                                       bool last) override {
-    std::unique_ptr<BatchSlot<T>>& slot = last ? last_ : full_;
-    if (!slot) slot = std::make_unique<BatchSlot<T>>(static_cast<Eigen::Index>(rows_of.size()), data);
-    slot->batch.gather(data, rows_of);
-    slot_ = slot.get();
+                                       bool last) {
+    take(data, rows_of, last);
     correct_ = -1;
     const double loss = optimizer_.step(evaluate_);
     return {loss, correct_};
   }
 
- private:
-  double evaluate() {
-    optimizer_.zero_grad();
-    if (!replay_) tape_.clear();
-    const auto [loss, correct] = sweep_batch(model_, *slot_, T(1), replay_ ? nullptr : &tape_);
-    if (correct_ < 0) correct_ = correct;  // before the step
-    return static_cast<double>(loss);
-  }
+ protected:
+  virtual void take(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of, bool last) = 0;
+  // The minibatch's loss at the current weights, swept into the Parameters' gradients
+  // (zeroed before); and how many of its rows are classified right.
+  virtual std::pair<double, Eigen::Index> sweep() = 0;
 
   BasicModel<T>& model_;
   optim::Optimizer& optimizer_;
+
+ private:
+  double evaluate() {
+    optimizer_.zero_grad();
+    const auto [loss, correct] = sweep();
+    if (correct_ < 0) correct_ = correct;  // before the step: the first evaluation's
+    return loss;
+  }
+
+  Eigen::Index correct_ = -1;
+  optim::Closure evaluate_;
+};
+
+// The whole minibatch on one tape.
+template <class T>
+class WholeBatch final : public MinibatchStepper<T> {
+ public:
+  WholeBatch(BasicModel<T>& model, optim::Optimizer& optimizer, bool replay)
+      : MinibatchStepper<T>(model, optimizer), replay_(replay) {}
+
+ private:
+  void take(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of, bool last) override {
+    std::unique_ptr<BatchSlot<T>>& slot = last ? last_ : full_;
+    if (!slot) slot = std::make_unique<BatchSlot<T>>(static_cast<Eigen::Index>(rows_of.size()), data);
+    slot->batch.gather(data, rows_of);
+    slot_ = slot.get();
+  }
+  std::pair<double, Eigen::Index> sweep() override {
+    if (!replay_) tape_.clear();
+    const auto [loss, correct] = sweep_batch(this->model_, *slot_, T(1), replay_ ? nullptr : &tape_);
+    return {static_cast<double>(loss), correct};
+  }
+
   bool replay_;
   BasicTape<T> tape_;
   std::unique_ptr<BatchSlot<T>> full_, last_;
   BatchSlot<T>* slot_ = nullptr;
-  Eigen::Index correct_ = -1;
-  optim::Closure evaluate_;
 };
 
 }  // namespace tapegrad::models

@@ -20,30 +20,24 @@ class ShardedStepper final : public MinibatchStepper<T> {
  public:
   ShardedStepper(BasicModel<T>& model, optim::Optimizer& optimizer, bool replay, ShardRule rule,
                  ShardedGradientOptions options)
-      : model_(model),
-        optimizer_(optimizer),
+      : MinibatchStepper<T>(model, optimizer),
         replay_(replay),
         rule_(rule),
-        sharded_(model.network().weights(), options),
-        evaluate_([this] { return evaluate(); }) {
+        sharded_(model.network().weights(), options) {
     rule_.validate();
   }
 
-  std::pair<double, Eigen::Index> step(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of,
-                                       bool last) override {
+ private:
+  // The rows are gathered shard by shard, by the workers.
+  void take(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of, bool last) override {
     data_ = &data;
     rows_of_ = rows_of;
     slots_ = last ? &last_ : &full_;
     const Eigen::Index shards = rule_.shards(static_cast<Eigen::Index>(rows_of.size()));
     if (static_cast<Eigen::Index>(slots_->size()) < shards) slots_->resize(static_cast<std::size_t>(shards));
-    correct_ = -1;
-    const double loss = optimizer_.step(evaluate_);
-    return {loss, correct_};
   }
 
- private:
-  double evaluate() {
-    optimizer_.zero_grad();
+  std::pair<double, Eigen::Index> sweep() override {
     const Eigen::Index batch_rows = static_cast<Eigen::Index>(rows_of_.size());
     const Eigen::Index shards = rule_.shards(batch_rows);
     auto task = [&](Eigen::Index s, int worker) -> typename BasicShardedGradient<T>::ShardValues {
@@ -55,16 +49,13 @@ class ShardedStepper final : public MinibatchStepper<T> {
       const T share = T(static_cast<double>(rows.size()) / static_cast<double>(batch_rows));
       std::optional<typename BasicShardedGradient<T>::WorkerTape> fresh;
       if (!replay_) fresh.emplace(sharded_, worker);
-      const auto [loss, correct] = sweep_batch(model_, *slot, share, fresh ? &fresh->tape() : nullptr);
+      const auto [loss, correct] = sweep_batch(this->model_, *slot, share, fresh ? &fresh->tape() : nullptr);
       return {static_cast<double>(loss), static_cast<double>(correct)};
     };
     const auto [loss, correct] = sharded_.compute(shards, task);
-    if (correct_ < 0) correct_ = static_cast<Eigen::Index>(correct);  // before the step
-    return loss;
+    return {loss, static_cast<Eigen::Index>(correct)};
   }
 
-  BasicModel<T>& model_;
-  optim::Optimizer& optimizer_;
   bool replay_;
   ShardRule rule_;
   BasicShardedGradient<T> sharded_;
@@ -73,8 +64,6 @@ class ShardedStepper final : public MinibatchStepper<T> {
   std::vector<std::unique_ptr<BatchSlot<T>>>* slots_ = nullptr;
   const PreparedData<T>* data_ = nullptr;
   std::span<const Eigen::Index> rows_of_;
-  Eigen::Index correct_ = -1;
-  optim::Closure evaluate_;
 };
 
 }  // namespace tapegrad::models

@@ -273,7 +273,8 @@ struct RestartsResult {
 template <class F, class MakeOptimizer, class... Callbacks>
 RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std::span<const double> upper,
                                       int starts, unsigned long seed, MakeOptimizer&& make_optimizer,
-                                      const StopWhen& stop, double same_point = 1e-4, Callbacks&&... callbacks) {
+                                      const StopWhen& stop, double same_point = 1e-4,
+                                      Callbacks&&... callbacks) {
   if (lower.size() != upper.size() || lower.empty())
     throw Error("tapegrad: minimize_with_restarts: the box's lower and upper corners have " +
                 std::to_string(lower.size()) + " and " + std::to_string(upper.size()) + " coordinates");

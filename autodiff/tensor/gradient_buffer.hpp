@@ -12,9 +12,7 @@
 #pragma once
 
 #include <Eigen/Core>
-#include <algorithm>
 #include <cstddef>
-#include <span>
 #include <string>
 #include <vector>
 

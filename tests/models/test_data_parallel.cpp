@@ -80,16 +80,11 @@ TEST(DataParallel, DigitsTrainToTheSameBitsOnAnyNumberOfProcesses) {
   std::filesystem::create_directories(dir);
   for (int processes : {1, 2, 3, 4})
     for (int threads : {1, 2}) {
-      parallel_test::InProcessGroup group(processes);
-      std::vector<TrainedRun> runs(static_cast<std::size_t>(processes));
-      std::vector<std::thread> ranks;
-      for (int r = 0; r < processes; ++r)
-        ranks.emplace_back([&, r] {
-          parallel_test::InProcessCommunicator communicator(group, r);
-          runs[static_cast<std::size_t>(r)] =
-              digits.train(threads, &communicator, true, dir / ("rank" + std::to_string(r) + ".ckpt"));
-        });
-      for (std::thread& t : ranks) t.join();
+      const std::vector<TrainedRun> runs =
+          parallel_test::run_processes(processes, [&](tg::Communicator* communicator) {
+            return digits.train(threads, communicator, true,
+                                dir / ("rank" + std::to_string(communicator->rank()) + ".ckpt"));
+          });
       for (int r = 0; r < processes; ++r) {
         expect_same_bits(runs[static_cast<std::size_t>(r)], one,
                          "rank " + std::to_string(r) + " of " + std::to_string(processes) + ", " +

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <span>
 #include <tapegrad/autodiff/parallel/communicator.hpp>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace parallel_test {
@@ -52,5 +54,22 @@ class InProcessCommunicator final : public tapegrad::Communicator {
   InProcessGroup& group_;
   int rank_;
 };
+
+// Runs `processes` processes of a job, each run(communicator) on a thread of its own,
+// and returns what each returned, by rank.
+template <class Run>
+auto run_processes(int processes, Run run) {
+  InProcessGroup group(processes);
+  std::vector<decltype(run(std::declval<tapegrad::Communicator*>()))> results(
+      static_cast<std::size_t>(processes));
+  std::vector<std::thread> ranks;
+  for (int r = 0; r < processes; ++r)
+    ranks.emplace_back([&, r] {
+      InProcessCommunicator communicator(group, r);
+      results[static_cast<std::size_t>(r)] = run(&communicator);
+    });
+  for (std::thread& t : ranks) t.join();
+  return results;
+}
 
 }  // namespace parallel_test

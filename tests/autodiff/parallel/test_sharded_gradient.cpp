@@ -80,15 +80,9 @@ TEST(ShardedGradient, AnyNumberOfProcessesGivesTheSameBits) {
   const Result alone = sharded_gradient(problem, 1);
   for (int processes : {1, 2, 3, 4})
     for (int threads : {1, 2}) {
-      parallel_test::InProcessGroup group(processes);
-      std::vector<Result> results(static_cast<std::size_t>(processes));
-      std::vector<std::thread> ranks;
-      for (int r = 0; r < processes; ++r)
-        ranks.emplace_back([&, r] {
-          parallel_test::InProcessCommunicator communicator(group, r);
-          results[static_cast<std::size_t>(r)] = sharded_gradient(problem, threads, &communicator);
-        });
-      for (std::thread& t : ranks) t.join();
+      const std::vector<Result> results = parallel_test::run_processes(
+          processes,
+          [&](tg::Communicator* communicator) { return sharded_gradient(problem, threads, communicator); });
       for (int r = 0; r < processes; ++r) {
         const Result& got = results[static_cast<std::size_t>(r)];
         EXPECT_EQ(got.w_grad, alone.w_grad)

@@ -9,9 +9,13 @@ BUILD_PACKAGES := cmake make g++ libeigen3-dev libopenblas-dev nlohmann-json3-de
 # The sanitizer build and the fuzz targets use clang 14 and its libFuzzer runtime.
 # Open MPI: the data-parallel tests run the program under mpirun (the build works
 # without it, on threads only). librsvg2-bin: rsvg-convert renders the pictures the
-# tests make.
+# tests make. doxygen and graphviz: the reference site is built, warnings as errors,
+# and its links checked.
 TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev \
-  libopenmpi-dev openmpi-bin librsvg2-bin
+  libopenmpi-dev openmpi-bin librsvg2-bin doxygen graphviz
+# The reference site. Graphviz (`dot`) draws its class and include graphs; a build
+# without it makes the same site without the graphs.
+DOCS_PACKAGES := $(BUILD_PACKAGES) doxygen graphviz
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
 # (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the
 # reference implementation it would otherwise get. scikit-learn is timed against whole
@@ -19,7 +23,7 @@ TEST_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev cl
 BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev \
   libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread python3-sklearn libopenmpi-dev openmpi-bin
 
-.PHONY: demo test fuzz bench install install-build install-test install-bench clean
+.PHONY: demo test docs fuzz bench install install-build install-test install-bench install-docs clean
 
 # Installs whichever of the listed packages are missing; `apt-get update` first,
 # because a new machine has no package lists.
@@ -46,6 +50,8 @@ install-test:
 	$(call install_missing,$(TEST_PACKAGES))
 install-bench:
 	$(call install_missing,$(BENCH_PACKAGES))
+install-docs:
+	$(call install_missing,$(DOCS_PACKAGES))
 
 # The demo is built for this CPU (-march=native), as are the benchmarks: the native
 # preset, build/native. What is installed is the portable release preset (`make install`).
@@ -54,6 +60,13 @@ demo: install-build
 	cmake --build --preset native -j $(JOBS) --target digits tapegrad_cli
 	./build/native/examples/digits build/demo
 	@echo "The command-line program is build/native/cli/tapegrad; 'make install' puts it, the library and the data on your PATH."
+
+# The reference site: the API reference of every public header, the README as its front
+# page, the guides in docs/, and the command line's --help texts taken from the program.
+# Doxygen's warnings are errors, and every link and image of the site is checked.
+docs: install-docs
+	cmake --preset release -DTAPEGRAD_BUILD_DOCS=ON
+	cmake --build --preset release -j $(JOBS) --target docs
 
 # Builds the portable library and the `tapegrad` program and installs them, the headers,
 # the CMake package and the data sets under PREFIX (bin/, lib/, include/, share/).

@@ -1,8 +1,17 @@
-// Everything of the reverse-mode tape: Tape, Var, the scalar operations, tensors and
-// Parameters with their operations and losses, gradients, Jacobians, user-defined
-// operations, gradient checking and graph export; forward mode (Dual, jvp) and second
-// derivatives (hvp, hessian); recorded functions replayed at new inputs; gradients
-// computed shard by shard on threads and processes (parallel/).
+/// \file
+/// Everything of the reverse-mode tape: Tape, Var, the scalar operations, tensors and
+/// Parameters with their operations and losses, gradients, Jacobians, user-defined
+/// operations, gradient checking and graph export; forward mode (Dual, jvp) and second
+/// derivatives (hvp, hessian); recorded functions replayed at new inputs; gradients
+/// computed shard by shard on threads and processes (parallel/).
+///
+/// \namespace tapegrad
+/// The tape and everything built on it: Var, Tape, Tensor, Parameter, the operations,
+/// gradient(), jacobian(), hessian(), hvp(), jvp(), record_function() and check_gradient().
+/// Internal names live in tapegrad::detail and are not part of the reference.
+///
+/// \namespace tapegrad::special
+/// Special functions the derivative rules need that `<cmath>` lacks (digamma, trigamma).
 #pragma once
 
 #include "check/gradient.hpp"

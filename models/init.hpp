@@ -1,6 +1,7 @@
-// Weight initializers, seeded and reproducible (random.hpp): Glorot uniform for
-// sigmoid and tanh layers, He uniform for relu layers, zeros for biases and for the
-// convex models (linear and logistic regression).
+/// \file
+/// Weight initializers, seeded and reproducible (random.hpp): Glorot uniform for
+/// sigmoid and tanh layers, He uniform for relu layers, zeros for biases and for the
+/// convex models (linear and logistic regression).
 #pragma once
 
 #include <cmath>
@@ -10,13 +11,14 @@
 
 namespace tapegrad::models {
 
+/// How a Linear layer's weights start.
 enum class Init {
-  GlorotUniform,  // U(−a, a), a = √(6 / (in + out)): keeps activations' variance (Glorot & Bengio 2010)
-  HeUniform,      // U(−a, a), a = √(6 / in): the same for relu, which zeroes half (He et al. 2015)
-  Zeros
+  GlorotUniform,  ///< U(−a, a), a = √(6 / (in + out)): keeps activations' variance (Glorot & Bengio 2010)
+  HeUniform,      ///< U(−a, a), a = √(6 / in): the same for relu, which zeroes half (He et al. 2015)
+  Zeros           ///< every weight 0 (for convex models: linear and logistic regression)
 };
 
-// An in × out weight matrix.
+/// An in × out weight matrix.
 template <class T>
 MatrixX<T> initial_weights(Init init, Eigen::Index in, Eigen::Index out, Random& random) {
   const double fan_sum = static_cast<double>(in + out), fan_in = static_cast<double>(in);

@@ -1,5 +1,6 @@
-// The built-in Modules: Linear (z = x·W + b, W in × out, b a 1 × out row) and the
-// elementwise activations Sigmoid, Tanh and Relu.
+/// \file
+/// The built-in Modules: Linear (z = x·W + b, W in × out, b a 1 × out row) and the
+/// elementwise activations Sigmoid, Tanh and Relu.
 #pragma once
 
 #include "../autodiff/support/enum_names.hpp"
@@ -11,16 +12,23 @@
 
 namespace tapegrad::models {
 
-enum class Activation { Sigmoid, Tanh, Relu };
+/// The activation functions a BasicMlp can use between its layers.
+enum class Activation {
+  Sigmoid,  ///< 1 / (1 + e^(−x))
+  Tanh,     ///< tanh x
+  Relu      ///< max(x, 0)
+};
 
+/// A fully connected layer: y = x·W + b for a batch x (rows × in), with W (in × out) and b (1 × out) as
+/// Parameters.
 template <class T>
 class Linear : public Module<T> {
  public:
-  // Weights from `init`, biases zero.
+  /// Weights from `init`, biases zero.
   Linear(Eigen::Index in, Eigen::Index out, Init init, Random& random)
       : weight_(initial_weights<T>(init, check_size(in, "in"), check_size(out, "out"), random)),
         bias_(MatrixX<T>::Zero(1, out)) {}
-  // Given weights (in × out) and bias (1 × out).
+  /// Given weights (in × out) and bias (1 × out).
   Linear(const MatrixX<T>& weight, const MatrixX<T>& bias) : weight_(weight), bias_(bias) {
     if (bias.rows() != 1 || bias.cols() != weight.cols())
       throw Error("tapegrad: Linear: a bias of " + std::to_string(bias.rows()) + "×" +
@@ -28,12 +36,14 @@ class Linear : public Module<T> {
                   std::to_string(weight.cols()) + ")");
   }
 
+  /// \copydoc Module::forward
   BasicTensor<T> forward(const BasicTensor<T>& x) override {
     if (x.cols() != in())
       throw Error("tapegrad: Linear(" + std::to_string(in()) + "→" + std::to_string(out()) +
                   "): the input is " + x.shape() + ", it must have " + std::to_string(in()) + " columns");
     return matmul(x, weight_.tensor()) + bias_.tensor();
   }
+  /// \copydoc Module::parameters
   std::vector<BasicParameter<T>*> parameters() override { return {&weight_, &bias_}; }
   std::string kind() const override { return "linear"; }
   Eigen::Index output_width(Eigen::Index input) const override {
@@ -42,14 +52,23 @@ class Linear : public Module<T> {
                   ") cannot take " + std::to_string(input) + " features");
     return out();
   }
+  /// \copydoc Module::clone
   std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Linear>(*this); }
 
+  /// The number of input features.
   Eigen::Index in() const { return weight_.rows(); }
+  /// The number of outputs.
   Eigen::Index out() const { return weight_.cols(); }
+  /// The weight matrix W (in × out) and the bias row b (1 × out), as Parameters.
+  ///@{
   BasicParameter<T>& weight() { return weight_; }
   BasicParameter<T>& bias() { return bias_; }
+  ///@}
+  /// The weight matrix W (in × out) and the bias row b (1 × out), as Parameters.
+  ///@{
   const BasicParameter<T>& weight() const { return weight_; }
   const BasicParameter<T>& bias() const { return bias_; }
+  ///@}
 
  private:
   static Eigen::Index check_size(Eigen::Index n, const char* what) {
@@ -61,30 +80,40 @@ class Linear : public Module<T> {
   BasicParameter<T> bias_;
 };
 
+/// The logistic function 1 / (1 + e^(−x)), entry by entry.
 template <class T>
 class Sigmoid : public Module<T> {
  public:
+  /// \copydoc Module::forward
   BasicTensor<T> forward(const BasicTensor<T>& x) override { return sigmoid(x); }
   std::string kind() const override { return "sigmoid"; }
+  /// \copydoc Module::clone
   std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Sigmoid>(); }
 };
 
+/// tanh, entry by entry.
 template <class T>
 class Tanh : public Module<T> {
  public:
+  /// \copydoc Module::forward
   BasicTensor<T> forward(const BasicTensor<T>& x) override { return tanh(x); }
   std::string kind() const override { return "tanh"; }
+  /// \copydoc Module::clone
   std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Tanh>(); }
 };
 
+/// max(x, 0), entry by entry.
 template <class T>
 class Relu : public Module<T> {
  public:
+  /// \copydoc Module::forward
   BasicTensor<T> forward(const BasicTensor<T>& x) override { return relu(x); }
   std::string kind() const override { return "relu"; }
+  /// \copydoc Module::clone
   std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Relu>(); }
 };
 
+/// A new activation layer of kind `a`.
 template <class T>
 std::unique_ptr<Module<T>> make_activation(Activation a) {
   switch (a) {
@@ -98,8 +127,10 @@ std::unique_ptr<Module<T>> make_activation(Activation a) {
   throw Error("tapegrad: make_activation: unknown activation");
 }
 
+/// The names of the activations, as model files and the command line write them.
 inline constexpr EnumNames<Activation, 3> activation_names = {
     {{Activation::Sigmoid, "sigmoid"}, {Activation::Tanh, "tanh"}, {Activation::Relu, "relu"}}};
+/// The name of `a` ("sigmoid", "tanh", "relu").
 inline const char* activation_name(Activation a) { return name_of(a, activation_names); }
 
 TAPEGRAD_COMPILED_IN_LIBRARY(class Linear<float>)

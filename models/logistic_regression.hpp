@@ -1,6 +1,7 @@
-// Logistic regression: one Linear layer; for two classes one output, the logit of
-// class 1, with binary cross-entropy; for more, one logit per class with softmax
-// cross-entropy (multinomial logistic regression).
+/// \file
+/// Logistic regression: one Linear layer; for two classes one output, the logit of
+/// class 1, with binary cross-entropy; for more, one logit per class with softmax
+/// cross-entropy (multinomial logistic regression).
 #pragma once
 
 #include "../autodiff/support/instantiate.hpp"
@@ -8,14 +9,17 @@
 
 namespace tapegrad::models {
 
+/// Logistic regression: one Linear layer trained with binary cross-entropy (two classes: one logit) or
+/// softmax cross-entropy (more classes). The loss is convex, so the weights start at zero.
 template <class T>
 class BasicLogisticRegression : public BasicModel<T> {
  public:
-  // Coefficients start at zero: the loss is convex.
+  /// Coefficients start at zero: the loss is convex.
   BasicLogisticRegression(Eigen::Index inputs, int classes)
       : BasicModel<T>(build(inputs, check(classes)),
                       classes == 2 ? Loss::BinaryCrossEntropy : Loss::SoftmaxCrossEntropy) {}
 
+  /// The one Linear layer.
   Linear<T>& linear() { return static_cast<Linear<T>&>(this->network()[0]); }
 
  private:
@@ -32,6 +36,7 @@ class BasicLogisticRegression : public BasicModel<T> {
   }
 };
 
+/// Logistic regression in double.
 using LogisticRegression = BasicLogisticRegression<double>;
 
 TAPEGRAD_COMPILED_IN_LIBRARY(class BasicLogisticRegression<double>)

@@ -1,7 +1,8 @@
-// One optimizer step on one minibatch, as the Trainer takes it: the minibatch's rows
-// gathered into reused buffers, the loss recorded (or its recording replayed), swept,
-// and the optimizer stepped. MinibatchStepper is the Trainer's view of it; WholeBatch
-// is the step on one tape; data-parallel steps are in sharded_step.hpp.
+/// \file
+/// One optimizer step on one minibatch, as the Trainer takes it: the minibatch's rows
+/// gathered into reused buffers, the loss recorded (or its recording replayed), swept,
+/// and the optimizer stepped. MinibatchStepper is the Trainer's view of it; WholeBatch
+/// is the step on one tape; data-parallel steps are in sharded_step.hpp.
 #pragma once
 
 #include <memory>
@@ -14,9 +15,9 @@
 #include "../optim/optimizer.hpp"
 #include "model.hpp"
 
-namespace tapegrad::models {
+namespace tapegrad::models::detail {
 
-// A minibatch's rows, copied out of the prepared data into reused buffers.
+/// A minibatch's rows, copied out of the prepared data into reused buffers.
 template <class T>
 struct Batch {
   MatrixX<T> x, targets;
@@ -26,7 +27,7 @@ struct Batch {
         targets(data.targets.size() > 0 ? rows : 0, data.targets.cols()),
         labels(data.labels.empty() ? 0 : static_cast<std::size_t>(rows)) {}
   Eigen::Index rows() const { return x.rows(); }
-  // Column by column, as the tensor operation rows() gathers (detail::gather_rows).
+  /// Column by column, as the tensor operation rows() gathers (detail::gather_rows).
   void gather(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of) {
     gather_rows(data.x, rows_of, x);
     if (targets.size() > 0) gather_rows(data.targets, rows_of, targets);
@@ -38,7 +39,7 @@ struct Batch {
   }
 };
 
-// The training loss of a batch, times `scale` (a shard's share of its minibatch's mean).
+/// The training loss of a batch, times `scale` (a shard's share of its minibatch's mean).
 template <class T>
 BasicVar<T> scaled_loss(const BasicModel<T>& model, const BasicTensor<T>& out, const Batch<T>& batch,
                         T scale) {
@@ -46,9 +47,9 @@ BasicVar<T> scaled_loss(const BasicModel<T>& model, const BasicTensor<T>& out, c
   return scale == T(1) ? loss : BasicVar<T>(loss * scale);
 }
 
-// A minibatch's step recorded once and replayed afterwards: the recording reads the
-// batch buffer through constant_view and the labels in place, and the Parameters where
-// they live, so a replay sees the new minibatch and weights.
+/// A minibatch's step recorded once and replayed afterwards: the recording reads the
+/// batch buffer through constant_view and the labels in place, and the Parameters where
+/// they live, so a replay sees the new minibatch and weights.
 template <class T>
 struct StepRecording {
   std::unique_ptr<BasicTape<T>> tape;
@@ -62,8 +63,8 @@ struct StepRecording {
     loss = scaled_loss(model, out, batch, scale);
     tape->release();  // records nothing more; replays need no active tape
   }
-  // The loss at the current batch and weights: recorded on first use, replayed after
-  // (and recorded again if a comparison of Vars in the model came out otherwise).
+  /// The loss at the current batch and weights: recorded on first use, replayed after
+  /// (and recorded again if a comparison of Vars in the model came out otherwise).
   T evaluate(BasicModel<T>& model, const Batch<T>& batch, T scale) {
     if (empty() || tape->replay_unchecked().changed) record(model, batch, scale);
     return tape->replayed_value(loss.index());
@@ -71,7 +72,7 @@ struct StepRecording {
   void sweep() { tape->backward(loss); }
 };
 
-// A minibatch's (or a shard's) buffers and the recording of its step.
+/// A minibatch's (or a shard's) buffers and the recording of its step.
 template <class T>
 struct BatchSlot {
   Batch<T> batch;
@@ -79,9 +80,9 @@ struct BatchSlot {
   BatchSlot(Eigen::Index rows, const PreparedData<T>& data) : batch(rows, data) {}
 };
 
-// The loss of the slot's batch at the current weights, times `scale`, swept; and how
-// many of its rows are classified right (before the step). Recorded afresh on `fresh`
-// (active, cleared) when given, else by the slot's recording.
+/// The loss of the slot's batch at the current weights, times `scale`, swept; and how
+/// many of its rows are classified right (before the step). Recorded afresh on `fresh`
+/// (active, cleared) when given, else by the slot's recording.
 template <class T>
 std::pair<T, Eigen::Index> sweep_batch(BasicModel<T>& model, BatchSlot<T>& slot, T scale,
                                        BasicTape<T>* fresh) {
@@ -100,22 +101,22 @@ std::pair<T, Eigen::Index> sweep_batch(BasicModel<T>& model, BatchSlot<T>& slot,
   return {loss, correct};
 }
 
-// What the Trainer calls for each minibatch. The optimizer gets the minibatch as a
-// closure (L-BFGS evaluates it several times); the closure is built once, not per
-// batch: a std::function made in the loop would allocate on every step. A stepper says
-// how a minibatch is taken in (take) and how its loss is computed and swept (sweep).
+/// What the Trainer calls for each minibatch. The optimizer gets the minibatch as a
+/// closure (L-BFGS evaluates it several times); the closure is built once, not per
+/// batch: a std::function made in the loop would allocate on every step. A stepper says
+/// how a minibatch is taken in (take) and how its loss is computed and swept (sweep).
 template <class T>
 class MinibatchStepper {
  public:
   MinibatchStepper(BasicModel<T>& model, optim::Optimizer& optimizer)
       : model_(model), optimizer_(optimizer), evaluate_([this] { return evaluate(); }) {}
   virtual ~MinibatchStepper() = default;
-  MinibatchStepper(const MinibatchStepper&) = delete;  // the closure points at this one
+  MinibatchStepper(const MinibatchStepper&) = delete;  ///< the closure points at this one
   MinibatchStepper& operator=(const MinibatchStepper&) = delete;
 
-  // Steps on the rows `rows_of` of `data` (the epoch's last, shorter minibatch has
-  // buffers and recordings of its own: last = true). Returns the minibatch's loss before
-  // the step, and how many of its rows were classified right.
+  /// Steps on the rows `rows_of` of `data` (the epoch's last, shorter minibatch has
+  /// buffers and recordings of its own: last = true). Returns the minibatch's loss before
+  /// the step, and how many of its rows were classified right.
   std::pair<double, Eigen::Index> step(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of,
                                        bool last) {
     take(data, rows_of, last);
@@ -126,8 +127,8 @@ class MinibatchStepper {
 
  protected:
   virtual void take(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of, bool last) = 0;
-  // The minibatch's loss at the current weights, swept into the Parameters' gradients
-  // (zeroed before); and how many of its rows are classified right.
+  /// The minibatch's loss at the current weights, swept into the Parameters' gradients
+  /// (zeroed before); and how many of its rows are classified right.
   virtual std::pair<double, Eigen::Index> sweep() = 0;
 
   BasicModel<T>& model_;
@@ -145,7 +146,7 @@ class MinibatchStepper {
   optim::Closure evaluate_;
 };
 
-// The whole minibatch on one tape.
+/// The whole minibatch on one tape.
 template <class T>
 class WholeBatch final : public MinibatchStepper<T> {
  public:
@@ -171,4 +172,4 @@ class WholeBatch final : public MinibatchStepper<T> {
   BatchSlot<T>* slot_ = nullptr;
 };
 
-}  // namespace tapegrad::models
+}  // namespace tapegrad::models::detail

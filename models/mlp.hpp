@@ -1,6 +1,7 @@
-// A multi-layer perceptron: Linear layers with an activation between them (sigmoid by
-// default) and none after the last, trained with softmax cross-entropy (several
-// outputs), binary cross-entropy (one output) or mse (regression).
+/// \file
+/// A multi-layer perceptron: Linear layers with an activation between them (sigmoid by
+/// default) and none after the last, trained with softmax cross-entropy (several
+/// outputs), binary cross-entropy (one output) or mse (regression).
 #pragma once
 
 #include <cstdint>
@@ -11,19 +12,25 @@
 
 namespace tapegrad::models {
 
+/// The options of BasicMlp.
 struct MlpOptions {
+  /// The activation between layers (none after the last).
   Activation activation = Activation::Sigmoid;
-  // Default: softmax cross-entropy for several outputs, binary cross-entropy for one.
+  /// Default: softmax cross-entropy for several outputs, binary cross-entropy for one.
   std::optional<Loss> loss = std::nullopt;
-  // Default: Glorot uniform for sigmoid and tanh, He uniform for relu.
+  /// Default: Glorot uniform for sigmoid and tanh, He uniform for relu.
   std::optional<Init> init = std::nullopt;
+  /// Seeds the initial weights: the same seed, the same network.
   std::uint64_t seed = 0;
 };
 
+/// A multi-layer perceptron: Linear layers of the given widths with an activation between each two.
+///
+/// \snippet test_doc_examples.cpp mlp
 template <class T>
 class BasicMlp : public BasicModel<T> {
  public:
-  // widths: inputs, hidden widths…, outputs (at least two entries).
+  /// widths: inputs, hidden widths…, outputs (at least two entries).
   explicit BasicMlp(const std::vector<Eigen::Index>& widths, const MlpOptions& options = {})
       : BasicModel<T>(build(widths, options), loss_for(widths, options)) {}
 
@@ -48,8 +55,8 @@ class BasicMlp : public BasicModel<T> {
   }
 };
 
-// Training runs in float by default: half the memory traffic of double, and the
-// gradient noise of minibatches is far above float's rounding.
+/// Training runs in float by default: half the memory traffic of double, and the
+/// gradient noise of minibatches is far above float's rounding.
 using Mlp = BasicMlp<float>;
 
 TAPEGRAD_COMPILED_IN_LIBRARY(class BasicMlp<float>)

@@ -1,7 +1,8 @@
-// A model: a network (Sequential), the loss it is trained with, the standardization of
-// its inputs, and the names of its features and classes. It is what the Trainer fits,
-// what a model file holds, and what turns raw feature rows into predictions. Mlp,
-// LinearRegression and LogisticRegression are models built a particular way.
+/// \file
+/// A model: a network (Sequential), the loss it is trained with, the standardization of
+/// its inputs, and the names of its features and classes. It is what the Trainer fits,
+/// what a model file holds, and what turns raw feature rows into predictions. Mlp,
+/// LinearRegression and LogisticRegression are models built a particular way.
 #pragma once
 
 #include <algorithm>
@@ -19,53 +20,73 @@
 
 namespace tapegrad::models {
 
+/// The training loss of a model, which also says its task.
 enum class Loss {
-  SoftmaxCrossEntropy,  // classes ≥ 2, one output (logit) per class
-  BinaryCrossEntropy,   // two classes, one output: the logit of class 1
-  Mse                   // regression, one output per target
+  SoftmaxCrossEntropy,  ///< classes ≥ 2, one output (logit) per class
+  BinaryCrossEntropy,   ///< two classes, one output: the logit of class 1
+  Mse                   ///< regression, one output per target
 };
 
+/// The names of the losses, as model files and the command line write them.
 inline constexpr EnumNames<Loss, 3> loss_names = {{{Loss::SoftmaxCrossEntropy, "softmax_cross_entropy"},
                                                    {Loss::BinaryCrossEntropy, "binary_cross_entropy"},
                                                    {Loss::Mse, "mse"}}};
+/// The name of `loss`.
 inline const char* loss_name(Loss loss) { return name_of(loss, loss_names); }
 
-// Loss and accuracy over a data set; accuracy is NaN for regression.
+/// Loss and accuracy over a data set; accuracy is NaN for regression.
 struct Metrics {
+  /// The mean loss.
   double loss = std::numeric_limits<double>::quiet_NaN();
+  /// The fraction of rows classified correctly (NaN for regression).
   double accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
-// A data set made ready for a model of scalar T: standardized features, and the
-// targets in the form its loss takes.
+/// A data set made ready for a model of scalar T: standardized features, and the
+/// targets in the form its loss takes.
 template <class T>
 struct PreparedData {
+  /// The standardized features.
   MatrixX<T> x;
-  std::vector<int> labels;  // classification
-  MatrixX<T> targets;       // binary cross-entropy (0/1 column) or regression
+  std::vector<int> labels;  ///< classification
+  MatrixX<T> targets;       ///< binary cross-entropy (0/1 column) or regression
+  /// The number of rows.
   Eigen::Index rows() const { return x.rows(); }
 };
 
+/// A trainable model: a Sequential network with its loss, the input standardization fitted on the training
+/// data, and the feature, class and label names of the data it was trained on, all of which save_model()
+/// writes. Its subclasses (BasicLinearRegression, BasicLogisticRegression, BasicMlp) only build the network.
+/// T is float or double.
 template <class T>
 class BasicModel {
  public:
+  /// The matrix type of its inputs and outputs.
   using Matrix = MatrixX<T>;
 
   BasicModel() = default;
+  /// A model of `network`, trained with `loss`.
   BasicModel(Sequential<T> network, Loss loss) : network_(std::move(network)), loss_(loss) {}
 
+  /// The layers.
+  ///@{
   Sequential<T>& network() { return network_; }
   const Sequential<T>& network() const { return network_; }
+  ///@}
+  /// The training loss.
   Loss loss_kind() const { return loss_; }
+  /// Classification or regression, from the loss.
   Task task() const { return loss_ == Loss::Mse ? Task::Regress : Task::Classify; }
+  /// Every Parameter of the network, for an optimizer.
   std::vector<optim::ParameterRef> parameters() { return network_.parameters(); }
 
-  // The network's output (logits, or predictions for regression) for standardized inputs.
+  /// The network's output (logits, or predictions for regression) for standardized inputs.
   BasicTensor<T> forward(const BasicTensor<T>& x) { return network_.forward(x); }
+  /// The same as forward(x).
   BasicTensor<T> operator()(const BasicTensor<T>& x) { return forward(x); }
 
-  // The training loss of an output batch against its targets: the batch's class labels
-  // (classification) or its rows of PreparedData::targets (binary cross-entropy, mse).
+  /// The training loss of an output batch against its targets: the batch's class labels
+  /// (classification) or its rows of PreparedData::targets (binary cross-entropy, mse).
   BasicVar<T> loss(const BasicTensor<T>& output, std::span<const int> labels, const Matrix* targets) const {
     switch (loss_) {
       case Loss::SoftmaxCrossEntropy:
@@ -78,7 +99,7 @@ class BasicModel {
     throw Error("tapegrad: BasicModel::loss: unknown loss");
   }
 
-  // How many rows of an output batch are classified right (0 for regression).
+  /// How many rows of an output batch are classified right (0 for regression).
   Eigen::Index correct(const Eigen::Ref<const Matrix>& output, std::span<const int> labels) const {
     if (loss_ == Loss::Mse) return 0;
     Eigen::Index right = 0;
@@ -89,26 +110,34 @@ class BasicModel {
 
   // --- Data: names, standardization, preparation -------------------------------------
 
-  // Fits the input standardization on `train` (the training split only).
+  /// Fits the input standardization on `train` (the training split only).
   void standardize_on(const Dataset& train) { scaling_ = Standardizer::fit(train.features); }
+  /// The input standardization (empty before standardize_on()).
   const Standardizer& scaling() const { return scaling_; }
+  /// Sets the input standardization (as a loaded model does).
   void set_scaling(Standardizer s) { scaling_ = std::move(s); }
 
+  /// The feature names of the training data.
   const std::vector<std::string>& feature_names() const { return feature_names_; }
+  /// The class names of the training data (classification).
   const std::vector<std::string>& class_names() const { return class_names_; }
+  /// The label column's name of the training data.
   const std::string& label_name() const { return label_name_; }
+  /// Sets the names a model file stores.
   void set_names(std::vector<std::string> features, std::vector<std::string> classes, std::string label) {
     feature_names_ = std::move(features);
     class_names_ = std::move(classes);
     label_name_ = std::move(label);
   }
 
-  // Throws when `data` cannot go through this model: its task, feature count or class
-  // count differ. A model without names adopts the data set's.
+  /// Throws when `data` cannot go through this model: its task, feature count or class
+  /// count differ. A model without names adopts the data set's.
   void accept(const Dataset& data) {
     check(data);
     if (feature_names_.empty()) set_names(data.feature_names, data.class_names, data.label_name);
   }
+  /// Throws tapegrad::Error when `data` cannot go through this model (another task, feature count or class
+  /// count), naming the data set and the difference.
   void check(const Dataset& data) const {
     data.validate();
     const std::string where = data.source.empty() ? "the data" : data.source;
@@ -132,7 +161,7 @@ class BasicModel {
       throw Error("tapegrad: " + where + "'s classes are not the ones the model was trained on");
   }
 
-  // Standardized features in T, and targets in the loss's form.
+  /// Standardized features in T, and targets in the loss's form.
   PreparedData<T> prepare(const Dataset& data) const {
     check(data);
     PreparedData<T> p;
@@ -150,14 +179,14 @@ class BasicModel {
 
   // --- Prediction ----------------------------------------------------------------------
 
-  // Raw network outputs for raw (unstandardized) feature rows.
+  /// Raw network outputs for raw (unstandardized) feature rows.
   Matrix outputs(const Eigen::MatrixXd& features) {
     BasicTape<T> tape;
     return forward_raw(features).value();
   }
-  // Class probabilities (rows × classes; two columns for binary cross-entropy) for
-  // classification, predictions for regression: the network's output through the
-  // tape's own softmax or sigmoid.
+  /// Class probabilities (rows × classes; two columns for binary cross-entropy) for
+  /// classification, predictions for regression: the network's output through the
+  /// tape's own softmax or sigmoid.
   Eigen::MatrixXd predict(const Eigen::MatrixXd& features) {
     BasicTape<T> tape;
     const BasicTensor<T> out = forward_raw(features);
@@ -174,7 +203,7 @@ class BasicModel {
     p << (1.0 - p1.array()).matrix(), p1;
     return p;
   }
-  // The predicted class of each row (classification models).
+  /// The predicted class of each row (classification models).
   std::vector<int> classify(const Eigen::MatrixXd& features) {
     if (loss_ == Loss::Mse) throw Error("tapegrad: classify: a regression model (loss mse) has no classes");
     const Matrix out = outputs(features);
@@ -184,7 +213,8 @@ class BasicModel {
     return classes;
   }
 
-  // Mean loss and accuracy over a data set (in batches; no gradient kept).
+  /// Mean loss and accuracy over a data set (in batches; no gradient kept).
+  ///@{
   Metrics evaluate(const Dataset& data) { return evaluate(prepare(data)); }
   Metrics evaluate(const PreparedData<T>& data) {
     constexpr Eigen::Index chunk = 4096;
@@ -211,6 +241,7 @@ class BasicModel {
     if (loss_ != Loss::Mse) m.accuracy = static_cast<double>(right) / static_cast<double>(data.rows());
     return m;
   }
+  ///@}
 
  private:
   // A row of a column-major matrix is strided: a Ref with unit stride would copy it (an
@@ -252,6 +283,7 @@ class BasicModel {
   std::string label_name_;
 };
 
+/// A network in float, the usual type for training.
 using Model = BasicModel<float>;
 
 TAPEGRAD_COMPILED_IN_LIBRARY(class BasicModel<float>)

@@ -1,4 +1,10 @@
-// Everything in models/: data sets, layers and models, the Trainer, model files.
+/// \file
+/// Everything in models/: data sets, layers and models, the Trainer, model files.
+///
+/// \namespace tapegrad::models
+/// Data sets, layers and models (linear and logistic regression, multi-layer perceptrons),
+/// the Trainer with its progress, history, checkpoints and data parallelism, and model
+/// files.
 #pragma once
 
 #include "checkpoint.hpp"

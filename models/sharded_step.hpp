@@ -1,9 +1,10 @@
-// The data-parallel step: a minibatch of B rows is cut into shards by a ShardRule (a
-// rule of B alone), each shard's loss — its rows' mean times its
-// share of the batch, n_s / B — is recorded and swept on one of the threads (and
-// processes) of a ShardedGradient, and the shard gradients are added in the fixed tree
-// order. The weights after each step are therefore the same bits for any number of
-// threads and processes; they differ from WholeBatch's (one tape) by rounding only.
+/// \file
+/// The data-parallel step: a minibatch of B rows is cut into shards by a ShardRule (a
+/// rule of B alone), each shard's loss — its rows' mean times its
+/// share of the batch, n_s / B — is recorded and swept on one of the threads (and
+/// processes) of a ShardedGradient, and the shard gradients are added in the fixed tree
+/// order. The weights after each step are therefore the same bits for any number of
+/// threads and processes; they differ from WholeBatch's (one tape) by rounding only.
 #pragma once
 
 #include <memory>
@@ -13,7 +14,7 @@
 #include "../autodiff/parallel/sharded_gradient.hpp"
 #include "minibatch_step.hpp"
 
-namespace tapegrad::models {
+namespace tapegrad::models::detail {
 
 template <class T>
 class ShardedStepper final : public MinibatchStepper<T> {
@@ -66,4 +67,4 @@ class ShardedStepper final : public MinibatchStepper<T> {
   std::span<const Eigen::Index> rows_of_;
 };
 
-}  // namespace tapegrad::models
+}  // namespace tapegrad::models::detail

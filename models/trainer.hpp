@@ -1,10 +1,11 @@
-// The Trainer: epochs of shuffled minibatches (seeded), a validation split or set,
-// loss and accuracy per epoch, early stopping on the monitored loss (validation when
-// there is any, else training) with the best weights restored, learning-rate
-// schedulers, callbacks after each epoch, and checkpoints to resume from. It works
-// with every optimizer: those that re-evaluate the loss themselves (L-BFGS) are given
-// the minibatch as a closure. A step runs on one tape (minibatch_step.hpp) or, data
-// parallel, shard by shard on threads and processes (sharded_step.hpp).
+/// \file
+/// The Trainer: epochs of shuffled minibatches (seeded), a validation split or set,
+/// loss and accuracy per epoch, early stopping on the monitored loss (validation when
+/// there is any, else training) with the best weights restored, learning-rate
+/// schedulers, callbacks after each epoch, and checkpoints to resume from. It works
+/// with every optimizer: those that re-evaluate the loss themselves (L-BFGS) are given
+/// the minibatch as a closure. A step runs on one tape (minibatch_step.hpp) or, data
+/// parallel, shard by shard on threads and processes (sharded_step.hpp).
 #pragma once
 
 #include <chrono>
@@ -31,68 +32,82 @@
 
 namespace tapegrad::models {
 
+/// How Trainer::fit() trains: epochs, minibatches, validation, early stopping, checkpoints and data
+/// parallelism. Every field has a default; set the ones you need with designated initializers, `{.epochs =
+/// 20, .batch_size = 64}`.
 struct TrainerOptions {
+  /// Epochs to train (≥ 1); with resume, counted from the run's start.
   int epochs = 100;
-  Eigen::Index batch_size = 32;  // the last batch of an epoch takes what is left
-  std::uint64_t seed = 0;        // the order of the minibatches, and the validation split
+  Eigen::Index batch_size = 32;  ///< the last batch of an epoch takes what is left
+  std::uint64_t seed = 0;        ///< the order of the minibatches, and the validation split
+  /// Shuffle the rows before each epoch (seeded).
   bool shuffle = true;
-  // Taken from the training data (stratified) when no validation set is given.
+  /// Taken from the training data (stratified) when no validation set is given.
   double validation_fraction = 0;
-  // Early stopping: stop after `patience` epochs in which the monitored loss did not
-  // fall below the best by more than min_delta; 0 turns it off.
+  /// Early stopping: stop after `patience` epochs in which the monitored loss did not
+  /// fall below the best by more than min_delta; 0 turns it off.
+  ///@{
   int patience = 0;
   double min_delta = 0;
-  bool restore_best = true;  // with early stopping: end with the best epoch's weights
-  // Training stops as diverged (History::stop_reason) when an epoch's training loss is
-  // NaN or infinite, or more than this many times the first epoch's (and above 1): an
-  // exploding run, which no later epoch repairs. 0: only non-finite losses.
+  bool restore_best = true;  ///< with early stopping: end with the best epoch's weights
+  ///@}
+  /// Training stops as diverged (History::stop_reason) when an epoch's training loss is
+  /// NaN or infinite, or more than this many times the first epoch's (and above 1): an
+  /// exploding run, which no later epoch repairs. 0: only non-finite losses.
   double divergence_factor = 1e4;
-  // Progress goes to stderr, as a command-line program's does, so stdout stays the
-  // program's own; ProgressStyle::Silent prints nothing.
+  /// Progress goes to stderr, as a command-line program's does, so stdout stays the
+  /// program's own; ProgressStyle::Silent prints nothing.
+  ///@{
   ProgressStyle progress = ProgressStyle::Auto;
   std::FILE* output = stderr;
-  // When set, the whole state of the run (checkpoint.hpp) is written there, atomically,
-  // after every `checkpoint_every` epochs and after the last.
+  ///@}
+  /// When set, the whole state of the run (checkpoint.hpp) is written there, atomically,
+  /// after every `checkpoint_every` epochs and after the last.
+  ///@{
   std::filesystem::path checkpoint{};
   int checkpoint_every = 1;
-  // When > 0, a checkpoint is also no sooner than this many seconds of training after
-  // the previous one (the last epoch's is always written). A checkpoint is the model,
-  // the optimizer's state and the history, written and synced to disk; after every
-  // epoch, a small network's checkpoints took several times as long as its training.
-  // A resumed run is bit-identical whichever epoch it resumes from.
+  ///@}
+  /// When > 0, a checkpoint is also no sooner than this many seconds of training after
+  /// the previous one (the last epoch's is always written). A checkpoint is the model,
+  /// the optimizer's state and the history, written and synced to disk; after every
+  /// epoch, a small network's checkpoints took several times as long as its training.
+  /// A resumed run is bit-identical whichever epoch it resumes from.
   double checkpoint_seconds = 0;
-  // Continue from `checkpoint` when that file exists (a fresh start when it does not):
-  // the continued run is bit-identical to one that never stopped. `epochs` counts from
-  // the run's start, so a longer run resumes a shorter one.
+  /// Continue from `checkpoint` when that file exists (a fresh start when it does not):
+  /// the continued run is bit-identical to one that never stopped. `epochs` counts from
+  /// the run's start, so a longer run resumes a shorter one.
   bool resume = false;
-  // Record each minibatch shape's step (forward, loss, backward) once and replay it with
-  // the next minibatch and the Parameters' current values, instead of recording every
-  // step again: bit-identical results, less time per step. Turn it off for a model
-  // whose forward pass changes from step to step other than through comparisons of
-  // Vars (which replay checks): random masks, structure chosen from x.value().
+  /// Record each minibatch shape's step (forward, loss, backward) once and replay it with
+  /// the next minibatch and the Parameters' current values, instead of recording every
+  /// step again: bit-identical results, less time per step. Turn it off for a model
+  /// whose forward pass changes from step to step other than through comparisons of
+  /// Vars (which replay checks): random masks, structure chosen from x.value().
   bool replay_steps = true;
-  // Data parallelism (sharded_step.hpp). 0: each minibatch on one tape, on this thread
-  // (large products still use OpenBLAS's threads). N ≥ 1: each minibatch is cut into
-  // shards by `sharding` (a rule of the batch's size alone), computed on N threads, and
-  // their gradients are added in one fixed order — the trained weights are the same
-  // bits for every N, and for every number of processes sharing the shards through
-  // `communicator`. More workers than shards leave some idle.
+  /// Data parallelism (sharded_step.hpp). 0: each minibatch on one tape, on this thread
+  /// (large products still use OpenBLAS's threads). N ≥ 1: each minibatch is cut into
+  /// shards by `sharding` (a rule of the batch's size alone), computed on N threads, and
+  /// their gradients are added in one fixed order — the trained weights are the same
+  /// bits for every N, and for every number of processes sharing the shards through
+  /// `communicator`. More workers than shards leave some idle.
+  ///@{
   int threads = 0;
   ShardRule sharding{};
-  // The processes (MPI ranks) that share each minibatch's shards; every one runs the
-  // same fit on the same data and seed, and steps identically. Only rank 0 prints
-  // progress and writes checkpoints. An exception on one process leaves the others
-  // waiting in the next gather: catch it and call communicator->abort(). Implies
-  // sharding (threads 0 counts as 1).
+  ///@}
+  /// The processes (MPI ranks) that share each minibatch's shards; every one runs the
+  /// same fit on the same data and seed, and steps identically. Only rank 0 prints
+  /// progress and writes checkpoints. An exception on one process leaves the others
+  /// waiting in the next gather: catch it and call communicator->abort(). Implies
+  /// sharding (threads 0 counts as 1).
   Communicator* communicator = nullptr;
 };
 
-// One Trainer fits models of either scalar type (float networks, double regressions).
+/// One Trainer fits models of either scalar type (float networks, double regressions).
 class Trainer {
  public:
-  // Called after each epoch with its record; returning false stops training.
+  /// Called after each epoch with its record; returning false stops training.
   using EpochCallback = std::function<bool(const EpochRecord&)>;
 
+  /// A trainer with `options`; throws tapegrad::Error naming the first option out of range.
   explicit Trainer(TrainerOptions options = {}) : o_(options) {
     if (o_.epochs < 1)
       throw Error("tapegrad: Trainer: epochs = " + std::to_string(o_.epochs) + " (must be ≥ 1)");
@@ -119,12 +134,19 @@ class Trainer {
       throw Error("tapegrad: Trainer: resume needs the checkpoint file to resume from");
   }
 
-  // An epoch scheduler, stepped after every epoch.
+  /// An epoch scheduler, stepped after every epoch.
   void schedule(optim::LrScheduler& scheduler) { epoch_schedulers_.push_back(&scheduler); }
-  // A plateau scheduler, stepped with the monitored loss.
+  /// A plateau scheduler, stepped with the monitored loss.
   void schedule(optim::ReduceLrOnPlateau& scheduler) { plateau_schedulers_.push_back(&scheduler); }
+  /// Calls `callback` after each epoch with its record; returning false stops training.
   void on_epoch_end(EpochCallback callback) { callbacks_.push_back(std::move(callback)); }
 
+  /// Trains `model` with `optimizer` on `train` (a validation_fraction of it held out, stratified, when that
+  /// option is set) and returns the history. The model adopts the data's names and fits its standardization
+  /// on the training rows. Throws tapegrad::Error when the data does not fit the model, or a checkpoint
+  /// cannot be read or written.
+  ///
+  /// \snippet test_doc_examples.cpp trainer
   template <class T>
   History fit(BasicModel<T>& model, optim::Optimizer& optimizer, const Dataset& train) {
     if (o_.validation_fraction > 0) {
@@ -133,6 +155,7 @@ class Trainer {
     }
     return run(model, optimizer, train, nullptr);
   }
+  /// Trains as fit(model, optimizer, train), with `validation` as the validation set.
   template <class T>
   History fit(BasicModel<T>& model, optim::Optimizer& optimizer, const Dataset& train,
               const Dataset& validation) {
@@ -172,7 +195,7 @@ class Trainer {
                   ": the random generator state is damaged");
     }
 
-    const std::unique_ptr<MinibatchStepper<T>> stepper = make_stepper(model, optimizer);
+    const std::unique_ptr<detail::MinibatchStepper<T>> stepper = make_stepper(model, optimizer);
     // With several processes, the others compute as rank 0 does but stay silent.
     const bool lead = o_.communicator == nullptr || o_.communicator->rank() == 0;
     ProgressDisplay progress(lead ? o_.progress : ProgressStyle::Silent, o_.output, o_.epochs);
@@ -265,10 +288,11 @@ class Trainer {
   }
 
   template <class T>
-  std::unique_ptr<MinibatchStepper<T>> make_stepper(BasicModel<T>& model, optim::Optimizer& optimizer) const {
+  std::unique_ptr<detail::MinibatchStepper<T>> make_stepper(BasicModel<T>& model,
+                                                            optim::Optimizer& optimizer) const {
     if (o_.threads == 0 && o_.communicator == nullptr)
-      return std::make_unique<WholeBatch<T>>(model, optimizer, o_.replay_steps);
-    return std::make_unique<ShardedStepper<T>>(
+      return std::make_unique<detail::WholeBatch<T>>(model, optimizer, o_.replay_steps);
+    return std::make_unique<detail::ShardedStepper<T>>(
         model, optimizer, o_.replay_steps, o_.sharding,
         ShardedGradientOptions{.threads = std::max(o_.threads, 1), .communicator = o_.communicator});
   }

@@ -1,9 +1,10 @@
-// Adadelta with PyTorch's torch.optim.Adadelta rule, to the letter:
-//   g ← ∇f + λ·θ                          (weight_decay λ; −∇f when maximizing)
-//   v ← ρ·v + (1 − ρ)·g²
-//   Δ ← √(u + ε) / √(v + ε) · g
-//   u ← ρ·u + (1 − ρ)·Δ²
-//   θ ← θ − γ·Δ                           (γ = lr, 1.0 by default: Adadelta's own scale)
+/// \file
+/// Adadelta with PyTorch's torch.optim.Adadelta rule, to the letter:
+///   g ← ∇f + λ·θ                          (weight_decay λ; −∇f when maximizing)
+///   v ← ρ·v + (1 − ρ)·g²
+///   Δ ← √(u + ε) / √(v + ε) · g
+///   u ← ρ·u + (1 − ρ)·Δ²
+///   θ ← θ − γ·Δ                           (γ = lr, 1.0 by default: Adadelta's own scale)
 #pragma once
 
 #include "../autodiff/support/instantiate.hpp"
@@ -11,13 +12,21 @@
 
 namespace tapegrad::optim {
 
+/// The options of Adadelta (PyTorch's names and defaults).
 struct AdadeltaOptions {
+  /// The coefficient γ that scales the delta.
   double lr = 1.0;
+  /// The decay rate ρ of the running averages.
   double rho = 0.9;
+  /// The term ε added inside the square roots.
   double eps = 1e-6;
+  /// The weight decay λ: an L2 penalty added to the gradient.
   double weight_decay = 0;
+  /// Ascend instead of descend.
   bool maximize = false;
 
+  /// Visits every option as (name, field): how state_dict(), the schedulers and the command line's flags find
+  /// them.
   template <class Self, class Visit>
   static void fields(Self& o, Visit&& v) {
     v("lr", o.lr), v("rho", o.rho), v("eps", o.eps), v("weight_decay", o.weight_decay),
@@ -25,10 +34,18 @@ struct AdadeltaOptions {
   }
 };
 
+/// Adadelta, torch.optim.Adadelta's update rule (in adadelta.hpp).
 class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions> {
  public:
+  /// What GroupedOptimizer asks of an optimizer: its `name` (in messages and state_dict() keys),
+  /// `buffer_names` (its per-parameter buffers, saved under these names, which are PyTorch's),
+  /// `validate(options)` (throws tapegrad::Error naming the option that is out of range) and `update(options,
+  /// state, x, grad, n)` (one step of n entries, in blocks).
+  ///@{
   static constexpr const char* name = "Adadelta";
   static constexpr std::array<const char*, 2> buffer_names = {"square_avg", "acc_delta"};
+  /// Optimizes `parameters` as one group with `options`; add_param_group() adds more. Throws tapegrad::Error
+  /// when an option is out of its range.
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const AdadeltaOptions& o) {
@@ -49,6 +66,7 @@ class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions> {
           const detail::BlockArray<T> delta = (us + eps).sqrt() / (vs + eps).sqrt() * g;
           us = us * rho + one_minus_rho * delta * delta;
           xs -= lr * delta;
+          ///@}
         });
   }
 };

@@ -1,9 +1,10 @@
-// Adam with PyTorch's torch.optim.Adam rule, to the letter (step t counts from 1):
-//   g ← ∇f + λ·θ                            (weight_decay λ; −∇f when maximizing)
-//   m ← lerp(m, g, 1 − β1),  v ← β2·v + (1 − β2)·g²
-//   v̂ ← max(v̂, v) with amsgrad, else v
-//   θ ← θ − (γ / (1 − β1ᵗ)) · m / (√v̂ / √(1 − β2ᵗ) + ε)
-// ε is added after the bias correction of √v, as PyTorch does.
+/// \file
+/// Adam with PyTorch's torch.optim.Adam rule, to the letter (step t counts from 1):
+///   g ← ∇f + λ·θ                            (weight_decay λ; −∇f when maximizing)
+///   m ← lerp(m, g, 1 − β1),  v ← β2·v + (1 − β2)·g²
+///   v̂ ← max(v̂, v) with amsgrad, else v
+///   θ ← θ − (γ / (1 − β1ᵗ)) · m / (√v̂ / √(1 − β2ᵗ) + ε)
+/// ε is added after the bias correction of √v, as PyTorch does.
 #pragma once
 
 #include <cmath>
@@ -14,21 +15,35 @@
 
 namespace tapegrad::optim {
 
-// The options of Adam and its variants (AdamW, Adamax, RAdam): the same fields, with
-// each optimizer's defaults from a tag type (a double template argument needs a newer
-// clang). amsgrad is an option of Adam and AdamW only: the others leave it out of
-// fields() and refuse it in validate().
+/// The options of Adam and its variants (AdamW, Adamax, RAdam): the same fields, with each optimizer's
+/// defaults from the tag type Defaults (a double template argument needs a newer clang). amsgrad is an option
+/// of Adam and AdamW only: the others leave it out of fields() and refuse it in validate().
+/// The options of Adam and its variants (AdamW, Adamax, RAdam): the same fields, with
+/// each optimizer's defaults from a tag type (a double template argument needs a newer
+/// clang). amsgrad is an option of Adam and AdamW only: the others leave it out of
+/// fields() and refuse it in validate().
 template <class Defaults>
 struct AdamFamilyOptions {
+  /// The tag type that holds the defaults.
   using defaults = Defaults;
+  /// The learning rate γ.
   double lr = Defaults::lr;
+  /// The decay rate β1 of the first moment estimate (PyTorch's betas[0]).
   double beta1 = 0.9;
+  /// The decay rate β2 of the second moment estimate (PyTorch's betas[1]).
   double beta2 = 0.999;
+  /// The term ε added to the denominator, after the bias correction of √v.
   double eps = 1e-8;
+  /// The weight decay λ: an L2 penalty added to the gradient (Adam, Adamax, RAdam), or the decoupled decay θ
+  /// ← θ·(1 − γλ) (AdamW).
   double weight_decay = Defaults::weight_decay;
+  /// Use the maximum of past second moments (AMSGrad; Adam and AdamW only).
   bool amsgrad = false;
+  /// Ascend instead of descend.
   bool maximize = false;
 
+  /// Visits every option as (name, field): how state_dict(), the schedulers and the command line's flags find
+  /// them.
   template <class Self, class Visit>
   static void fields(Self& o, Visit&& v) {
     v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
@@ -38,10 +53,15 @@ struct AdamFamilyOptions {
   }
 };
 
+/// Adam's defaults: lr 1e-3, no weight decay, amsgrad allowed.
 struct AdamDefaults {
+  /// The default lr and weight_decay, and whether amsgrad is an option.
+  ///@{
   static constexpr double lr = 1e-3, weight_decay = 0;
   static constexpr bool has_amsgrad = true;
+  ///@}
 };
+/// The options of Adam.
 using AdamOptions = AdamFamilyOptions<AdamDefaults>;
 
 namespace detail {
@@ -108,16 +128,26 @@ void adam_update(const Options& o, double decay, ParameterState<T>& s, T* x, con
 
 }  // namespace detail
 
+/// Adam, torch.optim.Adam's update rule to the letter (in adam.hpp), for float and double Parameters.
+/// Example: \snippet test_doc_examples.cpp optimizer
 class Adam : public GroupedOptimizer<Adam, AdamOptions> {
  public:
+  /// What GroupedOptimizer asks of an optimizer: its `name` (in messages and state_dict() keys),
+  /// `buffer_names` (its per-parameter buffers, saved under these names, which are PyTorch's),
+  /// `validate(options)` (throws tapegrad::Error naming the option that is out of range) and `update(options,
+  /// state, x, grad, n)` (one step of n entries, in blocks).
+  ///@{
   static constexpr const char* name = "Adam";
   static constexpr std::array<const char*, 3> buffer_names = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  /// Optimizes `parameters` as one group with `options`; add_param_group() adds more. Throws tapegrad::Error
+  /// when an option is out of its range.
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const AdamOptions& o) { detail::validate_adam(name, o); }
 
   template <class T>
   void update(const AdamOptions& o, ParameterState<T>& s, T* x, const T* grad, Eigen::Index n) {
+    ///@}
     detail::adam_update(o, o.weight_decay, s, x, grad, n);
   }
 };

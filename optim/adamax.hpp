@@ -1,8 +1,9 @@
-// Adamax with PyTorch's torch.optim.Adamax rule, to the letter (step t from 1):
-//   g ← ∇f + λ·θ                       (weight_decay λ; −∇f when maximizing)
-//   m ← lerp(m, g, 1 − β1)
-//   u ← max(β2·u, |g| + ε)              (the infinity norm; ε inside the max, as PyTorch)
-//   θ ← θ − (γ / (1 − β1ᵗ)) · m / u
+/// \file
+/// Adamax with PyTorch's torch.optim.Adamax rule, to the letter (step t from 1):
+///   g ← ∇f + λ·θ                       (weight_decay λ; −∇f when maximizing)
+///   m ← lerp(m, g, 1 − β1)
+///   u ← max(β2·u, |g| + ε)              (the infinity norm; ε inside the max, as PyTorch)
+///   θ ← θ − (γ / (1 − β1ᵗ)) · m / u
 #pragma once
 
 #include <cmath>
@@ -13,16 +14,29 @@
 
 namespace tapegrad::optim {
 
+/// Adamax's defaults: lr 2e-3, no weight decay, no amsgrad.
 struct AdamaxDefaults {
+  /// The default lr and weight_decay, and whether amsgrad is an option.
+  ///@{
   static constexpr double lr = 2e-3, weight_decay = 0;
   static constexpr bool has_amsgrad = false;
+  ///@}
 };
+/// The options of Adamax.
 using AdamaxOptions = AdamFamilyOptions<AdamaxDefaults>;
 
+/// Adamax (Adam with the infinity norm), torch.optim.Adamax's update rule (in adamax.hpp).
 class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions> {
  public:
+  /// What GroupedOptimizer asks of an optimizer: its `name` (in messages and state_dict() keys),
+  /// `buffer_names` (its per-parameter buffers, saved under these names, which are PyTorch's),
+  /// `validate(options)` (throws tapegrad::Error naming the option that is out of range) and `update(options,
+  /// state, x, grad, n)` (one step of n entries, in blocks).
+  ///@{
   static constexpr const char* name = "Adamax";
   static constexpr std::array<const char*, 2> buffer_names = {"exp_avg", "exp_inf"};
+  /// Optimizes `parameters` as one group with `options`; add_param_group() adds more. Throws tapegrad::Error
+  /// when an option is out of its range.
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const AdamaxOptions& o) { detail::validate_adam(name, o); }
@@ -40,6 +54,7 @@ class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions> {
                                       detail::lerp_in_place(ms, g, one_minus_beta1);
                                       us = (us * beta2).max(g.abs() + eps);
                                       xs += (-clr) * ms / us;
+                                      ///@}
                                     });
   }
 };

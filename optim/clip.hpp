@@ -1,5 +1,6 @@
-// Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_: applied to
-// the Parameters' gradients between backward() and optimizer.step().
+/// \file
+/// Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_: applied to
+/// the Parameters' gradients between backward() and optimizer.step().
 #pragma once
 
 #include <algorithm>
@@ -11,9 +12,9 @@
 
 namespace tapegrad::optim {
 
-// Scales every gradient by max_norm / (‖g‖ + 1e-6) when that is below 1, where ‖g‖ is
-// the norm of all gradients taken together (norm_type 2, or infinity for the largest
-// magnitude). Returns ‖g‖ before clipping.
+/// Scales every gradient by max_norm / (‖g‖ + 1e-6) when that is below 1, where ‖g‖ is
+/// the norm of all gradients taken together (norm_type 2, or infinity for the largest
+/// magnitude). Returns ‖g‖ before clipping.
 inline double clip_grad_norm(const std::vector<ParameterRef>& parameters, double max_norm,
                              double norm_type = 2) {
   require(max_norm >= 0, "clip_grad_norm", "max_norm", max_norm, "must be >= 0");
@@ -37,7 +38,7 @@ inline double clip_grad_norm(const std::vector<ParameterRef>& parameters, double
   return total;
 }
 
-// Clamps every gradient entry to [−clip_value, clip_value].
+/// Clamps every gradient entry to [−clip_value, clip_value].
 inline void clip_grad_value(const std::vector<ParameterRef>& parameters, double clip_value) {
   require(clip_value >= 0, "clip_grad_value", "clip_value", clip_value, "must be >= 0");
   for (const ParameterRef& p : parameters)

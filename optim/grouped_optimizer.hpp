@@ -1,12 +1,13 @@
-// The base of the per-parameter optimizers (SGD, Adam, RMSprop…): parameter groups with
-// their own Options, a step count and named buffers per parameter, and a state_dict
-// built from them. A new optimizer is one small class deriving from
-// GroupedOptimizer<Self, Options>, with a name, its buffer_names, validate(options) and
-// update(options, state, x, grad, n); tests/optim/test_user_optimizer.cpp has a complete
-// one in fifteen lines.
-//
-// update() sees the parameter's values and gradient as flat arrays in its own type, so
-// one template serves float and double parameters.
+/// \file
+/// The base of the per-parameter optimizers (SGD, Adam, RMSprop…): parameter groups with
+/// their own Options, a step count and named buffers per parameter, and a state_dict
+/// built from them. A new optimizer is one small class deriving from
+/// GroupedOptimizer<Self, Options>, with a name, its buffer_names, validate(options) and
+/// update(options, state, x, grad, n); tests/optim/test_user_optimizer.cpp has a complete
+/// one in fifteen lines.
+///
+/// update() sees the parameter's values and gradient as flat arrays in its own type, so
+/// one template serves float and double parameters.
 #pragma once
 
 #include <Eigen/Core>
@@ -20,19 +21,24 @@
 
 namespace tapegrad::optim {
 
-// What an optimizer keeps for one parameter: how many steps it has taken, its buffers
-// (momentum, moment estimates…), each empty until the optimizer creates it, and the
-// numbers an optimizer keeps per parameter (NAdam's μ product, ASGD's η and μ), which
-// update() sets on the first step. Those numbers are doubles whatever T is, as
-// PyTorch's are Python floats or 0-d tensors of the default (double) type.
+/// What an optimizer keeps for one parameter: how many steps it has taken, its buffers
+/// (momentum, moment estimates…), each empty until the optimizer creates it, and the
+/// numbers an optimizer keeps per parameter (NAdam's μ product, ASGD's η and μ), which
+/// update() sets on the first step. Those numbers are doubles whatever T is, as
+/// PyTorch's are Python floats or 0-d tensors of the default (double) type.
 template <class T>
 struct ParameterState {
+  /// Steps taken with this parameter (PyTorch's state["step"]).
   long step = 0;
+  /// The optimizer's buffers for this parameter, in the order of its `buffer_names`; each empty until
+  /// update() creates it with buffer().
   std::vector<Eigen::Array<T, Eigen::Dynamic, 1>> buffers;
+  /// The optimizer's per-parameter numbers, in the order of its `scalar_names`.
   std::vector<double> scalars;
 
+  /// True once buffer `buffer` has been created.
   bool has(std::size_t buffer) const { return buffers[buffer].size() != 0; }
-  // The buffer, created as n zeros on first use.
+  /// The buffer, created as n zeros on first use.
   T* buffer(std::size_t buffer, Eigen::Index n) {
     if (buffers[buffer].size() != n) buffers[buffer] = Eigen::Array<T, Eigen::Dynamic, 1>::Zero(n);
     return buffers[buffer].data();
@@ -93,7 +99,7 @@ void lerp_in_place(Column<T> from, const To& to, T weight) {
 
 }  // namespace detail
 
-// An optimizer's per-parameter numbers, by name: its `scalar_names`, or none.
+/// An optimizer's per-parameter numbers, by name: its `scalar_names`, or none.
 template <class Derived>
 constexpr auto scalar_names_of() {
   if constexpr (requires { Derived::scalar_names; })
@@ -102,27 +108,38 @@ constexpr auto scalar_names_of() {
     return std::array<const char*, 0>{};
 }
 
+/// The base of the per-parameter optimizers: parameter groups, each with its own Options, and per-parameter
+/// state (ParameterState) that state_dict() saves under PyTorch's names. Derived is the optimizer itself (the
+/// curiously recurring template pattern), which provides `name`, `buffer_names`, `validate(options)` and
+/// `update(options, state, x, grad, n)`; see this file's description for a new optimizer in fifteen lines.
 template <class Derived, class Options>
 class GroupedOptimizer : public Optimizer {
  public:
+  /// The options type of every parameter group.
   using options_type = Options;
 
+  /// A parameter group: its Parameters and their options.
   struct Group {
+    /// The group's Parameters.
     std::vector<ParameterRef> parameters;
+    /// The group's options (a scheduler may change their lr).
     Options options;
   };
 
+  /// Optimizes `parameters` as one group with `options`; add_param_group() adds more. Throws tapegrad::Error
+  /// when an option is out of its range.
   GroupedOptimizer(std::vector<ParameterRef> parameters, Options options = {}) {
     add_param_group(std::move(parameters), options);
   }
 
-  // Another group of parameters, with its own hyperparameters.
+  /// Another group of parameters, with its own hyperparameters.
   void add_param_group(std::vector<ParameterRef> parameters, Options options) {
     Derived::validate(options);
     for (const ParameterRef& p : parameters) states_.push_back(new_state(p));
     groups_.push_back({std::move(parameters), options});
   }
 
+  /// \copydoc tapegrad::optim::Optimizer::step()
   void step() override {
     std::size_t k = 0;
     for (Group& group : groups_) {
@@ -150,6 +167,7 @@ class GroupedOptimizer : public Optimizer {
 
   using Optimizer::step;
 
+  /// \copydoc tapegrad::optim::Optimizer::state_dict
   StateDict state_dict() const override {
     constexpr auto scalar_names = scalar_names_of<Derived>();
     StateDict dict;
@@ -179,6 +197,7 @@ class GroupedOptimizer : public Optimizer {
     return dict;
   }
 
+  /// \copydoc tapegrad::optim::Optimizer::load_state_dict
   void load_state_dict(const StateDict& dict) override {
     constexpr auto scalar_names = scalar_names_of<Derived>();
     // Everything is checked and read into copies first, so a bad state changes nothing.
@@ -224,26 +243,32 @@ class GroupedOptimizer : public Optimizer {
     states_ = std::move(states);
   }
 
+  /// \copydoc tapegrad::optim::Optimizer::zero_grad
   void zero_grad() const override {
     for (const Group& g : groups_)
       for (const ParameterRef& p : g.parameters) p.visit([](auto& parameter) { parameter.zero_grad(); });
   }
 
+  /// \copydoc tapegrad::optim::Optimizer::parameters
   std::vector<ParameterRef> parameters() const override {
     std::vector<ParameterRef> all;
     for (const Group& g : groups_) all.insert(all.end(), g.parameters.begin(), g.parameters.end());
     return all;
   }
+  /// \copydoc tapegrad::optim::Optimizer::group_count
   std::size_t group_count() const override { return groups_.size(); }
+  /// \copydoc tapegrad::optim::Optimizer::learning_rate
   double learning_rate(std::size_t group) const override { return groups_.at(group).options.lr; }
+  /// \copydoc tapegrad::optim::Optimizer::set_learning_rate
   void set_learning_rate(std::size_t group, double lr) override { set_hyperparameter(group, "lr", lr); }
+  /// \copydoc tapegrad::optim::Optimizer::hyperparameter
   std::optional<double> hyperparameter(std::size_t group, const std::string& name) const override {
     std::optional<double> found;
     visit_numeric_option(groups_.at(group).options, name,
                          [&](const auto& value) { found = static_cast<double>(value); });
     return found;
   }
-  // Validated on a copy first, so a refused value changes nothing.
+  /// Validated on a copy first, so a refused value changes nothing.
   void set_hyperparameter(std::size_t group, const std::string& name, double v) override {
     Options options = groups_.at(group).options;
     if (!visit_numeric_option(options, name,
@@ -252,6 +277,7 @@ class GroupedOptimizer : public Optimizer {
     Derived::validate(options);
     groups_[group].options = options;
   }
+  /// The options of parameter group `group`.
   const Options& options(std::size_t group = 0) const { return groups_.at(group).options; }
 
  private:

@@ -1,11 +1,12 @@
-// Implicit differentiation: x*(θ) defined by F(x*, θ) = 0 joins a larger graph as Vars
-// on the active tape whose derivatives are those of the implicit function theorem,
-//   dx*/dθ = −(∂F/∂x)⁻¹ ∂F/∂θ   at (x*, θ),
-// never a derivative through solve()'s iterations (which would be slow, and wrong
-// wherever the iterations stopped early). ∂F/∂x and ∂F/∂θ come from one recording of
-// F at the root; one LU factorization of ∂F/∂x gives every partial.
-//
-// F takes two spans of Vars (x, then θ) and returns a std::vector of n Vars.
+/// \file
+/// Implicit differentiation: x*(θ) defined by F(x*, θ) = 0 joins a larger graph as Vars
+/// on the active tape whose derivatives are those of the implicit function theorem,
+///   dx*/dθ = −(∂F/∂x)⁻¹ ∂F/∂θ   at (x*, θ),
+/// never a derivative through solve()'s iterations (which would be slow, and wrong
+/// wherever the iterations stopped early). ∂F/∂x and ∂F/∂θ come from one recording of
+/// F at the root; one LU factorization of ∂F/∂x gives every partial.
+///
+/// F takes two spans of Vars (x, then θ) and returns a std::vector of n Vars.
 #pragma once
 
 #include <Eigen/Core>
@@ -20,6 +21,10 @@
 
 namespace tapegrad::optim {
 
+/// The root x*(θ) of `equations` F(x, θ) = 0 as Vars on the active tape, whose derivatives with respect to
+/// `theta` are those of the implicit function theorem (see implicit.hpp). Solves with solve() from `x0`;
+/// throws tapegrad::Error when it does not converge, or when ∂F/∂x is singular at the root. Costs one solve,
+/// one recording of F at the root and one LU factorization of the n×n ∂F/∂x.
 template <class F>
 std::vector<Var> implicit_solve(F&& equations, std::span<const Var> theta, std::span<const double> x0,
                                 const SolveOptions& options = {}) {
@@ -67,6 +72,7 @@ std::vector<Var> implicit_solve(F&& equations, std::span<const Var> theta, std::
   }
   return out;
 }
+/// implicit_solve() with θ and the starting point as std::vectors.
 template <class F>
 std::vector<Var> implicit_solve(F&& equations, const std::vector<Var>& theta, const std::vector<double>& x0,
                                 const SolveOptions& options = {}) {

@@ -1,12 +1,13 @@
-// L-BFGS with PyTorch's torch.optim.LBFGS algorithm, step for step: each step(closure)
-// runs up to max_iter iterations of the two-loop recursion over the last history_size
-// curvature pairs, moving either by the fixed step lr (the first iteration ever by
-// min(1, 1/‖g‖₁)·lr) or by a strong Wolfe line search; it stops early on
-// max|g| ≤ tolerance_grad, on a directional derivative above −tolerance_change, on a
-// step or loss change below tolerance_change, or after max_eval evaluations.
-//
-// All parameters form one flat vector (one parameter group, as in PyTorch). The
-// history is kept in double whatever the parameters' type.
+/// \file
+/// L-BFGS with PyTorch's torch.optim.LBFGS algorithm, step for step: each step(closure)
+/// runs up to max_iter iterations of the two-loop recursion over the last history_size
+/// curvature pairs, moving either by the fixed step lr (the first iteration ever by
+/// min(1, 1/‖g‖₁)·lr) or by a strong Wolfe line search; it stops early on
+/// max|g| ≤ tolerance_grad, on a directional derivative above −tolerance_change, on a
+/// step or loss change below tolerance_change, or after max_eval evaluations.
+///
+/// All parameters form one flat vector (one parameter group, as in PyTorch). The
+/// history is kept in double whatever the parameters' type.
 #pragma once
 
 #include <Eigen/Core>
@@ -25,22 +26,36 @@
 
 namespace tapegrad::optim {
 
-enum class LineSearch { None, StrongWolfe };
-// The names of LineSearch's values, for the command line (found by argument-dependent
-// lookup, as every enum option's table).
+/// How L-BFGS chooses the step length: a fixed lr, or the strong Wolfe line search (PyTorch's
+/// line_search_fn="strong_wolfe").
+enum class LineSearch {
+  None,        ///< the step length is lr
+  StrongWolfe  ///< a line search for the strong Wolfe conditions, starting at lr
+};
+/// The names of LineSearch's values, for the command line (found by argument-dependent
+/// lookup, as every enum option's table).
 constexpr EnumNames<LineSearch, 2> enum_names(LineSearch) {
   return {{{LineSearch::None, "none"}, {LineSearch::StrongWolfe, "strong-wolfe"}}};
 }
 
+/// The options of Lbfgs (PyTorch's names and defaults).
 struct LbfgsOptions {
+  /// The learning rate: the step length without a line search, the first one tried with it.
   double lr = 1;
+  /// Iterations per step() at most (each a closure evaluation or more).
   int max_iter = 20;
-  int max_eval = -1;  // −1: max_iter · 5 / 4, PyTorch's default
+  int max_eval = -1;  ///< −1: max_iter · 5 / 4, PyTorch's default
+  /// Stop a step when the largest gradient entry is at most this.
   double tolerance_grad = 1e-7;
+  /// Stop a step when the function or the step changes by at most this.
   double tolerance_change = 1e-9;
+  /// The number of correction pairs kept.
   int history_size = 100;
+  /// How the step length is chosen.
   LineSearch line_search = LineSearch::None;
 
+  /// Visits every option as (name, field): how state_dict(), the schedulers and the command line's flags find
+  /// them.
   template <class Self, class Visit>
   static void fields(Self& o, Visit&& v) {
     v("lr", o.lr), v("max_iter", o.max_iter), v("max_eval", o.max_eval),
@@ -49,17 +64,25 @@ struct LbfgsOptions {
   }
 };
 
+/// L-BFGS, torch.optim.LBFGS's algorithm to the letter: each step(closure) runs up to max_iter iterations,
+/// each evaluating the closure (loss and gradients) once or more. A full-batch method; its state_dict() holds
+/// the correction pairs.
+/// Example: \snippet test_doc_examples.cpp lbfgs
 class Lbfgs : public Optimizer {
  public:
+  /// The name in messages and state_dict() keys.
   static constexpr const char* name = "Lbfgs";
+  /// The type of the options.
   using options_type = LbfgsOptions;
 
+  /// Optimizes all of `parameters` as one flat vector; throws tapegrad::Error when an option is out of range.
   Lbfgs(std::vector<ParameterRef> parameters, LbfgsOptions options = {})
       : parameters_(std::move(parameters)), options_(options) {
     if (options_.max_eval < 0) options_.max_eval = options_.max_iter * 5 / 4;
     validate(options_);
   }
 
+  /// Throws tapegrad::Error naming the option out of range.
   static void validate(const LbfgsOptions& o) {
     require(o.lr >= 0, name, "lr", o.lr, "must be >= 0");
     require(o.max_iter >= 1, name, "max_iter", o.max_iter, "must be >= 1");
@@ -159,6 +182,8 @@ class Lbfgs : public Optimizer {
     return original_loss;
   }
 
+  /// The Optimizer interface: each member does what Optimizer documents for it.
+  ///@{
   StateDict state_dict() const override {
     StateDict dict;
     const LbfgsOptions& o = options_;
@@ -228,8 +253,10 @@ class Lbfgs : public Optimizer {
     require(lr >= 0, name, "lr", lr, "must be >= 0");
     options_.lr = lr;
   }
+  ///@}
+  /// The options.
   const LbfgsOptions& options() const { return options_; }
-  // Loss evaluations over the optimizer's life (PyTorch's state["func_evals"]).
+  /// Loss evaluations over the optimizer's life (PyTorch's state["func_evals"]).
   long function_evaluations() const { return func_evals_; }
 
  private:

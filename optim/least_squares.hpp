@@ -1,16 +1,17 @@
-// Nonlinear least squares by Levenberg–Marquardt: minimizes ½‖r(x)‖² for residuals
-// r: span of Vars → std::vector of Vars (nonlinear regression, or a system of
-// equations), with r's Jacobian J from the tape (one recording, one reverse sweep per
-// residual). Each step solves (JᵀJ + μD) h = −Jᵀr, with Marquardt's scaling D = the
-// largest diag(JᵀJ) seen so far (Moré, "The Levenberg–Marquardt algorithm:
-// implementation and theory", 1978: invariant under rescaling x), and updates μ by the
-// gain ratio ρ = actual / predicted decrease as in Madsen, Nielsen & Tingleff, "Methods
-// for non-linear least squares problems" (2004), Algorithm 3.16: μ ← μ·max(1/3,
-// 1 − (2ρ − 1)³) after a step that lowers the sum of squares, μ ← μ·ν, ν ← 2ν (and the
-// step retried) after one that does not.
-//
-// It reports like minimize(): the same StopWhen, callbacks and MinimizeResult, with
-// f = ½‖r‖² and the gradient Jᵀr; a step is one accepted update.
+/// \file
+/// Nonlinear least squares by Levenberg–Marquardt: minimizes ½‖r(x)‖² for residuals
+/// r: span of Vars → std::vector of Vars (nonlinear regression, or a system of
+/// equations), with r's Jacobian J from the tape (one recording, one reverse sweep per
+/// residual). Each step solves (JᵀJ + μD) h = −Jᵀr, with Marquardt's scaling D = the
+/// largest diag(JᵀJ) seen so far (Moré, "The Levenberg–Marquardt algorithm:
+/// implementation and theory", 1978: invariant under rescaling x), and updates μ by the
+/// gain ratio ρ = actual / predicted decrease as in Madsen, Nielsen & Tingleff, "Methods
+/// for non-linear least squares problems" (2004), Algorithm 3.16: μ ← μ·max(1/3,
+/// 1 − (2ρ − 1)³) after a step that lowers the sum of squares, μ ← μ·ν, ν ← 2ν (and the
+/// step retried) after one that does not.
+///
+/// It reports like minimize(): the same StopWhen, callbacks and MinimizeResult, with
+/// f = ½‖r‖² and the gradient Jᵀr; a step is one accepted update.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -26,9 +27,10 @@
 
 namespace tapegrad::optim {
 
+/// The options of least_squares()'s Levenberg–Marquardt iterations.
 struct LevenbergMarquardtOptions {
-  double initial_damping = 1e-3;  // τ: μ₀ = τ·max diag(JᵀJ)
-  int max_retries = 60;           // rejected trials per step before it counts as stalled
+  double initial_damping = 1e-3;  ///< τ: μ₀ = τ·max diag(JᵀJ)
+  int max_retries = 60;           ///< rejected trials per step before it counts as stalled
 };
 
 namespace detail {
@@ -48,6 +50,11 @@ void residuals_and_jacobian(R& residuals, const Eigen::VectorXd& x, Tape& tape, 
 
 }  // namespace detail
 
+/// Minimizes ½‖r(x)‖² from `x0` by Levenberg–Marquardt (see least_squares.hpp): `residuals` takes a span of
+/// Vars and returns a std::vector of Vars; stopped by `stop` as minimize() is, with f = ½‖r‖² and the
+/// gradient Jᵀr; callbacks as minimize()'s. Each step costs one recording and one reverse sweep per residual
+/// (the Jacobian) and a Cholesky factorization of an n×n matrix.
+/// Example: \snippet test_doc_examples.cpp least_squares
 template <class R, class... Callbacks>
 MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
                              const LevenbergMarquardtOptions& options, const StopWhen& stop,
@@ -109,6 +116,7 @@ MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
   (detail::report_end(callbacks, result), ...);
   return result;
 }
+/// least_squares() with the starting point as a std::vector.
 template <class R, class... Callbacks>
 MinimizeResult least_squares(R&& residuals, const std::vector<double>& x0,
                              const LevenbergMarquardtOptions& options = {}, const StopWhen& stop = {},

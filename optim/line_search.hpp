@@ -1,8 +1,9 @@
-// The strong Wolfe line search that L-BFGS uses, step for step as PyTorch's
-// torch/optim/lbfgs.py (_strong_wolfe, _cubic_interpolate, themselves ports of
-// minFunc's): bracket a step satisfying
-//   f(x + t·d) ≤ f(x) + c1·t·gᵀd   and   |g(x + t·d)ᵀd| ≤ −c2·gᵀd,
-// then zoom in on it by safeguarded cubic interpolation.
+/// \file
+/// The strong Wolfe line search that L-BFGS uses, step for step as PyTorch's
+/// torch/optim/lbfgs.py (_strong_wolfe, _cubic_interpolate, themselves ports of
+/// minFunc's): bracket a step satisfying
+///   f(x + t·d) ≤ f(x) + c1·t·gᵀd   and   |g(x + t·d)ᵀd| ≤ −c2·gᵀd,
+/// then zoom in on it by safeguarded cubic interpolation.
 #pragma once
 
 #include <Eigen/Core>
@@ -14,9 +15,9 @@
 
 namespace tapegrad::optim {
 
-// The minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), clamped to the
-// bounds (the interval between x1 and x2 when none are given); the bounds' midpoint
-// when the cubic has no real minimizer.
+/// The minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2), clamped to the
+/// bounds (the interval between x1 and x2 when none are given); the bounds' midpoint
+/// when the cubic has no real minimizer.
 inline double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, double g2,
                                 std::optional<std::pair<double, double>> bounds = std::nullopt) {
   const auto [lo, hi] = bounds ? *bounds : (x1 <= x2 ? std::pair{x1, x2} : std::pair{x2, x1});
@@ -29,15 +30,20 @@ inline double cubic_interpolate(double x1, double f1, double g1, double x2, doub
   return std::min(std::max(min_pos, lo), hi);
 }
 
+/// Where a line search stopped.
 struct LineSearchResult {
+  /// f at the accepted point.
   double f;
+  /// ∇f at the accepted point.
   Eigen::VectorXd g;
+  /// The accepted step length.
   double t;
+  /// Evaluations of f and ∇f made.
   int evaluations;
 };
 
-// `evaluate(t)` returns f and ∇f at x + t·d (and leaves x unchanged). f, g, gtd are at
-// t = 0.
+/// `evaluate(t)` returns f and ∇f at x + t·d (and leaves x unchanged). f, g, gtd are at
+/// t = 0.
 inline LineSearchResult strong_wolfe(
     const std::function<std::pair<double, Eigen::VectorXd>(double)>& evaluate, double t,
     const Eigen::VectorXd& d, double f, const Eigen::VectorXd& g, double gtd, double c1 = 1e-4,

@@ -1,7 +1,8 @@
-// Learning-rate schedulers with PyTorch's torch.optim.lr_scheduler rules. Each one
-// rewrites the learning rate of every group of an Optimizer; call step() once per
-// epoch after optimizer.step(). The epoch schedulers are chainable as in PyTorch: each
-// step changes the current learning rate, so two schedulers on one optimizer compose.
+/// \file
+/// Learning-rate schedulers with PyTorch's torch.optim.lr_scheduler rules. Each one
+/// rewrites the learning rate of every group of an Optimizer; call step() once per
+/// epoch after optimizer.step(). The epoch schedulers are chainable as in PyTorch: each
+/// step changes the current learning rate, so two schedulers on one optimizer compose.
 #pragma once
 
 #include <algorithm>
@@ -16,27 +17,35 @@
 
 namespace tapegrad::optim {
 
+/// The base of the epoch schedulers (PyTorch's LRScheduler): each step() advances the epoch count and sets
+/// every parameter group's learning rate by the scheduler's rule. Call step() once per epoch, after the
+/// optimizer's steps (the Trainer does, for schedulers given to Trainer::schedule()).
 class LrScheduler {
  public:
+  /// Schedules `optimizer`'s learning rates, starting from their current values (the base rates lr₀).
   explicit LrScheduler(Optimizer& optimizer) : optimizer_(&optimizer) {
     for (std::size_t g = 0; g < optimizer.group_count(); ++g) base_lrs_.push_back(optimizer.learning_rate(g));
   }
   virtual ~LrScheduler() = default;
 
+  /// Ends an epoch: advances the count and sets the learning rates for the next.
   void step() {
     ++epoch_;
     apply();
   }
+  /// Epochs stepped so far.
   long epoch() const { return epoch_; }
 
-  // The epoch count and initial learning rates (the current ones are the optimizer's
-  // state): every epoch scheduler's rule is a function of these.
+  /// The epoch count and initial learning rates (the current ones are the optimizer's
+  /// state): every epoch scheduler's rule is a function of these.
   StateDict state_dict() const {
     StateDict state;
     state.entries["epoch"] = {static_cast<double>(epoch_)};
     state.entries["base_lrs"] = base_lrs_;
     return state;
   }
+  /// Restores what state_dict() saved; throws tapegrad::Error when the state is not a scheduler's of as many
+  /// groups.
   void load_state_dict(const StateDict& state) {
     const double epoch = state.scalar("epoch");
     if (!(epoch >= 0 && epoch == std::floor(epoch)))
@@ -46,15 +55,16 @@ class LrScheduler {
   }
 
  protected:
-  // The learning rate after epoch_ epochs, from the initial one and the current one.
+  /// The learning rate after epoch_ epochs, from the initial one and the current one.
   virtual double next_lr(double base_lr, double current_lr) const = 0;
-  // Sets every group's learning rate to next_lr for epoch_. Schedulers whose epoch 0
-  // already changes it (LambdaLr, LinearLr) call it from their constructor, as
-  // PyTorch's initial step does.
+  /// Sets every group's learning rate to next_lr for epoch_. Schedulers whose epoch 0
+  /// already changes it (LambdaLr, LinearLr) call it from their constructor, as
+  /// PyTorch's initial step does.
   void apply() {
     for (std::size_t g = 0; g < base_lrs_.size(); ++g)
       optimizer_->set_learning_rate(g, next_lr(base_lrs_[g], optimizer_->learning_rate(g)));
   }
+  /// Epochs stepped so far, for next_lr().
   long epoch_ = 0;
 
  private:
@@ -62,9 +72,10 @@ class LrScheduler {
   std::vector<double> base_lrs_;
 };
 
-// lr ← lr·γ every step_size epochs.
+/// lr ← lr·γ every step_size epochs.
 class StepLr : public LrScheduler {
  public:
+  /// lr ← lr·gamma every `step_size` epochs; throws tapegrad::Error for step_size < 1 or gamma < 0.
   StepLr(Optimizer& optimizer, long step_size, double gamma = 0.1)
       : LrScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
     require(step_size >= 1, "StepLr", "step_size", static_cast<double>(step_size), "must be >= 1");
@@ -79,9 +90,10 @@ class StepLr : public LrScheduler {
   double gamma_;
 };
 
-// lr ← lr·γ every epoch.
+/// lr ← lr·γ every epoch.
 class ExponentialLr : public LrScheduler {
  public:
+  /// lr ← lr·gamma every epoch.
   ExponentialLr(Optimizer& optimizer, double gamma) : LrScheduler(optimizer), gamma_(gamma) {
     require(gamma >= 0, "ExponentialLr", "gamma", gamma, "must be >= 0");
   }
@@ -93,9 +105,10 @@ class ExponentialLr : public LrScheduler {
   double gamma_;
 };
 
-// lr ← lr·γ at each epoch listed in `milestones` (γ^k if it is listed k times).
+/// lr ← lr·γ at each epoch listed in `milestones` (γ^k if it is listed k times).
 class MultiStepLr : public LrScheduler {
  public:
+  /// lr ← lr·gamma at each epoch listed in `milestones`.
   MultiStepLr(Optimizer& optimizer, std::vector<long> milestones, double gamma = 0.1)
       : LrScheduler(optimizer), milestones_(std::move(milestones)), gamma_(gamma) {
     require(gamma >= 0, "MultiStepLr", "gamma", gamma, "must be >= 0");
@@ -112,9 +125,10 @@ class MultiStepLr : public LrScheduler {
   double gamma_;
 };
 
-// lr = lr₀·λ(epoch), from epoch 0 (set when constructed).
+/// lr = lr₀·λ(epoch), from epoch 0 (set when constructed).
 class LambdaLr : public LrScheduler {
  public:
+  /// lr = lr₀·lambda(epoch), starting at epoch 0 (applied here).
   LambdaLr(Optimizer& optimizer, std::function<double(long epoch)> lambda)
       : LrScheduler(optimizer), lambda_(std::move(lambda)) {
     if (!lambda_) throw Error("tapegrad: LambdaLr: the function is empty");
@@ -128,11 +142,13 @@ class LambdaLr : public LrScheduler {
   std::function<double(long)> lambda_;
 };
 
-// Warm-up: the learning rate moves linearly from lr₀·start_factor (set when
-// constructed) to lr₀·end_factor over total_iters epochs, then stays, by PyTorch's
-// recursive form lr ← lr·(1 + (e − s)/(T·s + (t − 1)(e − s))).
+/// Warm-up: the learning rate moves linearly from lr₀·start_factor (set when
+/// constructed) to lr₀·end_factor over total_iters epochs, then stays, by PyTorch's
+/// recursive form lr ← lr·(1 + (e − s)/(T·s + (t − 1)(e − s))).
 class LinearLr : public LrScheduler {
  public:
+  /// From lr₀·start_factor (applied here) to lr₀·end_factor over total_iters epochs; throws tapegrad::Error
+  /// for start_factor outside (0, 1], end_factor outside [0, 1] or total_iters < 0.
   LinearLr(Optimizer& optimizer, double start_factor = 1.0 / 3, double end_factor = 1.0, long total_iters = 5)
       : LrScheduler(optimizer), start_(start_factor), end_(end_factor), total_(total_iters) {
     require(start_factor > 0 && start_factor <= 1, "LinearLr", "start_factor", start_factor,
@@ -155,11 +171,13 @@ class LinearLr : public LrScheduler {
   long total_;
 };
 
-// Steps several schedulers of one optimizer together, in order, each changing the
-// learning rate the one before left: PyTorch's ChainedScheduler.
+/// Steps several schedulers of one optimizer together, in order, each changing the
+/// learning rate the one before left: PyTorch's ChainedScheduler.
 class ChainedScheduler {
  public:
+  /// Steps `schedulers` (of one optimizer, not owned) in this order.
   explicit ChainedScheduler(std::vector<LrScheduler*> schedulers) : schedulers_(std::move(schedulers)) {}
+  /// Steps each scheduler once, in order.
   void step() {
     for (LrScheduler* s : schedulers_) s->step();
   }
@@ -168,10 +186,11 @@ class ChainedScheduler {
   std::vector<LrScheduler*> schedulers_;
 };
 
-// η_t = η_min + (η_0 − η_min)·(1 + cos(πt/T_max))/2, by PyTorch's recursive form (which
-// also continues past T_max, rising again).
+/// η_t = η_min + (η_0 − η_min)·(1 + cos(πt/T_max))/2, by PyTorch's recursive form (which
+/// also continues past T_max, rising again).
 class CosineAnnealingLr : public LrScheduler {
  public:
+  /// Cosine annealing from lr₀ to eta_min over t_max epochs (t_max ≥ 1).
   CosineAnnealingLr(Optimizer& optimizer, long t_max, double eta_min = 0)
       : LrScheduler(optimizer), t_max_(t_max), eta_min_(eta_min) {
     require(t_max >= 1, "CosineAnnealingLr", "t_max", static_cast<double>(t_max), "must be >= 1");
@@ -191,21 +210,31 @@ class CosineAnnealingLr : public LrScheduler {
   double eta_min_;
 };
 
-// Multiplies the learning rate by `factor` when a metric has stopped improving for
-// `patience` epochs, as torch.optim.lr_scheduler.ReduceLROnPlateau.
+/// Multiplies the learning rate by `factor` when a metric has stopped improving for
+/// `patience` epochs, as torch.optim.lr_scheduler.ReduceLROnPlateau.
 struct ReduceLrOnPlateauOptions {
-  bool maximize = false;  // PyTorch's mode "max"
+  bool maximize = false;  ///< PyTorch's mode "max"
+  /// The factor the learning rate is multiplied by when the metric stalls, in [0, 1).
   double factor = 0.1;
+  /// Epochs without improvement before the learning rate is reduced.
   long patience = 10;
+  /// The smallest improvement that counts (relative or absolute, by relative_threshold).
   double threshold = 1e-4;
-  bool relative_threshold = true;  // threshold_mode "rel" (else "abs")
+  bool relative_threshold = true;  ///< threshold_mode "rel" (else "abs")
+  /// Epochs to wait after a reduction before counting again.
   long cooldown = 0;
+  /// The learning rate is never reduced below this.
   double min_lr = 0;
+  /// A reduction smaller than this is not made.
   double eps = 1e-8;
 };
 
+/// Reduces the learning rate when a metric has stopped improving: torch.optim.lr_scheduler.ReduceLROnPlateau.
+/// The Trainer steps it with the monitored loss after each epoch (Trainer::schedule()).
 class ReduceLrOnPlateau {
  public:
+  /// Watches `optimizer`'s learning rates with `options`; throws tapegrad::Error when factor is outside [0,
+  /// 1).
   explicit ReduceLrOnPlateau(Optimizer& optimizer, ReduceLrOnPlateauOptions options = {})
       : optimizer_(&optimizer), o_(options) {
     require(options.factor < 1, "ReduceLrOnPlateau", "factor", options.factor, "must be < 1");
@@ -213,6 +242,7 @@ class ReduceLrOnPlateau {
     best_ = o_.maximize ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
   }
 
+  /// Ends an epoch whose metric (a loss; with maximize, a score) was `metric`.
   void step(double metric) {
     if (is_better(metric)) {
       best_ = metric;
@@ -234,8 +264,10 @@ class ReduceLrOnPlateau {
       bad_epochs_ = 0;
     }
   }
+  /// The best metric seen.
   double best() const { return best_; }
 
+  /// The counters and the best metric, as exact doubles.
   StateDict state_dict() const {
     StateDict state;
     state.entries["best"] = {best_};
@@ -243,6 +275,7 @@ class ReduceLrOnPlateau {
     state.entries["cooldown_counter"] = {static_cast<double>(cooldown_counter_)};
     return state;
   }
+  /// Restores what state_dict() saved.
   void load_state_dict(const StateDict& state) {
     const double best = state.scalar("best"), bad = state.scalar("bad_epochs"),
                  cooldown = state.scalar("cooldown_counter");

@@ -1,19 +1,20 @@
-// minimize(): drives any Optimizer on a function written with Vars, until the gradient
-// norm, the change in f or the step count says stop. f is recorded once and each
-// evaluation replays it (replay/recorded_function.hpp) and sweeps it once, with the
-// same bits as recording it again; where a comparison of Vars or a kink in f comes out
-// otherwise it is recorded again, and an f with a custom_op is recorded at every
-// evaluation. So f must branch on Vars (`x[0] > 0`), not on `x[0].value()`.
-//
-// Callbacks are detected at compile time (as in ensmallen): pass any objects with some
-// of these members, and only those are called; with no callbacks nothing is called.
-//   bool on_step(const StepReport&)   // before each update; true stops early
-//   void on_step(const StepReport&)
-//   void on_end(const MinimizeResult&)
-// PrintProgress, StopWhenF and KeepBest below are ready-made.
-//
-// minimize_with_restarts() runs minimize from K starting points drawn uniformly from a
-// box (seeded), keeps every distinct local minimum reached, and returns the best.
+/// \file
+/// minimize(): drives any Optimizer on a function written with Vars, until the gradient
+/// norm, the change in f or the step count says stop. f is recorded once and each
+/// evaluation replays it (replay/recorded_function.hpp) and sweeps it once, with the
+/// same bits as recording it again; where a comparison of Vars or a kink in f comes out
+/// otherwise it is recorded again, and an f with a custom_op is recorded at every
+/// evaluation. So f must branch on Vars (`x[0] > 0`), not on `x[0].value()`.
+///
+/// Callbacks are detected at compile time (as in ensmallen): pass any objects with some
+/// of these members, and only those are called; with no callbacks nothing is called.
+///   bool on_step(const StepReport&)   // before each update; true stops early
+///   void on_step(const StepReport&)
+///   void on_end(const MinimizeResult&)
+/// PrintProgress, StopWhenF and KeepBest below are ready-made.
+///
+/// minimize_with_restarts() runs minimize from K starting points drawn uniformly from a
+/// box (seeded), keeps every distinct local minimum reached, and returns the best.
 #pragma once
 
 #include <Eigen/Core>
@@ -37,19 +38,28 @@
 
 namespace tapegrad::optim {
 
+/// When minimize() stops; the first condition met ends the run.
 struct StopWhen {
-  long max_steps = 1000;        // updates at most
-  double gradient_norm = 1e-8;  // ‖∇f‖₂ at most this
-  double f_change = 0;          // |f_k − f_{k−1}| at most this (0: only when f stops changing)
+  long max_steps = 1000;        ///< updates at most
+  double gradient_norm = 1e-8;  ///< ‖∇f‖₂ at most this
+  double f_change = 0;          ///< |f_k − f_{k−1}| at most this (0: only when f stops changing)
 };
 
-// Stalled: the optimizer's step left x exactly where it was, so nothing the caller
-// asked for can be reached any more; for L-BFGS that is its own tolerance_grad or
-// tolerance_change ending the step (set them lower, or to 0, to go on). NotFinite:
-// f or its gradient overflowed or became NaN (unbounded below, or diverging); the
-// result then holds the last point where both were finite.
-enum class StopReason { GradientNorm, FChange, MaxSteps, Callback, NotFinite, Stalled };
+/// Stalled: the optimizer's step left x exactly where it was, so nothing the caller
+/// asked for can be reached any more; for L-BFGS that is its own tolerance_grad or
+/// tolerance_change ending the step (set them lower, or to 0, to go on). NotFinite:
+/// f or its gradient overflowed or became NaN (unbounded below, or diverging); the
+/// result then holds the last point where both were finite.
+enum class StopReason {
+  GradientNorm,  ///< ‖∇f‖₂ fell to StopWhen::gradient_norm
+  FChange,       ///< f changed by at most StopWhen::f_change
+  MaxSteps,      ///< StopWhen::max_steps updates were made
+  Callback,      ///< a callback's on_step() returned true
+  NotFinite,     ///< f or its gradient overflowed or became NaN
+  Stalled        ///< the optimizer's step left x where it was
+};
 
+/// The words for each StopReason, in messages and the command line's output.
 inline constexpr EnumNames<StopReason, 6> stop_reason_names = {
     {{StopReason::GradientNorm, "gradient norm"},
      {StopReason::FChange, "change in f"},
@@ -57,48 +67,68 @@ inline constexpr EnumNames<StopReason, 6> stop_reason_names = {
      {StopReason::Callback, "callback"},
      {StopReason::NotFinite, "f or its gradient is not finite"},
      {StopReason::Stalled, "the optimizer stopped moving x"}}};
+/// The words for `r` ("gradient norm", "step count", …).
 inline const char* to_string(StopReason r) { return name_of(r, stop_reason_names); }
-// Whether a result is a point the caller asked for (not a failure).
+/// Whether a result is a point the caller asked for (not a failure).
 inline bool converged(StopReason r) {
   return r == StopReason::GradientNorm || r == StopReason::FChange || r == StopReason::Callback;
 }
 
+/// What a callback's on_step() sees before each update.
 struct StepReport {
-  long step;  // updates made so far
+  long step;  ///< updates made so far
+  /// f at x.
   double f;
+  /// ‖∇f(x)‖₂.
   double gradient_norm;
+  /// The current point (valid during the call only).
   std::span<const double> x;
+  /// ∇f at x (valid during the call only).
   std::span<const double> gradient;
 };
 
+/// What minimize() returns.
 struct MinimizeResult {
+  /// The last point: the minimum found, or where the run stopped.
   std::vector<double> x;
+  /// f at x.
   double f = 0;
+  /// ‖∇f(x)‖₂.
   double gradient_norm = 0;
+  /// Updates made.
   long steps = 0;
+  /// Why the run stopped; converged(reason) says whether that is success.
   StopReason reason = StopReason::MaxSteps;
 };
 
-// Prints one line every `every` steps.
+/// Prints one line every `every` steps.
 struct PrintProgress {
+  /// Print every this many steps.
   long every = 1;
+  /// Where to print.
   std::FILE* out = stdout;
+  /// Prints "step k  f = …  |grad| = …" on the steps that are multiples of `every`.
   void on_step(const StepReport& r) const {
     if (r.step % every == 0)
       std::fprintf(out, "step %ld  f = %.12g  |grad| = %.3g\n", r.step, r.f, r.gradient_norm);
   }
 };
 
-// Stops as soon as f falls to `target` or below.
+/// Stops as soon as f falls to `target` or below.
 struct StopWhenF {
+  /// The value of f to stop at.
   double target;
+  /// True (stop) when f ≤ target.
   bool on_step(const StepReport& r) const { return r.f <= target; }
 };
 
-// Remembers the lowest point seen (an optimizer with momentum may pass it).
+/// Remembers the lowest point seen (an optimizer with momentum may pass it).
 struct KeepBest {
+  /// The lowest f seen.
   double f = std::numeric_limits<double>::infinity();
+  /// Where f was lowest.
   std::vector<double> x;
+  /// Keeps the point if it is the lowest so far.
   void on_step(const StepReport& r) {
     if (r.f < f) {
       f = r.f;
@@ -170,8 +200,8 @@ void report_end(Callback& callback, const MinimizeResult& result) {
 
 }  // namespace detail
 
-// Minimizes f(x) (f: callable taking std::span<const Var>, returning a Var) from and in
-// the n×1 Parameter x, moved by `optimizer`, which must hold x.
+/// Minimizes f(x) (f: callable taking std::span<const Var>, returning a Var) from and in
+/// the n×1 Parameter x, moved by `optimizer`, which must hold x.
 template <class F, class... Callbacks>
 MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhen& stop,
                         Callbacks&&... callbacks) {
@@ -243,8 +273,8 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
   return result;
 }
 
-// Minimizes f from x0 with the optimizer make_optimizer(x) builds on the Parameter x
-// (returned by value, or as a std::unique_ptr).
+/// Minimizes f from x0 with the optimizer make_optimizer(x) builds on the Parameter x
+/// (returned by value, or as a std::unique_ptr).
 template <class F, class MakeOptimizer, class... Callbacks>
 MinimizeResult minimize(F&& f, std::span<const double> x0, MakeOptimizer&& make_optimizer,
                         const StopWhen& stop, Callbacks&&... callbacks) {
@@ -256,20 +286,24 @@ MinimizeResult minimize(F&& f, std::span<const double> x0, MakeOptimizer&& make_
     return minimize(f, x, *optimizer, stop, callbacks...);
 }
 
+/// A distinct local minimum found by minimize_with_restarts().
 struct LocalMinimum {
+  /// The run that reached it first (its x, f, steps and reason).
   MinimizeResult result;
-  long found = 1;  // how many starts reached it
+  long found = 1;  ///< how many starts reached it
 };
 
+/// What minimize_with_restarts() returns.
 struct RestartsResult {
+  /// The lowest minimum found.
   MinimizeResult best;
-  std::vector<LocalMinimum> minima;  // distinct, lowest f first
+  std::vector<LocalMinimum> minima;  ///< distinct, lowest f first
 };
 
-// minimize from `starts` points drawn uniformly from the box [lower, upper] (seeded).
-// Two results are the same minimum when their points are within `same_point` of each
-// other (max norm, relative to the box's size).
-// Callbacks, as minimize() takes them, see every run (each from step 0).
+/// minimize from `starts` points drawn uniformly from the box [lower, upper] (seeded).
+/// Two results are the same minimum when their points are within `same_point` of each
+/// other (max norm, relative to the box's size).
+/// Callbacks, as minimize() takes them, see every run (each from step 0).
 template <class F, class MakeOptimizer, class... Callbacks>
 RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std::span<const double> upper,
                                       int starts, unsigned long seed, MakeOptimizer&& make_optimizer,

@@ -1,11 +1,12 @@
-// NAdam with PyTorch's torch.optim.NAdam rule, to the letter (step t from 1):
-//   g ← ∇f + λ·θ                             (weight_decay λ; −∇f when maximizing)
-//   μ_t ← β1·(1 − ½·0.96^(t·ψ)),  μ_{t+1} likewise   (momentum_decay ψ)
-//   Π ← Π·μ_t                                 (the product of every μ so far, from 1)
-//   m ← lerp(m, g, 1 − β1),  v ← β2·v + (1 − β2)·g²
-//   d ← √(v / (1 − β2ᵗ)) + ε
-//   θ ← θ − γ(1 − μ_t)/(1 − Π) · g/d − γ·μ_{t+1}/(1 − Π·μ_{t+1}) · m/d
-// maximize is not in torch 1.13's NAdam; here it negates the gradient as elsewhere.
+/// \file
+/// NAdam with PyTorch's torch.optim.NAdam rule, to the letter (step t from 1):
+///   g ← ∇f + λ·θ                             (weight_decay λ; −∇f when maximizing)
+///   μ_t ← β1·(1 − ½·0.96^(t·ψ)),  μ_{t+1} likewise   (momentum_decay ψ)
+///   Π ← Π·μ_t                                 (the product of every μ so far, from 1)
+///   m ← lerp(m, g, 1 − β1),  v ← β2·v + (1 − β2)·g²
+///   d ← √(v / (1 − β2ᵗ)) + ε
+///   θ ← θ − γ(1 − μ_t)/(1 − Π) · g/d − γ·μ_{t+1}/(1 − Π·μ_{t+1}) · m/d
+/// maximize is not in torch 1.13's NAdam; here it negates the gradient as elsewhere.
 #pragma once
 
 #include <cmath>
@@ -16,15 +17,25 @@
 
 namespace tapegrad::optim {
 
+/// The options of NAdam (PyTorch's names and defaults).
 struct NAdamOptions {
+  /// The learning rate γ.
   double lr = 2e-3;
+  /// The decay rate β1 of the first moment estimate.
   double beta1 = 0.9;
+  /// The decay rate β2 of the second moment estimate.
   double beta2 = 0.999;
+  /// The term ε added to the denominator.
   double eps = 1e-8;
+  /// The weight decay λ: an L2 penalty added to the gradient.
   double weight_decay = 0;
+  /// The momentum decay ψ of the momentum schedule μ_t = β1·(1 − ½·0.96^(t·ψ)).
   double momentum_decay = 4e-3;
+  /// Ascend instead of descend.
   bool maximize = false;
 
+  /// Visits every option as (name, field): how state_dict(), the schedulers and the command line's flags find
+  /// them.
   template <class Self, class Visit>
   static void fields(Self& o, Visit&& v) {
     v("lr", o.lr), v("beta1", o.beta1), v("beta2", o.beta2), v("eps", o.eps),
@@ -32,11 +43,19 @@ struct NAdamOptions {
   }
 };
 
+/// NAdam (Adam with Nesterov momentum), torch.optim.NAdam's update rule (in nadam.hpp).
 class NAdam : public GroupedOptimizer<NAdam, NAdamOptions> {
  public:
+  /// What GroupedOptimizer asks of an optimizer: its `name` (in messages and state_dict() keys),
+  /// `buffer_names` (its per-parameter buffers, saved under these names, which are PyTorch's),
+  /// `validate(options)` (throws tapegrad::Error naming the option that is out of range) and `update(options,
+  /// state, x, grad, n)` (one step of n entries, in blocks).
+  ///@{
   static constexpr const char* name = "NAdam";
   static constexpr std::array<const char*, 2> buffer_names = {"exp_avg", "exp_avg_sq"};
   static constexpr std::array<const char*, 1> scalar_names = {"mu_product"};
+  /// Optimizes `parameters` as one group with `options`; add_param_group() adds more. Throws tapegrad::Error
+  /// when an option is out of its range.
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const NAdamOptions& o) {
@@ -64,6 +83,7 @@ class NAdam : public GroupedOptimizer<NAdam, NAdamOptions> {
                                       const detail::BlockArray<T> denom = (vs / bc2).sqrt() + eps;
                                       xs += grad_step * g / denom;
                                       xs += momentum_step * ms / denom;
+                                      ///@}
                                     });
   }
 };

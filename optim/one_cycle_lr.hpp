@@ -1,10 +1,11 @@
-// The 1cycle policy with PyTorch's torch.optim.lr_scheduler.OneCycleLR formulas: the
-// learning rate rises from max_lr/div_factor to max_lr over the first pct_start of
-// total_steps, then falls to max_lr/(div_factor·final_div_factor) (three_phase: back to
-// the start first, then down), each phase annealed by cosine or linearly; with
-// cycle_momentum, momentum (or Adam's beta1) moves the opposite way between
-// max_momentum and base_momentum. Call step() after every optimizer step (not once
-// per epoch); more than total_steps steps is an error, as in PyTorch.
+/// \file
+/// The 1cycle policy with PyTorch's torch.optim.lr_scheduler.OneCycleLR formulas: the
+/// learning rate rises from max_lr/div_factor to max_lr over the first pct_start of
+/// total_steps, then falls to max_lr/(div_factor·final_div_factor) (three_phase: back to
+/// the start first, then down), each phase annealed by cosine or linearly; with
+/// cycle_momentum, momentum (or Adam's beta1) moves the opposite way between
+/// max_momentum and base_momentum. Call step() after every optimizer step (not once
+/// per epoch); more than total_steps steps is an error, as in PyTorch.
 #pragma once
 
 #include <cmath>
@@ -16,23 +17,51 @@
 
 namespace tapegrad::optim {
 
-enum class Anneal { Cos, Linear };
+/// How each phase of the 1cycle policy moves between its end points: by half a cosine, or linearly.
+enum class Anneal {
+  Cos,    ///< half a cosine (PyTorch's "cos")
+  Linear  ///< a straight line (PyTorch's "linear")
+};
 
+/// The options of OneCycleLr (PyTorch's names and defaults).
 struct OneCycleLrOptions {
+  /// The highest learning rate, reached at the end of the rising phase.
   double max_lr = 0.1;
+  /// The number of optimizer steps of the whole cycle.
   long total_steps = 100;
+  /// The fraction of the cycle spent rising.
   double pct_start = 0.3;
+  /// The shape of each phase.
   Anneal anneal_strategy = Anneal::Cos;
+  /// Move momentum (or Adam's beta1) the opposite way to the learning rate.
   bool cycle_momentum = true;
+  /// The momentum at the learning rate's peak.
   double base_momentum = 0.85;
+  /// The momentum at the learning rate's lows.
   double max_momentum = 0.95;
+  /// The first learning rate is max_lr / div_factor.
   double div_factor = 25;
+  /// The last learning rate is max_lr / (div_factor·final_div_factor).
   double final_div_factor = 1e4;
+  /// Three phases: up, back down to the start, then down to the last rate (else two).
   bool three_phase = false;
 };
 
+namespace detail {
+// One phase of the cycle: from its start values at the previous phase's end step to its
+// end values at end_step.
+struct OneCyclePhase {
+  double end_step, start_lr, end_lr, start_momentum, end_momentum;
+};
+}  // namespace detail
+
+/// The 1cycle learning-rate policy of torch.optim.lr_scheduler.OneCycleLR (see one_cycle_lr.hpp). Call step()
+/// after every optimizer step.
 class OneCycleLr {
  public:
+  /// Schedules `optimizer` with `options` and sets the first learning rate (and momentum). Throws
+  /// tapegrad::Error when total_steps < 1, pct_start is outside [0, 1], or cycle_momentum is asked of an
+  /// optimizer with neither momentum nor beta1.
   OneCycleLr(Optimizer& optimizer, OneCycleLrOptions options) : optimizer_(&optimizer), o_(options) {
     require(o_.total_steps >= 1, "OneCycleLr", "total_steps", static_cast<double>(o_.total_steps),
             "must be >= 1");
@@ -55,6 +84,7 @@ class OneCycleLr {
     apply();  // step 0: the initial learning rate (and max_momentum)
   }
 
+  /// Advances one optimizer step; throws tapegrad::Error past total_steps, as PyTorch does.
   void step() {
     if (step_ + 1 > o_.total_steps)
       throw Error("tapegrad: OneCycleLr: tried to step " + std::to_string(step_ + 1) +
@@ -62,12 +92,11 @@ class OneCycleLr {
     ++step_;
     apply();
   }
+  /// Steps taken.
   long steps() const { return step_; }
 
  private:
-  struct Phase {
-    double end_step, start_lr, end_lr, start_momentum, end_momentum;
-  };
+  using Phase = detail::OneCyclePhase;
 
   double anneal(double start, double end, double pct) const {
     if (o_.anneal_strategy == Anneal::Linear) return (end - start) * pct + start;

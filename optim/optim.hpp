@@ -1,5 +1,10 @@
-// The optimizer layer: every optimizer (first-order, L-BFGS, Newton-type), the schedulers,
-// gradient clipping, minimize(), least_squares(), solve() and implicit_solve().
+/// \file
+/// The optimizer layer: every optimizer (first-order, L-BFGS, Newton-type), the schedulers,
+/// gradient clipping, minimize(), least_squares(), solve() and implicit_solve().
+///
+/// \namespace tapegrad::optim
+/// Optimizers with PyTorch's update rules and state_dict(), learning-rate schedulers,
+/// minimize(), least_squares(), solve() and implicit_solve().
 #pragma once
 
 #include "clip.hpp"

@@ -1,11 +1,12 @@
-// The optimizer interface: an Optimizer holds references to Parameters (scalar or
-// tensor, float or double) in parameter groups, and step() moves them using their
-// gradients. Optimizers that need the loss re-evaluated (L-BFGS) take a closure in
-// step(closure); every optimizer accepts one, so minimize() drives them all alike.
-//
-// state_dict() captures every buffer, step count and hyperparameter (learning rates
-// changed by a scheduler included) as exact doubles; load_state_dict() restores them,
-// so that save → load → continue follows the same trajectory as never stopping.
+/// \file
+/// The optimizer interface: an Optimizer holds references to Parameters (scalar or
+/// tensor, float or double) in parameter groups, and step() moves them using their
+/// gradients. Optimizers that need the loss re-evaluated (L-BFGS) take a closure in
+/// step(closure); every optimizer accepts one, so minimize() drives them all alike.
+///
+/// state_dict() captures every buffer, step count and hyperparameter (learning rates
+/// changed by a scheduler included) as exact doubles; load_state_dict() restores them,
+/// so that save → load → continue follows the same trajectory as never stopping.
 #pragma once
 
 #include <Eigen/Core>
@@ -25,31 +26,39 @@
 
 namespace tapegrad::optim {
 
-// A non-owning reference to a float or a double Parameter; the Parameter must outlive
-// the optimizer and keep its shape.
+/// A non-owning reference to a float or a double Parameter; the Parameter must outlive
+/// the optimizer and keep its shape.
 class ParameterRef {
  public:
+  /// Refers to a double or a float Parameter (implicit, so that `{w, b}` is a list of them).
+  ///@{
   ParameterRef(Parameter& p) : p_(&p) {}       // NOLINT: implicit, so {w, b} lists work
   ParameterRef(FloatParameter& p) : p_(&p) {}  // NOLINT
+  ///@}
+  /// The number of entries of the Parameter.
   Eigen::Index size() const {
     return std::visit([](auto* p) { return p->size(); }, p_);
   }
-  // Calls visit(parameter) with the Parameter's own type.
+  /// Calls visit(parameter) with the Parameter's own type.
   template <class Visit>
   decltype(auto) visit(Visit&& visit) const {
     return std::visit([&](auto* p) -> decltype(auto) { return visit(*p); }, p_);
   }
+  /// True for a FloatParameter.
   bool is_float() const { return std::holds_alternative<FloatParameter*>(p_); }
 
  private:
   std::variant<Parameter*, FloatParameter*> p_;
 };
 
-// Every saved value of an optimizer, by name ("group.0.lr", "param.0.1.exp_avg"…),
-// as doubles: a float converts to double and back exactly.
+/// Every saved value of an optimizer, by name ("group.0.lr", "param.0.1.exp_avg"…),
+/// as doubles: a float converts to double and back exactly.
 struct StateDict {
+  /// The saved values by key, each a flat list of doubles.
   std::map<std::string, std::vector<double>> entries;
 
+  /// The entry `key`, which must hold `expected_size` values. Throws tapegrad::Error naming the key when it
+  /// is missing or has another size (a state from another model or optimizer).
   const std::vector<double>& at(const std::string& key, std::size_t expected_size) const {
     auto it = entries.find(key);
     if (it == entries.end()) throw Error("tapegrad: load_state_dict: the state has no entry '" + key + "'");
@@ -58,69 +67,83 @@ struct StateDict {
                   " values, expected " + std::to_string(expected_size));
     return it->second;
   }
+  /// The entry `key` as one number (an entry of size 1; throws as at() does).
   double scalar(const std::string& key) const { return at(key, 1)[0]; }
 };
 
-// The loss re-evaluated at the current parameters, with their gradients recomputed
-// (zeroed first): what L-BFGS and minimize() call.
+/// The loss re-evaluated at the current parameters, with their gradients recomputed
+/// (zeroed first): what L-BFGS and minimize() call.
 using Closure = std::function<double()>;
 
-// Second derivatives of the loss at the parameters' current values, over all of them as
-// one flat vector (FlatParameters' order): what Newton-type methods need besides the
-// closure. minimize() builds one from a generically written f (forward over reverse).
+/// Second derivatives of the loss at the parameters' current values, over all of them as
+/// one flat vector (FlatParameters' order): what Newton-type methods need besides the
+/// closure. minimize() builds one from a generically written f (forward over reverse).
 struct Curvature {
-  // hv = H·v.
+  /// hv = H·v.
   std::function<void(const Eigen::VectorXd& v, Eigen::VectorXd& hv)> hessian_vector_product;
-  // The dense Hessian.
+  /// The dense Hessian.
   std::function<Eigen::MatrixXd()> hessian;
 };
 
+/// The interface of every optimizer: step() moves the Parameters it holds using their gradients.
+/// Example, one step of Adam on a Parameter whose gradient a backward() has filled:
+///
+/// \snippet test_doc_examples.cpp optimizer
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
 
-  // One update from the gradients already in the Parameters.
+  /// One update from the gradients already in the Parameters.
   virtual void step() = 0;
-  // One update for optimizers that evaluate the loss themselves; the others evaluate
-  // the closure once, then step(). Returns the loss at the parameters before the step.
+  /// One update for optimizers that evaluate the loss themselves; the others evaluate
+  /// the closure once, then step(). Returns the loss at the parameters before the step.
   virtual double step(const Closure& closure) {
     const double loss = closure();
     step();
     return loss;
   }
 
-  // True for optimizers that must be given the closure (L-BFGS, Newton-type methods).
+  /// True for optimizers that must be given the closure (L-BFGS, Newton-type methods).
   virtual bool evaluates_closure() const { return false; }
-  // True for optimizers that must also be given the Hessian (Newton-type methods):
-  // call step(closure, curvature). The others ignore the curvature.
+  /// True for optimizers that must also be given the Hessian (Newton-type methods):
+  /// call step(closure, curvature). The others ignore the curvature.
   virtual bool needs_curvature() const { return false; }
+  /// One update given the loss closure and the second derivatives (Newton-type methods); the others ignore
+  /// the curvature and call step(closure).
   virtual double step(const Closure& closure, const Curvature&) { return step(closure); }
 
+  /// Every buffer, step count and hyperparameter, by name (PyTorch's key names), as exact doubles.
   virtual StateDict state_dict() const = 0;
+  /// Restores what state_dict() saved; the next steps then follow the same trajectory as an optimizer that
+  /// never stopped. Throws tapegrad::Error naming the entry when the state does not fit these parameters.
   virtual void load_state_dict(const StateDict& state) = 0;
 
-  // Every Parameter, group by group.
+  /// Every Parameter, group by group.
   virtual std::vector<ParameterRef> parameters() const = 0;
-  // Optimizers override it to skip building parameters()'s list: it runs every training
-  // step, which must not allocate.
+  /// Optimizers override it to skip building parameters()'s list: it runs every training
+  /// step, which must not allocate.
   virtual void zero_grad() const {
     for (const ParameterRef& p : parameters()) p.visit([](auto& parameter) { parameter.zero_grad(); });
   }
 
-  // For learning-rate schedulers.
+  /// For learning-rate schedulers.
   virtual std::size_t group_count() const = 0;
+  /// The learning rate of parameter group `group`.
   virtual double learning_rate(std::size_t group) const = 0;
+  /// Sets the learning rate of parameter group `group` (validated as the constructor validates it).
   virtual void set_learning_rate(std::size_t group, double lr) = 0;
-  // Any other numeric hyperparameter of a group by its options' field name ("momentum",
-  // "beta1"), for schedulers that cycle them (OneCycleLr): nullopt if the optimizer has
-  // none of that name. The set form validates as the constructor does.
+  /// Any other numeric hyperparameter of a group by its options' field name ("momentum",
+  /// "beta1"), for schedulers that cycle them (OneCycleLr): nullopt if the optimizer has
+  /// none of that name. The set form validates as the constructor does.
   virtual std::optional<double> hyperparameter(std::size_t, const std::string&) const { return std::nullopt; }
+  /// Sets hyperparameter `name` of group `group`; throws tapegrad::Error when the optimizer has none of that
+  /// name or the value is out of range.
   virtual void set_hyperparameter(std::size_t, const std::string& name, double) {
     throw Error("tapegrad: this optimizer has no hyperparameter '" + name + "' to set");
   }
 };
 
-// Throws "tapegrad: <optimizer>: <name> = <value> <requirement>" unless `ok`.
+/// Throws "tapegrad: <optimizer>: <name> = <value> <requirement>" unless `ok`.
 inline void require(bool ok, const char* optimizer, const char* name, double value, const char* requirement) {
   if (!ok) {
     char text[64];
@@ -129,13 +152,13 @@ inline void require(bool ok, const char* optimizer, const char* name, double val
   }
 }
 
-// An option that is a number (not a switch or a choice): what schedulers may set and
-// what require_nonnegative checks.
+/// An option that is a number (not a switch or a choice): what schedulers may set and
+/// what require_nonnegative checks.
 template <class V>
 concept NumericOption = std::is_arithmetic_v<V> && !std::is_same_v<V, bool>;
 
-// Calls f(field) for the numeric field of `options` named `name`, through the options'
-// fields(); false when there is none.
+/// Calls f(field) for the numeric field of `options` named `name`, through the options'
+/// fields(); false when there is none.
 template <class Options, class F>
 bool visit_numeric_option(Options& options, std::string_view name, F&& f) {
   bool found = false;
@@ -146,8 +169,8 @@ bool visit_numeric_option(Options& options, std::string_view name, F&& f) {
   return found;
 }
 
-// require(value >= 0) for each of the named numeric fields of an options struct (lr,
-// eps, weight_decay…).
+/// require(value >= 0) for each of the named numeric fields of an options struct (lr,
+/// eps, weight_decay…).
 template <class Options>
 void require_nonnegative(const char* optimizer, const Options& o, std::initializer_list<const char*> names) {
   for (const char* name : names)

@@ -1,7 +1,8 @@
-// Every optimizer, listed once. The command line's --optimizer choices (each name in
-// lower case, or its command_line_name), each optimizer's flags (its options' fields(), with '_' as '-'),
-// their help text and the "does not apply to" check all come from this list. A new optimizer is its own file
-// plus one entry here.
+/// \file
+/// Every optimizer, listed once. The command line's --optimizer choices (each name in
+/// lower case, or its command_line_name), each optimizer's flags (its options' fields(), with '_' as '-'),
+/// their help text and the "does not apply to" check all come from this list. A new optimizer is its own file
+/// plus one entry here.
 #pragma once
 
 #include <tuple>
@@ -23,6 +24,7 @@
 
 namespace tapegrad::optim {
 
+/// Every optimizer, in the order the command line lists them.
 using Optimizers = std::tuple<Sgd, Adam, AdamW, RmsProp, Adagrad, Adamax, NAdam, RAdam, Adadelta, Rprop, Asgd,
                               Lbfgs, Newton, NewtonCg>;
 

@@ -1,12 +1,13 @@
-// RAdam with PyTorch's torch.optim.RAdam rule, to the letter (step t from 1):
-//   g ← ∇f + λ·θ                      (weight_decay λ; −∇f when maximizing)
-//   m ← lerp(m, g, 1 − β1),  v ← β2·v + (1 − β2)·g²
-//   ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ)
-//   m̂ = m / (1 − β1ᵗ)
-//   ρ_t > 5:  r = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t))
-//             θ ← θ − m̂·γ·(√(1 − β2ᵗ) / (√v + ε))·r
-//   else:     θ ← θ − m̂·γ              (the variance is not yet tractable: plain momentum)
-// maximize is not in torch 1.13's RAdam; here it negates the gradient as elsewhere.
+/// \file
+/// RAdam with PyTorch's torch.optim.RAdam rule, to the letter (step t from 1):
+///   g ← ∇f + λ·θ                      (weight_decay λ; −∇f when maximizing)
+///   m ← lerp(m, g, 1 − β1),  v ← β2·v + (1 − β2)·g²
+///   ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ)
+///   m̂ = m / (1 − β1ᵗ)
+///   ρ_t > 5:  r = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t))
+///             θ ← θ − m̂·γ·(√(1 − β2ᵗ) / (√v + ε))·r
+///   else:     θ ← θ − m̂·γ              (the variance is not yet tractable: plain momentum)
+/// maximize is not in torch 1.13's RAdam; here it negates the gradient as elsewhere.
 #pragma once
 
 #include <cmath>
@@ -17,16 +18,29 @@
 
 namespace tapegrad::optim {
 
+/// RAdam's defaults: lr 1e-3, no weight decay, no amsgrad.
 struct RAdamDefaults {
+  /// The default lr and weight_decay, and whether amsgrad is an option.
+  ///@{
   static constexpr double lr = 1e-3, weight_decay = 0;
   static constexpr bool has_amsgrad = false;
+  ///@}
 };
+/// The options of RAdam.
 using RAdamOptions = AdamFamilyOptions<RAdamDefaults>;
 
+/// RAdam (rectified Adam), torch.optim.RAdam's update rule (in radam.hpp).
 class RAdam : public GroupedOptimizer<RAdam, RAdamOptions> {
  public:
+  /// What GroupedOptimizer asks of an optimizer: its `name` (in messages and state_dict() keys),
+  /// `buffer_names` (its per-parameter buffers, saved under these names, which are PyTorch's),
+  /// `validate(options)` (throws tapegrad::Error naming the option that is out of range) and `update(options,
+  /// state, x, grad, n)` (one step of n entries, in blocks).
+  ///@{
   static constexpr const char* name = "RAdam";
   static constexpr std::array<const char*, 2> buffer_names = {"exp_avg", "exp_avg_sq"};
+  /// Optimizes `parameters` as one group with `options`; add_param_group() adds more. Throws tapegrad::Error
+  /// when an option is out of its range.
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const RAdamOptions& o) { detail::validate_adam(name, o); }
@@ -53,6 +67,7 @@ class RAdam : public GroupedOptimizer<RAdam, RAdamOptions> {
                                         xs -= ms / bc1 * lr * (bc2_sqrt / (vs.sqrt() + eps)) * rect;
                                       else
                                         xs -= ms / bc1 * lr;
+                                      ///@}
                                     });
   }
 };

@@ -1,8 +1,9 @@
-// RMSprop with PyTorch's torch.optim.RMSprop rule, to the letter:
-//   g ← ∇f + λ·θ                       (weight_decay λ; −∇f when maximizing)
-//   v ← α·v + (1 − α)·g²
-//   centered: ḡ ← lerp(ḡ, g, 1 − α), d ← √(v − ḡ²) + ε;   else d ← √v + ε
-//   momentum μ > 0: b ← μ·b + g/d, θ ← θ − γ·b;           else θ ← θ − γ·g/d
+/// \file
+/// RMSprop with PyTorch's torch.optim.RMSprop rule, to the letter:
+///   g ← ∇f + λ·θ                       (weight_decay λ; −∇f when maximizing)
+///   v ← α·v + (1 − α)·g²
+///   centered: ḡ ← lerp(ḡ, g, 1 − α), d ← √(v − ḡ²) + ε;   else d ← √v + ε
+///   momentum μ > 0: b ← μ·b + g/d, θ ← θ − γ·b;           else θ ← θ − γ·g/d
 #pragma once
 
 #include <cmath>
@@ -12,15 +13,25 @@
 
 namespace tapegrad::optim {
 
+/// The options of RmsProp (PyTorch's names and defaults).
 struct RmsPropOptions {
+  /// The learning rate γ.
   double lr = 1e-2;
+  /// The smoothing constant α of the average of squared gradients.
   double alpha = 0.99;
+  /// The term ε added to the denominator.
   double eps = 1e-8;
+  /// The weight decay λ: an L2 penalty added to the gradient.
   double weight_decay = 0;
+  /// The momentum factor μ (0: none).
   double momentum = 0;
+  /// Divide by the centered second moment (an estimate of the gradient's variance).
   bool centered = false;
+  /// Ascend instead of descend.
   bool maximize = false;
 
+  /// Visits every option as (name, field): how state_dict(), the schedulers and the command line's flags find
+  /// them.
   template <class Self, class Visit>
   static void fields(Self& o, Visit&& v) {
     v("lr", o.lr), v("alpha", o.alpha), v("eps", o.eps), v("weight_decay", o.weight_decay),
@@ -28,10 +39,18 @@ struct RmsPropOptions {
   }
 };
 
+/// RMSprop, torch.optim.RMSprop's update rule (in rmsprop.hpp).
 class RmsProp : public GroupedOptimizer<RmsProp, RmsPropOptions> {
  public:
+  /// What GroupedOptimizer asks of an optimizer: its `name` (in messages and state_dict() keys),
+  /// `buffer_names` (its per-parameter buffers, saved under these names, which are PyTorch's),
+  /// `validate(options)` (throws tapegrad::Error naming the option that is out of range) and `update(options,
+  /// state, x, grad, n)` (one step of n entries, in blocks).
+  ///@{
   static constexpr const char* name = "RmsProp";
   static constexpr std::array<const char*, 3> buffer_names = {"square_avg", "grad_avg", "momentum_buffer"};
+  /// Optimizes `parameters` as one group with `options`; add_param_group() adds more. Throws tapegrad::Error
+  /// when an option is out of its range.
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const RmsPropOptions& o) {
@@ -66,6 +85,7 @@ class RmsProp : public GroupedOptimizer<RmsProp, RmsPropOptions> {
       } else {
         xs += (-lr * g) / d;
       }
+      ///@}
     });
   }
 };

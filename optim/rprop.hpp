@@ -1,10 +1,11 @@
-// Rprop with PyTorch's torch.optim.Rprop rule, to the letter: each entry keeps its own
-// step size, starting at lr, and moves by its gradient's sign alone.
-//   g ← ∇f                                 (−∇f when maximizing)
-//   s ← sign(g·g_prev) mapped to η+ (> 0), η− (< 0) or 1 (= 0)
-//   δ ← clamp(δ·s, step_size_min, step_size_max)
-//   g ← 0 where s = η−                      (after a sign change, no move and no memory)
-//   θ ← θ − sign(g)·δ,  g_prev ← g
+/// \file
+/// Rprop with PyTorch's torch.optim.Rprop rule, to the letter: each entry keeps its own
+/// step size, starting at lr, and moves by its gradient's sign alone.
+///   g ← ∇f                                 (−∇f when maximizing)
+///   s ← sign(g·g_prev) mapped to η+ (> 0), η− (< 0) or 1 (= 0)
+///   δ ← clamp(δ·s, step_size_min, step_size_max)
+///   g ← 0 where s = η−                      (after a sign change, no move and no memory)
+///   θ ← θ − sign(g)·δ,  g_prev ← g
 #pragma once
 
 #include "../autodiff/support/instantiate.hpp"
@@ -12,14 +13,21 @@
 
 namespace tapegrad::optim {
 
+/// The options of Rprop (PyTorch's names and defaults).
 struct RpropOptions {
+  /// The initial step size of every entry.
   double lr = 1e-2;
-  double eta_minus = 0.5;  // PyTorch's etas = (eta_minus, eta_plus)
+  double eta_minus = 0.5;  ///< PyTorch's etas = (eta_minus, eta_plus)
+  /// The factor a step size grows by while the gradient keeps its sign.
   double eta_plus = 1.2;
-  double step_size_min = 1e-6;  // PyTorch's step_sizes = (min, max)
+  double step_size_min = 1e-6;  ///< PyTorch's step_sizes = (min, max)
+  /// The largest step size.
   double step_size_max = 50;
+  /// Ascend instead of descend.
   bool maximize = false;
 
+  /// Visits every option as (name, field): how state_dict(), the schedulers and the command line's flags find
+  /// them.
   template <class Self, class Visit>
   static void fields(Self& o, Visit&& v) {
     v("lr", o.lr), v("eta_minus", o.eta_minus), v("eta_plus", o.eta_plus),
@@ -27,10 +35,19 @@ struct RpropOptions {
   }
 };
 
+/// Rprop (resilient backpropagation), torch.optim.Rprop's update rule (in rprop.hpp): a step size per
+/// entry, grown while the gradient's sign holds and shrunk when it flips. A full-batch method.
 class Rprop : public GroupedOptimizer<Rprop, RpropOptions> {
  public:
+  /// What GroupedOptimizer asks of an optimizer: its `name` (in messages and state_dict() keys),
+  /// `buffer_names` (its per-parameter buffers, saved under these names, which are PyTorch's),
+  /// `validate(options)` (throws tapegrad::Error naming the option that is out of range) and `update(options,
+  /// state, x, grad, n)` (one step of n entries, in blocks).
+  ///@{
   static constexpr const char* name = "Rprop";
   static constexpr std::array<const char*, 2> buffer_names = {"prev", "step_size"};
+  /// Optimizes `parameters` as one group with `options`; add_param_group() adds more. Throws tapegrad::Error
+  /// when an option is out of its range.
   using GroupedOptimizer::GroupedOptimizer;
 
   static void validate(const RpropOptions& o) {
@@ -60,6 +77,7 @@ class Rprop : public GroupedOptimizer<Rprop, RpropOptions> {
           g = (factor == eta_minus).select(T(0), g);
           xs -= g.sign() * ds;
           ps = g;
+          ///@}
         });
   }
 };

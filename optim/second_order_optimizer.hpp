@@ -1,10 +1,11 @@
-// What Newton and Newton-CG share: all parameters as one flat vector, one parameter
-// group whose "learning rate" is the first step length the line search tries (1, the
-// Newton step), the line search itself (strong Wolfe as L-BFGS's, line_search.hpp, or
-// backtracking on the Armijo condition), and state_dict() from the options' fields.
-// Each step() is one iteration: f and g, the method's direction, the line search. It
-// needs the closure and the curvature, so minimize() drives it (or a caller that
-// supplies both).
+/// \file
+/// What Newton and Newton-CG share: all parameters as one flat vector, one parameter
+/// group whose "learning rate" is the first step length the line search tries (1, the
+/// Newton step), the line search itself (strong Wolfe as L-BFGS's, line_search.hpp, or
+/// backtracking on the Armijo condition), and state_dict() from the options' fields.
+/// Each step() is one iteration: f and g, the method's direction, the line search. It
+/// needs the closure and the curvature, so minimize() drives it (or a caller that
+/// supplies both).
 #pragma once
 
 #include <Eigen/Core>
@@ -21,25 +22,39 @@
 
 namespace tapegrad::optim {
 
-enum class StepSearch { StrongWolfe, Backtracking };
+/// How a Newton-type method chooses the step length along its direction.
+enum class StepSearch {
+  StrongWolfe,  ///< a line search for the strong Wolfe conditions (the one L-BFGS uses)
+  Backtracking  ///< halve the step from lr until the Armijo condition holds
+};
+/// The names of StepSearch's values, for the command line.
 constexpr EnumNames<StepSearch, 2> enum_names(StepSearch) {
   return {{{StepSearch::StrongWolfe, "strong-wolfe"}, {StepSearch::Backtracking, "backtracking"}}};
 }
 
-// Derived provides `Eigen::VectorXd direction(const Curvature&, const Eigen::VectorXd& g)`
-// (a descent direction at the current point) and `static void validate(const Options&)`;
-// Options has lr, line_search and fields(), whose every field state_dict() saves.
+/// Derived provides `Eigen::VectorXd direction(const Curvature&, const Eigen::VectorXd& g)`
+/// (a descent direction at the current point) and `static void validate(const Options&)`;
+/// Options has lr, line_search and fields(), whose every field state_dict() saves.
+/// The base of the Newton-type methods (Newton, NewtonCg): all parameters as one flat vector, a direction
+/// from the curvature, a line search along it, and a state_dict() of the options and counters. Derived
+/// supplies direction() and validate().
 template <class Derived, class Options>
 class SecondOrderOptimizer : public Optimizer {
  public:
+  /// The type of the options.
   using options_type = Options;
 
+  /// True: a Newton-type method evaluates the closure itself, and needs the curvature too;
+  /// call step(closure, curvature), as minimize() does.
   bool evaluates_closure() const override { return true; }
+  /// \copydoc tapegrad::optim::Optimizer::needs_curvature
   bool needs_curvature() const override { return true; }
+  /// Throws tapegrad::Error: a Newton-type method needs step(closure, curvature).
   void step() override { throw curvature_missing(); }
+  /// Throws tapegrad::Error: a Newton-type method needs step(closure, curvature).
   double step(const Closure&) override { throw curvature_missing(); }
 
-  // One iteration: f and g at x, the method's direction, a line search along it.
+  /// One iteration: f and g at x, the method's direction, a line search along it.
   double step(const Closure& closure, const Curvature& curvature) final {
     const double f = closure();
     const Eigen::VectorXd g = parameters_.gradient();
@@ -48,6 +63,7 @@ class SecondOrderOptimizer : public Optimizer {
     return f;
   }
 
+  /// \copydoc tapegrad::optim::Optimizer::state_dict
   StateDict state_dict() const override {
     StateDict dict;
     Options::fields(options_, [&](const char* field, const auto& value) {
@@ -57,6 +73,7 @@ class SecondOrderOptimizer : public Optimizer {
     dict.entries["state.hessian_vector_products"] = {static_cast<double>(products_)};
     return dict;
   }
+  /// \copydoc tapegrad::optim::Optimizer::load_state_dict
   void load_state_dict(const StateDict& dict) override {
     Options o = options_;
     Options::fields(o, [&](const char* field, auto& value) {
@@ -73,33 +90,44 @@ class SecondOrderOptimizer : public Optimizer {
     products_ = static_cast<long>(dict.scalar("state.hessian_vector_products"));
   }
 
+  /// \copydoc tapegrad::optim::Optimizer::parameters
   std::vector<ParameterRef> parameters() const override { return parameters_.refs(); }
+  /// \copydoc tapegrad::optim::Optimizer::zero_grad
   void zero_grad() const override { parameters_.zero_grad(); }
+  /// \copydoc tapegrad::optim::Optimizer::group_count
   std::size_t group_count() const override { return 1; }
+  /// \copydoc tapegrad::optim::Optimizer::learning_rate
   double learning_rate(std::size_t) const override { return options_.lr; }
+  /// \copydoc tapegrad::optim::Optimizer::set_learning_rate
   void set_learning_rate(std::size_t, double lr) override {
     Options o = options_;
     o.lr = lr;
     Derived::validate(o);
     options_ = o;
   }
+  /// The options.
   const Options& options() const { return options_; }
 
-  // Iterations whose Hessian needed a multiple of the identity added (Newton), or whose
-  // conjugate gradients met non-positive curvature (Newton-CG).
+  /// Iterations whose Hessian needed a multiple of the identity added (Newton), or whose
+  /// conjugate gradients met non-positive curvature (Newton-CG).
   long indefinite_steps() const { return indefinite_steps_; }
-  // Hessian-vector products over the optimizer's life (a dense Hessian counts n).
+  /// Hessian-vector products over the optimizer's life (a dense Hessian counts n).
   long hessian_vector_products() const { return products_; }
 
  protected:
+  /// Optimizes `parameters` (one flat vector) with `options`.
   SecondOrderOptimizer(std::vector<ParameterRef> parameters, const Options& options)
       : parameters_(std::move(parameters)), options_(options) {
     Derived::validate(options_);
   }
 
+  /// The parameters as one flat vector.
   FlatParameters parameters_;
+  /// The options (the learning rate may be changed by a scheduler).
   Options options_;
+  /// The count indefinite_steps() returns.
   long indefinite_steps_ = 0;
+  /// The count hessian_vector_products() returns.
   long products_ = 0;
 
  private:

@@ -1,10 +1,11 @@
-// solve(F, x0): a root of n equations in n unknowns, F: span of Vars → std::vector of n
-// Vars. Newton's method on the tape's Jacobian (J p = −F, by column-pivoting QR, which
-// also says when J is singular), with a backtracking line search on φ = ½‖F‖² (Armijo:
-// φ(x + tp) ≤ (1 − 2·10⁻⁴·t)·φ(x), since ∇φ·p = −‖F‖² = −2φ). When Newton cannot go on
-// (J singular, or no step length down to 10⁻⁴ lowers φ) it hands the point to
-// Levenberg–Marquardt (least_squares.hpp) on ½‖F‖², which needs no invertible Jacobian
-// and ends quadratically at a root where J is regular.
+/// \file
+/// solve(F, x0): a root of n equations in n unknowns, F: span of Vars → std::vector of n
+/// Vars. Newton's method on the tape's Jacobian (J p = −F, by column-pivoting QR, which
+/// also says when J is singular), with a backtracking line search on φ = ½‖F‖² (Armijo:
+/// φ(x + tp) ≤ (1 − 2·10⁻⁴·t)·φ(x), since ∇φ·p = −‖F‖² = −2φ). When Newton cannot go on
+/// (J singular, or no step length down to 10⁻⁴ lowers φ) it hands the point to
+/// Levenberg–Marquardt (least_squares.hpp) on ½‖F‖², which needs no invertible Jacobian
+/// and ends quadratically at a root where J is regular.
 #pragma once
 
 #include <Eigen/Core>
@@ -20,31 +21,48 @@
 
 namespace tapegrad::optim {
 
+/// The options of solve().
 struct SolveOptions {
-  double tolerance = 1e-12;  // stop when ‖F(x)‖₂ is at most this
+  double tolerance = 1e-12;  ///< stop when ‖F(x)‖₂ is at most this
+  /// Newton and Levenberg–Marquardt steps at most, together.
   long max_iterations = 200;
 };
 
-// Converged: ‖F‖ ≤ tolerance. Stalled: no method moves x any more (typically a local
-// minimum of ‖F‖ that is not a root). NotFinite: F became NaN or infinite everywhere
-// the methods tried.
-enum class SolveStop { Converged, Stalled, MaxIterations, NotFinite };
+/// Converged: ‖F‖ ≤ tolerance. Stalled: no method moves x any more (typically a local
+/// minimum of ‖F‖ that is not a root). NotFinite: F became NaN or infinite everywhere
+/// the methods tried.
+enum class SolveStop {
+  Converged,      ///< ‖F‖₂ ≤ tolerance
+  Stalled,        ///< no method moves x any more
+  MaxIterations,  ///< SolveOptions::max_iterations steps were made
+  NotFinite       ///< F became NaN or infinite everywhere the methods tried
+};
+/// The words for each SolveStop, in messages and the command line's output.
 inline constexpr EnumNames<SolveStop, 4> solve_stop_names = {
     {{SolveStop::Converged, "converged"},
      {SolveStop::Stalled, "stalled: no step lowers the residual (a minimum of |F| that is not a root?)"},
      {SolveStop::MaxIterations, "iteration limit"},
      {SolveStop::NotFinite, "F is not finite"}}};
+/// The words for `s`.
 inline const char* to_string(SolveStop s) { return name_of(s, solve_stop_names); }
 
+/// What solve() returns.
 struct SolveResult {
-  std::vector<double> x;     // the root, or the point of smallest ‖F‖ found
-  double residual_norm = 0;  // ‖F(x)‖₂
-  long iterations = 0;       // Newton and Levenberg–Marquardt steps together
+  std::vector<double> x;     ///< the root, or the point of smallest ‖F‖ found
+  double residual_norm = 0;  ///< ‖F(x)‖₂
+  long iterations = 0;       ///< Newton and Levenberg–Marquardt steps together
+  /// Why it stopped.
   SolveStop reason = SolveStop::MaxIterations;
-  std::string method;  // "newton", "levenberg-marquardt" or "newton, then levenberg-marquardt"
+  std::string method;  ///< "newton", "levenberg-marquardt" or "newton, then levenberg-marquardt"
+  /// True when ‖F(x)‖₂ ≤ tolerance.
   bool converged() const { return reason == SolveStop::Converged; }
 };
 
+/// A root of the n equations `equations` (a span of n Vars → a std::vector of n Vars) from `x0`, by Newton's
+/// method with a line search, then Levenberg–Marquardt where Newton cannot go on (see solve.hpp). Does
+/// not throw when no root is found: the result's reason says why and x is the point of smallest ‖F‖. Throws
+/// tapegrad::Error for no unknowns, or equations that return a count other than n.
+/// Example: \snippet test_doc_examples.cpp solve
 template <class F>
 SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions& options = {}) {
   const auto n = static_cast<Eigen::Index>(x0.size());
@@ -119,6 +137,7 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
   if (lm.reason == StopReason::NotFinite) return finish(SolveStop::NotFinite, norm);
   return finish(lm.reason == StopReason::MaxSteps ? SolveStop::MaxIterations : SolveStop::Stalled, norm);
 }
+/// solve() with the starting point as a std::vector.
 template <class F>
 SolveResult solve(F&& equations, const std::vector<double>& x0, const SolveOptions& options = {}) {
   return solve(equations, std::span<const double>(x0), options);

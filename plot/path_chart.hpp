@@ -1,14 +1,15 @@
-// Pictures of gradient descent: where the iterates of one or several runs go on the
-// surface of f. One variable: the curve of f with the iterates on it. Two: filled
-// contours of f (log-spaced levels when f spans decades) with each path drawn over them,
-// start and end marked, every minimum found labelled with its f and the best one
-// highlighted, and a colour scale. More: f and |∇f| against the step. With f_panel,
-// f against the step beside the paths (runs at several learning rates). A run that
-// leaves the chart — diverging — is drawn to where it left and marked there.
-//
-//   tg::plot::PathRecorder path;
-//   tg::optim::minimize(f, x, optimizer, stop, path);     // records every iterate
-//   tg::plot::write_svg("path.svg", tg::plot::chart_of(path, f2, {"x", "y"}));
+/// \file
+/// Pictures of gradient descent: where the iterates of one or several runs go on the
+/// surface of f. One variable: the curve of f with the iterates on it. Two: filled
+/// contours of f (log-spaced levels when f spans decades) with each path drawn over them,
+/// start and end marked, every minimum found labelled with its f and the best one
+/// highlighted, and a colour scale. More: f and |∇f| against the step. With f_panel,
+/// f against the step beside the paths (runs at several learning rates). A run that
+/// leaves the chart — diverging — is drawn to where it left and marked there.
+///
+///   tg::plot::PathRecorder path;
+///   tg::optim::minimize(f, x, optimizer, stop, path);     // records every iterate
+///   tg::plot::write_svg("path.svg", tg::plot::chart_of(path, f2, {"x", "y"}));
 #pragma once
 
 #include <array>
@@ -21,34 +22,42 @@
 
 namespace tapegrad::plot {
 
+/// One optimizer run on a chart: its iterates and f at each.
 struct Run {
-  std::string label;                   // in the legend ("lr 0.1"); may be empty
-  std::vector<std::vector<double>> x;  // x[k]: the point after k steps; x[0] is the start
-  std::vector<double> f;               // f(x[k])
-  std::vector<double> gradient_norm;   // |∇f(x[k])| (charts of more than two variables)
-  bool diverged = false;               // ended with f or x not finite
+  std::string label;                   ///< in the legend ("lr 0.1"); may be empty
+  std::vector<std::vector<double>> x;  ///< x[k]: the point after k steps; x[0] is the start
+  std::vector<double> f;               ///< f(x[k])
+  std::vector<double> gradient_norm;   ///< |∇f(x[k])| (charts of more than two variables)
+  bool diverged = false;               ///< ended with f or x not finite
 };
 
+/// A local minimum marked on a chart.
 struct Minimum {
+  /// Where it is.
   std::vector<double> x;
+  /// f there.
   double f = 0;
-  long found = 1;  // how many starts reached it
+  long found = 1;  ///< how many starts reached it
 };
 
+/// What a path chart shows: f as filled contours (two variables) or a curve (one), one or more runs' iterates
+/// on it, and the minima found. to_svg() draws it; write_svg() writes it.
 struct PathChart {
+  /// The chart's title.
   std::string title;
-  std::vector<std::string> names;                    // one per coordinate
-  std::function<double(std::span<const double>)> f;  // drawn for one or two coordinates
+  std::vector<std::string> names;                    ///< one per coordinate
+  std::function<double(std::span<const double>)> f;  ///< drawn for one or two coordinates
+  /// The runs, each drawn as a path.
   std::vector<Run> runs;
-  std::vector<Minimum> minima;                  // the lowest is highlighted
-  std::optional<std::array<double, 4>> window;  // x0, x1, y0, y1 (else from the paths)
-  bool f_panel = false;                         // f against the step beside the paths
+  std::vector<Minimum> minima;                  ///< the lowest is highlighted
+  std::optional<std::array<double, 4>> window;  ///< x0, x1, y0, y1 (else from the paths)
+  bool f_panel = false;                         ///< f against the step beside the paths
 };
 
-// The chart as an SVG document. Throws tapegrad::Error for a chart with no runs, runs
-// of other dimensions than the names, or an empty window.
+/// The chart as an SVG document. Throws tapegrad::Error for a chart with no runs, runs
+/// of other dimensions than the names, or an empty window.
 std::string to_svg(const PathChart& chart);
-// Written atomically (autodiff/support/atomic_file.hpp).
+/// Written atomically (autodiff/support/atomic_file.hpp).
 void write_svg(const std::filesystem::path& path, const PathChart& chart);
 
 }  // namespace tapegrad::plot

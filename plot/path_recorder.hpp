@@ -1,7 +1,8 @@
-// A minimize() callback that keeps every iterate, for a PathChart: each run's points,
-// f and |∇f| from its start (step 0 begins a new run, so one recorder follows all the
-// starts of minimize_with_restarts), and plot_path, the chart of those runs over the
-// function they minimized.
+/// \file
+/// A minimize() callback that keeps every iterate, for a PathChart: each run's points,
+/// f and |∇f| from its start (step 0 begins a new run, so one recorder follows all the
+/// starts of minimize_with_restarts), and plot_path, the chart of those runs over the
+/// function they minimized.
 #pragma once
 
 #include <filesystem>
@@ -15,9 +16,15 @@
 
 namespace tapegrad::plot {
 
+/// A minimize() callback that records every iterate, for plot_path(): one Run per start
+/// (minimize_with_restarts() passes it to each).
+///
+/// \snippet test_doc_examples.cpp plot_path
 struct PathRecorder {
+  /// The runs recorded.
   std::vector<Run> runs;
 
+  /// Records the iterate (a new Run at step 0).
   void on_step(const optim::StepReport& r) {
     if (r.step == 0 || runs.empty()) runs.emplace_back();
     Run& run = runs.back();
@@ -25,18 +32,19 @@ struct PathRecorder {
     run.f.push_back(r.f);
     run.gradient_norm.push_back(r.gradient_norm);
   }
+  /// Marks the run diverged when it ended because f was not finite.
   void on_end(const optim::MinimizeResult& r) {
     if (!runs.empty() && r.reason == optim::StopReason::NotFinite) runs.back().diverged = true;
   }
 };
 
-// Writes the chart of the recorded runs to `file` (SVG): f is the function minimize()
-// was given (written with Vars), evaluated on a tape of its own for the curve or the
-// contours. `names` name the coordinates (x1, x2, … when empty).
-//
-//   tg::plot::PathRecorder path;
-//   tg::optim::minimize(rosenbrock, x, adam, stop, path);
-//   tg::plot::plot_path("rosenbrock.svg", rosenbrock, path);
+/// Writes the chart of the recorded runs to `file` (SVG): f is the function minimize()
+/// was given (written with Vars), evaluated on a tape of its own for the curve or the
+/// contours. `names` name the coordinates (x1, x2, … when empty).
+///
+///   tg::plot::PathRecorder path;
+///   tg::optim::minimize(rosenbrock, x, adam, stop, path);
+///   tg::plot::plot_path("rosenbrock.svg", rosenbrock, path);
 template <class F>
 void plot_path(const std::filesystem::path& file, F&& f, const PathRecorder& path,
                std::vector<std::string> names = {}, const std::string& title = "",

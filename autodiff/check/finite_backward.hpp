@@ -1,8 +1,9 @@
-// check_finite mode, in the backward pass (see BasicTape::Options::check_finite): what
-// the tape keeps for each tensor statement (its operation, shape and adjoint buffer),
-// the checked sweep, and the report when an adjoint turns out NaN or infinite. The
-// forward pass's checks are in finite_forward.hpp. The tape includes this file, so it
-// depends on support/ and the tape's tensor_adjoints.hpp only.
+/// \file
+/// check_finite mode, in the backward pass (see BasicTape::Options::check_finite): what
+/// the tape keeps for each tensor statement (its operation, shape and adjoint buffer),
+/// the checked sweep, and the report when an adjoint turns out NaN or infinite. The
+/// forward pass's checks are in finite_forward.hpp. The tape includes this file, so it
+/// depends on support/ and the tape's tensor_adjoints.hpp only.
 #pragma once
 
 #include <algorithm>

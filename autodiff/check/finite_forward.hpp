@@ -1,9 +1,10 @@
-// check_finite mode, in the forward pass (see BasicTape::Options::check_finite): when a
-// statement's value or one of its local derivatives is NaN or infinite, its expression
-// tree is searched for the first operation (innermost, left to right, in the order the
-// values were computed) whose value or derivative went bad, and a NonFiniteError names
-// it with its inputs. The tree is only searched on that rare path; a statement that is
-// all finite costs one check of its value and its partials.
+/// \file
+/// check_finite mode, in the forward pass (see BasicTape::Options::check_finite): when a
+/// statement's value or one of its local derivatives is NaN or infinite, its expression
+/// tree is searched for the first operation (innermost, left to right, in the order the
+/// values were computed) whose value or derivative went bad, and a NonFiniteError names
+/// it with its inputs. The tree is only searched on that rare path; a statement that is
+/// all finite costs one check of its value and its partials.
 #pragma once
 
 #include <cmath>

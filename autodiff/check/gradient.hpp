@@ -1,12 +1,13 @@
-// check_gradient: the tape's gradient against finite differences in double — the
-// tool every test of an operation uses. The finite differences use the five-point
-// central stencil (error O(h^4)), so with the default step they agree with an exact
-// gradient to about 1e-10 relative for smooth, well-scaled functions. The result says
-// whether the check passed at a stated tolerance; `if (!check_gradient(fn, x))` works.
-//
-// A function written for FloatVar (or a generic lambda) is checked on a float tape:
-// its gradient is recorded in float and compared with finite differences taken in
-// double whenever the function also takes Vars, else in float with a larger step.
+/// \file
+/// check_gradient: the tape's gradient against finite differences in double — the
+/// tool every test of an operation uses. The finite differences use the five-point
+/// central stencil (error O(h^4)), so with the default step they agree with an exact
+/// gradient to about 1e-10 relative for smooth, well-scaled functions. The result says
+/// whether the check passed at a stated tolerance; `if (!check_gradient(fn, x))` works.
+///
+/// A function written for FloatVar (or a generic lambda) is checked on a float tape:
+/// its gradient is recorded in float and compared with finite differences taken in
+/// double whenever the function also takes Vars, else in float with a larger step.
 #pragma once
 
 #include <algorithm>
@@ -19,25 +20,31 @@
 
 namespace tapegrad {
 
+/// The options of check_gradient().
 struct GradientCheckOptions {
-  // Step for coordinate j is relative_step · max(1, |x_j|). Points must be at least
-  // two steps inside the function's domain.
+  /// Step for coordinate j is relative_step · max(1, |x_j|). Points must be at least
+  /// two steps inside the function's domain.
   double relative_step = 1e-3;
-  // Passes when |gradient_j - fd_j| <= tolerance · max(1, |fd_j|) for every j; NaN or
-  // infinity on either side fails. When negative, the default for the tape's type:
-  // 1e-6 for double, 1e-3 for float.
+  /// Passes when |gradient_j - fd_j| <= tolerance · max(1, |fd_j|) for every j; NaN or
+  /// infinity on either side fails. When negative, the default for the tape's type:
+  /// 1e-6 for double, 1e-3 for float.
   double tolerance = -1;
 };
 
+/// What check_gradient() returns: the tape's gradient beside five-point central differences, their largest
+/// errors, and whether they agree within the tolerance. Converts to bool (passed).
 struct GradientCheck {
+  /// f(x).
   double value = 0;
-  std::vector<double> gradient;            // from the tape
-  std::vector<double> finite_differences;  // five-point central differences
-  double max_abs_error = 0;                // max_j |gradient_j - fd_j|
-  // max_j |gradient_j - fd_j| / max(|gradient_j|, |fd_j|), with 0/0 taken as 0.
+  std::vector<double> gradient;            ///< from the tape
+  std::vector<double> finite_differences;  ///< five-point central differences
+  double max_abs_error = 0;                ///< max_j |gradient_j - fd_j|
+  /// max_j |gradient_j - fd_j| / max(|gradient_j|, |fd_j|), with 0/0 taken as 0.
   double max_rel_error = 0;
-  double tolerance = 0;  // the one applied
+  double tolerance = 0;  ///< the one applied
+  /// True when every entry agrees within the tolerance.
   bool passed = false;
+  /// passed.
   explicit operator bool() const { return passed; }
 };
 
@@ -110,18 +117,18 @@ double value_on_tape(Fn& fn, const std::vector<double>& x) {
 
 }  // namespace detail
 
-// fn takes the inputs as `const std::vector<Var>&` and returns a Var (or an expression).
+/// fn takes the inputs as `const std::vector<Var>&` and returns a Var (or an expression).
 template <class Fn>
-requires std::invocable < Fn&, const std::vector<Var>
-& > GradientCheck check_gradient(Fn&& fn, const std::vector<double>& x, GradientCheckOptions options = {}) {
+requires(std::invocable<Fn&, const std::vector<Var>&>) GradientCheck
+    check_gradient(Fn&& fn, const std::vector<double>& x, GradientCheckOptions options = {}) {
   return detail::check_gradient_on<double>(
       fn, x, [&](const std::vector<double>& at) { return detail::value_on_tape<double>(fn, at); }, options,
       1e-6);
 }
 
-// fn takes `const std::vector<FloatVar>&` only: its float gradient against finite
-// differences of its float values, with a step of at least 1e-2 (float's rounding
-// would swamp a smaller one).
+/// fn takes `const std::vector<FloatVar>&` only: its float gradient against finite
+/// differences of its float values, with a step of at least 1e-2 (float's rounding
+/// would swamp a smaller one).
 template <class Fn>
 requires(std::invocable<Fn&, const std::vector<FloatVar>&> &&
          !std::invocable<Fn&, const std::vector<Var>&>) GradientCheck
@@ -133,8 +140,8 @@ requires(std::invocable<Fn&, const std::vector<FloatVar>&> &&
       1e-3);
 }
 
-// A function that takes either: its float tape's gradient against finite differences
-// of its double version — the check of a float model's adjoints.
+/// A function that takes either: its float tape's gradient against finite differences
+/// of its double version — the check of a float model's adjoints.
 template <class Fn>
 requires(std::invocable<Fn&, const std::vector<FloatVar>&>&& std::invocable<Fn&, const std::vector<Var>&>)
     GradientCheck

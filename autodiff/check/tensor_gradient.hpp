@@ -1,6 +1,7 @@
-// check_gradient for tensor functions: the tape's gradient with respect to each input
-// tensor against five-point central finite differences in double, entry by entry.
-// The same stencil and error measures as the scalar check_gradient.
+/// \file
+/// check_gradient for tensor functions: the tape's gradient with respect to each input
+/// tensor against five-point central finite differences in double, entry by entry.
+/// The same stencil and error measures as the scalar check_gradient.
 #pragma once
 
 #include <concepts>
@@ -12,20 +13,24 @@
 
 namespace tapegrad {
 
+/// What check_tensor_gradient() returns: the tape's gradient of each input tensor beside five-point central
+/// differences, and their largest errors.
 struct TensorGradientCheck {
+  /// f(x).
   double value = 0;
-  std::vector<MatrixX<double>> gradient;            // from the tape, one per input
-  std::vector<MatrixX<double>> finite_differences;  // five-point central differences
+  std::vector<MatrixX<double>> gradient;            ///< from the tape, one per input
+  std::vector<MatrixX<double>> finite_differences;  ///< five-point central differences
+  /// max |g − fd| over every entry.
   double max_abs_error = 0;
-  double max_rel_error = 0;  // max |g − fd| / max(|g|, |fd|), 0/0 taken as 0
+  double max_rel_error = 0;  ///< max |g − fd| / max(|g|, |fd|), 0/0 taken as 0
 };
 
-// fn takes the inputs as `const std::vector<Tensor>&` and returns a Var. It is recorded
-// on a tape of its own, so the caller's tape is left as it was.
+/// fn takes the inputs as `const std::vector<Tensor>&` and returns a Var. It is recorded
+/// on a tape of its own, so the caller's tape is left as it was.
 template <class Fn>
-requires std::invocable < Fn&, const std::vector<Tensor>
-& > TensorGradientCheck check_tensor_gradient(Fn&& fn, const std::vector<MatrixX<double>>& inputs,
-                                              GradientCheckOptions options = {}) {
+requires(std::invocable<Fn&, const std::vector<Tensor>&>) TensorGradientCheck
+    check_tensor_gradient(Fn&& fn, const std::vector<MatrixX<double>>& inputs,
+                          GradientCheckOptions options = {}) {
   Tape tape;
   std::vector<Parameter> parameters;
   parameters.reserve(inputs.size());

@@ -1,15 +1,16 @@
-// Your own function's gradient cost as Google Benchmark benchmarks, in your benchmark
-// binary beside the rest (link benchmark::benchmark; <tapegrad/tapegrad.hpp> does not
-// include this header):
-//
-//   tg::register_cost_benchmarks("my_f", f, x, {.plain = f});
-//   // my_f/value      f on doubles (with .plain)
-//   // my_f/gradient   recorded afresh and swept, counters tape_nodes and tape_bytes
-//   // my_f/replay     recorded once (RecordedFunction), replayed and swept
-//
-// The columns are measure_cost's (measure_cost.hpp): gradient / value and replay / value
-// are the ratios of these benchmarks' times in one run. A benchmark that cannot run
-// (f(x) not finite, f not replayable, f independent of x) reports why as its error.
+/// \file
+/// Your own function's gradient cost as Google Benchmark benchmarks, in your benchmark
+/// binary beside the rest (link benchmark::benchmark; <tapegrad/tapegrad.hpp> does not
+/// include this header):
+///
+///   tg::register_cost_benchmarks("my_f", f, x, {.plain = f});
+///   // my_f/value      f on doubles (with .plain)
+///   // my_f/gradient   recorded afresh and swept, counters tape_nodes and tape_bytes
+///   // my_f/replay     recorded once (RecordedFunction), replayed and swept
+///
+/// The columns are measure_cost's (measure_cost.hpp): gradient / value and replay / value
+/// are the ratios of these benchmarks' times in one run. A benchmark that cannot run
+/// (f(x) not finite, f not replayable, f independent of x) reports why as its error.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -24,10 +25,10 @@
 
 namespace tapegrad {
 
-// Registers name/value (with options.plain), name/gradient and name/replay (unless
-// options.replay is false) and returns them, for setting MinTime and the like.
-// options.samples and batch_seconds are not used: Google Benchmark decides how long.
-// Throws Error if x is empty.
+/// Registers name/value (with options.plain), name/gradient and name/replay (unless
+/// options.replay is false) and returns them, for setting MinTime and the like.
+/// options.samples and batch_seconds are not used: Google Benchmark decides how long.
+/// Throws Error if x is empty.
 template <class F>
 std::vector<benchmark::internal::Benchmark*> register_cost_benchmarks(const std::string& name, F f,
                                                                       std::vector<double> x,

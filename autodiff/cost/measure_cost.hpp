@@ -1,20 +1,21 @@
-// What a gradient of your own function costs, measured the way `tapegrad cost` measures
-// an expression typed as text:
-//
-//   auto f = [](auto x) { using std::sin; return x[0] * sin(x[1]); };
-//   tg::CostReport r = tg::measure_cost(f, x, {.plain = f});
-//   // r.gradient_seconds / r.value_seconds: what one gradient costs in function calls
-//
-// f takes its inputs as a std::span of Vars (or a const std::vector of them) and returns a
-// Var or expression, as RecordedFunction's f does. Timed, each as the median seconds per
-// call over `samples` batches (median_time.hpp):
-//   - the gradient recorded afresh: the tape cleared, f recorded at x, one reverse sweep;
-//   - the gradient replayed: f recorded once (RecordedFunction), then a replay and a
-//     sweep per call — skipped, with the reason in replay_skipped, when f's recording
-//     cannot be replayed (a custom_op) or its value does not depend on x;
-//   - with options.plain (f on doubles: a function written as a template can be passed
-//     again), the value alone, and the ratios to it.
-// The tape's size is that of one recording of f at x.
+/// \file
+/// What a gradient of your own function costs, measured the way `tapegrad cost` measures
+/// an expression typed as text:
+///
+///   auto f = [](auto x) { using std::sin; return x[0] * sin(x[1]); };
+///   tg::CostReport r = tg::measure_cost(f, x, {.plain = f});
+///   // r.gradient_seconds / r.value_seconds: what one gradient costs in function calls
+///
+/// f takes its inputs as a std::span of Vars (or a const std::vector of them) and returns a
+/// Var or expression, as RecordedFunction's f does. Timed, each as the median seconds per
+/// call over `samples` batches (median_time.hpp):
+///   - the gradient recorded afresh: the tape cleared, f recorded at x, one reverse sweep;
+///   - the gradient replayed: f recorded once (RecordedFunction), then a replay and a
+///     sweep per call — skipped, with the reason in replay_skipped, when f's recording
+///     cannot be replayed (a custom_op) or its value does not depend on x;
+///   - with options.plain (f on doubles: a function written as a template can be passed
+///     again), the value alone, and the ratios to it.
+/// The tape's size is that of one recording of f at x.
 #pragma once
 
 #include <cmath>
@@ -33,24 +34,27 @@
 
 namespace tapegrad {
 
+/// The options of measure_cost().
 struct CostOptions {
-  // f on doubles, for the time of the value alone; empty: not timed.
+  /// f on doubles, for the time of the value alone; empty: not timed.
   std::function<double(std::span<const double>)> plain = {};
-  int samples = 15;             // timed batches per median, 1 … 1000
-  double batch_seconds = 0.02;  // each batch's length
-  bool replay = true;           // also time the gradient recorded once and replayed
+  int samples = 15;             ///< timed batches per median, 1 … 1000
+  double batch_seconds = 0.02;  ///< each batch's length
+  bool replay = true;           ///< also time the gradient recorded once and replayed
 };
 
+/// What measure_cost() returns: the time of a gradient against the time of the value, as medians of timed
+/// batches.
 struct CostReport {
-  double value = 0;                      // f(x)
-  double gradient_seconds = 0;           // per gradient recorded afresh (record and sweep)
-  std::optional<double> replay_seconds;  // per gradient replayed (replay and sweep)
-  std::optional<double> value_seconds;   // per call of options.plain
-  std::optional<double> ratio;           // gradient_seconds / value_seconds
-  std::optional<double> replay_ratio;    // replay_seconds / value_seconds
-  std::size_t tape_nodes = 0;            // statements of one recording of f at x
-  std::size_t tape_bytes = 0;            // and the bytes they occupy
-  std::string replay_skipped;            // why replay_seconds is empty, if it is
+  double value = 0;                      ///< f(x)
+  double gradient_seconds = 0;           ///< per gradient recorded afresh (record and sweep)
+  std::optional<double> replay_seconds;  ///< per gradient replayed (replay and sweep)
+  std::optional<double> value_seconds;   ///< per call of options.plain
+  std::optional<double> ratio;           ///< gradient_seconds / value_seconds
+  std::optional<double> replay_ratio;    ///< replay_seconds / value_seconds
+  std::size_t tape_nodes = 0;            ///< statements of one recording of f at x
+  std::size_t tape_bytes = 0;            ///< and the bytes they occupy
+  std::string replay_skipped;            ///< why replay_seconds is empty, if it is
 };
 
 namespace detail {
@@ -86,9 +90,9 @@ class FreshGradient {
 
 }  // namespace detail
 
-// Times f's gradient at x (see above). Throws Error if x is empty, if f(x) is not finite
-// (no cost is reported at a point where f is undefined), if options.plain's value differs
-// from f's, or if options.samples is out of range.
+/// Times f's gradient at x (see above). Throws Error if x is empty, if f(x) is not finite
+/// (no cost is reported at a point where f is undefined), if options.plain's value differs
+/// from f's, or if options.samples is out of range.
 template <class F>
 CostReport measure_cost(F f, std::span<const double> x, const CostOptions& options = {}) {
   if (x.empty()) throw Error("tapegrad: measure_cost: x is empty; f needs at least one input");

@@ -1,6 +1,7 @@
-// Timing a piece of code the way the cost reports do: calls batched to about 20 ms so
-// that the clock's resolution does not matter, and the median of several batches so that
-// one interruption does not either.
+/// \file
+/// Timing a piece of code the way the cost reports do: calls batched to about 20 ms so
+/// that the clock's resolution does not matter, and the median of several batches so that
+/// one interruption does not either.
 #pragma once
 
 #include <algorithm>
@@ -11,8 +12,8 @@
 
 namespace tapegrad {
 
-// Median seconds per call of `run()` over `samples` batches of about `batch_seconds`
-// each (the batch size is calibrated first). Throws Error if samples is not 1 … 1000.
+/// Median seconds per call of `run()` over `samples` batches of about `batch_seconds`
+/// each (the batch size is calibrated first). Throws Error if samples is not 1 … 1000.
 template <class Run>
 double median_seconds(Run&& run, int samples = 15, double batch_seconds = 0.02) {
   if (samples < 1 || samples > 1000)

@@ -1,13 +1,14 @@
-// The two rules that make a data-parallel gradient the same bits on any number of
-// workers: how a batch is cut into shards (a rule of the batch alone), and the one
-// order in which shard gradients are added — a fixed binary tree over shard indices.
-//
-// The tree over S shards: shard pairs (0,1), (2,3), … are added, then those sums
-// pairwise, and so on; a node [s, e) is the sum of shards s … e−1 in that order. A
-// worker that owns a contiguous block of shards sums the largest nodes inside its
-// block itself (tree_nodes_in); the nodes of all workers, added as the tree says
-// (sum_tree_node), give the root with the same bits as adding the shards one tree level
-// at a time — because each node's value is its two children's sum, whoever adds them.
+/// \file
+/// The two rules that make a data-parallel gradient the same bits on any number of
+/// workers: how a batch is cut into shards (a rule of the batch alone), and the one
+/// order in which shard gradients are added — a fixed binary tree over shard indices.
+///
+/// The tree over S shards: shard pairs (0,1), (2,3), … are added, then those sums
+/// pairwise, and so on; a node [s, e) is the sum of shards s … e−1 in that order. A
+/// worker that owns a contiguous block of shards sums the largest nodes inside its
+/// block itself (tree_nodes_in); the nodes of all workers, added as the tree says
+/// (sum_tree_node), give the root with the same bits as adding the shards one tree level
+/// at a time — because each node's value is its two children's sum, whoever adds them.
 #pragma once
 
 #include <Eigen/Core>
@@ -21,28 +22,34 @@
 
 namespace tapegrad {
 
+/// The rows [begin, end) of a minibatch that one shard holds.
 struct ShardRange {
-  Eigen::Index begin = 0, end = 0;
+  Eigen::Index begin = 0;  ///< The first row.
+  Eigen::Index end = 0;    ///< One past the last row.
+  /// The number of rows.
   Eigen::Index size() const noexcept { return end - begin; }
 };
 
-// How a minibatch is cut into shards: into as many as fit `min_rows` rows each, but at
-// most `max_shards` (at least one). A rule of the batch's size alone, so the gradient
-// is the same bits on any number of workers. Fewer, larger shards cost less: each
-// shard writes a whole gradient and the tree adds them (on 2 cores, the 784-1024-1024-10
-// network's epoch at batch 512 took 48 ms in 8 shards, 40 in 4, 36 in 2); more shards
-// let more workers share a batch.
+/// How a minibatch is cut into shards: into as many as fit `min_rows` rows each, but at
+/// most `max_shards` (at least one). A rule of the batch's size alone, so the gradient
+/// is the same bits on any number of workers. Fewer, larger shards cost less: each
+/// shard writes a whole gradient and the tree adds them (on 2 cores, the 784-1024-1024-10
+/// network's epoch at batch 512 took 48 ms in 8 shards, 40 in 4, 36 in 2); more shards
+/// let more workers share a batch.
 struct ShardRule {
+  /// Rows per shard at least (a batch smaller than this is one shard).
   Eigen::Index min_rows = 64;
+  /// Shards per minibatch at most.
   Eigen::Index max_shards = 4;
 
-  // Throws for a rule that cannot cut anything.
+  /// Throws for a rule that cannot cut anything.
   void validate() const {
     if (min_rows < 1)
       throw Error("tapegrad: shard min_rows = " + std::to_string(min_rows) + " (must be ≥ 1)");
     if (max_shards < 1)
       throw Error("tapegrad: shard max_shards = " + std::to_string(max_shards) + " (must be ≥ 1)");
   }
+  /// The number of shards of a minibatch of `batch_rows` rows: clamp(batch_rows / min_rows, 1, max_shards).
   Eigen::Index shards(Eigen::Index batch_rows) const {
     validate();
     if (batch_rows <= 0) return 0;
@@ -50,8 +57,8 @@ struct ShardRule {
   }
 };
 
-// Part k of n near-equal contiguous parts of [0, total): the first total % n parts get
-// one more. Which rows a shard holds, and which shards a worker computes.
+/// Part k of n near-equal contiguous parts of [0, total): the first total % n parts get
+/// one more. Which rows a shard holds, and which shards a worker computes.
 inline ShardRange even_part(Eigen::Index total, Eigen::Index n, Eigen::Index k) {
   const Eigen::Index base = total / n, extra = total % n;
   const Eigen::Index begin = k * base + std::min(k, extra);

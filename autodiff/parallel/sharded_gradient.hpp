@@ -1,22 +1,23 @@
-// Data-parallel gradients: the gradient of a loss that is a sum over shards (the parts
-// of a minibatch), computed shard by shard on a pool of threads — and, given a
-// Communicator, on several processes — and added into the Parameters' gradients with
-// the same bits whatever the number of threads and processes.
-//
-// Each shard has its own gradient buffers (a WorkerGradients): the thread computing it
-// records on its own tape under the shard's Redirect, so the Parameters are only read
-// while shards run. Then the shard gradients are added in the fixed tree order of
-// shard_tree.hpp: each process sums the tree nodes inside its block of shards, the
-// processes gather every node, and each adds them up the tree itself. The pool, the
-// buffers and the tapes are kept across steps, so a step allocates nothing once the
-// first has sized them.
-//
-//   tg::ShardedGradient sharded(params, {.threads = 2});
-//   for (int step = 0; step < steps; ++step) {
-//     optimizer.zero_grad();
-//     double loss = sharded.gradient(8, [&](Eigen::Index shard) { return shard_loss(shard); });
-//     optimizer.step();
-//   }
+/// \file
+/// Data-parallel gradients: the gradient of a loss that is a sum over shards (the parts
+/// of a minibatch), computed shard by shard on a pool of threads — and, given a
+/// Communicator, on several processes — and added into the Parameters' gradients with
+/// the same bits whatever the number of threads and processes.
+///
+/// Each shard has its own gradient buffers (a WorkerGradients): the thread computing it
+/// records on its own tape under the shard's Redirect, so the Parameters are only read
+/// while shards run. Then the shard gradients are added in the fixed tree order of
+/// shard_tree.hpp: each process sums the tree nodes inside its block of shards, the
+/// processes gather every node, and each adds them up the tree itself. The pool, the
+/// buffers and the tapes are kept across steps, so a step allocates nothing once the
+/// first has sized them.
+///
+///   tg::ShardedGradient sharded(params, {.threads = 2});
+///   for (int step = 0; step < steps; ++step) {
+///     optimizer.zero_grad();
+///     double loss = sharded.gradient(8, [&](Eigen::Index shard) { return shard_loss(shard); });
+///     optimizer.step();
+///   }
 #pragma once
 
 #include <array>
@@ -35,19 +36,30 @@
 
 namespace tapegrad {
 
+/// The options of BasicShardedGradient.
 struct ShardedGradientOptions {
-  int threads = 1;                       // worker threads in this process, the caller among them
-  Communicator* communicator = nullptr;  // the processes that share the shards; none: this one alone
+  int threads = 1;                       ///< worker threads in this process, the caller among them
+  Communicator* communicator = nullptr;  ///< the processes that share the shards; none: this one alone
 };
 
+/// The gradient of a minibatch's loss computed shard by shard on worker threads (and processes, through a
+/// Communicator), with the shard gradients added by one fixed binary tree, so that the result is the same
+/// bits for every number of threads and processes. The shards' count is the caller's (ShardRule says how the
+/// Trainer chooses it); each worker records its shards on its own tape, and the sum is added into the
+/// Parameters' gradients as backward() would. See sharded_gradient.hpp for the design, and docs/scaling.md
+/// for the costs.
+///
+/// \snippet test_doc_examples.cpp sharded_gradient
 template <class T>
 class BasicShardedGradient {
  public:
-  // Two numbers a shard reports, summed over all shards in shard order: its loss (its
-  // share of the batch's), and one more the caller defines (the Trainer's: how many of
-  // its rows were classified right).
+  /// Two numbers a shard reports, summed over all shards in shard order: its loss (its
+  /// share of the batch's), and one more the caller defines (the Trainer's: how many of
+  /// its rows were classified right).
   using ShardValues = std::array<double, 2>;
 
+  /// Computes gradients of `parameters` (not owned) with `options`; starts the worker threads. Throws
+  /// tapegrad::Error for threads < 1.
   BasicShardedGradient(std::vector<BasicParameter<T>*> parameters, ShardedGradientOptions options = {})
       : parameters_(std::move(parameters)), options_(options), pool_(options.threads) {
     if (options_.communicator != nullptr && options_.communicator->size() < 1)
@@ -64,17 +76,20 @@ class BasicShardedGradient {
     gradient_size_ = offset;
   }
 
+  /// Worker threads in this process, the caller among them.
   int threads() const noexcept { return pool_.size(); }
+  /// Processes sharing the shards (1 without a communicator).
   int processes() const noexcept { return options_.communicator ? options_.communicator->size() : 1; }
+  /// This process's rank (0 without a communicator).
   int process() const noexcept { return options_.communicator ? options_.communicator->rank() : 0; }
-  // The shards of `shards` this process computes: a contiguous block, by process rank.
+  /// The shards of `shards` this process computes: a contiguous block, by process rank.
   ShardRange own_shards(Eigen::Index shards) const { return even_part(shards, processes(), process()); }
 
-  // Adds the gradient of Σ_shard f(shard) into the Parameters' gradients and returns
-  // that sum's value (added in shard order). f(shard) records the shard's part of the
-  // loss on the active tape — a tape of the worker's own — and returns it as a Var; it
-  // is called on the pool's threads at once, so it may only read shared state. Each
-  // shard's gradient is its own sweep; the shards' are added in the fixed tree order.
+  /// Adds the gradient of Σ_shard f(shard) into the Parameters' gradients and returns
+  /// that sum's value (added in shard order). f(shard) records the shard's part of the
+  /// loss on the active tape — a tape of the worker's own — and returns it as a Var; it
+  /// is called on the pool's threads at once, so it may only read shared state. Each
+  /// shard's gradient is its own sweep; the shards' are added in the fixed tree order.
   template <class F>
   double gradient(Eigen::Index shards, F&& f) {
     auto task = [&](Eigen::Index shard, int worker) -> ShardValues {
@@ -86,10 +101,11 @@ class BasicShardedGradient {
     return compute(shards, task)[0];
   }
 
-  // A tape kept for worker w: active on the calling thread, and cleared, while the
-  // WorkerTape lives. Made inside a task, on the worker's thread.
+  /// A tape kept for worker w: active on the calling thread, and cleared, while the
+  /// WorkerTape lives. Made inside a task, on the worker's thread.
   class WorkerTape {
    public:
+    /// Worker `worker`'s kept tape, cleared and made active on this thread.
     WorkerTape(BasicShardedGradient& sharded, int worker)
         : tape_(*sharded.tapes_.at(static_cast<std::size_t>(worker))) {
       tape_.activate();
@@ -98,19 +114,21 @@ class BasicShardedGradient {
     ~WorkerTape() { tape_.release(); }
     WorkerTape(const WorkerTape&) = delete;
     WorkerTape& operator=(const WorkerTape&) = delete;
+    /// Sweeps `loss` (a shard's) on the worker's tape; its gradients go to the worker's buffers.
     void backward(const BasicVar<T>& loss) const { tape_.backward(loss); }
+    /// The worker's tape.
     BasicTape<T>& tape() const { return tape_; }
 
    private:
     BasicTape<T>& tape_;
   };
 
-  // The general form, for callers that keep their own tapes (the Trainer replays one
-  // recording per shard): task(shard, worker) runs on a pool thread with the shard's
-  // gradient buffers taking every Parameter leaf recorded there; it must record and
-  // sweep the shard's loss itself, and returns the shard's ShardValues. Then the sum of
-  // every shard's gradient (all processes') is added into the Parameters' gradients,
-  // and the ShardValues' sums are returned.
+  /// The general form, for callers that keep their own tapes (the Trainer replays one
+  /// recording per shard): task(shard, worker) runs on a pool thread with the shard's
+  /// gradient buffers taking every Parameter leaf recorded there; it must record and
+  /// sweep the shard's loss itself, and returns the shard's ShardValues. Then the sum of
+  /// every shard's gradient (all processes') is added into the Parameters' gradients,
+  /// and the ShardValues' sums are returned.
   template <class Task>
   ShardValues compute(Eigen::Index shards, Task& task) {
     if (shards < 1)
@@ -277,12 +295,14 @@ class BasicShardedGradient {
   std::vector<std::size_t> counts_, block_starts_, first_nodes_;
 };
 
+/// Sharded gradients of double Parameters.
 using ShardedGradient = BasicShardedGradient<double>;
+/// Sharded gradients of float Parameters.
 using FloatShardedGradient = BasicShardedGradient<float>;
 
-// One data-parallel gradient, for a single use: starts `options.threads` threads, adds
-// the gradient of Σ_shard f(shard) into the Parameters' gradients and returns the sum's
-// value. A loop should keep one ShardedGradient instead, whose threads and buffers last.
+/// One data-parallel gradient, for a single use: starts `options.threads` threads, adds
+/// the gradient of Σ_shard f(shard) into the Parameters' gradients and returns the sum's
+/// value. A loop should keep one ShardedGradient instead, whose threads and buffers last.
 template <class T, class F>
 double parallel_gradient(F&& f, Eigen::Index shards, std::vector<BasicParameter<T>*> parameters,
                          ShardedGradientOptions options = {}) {

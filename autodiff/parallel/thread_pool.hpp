@@ -1,9 +1,10 @@
-// A fixed set of threads, started once and kept across steps, that run one task on
-// every thread at a time: run(task) calls task(w) for each worker w in [0, size()) —
-// worker 0 on the calling thread — and returns when all have finished. The task is
-// passed by reference and called through a function pointer, so a step allocates
-// nothing. Data-parallel gradients (sharded_gradient.hpp) decide which shards each
-// worker computes; the pool only provides the threads.
+/// \file
+/// A fixed set of threads, started once and kept across steps, that run one task on
+/// every thread at a time: run(task) calls task(w) for each worker w in [0, size()) —
+/// worker 0 on the calling thread — and returns when all have finished. The task is
+/// passed by reference and called through a function pointer, so a step allocates
+/// nothing. Data-parallel gradients (sharded_gradient.hpp) decide which shards each
+/// worker computes; the pool only provides the threads.
 #pragma once
 
 #include <atomic>
@@ -17,20 +18,24 @@
 
 namespace tapegrad {
 
+/// A fixed set of worker threads, started once, the calling thread being worker 0: run(task) calls task(w) on
+/// every worker at once and waits. Waiting workers spin briefly before they block, since a training step
+/// hands them work every few milliseconds.
 class ThreadPool {
  public:
-  // `threads` workers in all, the calling thread among them (so threads − 1 are
-  // started). Throws for threads < 1.
+  /// `threads` workers in all, the calling thread among them (so threads − 1 are
+  /// started). Throws for threads < 1.
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
+  /// The number of workers, the calling thread included.
   int size() const noexcept { return static_cast<int>(threads_.size()) + 1; }
 
-  // Calls task(w) on worker w, for every worker at once, and waits for all of them. If
-  // tasks throw, the exception of the lowest-numbered worker that threw is rethrown
-  // (after every worker has finished). Not reentrant: a task must not call run().
+  /// Calls task(w) on worker w, for every worker at once, and waits for all of them. If
+  /// tasks throw, the exception of the lowest-numbered worker that threw is rethrown
+  /// (after every worker has finished). Not reentrant: a task must not call run().
   template <class Task>
   void run(Task& task) {
     static_assert(std::is_invocable_v<Task&, int>, "ThreadPool::run: the task is called as task(worker)");

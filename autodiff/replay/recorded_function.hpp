@@ -1,24 +1,25 @@
-// A recorded function: f recorded once on a replayable tape, then evaluated, differentiated
-// and given Hessian-vector products at any number of new inputs without recording again.
-//
-//   auto fn = tg::record_function([](auto x) { return tg::square(x[0]) * x[1]; }, {1.0, 2.0});
-//   std::vector<double> g = fn.gradient({0.5, 0.5});      // replay, then one reverse sweep
-//
-// A replay recomputes every value and local partial with the same rules in the same
-// order as recording did, so its value and gradient are bit-identical to a fresh
-// recording at the same input. Where f's control flow depends on its inputs (`if (x > 0)`,
-// a loop until convergence, max, abs, relu), the recording holds only where every
-// comparison and kink comes out as it did when recorded; a replay that finds one
-// different records f again at the new input (OnBranchChange::Rerecord, the default) or
-// throws BranchChanged naming it (OnBranchChange::Throw).
-//
-// f is written generically (`[](auto x) { … }`) or for BasicVar<T>: it receives the
-// inputs as a std::span of Vars (or a const std::vector of them) and returns one Var or
-// expression. It may use tensors and Parameters (Parameters are read as they are at each
-// replay); Hessian-vector products need a scalar recording.
-//
-// A RecordedFunction owns its tape, which records nothing after construction; it is not
-// safe to use from two threads at once.
+/// \file
+/// A recorded function: f recorded once on a replayable tape, then evaluated, differentiated
+/// and given Hessian-vector products at any number of new inputs without recording again.
+///
+///   auto fn = tg::record_function([](auto x) { return tg::square(x[0]) * x[1]; }, {1.0, 2.0});
+///   std::vector<double> g = fn.gradient({0.5, 0.5});      // replay, then one reverse sweep
+///
+/// A replay recomputes every value and local partial with the same rules in the same
+/// order as recording did, so its value and gradient are bit-identical to a fresh
+/// recording at the same input. Where f's control flow depends on its inputs (`if (x > 0)`,
+/// a loop until convergence, max, abs, relu), the recording holds only where every
+/// comparison and kink comes out as it did when recorded; a replay that finds one
+/// different records f again at the new input (OnBranchChange::Rerecord, the default) or
+/// throws BranchChanged naming it (OnBranchChange::Throw).
+///
+/// f is written generically (`[](auto x) { … }`) or for BasicVar<T>: it receives the
+/// inputs as a std::span of Vars (or a const std::vector of them) and returns one Var or
+/// expression. It may use tensors and Parameters (Parameters are read as they are at each
+/// replay); Hessian-vector products need a scalar recording.
+///
+/// A RecordedFunction owns its tape, which records nothing after construction; it is not
+/// safe to use from two threads at once.
 #pragma once
 
 #include <algorithm>
@@ -38,29 +39,41 @@
 
 namespace tapegrad {
 
+/// What a RecordedFunction does when a replay finds a comparison or kink that comes out differently from the
+/// recording.
 enum class OnBranchChange {
-  Rerecord,  // record f again at the new input and go on (the function is kept for that)
-  Throw,     // throw BranchChanged naming the comparison or kink that changed
+  Rerecord,  ///< record f again at the new input and go on (the function is kept for that)
+  Throw,     ///< throw BranchChanged naming the comparison or kink that changed
 };
 
+/// The options of a RecordedFunction.
 struct RecordOptions {
+  /// What happens when a replay's branch changes.
   OnBranchChange on_branch_change = OnBranchChange::Rerecord;
-  // Replay accumulation loops (`f += term(x[i])`, the recording's sum runs) as one sum
-  // each: the terms are computed independently and added in another order, and each
-  // parameter's partials are summed instead of swept one by one (scalar/sum_runs.hpp).
-  // 2.4–11 times faster on the benchmarks' long sums (bench/RESULTS.md, `sums /
-  // replay`; slower on many short sums in a very long recording); values and gradients
-  // then equal a fresh recording's up to rounding rather than bit for bit. value() and
-  // gradient() use it; hvp() does not.
+  /// Replay accumulation loops (`f += term(x[i])`, the recording's sum runs) as one sum
+  /// each: the terms are computed independently and added in another order, and each
+  /// parameter's partials are summed instead of swept one by one (scalar/sum_runs.hpp).
+  /// 2.4–11 times faster on the benchmarks' long sums (bench/RESULTS.md, `sums /
+  /// replay`; slower on many short sums in a very long recording); values and gradients
+  /// then equal a fresh recording's up to rounding rather than bit for bit. value() and
+  /// gradient() use it; hvp() does not.
   bool reassociate_sums = false;
 };
 
+/// A function of n scalars recorded once and replayed at new inputs: value(), gradient() and hvp() run the
+/// recording again (each operation recomputed, no recording made) and sweep it, with the same bits as
+/// recording again, and several times faster for long scalar functions. A comparison or kink that comes out
+/// differently at the new input is caught, and the function recorded again there (or BranchChanged thrown, by
+/// RecordOptions). See recorded_function.hpp.
+///
+/// \snippet test_doc_examples.cpp recorded_function
 template <class T = double>
 class BasicRecordedFunction {
  public:
+  /// The function type: a span of Vars to one Var.
   using Function = std::function<BasicVar<T>(std::span<const BasicVar<T>>)>;
 
-  // Records f at x0.
+  /// Records f at x0.
   template <class F>
   BasicRecordedFunction(F f, std::span<const T> x0, RecordOptions options = {})
       : function_([f = std::move(f)](std::span<const BasicVar<T>> x) mutable -> BasicVar<T> {
@@ -73,25 +86,29 @@ class BasicRecordedFunction {
     record(x0);
   }
 
-  // A recording made by hand: `tape` (made with Options{.replayable = true}) holds the
-  // function from the leaf Vars `inputs` to `output`. The tape is taken over and stops
-  // recording. With no function to record again, a changed branch always throws.
+  /// A recording made by hand: `tape` (made with Options{.replayable = true}) holds the
+  /// function from the leaf Vars `inputs` to `output`. The tape is taken over and stops
+  /// recording. With no function to record again, a changed branch always throws.
   BasicRecordedFunction(std::unique_ptr<BasicTape<T>> tape, std::span<const BasicVar<T>> inputs,
                         const BasicVar<T>& output)
       : options_{OnBranchChange::Throw} {
     adopt(std::move(tape), inputs, output);
   }
 
+  /// The number of inputs.
   std::size_t num_inputs() const noexcept { return inputs_.size(); }
 
-  // f(x), by replaying.
+  /// f(x), by replaying.
+  ///@{
   T value(std::span<const T> x) {
     replay_at(x);
     return tape_->replayed_value(output_);
   }
   T value(const std::vector<T>& x) { return value(std::span<const T>(x)); }
+  ///@}
 
-  // f(x), with ∇f(x) written into g (x's size): a replay and one reverse sweep.
+  /// f(x), with ∇f(x) written into g (x's size): a replay and one reverse sweep.
+  ///@{
   T gradient(std::span<const T> x, std::span<T> g) {
     check_size(g.size(), "gradient", "g");
     replay_at(x);
@@ -117,11 +134,13 @@ class BasicRecordedFunction {
     return g;
   }
   std::vector<T> gradient(const std::vector<T>& x) { return gradient(std::span<const T>(x)); }
+  ///@}
 
-  // f(x), with ∇f(x) in g and H(x)·v in hv: the recording replayed on Dual numbers whose
-  // tangents are v (forward over reverse), then one reverse sweep on Duals. Bit-identical
-  // to tg::hvp on the same function. A recording with tensor operations or custom
-  // backward functions is refused.
+  /// f(x), with ∇f(x) in g and H(x)·v in hv: the recording replayed on Dual numbers whose
+  /// tangents are v (forward over reverse), then one reverse sweep on Duals. Bit-identical
+  /// to tg::hvp on the same function. A recording with tensor operations or custom
+  /// backward functions is refused.
+  ///@{
   T hvp(std::span<const T> x, std::span<const T> v, std::span<T> g, std::span<T> hv) {
     check_size(v.size(), "hvp", "v");
     check_size(g.size(), "hvp", "g");
@@ -155,18 +174,23 @@ class BasicRecordedFunction {
     hvp(std::span<const T>(x), std::span<const T>(v), std::span<T>(g), std::span<T>(hv));
     return hv;
   }
+  ///@}
 
-  // How often a changed comparison or kink made it record again, and the last one, in
-  // words (empty if none).
+  /// How often a changed comparison or kink made it record again, and the last one, in
+  /// words (empty if none).
   std::size_t rerecordings() const noexcept { return rerecordings_; }
+  /// What changed at the last re-recording (empty if none happened).
   const std::string& last_change() const noexcept { return last_change_; }
 
-  // The recording, for inspection and for saving (recorded_function_file.hpp).
+  /// The recording, for inspection and for saving (recorded_function_file.hpp).
   const BasicTape<T>& tape() const noexcept { return *tape_; }
+  /// The input statements of the recording.
   std::span<const std::uint32_t> input_statements() const noexcept { return inputs_; }
+  /// The output statement of the recording.
   std::uint32_t output_statement() const noexcept { return output_; }
+  /// The comparisons and kinds of kink the recording guards.
   std::size_t num_comparisons() const noexcept { return tape_->replay_record().num_guards(); }
-  // RecordOptions::reassociate_sums: how many sum runs the recording has.
+  /// RecordOptions::reassociate_sums: how many sum runs the recording has.
   std::size_t num_sum_runs() const noexcept { return sums_.runs.size(); }
 
  private:
@@ -288,9 +312,10 @@ class BasicRecordedFunction {
   std::vector<T> adjoints_;     // the sweep through sum runs
 };
 
+/// A recorded function of doubles.
 using RecordedFunction = BasicRecordedFunction<double>;
 
-// Records f at x0 (see BasicRecordedFunction).
+/// Records f at x0 (see BasicRecordedFunction).
 template <class F>
 RecordedFunction record_function(F&& f, const std::vector<double>& x0, RecordOptions options = {}) {
   return RecordedFunction(std::forward<F>(f), std::span<const double>(x0), options);

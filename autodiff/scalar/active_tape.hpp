@@ -1,6 +1,7 @@
-// Which tape records on this thread: a tape is active from its construction to its
-// destruction, and tapes nest like scopes (the innermost one records). BasicTape
-// derives from ActiveScope, so this file is the whole of that bookkeeping.
+/// \file
+/// Which tape records on this thread: a tape is active from its construction to its
+/// destruction, and tapes nest like scopes (the innermost one records). BasicTape
+/// derives from ActiveScope, so this file is the whole of that bookkeeping.
 #pragma once
 
 namespace tapegrad::detail {

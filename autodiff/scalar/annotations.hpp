@@ -1,6 +1,7 @@
-// What an annotating tape keeps beside its recording (Tape::Options::annotate, and
-// check_finite): each statement's value and the text of its expression, for graph
-// export (graphviz.hpp) and for naming a statement in check_finite's reports.
+/// \file
+/// What an annotating tape keeps beside its recording (Tape::Options::annotate, and
+/// check_finite): each statement's value and the text of its expression, for graph
+/// export (graphviz.hpp) and for naming a statement in check_finite's reports.
 #pragma once
 
 #include <algorithm>

@@ -1,6 +1,7 @@
-// Where a tape keeps the backward functions of user-defined operations (custom_op.hpp):
-// std::function objects cannot live in the arena, so they sit in a vector, and the
-// statement's hook carries the function's position in it.
+/// \file
+/// Where a tape keeps the backward functions of user-defined operations (custom_op.hpp):
+/// std::function objects cannot live in the arena, so they sit in a vector, and the
+/// statement's hook carries the function's position in it.
 #pragma once
 
 #include <cstddef>
@@ -13,9 +14,9 @@
 
 namespace tapegrad {
 
-// The backward function of a user-defined operation: receives the adjoint of the
-// operation's output and adds the adjoint contribution of each input into `inputs`
-// (which starts zeroed, one entry per input).
+/// The backward function of a user-defined operation: receives the adjoint of the
+/// operation's output and adds the adjoint contribution of each input into `inputs`
+/// (which starts zeroed, one entry per input).
 template <class T>
 using CustomBackward = std::function<void(const T& output_adjoint, std::span<T> input_adjoints)>;
 

@@ -1,7 +1,8 @@
-// User-defined operations: a function tapegrad has no rule for (a library call, an
-// implicit function, a fused kernel) joins the tape like a built-in. Give its value and
-// either its local partials or a backward function that maps the output's adjoint to
-// the inputs' adjoints.
+/// \file
+/// User-defined operations: a function tapegrad has no rule for (a library call, an
+/// implicit function, a fused kernel) joins the tape like a built-in. Give its value and
+/// either its local partials or a backward function that maps the output's adjoint to
+/// the inputs' adjoints.
 #pragma once
 
 #include <concepts>
@@ -39,7 +40,7 @@ void run_custom_function(BasicTape<T>& tape, std::uint32_t statement, const void
 }
 }  // namespace detail
 
-// y = value, with dy/d(inputs[i]) = partials[i].
+/// y = value, with dy/d(inputs[i]) = partials[i].
 template <class T>
 BasicVar<T> custom_op(const T& value, std::span<const BasicVar<T>> inputs, std::span<const T> partials) {
   if (inputs.size() != partials.size())
@@ -52,14 +53,16 @@ BasicVar<T> custom_op(const T& value, std::span<const BasicVar<T>> inputs, std::
   if (tape.annotating()) tape.annotations().annotate(index, value, "custom_op");
   return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, index, tape.generation());
 }
+/// custom_op() with the inputs and partials as std::vectors.
 template <class T>
 BasicVar<T> custom_op(const T& value, const std::vector<BasicVar<T>>& inputs,
                       const std::vector<T>& partials) {
   return custom_op(value, std::span<const BasicVar<T>>(inputs), std::span<const T>(partials));
 }
 
-// y = value; during the reverse sweep, backward(adjoint of y, adjoints of inputs) adds
-// each input's contribution into the second argument (zeroed, one entry per input).
+/// y = value; during the reverse sweep, backward(adjoint of y, adjoints of inputs) adds
+/// each input's contribution into the second argument (zeroed, one entry per input).
+///@{
 template <class T, class Backward>
 requires std::invocable<Backward&, const T&, std::span<T>> BasicVar<T> custom_op(
     const T& value, std::span<const BasicVar<T>> inputs, Backward backward) {
@@ -80,5 +83,6 @@ requires std::invocable<Backward&, const T&, std::span<T>> BasicVar<T> custom_op
     const T& value, const std::vector<BasicVar<T>>& inputs, Backward backward) {
   return custom_op(value, std::span<const BasicVar<T>>(inputs), std::move(backward));
 }
+///@}
 
 }  // namespace tapegrad

@@ -1,12 +1,13 @@
-// Expression nodes. `x * y + exp(z)` builds a small tree of these on the stack; nothing
-// touches the tape until the tree is assigned to a Var, which records it as one
-// statement whose operands are the tree's leaves, each with its local partial computed
-// by walking the tree once (propagate). That is what makes a statement cost a few
-// bytes per operation instead of a node per operation.
-//
-// Nodes hold their children by value, so `auto e = x * y;` is safe to keep and use
-// later (it refers to the Vars' recorded nodes, not to temporaries). Values are
-// computed when a node is built, so `e.value()` and comparisons cost nothing extra.
+/// \file
+/// Expression nodes. `x * y + exp(z)` builds a small tree of these on the stack; nothing
+/// touches the tape until the tree is assigned to a Var, which records it as one
+/// statement whose operands are the tree's leaves, each with its local partial computed
+/// by walking the tree once (propagate). That is what makes a statement cost a few
+/// bytes per operation instead of a node per operation.
+///
+/// Nodes hold their children by value, so `auto e = x * y;` is safe to keep and use
+/// later (it refers to the Vars' recorded nodes, not to temporaries). Values are
+/// computed when a node is built, so `e.value()` and comparisons cost nothing extra.
 #pragma once
 
 #include <concepts>
@@ -19,14 +20,14 @@
 
 namespace tapegrad {
 
-// Every expression type E provides:
-//   value_type, max_operands (how many leaves it has), value(),
-//   propagate<Slot>(sink, adjoint) (writes adjoint·∂E/∂leaf for each leaf, the leaves
-//   taking the slots Slot, Slot + 1, …),
-//   describe(out) (text form, for graph export),
-//   encode(encoder) (its program, for a replayable tape: replay_program.hpp),
-//   a constructor (ReplayTag, source): the same expression over new leaf values, for
-//   replay.
+/// Every expression type E provides:
+///   value_type, max_operands (how many leaves it has), value(),
+///   propagate<Slot>(sink, adjoint) (writes adjoint·∂E/∂leaf for each leaf, the leaves
+///   taking the slots Slot, Slot + 1, …),
+///   describe(out) (text form, for graph export),
+///   encode(encoder) (its program, for a replayable tape: replay_program.hpp),
+///   a constructor (ReplayTag, source): the same expression over new leaf values, for
+///   replay.
 template <class E>
 concept Expression = requires(const E& e) {
   typename E::value_type;
@@ -34,7 +35,7 @@ concept Expression = requires(const E& e) {
   e.value();
 };
 
-// A plain number (anything arithmetic) that can appear in an expression.
+/// A plain number (anything arithmetic) that can appear in an expression.
 template <class S>
 concept Number = std::is_arithmetic_v<S>;
 
@@ -61,34 +62,48 @@ void describe_call(std::string& out, const char* name, const Operands&... operan
 }
 }  // namespace detail
 
-// A number inside an expression: no operands, nothing to propagate.
+/// A number inside an expression: no operands, nothing to propagate.
 template <class T>
 class Constant {
  public:
+  /// The scalar type.
   using value_type = T;
+  /// No leaves.
   static constexpr std::size_t max_operands = 0;
+  /// The number `v`.
   explicit Constant(const T& v) : value_(v) {}
+  /// The number.
   const T& value() const noexcept { return value_; }
+  /// \cond INTERNAL
   template <std::size_t Slot>
   void propagate(const OperandSink<T>&, const T&) const noexcept {}
   void describe(std::string& out) const { detail::describe_number(out, value_); }
   std::uint16_t encode(detail::ProgramEncoder<T>& e) const { return e.constant(value_); }
   template <class Source>
   Constant(detail::ReplayTag, Source& s) : value_(s.number()) {}
+  /// \endcond
 
  private:
   T value_;
 };
 
+/// An operation of one operand: Rule's value and partial (rules.hpp) applied to A, itself an expression. What
+/// `exp(x)` and `-x` return; assigning it to a Var records it.
 template <class Rule, class A>
 class UnaryExpr {
  public:
+  /// The scalar type.
   using value_type = typename A::value_type;
+  /// The number of leaves (Vars) below this node.
   static constexpr std::size_t max_operands = A::max_operands;
 
+  /// The operation applied to `a`; its value is computed here.
   explicit UnaryExpr(const A& a) : a_(a), value_(Rule::value(a.value())) {}
+  /// The value, computed when the node was built.
   const value_type& value() const noexcept { return value_; }
+  /// The operand.
   const A& operand() const noexcept { return a_; }
+  /// \cond INTERNAL
   template <std::size_t Slot>
   void propagate(const OperandSink<value_type>& sink, const value_type& adjoint) const {
     a_.template propagate<Slot>(sink, adjoint * Rule::partial(a_.value(), value_));
@@ -98,32 +113,41 @@ class UnaryExpr {
     const std::uint16_t a = a_.encode(e);
     return e.template unary<Rule>(a, A::max_operands > 0, a_.value());
   }
-  // The same expression over the leaves' values at replay (replay_record.hpp's kernels),
-  // built in place: the children first, in member order, as encode() visited them.
+  /// The same expression over the leaves' values at replay (replay_record.hpp's kernels),
+  /// built in place: the children first, in member order, as encode() visited them.
   template <class Source>
   UnaryExpr(detail::ReplayTag tag, Source& s) : a_(tag, s), value_(Rule::value(a_.value())) {
     s.template op<Rule>(a_.value());
   }
+  /// \endcond
 
  private:
   A a_;
   value_type value_;
 };
 
+/// An operation of two operands: what `x * y`, `x + 2.0` and `pow(x, y)` return.
 template <class Rule, class A, class B>
 class BinaryExpr {
  public:
+  /// The scalar type.
   using value_type = typename A::value_type;
   static_assert(std::is_same_v<value_type, typename B::value_type>,
                 "tapegrad: both operands of an operation must have the same value type");
+  /// The number of leaves (Vars) below this node.
   static constexpr std::size_t max_operands = A::max_operands + B::max_operands;
 
+  /// The operation applied to `a` and `b`; its value is computed here.
   BinaryExpr(const A& a, const B& b) : a_(a), b_(b), value_(Rule::value(a.value(), b.value())) {}
+  /// The value, computed when the node was built.
   const value_type& value() const noexcept { return value_; }
+  /// The left operand.
   const A& left() const noexcept { return a_; }
+  /// The right operand.
   const B& right() const noexcept { return b_; }
-  // A side with no leaves (a number) needs no partial; skipping it also avoids calls
-  // such as log() that the compiler could not remove on its own.
+  /// A side with no leaves (a number) needs no partial; skipping it also avoids calls
+  /// such as log() that the compiler could not remove on its own.
+  /// \cond INTERNAL
   template <std::size_t Slot>
   void propagate(const OperandSink<value_type>& sink, const value_type& adjoint) const {
     if constexpr (A::max_operands > 0)
@@ -156,6 +180,7 @@ class BinaryExpr {
       : a_(tag, s), b_(tag, s), value_(Rule::value(a_.value(), b_.value())) {
     s.template op<Rule>(a_.value(), b_.value());
   }
+  /// \endcond
 
  private:
   A a_;
@@ -163,22 +188,31 @@ class BinaryExpr {
   value_type value_;
 };
 
-// A rule of three operands (clamp); leaves are numbered a's, then b's, then c's.
+/// A rule of three operands (clamp); leaves are numbered a's, then b's, then c's.
+/// An operation of three operands (fma, clamp, where): what they return on Vars.
 template <class Rule, class A, class B, class C>
 class TernaryExpr {
  public:
+  /// The scalar type.
   using value_type = typename A::value_type;
   static_assert(std::is_same_v<value_type, typename B::value_type> &&
                     std::is_same_v<value_type, typename C::value_type>,
                 "tapegrad: all operands of an operation must have the same value type");
+  /// The number of leaves (Vars) below this node.
   static constexpr std::size_t max_operands = A::max_operands + B::max_operands + C::max_operands;
 
+  /// The operation applied to `a`, `b` and `c`; its value is computed here.
   TernaryExpr(const A& a, const B& b, const C& c)
       : a_(a), b_(b), c_(c), value_(Rule::value(a.value(), b.value(), c.value())) {}
+  /// The value, computed when the node was built.
   const value_type& value() const noexcept { return value_; }
+  /// The first operand.
   const A& first() const noexcept { return a_; }
+  /// The second operand.
   const B& second() const noexcept { return b_; }
+  /// The third operand.
   const C& third() const noexcept { return c_; }
+  /// \cond INTERNAL
   template <std::size_t Slot>
   void propagate(const OperandSink<value_type>& sink, const value_type& adjoint) const {
     const value_type &a = a_.value(), &b = b_.value(), &c = c_.value();
@@ -204,6 +238,7 @@ class TernaryExpr {
       : a_(tag, s), b_(tag, s), c_(tag, s), value_(Rule::value(a_.value(), b_.value(), c_.value())) {
     s.template op<Rule>(a_.value(), b_.value(), c_.value());
   }
+  /// \endcond
 
  private:
   A a_;

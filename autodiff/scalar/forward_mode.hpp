@@ -1,12 +1,13 @@
-// Forward mode: jvp(f, x, v) evaluates f on Dual numbers whose tangents are v and
-// returns f(x) with its directional derivative J(x)·v in one pass, no tape. The
-// function-form jacobian(f, x) picks forward mode (one pass per input) when f has fewer
-// inputs than outputs and reverse mode (one recording, one sweep per output) otherwise.
-//
-// The function f is written once, generically (`[](auto x) { … }` or a template): it
-// receives the inputs as a std::span of numbers of whatever type the mode needs (Dual,
-// Var, BasicVar<Dual>), or a const std::vector of them when it does not take a span,
-// and returns one number or expression (scalar functions) or a std::vector of them.
+/// \file
+/// Forward mode: jvp(f, x, v) evaluates f on Dual numbers whose tangents are v and
+/// returns f(x) with its directional derivative J(x)·v in one pass, no tape. The
+/// function-form jacobian(f, x) picks forward mode (one pass per input) when f has fewer
+/// inputs than outputs and reverse mode (one recording, one sweep per output) otherwise.
+///
+/// The function f is written once, generically (`[](auto x) { … }` or a template): it
+/// receives the inputs as a std::span of numbers of whatever type the mode needs (Dual,
+/// Var, BasicVar<Dual>), or a const std::vector of them when it does not take a span,
+/// and returns one number or expression (scalar functions) or a std::vector of them.
 #pragma once
 
 #include <Eigen/Core>
@@ -54,18 +55,23 @@ std::vector<D> duals(std::span<const double> x, std::span<const double> v) {
 
 }  // namespace detail
 
-// f(x) and ∇f(x)·v of a scalar function.
+/// f(x) and ∇f(x)·v of a scalar function.
 struct DirectionalDerivative {
+  /// f(x).
   double value = 0;
+  /// ∇f(x)·v.
   double derivative = 0;
 };
-// f(x) and J(x)·v of a vector function.
+/// f(x) and J(x)·v of a vector function.
 struct JacobianVectorProduct {
+  /// f(x).
   std::vector<double> value;
+  /// J(x)·v.
   std::vector<double> derivative;
 };
 
-// One forward pass of f on Duals x + v·ε.
+/// One forward pass of f on Duals x + v·ε.
+///@{
 template <class F>
 auto jvp(F&& f, std::span<const double> x, std::span<const double> v) {
   detail::check_same_size(x.size(), v.size(), "jvp", "the direction v");
@@ -89,14 +95,18 @@ template <class F>
 auto jvp(F&& f, const std::vector<double>& x, const std::vector<double>& v) {
   return jvp(f, std::span<const double>(x), std::span<const double>(v));
 }
+///@}
 
+/// How jacobian() computes J: by forward passes (one per input), reverse sweeps (one per output), or
+/// whichever needs fewer.
 enum class JacobianMode {
-  Auto,     // forward when there are fewer inputs than outputs, else reverse
-  Forward,  // one pass on Duals per input
-  Reverse,  // one recording, one reverse sweep per output
+  Auto,     ///< forward when there are fewer inputs than outputs, else reverse
+  Forward,  ///< one pass on Duals per input
+  Reverse,  ///< one recording, one reverse sweep per output
 };
 
-// J(i, j) = ∂f_i/∂x_j of f: span of numbers → std::vector of numbers.
+/// J(i, j) = ∂f_i/∂x_j of f: span of numbers → std::vector of numbers.
+///@{
 template <class F>
 Eigen::MatrixXd jacobian(F&& f, std::span<const double> x, JacobianMode mode = JacobianMode::Auto) {
   const std::size_t n = x.size();
@@ -132,5 +142,6 @@ template <class F>
 Eigen::MatrixXd jacobian(F&& f, const std::vector<double>& x, JacobianMode mode = JacobianMode::Auto) {
   return jacobian(f, std::span<const double>(x), mode);
 }
+///@}
 
 }  // namespace tapegrad

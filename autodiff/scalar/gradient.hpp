@@ -1,6 +1,7 @@
-// Gradients and Jacobians of recorded Vars. gradient() sweeps only the part of the
-// tape between the inputs and the output, so taking a gradient inside a larger
-// recording (see Tape::position/rewind) costs only the sub-computation.
+/// \file
+/// Gradients and Jacobians of recorded Vars. gradient() sweeps only the part of the
+/// tape between the inputs and the output, so taking a gradient inside a larger
+/// recording (see Tape::position/rewind) costs only the sub-computation.
 #pragma once
 
 #include <Eigen/Core>
@@ -28,7 +29,7 @@ void check_input(const BasicTape<T>& tape, const BasicVar<T>& x, std::size_t pos
 }
 }  // namespace detail
 
-// Writes df/dx_j into out[j]. Allocates nothing once the tape has grown to size.
+/// Writes df/dx_j into out[j]. Allocates nothing once the tape has grown to size.
 template <class T>
 void gradient(const BasicVar<T>& f, std::span<const BasicVar<T>> xs, std::span<T> out) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("gradient");
@@ -53,40 +54,49 @@ void gradient(const BasicVar<T>& f, std::span<const BasicVar<T>> xs, std::span<T
   for (std::size_t j = 0; j < xs.size(); ++j) out[j] = xs[j].index() <= hi ? adjoint[xs[j].index()] : T(0);
 }
 
+/// The gradient of `f` with respect to each of `xs` (their adjoints after one reverse sweep on the active
+/// tape), in their order; a Var that f does not depend on gets 0. Throws tapegrad::Error when f or a Var of
+/// xs is not on the active tape. Costs one sweep of the statements between the earliest of xs and f.
+///
+/// \snippet test_doc_examples.cpp gradient
 template <class T>
 std::vector<T> gradient(const BasicVar<T>& f, std::span<const BasicVar<T>> xs) {
   std::vector<T> g(xs.size());
   gradient(f, xs, std::span<T>(g));
   return g;
 }
+/// gradient() with the inputs as a braced list: `gradient(f, {x, y})`.
 template <class T>
 std::vector<T> gradient(const BasicVar<T>& f, std::initializer_list<BasicVar<T>> xs) {
   return gradient(f, std::span<const BasicVar<T>>(xs.begin(), xs.size()));
 }
+/// gradient() with the inputs as a std::vector.
 template <class T>
 std::vector<T> gradient(const BasicVar<T>& f, const std::vector<BasicVar<T>>& xs) {
   return gradient(f, std::span<const BasicVar<T>>(xs));
 }
 
-// The output may be an expression not yet assigned to a Var (gradient(x * x, {x})): it
-// is recorded first.
+/// The output may be an expression not yet assigned to a Var (gradient(x * x, {x})): it
+/// is recorded first.
 template <Expression E, class T = typename E::value_type>
 requires(!std::is_same_v<E, BasicVar<T>>) std::vector<T> gradient(const E& f,
                                                                   std::initializer_list<BasicVar<T>> xs) {
   return gradient(BasicVar<T>(f), std::span<const BasicVar<T>>(xs.begin(), xs.size()));
 }
+/// gradient() of an expression not yet assigned to a Var (gradient(x * x, {x})): it is recorded first.
 template <Expression E, class T = typename E::value_type>
 requires(!std::is_same_v<E, BasicVar<T>>) std::vector<T> gradient(const E& f,
                                                                   std::span<const BasicVar<T>> xs) {
   return gradient(BasicVar<T>(f), xs);
 }
+/// gradient() of an expression, with the inputs as a std::vector.
 template <Expression E, class T = typename E::value_type>
 requires(!std::is_same_v<E, BasicVar<T>>) std::vector<T> gradient(const E& f,
                                                                   const std::vector<BasicVar<T>>& xs) {
   return gradient(BasicVar<T>(f), std::span<const BasicVar<T>>(xs));
 }
 
-// J(i, j) = dfs[i]/dxs[j], one reverse sweep per output over one recording.
+/// J(i, j) = dfs[i]/dxs[j], one reverse sweep per output over one recording.
 template <class T>
 Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::span<const BasicVar<T>> fs,
                                                           std::span<const BasicVar<T>> xs) {
@@ -98,25 +108,29 @@ Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::span<const BasicV
   }
   return j;
 }
+/// jacobian() with braced lists of Vars.
 template <class T>
 Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::initializer_list<BasicVar<T>> fs,
                                                           std::initializer_list<BasicVar<T>> xs) {
   return jacobian(std::span<const BasicVar<T>>(fs.begin(), fs.size()),
                   std::span<const BasicVar<T>>(xs.begin(), xs.size()));
 }
+/// jacobian() with std::vectors of Vars.
 template <class T>
 Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(const std::vector<BasicVar<T>>& fs,
                                                           const std::vector<BasicVar<T>>& xs) {
   return jacobian(std::span<const BasicVar<T>>(fs), std::span<const BasicVar<T>>(xs));
 }
-// Outputs written as expressions (jacobian({x * 2.0, x + y}, {x, y})): a braced list of
-// mixed expression types names no single template argument, so double and float get
-// plain overloads whose Var lists record each expression.
+/// Outputs written as expressions (jacobian({x * 2.0, x + y}, {x, y})): a braced list of
+/// mixed expression types names no single template argument, so double and float get
+/// plain overloads whose Var lists record each expression.
+///@{
 inline Eigen::MatrixXd jacobian(std::initializer_list<Var> fs, std::initializer_list<Var> xs) {
   return jacobian<double>(fs, xs);
 }
 inline Eigen::MatrixXf jacobian(std::initializer_list<FloatVar> fs, std::initializer_list<FloatVar> xs) {
   return jacobian<float>(fs, xs);
 }
+///@}
 
 }  // namespace tapegrad

@@ -1,15 +1,16 @@
-// Second derivatives by forward over reverse: f is recorded on a tape whose value type
-// is Dual<double>, with the inputs' tangents set to a direction v. Every local partial
-// then carries its own derivative along v, and one reverse sweep gives, in each input's
-// adjoint, the gradient (value part) and the Hessian-vector product H·v (tangent part):
-// about 2–3 gradients' worth of work, and no Hessian is ever formed.
-//
-//   hvp(f, x, v)       H(x)·v
-//   hessian(f, x)      the dense Hessian, n products, made exactly symmetric
-//   HessianOperator    the same with one tape reused across calls (for Newton-type methods)
-//
-// f is written generically, as for jvp (forward_mode.hpp): it receives a span of
-// BasicVar<Dual<double>>.
+/// \file
+/// Second derivatives by forward over reverse: f is recorded on a tape whose value type
+/// is Dual<double>, with the inputs' tangents set to a direction v. Every local partial
+/// then carries its own derivative along v, and one reverse sweep gives, in each input's
+/// adjoint, the gradient (value part) and the Hessian-vector product H·v (tangent part):
+/// about 2–3 gradients' worth of work, and no Hessian is ever formed.
+///
+///   hvp(f, x, v)       H(x)·v
+///   hessian(f, x)      the dense Hessian, n products, made exactly symmetric
+///   HessianOperator    the same with one tape reused across calls (for Newton-type methods)
+///
+/// f is written generically, as for jvp (forward_mode.hpp): it receives a span of
+/// BasicVar<Dual<double>>.
 #pragma once
 
 #include <Eigen/Core>
@@ -26,6 +27,8 @@
 
 namespace tapegrad {
 
+/// A Var of Duals: what a function written generically in its scalar type is called with for
+/// forward-over-reverse second derivatives.
 using DualVar = BasicVar<Dual<double>>;
 
 namespace detail {
@@ -48,16 +51,17 @@ Eigen::MatrixXd hessian_from_products(std::size_t n, Product&& product) {
 }
 }  // namespace detail
 
-// f's value, gradient and Hessian-vector products at any point, on one tape of its own
-// that keeps its memory between calls. Its tape records Dual Vars while it lives.
+/// f's value, gradient and Hessian-vector products at any point, on one tape of its own
+/// that keeps its memory between calls. Its tape records Dual Vars while it lives.
 template <class F>
 class HessianOperator {
  public:
+  /// The operator of `f`, a function of a span of DualVars returning one.
   explicit HessianOperator(F f) : f_(std::forward<F>(f)) {}
   HessianOperator(const HessianOperator&) = delete;
   HessianOperator& operator=(const HessianOperator&) = delete;
 
-  // Returns f(x); writes ∇f(x) into gradient and H(x)·v into hv (each of x's size).
+  /// Returns f(x); writes ∇f(x) into gradient and H(x)·v into hv (each of x's size).
   double hvp(std::span<const double> x, std::span<const double> v, std::span<double> gradient,
              std::span<double> hv) {
     detail::check_same_size(x.size(), v.size(), "hvp", "the direction v");
@@ -76,7 +80,7 @@ class HessianOperator {
     return y.value().value();
   }
 
-  // The dense Hessian at x (see hessian_from_products).
+  /// The dense Hessian at x (see hessian_from_products).
   Eigen::MatrixXd hessian(std::span<const double> x) {
     std::vector<double> gradient(x.size());
     return detail::hessian_from_products(
@@ -90,6 +94,10 @@ class HessianOperator {
   std::vector<Dual<double>> adjoints_;
 };
 
+/// H(x)·v of `f`, a function written generically (it is called with DualVars): one forward-over-reverse pass,
+/// about the cost of two gradients.
+///
+/// \snippet test_doc_examples.cpp hessian
 template <class F>
 std::vector<double> hvp(F&& f, std::span<const double> x, std::span<const double> v) {
   HessianOperator<F&> op(f);
@@ -97,16 +105,19 @@ std::vector<double> hvp(F&& f, std::span<const double> x, std::span<const double
   op.hvp(x, v, gradient, hv);
   return hv;
 }
+/// hvp() with std::vectors.
 template <class F>
 std::vector<double> hvp(F&& f, const std::vector<double>& x, const std::vector<double>& v) {
   return hvp(f, std::span<const double>(x), std::span<const double>(v));
 }
 
+/// The dense Hessian of `f` at `x`: n Hessian-vector products (n = x's size), symmetrized.
 template <class F>
 Eigen::MatrixXd hessian(F&& f, std::span<const double> x) {
   HessianOperator<F&> op(f);
   return op.hessian(x);
 }
+/// hessian() with a std::vector.
 template <class F>
 Eigen::MatrixXd hessian(F&& f, const std::vector<double>& x) {
   return hessian(f, std::span<const double>(x));

@@ -1,5 +1,6 @@
-// What a replay's compiled kernels (replay_kernels.hpp) and the sum-run sweep
-// (sum_runs.hpp) work on: the recording's arrays, by pointer.
+/// \file
+/// What a replay's compiled kernels (replay_kernels.hpp) and the sum-run sweep
+/// (sum_runs.hpp) work on: the recording's arrays, by pointer.
 #pragma once
 
 #include <cstdint>

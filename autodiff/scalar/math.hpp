@@ -1,9 +1,10 @@
-// The operations on Vars and expressions: + - * / (with numbers on either side), unary
-// minus, the math functions of rules.hpp's lists, and value comparisons. Each builds an
-// expression node over a rule from rules.hpp; kinks and edge cases are documented there.
-//
-// Comparisons compare values and return bool, so ordinary C++ `if` and `while` on Vars
-// build graphs that follow the branch actually taken.
+/// \file
+/// The operations on Vars and expressions: + - * / (with numbers on either side), unary
+/// minus, the math functions of rules.hpp's lists, and value comparisons. Each builds an
+/// expression node over a rule from rules.hpp; kinks and edge cases are documented there.
+///
+/// Comparisons compare values and return bool, so ordinary C++ `if` and `while` on Vars
+/// build graphs that follow the branch actually taken.
 #pragma once
 
 #include <compare>
@@ -70,23 +71,29 @@ T value_of(const X& x) {
 
 // ------------------------------------------------------------------ arithmetic
 
+/// Records a + b when assigned (a Var, an expression or a number on either side).
 template <class A, class B>
 requires detail::BinaryOperands<A, B>
 auto operator+(const A& a, const B& b) { return detail::binary<rules::Add>(a, b); }
+/// Records a − b when assigned.
 template <class A, class B>
 requires detail::BinaryOperands<A, B>
 auto operator-(const A& a, const B& b) { return detail::binary<rules::Sub>(a, b); }
+/// Records a · b when assigned.
 template <class A, class B>
 requires detail::BinaryOperands<A, B>
 auto operator*(const A& a, const B& b) { return detail::binary<rules::Mul>(a, b); }
+/// Records a / b when assigned.
 template <class A, class B>
 requires detail::BinaryOperands<A, B>
 auto operator/(const A& a, const B& b) { return detail::binary<rules::Div>(a, b); }
 
+/// Records −a when assigned.
 template <Expression A>
 auto operator-(const A& a) {
   return UnaryExpr<rules::Neg, A>(a);
 }
+/// a itself.
 template <Expression A>
 const A& operator+(const A& a) {
   return a;
@@ -120,18 +127,19 @@ TAPEGRAD_TERNARY_FUNCTIONS(TAPEGRAD_TERNARY_FUNCTION)
 #undef TAPEGRAD_BINARY_FUNCTION
 #undef TAPEGRAD_TERNARY_FUNCTION
 
-// <cmath>'s other name for abs.
+/// `<cmath>`'s other name for abs.
 template <Expression A>
 auto fabs(const A& a) {
   return UnaryExpr<rules::Abs, A>(a);
 }
 
-// More specialized than std::max/std::min(const T&, const T&), so generic code that
-// says `using std::max;` still gets the differentiable versions for two Vars.
+/// More specialized than `std::max(const T&, const T&)` and `std::min`, so generic code that
+/// says `using std::max;` still gets the differentiable versions for two Vars.
 template <class T>
 auto max(const BasicVar<T>& a, const BasicVar<T>& b) {
   return detail::binary<rules::Max>(a, b);
 }
+/// The differentiable min of two Vars (see max()).
 template <class T>
 auto min(const BasicVar<T>& a, const BasicVar<T>& b) {
   return detail::binary<rules::Min>(a, b);
@@ -167,6 +175,8 @@ TAPEGRAD_COMPARISON(==, Equal)
 TAPEGRAD_COMPARISON(!=, NotEqual)
 #undef TAPEGRAD_COMPARISON
 
+/// Compares two values (Vars, expressions or numbers) by value. On a replayable tape the outcome is recorded,
+/// and a replay where it differs throws BranchChanged.
 template <class A, class B>
 requires detail::BinaryOperands<A, B> std::partial_ordering operator<=>(const A& a, const B& b) {
   switch (detail::compare(detail::Relation::Order, a, b)) {

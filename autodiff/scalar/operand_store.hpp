@@ -1,7 +1,8 @@
-// The operands of every statement on a tape: (Var index, local partial) pairs, kept as
-// two side-by-side arrays (structure of arrays) so that the reverse sweep streams them.
-// Capacity is kept across clears, so a training loop stops allocating after its first
-// step.
+/// \file
+/// The operands of every statement on a tape: (Var index, local partial) pairs, kept as
+/// two side-by-side arrays (structure of arrays) so that the reverse sweep streams them.
+/// Capacity is kept across clears, so a training loop stops allocating after its first
+/// step.
 #pragma once
 
 #include <algorithm>
@@ -15,17 +16,22 @@ namespace tapegrad {
 template <class T>
 class BasicTape;
 
-// Receives the operands of the statement being recorded. Every leaf of an expression
-// tree has a fixed slot known at compile time (its position among the leaves), so
-// writing an operand is two stores and one generation comparison.
+/// Receives the operands of the statement being recorded. Every leaf of an expression
+/// tree has a fixed slot known at compile time (its position among the leaves), so
+/// writing an operand is two stores and one generation comparison.
 template <class T>
 struct OperandSink {
+  /// Where the statement's partials go.
   T* partials;
+  /// Where the statement's operand indices go.
   std::uint32_t* indices;
+  /// The tape's generation, which every leaf's must match.
   std::uint32_t generation;
-  // Null in the replay kernels, whose leaves were checked when they were recorded.
+  /// Null in the replay kernels, whose leaves were checked when they were recorded.
   const BasicTape<T>* tape;
 
+  /// Writes operand `slot`: the leaf's statement index and its local partial; a leaf of another recording is
+  /// refused (tapegrad::Error).
   void write(std::size_t slot, std::uint32_t index, std::uint32_t var_generation, const T& partial) const {
     if (var_generation != generation && tape != nullptr) [[unlikely]]
       tape->check_operand(index, var_generation);

@@ -1,8 +1,9 @@
-// The compiled kernels of a replay: a statement's expression type E rebuilt in place
-// from its leaves' new values (ReplaySource, the ReplayTag constructors of expr.hpp) and
-// swept by E's own propagate(), statement by statement (replay_statements, bit-identical
-// to a fresh recording) or as one sum (replay_sum_run, sum_runs.hpp). ReplayRecord
-// (replay_record.hpp) keeps one of each per program and calls them.
+/// \file
+/// The compiled kernels of a replay: a statement's expression type E rebuilt in place
+/// from its leaves' new values (ReplaySource, the ReplayTag constructors of expr.hpp) and
+/// swept by E's own propagate(), statement by statement (replay_statements, bit-identical
+/// to a fresh recording) or as one sum (replay_sum_run, sum_runs.hpp). ReplayRecord
+/// (replay_record.hpp) keeps one of each per program and calls them.
 #pragma once
 
 #include <algorithm>

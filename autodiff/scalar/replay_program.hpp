@@ -1,17 +1,18 @@
-// The program of one recorded expression, and how to run it again at new values. A
-// replayable tape (Tape::Options::replayable) keeps, for each statement, its expression
-// tree as a short program of nodes in postfix order: the leaves (the statement's
-// operands, in the order they were written), the numbers, and one node per rule with
-// the positions of its children. Running it again does what recording did, in the same
-// order and with the same rules: the values bottom-up, then each leaf's partial as the
-// product of the rules' partials from the root down (expr.hpp's propagate). So a replay
-// gives the same bits as a fresh recording at the same inputs.
-//
-// The op codes are generated from rules.hpp's lists, so a new rule replays with no edit
-// here. A rule with a `piece` (a kink: abs, relu, max, …) also keeps, in the program's
-// numbers, which piece it was on when recorded; running it on another piece is
-// reported (see replay_record.hpp). So are comparisons of Vars (`if (x > 0)`), which
-// are programs ending in a Compare node.
+/// \file
+/// The program of one recorded expression, and how to run it again at new values. A
+/// replayable tape (Tape::Options::replayable) keeps, for each statement, its expression
+/// tree as a short program of nodes in postfix order: the leaves (the statement's
+/// operands, in the order they were written), the numbers, and one node per rule with
+/// the positions of its children. Running it again does what recording did, in the same
+/// order and with the same rules: the values bottom-up, then each leaf's partial as the
+/// product of the rules' partials from the root down (expr.hpp's propagate). So a replay
+/// gives the same bits as a fresh recording at the same inputs.
+///
+/// The op codes are generated from rules.hpp's lists, so a new rule replays with no edit
+/// here. A rule with a `piece` (a kink: abs, relu, max, …) also keeps, in the program's
+/// numbers, which piece it was on when recorded; running it on another piece is
+/// reported (see replay_record.hpp). So are comparisons of Vars (`if (x > 0)`), which
+/// are programs ending in a Compare node.
 #pragma once
 
 #include <cstdint>

@@ -1,15 +1,16 @@
-// What a replayable tape (Tape::Options::replayable) keeps beside its recording so that
-// the recording can be run again at new inputs without recording again — a
-// primal-value tape, as CppAD's ADFun or CoDiPack's primal-value tapes:
-//   - every statement's value, and what kind of statement it is: an input (its value is
-//     set from outside), an expression (its program, replay_program.hpp, and the numbers
-//     the program uses), an operation with a forward function of its own (a tensor
-//     operation, a scalar Parameter), or an opaque one that cannot be recomputed (a
-//     custom_op, whose value and partials came from the caller's code);
-//   - every comparison of Vars made while recording (`if (x > 0)`), with its outcome,
-//     and the piece each kink (abs, relu, max, …) was on.
-// run() recomputes values and partials in place, statement by statement in recording
-// order, and stops at the first comparison or kink that comes out differently.
+/// \file
+/// What a replayable tape (Tape::Options::replayable) keeps beside its recording so that
+/// the recording can be run again at new inputs without recording again — a
+/// primal-value tape, as CppAD's ADFun or CoDiPack's primal-value tapes:
+///   - every statement's value, and what kind of statement it is: an input (its value is
+///     set from outside), an expression (its program, replay_program.hpp, and the numbers
+///     the program uses), an operation with a forward function of its own (a tensor
+///     operation, a scalar Parameter), or an opaque one that cannot be recomputed (a
+///     custom_op, whose value and partials came from the caller's code);
+///   - every comparison of Vars made while recording (`if (x > 0)`), with its outcome,
+///     and the piece each kink (abs, relu, max, …) was on.
+/// run() recomputes values and partials in place, statement by statement in recording
+/// order, and stops at the first comparison or kink that comes out differently.
 #pragma once
 
 #include <array>
@@ -33,8 +34,8 @@ namespace tapegrad {
 template <class T>
 class BasicTape;
 
-// What replaying runs at a statement with a forward function of its own: recompute its
-// value (a tensor's buffer, or the statement's value in the tape's replay values).
+/// What replaying runs at a statement with a forward function of its own: recompute its
+/// value (a tensor's buffer, or the statement's value in the tape's replay values).
 template <class T>
 using HookForward = void (*)(BasicTape<T>& tape, std::uint32_t statement, const void* data);
 

@@ -1,7 +1,8 @@
-// What keeps Vars valid across Tape::rewind(): every recording has a generation, and a
-// rewind starts a new one. The earlier generations live on as *epochs*, each valid only
-// below the rewind points that came after it, so a Var recorded before a rewind stays
-// usable while one recorded after it is caught as stale.
+/// \file
+/// What keeps Vars valid across Tape::rewind(): every recording has a generation, and a
+/// rewind starts a new one. The earlier generations live on as *epochs*, each valid only
+/// below the rewind points that came after it, so a Var recorded before a rewind stays
+/// usable while one recorded after it is caught as stale.
 #pragma once
 
 #include <algorithm>

@@ -1,30 +1,31 @@
-// Every scalar derivative rule in one table: for each operation, its value and its
-// local partial derivatives. Everything else is derived from the lists at the end of
-// this file: the C++ functions on Vars (math.hpp) and on tensors (tensor/elementwise.hpp),
-// the command line's function names, and the typed test that gradient-checks every
-// rule (tests/autodiff/scalar/test_every_rule.cpp). A new operation is its rule here
-// plus one entry in its list.
-//
-// A rule is a struct with
-//   name         the function's name (the C++ function, the command line, messages);
-//   sample       an interval well inside the domain, where the typed test draws points
-//                (binary and ternary rules: sample_a, sample_b, sample_c);
-//   value(x), partial(x, y) = dy/dx given y = value(x)              (unary), or
-//   value(a, b), d_a(a, b, y), d_b(a, b, y)                         (binary), or
-//   value(a, b, c), d_a(a, b, c, y), d_b(…), d_c(…)                 (ternary);
-//   kink_distance(…)  only where the derivative jumps: how far the point is from the
-//                nearest jump (the typed test keeps finite differences off them);
-//   piece(…)     only where the partials switch between formulas (a kink: abs, relu,
-//                max, …): a small integer naming the formula in use, so that replaying
-//                a recording at a point on another piece is noticed (replay_record.hpp).
-//
-// Rules are templates over the value type T (double, float, or any type with its own
-// exp, log, … found by argument-dependent lookup): calls are unqualified, and the
-// using-declarations below make them find <cmath> for the built-in types.
-//
-// Conventions at kinks and edges follow PyTorch unless stated; each is written beside
-// its rule. sqrt'(0), cbrt'(0), log'(0), asin'(±1), acos'(±1), atanh'(±1) and
-// log2/log10'(0) are ±inf, as the formulas say.
+/// \file
+/// Every scalar derivative rule in one table: for each operation, its value and its
+/// local partial derivatives. Everything else is derived from the lists at the end of
+/// this file: the C++ functions on Vars (math.hpp) and on tensors (tensor/elementwise.hpp),
+/// the command line's function names, and the typed test that gradient-checks every
+/// rule (tests/autodiff/scalar/test_every_rule.cpp). A new operation is its rule here
+/// plus one entry in its list.
+///
+/// A rule is a struct with
+///   name         the function's name (the C++ function, the command line, messages);
+///   sample       an interval well inside the domain, where the typed test draws points
+///                (binary and ternary rules: sample_a, sample_b, sample_c);
+///   value(x), partial(x, y) = dy/dx given y = value(x)              (unary), or
+///   value(a, b), d_a(a, b, y), d_b(a, b, y)                         (binary), or
+///   value(a, b, c), d_a(a, b, c, y), d_b(…), d_c(…)                 (ternary);
+///   kink_distance(…)  only where the derivative jumps: how far the point is from the
+///                nearest jump (the typed test keeps finite differences off them);
+///   piece(…)     only where the partials switch between formulas (a kink: abs, relu,
+///                max, …): a small integer naming the formula in use, so that replaying
+///                a recording at a point on another piece is noticed (replay_record.hpp).
+///
+/// Rules are templates over the value type T (double, float, or any type with its own
+/// exp, log, … found by argument-dependent lookup): calls are unqualified, and the
+/// using-declarations below make them find `<cmath>` for the built-in types.
+///
+/// Conventions at kinks and edges follow PyTorch unless stated; each is written beside
+/// its rule. sqrt'(0), cbrt'(0), log'(0), asin'(±1), acos'(±1), atanh'(±1) and
+/// log2/log10'(0) are ±inf, as the formulas say.
 #pragma once
 
 #include <algorithm>
@@ -90,7 +91,7 @@ struct Sqrt {
   template <class T> static T value(const T& x) { return sqrt(x); }
   template <class T> static T partial(const T&, const T& y) { return T(0.5) / y; }
 };
-// cbrt'(0) = inf.
+/// cbrt'(0) = inf.
 struct Cbrt {
   static constexpr const char* name = "cbrt"; static constexpr Interval sample{-10, 10};
   template <class T> static T value(const T& x) { return cbrt(x); }
@@ -102,7 +103,7 @@ struct Square {
   template <class T> static T value(const T& x) { return x * x; }
   template <class T> static T partial(const T& x, const T&) { return T(2) * x; }
 };
-// abs'(0) = 0 (sign(0) = 0).
+/// abs'(0) = 0 (sign(0) = 0).
 struct Abs {
   static constexpr const char* name = "abs"; static constexpr Interval sample{-5, 5};
   template <class T> static T value(const T& x) { return abs(x); }
@@ -110,7 +111,7 @@ struct Abs {
   static double kink_distance(double x) { return abs(x); }
   static int piece(double x) { return (x > 0) - (x < 0); }
 };
-// sign(x) is -1, 0 or 1 (NaN stays NaN); its derivative is 0 everywhere, as torch.sign's.
+/// sign(x) is -1, 0 or 1 (NaN stays NaN); its derivative is 0 everywhere, as torch.sign's.
 struct Sign {
   static constexpr const char* name = "sign"; static constexpr Interval sample{-5, 5};
   template <class T> static T value(const T& x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x)); }
@@ -118,8 +119,8 @@ struct Sign {
   static double kink_distance(double x) { return abs(x); }
   static int piece(double x) { return (x > 0) - (x < 0); }
 };
-// floor, ceil and round are piecewise constant: derivative 0, jumps at the steps, as
-// PyTorch. round breaks ties to even (torch.round), not away from zero (std::round).
+/// floor, ceil and round are piecewise constant: derivative 0, jumps at the steps, as
+/// PyTorch. round breaks ties to even (torch.round), not away from zero (std::round).
 struct Floor {
   static constexpr const char* name = "floor"; static constexpr Interval sample{-5, 5};
   template <class T> static T value(const T& x) { return floor(x); }
@@ -188,7 +189,7 @@ struct Asinh {
   template <class T> static T value(const T& x) { return asinh(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / sqrt(x * x + T(1)); }
 };
-// acosh'(1) = inf. (x-1)(x+1) rather than x² - 1 keeps precision near 1.
+/// acosh'(1) = inf. (x-1)(x+1) rather than x² - 1 keeps precision near 1.
 struct Acosh {
   static constexpr const char* name = "acosh"; static constexpr Interval sample{1.1, 10};
   template <class T> static T value(const T& x) { return acosh(x); }
@@ -199,7 +200,7 @@ struct Atanh {
   template <class T> static T value(const T& x) { return atanh(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / ((T(1) - x) * (T(1) + x)); }
 };
-// Two branches so that exp never overflows: for x < 0, e^x / (1 + e^x).
+/// Two branches so that exp never overflows: for x < 0, e^x / (1 + e^x).
 struct Sigmoid {
   static constexpr const char* name = "sigmoid"; static constexpr Interval sample{-10, 10};
   template <class T> static T value(const T& x) {
@@ -209,15 +210,15 @@ struct Sigmoid {
   }
   template <class T> static T partial(const T&, const T& y) { return y * (T(1) - y); }
 };
-// log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x, full precision for
-// very negative x, and no threshold switch. d/dx = sigmoid(x) = 1 - e^-y, as -expm1(-y)
-// to keep full precision when y is tiny.
+/// log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x, full precision for
+/// very negative x, and no threshold switch. d/dx = sigmoid(x) = 1 - e^-y, as -expm1(-y)
+/// to keep full precision when y is tiny.
 struct Softplus {
   static constexpr const char* name = "softplus"; static constexpr Interval sample{-10, 10};
   template <class T> static T value(const T& x) { return (x > T(0) ? x : T(0)) + log1p(exp(-abs(x))); }
   template <class T> static T partial(const T&, const T& y) { return -expm1(-y); }
 };
-// relu'(0) = 0: the gradient flows only where x > 0.
+/// relu'(0) = 0: the gradient flows only where x > 0.
 struct Relu {
   static constexpr const char* name = "relu"; static constexpr Interval sample{-5, 5};
   template <class T> static T value(const T& x) { return x > T(0) ? x : T(0); }
@@ -235,14 +236,14 @@ struct Erfc {
   template <class T> static T value(const T& x) { return erfc(x); }
   template <class T> static T partial(const T& x, const T&) { return T(-2 * std::numbers::inv_sqrtpi) * exp(-x * x); }
 };
-// log|Γ(x)|, as std::lgamma and torch.lgamma; its derivative is digamma (also for
-// negative non-integer x). Poles at 0, -1, -2, …
+/// log|Γ(x)|, as std::lgamma and torch.lgamma; its derivative is digamma (also for
+/// negative non-integer x). Poles at 0, -1, -2, …
 struct Lgamma {
   static constexpr const char* name = "lgamma"; static constexpr Interval sample{0.2, 10};
   template <class T> static T value(const T& x) { return lgamma(x); }
   template <class T> static T partial(const T& x, const T&) { return digamma(x); }
 };
-// ψ(x) = Γ'(x)/Γ(x); ψ'(x) is trigamma (special_functions.hpp has both).
+/// ψ(x) = Γ'(x)/Γ(x); ψ'(x) is trigamma (special_functions.hpp has both).
 struct Digamma {
   static constexpr const char* name = "digamma"; static constexpr Interval sample{0.2, 10};
   template <class T> static T value(const T& x) { return digamma(x); }
@@ -279,8 +280,8 @@ struct Div {
   template <class T> static T d_a(const T&, const T& b, const T&) { return T(1) / b; }
   template <class T> static T d_b(const T&, const T& b, const T& y) { return -y / b; }
 };
-// d/da = 0 when b == 0 (even at a == 0, where b·a^(b-1) is 0·inf);
-// d/db = 0 when a == 0 and b >= 0.
+/// d/da = 0 when b == 0 (even at a == 0, where b·a^(b-1) is 0·inf);
+/// d/db = 0 when a == 0 and b >= 0.
 struct Pow {
   static constexpr const char* name = "pow"; static constexpr bool infix = false;
   static constexpr Interval sample_a{0.2, 3}, sample_b{-2, 2};
@@ -288,8 +289,8 @@ struct Pow {
   template <class T> static T d_a(const T& a, const T& b, const T&) { return b == T(0) ? T(0) : b * pow(a, b - T(1)); }
   template <class T> static T d_b(const T& a, const T& b, const T& y) { return (a == T(0) && b >= T(0)) ? T(0) : y * log(a); }
 };
-// atan2(a, b) is the angle of the point (b, a). At (0, 0) the partials are NaN (the
-// function is discontinuous there), as PyTorch's.
+/// atan2(a, b) is the angle of the point (b, a). At (0, 0) the partials are NaN (the
+/// function is discontinuous there), as PyTorch's.
 struct Atan2 {
   static constexpr const char* name = "atan2"; static constexpr bool infix = false;
   static constexpr Interval sample_a{0.5, 3}, sample_b{-3, 3};
@@ -297,8 +298,8 @@ struct Atan2 {
   template <class T> static T d_a(const T& a, const T& b, const T&) { return b / (a * a + b * b); }
   template <class T> static T d_b(const T& a, const T& b, const T&) { return -a / (a * a + b * b); }
 };
-// hypot(0, 0): both partials 0 (PyTorch gives 0/0 = NaN; hypot(x, 0) = |x|, so abs's
-// convention is used instead).
+/// hypot(0, 0): both partials 0 (PyTorch gives 0/0 = NaN; hypot(x, 0) = |x|, so abs's
+/// convention is used instead).
 struct Hypot {
   static constexpr const char* name = "hypot"; static constexpr bool infix = false;
   static constexpr Interval sample_a{-3, 3}, sample_b{0.5, 3};
@@ -306,8 +307,8 @@ struct Hypot {
   template <class T> static T d_a(const T& a, const T&, const T& y) { return y == T(0) ? T(0) : a / y; }
   template <class T> static T d_b(const T&, const T& b, const T& y) { return y == T(0) ? T(0) : b / y; }
 };
-// At a tie a == b each input receives half the gradient, as torch.maximum and
-// torch.minimum do. NaN in either input gives NaN (a != a only for NaN).
+/// At a tie a == b each input receives half the gradient, as torch.maximum and
+/// torch.minimum do. NaN in either input gives NaN (a != a only for NaN).
 struct Max {
   static constexpr const char* name = "max"; static constexpr bool infix = false;
   static constexpr Interval sample_a{-3, 3}, sample_b{-3, 3};
@@ -326,8 +327,8 @@ struct Min {
   static double kink_distance(double a, double b) { return abs(a - b); }
   static int piece(double a, double b) { return (a > b) - (a < b); }
 };
-// fmod(a, b) = a - trunc(a/b)·b, as std::fmod and torch.fmod: d/da = 1,
-// d/db = -trunc(a/b), jumping where a/b crosses an integer.
+/// fmod(a, b) = a - trunc(a/b)·b, as std::fmod and torch.fmod: d/da = 1,
+/// d/db = -trunc(a/b), jumping where a/b crosses an integer.
 struct Fmod {
   static constexpr const char* name = "fmod"; static constexpr bool infix = false;
   static constexpr Interval sample_a{-5, 5}, sample_b{0.5, 3};
@@ -339,9 +340,9 @@ struct Fmod {
 
 // -------------------------------------------------------------- ternary rules
 
-// clamp(x, lo, hi) = min(max(x, lo), hi), as torch.clamp (hi wins when lo > hi). The
-// gradient reaches x where lo <= x <= hi (bounds included), lo where x < lo < hi, and
-// hi where x > hi or hi < lo: torch.clamp's rule for tensor bounds.
+/// clamp(x, lo, hi) = min(max(x, lo), hi), as torch.clamp (hi wins when lo > hi). The
+/// gradient reaches x where lo <= x <= hi (bounds included), lo where x < lo < hi, and
+/// hi where x > hi or hi < lo: torch.clamp's rule for tensor bounds.
 struct Clamp {
   static constexpr const char* name = "clamp";
   static constexpr Interval sample_a{-3, 3}, sample_b{-2, 0}, sample_c{0.5, 2};

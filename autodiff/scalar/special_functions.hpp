@@ -1,13 +1,14 @@
-// Special functions that <cmath> lacks and the rules need: digamma ψ = (log Γ)' and
-// trigamma ψ' = ψ₁, written over any value type T like the rules themselves.
-//
-// Both use the same three steps (Abramowitz & Stegun 6.3.5–6.3.7, 6.3.18, 6.4.6–6.4.7,
-// 6.4.12):
-//   reflection   ψ(x) = ψ(1 − x) − π/tan(πx),  ψ₁(x) = π²/sin²(πx) − ψ₁(1 − x)  (x < 0)
-//   recurrence   ψ(x) = ψ(x + 1) − 1/x,        ψ₁(x) = ψ₁(x + 1) + 1/x²        (up to x ≥ 12)
-//   asymptotic   ψ(x) ~ ln x − 1/(2x) − Σ B₂ₖ/(2k x²ᵏ),  ψ₁(x) ~ 1/x + 1/(2x²) + Σ B₂ₖ/x²ᵏ⁺¹
-// With x ≥ 12 and six Bernoulli terms (to B₁₂) the series' error is below 1e-16.
-// At the poles: ψ(0) = −inf (as torch.digamma since 1.8), ψ(−n) = NaN; ψ₁(−n) = +inf.
+/// \file
+/// Special functions that `<cmath>` lacks and the rules need: digamma ψ = (log Γ)' and
+/// trigamma ψ' = ψ₁, written over any value type T like the rules themselves.
+///
+/// Both use the same three steps (Abramowitz & Stegun 6.3.5–6.3.7, 6.3.18, 6.4.6–6.4.7,
+/// 6.4.12):
+///   reflection   ψ(x) = ψ(1 − x) − π/tan(πx),  ψ₁(x) = π²/sin²(πx) − ψ₁(1 − x)  (x < 0)
+///   recurrence   ψ(x) = ψ(x + 1) − 1/x,        ψ₁(x) = ψ₁(x + 1) + 1/x²        (up to x ≥ 12)
+///   asymptotic   ψ(x) ~ ln x − 1/(2x) − Σ B₂ₖ/(2k x²ᵏ),  ψ₁(x) ~ 1/x + 1/(2x²) + Σ B₂ₖ/x²ᵏ⁺¹
+/// With x ≥ 12 and six Bernoulli terms (to B₁₂) the series' error is below 1e-16.
+/// At the poles: ψ(0) = −inf (as torch.digamma since 1.8), ψ(−n) = NaN; ψ₁(−n) = +inf.
 #pragma once
 
 #include <cmath>
@@ -17,6 +18,7 @@
 
 namespace tapegrad::special {
 
+/// The digamma function ψ(x) = (log Γ)'(x) (see special_functions.hpp for the method and its accuracy).
 template <class T>
 T digamma(T x) {
   using std::floor, std::log, std::tan;
@@ -36,6 +38,7 @@ T digamma(T x) {
   return result + log(x) - T(0.5) * inv - series;
 }
 
+/// The trigamma function ψ'(x).
 template <class T>
 T trigamma(T x) {
   using std::floor, std::sin;

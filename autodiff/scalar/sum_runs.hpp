@@ -1,38 +1,39 @@
-// Sum runs: the opt-in, reassociated replay of accumulation loops (RecordOptions::
-// reassociate_sums).
-//
-// `for (i …) f += term(x[i], mu)` records one statement per term, each reading the one
-// before: a chain. Replayed one statement at a time, both sweeps follow that chain: every
-// statement waits for the previous sum forward and for the next adjoint backward, so a
-// replay costs several additions' latency per term however cheap the term is. A sum run
-// is a stretch of such statements that the replay may treat as one sum:
-//   - consecutive statements with the same expression (one program, with a compiled
-//     kernel) whose root is `chain + term`, `term + chain` or `chain - term`, where
-//     `chain` is a Var leaf that names the statement just before (from the second
-//     statement of the run on);
-//   - every partial sum but the last is read by nothing else: not by another operand, a
-//     comparison or the output; and no comparison is made inside the run.
-// Then every statement of the run has the adjoint of its last one, so replaying it
-// computes each term with the chain leaf read as zero (the kernel, replay_sum_run),
-// adds the terms in two interleaved sums, and, for an operand that is the same Var in
-// every term (`mu`), adds its partials up forward instead of storing them; the reverse
-// sweep (sweep_sum_run) then scatters adjoint · partial to the operands that vary and
-// adjoint · Σ partials to the fixed ones, with no chain at all.
-//
-// Most long sums index their operands regularly: term i reads x[i] and x[i+1], or row j's
-// weights one after another, or one `mu` throughout. When every operand slot of the
-// run's statements after the first names base + i·stride (i counting those statements,
-// stride 0 for a fixed slot), the run is *affine*: its kernels compute the operands
-// instead of reading them from the tape. An affine run whose term is cheap arithmetic
-// (CheapToRecompute, replay_kernels.hpp) with operands that vary (Rosenbrock, a layer's
-// weights) stores no partials at all: its replay computes values only, and the reverse
-// sweep computes each term's partials again (sum_run_reverse). At a long sum's size the
-// tape's partials and indices do not fit in the cache, and reading them back from memory
-// cost more than doing the few multiplications twice.
-//
-// The price is the order of additions: values and gradients equal a fresh recording's
-// up to rounding, not bit for bit, and the partial sums inside a run are not computed
-// (their values are not kept). Everything outside the runs replays exactly as before.
+/// \file
+/// Sum runs: the opt-in, reassociated replay of accumulation loops (RecordOptions::
+/// reassociate_sums).
+///
+/// `for (i …) f += term(x[i], mu)` records one statement per term, each reading the one
+/// before: a chain. Replayed one statement at a time, both sweeps follow that chain: every
+/// statement waits for the previous sum forward and for the next adjoint backward, so a
+/// replay costs several additions' latency per term however cheap the term is. A sum run
+/// is a stretch of such statements that the replay may treat as one sum:
+///   - consecutive statements with the same expression (one program, with a compiled
+///     kernel) whose root is `chain + term`, `term + chain` or `chain - term`, where
+///     `chain` is a Var leaf that names the statement just before (from the second
+///     statement of the run on);
+///   - every partial sum but the last is read by nothing else: not by another operand, a
+///     comparison or the output; and no comparison is made inside the run.
+/// Then every statement of the run has the adjoint of its last one, so replaying it
+/// computes each term with the chain leaf read as zero (the kernel, replay_sum_run),
+/// adds the terms in two interleaved sums, and, for an operand that is the same Var in
+/// every term (`mu`), adds its partials up forward instead of storing them; the reverse
+/// sweep (sweep_sum_run) then scatters adjoint · partial to the operands that vary and
+/// adjoint · Σ partials to the fixed ones, with no chain at all.
+///
+/// Most long sums index their operands regularly: term i reads x[i] and x[i+1], or row j's
+/// weights one after another, or one `mu` throughout. When every operand slot of the
+/// run's statements after the first names base + i·stride (i counting those statements,
+/// stride 0 for a fixed slot), the run is *affine*: its kernels compute the operands
+/// instead of reading them from the tape. An affine run whose term is cheap arithmetic
+/// (CheapToRecompute, replay_kernels.hpp) with operands that vary (Rosenbrock, a layer's
+/// weights) stores no partials at all: its replay computes values only, and the reverse
+/// sweep computes each term's partials again (sum_run_reverse). At a long sum's size the
+/// tape's partials and indices do not fit in the cache, and reading them back from memory
+/// cost more than doing the few multiplications twice.
+///
+/// The price is the order of additions: values and gradients equal a fresh recording's
+/// up to rounding, not bit for bit, and the partial sums inside a run are not computed
+/// (their values are not kept). Everything outside the runs replays exactly as before.
 #pragma once
 
 #include <algorithm>

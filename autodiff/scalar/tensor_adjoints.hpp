@@ -1,16 +1,17 @@
-// Tensor adjoints are assigned on their first write of a sweep, not zeroed and then
-// accumulated (PyTorch's rule): no buffer is cleared before a sweep, the first product
-// into a gradient runs with β = 0, and Parameter::zero_grad() costs nothing.
-//
-// Each adjoint buffer has an AdjointState saying whether it holds contributions yet:
-//  - an intermediate tensor's (in the tape's arena) holds the number of the sweep that
-//    last wrote it; every sweep has a new number (BasicTape::sweep_number), so at the
-//    start of a sweep every buffer reads as unwritten, that is as zero;
-//  - a Parameter's gradient persists across sweeps: `holds` once written, `pending_zero`
-//    after zero_grad() (its storage is zeroed only if it is read before a sweep writes it).
-// A node's backward claims an input's buffer before writing into it (claim()): the first
-// claim of a sweep assigns, the others add. The sweep skips a tensor operation whose
-// own adjoint no one wrote (nothing it computed reached the output).
+/// \file
+/// Tensor adjoints are assigned on their first write of a sweep, not zeroed and then
+/// accumulated (PyTorch's rule): no buffer is cleared before a sweep, the first product
+/// into a gradient runs with β = 0, and Parameter::zero_grad() costs nothing.
+///
+/// Each adjoint buffer has an AdjointState saying whether it holds contributions yet:
+///  - an intermediate tensor's (in the tape's arena) holds the number of the sweep that
+///    last wrote it; every sweep has a new number (BasicTape::sweep_number), so at the
+///    start of a sweep every buffer reads as unwritten, that is as zero;
+///  - a Parameter's gradient persists across sweeps: `holds` once written, `pending_zero`
+///    after zero_grad() (its storage is zeroed only if it is read before a sweep writes it).
+/// A node's backward claims an input's buffer before writing into it (claim()): the first
+/// claim of a sweep assigns, the others add. The sweep skips a tensor operation whose
+/// own adjoint no one wrote (nothing it computed reached the output).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
-// The memory tensor nodes live in: values, adjoints and each node's backward data are
-// carved from large blocks that are kept when the tape is cleared, so a training loop
-// that records the same graph every step allocates only during its first step.
-// Pointers into the arena stay valid until the tape is cleared or rewound past them.
+/// \file
+/// The memory tensor nodes live in: values, adjoints and each node's backward data are
+/// carved from large blocks that are kept when the tape is cleared, so a training loop
+/// that records the same graph every step allocates only during its first step.
+/// Pointers into the arena stay valid until the tape is cleared or rewound past them.
 #pragma once
 
 #include <algorithm>

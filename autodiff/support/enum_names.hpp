@@ -1,5 +1,6 @@
-// The names of an enum's values as one table of {value, name} pairs, read both ways:
-// name_of for messages and files, value_named to parse a name back.
+/// \file
+/// The names of an enum's values as one table of {value, name} pairs, read both ways:
+/// name_of for messages and files, value_named to parse a name back.
 #pragma once
 
 #include <array>
@@ -10,9 +11,11 @@
 
 namespace tapegrad {
 
+/// A table of an enum's values and their names (for messages, files and the command line).
 template <class E, std::size_t N>
 using EnumNames = std::array<std::pair<E, const char*>, N>;
 
+/// The name of `value` in `names`.
 template <class E, std::size_t N>
 constexpr const char* name_of(E value, const EnumNames<E, N>& names) {
   for (const auto& [v, name] : names)
@@ -20,6 +23,7 @@ constexpr const char* name_of(E value, const EnumNames<E, N>& names) {
   return "?";
 }
 
+/// The value named `name` in `names`, or nullopt.
 template <class E, std::size_t N>
 constexpr std::optional<E> value_named(std::string_view name, const EnumNames<E, N>& names) {
   for (const auto& [v, n] : names)

@@ -1,6 +1,7 @@
-// A growable array of trivially copyable values for the tape's arena: raw pointer
-// access for the hot loops, no zeroing on growth, and capacity kept when the tape is
-// cleared so that a training loop stops allocating after its first step.
+/// \file
+/// A growable array of trivially copyable values for the tape's arena: raw pointer
+/// access for the hot loops, no zeroing on growth, and capacity kept when the tape is
+/// cleared so that a training loop stops allocating after its first step.
 #pragma once
 
 #include <algorithm>

@@ -1,5 +1,6 @@
-// Tape generations: the number every Var carries to say which recording it belongs to
-// (see tape.hpp), so that a stale or foreign Var is caught by one integer comparison.
+/// \file
+/// Tape generations: the number every Var carries to say which recording it belongs to
+/// (see tape.hpp), so that a stale or foreign Var is caught by one integer comparison.
 #pragma once
 
 #include <atomic>

@@ -1,16 +1,17 @@
-// Array forms of the scalar rules (rules.hpp) for the elementwise tensor operations:
-// the same value and partials written as Eigen array expressions, so a whole column is
-// computed with SIMD instructions (Eigen's vectorized exp, log, tanh, logistic…).
-//
-// A rule without an ArrayRule specialization still works: the tensor operation falls
-// back to calling the scalar rule element by element. Each form here must agree with
-// its scalar rule, including the conventions at kinks (abs'(0) = 0, relu'(0) = 0);
-// tests/autodiff/tensor/test_array_rules.cpp compares them point by point.
-//
-// Unary:  value(x), and contribution(dout, x, y) = dout · dy/dx given y = value(x).
-// Binary: value(a, b), and to_a / to_b(dout, a, b, y) = dout · dy/da, dout · dy/db.
-// Arguments are Eigen array expressions of one column (or constant columns for a
-// broadcast operand); results are expressions, evaluated by the caller.
+/// \file
+/// Array forms of the scalar rules (rules.hpp) for the elementwise tensor operations:
+/// the same value and partials written as Eigen array expressions, so a whole column is
+/// computed with SIMD instructions (Eigen's vectorized exp, log, tanh, logistic…).
+///
+/// A rule without an ArrayRule specialization still works: the tensor operation falls
+/// back to calling the scalar rule element by element. Each form here must agree with
+/// its scalar rule, including the conventions at kinks (abs'(0) = 0, relu'(0) = 0);
+/// tests/autodiff/tensor/test_array_rules.cpp compares them point by point.
+///
+/// Unary:  value(x), and contribution(dout, x, y) = dout · dy/dx given y = value(x).
+/// Binary: value(a, b), and to_a / to_b(dout, a, b, y) = dout · dy/da, dout · dy/db.
+/// Arguments are Eigen array expressions of one column (or constant columns for a
+/// broadcast operand); results are expressions, evaluated by the caller.
 #pragma once
 
 #include <Eigen/Core>

@@ -1,8 +1,9 @@
-// Dual numbers as Eigen scalars, so that tensors, Parameters and every tensor operation
-// (the matrix product and the fused losses included) also work on Dual<T>: the tensor
-// form of forward over reverse (tensor_hessian.hpp). Eigen needs only the traits below;
-// the arithmetic and the math functions are Dual's own (scalar/dual.hpp). Products of
-// Dual matrices run Eigen's generic, unvectorized kernels.
+/// \file
+/// Dual numbers as Eigen scalars, so that tensors, Parameters and every tensor operation
+/// (the matrix product and the fused losses included) also work on Dual<T>: the tensor
+/// form of forward over reverse (tensor_hessian.hpp). Eigen needs only the traits below;
+/// the arithmetic and the math functions are Dual's own (scalar/dual.hpp). Products of
+/// Dual matrices run Eigen's generic, unvectorized kernels.
 #pragma once
 
 #include <Eigen/Core>
@@ -11,6 +12,7 @@
 
 namespace Eigen {
 
+/// \cond INTERNAL
 template <class T>
 struct NumTraits<tapegrad::Dual<T>> : NumTraits<T> {
   using Real = tapegrad::Dual<T>;
@@ -31,6 +33,7 @@ struct NumTraits<tapegrad::Dual<T>> : NumTraits<T> {
   static Real highest() { return Real(NumTraits<T>::highest()); }
   static Real lowest() { return Real(NumTraits<T>::lowest()); }
   static int digits10() { return NumTraits<T>::digits10(); }
+  /// \endcond
 };
 
 }  // namespace Eigen

@@ -1,11 +1,12 @@
-// Elementwise tensor operations: + - * / with broadcasting, with numbers and with Vars,
-// and the unary functions. Values and partials come from the scalar rules table
-// (rules.hpp), in their vectorized array form where one exists (array_rules.hpp),
-// and are computed a column at a time.
-//
-// Broadcasting: two shapes are compatible when each dimension is equal or 1 in one of
-// them; a 1×c row is repeated down the rows, an r×1 column across the columns, a 1×1
-// everywhere. The backward sums the output adjoint over the repeated dimension.
+/// \file
+/// Elementwise tensor operations: + - * / with broadcasting, with numbers and with Vars,
+/// and the unary functions. Values and partials come from the scalar rules table
+/// (rules.hpp), in their vectorized array form where one exists (array_rules.hpp),
+/// and are computed a column at a time.
+///
+/// Broadcasting: two shapes are compatible when each dimension is equal or 1 in one of
+/// them; a 1×c row is repeated down the rows, an r×1 column across the columns, a 1×1
+/// everywhere. The backward sums the output adjoint over the repeated dimension.
 #pragma once
 
 #include <algorithm>
@@ -255,7 +256,7 @@ struct VarAsTensorNode {
 
 }  // namespace detail
 
-// A Var as a 1×1 tensor (gradients flow back into the Var).
+/// A Var as a 1×1 tensor (gradients flow back into the Var).
 template <class T>
 BasicTensor<T> as_tensor(const BasicVar<T>& v) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("as_tensor");
@@ -297,6 +298,7 @@ TAPEGRAD_TENSOR_BINARY(operator-, Sub, "-")
 TAPEGRAD_TENSOR_BINARY(operator*, Mul, "*")
 TAPEGRAD_TENSOR_BINARY(operator/, Div, "/")
 
+/// Records −x.
 template <class T>
 BasicTensor<T> operator-(const BasicTensor<T>& x) {
   return detail::tensor_unary<rules::Neg>(x);

@@ -1,27 +1,28 @@
-// Fused elementwise expressions: a chain of elementwise operations and broadcasts
-// recorded as one node, evaluated and differentiated in one pass over the data.
-//
-//     // log N(y | mu, sigma) up to constants, one pass instead of one per operation:
-//     Var z2 = fused_sum([](auto y, auto mu, auto s) { return square((y - mu) / s); },
-//                        constant_view(y), mu, sigma);
-//
-// Written with the unfused operations, `sum(square((y - mu) / sigma))` runs one pass per
-// operation forward, one or two per operation backward, and keeps an intermediate
-// tensor and its adjoint for each. Here the function is called on blocks of entries
-// (Lanes, lanes.hpp) that carry forward-mode tangents for the inputs that need a
-// gradient, so each block's values and partials come out of one evaluation while the
-// block is in the L1 cache:
-//  - fused(f, inputs…) is the tensor f(inputs…) entry by entry (shapes broadcast as
-//    for + and *); it keeps one partial per entry and input that needs a gradient, and
-//    its backward is one multiply-add pass per such input;
-//  - fused_sum(f, inputs…) is Σ f(inputs…) as a Var; the forward also sums the partials
-//    over each input's broadcast (for a scalar input, to one number), so its backward is
-//    a scaled copy per input, and nothing of the size of the expression is kept for
-//    inputs that are scalars.
-// Inputs are tensors, Vars (or scalar expressions) and numbers, at least one a tensor;
-// the function takes one argument per input, all `auto`, and returns their expression.
-// Float and double only. The function is kept with the recording (a replay calls it
-// again), so it must capture nothing that needs a destructor: capture by reference.
+/// \file
+/// Fused elementwise expressions: a chain of elementwise operations and broadcasts
+/// recorded as one node, evaluated and differentiated in one pass over the data.
+///
+///     // log N(y | mu, sigma) up to constants, one pass instead of one per operation:
+///     Var z2 = fused_sum([](auto y, auto mu, auto s) { return square((y - mu) / s); },
+///                        constant_view(y), mu, sigma);
+///
+/// Written with the unfused operations, `sum(square((y - mu) / sigma))` runs one pass per
+/// operation forward, one or two per operation backward, and keeps an intermediate
+/// tensor and its adjoint for each. Here the function is called on blocks of entries
+/// (Lanes, lanes.hpp) that carry forward-mode tangents for the inputs that need a
+/// gradient, so each block's values and partials come out of one evaluation while the
+/// block is in the L1 cache:
+///  - fused(f, inputs…) is the tensor f(inputs…) entry by entry (shapes broadcast as
+///    for + and *); it keeps one partial per entry and input that needs a gradient, and
+///    its backward is one multiply-add pass per such input;
+///  - fused_sum(f, inputs…) is Σ f(inputs…) as a Var; the forward also sums the partials
+///    over each input's broadcast (for a scalar input, to one number), so its backward is
+///    a scaled copy per input, and nothing of the size of the expression is kept for
+///    inputs that are scalars.
+/// Inputs are tensors, Vars (or scalar expressions) and numbers, at least one a tensor;
+/// the function takes one argument per input, all `auto`, and returns their expression.
+/// Float and double only. The function is kept with the recording (a replay calls it
+/// again), so it must capture nothing that needs a destructor: capture by reference.
 #pragma once
 
 #include <array>
@@ -335,7 +336,7 @@ FusedCall<T, sizeof...(Inputs)> begin_fused(const char* op, const Inputs&... inp
 
 }  // namespace detail
 
-// The tensor f(inputs…), entry by entry, as one node (see the top of this file).
+/// The tensor f(inputs…), entry by entry, as one node (see the top of this file).
 template <class F, class... Inputs, class T = typename detail::FirstTensorType<Inputs...>::type>
 requires(!std::is_void_v<T>) BasicTensor<T> fused(F f, const Inputs&... inputs) {
   constexpr std::size_t N = sizeof...(Inputs);
@@ -354,7 +355,7 @@ requires(!std::is_void_v<T>) BasicTensor<T> fused(F f, const Inputs&... inputs) 
   return result;
 }
 
-// Σ f(inputs…) over every entry, as one node and a Var (see the top of this file).
+/// Σ f(inputs…) over every entry, as one node and a Var (see the top of this file).
 template <class F, class... Inputs, class T = typename detail::FirstTensorType<Inputs...>::type>
 requires(!std::is_void_v<T>) BasicVar<T> fused_sum(F f, const Inputs&... inputs) {
   constexpr std::size_t N = sizeof...(Inputs);

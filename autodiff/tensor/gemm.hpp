@@ -1,21 +1,22 @@
-// The matrix products of tensors: C = op(A)·op(B), or C += op(A)·op(B), on column-major
-// buffers. Float and double products go to one function compiled in the library
-// (gemm.cpp), which sends each product to OpenBLAS or to Eigen's own kernels, whichever is
-// faster for its size on the instruction set the library was built for:
-//  - the portable build (SSE2 only) runs Eigen's kernels at about a third of the speed
-//    of OpenBLAS, which picks AVX2 or AVX-512 kernels at run time; so every product but
-//    the tiniest goes to OpenBLAS;
-//  - a build for this CPU (-march=native) runs Eigen's kernels faster than one OpenBLAS
-//    thread; OpenBLAS is used only where its second thread pays (large products).
-// Other scalar types (Dual, for Hessians) stay on Eigen, inline.
-//
-// Threads: large products (from about 100×100×100) use every core unless told otherwise
-// (set_matmul_threads, or the environment variable OPENBLAS_NUM_THREADS); smaller ones
-// run on the calling thread, where waking a second thread costs more than it gives. How
-// OpenBLAS splits a product among threads changes the last bits of its result, so the
-// thread count each product gets depends only on its size and the count set here: with
-// a fixed count, every run gives the same bits. Set 1 when the cores are busy with
-// something else (data-parallel workers, several processes).
+/// \file
+/// The matrix products of tensors: C = op(A)·op(B), or C += op(A)·op(B), on column-major
+/// buffers. Float and double products go to one function compiled in the library
+/// (gemm.cpp), which sends each product to OpenBLAS or to Eigen's own kernels, whichever is
+/// faster for its size on the instruction set the library was built for:
+///  - the portable build (SSE2 only) runs Eigen's kernels at about a third of the speed
+///    of OpenBLAS, which picks AVX2 or AVX-512 kernels at run time; so every product but
+///    the tiniest goes to OpenBLAS;
+///  - a build for this CPU (-march=native) runs Eigen's kernels faster than one OpenBLAS
+///    thread; OpenBLAS is used only where its second thread pays (large products).
+/// Other scalar types (Dual, for Hessians) stay on Eigen, inline.
+///
+/// Threads: large products (from about 100×100×100) use every core unless told otherwise
+/// (set_matmul_threads, or the environment variable OPENBLAS_NUM_THREADS); smaller ones
+/// run on the calling thread, where waking a second thread costs more than it gives. How
+/// OpenBLAS splits a product among threads changes the last bits of its result, so the
+/// thread count each product gets depends only on its size and the count set here: with
+/// a fixed count, every run gives the same bits. Set 1 when the cores are busy with
+/// something else (data-parallel workers, several processes).
 #pragma once
 
 #include <Eigen/Core>
@@ -23,12 +24,12 @@
 
 namespace tapegrad {
 
-// The number of threads large float and double matrix products use (1 without OpenBLAS).
+/// The number of threads large float and double matrix products use (1 without OpenBLAS).
 int matmul_threads();
-// Sets it; 1 keeps every product on the calling thread. Not a per-thread setting: set it
-// once, before products run. Throws for threads < 1.
+/// Sets it; 1 keeps every product on the calling thread. Not a per-thread setting: set it
+/// once, before products run. Throws for threads < 1.
 void set_matmul_threads(int threads);
-// Whether this build of the library sends products to OpenBLAS.
+/// Whether this build of the library sends products to OpenBLAS.
 bool matmul_uses_openblas();
 
 namespace detail {

@@ -1,17 +1,18 @@
-// Lanes: what the function given to fused() and fused_sum() (fused.hpp) computes with.
-// One Lanes is a small fixed block of consecutive entries of a fused expression (128
-// bytes of values: a few SIMD registers) together with their forward-mode tangents: tangent[k] holds
-// d(value)/d(input k) entry by entry, for the inputs that need a gradient (bit k of `active`; an inactive
-// tangent is zero and is never computed). Each operation computes its value and its tangents with the same
-// rules as everything else (rules.hpp), in their vectorized array form where one exists
-// (array_rules.hpp). Every operation is inlined into the loop over the blocks, and its
-// fixed-size intermediates live in registers, so a fused expression is evaluated and
-// differentiated in one pass over memory.
-//
-// Supported: + − * / and unary −, with Lanes or plain numbers on either side, and every
-// function of rules.hpp's lists, called unqualified (exp(x), square(x), pow(x, 2.5),
-// max(x, 0.0), clamp(x, lo, hi)) or as tapegrad::exp(x). Branching on values is not:
-// a Lanes holds many entries; write max, min, clamp, abs or relu instead.
+/// \file
+/// Lanes: what the function given to fused() and fused_sum() (fused.hpp) computes with.
+/// One Lanes is a small fixed block of consecutive entries of a fused expression (128
+/// bytes of values: a few SIMD registers) together with their forward-mode tangents: tangent[k] holds
+/// d(value)/d(input k) entry by entry, for the inputs that need a gradient (bit k of `active`; an inactive
+/// tangent is zero and is never computed). Each operation computes its value and its tangents with the same
+/// rules as everything else (rules.hpp), in their vectorized array form where one exists
+/// (array_rules.hpp). Every operation is inlined into the loop over the blocks, and its
+/// fixed-size intermediates live in registers, so a fused expression is evaluated and
+/// differentiated in one pass over memory.
+///
+/// Supported: + − * / and unary −, with Lanes or plain numbers on either side, and every
+/// function of rules.hpp's lists, called unqualified (exp(x), square(x), pow(x, 2.5),
+/// max(x, 0.0), clamp(x, lo, hi)) or as tapegrad::exp(x). Branching on values is not:
+/// a Lanes holds many entries; write max, min, clamp, abs or relu instead.
 #pragma once
 
 #include <Eigen/Core>
@@ -26,18 +27,28 @@
 
 namespace tapegrad {
 
+/// A block of entries of a fused() function's inputs: their values and, for each of the N inputs that needs a
+/// gradient, their tangents. The function receives Lanes and computes with them as with numbers (see
+/// lanes.hpp for what is supported).
 template <class T, std::size_t N>
 struct Lanes {
   static_assert(N <= 32, "fused: at most 32 inputs");
+  /// Entries per block (256 bytes of T).
   static constexpr Eigen::Index entries = 256 / sizeof(T);
+  /// The number of inputs carried.
   static constexpr std::size_t width = N;
+  /// The scalar type.
   using value_type = T;
+  /// A block of values.
   using Block = Eigen::Array<T, entries, 1>;
 
+  /// The entries' values.
   Block value;
+  /// The entries' tangents, one block per input.
   std::array<Block, N> tangent;
-  std::uint32_t active = 0;  // bit k: tangent[k] is computed (else it is zero)
+  std::uint32_t active = 0;  ///< bit k: tangent[k] is computed (else it is zero)
 
+  /// True when tangent k is computed (else it is zero).
   bool has(std::size_t k) const noexcept { return (active >> k) & 1u; }
 };
 
@@ -178,6 +189,7 @@ concept LanesOperand = std::is_same_v<X, L> || Number<X>;
 
 }  // namespace detail
 
+/// −x.
 template <class T, std::size_t N>
 Lanes<T, N> operator-(const Lanes<T, N>& x) {
   return detail::lanes_unary<rules::Neg>(x);

@@ -1,11 +1,12 @@
-// Matrix products. matmul(a, b) is a·b; wrap an operand in transposed() to use its
-// transpose without copying it (x·Wᵀ is matmul(x, transposed(W))). The backward of
-// C = op(A)·op(B) is two more products (gemm.hpp chooses where each runs):
-// (each = on the sweep's first write into that gradient, scalar/tensor_adjoints.hpp):
-//     C = A B:    dA += dC Bᵀ,   dB += Aᵀ dC
-//     C = Aᵀ B:   dA += B dCᵀ,   dB += A dC
-//     C = A Bᵀ:   dA += dC B,    dB += dCᵀ A
-//     C = Aᵀ Bᵀ:  dA += Bᵀ dCᵀ,  dB += dCᵀ Aᵀ
+/// \file
+/// Matrix products. matmul(a, b) is a·b; wrap an operand in transposed() to use its
+/// transpose without copying it (x·Wᵀ is matmul(x, transposed(W))). The backward of
+/// C = op(A)·op(B) is two more products (gemm.hpp chooses where each runs):
+/// (each = on the sweep's first write into that gradient, scalar/tensor_adjoints.hpp):
+///     C = A B:    dA += dC Bᵀ,   dB += Aᵀ dC
+///     C = Aᵀ B:   dA += B dCᵀ,   dB += A dC
+///     C = A Bᵀ:   dA += dC B,    dB += dCᵀ A
+///     C = Aᵀ Bᵀ:  dA += Bᵀ dCᵀ,  dB += dCᵀ Aᵀ
 #pragma once
 
 #include "gemm.hpp"
@@ -13,11 +14,13 @@
 
 namespace tapegrad {
 
-// A tensor used transposed in a product; see matmul.
+/// A tensor used transposed in a product; see matmul.
 template <class T>
 struct Transposed {
+  /// The tensor.
   BasicTensor<T> tensor;
 };
+/// `t` marked for use transposed in matmul() (no copy: the product reads it transposed).
 template <class T>
 Transposed<T> transposed(const BasicTensor<T>& t) {
   return {t};
@@ -93,18 +96,24 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, bool transpose_a, const BasicTens
 
 }  // namespace detail
 
+/// The matrix product a·b (a: m × k, b: k × n), recorded as one statement; its backward is two products.
+/// Large float and double products go to OpenBLAS (gemm.hpp). Throws tapegrad::Error naming both shapes when
+/// they do not fit.
 template <class T>
 BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   return detail::matmul(a, false, b, false);
 }
+/// aᵀ·b.
 template <class T>
 BasicTensor<T> matmul(const Transposed<T>& a, const BasicTensor<T>& b) {
   return detail::matmul(a.tensor, true, b, false);
 }
+/// a·bᵀ.
 template <class T>
 BasicTensor<T> matmul(const BasicTensor<T>& a, const Transposed<T>& b) {
   return detail::matmul(a, false, b.tensor, true);
 }
+/// aᵀ·bᵀ.
 template <class T>
 BasicTensor<T> matmul(const Transposed<T>& a, const Transposed<T>& b) {
   return detail::matmul(a.tensor, true, b.tensor, true);

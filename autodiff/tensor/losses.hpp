@@ -1,9 +1,10 @@
-// Losses and normalizations, each one statement with a fused backward, and each stable
-// for any finite input: softmax and log_softmax subtract the row maximum, the
-// cross-entropies never form log(0) or exp(large).
-//
-// Rows are samples and columns are classes/outputs, as in PyTorch; softmax normalizes
-// each row. Every loss is a mean over its entries (PyTorch's reduction='mean').
+/// \file
+/// Losses and normalizations, each one statement with a fused backward, and each stable
+/// for any finite input: softmax and log_softmax subtract the row maximum, the
+/// cross-entropies never form log(0) or exp(large).
+///
+/// Rows are samples and columns are classes/outputs, as in PyTorch; softmax normalizes
+/// each row. Every loss is a mean over its entries (PyTorch's reduction='mean').
 #pragma once
 
 #include <algorithm>
@@ -269,17 +270,17 @@ T softmax_cross_entropy_value(const LossNode<T>& n) {
 
 }  // namespace detail
 
-// mean((prediction − target)²).
+/// mean((prediction − target)²).
 template <class T>
 BasicVar<T> mse(const BasicTensor<T>& prediction, const BasicTensor<T>& target) {
   return detail::pairwise_loss("mse", prediction, target, T(-1), detail::TargetPartials::SameAsInput,
                                &detail::mse_value<T>);
 }
 
-// Binary cross-entropy on probabilities p ∈ [0, 1]: mean(−(y log p + (1 − y) log(1 − p))).
-// As PyTorch's BCELoss: each log is clamped at −100, and the gradient
-// (p − y) / max(p (1 − p), 1e−12) stays finite at p = 0 and p = 1. When y is itself
-// computed, ∂/∂y = −(log p − log(1 − p)) / n with the same clamps.
+/// Binary cross-entropy on probabilities p ∈ [0, 1]: mean(−(y log p + (1 − y) log(1 − p))).
+/// As PyTorch's BCELoss: each log is clamped at −100, and the gradient
+/// (p − y) / max(p (1 − p), 1e−12) stays finite at p = 0 and p = 1. When y is itself
+/// computed, ∂/∂y = −(log p − log(1 − p)) / n with the same clamps.
 template <class T>
 BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& y) {
   return detail::pairwise_loss("binary_cross_entropy", p, y, T(1),
@@ -287,8 +288,8 @@ BasicVar<T> binary_cross_entropy(const BasicTensor<T>& p, const BasicTensor<T>& 
                                &detail::binary_cross_entropy_value<T>);
 }
 
-// Binary cross-entropy on raw scores x (probability sigmoid(x)), computed as
-// mean(max(x, 0) − x·y + log(1 + e^(−|x|))): finite for any x, gradient sigmoid(x) − y.
+/// Binary cross-entropy on raw scores x (probability sigmoid(x)), computed as
+/// mean(max(x, 0) − x·y + log(1 + e^(−|x|))): finite for any x, gradient sigmoid(x) − y.
 template <class T>
 BasicVar<T> bce_with_logits(const BasicTensor<T>& x, const BasicTensor<T>& y) {
   y.check("bce_with_logits");
@@ -299,19 +300,20 @@ BasicVar<T> bce_with_logits(const BasicTensor<T>& x, const BasicTensor<T>& y) {
                                &detail::bce_with_logits_value<T>);
 }
 
-// Row-wise softmax and log-softmax.
+/// Row-wise softmax and log-softmax.
 template <class T>
 BasicTensor<T> softmax(const BasicTensor<T>& x) {
   return detail::softmax_impl("softmax", x, false);
 }
+/// log(softmax(x)) by rows, computed stably (the row maximum subtracted first).
 template <class T>
 BasicTensor<T> log_softmax(const BasicTensor<T>& x) {
   return detail::softmax_impl("log_softmax", x, true);
 }
 
-// mean over rows of −log softmax(logits)[row, label[row]]; the backward is the fused
-// (softmax − one_hot(labels)) / rows. The labels are read again at each replay (a new
-// minibatch's), so they must stay alive and in place as long as the recording is used.
+/// mean over rows of −log softmax(logits)[row, label[row]]; the backward is the fused
+/// (softmax − one_hot(labels)) / rows. The labels are read again at each replay (a new
+/// minibatch's), so they must stay alive and in place as long as the recording is used.
 template <class T, class Label>
 requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const BasicTensor<T>& logits,
                                                                      std::span<const Label> labels) {
@@ -341,6 +343,7 @@ requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const Basic
                                    rows * cols, {logits});
   return detail::finish_scalar(tape, node, value, logits.requires_grad());
 }
+/// softmax_cross_entropy() with the labels as a std::vector.
 template <class T, class Label>
 requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const BasicTensor<T>& logits,
                                                                      const std::vector<Label>& labels) {

@@ -1,17 +1,18 @@
-// Parameter: a value and its gradient that outlive every tape (a model's weights).
-// Using one records a leaf that reads the Parameter's own storage, and the reverse
-// sweep writes straight into its gradient, so backward() accumulates exactly as
-// PyTorch's does and zero_grad() is the only thing that clears it. Clearing a tape
-// never touches a Parameter.
-//
-// zero_grad() costs nothing: it marks the gradient as zero, and the next backward's
-// first contribution is assigned instead of added (scalar/tensor_adjoints.hpp); the
-// storage is zeroed only if grad() is read before a backward writes it. So the
-// gradient must be read through grad() (or Tensor::adjoint()), not through a pointer
-// kept from before zero_grad().
-//
-// On a thread where a WorkerGradients::Redirect is alive, the leaves write into that
-// worker's buffers instead (gradient_buffer.hpp): data-parallel shards.
+/// \file
+/// Parameter: a value and its gradient that outlive every tape (a model's weights).
+/// Using one records a leaf that reads the Parameter's own storage, and the reverse
+/// sweep writes straight into its gradient, so backward() accumulates exactly as
+/// PyTorch's does and zero_grad() is the only thing that clears it. Clearing a tape
+/// never touches a Parameter.
+///
+/// zero_grad() costs nothing: it marks the gradient as zero, and the next backward's
+/// first contribution is assigned instead of added (scalar/tensor_adjoints.hpp); the
+/// storage is zeroed only if grad() is read before a backward writes it. So the
+/// gradient must be read through grad() (or Tensor::adjoint()), not through a pointer
+/// kept from before zero_grad().
+///
+/// On a thread where a WorkerGradients::Redirect is alive, the leaves write into that
+/// worker's buffers instead (gradient_buffer.hpp): data-parallel shards.
 #pragma once
 
 #include <Eigen/Core>
@@ -22,24 +23,31 @@
 
 namespace tapegrad {
 
+/// A trainable matrix that outlives tapes: its value and its gradient, which every backward() through it adds
+/// to until zero_grad(). Using it in an expression on a tape (tensor(), or var() for a 1 × 1 one) records a
+/// leaf whose gradient goes straight into grad(). Optimizers hold references to Parameters.
+///
+/// \snippet test_doc_examples.cpp parameter
 template <class T>
 class BasicParameter {
  public:
+  /// The scalar type.
   using value_type = T;
+  /// The matrix type.
   using Matrix = MatrixX<T>;
 
-  // A scalar parameter.
+  /// A scalar parameter.
   explicit BasicParameter(const T& value)
       : value_(Matrix::Constant(1, 1, value)), gradient_{Matrix::Zero(1, 1)} {}
-  // A tensor parameter with the given initial value.
+  /// A tensor parameter with the given initial value.
   template <class Derived>
   explicit BasicParameter(const Eigen::MatrixBase<Derived>& value)
       : value_(value), gradient_{Matrix::Zero(value.rows(), value.cols())} {}
 
-  // The Parameter as a tensor leaf on the active tape. The leaf reads this Parameter's
-  // storage and accumulates into its gradient, so the Parameter must outlive the
-  // recording's backward() and must not be resized or moved while the recording is in
-  // use (a replay reads its values as they are then).
+  /// The Parameter as a tensor leaf on the active tape. The leaf reads this Parameter's
+  /// storage and accumulates into its gradient, so the Parameter must outlive the
+  /// recording's backward() and must not be resized or moved while the recording is in
+  /// use (a replay reads its values as they are then).
   BasicTensor<T> tensor() {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::tensor");
     if (tape.checking_finite()) [[unlikely]]
@@ -54,7 +62,7 @@ class BasicParameter {
                           value_.rows(), value_.cols(), statement, tape.generation());
   }
 
-  // A scalar Parameter as a Var leaf; its adjoint is added into grad() by backward().
+  /// A scalar Parameter as a Var leaf; its adjoint is added into grad() by backward().
   BasicVar<T> var() {
     if (value_.size() != 1)
       throw Error("tapegrad: Parameter::var: the parameter is " + shape() + ", not a scalar (1×1)");
@@ -66,22 +74,31 @@ class BasicParameter {
     return BasicVar<T>(typename BasicVar<T>::Recorded{}, value_(0, 0), statement, tape.generation());
   }
 
+  /// The value, to read or set (keep its shape: optimizers rely on it).
+  ///@{
   Matrix& value() noexcept { return value_; }
   const Matrix& value() const noexcept { return value_; }
+  ///@}
+  /// The gradient accumulated since zero_grad() (zeros before any backward()).
   Matrix& grad() noexcept {
     gradient_.settle();
     return gradient_.values;
   }
+  /// The gradient accumulated since zero_grad() (zeros before any backward()).
   const Matrix& grad() const noexcept {
     gradient_.settle();
     return gradient_.values;
   }
+  /// Rows of the value.
   Eigen::Index rows() const noexcept { return value_.rows(); }
+  /// Columns of the value.
   Eigen::Index cols() const noexcept { return value_.cols(); }
+  /// Entries of the value.
   Eigen::Index size() const noexcept { return value_.size(); }
+  /// "rows×cols", for messages.
   std::string shape() const { return std::to_string(value_.rows()) + "×" + std::to_string(value_.cols()); }
 
-  // Marks the gradient zero; free (see the top of this file).
+  /// Marks the gradient zero; free (see the top of this file).
   void zero_grad() noexcept { gradient_.mark_zero(); }
 
  private:
@@ -110,7 +127,9 @@ class BasicParameter {
   mutable detail::GradientBuffer<T> gradient_;
 };
 
+/// A Parameter of doubles.
 using Parameter = BasicParameter<double>;
+/// A Parameter of floats.
 using FloatParameter = BasicParameter<float>;
 
 }  // namespace tapegrad

@@ -1,14 +1,19 @@
-// Reductions: sum and mean of a whole tensor (a Var, joining the scalar part of the
-// graph), or along one axis (a tensor), and dot. Axis::Rows reduces over the rows,
-// leaving one row (1×c, like dim=0 in PyTorch); Axis::Cols reduces over the columns,
-// leaving one column (r×1, like dim=1).
+/// \file
+/// Reductions: sum and mean of a whole tensor (a Var, joining the scalar part of the
+/// graph), or along one axis (a tensor), and dot. Axis::Rows reduces over the rows,
+/// leaving one row (1×c, like dim=0 in PyTorch); Axis::Cols reduces over the columns,
+/// leaving one column (r×1, like dim=1).
 #pragma once
 
 #include "tensor.hpp"
 
 namespace tapegrad {
 
-enum class Axis { Rows, Cols };
+/// Which way a reduction runs: along Rows (one result per column) or along Cols (one result per row).
+enum class Axis {
+  Rows,  ///< down the rows: one result per column
+  Cols   ///< across the columns: one result per row
+};
 
 namespace detail {
 
@@ -114,22 +119,23 @@ struct DotNode {
 
 }  // namespace detail
 
-// Σ of all entries.
+/// Σ of all entries.
 template <class T>
 BasicVar<T> sum(const BasicTensor<T>& x) {
   return detail::sum_to_var("sum", x, T(1));
 }
-// Mean of all entries.
+/// Mean of all entries.
 template <class T>
 BasicVar<T> mean(const BasicTensor<T>& x) {
   if (x.size() == 0) throw Error("tapegrad: mean: the tensor is empty (" + x.shape() + ")");
   return detail::sum_to_var("mean", x, T(1) / static_cast<T>(x.size()));
 }
-// Σ along one axis (see Axis).
+/// Σ along one axis (see Axis).
 template <class T>
 BasicTensor<T> sum(const BasicTensor<T>& x, Axis axis) {
   return detail::sum_axis("sum", x, axis, T(1));
 }
+/// The mean along `axis`.
 template <class T>
 BasicTensor<T> mean(const BasicTensor<T>& x, Axis axis) {
   const Eigen::Index n = axis == Axis::Rows ? x.rows() : x.cols();
@@ -137,8 +143,8 @@ BasicTensor<T> mean(const BasicTensor<T>& x, Axis axis) {
   return detail::sum_axis("mean", x, axis, T(1) / static_cast<T>(n));
 }
 
-// Σ a∘b over two tensors of the same shape (or two vectors of the same length, one a
-// row and one a column).
+/// Σ a∘b over two tensors of the same shape (or two vectors of the same length, one a
+/// row and one a column).
 template <class T>
 BasicVar<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   BasicTape<T>& tape = a.check("dot");

@@ -1,10 +1,11 @@
-// linear_recurrence: the first-order linear filter y_t = x_t + φ·y_{t−1} (y_0 = x_0),
-// run down the rows of every column of x. It is the AR(1) / exponential-smoothing step
-// of time-series models, which elementwise operations cannot express: each output
-// depends on the one before it.
-//
-// Backward, with a_t the adjoint reaching x_t through every later output:
-//   a_t = ȳ_t + φ·a_{t+1}   (a past the end is 0),   x̄_t += a_t,   φ̄ += Σ_{t≥1} a_t·y_{t−1}.
+/// \file
+/// linear_recurrence: the first-order linear filter y_t = x_t + φ·y_{t−1} (y_0 = x_0),
+/// run down the rows of every column of x. It is the AR(1) / exponential-smoothing step
+/// of time-series models, which elementwise operations cannot express: each output
+/// depends on the one before it.
+///
+/// Backward, with a_t the adjoint reaching x_t through every later output:
+///   a_t = ȳ_t + φ·a_{t+1}   (a past the end is 0),   x̄_t += a_t,   φ̄ += Σ_{t≥1} a_t·y_{t−1}.
 #pragma once
 
 #include "tensor.hpp"
@@ -67,6 +68,8 @@ BasicTensor<T> linear_recurrence(const BasicTensor<T>& x, T phi, std::uint32_t p
 
 }  // namespace detail
 
+/// The linear recurrence y_t = x_t + φ·y_{t−1} down the rows of x (y_0 = x_0), with φ a Var, recorded as one
+/// statement whose backward runs the recurrence backwards: O(rows × cols) in both directions.
 template <class T>
 BasicTensor<T> linear_recurrence(const BasicTensor<T>& x, const BasicVar<T>& phi) {
   BasicTape<T>& tape = x.check("linear_recurrence");
@@ -74,12 +77,13 @@ BasicTensor<T> linear_recurrence(const BasicTensor<T>& x, const BasicVar<T>& phi
   return detail::linear_recurrence(x, phi.value(), phi.is_recorded() ? phi.index() : 0u);
 }
 
-// φ given as a scalar expression (recorded as a Var first) or a number.
+/// φ given as a scalar expression (recorded as a Var first) or a number.
 template <class T, Expression E>
 requires std::is_same_v<typename E::value_type, T> BasicTensor<T> linear_recurrence(const BasicTensor<T>& x,
                                                                                     const E& phi) {
   return linear_recurrence(x, BasicVar<T>(phi));
 }
+/// linear_recurrence() with a constant φ.
 template <class T, Number S>
 BasicTensor<T> linear_recurrence(const BasicTensor<T>& x, S phi) {
   return detail::linear_recurrence(x, static_cast<T>(phi), 0u);

@@ -1,5 +1,6 @@
-// Operations that move entries without arithmetic: transpose, rows (gather a
-// minibatch), concat and reshape.
+/// \file
+/// Operations that move entries without arithmetic: transpose, rows (gather a
+/// minibatch), concat and reshape.
 #pragma once
 
 #include <initializer_list>
@@ -108,7 +109,7 @@ struct ConcatNode {
 
 }  // namespace detail
 
-// xᵀ, as a new tensor. (To multiply by a transpose, matmul(a, transposed(b)) avoids the copy.)
+/// xᵀ, as a new tensor. (To multiply by a transpose, matmul(a, transposed(b)) avoids the copy.)
 template <class T>
 BasicTensor<T> transpose(const BasicTensor<T>& x) {
   BasicTape<T>& tape = x.check("transpose");
@@ -119,8 +120,8 @@ BasicTensor<T> transpose(const BasicTensor<T>& x) {
   return detail::finish_tensor(tape, out, node, "transpose", {x});
 }
 
-// The rows of x at `indices`, in that order (repeats allowed): a minibatch of a data
-// set. Gradients scatter back, adding where a row was taken twice.
+/// The rows of x at `indices`, in that order (repeats allowed): a minibatch of a data
+/// set. Gradients scatter back, adding where a row was taken twice.
 template <class T, class Index>
 requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
                                                        std::span<const Index> indices) {
@@ -140,14 +141,16 @@ requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
   node.forward(tape);
   return detail::finish_tensor(tape, out, node, "rows", {x});
 }
+/// rows() with the row indices as a std::vector.
 template <class T, class Index>
 requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
                                                        const std::vector<Index>& indices) {
   return rows(x, std::span<const Index>(indices));
 }
 
-// The parts stacked along `axis`: Axis::Rows puts them one below another (equal column
-// counts), Axis::Cols side by side (equal row counts).
+/// The parts stacked along `axis`: Axis::Rows puts them one below another (equal column
+/// counts), Axis::Cols side by side (equal row counts).
+///@{
 template <class T>
 BasicTensor<T> concat(std::span<const BasicTensor<T>> parts, Axis axis) {
   if (parts.empty()) throw Error("tapegrad: concat: no tensors to concatenate");
@@ -183,9 +186,10 @@ template <class T>
 BasicTensor<T> concat(std::initializer_list<BasicTensor<T>> parts, Axis axis) {
   return concat(std::span<const BasicTensor<T>>(parts.begin(), parts.size()), axis);
 }
+///@}
 
-// The same entries as a rows × cols tensor, in column-major order (as Eigen stores
-// them). It shares x's values and adjoint, so it costs nothing and needs no backward.
+/// The same entries as a rows × cols tensor, in column-major order (as Eigen stores
+/// them). It shares x's values and adjoint, so it costs nothing and needs no backward.
 template <class T>
 BasicTensor<T> reshape(const BasicTensor<T>& x, Eigen::Index rows, Eigen::Index cols) {
   x.check("reshape");

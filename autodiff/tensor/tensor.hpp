@@ -1,10 +1,11 @@
-// Tensor: a 2-D array of values recorded on the same tape as scalar Vars. A tensor
-// operation is one statement of the tape whose backward (a hook) runs Eigen code on
-// whole buffers, so a matrix product costs two matrix products in the sweep, not one
-// statement per multiply. Values and adjoints live in the tape's arena.
-//
-// Shapes follow PyTorch's habits: a batch is rows × features (one sample per row), a
-// column vector is n×1, and storage is column-major as in Eigen.
+/// \file
+/// Tensor: a 2-D array of values recorded on the same tape as scalar Vars. A tensor
+/// operation is one statement of the tape whose backward (a hook) runs Eigen code on
+/// whole buffers, so a matrix product costs two matrix products in the sweep, not one
+/// statement per multiply. Values and adjoints live in the tape's arena.
+///
+/// Shapes follow PyTorch's habits: a batch is rows × features (one sample per row), a
+/// column vector is n×1, and storage is column-major as in Eigen.
 #pragma once
 
 #include <Eigen/Core>
@@ -19,6 +20,7 @@
 
 namespace tapegrad {
 
+/// A dynamic-size Eigen matrix of T.
 template <class T>
 using MatrixX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 
@@ -44,18 +46,28 @@ struct AdjointTarget {
 
 }  // namespace detail
 
+/// A recorded matrix: the handle of one tensor statement of the active tape, whose values (and adjoints, when
+/// it needs a gradient) live in the tape's arena. Operations on tensors record one statement each, with a
+/// backward written on whole matrices. Make one from data with constant() or constant_view(), or from a
+/// Parameter with tensor().
+///
+/// \snippet test_doc_examples.cpp tensor
 template <class T>
 class BasicTensor {
  public:
+  /// The scalar type.
   using value_type = T;
+  /// The matrix type.
   using Matrix = MatrixX<T>;
+  /// A read-only view of the values or adjoints.
   using ConstMap = Eigen::Map<const Matrix>;
 
-  // An empty handle, on no tape; using it in an operation throws.
+  /// An empty handle, on no tape; using it in an operation throws.
   BasicTensor() = default;
 
-  // For code that records tensor statements itself (operations, Parameters).
+  /// For code that records tensor statements itself (operations, Parameters).
   struct Recorded {};
+  /// A handle to a tensor statement: for code that records tensor statements itself.
   BasicTensor(Recorded, const T* value, detail::AdjointTarget<T> adjoint, Eigen::Index rows,
               Eigen::Index cols, std::uint32_t statement, std::uint32_t generation)
       : value_(value),
@@ -66,18 +78,21 @@ class BasicTensor {
         statement_(statement),
         generation_(generation) {}
 
+  /// Rows.
   Eigen::Index rows() const noexcept { return rows_; }
+  /// Columns.
   Eigen::Index cols() const noexcept { return cols_; }
+  /// Entries.
   Eigen::Index size() const noexcept { return Eigen::Index{rows_} * cols_; }
-  // "3×4", for error messages.
+  /// "3×4", for error messages.
   std::string shape() const { return std::to_string(rows_) + "×" + std::to_string(cols_); }
 
-  // The values (valid while the recording that holds them is).
+  /// The values (valid while the recording that holds them is).
   ConstMap value() const {
     check("Tensor::value");
     return ConstMap(value_, rows_, cols_);
   }
-  // d(output)/d(this) after tape.backward(output) (zero where the sweep did not reach).
+  /// d(output)/d(this) after tape.backward(output) (zero where the sweep did not reach).
   ConstMap adjoint() const {
     const BasicTape<T>& tape = check("Tensor::adjoint");
     if (adjoint_ == nullptr)
@@ -86,18 +101,23 @@ class BasicTensor {
     adjoint_target().accumulate(tape, size());  // zeroes a buffer no sweep wrote
     return ConstMap(adjoint_, rows_, cols_);
   }
-  // False for constants (data, and results that depend only on data).
+  /// False for constants (data, and results that depend only on data).
   bool requires_grad() const noexcept { return adjoint_ != nullptr; }
+  /// False for the empty handle.
   bool is_recorded() const noexcept { return generation_ != 0; }
 
-  // Raw access for operations; check() first.
+  /// Raw access for operations; check() first.
   const T* data() const noexcept { return value_; }
+  /// The adjoint buffer, for operations' backward functions (null when it needs no gradient).
   T* adjoint_data() const noexcept { return adjoint_; }
+  /// Where an operation's backward writes into this tensor's adjoint.
   detail::AdjointTarget<T> adjoint_target() const noexcept { return {adjoint_, adjoint_state_}; }
+  /// The statement's index on its tape.
   std::uint32_t statement() const noexcept { return statement_; }
+  /// The generation of the tape that recorded it.
   std::uint32_t generation() const noexcept { return generation_; }
 
-  // Throws unless this tensor belongs to the active tape's current recording.
+  /// Throws unless this tensor belongs to the active tape's current recording.
   BasicTape<T>& check(const char* operation) const {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw(operation);
     if (generation_ == 0)
@@ -116,7 +136,9 @@ class BasicTensor {
   std::uint32_t generation_ = 0;
 };
 
+/// A tensor of doubles.
 using Tensor = BasicTensor<double>;
+/// A tensor of floats.
 using FloatTensor = BasicTensor<float>;
 
 namespace detail {
@@ -226,8 +248,8 @@ BasicVar<T> finish_scalar(BasicTape<T>& tape, const Node& node, const T& value, 
 
 }  // namespace detail
 
-// A constant tensor holding a copy of `m` (data: inputs, targets). A replayed recording
-// keeps the copy; data that changes between replays goes in through constant_view.
+/// A constant tensor holding a copy of `m` (data: inputs, targets). A replayed recording
+/// keeps the copy; data that changes between replays goes in through constant_view.
 template <class Derived>
 BasicTensor<typename Derived::Scalar> constant(const Eigen::MatrixBase<Derived>& m) {
   using T = typename Derived::Scalar;
@@ -237,9 +259,9 @@ BasicTensor<typename Derived::Scalar> constant(const Eigen::MatrixBase<Derived>&
   return detail::finish_constant(tape, t, "constant");
 }
 
-// A constant tensor that reads `m`'s storage without copying it (a data set, a
-// minibatch buffer): `m` must stay alive and unchanged while the recording is in use.
-// A replay reads what `m` holds then (a new minibatch of the same shape).
+/// A constant tensor that reads `m`'s storage without copying it (a data set, a
+/// minibatch buffer): `m` must stay alive and unchanged while the recording is in use.
+/// A replay reads what `m` holds then (a new minibatch of the same shape).
 template <class T>
 BasicTensor<T> constant_view(const MatrixX<T>& m) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("constant_view");
@@ -250,7 +272,7 @@ BasicTensor<T> constant_view(const MatrixX<T>& m) {
                         tape.generation());
 }
 
-// A constant rows × cols tensor with every entry `value`.
+/// A constant rows × cols tensor with every entry `value`.
 template <class T>
 BasicTensor<T> full(Eigen::Index rows, Eigen::Index cols, const T& value) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("full");

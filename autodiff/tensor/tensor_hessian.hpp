@@ -1,12 +1,13 @@
-// Second derivatives of a loss written with tensors (a logistic regression, a small
-// network): forward over reverse as for scalar functions (scalar/hessian.hpp), with
-// every tensor operation running on Dual<double> (dual_scalar.hpp). The variables are a
-// list of matrices (weights, biases); the Hessian's rows and columns run through them in
-// order, each matrix column by column (Eigen's storage order).
-//
-// f takes a std::span<const BasicTensor<Dual<double>>> (one tensor per matrix) and
-// returns the loss as a BasicVar<Dual<double>> (every loss and sum() does) or a 1×1
-// tensor.
+/// \file
+/// Second derivatives of a loss written with tensors (a logistic regression, a small
+/// network): forward over reverse as for scalar functions (scalar/hessian.hpp), with
+/// every tensor operation running on Dual<double> (dual_scalar.hpp). The variables are a
+/// list of matrices (weights, biases); the Hessian's rows and columns run through them in
+/// order, each matrix column by column (Eigen's storage order).
+///
+/// f takes a std::span<const BasicTensor<Dual<double>>> (one tensor per matrix) and
+/// returns the loss as a BasicVar<Dual<double>> (every loss and sum() does) or a 1×1
+/// tensor.
 #pragma once
 
 #include <Eigen/Core>
@@ -22,14 +23,19 @@
 
 namespace tapegrad {
 
+/// A tensor of Duals: what a function written generically over tensors is called with for
+/// forward-over-reverse second derivatives.
 using DualTensor = BasicTensor<Dual<double>>;
 
+/// Hessian-vector products and Hessians of a scalar function of several tensors, by forward over reverse on
+/// one tape it keeps (see tensor_hessian.hpp).
 template <class F>
 class TensorHessianOperator {
  public:
+  /// The dual number type.
   using D = Dual<double>;
 
-  // `shapes`: the variables' shapes (rows, cols), in order.
+  /// `shapes`: the variables' shapes (rows, cols), in order.
   TensorHessianOperator(F f, const std::vector<std::pair<Eigen::Index, Eigen::Index>>& shapes)
       : f_(std::forward<F>(f)) {
     for (const auto& [rows, cols] : shapes) {
@@ -40,9 +46,10 @@ class TensorHessianOperator {
   TensorHessianOperator(const TensorHessianOperator&) = delete;
   TensorHessianOperator& operator=(const TensorHessianOperator&) = delete;
 
+  /// The number of scalar variables (every tensor's entries).
   std::size_t size() const { return size_; }
 
-  // Returns f(x); writes ∇f(x) into gradient and H(x)·v into hv (flat, in order).
+  /// Returns f(x); writes ∇f(x) into gradient and H(x)·v into hv (flat, in order).
   double hvp(std::span<const double> x, std::span<const double> v, std::span<double> gradient,
              std::span<double> hv) {
     for (const std::span<const double>* s : {&x, &v})
@@ -68,6 +75,7 @@ class TensorHessianOperator {
     return loss.value().value();
   }
 
+  /// The dense Hessian at `x` (flat, in order): size() Hessian-vector products.
   Eigen::MatrixXd hessian(std::span<const double> x) {
     std::vector<double> gradient(size_);
     return detail::hessian_from_products(
@@ -102,14 +110,14 @@ inline std::vector<double> flat(const std::vector<Eigen::MatrixXd>& x) {
 }
 }  // namespace detail
 
-// The Hessian of f at the matrices x, over all their entries in order.
+/// The Hessian of f at the matrices x, over all their entries in order.
 template <class F>
 Eigen::MatrixXd tensor_hessian(F&& f, const std::vector<Eigen::MatrixXd>& x) {
   TensorHessianOperator<F&> op(f, detail::shapes_of(x));
   return op.hessian(detail::flat(x));
 }
 
-// H·v at x, shaped like x.
+/// H·v at x, shaped like x.
 template <class F>
 std::vector<Eigen::MatrixXd> tensor_hvp(F&& f, const std::vector<Eigen::MatrixXd>& x,
                                         const std::vector<Eigen::MatrixXd>& v) {

@@ -23,8 +23,9 @@ check_picture() {
   [ -s "$svg" ] || fail "$svg was not written"
   rsvg-convert "$svg" -o "$1.png" 2> "$1.err" || fail "$svg does not parse or render: $(cat "$1.err")"
   local width height
-  width=$(grep -o '<svg [^>]*' "$svg" | grep -o ' width="[0-9.]*"' | grep -o '[0-9.]*')
-  height=$(grep -o '<svg [^>]*' "$svg" | grep -o ' height="[0-9.]*"' | grep -o '[0-9.]*')
+  # The page's size as the picture gives it, unit and all (Graphviz writes "440pt").
+  width=$(grep -o '<svg [^>]*' "$svg" | grep -o ' width="[0-9.]*[a-z]*"' | cut -d'"' -f2)
+  height=$(grep -o '<svg [^>]*' "$svg" | grep -o ' height="[0-9.]*[a-z]*"' | cut -d'"' -f2)
   printf '<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s"><rect width="100%%" height="100%%" fill="white"/></svg>\n' \
     "$width" "$height" > "blank-$1.svg"
   rsvg-convert "blank-$1.svg" -o "blank-$1.png"

@@ -134,7 +134,7 @@ TEST(LongRun, ReplayedTrainingStepsDoNotAllocate) {
 // (each shard's recording, buffers and gradient, the pool's threads and the reduction's
 // scratch made by the first steps). After the second step, no step allocates — the
 // count of rows classified right included.
-void expect_steps_do_not_allocate(DigitsTraining& t, models::MinibatchStepper<float>& stepper) {
+void expect_steps_do_not_allocate(DigitsTraining& t, models::detail::MinibatchStepper<float>& stepper) {
   constexpr int steps = 1000;
   long allocations_after_second = 0;
   double first_loss = 0, last_loss = 0;
@@ -155,14 +155,14 @@ void expect_steps_do_not_allocate(DigitsTraining& t, models::MinibatchStepper<fl
 
 TEST(LongRun, TrainerStepsDoNotAllocate) {
   DigitsTraining t;
-  models::WholeBatch<float> stepper(t.net, t.adam, /*replay=*/true);
+  models::detail::WholeBatch<float> stepper(t.net, t.adam, /*replay=*/true);
   expect_steps_do_not_allocate(t, stepper);
 }
 
 TEST(LongRun, DataParallelStepsDoNotAllocate) {
   DigitsTraining t;
-  models::ShardedStepper<float> stepper(t.net, t.adam, /*replay=*/true, {.min_rows = 8, .max_shards = 4},
-                                        {.threads = 2});
+  models::detail::ShardedStepper<float> stepper(t.net, t.adam, /*replay=*/true,
+                                                {.min_rows = 8, .max_shards = 4}, {.threads = 2});
   expect_steps_do_not_allocate(t, stepper);
 }
 

@@ -64,8 +64,14 @@ demo: install-build
 # The reference site: the API reference of every public header, the README as its front
 # page, the guides in docs/, and the command line's --help texts taken from the program.
 # Doxygen's warnings are errors, and every link and image of the site is checked.
+# A first build configures without the tests, which need packages the site does not;
+# an existing release build (make test's) keeps its settings.
 docs: install-docs
-	cmake --preset release -DTAPEGRAD_BUILD_DOCS=ON
+	@if [ -f build/release/CMakeCache.txt ]; then \
+	  cmake --preset release -DTAPEGRAD_BUILD_DOCS=ON; \
+	else \
+	  cmake --preset release -DTAPEGRAD_BUILD_DOCS=ON -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF; \
+	fi
 	cmake --build --preset release -j $(JOBS) --target docs
 
 # Builds the portable library and the `tapegrad` program and installs them, the headers,

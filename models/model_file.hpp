@@ -17,16 +17,22 @@ namespace tapegrad::models {
 /// The model file format's version, written in every file and checked when one is read.
 inline constexpr int model_file_version = 1;
 
-/// Throws tapegrad::Error when the model holds a Module that is not built in, or a
-/// weight that is NaN or infinite (a diverged model), or the file cannot be written.
+/// Writes `model` to `path` as a versioned JSON file, atomically: its layers and weights
+/// (exact: floats and doubles written to round-trip), loss, input standardization and the
+/// feature, class and label names. Throws tapegrad::Error when the model holds a Module
+/// that is not built in, or a weight that is NaN or infinite (a diverged model), or the
+/// file cannot be written; an existing file is then left as it was.
+///
+/// \snippet test_doc_examples.cpp save_model
 template <class T>
 void save_model(const BasicModel<T>& model, const std::filesystem::path& path);
 /// The JSON text save_model() writes.
 template <class T>
 std::string model_to_json(const BasicModel<T>& model);
 
-/// Throws tapegrad::Error naming the file and the problem. A model saved in the other
-/// scalar type is refused (converting would change its predictions).
+/// Reads a model save_model() wrote; it predicts exactly as the saved one did. Throws
+/// tapegrad::Error naming the file and the problem. A model saved in the other scalar type
+/// is refused (converting would change its predictions).
 template <class T>
 BasicModel<T> load_model(const std::filesystem::path& path);
 /// A model from the JSON text save_model() writes; `source` names it in errors. Throws as load_model() does.

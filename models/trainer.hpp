@@ -142,9 +142,9 @@ class Trainer {
   void on_epoch_end(EpochCallback callback) { callbacks_.push_back(std::move(callback)); }
 
   /// Trains `model` with `optimizer` on `train` (a validation_fraction of it held out, stratified, when that
-  /// option is set) and returns the history. The model adopts the data's names and fits its standardization
-  /// on the training rows. Throws tapegrad::Error when the data does not fit the model, or a checkpoint
-  /// cannot be read or written.
+  /// option is set) and returns the history. A model without names adopts the data's; its standardization
+  /// is what standardize_on() fitted (none if it was not called). Throws tapegrad::Error when the data does
+  /// not fit the model, or a checkpoint cannot be read or written.
   ///
   /// \snippet test_doc_examples.cpp trainer
   template <class T>

@@ -201,7 +201,12 @@ void report_end(Callback& callback, const MinimizeResult& result) {
 }  // namespace detail
 
 /// Minimizes f(x) (f: callable taking std::span<const Var>, returning a Var) from and in
-/// the n×1 Parameter x, moved by `optimizer`, which must hold x.
+/// the n×1 Parameter x, moved by `optimizer`, which must hold x, until `stop` says so;
+/// `callbacks` as described in minimize.hpp. f is recorded once and replayed at each
+/// evaluation (recorded again where a comparison of Vars changes), so an evaluation costs
+/// about one replay and one reverse sweep. Returns the last point and why it stopped; a
+/// result that is not finite is never reported as a minimum (StopReason::NotFinite, with
+/// the last finite point). Throws tapegrad::Error when x is not a column.
 template <class F, class... Callbacks>
 MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhen& stop,
                         Callbacks&&... callbacks) {
@@ -274,7 +279,11 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
 }
 
 /// Minimizes f from x0 with the optimizer make_optimizer(x) builds on the Parameter x
-/// (returned by value, or as a std::unique_ptr).
+/// (returned by value, or as a std::unique_ptr), as minimize(f, x, optimizer, stop) does.
+/// Newton-type optimizers get f's Hessian by forward over reverse when f is written
+/// generically (`[](auto x) …`).
+///
+/// \snippet test_doc_examples.cpp minimize
 template <class F, class MakeOptimizer, class... Callbacks>
 MinimizeResult minimize(F&& f, std::span<const double> x0, MakeOptimizer&& make_optimizer,
                         const StopWhen& stop, Callbacks&&... callbacks) {

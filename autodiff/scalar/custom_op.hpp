@@ -40,7 +40,11 @@ void run_custom_function(BasicTape<T>& tape, std::uint32_t statement, const void
 }
 }  // namespace detail
 
-/// y = value, with dy/d(inputs[i]) = partials[i].
+/// A Var y = value on the active tape, with dy/d(inputs[i]) = partials[i]: an operation
+/// the tape does not know, computed by the caller with its own derivative. Throws
+/// tapegrad::Error when the counts differ or an input is not on the active tape.
+///
+/// \snippet test_doc_examples.cpp custom_op
 template <class T>
 BasicVar<T> custom_op(const T& value, std::span<const BasicVar<T>> inputs, std::span<const T> partials) {
   if (inputs.size() != partials.size())

@@ -39,7 +39,10 @@ struct CsvOptions {
   char delimiter = ',';
 };
 
-/// Throws tapegrad::Error naming the file, line and column of the first problem.
+/// Reads a CSV file into a Dataset: one row per line, the label column as options say
+/// (class names for classification, numbers for regression), every other column a numeric
+/// feature. Throws tapegrad::Error naming the file, line and column of the first problem
+/// (a field that is not a number, a row of another length, an empty file).
 Dataset load_csv(const std::filesystem::path& path, const CsvOptions& options = {});
 /// The same, from text in memory; `source` names it in errors.
 Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});

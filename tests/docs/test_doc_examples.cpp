@@ -88,6 +88,47 @@ TEST(DocExamples, Optimizer) {
   EXPECT_NEAR(fresh.value()(0, 0), 0.6 / (6 + 1e-8), 1e-15);
 }
 
+TEST(DocExamples, Minimize) {
+  //! [minimize]
+  // f(x, y) = (x − 1)² + 2·(y + 3)², minimum at (1, −3).
+  auto f = [](std::span<const tg::Var> x) { return tg::square(x[0] - 1.0) + 2.0 * tg::square(x[1] + 3.0); };
+  const tg::optim::MinimizeResult r = tg::optim::minimize(
+      f, std::vector<double>{0.0, 0.0}, [](tg::Parameter& x) { return tg::optim::Adam({x}, {.lr = 0.1}); },
+      {.max_steps = 5000, .gradient_norm = 1e-9});
+  // r.x, r.f, r.steps; tg::optim::converged(r.reason) says whether a stopping rule was met
+  //! [minimize]
+  ASSERT_TRUE(tg::optim::converged(r.reason)) << tg::optim::to_string(r.reason);
+  EXPECT_NEAR(r.x[0], 1.0, 1e-8);
+  EXPECT_NEAR(r.x[1], -3.0, 1e-8);
+}
+
+TEST(DocExamples, CustomOp) {
+  //! [custom_op]
+  tg::Tape tape;
+  tg::Var x = 0.5, y = 2.0;
+  // x·y computed outside the tape, with its partials (y, x) given by hand.
+  const double value = x.value() * y.value();
+  tg::Var product =
+      tg::custom_op(value, std::vector<tg::Var>{x, y}, std::vector<double>{y.value(), x.value()});
+  tg::Var f = tg::sin(product);
+  std::vector<double> g = tg::gradient(f, {x, y});  // cos(xy)·(y, x)
+  //! [custom_op]
+  EXPECT_DOUBLE_EQ(g[0], std::cos(1.0) * 2.0);
+  EXPECT_DOUBLE_EQ(g[1], std::cos(1.0) * 0.5);
+}
+
+TEST(DocExamples, CheckGradient) {
+  //! [check_gradient]
+  const tg::GradientCheck check = tg::check_gradient(
+      [](const std::vector<tg::Var>& x) { return tg::exp(x[0]) * tg::atan(x[1]); }, {0.3, -1.2});
+  // check.gradient (the tape's) beside check.finite_differences; check.max_rel_error
+  //! [check_gradient]
+  EXPECT_TRUE(check.passed);
+  EXPECT_NEAR(check.gradient[0], std::exp(0.3) * std::atan(-1.2), 1e-15);
+  EXPECT_NEAR(check.gradient[1], std::exp(0.3) / (1 + 1.44), 1e-15);
+  EXPECT_LT(check.max_rel_error, 1e-8);
+}
+
 TEST(DocExamples, Newton) {
   //! [newton]
   auto rosenbrock = [](auto x) {
@@ -215,6 +256,25 @@ TEST(DocExamples, Trainer) {
   EXPECT_EQ(history.epochs.size(), 300u);
   EXPECT_EQ(history.stop_reason, models::StopReason::EpochsDone);
   EXPECT_EQ(metrics.accuracy, 1.0);  // OR is linearly separable
+}
+
+TEST(DocExamples, SaveModel) {
+  const models::Dataset data = or_data();
+  models::LogisticRegression trained(2, 2);
+  tg::optim::Adam adam(trained.parameters(), {.lr = 0.1});
+  models::Trainer({.epochs = 50, .batch_size = 4, .progress = models::ProgressStyle::Silent})
+      .fit(trained, adam, data);
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / "tapegrad_doc_example_model.json";
+  //! [save_model]
+  models::save_model(trained, file);
+  models::BasicModel<double> loaded = models::load_model<double>(file);
+  const Eigen::MatrixXd p = loaded.predict(data.features);  // the same as trained.predict(…)
+  //! [save_model]
+  EXPECT_EQ(p, trained.predict(data.features));
+  EXPECT_EQ(loaded.feature_names(), data.feature_names);
+  EXPECT_EQ(loaded.class_names(), data.class_names);
+  std::filesystem::remove(file);
 }
 
 TEST(DocExamples, Tensor) {

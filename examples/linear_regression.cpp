@@ -6,6 +6,7 @@
 // get close enough.
 #include <Eigen/QR>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <tapegrad/tapegrad.hpp>
@@ -49,6 +50,9 @@ int main(int argc, char** argv) {
   }
   const Eigen::Vector2d exact = design.householderQr().solve(y);
   std::printf("closed form (QR):  a = %.6f, b = %.6f\n", exact(0), exact(1));
+  lesson::Claims claims;
+  claims.check(std::abs(r.x[0] - exact(0)) < 1e-6 && std::abs(r.x[1] - exact(1)) < 1e-6,
+               "gradient descent reaches the QR solution to six digits");
 
   const auto file = lesson::output_folder(argc, argv) / "linear_regression.svg";
   tg::plot::plot_path(file, loss, path, {"a", "b"}, "y = a x + b: gradient descent on the mean squared error",
@@ -72,4 +76,5 @@ int main(int argc, char** argv) {
   std::printf(
       "(the direct solve grows about 8x when p doubles, a gradient step about 4x: O(n p^2) against O(n "
       "p))\n");
+  return claims.exit_code();
 }

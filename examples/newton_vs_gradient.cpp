@@ -4,6 +4,7 @@
 // method uses the exact Hessian (forward-over-reverse on the tape) and takes the
 // valley's curve into account at every step. Each stops when |∇f| < 1e-6 (or after
 // 20 000 steps).
+#include <cmath>
 #include <cstdio>
 #include <tapegrad/tapegrad.hpp>
 
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   const std::vector<double> start{-1.2, 1};
   const tg::optim::StopWhen stop{.max_steps = 20000, .gradient_norm = 1e-6};
   tg::plot::PathRecorder paths;
+  lesson::Claims claims;
   struct Method {
     const char* name;
     std::function<std::unique_ptr<tg::optim::Optimizer>(tg::Parameter&)> make;
@@ -44,6 +46,9 @@ int main(int argc, char** argv) {
     std::printf("%-16s %6ld steps to (%.6f, %.6f), f = %.2e, stopped by: %s\n", m.name, r.steps, r.x[0],
                 r.x[1], r.f, tg::optim::to_string(r.reason));
     paths.runs.back().label = std::string(m.name) + " (" + std::to_string(r.steps) + " steps)";
+    // Rosenbrock's minimum is (1, 1); every method gets there, at very different costs.
+    claims.check(std::abs(r.x[0] - 1) < 1e-3 && std::abs(r.x[1] - 1) < 1e-3,
+                 std::string(m.name) + " reaches the minimum (1, 1)");
   }
   tg::plot::PathChart chart;
   chart.title = "Rosenbrock from (-1.2, 1)";
@@ -56,4 +61,5 @@ int main(int argc, char** argv) {
   const auto file = lesson::output_folder(argc, argv) / "newton_vs_gradient.svg";
   tg::plot::write_svg(file, chart);
   lesson::wrote(file);
+  return claims.exit_code();
 }

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <tapegrad/tapegrad.hpp>
 
+#include "lesson.hpp"
+
 namespace tg = tapegrad;
 
 template <class T>
@@ -31,6 +33,10 @@ int main() {
   const tg::Var quoted = 1.4786;
   const tg::Var at_quoted = g(quoted);
   std::printf("the root: x = %.10f\n", x);
+  lesson::Claims claims;
+  claims.check(std::abs(g(tg::Var(x)).value()) < 1e-10, "Newton's iterate is a root: |g(x)| < 1e-10");
+  claims.check(std::abs(at_quoted.value()) > 0.04, "g(1.4786) is far from 0: 1.4786 is not the root");
   std::printf("g(1.4786) = %.4f, g'(1.4786) = %.1f: 1.4786 is %.5f from the root\n", at_quoted.value(),
               tg::gradient(at_quoted, {quoted})[0], 1.4786 - x);
+  return claims.exit_code();
 }

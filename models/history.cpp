@@ -57,16 +57,11 @@ constexpr double margin_left = 70, margin_right = 20, margin_top = 50, margin_bo
 void draw_panel(plot::Svg& svg, double x0, const std::vector<EpochRecord>& epochs,
                 const std::vector<Series>& series, const std::string& title, const std::string& y_label,
                 double y_scale, bool y_from_zero) {
-  double lo = INFINITY, hi = -INFINITY;
+  plot::Extent extent;
   for (const Series& s : series)
-    for (const EpochRecord& r : epochs)
-      if (const double v = s.value(r) * y_scale; std::isfinite(v)) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
-  if (!std::isfinite(lo)) lo = 0, hi = 1;
-  auto [y_lo, y_hi] = plot::padded(lo, hi);
-  if (y_from_zero && lo >= 0) y_lo = 0;
+    for (const EpochRecord& r : epochs) extent.add(s.value(r) * y_scale);
+  auto [y_lo, y_hi] = extent.padded_or(plot::padded(0, 1));
+  if (y_from_zero && !(extent.lo < 0)) y_lo = 0;
   // From epoch 0 (before training) to at least 5, so that the ticks are whole epochs.
   const double last_epoch = std::max(5.0, static_cast<double>(epochs.size()));
   const double left = x0 + margin_left, right = x0 + panel_width - margin_right;

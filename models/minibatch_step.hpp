@@ -80,23 +80,27 @@ struct BatchSlot {
   BatchSlot(Eigen::Index rows, const PreparedData<T>& data) : batch(rows, data) {}
 };
 
-/// The loss of the slot's batch at the current weights, times `scale`, swept; and how
-/// many of its rows are classified right (before the step). Recorded afresh on `fresh`
-/// (active, cleared) when given, else by the slot's recording.
+/// The loss of the slot's batch at the current weights, times `scale`, swept; and, when
+/// `count` (the step's first evaluation: before the step), how many of its rows are
+/// classified right (else 0). Recorded afresh on `fresh` (active, cleared) when given,
+/// else by the slot's recording.
 template <class T>
-std::pair<T, Eigen::Index> sweep_batch(BasicModel<T>& model, BatchSlot<T>& slot, T scale,
-                                       BasicTape<T>* fresh) {
+std::pair<T, Eigen::Index> sweep_batch(BasicModel<T>& model, BatchSlot<T>& slot, T scale, BasicTape<T>* fresh,
+                                       bool count) {
   const Batch<T>& batch = slot.batch;
+  const auto correct_in = [&](const BasicTensor<T>& out) {
+    return count ? model.correct(tapegrad::detail::values(out), batch.labels) : Eigen::Index{0};
+  };
   if (fresh != nullptr) {
     const BasicTensor<T> out = model.forward(constant_view(batch.x));
     const BasicVar<T> loss = scaled_loss(model, out, batch, scale);
-    const Eigen::Index correct = model.correct(tapegrad::detail::values(out), batch.labels);
+    const Eigen::Index correct = correct_in(out);
     fresh->backward(loss);
     return {loss.value(), correct};
   }
   StepRecording<T>& r = slot.recording;
   const T loss = r.evaluate(model, batch, scale);
-  const Eigen::Index correct = model.correct(tapegrad::detail::values(r.out), batch.labels);
+  const Eigen::Index correct = correct_in(r.out);
   r.sweep();
   return {loss, correct};
 }
@@ -128,8 +132,10 @@ class MinibatchStepper {
  protected:
   virtual void take(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of, bool last) = 0;
   /// The minibatch's loss at the current weights, swept into the Parameters' gradients
-  /// (zeroed before); and how many of its rows are classified right.
-  virtual std::pair<double, Eigen::Index> sweep() = 0;
+  /// (zeroed before); and, on the step's first evaluation, how many of its rows are
+  /// classified right. Optimizers that evaluate again (L-BFGS) need neither that count
+  /// nor the rows gathered again.
+  virtual std::pair<double, Eigen::Index> sweep(bool first_evaluation) = 0;
 
   BasicModel<T>& model_;
   optim::Optimizer& optimizer_;
@@ -137,8 +143,9 @@ class MinibatchStepper {
  private:
   double evaluate() {
     optimizer_.zero_grad();
-    const auto [loss, correct] = sweep();
-    if (correct_ < 0) correct_ = correct;  // before the step: the first evaluation's
+    const bool first = correct_ < 0;
+    const auto [loss, correct] = sweep(first);
+    if (first) correct_ = correct;  // before the step
     return loss;
   }
 
@@ -160,9 +167,10 @@ class WholeBatch final : public MinibatchStepper<T> {
     slot->batch.gather(data, rows_of);
     slot_ = slot.get();
   }
-  std::pair<double, Eigen::Index> sweep() override {
+  std::pair<double, Eigen::Index> sweep(bool first_evaluation) override {
     if (!replay_) tape_.clear();
-    const auto [loss, correct] = sweep_batch(this->model_, *slot_, T(1), replay_ ? nullptr : &tape_);
+    const auto [loss, correct] =
+        sweep_batch(this->model_, *slot_, T(1), replay_ ? nullptr : &tape_, first_evaluation);
     return {static_cast<double>(loss), correct};
   }
 

@@ -29,7 +29,7 @@ class ShardedStepper final : public MinibatchStepper<T> {
   }
 
  private:
-  // The rows are gathered shard by shard, by the workers.
+  // The rows are gathered shard by shard, by the workers, on the step's first evaluation.
   void take(const PreparedData<T>& data, std::span<const Eigen::Index> rows_of, bool last) override {
     data_ = &data;
     rows_of_ = rows_of;
@@ -38,19 +38,21 @@ class ShardedStepper final : public MinibatchStepper<T> {
     if (static_cast<Eigen::Index>(slots_->size()) < shards) slots_->resize(static_cast<std::size_t>(shards));
   }
 
-  std::pair<double, Eigen::Index> sweep() override {
+  std::pair<double, Eigen::Index> sweep(bool first_evaluation) override {
     const Eigen::Index batch_rows = static_cast<Eigen::Index>(rows_of_.size());
     const Eigen::Index shards = rule_.shards(batch_rows);
     auto task = [&](Eigen::Index s, int worker) -> typename BasicShardedGradient<T>::ShardValues {
       const ShardRange rows = even_part(batch_rows, shards, s);
       std::unique_ptr<BatchSlot<T>>& slot = (*slots_)[static_cast<std::size_t>(s)];
       if (!slot) slot = std::make_unique<BatchSlot<T>>(rows.size(), *data_);  // by the shard's first worker
-      slot->batch.gather(*data_, rows_of_.subspan(static_cast<std::size_t>(rows.begin),
-                                                  static_cast<std::size_t>(rows.size())));
+      if (first_evaluation)
+        slot->batch.gather(*data_, rows_of_.subspan(static_cast<std::size_t>(rows.begin),
+                                                    static_cast<std::size_t>(rows.size())));
       const T share = T(static_cast<double>(rows.size()) / static_cast<double>(batch_rows));
       std::optional<typename BasicShardedGradient<T>::WorkerTape> fresh;
       if (!replay_) fresh.emplace(sharded_, worker);
-      const auto [loss, correct] = sweep_batch(this->model_, *slot, share, fresh ? &fresh->tape() : nullptr);
+      const auto [loss, correct] =
+          sweep_batch(this->model_, *slot, share, fresh ? &fresh->tape() : nullptr, first_evaluation);
       return {static_cast<double>(loss), static_cast<double>(correct)};
     };
     const auto [loss, correct] = sharded_.compute(shards, task);

@@ -109,9 +109,7 @@ std::string star(double cx, double cy, double r) {
     const double angle = -M_PI / 2 + k * M_PI / 5, radius = k % 2 == 0 ? r : r * 0.45;
     p.emplace_back(cx + radius * std::cos(angle), cy + radius * std::sin(angle));
   }
-  std::string points;
-  for (const auto& [x, y] : p) points += px(x) + "," + px(y) + " ";
-  return "<polygon points=\"" + points + "\" fill=\"#ffd700\" stroke=\"#000\" class=\"best\"/>";
+  return polygon(p, "fill=\"#ffd700\" stroke=\"#000\" class=\"best\"");
 }
 
 void draw_minima(Svg& svg, const PathChart& chart, const Scale& x, const Scale& y, bool one_variable) {
@@ -138,25 +136,18 @@ void draw_minima(Svg& svg, const PathChart& chart, const Scale& x, const Scale& 
 
 // The range of the paths' coordinate `c` (and of the minima), for a chart with no window.
 std::pair<double, double> path_range(const PathChart& chart, std::size_t c) {
-  double lo = INFINITY, hi = -INFINITY;
-  const auto take = [&](double v) {
-    if (std::isfinite(v)) {
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-  };
+  Extent extent;
   for (const Run& run : chart.runs) {
     // A diverging run would stretch the chart until the others are invisible: its
     // start counts, and its points while f still falls.
     const bool rising = diverging(run);
     for (std::size_t k = 0; k < run.x.size(); ++k) {
       if (rising && k > 0 && !(run.f[k] <= run.f[k - 1])) break;
-      take(run.x[k][c]);
+      extent.add(run.x[k][c]);
     }
   }
-  for (const Minimum& m : chart.minima) take(m.x[c]);
-  if (!std::isfinite(lo)) return {-1, 1};
-  return padded(lo, hi);
+  for (const Minimum& m : chart.minima) extent.add(m.x[c]);
+  return extent.padded_or({-1, 1});
 }
 
 void draw_legend(Svg& svg, const PathChart& chart, double x, double y) {
@@ -170,20 +161,15 @@ void draw_legend(Svg& svg, const PathChart& chart, double x, double y) {
 
 // f (or |∇f|) against the step, every run, in a panel at `left`.
 void draw_series(Svg& svg, const PathChart& chart, double left, bool gradient, const std::string& title) {
-  double lo = INFINITY, hi = -INFINITY, steps = 1;
+  Extent extent;
+  double steps = 1;
   for (const Run& run : chart.runs) {
     const std::vector<double>& v = gradient ? run.gradient_norm : run.f;
     steps = std::max(steps, static_cast<double>(v.size()) - 1);
-    for (std::size_t k = 0; k < v.size(); ++k) {
-      // A diverging run's growth would flatten every other curve: its start only.
-      if (diverging(run) && k > 0) break;
-      if (std::isfinite(v[k])) {
-        lo = std::min(lo, v[k]);
-        hi = std::max(hi, v[k]);
-      }
-    }
+    // A diverging run's growth would flatten every other curve: its start only.
+    for (std::size_t k = 0; k < v.size() && (k == 0 || !diverging(run)); ++k) extent.add(v[k]);
   }
-  if (!std::isfinite(lo)) lo = 0, hi = 1;
+  const double lo = extent.empty() ? 0 : extent.lo, hi = extent.empty() ? 1 : extent.hi;
   const bool log = lo > 0 && hi / lo > 100;
   const auto [y_lo, y_hi] = log ? std::pair{lo / 2, hi * 2} : padded(lo, hi);
   const double right = left + side_panel_width - 30, bottom = margin_top + panel_height;
@@ -323,19 +309,18 @@ bool draw_contours(Svg& svg, const std::function<double(std::span<const double>)
 // iterates' f, the diverging runs' start only), unless the window gives it.
 std::pair<double, double> curve_range(const PathChart& chart, double x_lo, double x_hi,
                                       std::vector<double>& curve) {
-  double lo = INFINITY, hi = -INFINITY;
+  Extent extent;
   for (int k = 0; k < curve_points; ++k) {
     const double x = x_lo + (x_hi - x_lo) * k / (curve_points - 1);
     const double v = chart.f ? chart.f(std::span<const double>(&x, 1)) : NAN;
     curve.push_back(v);
-    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    extent.add(v);
   }
   for (const Run& run : chart.runs)
-    for (std::size_t k = 0; k < run.f.size() && (k == 0 || !diverging(run)); ++k)
-      if (std::isfinite(run.f[k])) lo = std::min(lo, run.f[k]), hi = std::max(hi, run.f[k]);
+    for (std::size_t k = 0; k < run.f.size() && (k == 0 || !diverging(run)); ++k) extent.add(run.f[k]);
   if (chart.window && (*chart.window)[2] < (*chart.window)[3])
     return {(*chart.window)[2], (*chart.window)[3]};
-  return std::isfinite(lo) ? padded(lo, hi) : std::pair{-1.0, 1.0};
+  return extent.padded_or({-1.0, 1.0});
 }
 
 }  // namespace

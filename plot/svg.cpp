@@ -104,11 +104,21 @@ std::string line(double x1, double y1, double x2, double y2, const std::string& 
   return "<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" + px(y2) + "\" " +
          style + "/>";
 }
-std::string polyline(const std::vector<std::pair<double, double>>& points, const std::string& style) {
+namespace {
+// "x1,y1 x2,y2 …", the points attribute of a polyline or a polygon.
+std::string points_attribute(const std::vector<std::pair<double, double>>& points) {
   std::string p;
   for (const auto& [x, y] : points) p += px(x) + "," + px(y) + " ";
   if (!p.empty()) p.pop_back();
-  return "<polyline fill=\"none\" points=\"" + p + "\" " + style + "/>";
+  return p;
+}
+}  // namespace
+
+std::string polyline(const std::vector<std::pair<double, double>>& points, const std::string& style) {
+  return "<polyline fill=\"none\" points=\"" + points_attribute(points) + "\" " + style + "/>";
+}
+std::string polygon(const std::vector<std::pair<double, double>>& points, const std::string& style) {
+  return "<polygon points=\"" + points_attribute(points) + "\" " + style + "/>";
 }
 std::string circle(double cx, double cy, double r, const std::string& style) {
   return "<circle cx=\"" + px(cx) + "\" cy=\"" + px(cy) + "\" r=\"" + px(r) + "\" " + style + "/>";

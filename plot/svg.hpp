@@ -5,8 +5,12 @@
 /// rsvg-convert) shows it as is.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tapegrad::plot {
@@ -48,6 +52,25 @@ class Scale {
 /// ±10% of its value).
 std::pair<double, double> padded(double lo, double hi, double margin = 0.08);
 
+/// The smallest and largest of the finite values added (NaN and infinities are skipped):
+/// the data range a chart's axis is fitted to.
+struct Extent {
+  double lo = std::numeric_limits<double>::infinity();   ///< the smallest finite value added
+  double hi = -std::numeric_limits<double>::infinity();  ///< the largest finite value added
+  /// Widens the extent to `v` when v is finite.
+  void add(double v) {
+    if (!std::isfinite(v)) return;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  /// True until a finite value is added.
+  bool empty() const { return !(lo <= hi); }
+  /// padded(lo, hi, margin), or `otherwise` when empty.
+  std::pair<double, double> padded_or(std::pair<double, double> otherwise, double margin = 0.08) const {
+    return empty() ? otherwise : padded(lo, hi, margin);
+  }
+};
+
 /// An SVG document being built: elements added in drawing order, text() the whole document.
 class Svg {
  public:
@@ -69,6 +92,8 @@ class Svg {
 std::string line(double x1, double y1, double x2, double y2, const std::string& style);
 /// An SVG polyline through `points` with the attributes `style`.
 std::string polyline(const std::vector<std::pair<double, double>>& points, const std::string& style);
+/// An SVG polygon (closed, filled by `style`) through `points`.
+std::string polygon(const std::vector<std::pair<double, double>>& points, const std::string& style);
 /// An SVG circle element with the attributes `style`.
 std::string circle(double cx, double cy, double r, const std::string& style);
 /// An SVG rectangle element with the attributes `style`.

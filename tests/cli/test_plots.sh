@@ -47,6 +47,10 @@ check_picture restarts
 [ "$(count restarts.svg '<g class="path"')" = 8 ] || fail "restarts: not one path per start"
 [ "$(count restarts.svg 'class="best"')" = 1 ] || fail "restarts: the best minimum is not highlighted once"
 minima=$(head -1 restarts.txt | grep -o '^[0-9]*')
+# Himmelblau's function has exactly four minima, all with f = 0, all inside the box.
+[ "$minima" = 4 ] || fail "restarts: found $minima minima of Himmelblau's four"
+[ "$(grep -c '^  f = [0-9.e+-]*  found' restarts.txt)" = 4 ] || fail "restarts: not four minima listed"
+awk '/^  f = / { if ($3 > 1e-12) bad = 1 } END { exit bad }' restarts.txt || fail "restarts: a minimum above f = 0"
 [ "$(count restarts.svg 'class="minimum-label"')" = "$minima" ] || fail "restarts: not every minimum is labelled"
 
 # Learning rates: one run each (a JSON list), a legend, f against the step, and the rate

@@ -224,4 +224,19 @@ TEST(Contour, LevelsAreLogSpacedWhenFSpansDecades) {
   EXPECT_NEAR(even.values[1] - even.values[0], even.values[3] - even.values[2], 1e-12);
 }
 
+TEST(Extent, KeepsTheFiniteRangeAndSaysWhenItHasNone) {
+  plot::Extent extent;
+  EXPECT_TRUE(extent.empty());
+  EXPECT_EQ(extent.padded_or({-1, 1}), std::make_pair(-1.0, 1.0));
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  for (double v : {3.0, nan, -2.0, inf, 0.5, -inf}) extent.add(v);
+  EXPECT_FALSE(extent.empty());
+  EXPECT_EQ(extent.lo, -2.0);  // the infinities and the NaN are not data
+  EXPECT_EQ(extent.hi, 3.0);
+  // 8% of the width 5 on each side.
+  const auto [lo, hi] = extent.padded_or({-1, 1});
+  EXPECT_DOUBLE_EQ(lo, -2.0 - 0.4);
+  EXPECT_DOUBLE_EQ(hi, 3.0 + 0.4);
+}
+
 }  // namespace

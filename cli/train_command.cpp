@@ -35,7 +35,7 @@ struct TrainOptions {
   double min_delta = 1e-3;
   double checkpoint_seconds = 10;
   int threads = 0;
-  long shard_rows = 64, max_shards = 4;
+  long shard_rows = ShardRule{}.min_rows, max_shards = ShardRule{}.max_shards;  // the library's defaults
   bool json = false;
 };
 

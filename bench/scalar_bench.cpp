@@ -68,7 +68,7 @@ struct RegisterOurs {
       }
       if (!gradients_agree(g, reference_gradient(name)))
         state.SkipWithError("gradient differs from reference");
-      state.counters["tape_bytes"] = static_cast<double>(tape.bytes_in_use());
+      state.counters["tape_bytes"] = static_cast<double>(tape.recording_bytes());
       state.counters["operations"] = count_operations(problem, x0);
     });
 

@@ -38,7 +38,7 @@ Expression compile(const std::string& text, const std::map<std::string, std::siz
   try {
     return Expression::parse(text, dimensions);
   } catch (const SyntaxError& e) {
-    throw ExpressionError(std::string("syntax error: ") + e.what(), text, e.column());
+    throw ExpressionError(std::string("syntax error: ").append(e.message()), text, e.column());
   }
 }
 

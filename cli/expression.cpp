@@ -354,7 +354,7 @@ Expression Expression::parse(std::string_view text,
     throw SyntaxError(max_length + 1,
                       "the expression is longer than " + std::to_string(max_length) + " characters");
   for (const auto& [name, n] : vector_dimensions)
-    if (n == 0) throw Error("tapegrad: the vector " + name + " has length 0");
+    if (n == 0) throw Error("the vector " + name + " has length 0");
   Expression e = Parser(text, vector_dimensions).parse();
   // A sum nested in a sum over long vectors is a hang in disguise: refused up front.
   if (operations(e.program_, 0, e.program_.size()) > max_operations)

@@ -198,16 +198,25 @@ void require_success(const optim::MinimizeResult& r) {
         "--tolerance-grad and --tolerance-change; lower them, or raise --tol-grad)");
 }
 
-void run_minimize(MinimizeOptions& o) {
+// Which method the flags ask for: Levenberg–Marquardt (on residuals) or an optimizer, and
+// the learning rates of --lr A,B,C (none unless several). Every flag that does not fit
+// the others is refused here, before anything is compiled.
+struct Method {
+  bool levenberg_marquardt = false;
+  std::vector<std::string> rates;
+};
+
+Method method_of(MinimizeOptions& o) {
   if (o.expression.empty() == o.residuals.empty())
     throw UsageError(o.expression.empty() ? "give the expression to minimize, or --residuals \"r1; r2; …\""
                                           : "give the expression or --residuals, not both");
+  Method m;
   // Levenberg–Marquardt is the method for residuals, and only for them.
-  const bool levenberg_marquardt = o.optimizer.name() == "lm" || (!o.residuals.empty() && !o.optimizer_given);
-  if (levenberg_marquardt && o.residuals.empty())
+  m.levenberg_marquardt = o.optimizer.name() == "lm" || (!o.residuals.empty() && !o.optimizer_given);
+  if (m.levenberg_marquardt && o.residuals.empty())
     throw UsageError(
         "--optimizer lm minimizes a sum of squares: give the residuals with --residuals \"r1; r2; …\"");
-  if (levenberg_marquardt && !o.optimizer.given().empty())
+  if (m.levenberg_marquardt && !o.optimizer.given().empty())
     throw UsageError(o.optimizer.given().front() +
                      " does not apply to lm (Levenberg–Marquardt has no flags)");
   o.optimizer.default_for("lbfgs", "line-search", "strong-wolfe");
@@ -216,11 +225,11 @@ void run_minimize(MinimizeOptions& o) {
   o.optimizer.default_for("lbfgs", "tolerance-grad", "0");
   o.optimizer.default_for("lbfgs", "tolerance-change", "0");
   // With several --lr rates each run's optimizer is checked with its own rate.
-  const std::vector<std::string> rates = learning_rates(o.optimizer);
-  if (!levenberg_marquardt && rates.empty()) o.optimizer.validate();
+  m.rates = learning_rates(o.optimizer);
+  if (!m.levenberg_marquardt && m.rates.empty()) o.optimizer.validate();
   if (o.steps < 0) throw UsageError("--steps must be 0 or more");
-  if (!rates.empty()) {
-    if (levenberg_marquardt)
+  if (!m.rates.empty()) {
+    if (m.levenberg_marquardt)
       throw UsageError("--lr A,B,C compares learning rates of an optimizer, not of lm");
     if (o.restarts)
       throw UsageError("--lr A,B,C runs once per rate from --from; it cannot be combined with --restarts");
@@ -230,7 +239,7 @@ void run_minimize(MinimizeOptions& o) {
     throw UsageError("--window sets the axes of the --plot picture; give --plot FILE.svg too");
   parse_window(o.window);
   if (o.restarts) {
-    if (levenberg_marquardt) throw UsageError("--restarts works with the optimizers, not with lm");
+    if (m.levenberg_marquardt) throw UsageError("--restarts works with the optimizers, not with lm");
     if (*o.restarts < 1) throw UsageError("--restarts must be at least 1");
     if (o.box.empty()) throw UsageError("--restarts needs --box lo,hi: the box the starts are drawn from");
     if (o.trace) throw UsageError("--trace follows one run; it cannot be combined with --restarts");
@@ -239,101 +248,126 @@ void run_minimize(MinimizeOptions& o) {
   } else if (o.from.empty()) {
     throw UsageError("--from is required (the start point), unless --restarts draws the starts");
   }
+  return m;
+}
+
+// What is minimized: the expression (or ½Σrᵢ² with each rᵢ), the start and its flat form.
+struct Problem {
+  Residuals residuals;
+  Point start;
+  std::vector<double> x0;
+  const Expression& f() const { return residuals.sum_of_squares; }
+};
+
+Problem problem_of(const MinimizeOptions& o) {
   const auto dimensions = parse_dimensions(o.dims, "--dim");
-  const Residuals residuals = o.residuals.empty()
-                                  ? Residuals{compile(expression_text(o.expression), dimensions), {}}
-                                  : compile_residuals(expression_text(o.residuals), dimensions);
+  Residuals residuals = o.residuals.empty()
+                            ? Residuals{compile(expression_text(o.expression), dimensions), {}}
+                            : compile_residuals(expression_text(o.residuals), dimensions);
   const Expression& e = residuals.sum_of_squares;
   if (e.scalars().empty() && e.vectors().empty()) throw UsageError("the expression has no variables to move");
   // With --restarts and no --from, the starts are all drawn; the point only gives the shape.
-  const Point start = o.restarts && o.from.empty() ? zero_point(e) : bind_point(e, o.from, "--from");
+  Point start = o.restarts && o.from.empty() ? zero_point(e) : bind_point(e, o.from, "--from");
   if (!o.restarts) checked_value(e, start);  // a start outside the domain is the user's error, said where
+  std::vector<double> x0 = start.flat();
+  return {std::move(residuals), std::move(start), std::move(x0)};
+}
 
-  ExpressionObjective f(e, start);
-  const optim::StopWhen stop{o.steps, o.tol_grad, o.tol_f};
-  const std::vector<double> x0 = start.flat();
+Parameter parameter_at(const std::vector<double>& x0) {
+  return Parameter(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
+}
 
-  if (levenberg_marquardt) {
-    const auto r = [&](std::span<const Var> x) {
-      std::vector<Var> out;
-      for (const Expression& one : residuals.each) out.push_back(residual_at(one, e, x));
-      return out;
-    };
-    plot::PathRecorder path;
-    const optim::MinimizeResult result = optim::least_squares(r, x0, {}, stop, Trace{&e, &start, o.trace},
-                                                              PlotRecord{o.plot.empty() ? nullptr : &path});
-    if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
-    if (o.json)
-      print_json(result_json(e, start, result));
-    else
-      print_plain(e, result);
-    require_success(result);
-    return;
-  }
-  const auto make = [&](Parameter& x) { return o.optimizer.make({x}); };
+// One result, as text or JSON, then exit code 1 if it is no usable minimum.
+void report(const MinimizeOptions& o, const Problem& p, const optim::MinimizeResult& r) {
+  if (o.json)
+    print_json(result_json(p.f(), p.start, r));
+  else
+    print_plain(p.f(), r);  // after the --trace lines, the summary
+  require_success(r);
+}
 
+void run_least_squares(const MinimizeOptions& o, const Problem& p, const optim::StopWhen& stop) {
+  const Expression& e = p.f();
+  const auto r = [&](std::span<const Var> x) {
+    std::vector<Var> out;
+    for (const Expression& one : p.residuals.each) out.push_back(residual_at(one, e, x));
+    return out;
+  };
+  plot::PathRecorder path;
+  const optim::MinimizeResult result = optim::least_squares(r, p.x0, {}, stop, Trace{&e, &p.start, o.trace},
+                                                            PlotRecord{o.plot.empty() ? nullptr : &path});
+  if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
+  report(o, p, result);
+}
+
+// --lr A,B,C: one run per rate from the same start, side by side.
+void run_each_rate(const MinimizeOptions& o, const Problem& p, ExpressionObjective& f,
+                   const std::vector<std::string>& rates, const optim::StopWhen& stop) {
+  const Expression& e = p.f();
   plot::PathRecorder path;
   const PlotRecord record{o.plot.empty() ? nullptr : &path};
-  if (!rates.empty()) {
-    // One run per rate, from the same start.
-    std::vector<optim::MinimizeResult> results;
-    for (const std::string& rate : rates) {
-      OptimizerFlags flags = o.optimizer;
-      flags.set("lr", rate);
-      flags.validate();
-      Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
-      const std::unique_ptr<optim::Optimizer> optimizer = flags.make({x});
-      results.push_back(optim::minimize(f, x, *optimizer, stop, Trace{&e, &start, false}, record));
-      if (!o.plot.empty()) path.runs.back().label = "lr " + rate;
-    }
-    if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, true);
-    bool any_converged = false;  // some run ended at a usable point
-    Json all = Json::array();
-    for (std::size_t k = 0; k < rates.size(); ++k) {
-      const optim::MinimizeResult& r = results[k];
-      // As for one run: a failure is a run that diverged to a non-finite f or stalled.
-      any_converged = any_converged ||
-                      (r.reason != optim::StopReason::NotFinite && r.reason != optim::StopReason::Stalled);
-      if (o.json) {
-        Json one = result_json(e, start, r);
-        one["lr"] = parse_number(rates[k], "--lr");
-        all.push_back(one);
-      } else {
-        std::printf("lr = %s: f = %s after %ld steps, stopped by: %s\n", rates[k].c_str(),
-                    number(r.f).c_str(), r.steps, optim::to_string(r.reason));
-      }
-    }
-    if (o.json) print_json(all);
-    if (!any_converged) throw RunFailed("minimize: every learning rate diverged or stalled");
-    return;
+  std::vector<optim::MinimizeResult> results;
+  for (const std::string& rate : rates) {
+    OptimizerFlags flags = o.optimizer;
+    flags.set("lr", rate);
+    flags.validate();
+    Parameter x = parameter_at(p.x0);
+    const std::unique_ptr<optim::Optimizer> optimizer = flags.make({x});
+    results.push_back(optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, false}, record));
+    if (!o.plot.empty()) path.runs.back().label = "lr " + rate;
   }
-  if (!o.restarts) {
-    Parameter x(Eigen::Map<const Eigen::VectorXd>(x0.data(), static_cast<Eigen::Index>(x0.size())));
-    const std::unique_ptr<optim::Optimizer> optimizer = make(x);
-    const optim::MinimizeResult r =
-        optim::minimize(f, x, *optimizer, stop, Trace{&e, &start, o.trace}, record);
-    if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
-    if (o.json)
-      print_json(result_json(e, start, r));
-    else
-      print_plain(e, r);  // after the --trace lines, the summary
-    require_success(r);
-    return;
+  if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, true);
+  bool any_converged = false;  // some run ended at a usable point
+  Json all = Json::array();
+  for (std::size_t k = 0; k < rates.size(); ++k) {
+    const optim::MinimizeResult& r = results[k];
+    // As for one run: a failure is a run that diverged to a non-finite f or stalled.
+    any_converged =
+        any_converged || (r.reason != optim::StopReason::NotFinite && r.reason != optim::StopReason::Stalled);
+    if (o.json) {
+      Json one = result_json(e, p.start, r);
+      one["lr"] = parse_number(rates[k], "--lr");
+      all.push_back(one);
+    } else {
+      std::printf("lr = %s: f = %s after %ld steps, stopped by: %s\n", rates[k].c_str(), number(r.f).c_str(),
+                  r.steps, optim::to_string(r.reason));
+    }
   }
+  if (o.json) print_json(all);
+  if (!any_converged) throw RunFailed("minimize: every learning rate diverged or stalled");
+}
+
+void run_once(MinimizeOptions& o, const Problem& p, ExpressionObjective& f, const optim::StopWhen& stop) {
+  const Expression& e = p.f();
+  plot::PathRecorder path;
+  Parameter x = parameter_at(p.x0);
+  const std::unique_ptr<optim::Optimizer> optimizer = o.optimizer.make({x});
+  const optim::MinimizeResult r = optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, o.trace},
+                                                  PlotRecord{o.plot.empty() ? nullptr : &path});
+  if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
+  report(o, p, r);
+}
+
+// --restarts K: K starts drawn in --box, the distinct minima they reach and the best.
+void run_restarts(MinimizeOptions& o, const Problem& p, ExpressionObjective& f, const optim::StopWhen& stop) {
+  const Expression& e = p.f();
+  plot::PathRecorder path;
   const auto [lo, hi] = parse_box(o.box, "--box");
-  const std::vector<double> lower(x0.size(), lo), upper(x0.size(), hi);
-  const optim::RestartsResult r = optim::minimize_with_restarts(
-      f, lower, upper, static_cast<int>(*o.restarts), o.seed, make, stop, 1e-4, record);
+  const std::vector<double> lower(p.x0.size(), lo), upper(p.x0.size(), hi);
+  const auto make = [&](Parameter& x) { return o.optimizer.make({x}); };
+  const optim::RestartsResult r =
+      optim::minimize_with_restarts(f, lower, upper, static_cast<int>(*o.restarts), o.seed, make, stop, 1e-4,
+                                    PlotRecord{o.plot.empty() ? nullptr : &path});
   if (!o.plot.empty()) {
     std::vector<plot::Minimum> minima;
     for (const optim::LocalMinimum& m : r.minima) minima.push_back({m.result.x, m.result.f, m.found});
     write_plot(o, e, std::move(path.runs), std::move(minima), false);
   }
   if (o.json) {
-    Json out = result_json(e, start, r.best);
+    Json out = result_json(e, p.start, r.best);
     Json minima = Json::array();
     for (const optim::LocalMinimum& m : r.minima) {
-      Json one = result_json(e, start, m.result);
+      Json one = result_json(e, p.start, m.result);
       one["found"] = m.found;
       minima.push_back(one);
     }
@@ -344,9 +378,9 @@ void run_minimize(MinimizeOptions& o) {
   }
   std::printf("%zu distinct minima from %ld starts in [%s, %s]:\n", r.minima.size(), *o.restarts,
               number(lo).c_str(), number(hi).c_str());
+  const std::vector<std::string> names = coordinate_names(e);
   for (const optim::LocalMinimum& m : r.minima) {
     std::printf("  f = %s  found %ld times  at", number(m.result.f).c_str(), m.found);
-    const std::vector<std::string> names = coordinate_names(e);
     for (std::size_t k = 0; k < names.size(); ++k)
       std::printf(" %s=%s", names[k].c_str(), number(m.result.x[k]).c_str());
     std::printf("\n");
@@ -354,6 +388,17 @@ void run_minimize(MinimizeOptions& o) {
   std::printf("best:\n");
   print_plain(e, r.best);
   require_success(r.best);
+}
+
+void run_minimize(MinimizeOptions& o) {
+  const Method method = method_of(o);
+  const Problem problem = problem_of(o);
+  const optim::StopWhen stop{o.steps, o.tol_grad, o.tol_f};
+  if (method.levenberg_marquardt) return run_least_squares(o, problem, stop);
+  ExpressionObjective f(problem.f(), problem.start);
+  if (!method.rates.empty()) return run_each_rate(o, problem, f, method.rates, stop);
+  if (o.restarts) return run_restarts(o, problem, f, stop);
+  run_once(o, problem, f, stop);
 }
 
 }  // namespace

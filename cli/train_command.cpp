@@ -111,9 +111,17 @@ void check_writable_folder(const std::string& folder, const char* flag) {
   if (f == nullptr) throw UsageError(std::string(flag) + " " + folder + ": cannot write in this folder");
 }
 
+// "sigmoid, tanh, relu, …": every activation of models/activations.hpp.
+std::string activation_list() {
+  std::string names;
+  for (const auto& [activation, name] : models::activation_names)
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  return names;
+}
+
 models::Activation activation_of(const std::string& name) {
   if (const auto activation = value_named(name, models::activation_names)) return *activation;
-  throw UsageError("--activation: '" + name + "' (expected sigmoid, tanh or relu)");
+  throw UsageError("--activation: '" + name + "' (expected one of " + activation_list() + ")");
 }
 
 void run_train(TrainOptions& o) {
@@ -244,7 +252,10 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--hidden", o->hidden, "hidden layer widths, e.g. 32,16 (empty: none)")
       ->capture_default_str();
-  cmd->add_option("--activation", o->activation, "sigmoid, tanh or relu")->capture_default_str();
+  cmd->add_option(
+         "--activation", o->activation,
+         activation_list() + " (gelu: x·Φ(x); gelu_tanh: its tanh approximation; silu: x·sigmoid(x))")
+      ->capture_default_str();
   o->optimizer.add_to(*cmd, "adam");
   cmd->add_option("--epochs", o->epochs, "passes over the training data at most")->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size, "rows per minibatch")->capture_default_str();

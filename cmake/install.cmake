@@ -12,13 +12,15 @@ endif()
 install(FILES tapegrad.hpp DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad")
 if(TAPEGRAD_WITH_MPI)
   install(DIRECTORY autodiff optim models plot DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp")
-  set(tapegrad_installed_targets tapegrad tapegrad_mpi)
+  set(tapegrad_installed_targets tapegrad ${TAPEGRAD_LIBRARY_TARGETS} tapegrad_mpi)
 else()
   install(DIRECTORY autodiff optim models plot DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/tapegrad" FILES_MATCHING PATTERN "*.hpp"
           PATTERN "mpi_communicator.hpp" EXCLUDE)
-  set(tapegrad_installed_targets tapegrad)
+  set(tapegrad_installed_targets tapegrad ${TAPEGRAD_LIBRARY_TARGETS})
 endif()
 install(FILES data/digits.csv data/iris.csv data/README.md DESTINATION "${CMAKE_INSTALL_DATADIR}/tapegrad/data")
+# tapegrad::tapegrad is an interface over the layers' libraries (tapegrad::support,
+# tapegrad::scalar, ...), which are exported with it for its links to resolve.
 install(TARGETS ${tapegrad_installed_targets} EXPORT tapegradTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(EXPORT tapegradTargets NAMESPACE tapegrad:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad")
 

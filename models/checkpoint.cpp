@@ -1,147 +1,94 @@
 #include "checkpoint.hpp"
 
-#include <cmath>
-#include <fstream>
-#include <limits>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <tuple>
 
 #include "../autodiff/support/atomic_file.hpp"
+#include "../autodiff/support/json_document.hpp"
 #include "model_file.hpp"
 
 namespace tapegrad::models {
 namespace {
 
-using Json = nlohmann::json;
-constexpr const char* format_name = "tapegrad-checkpoint";
+using detail::Json;
+using detail::JsonField;
+using detail::Numbers;
 
-// JSON has no NaN or infinity, which optimizer states and histories may hold (a "none"
-// figure, L-BFGS's first loss): those are written as the strings "nan", "inf", "-inf".
-// Finite doubles are written as shortest round-trip decimals, so they read back exactly.
-Json number_json(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return v;
-}
+// Version 1 is the first; a later one adds its conversion from the one before to open().
+constexpr detail::FileFormat checkpoint_format{.what = "checkpoint",
+                                               .name = "tapegrad-checkpoint",
+                                               .version = checkpoint_file_version,
+                                               .oldest_readable = 1};
 
-class Reader {
- public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error("tapegrad: checkpoint " + source_ + ": " + what);
-  }
-  const Json& field(const Json& object, const char* key, const std::string& where) const {
-    if (!object.is_object()) fail(where + " is not an object");
-    const auto it = object.find(key);
-    if (it == object.end()) fail(where + " has no \"" + key + "\"");
-    return *it;
-  }
-  double number(const Json& j, const std::string& where) const {
-    if (j.is_number()) return j.get<double>();
-    if (j == "nan") return std::numeric_limits<double>::quiet_NaN();
-    if (j == "inf") return std::numeric_limits<double>::infinity();
-    if (j == "-inf") return -std::numeric_limits<double>::infinity();
-    fail(where + " is not a number");
-  }
-  double number(const Json& object, const char* key, const std::string& where) const {
-    return number(field(object, key, where), where + "." + key);
-  }
-  long long whole(const Json& object, const char* key, const std::string& where) const {
-    const Json& j = field(object, key, where);
-    if (!j.is_number_integer()) fail(where + "." + key + " is not a whole number");
-    return j.get<long long>();
-  }
-  std::vector<double> numbers(const Json& j, const std::string& where) const {
-    if (!j.is_array()) fail(where + " is not an array");
-    std::vector<double> out;
-    out.reserve(j.size());
-    for (const Json& v : j) out.push_back(number(v, where));
-    return out;
-  }
-  const std::string& source() const { return source_; }
-
- private:
-  std::string source_;
-};
+// The members of the Trainer's state, its history and an epoch record that a checkpoint
+// keeps as they are, each under its name: one list for writing and reading. (The row order,
+// the early stop, the records and the best weights are written and checked below.)
+// NaN and infinities, which optimizer states and histories may hold (a "none" figure,
+// L-BFGS's first loss), are written as "nan", "inf", "-inf" (detail::json_number).
+constexpr auto trainer_fields =
+    std::tuple{JsonField{"rows", &TrainerState::rows},
+               JsonField{"batch_size", &TrainerState::batch_size},
+               JsonField{"seed", &TrainerState::seed},
+               JsonField{"epochs_done", &TrainerState::epochs_done},
+               JsonField{"random_state", &TrainerState::random_state},
+               JsonField{"best", &TrainerState::best},
+               JsonField{"epochs_without_improvement", &TrainerState::epochs_without_improvement}};
+constexpr auto history_fields = std::tuple{JsonField{"best_epoch", &History::best_epoch},
+                                           JsonField{"train_seconds", &History::train_seconds}};
+constexpr auto epoch_fields = std::tuple{JsonField{"epoch", &EpochRecord::epoch},
+                                         JsonField{"train_loss", &EpochRecord::train_loss},
+                                         JsonField{"train_accuracy", &EpochRecord::train_accuracy},
+                                         JsonField{"validation_loss", &EpochRecord::validation_loss},
+                                         JsonField{"validation_accuracy", &EpochRecord::validation_accuracy},
+                                         JsonField{"learning_rate", &EpochRecord::learning_rate},
+                                         JsonField{"seconds", &EpochRecord::seconds},
+                                         JsonField{"samples_per_second", &EpochRecord::samples_per_second}};
 
 Json state_json(const optim::StateDict& state) {
   Json entries = Json::object();
   for (const auto& [key, values] : state.entries) {
     Json array = Json::array();
-    for (double v : values) array.push_back(number_json(v));
+    for (double v : values) array.push_back(detail::json_number(v));
     entries[key] = std::move(array);
   }
   return entries;
 }
 
-optim::StateDict state_of(const Json& j, const Reader& at, const std::string& where) {
+optim::StateDict state_of(const Json& j, const detail::JsonReader& at, const std::string& where) {
   if (!j.is_object()) at.fail(where + " is not an object");
   optim::StateDict state;
-  for (const auto& [key, values] : j.items()) state.entries[key] = at.numbers(values, where + "." + key);
+  for (const auto& [key, values] : j.items())
+    state.entries[key] = at.numbers(values, where + "." + key, Numbers::OrSpecial);
   return state;
 }
 
-Json record_json(const EpochRecord& r) {
-  return {{"epoch", r.epoch},
-          {"train_loss", number_json(r.train_loss)},
-          {"train_accuracy", number_json(r.train_accuracy)},
-          {"validation_loss", number_json(r.validation_loss)},
-          {"validation_accuracy", number_json(r.validation_accuracy)},
-          {"learning_rate", number_json(r.learning_rate)},
-          {"seconds", number_json(r.seconds)},
-          {"samples_per_second", number_json(r.samples_per_second)}};
-}
-
-EpochRecord record_of(const Json& j, const Reader& at, const std::string& where) {
-  EpochRecord r;
-  r.epoch = static_cast<int>(at.whole(j, "epoch", where));
-  r.train_loss = at.number(j, "train_loss", where);
-  r.train_accuracy = at.number(j, "train_accuracy", where);
-  r.validation_loss = at.number(j, "validation_loss", where);
-  r.validation_accuracy = at.number(j, "validation_accuracy", where);
-  r.learning_rate = at.number(j, "learning_rate", where);
-  r.seconds = at.number(j, "seconds", where);
-  r.samples_per_second = at.number(j, "samples_per_second", where);
-  return r;
-}
-
 Json trainer_json(const TrainerState& t) {
-  Json weights = Json::array();
-  for (const Eigen::MatrixXd& w : t.best_weights) {
-    Json values = Json::array();
-    for (Eigen::Index i = 0; i < w.rows(); ++i)
-      for (Eigen::Index k = 0; k < w.cols(); ++k) values.push_back(number_json(w(i, k)));
-    weights.push_back({{"rows", w.rows()}, {"cols", w.cols()}, {"values", values}});
-  }
+  Json j = Json::object();
+  detail::write_fields(j, t, trainer_fields);
+  detail::write_fields(j, t.history, history_fields);
+  j["order"] = t.order;
+  j["stopped_early"] = t.history.stop_reason == StopReason::EarlyStopping;
   Json epochs = Json::array();
-  for (const EpochRecord& r : t.history.epochs) epochs.push_back(record_json(r));
-  return {{"rows", t.rows},
-          {"batch_size", t.batch_size},
-          {"seed", t.seed},
-          {"epochs_done", t.epochs_done},
-          {"order", t.order},
-          {"random_state", t.random_state},
-          {"best", number_json(t.best)},
-          {"epochs_without_improvement", t.epochs_without_improvement},
-          {"best_epoch", t.history.best_epoch},
-          {"stopped_early", t.history.stop_reason == StopReason::EarlyStopping},
-          {"train_seconds", number_json(t.history.train_seconds)},
-          {"history", epochs},
-          {"best_weights", weights}};
+  for (const EpochRecord& r : t.history.epochs) {
+    Json record = Json::object();
+    detail::write_fields(record, r, epoch_fields);
+    epochs.push_back(std::move(record));
+  }
+  j["history"] = std::move(epochs);
+  Json weights = Json::array();
+  for (const Eigen::MatrixXd& w : t.best_weights)
+    weights.push_back(
+        detail::matrix_json(w.rows(), w.cols(), [&](Eigen::Index i, Eigen::Index k) { return w(i, k); }));
+  j["best_weights"] = std::move(weights);
+  return j;
 }
 
-TrainerState trainer_of(const Json& j, const Reader& at) {
+TrainerState trainer_of(const Json& j, const detail::JsonReader& at) {
   const std::string where = "the trainer state";
   TrainerState t;
-  t.rows = at.whole(j, "rows", where);
-  t.batch_size = at.whole(j, "batch_size", where);
-  const Json& seed = at.field(j, "seed", where);
-  if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<long long>() >= 0))
-    at.fail("the seed is not a whole number ≥ 0");
-  t.seed = seed.get<std::uint64_t>();
-  t.epochs_done = static_cast<int>(at.whole(j, "epochs_done", where));
-  const Json& order = at.field(j, "order", where);
-  if (!order.is_array() || static_cast<Eigen::Index>(order.size()) != t.rows)
+  detail::read_fields(at, j, where, t, trainer_fields);
+  detail::read_fields(at, j, where, t.history, history_fields);
+  const Json& order = at.field(j, "order", Json::value_t::array, where);
+  if (t.rows < 0 || static_cast<Eigen::Index>(order.size()) != t.rows)
     at.fail("the row order does not hold one entry per row");
   std::vector<bool> seen(static_cast<std::size_t>(t.rows), false);
   for (const Json& i : order) {
@@ -151,38 +98,28 @@ TrainerState trainer_of(const Json& j, const Reader& at) {
     seen[static_cast<std::size_t>(i.get<long long>())] = true;
     t.order.push_back(i.get<Eigen::Index>());
   }
-  const Json& random = at.field(j, "random_state", where);
-  if (!random.is_string()) at.fail("the random generator state is not a string");
-  t.random_state = random.get<std::string>();
-  t.best = at.number(j, "best", where);
-  t.epochs_without_improvement = static_cast<int>(at.whole(j, "epochs_without_improvement", where));
-  t.history.best_epoch = static_cast<int>(at.whole(j, "best_epoch", where));
-  const Json& stopped_early = at.field(j, "stopped_early", where);
-  if (!stopped_early.is_boolean()) at.fail("\"stopped_early\" is not true or false");
-  if (stopped_early.get<bool>()) t.history.stop_reason = StopReason::EarlyStopping;
-  t.history.train_seconds = at.number(j, "train_seconds", where);
-  const Json& epochs = at.field(j, "history", where);
-  if (!epochs.is_array()) at.fail("the history is not an array");
-  for (const Json& r : epochs) t.history.epochs.push_back(record_of(r, at, "an epoch record"));
+  if (at.boolean(j, "stopped_early", where)) t.history.stop_reason = StopReason::EarlyStopping;
+  const Json& epochs = at.field(j, "history", Json::value_t::array, where);
+  for (std::size_t e = 0; e < epochs.size(); ++e) {
+    EpochRecord r;
+    detail::read_fields(at, epochs[e], "epoch record " + std::to_string(e), r, epoch_fields);
+    t.history.epochs.push_back(r);
+  }
   if (t.epochs_done < 0 || static_cast<std::size_t>(t.epochs_done) != t.history.epochs.size())
     at.fail("the epoch count and the history disagree");
-  const Json& weights = at.field(j, "best_weights", where);
-  if (!weights.is_array()) at.fail("the best weights are not an array");
-  for (const Json& w : weights) {
-    const long long rows = at.whole(w, "rows", "a best weight"), cols = at.whole(w, "cols", "a best weight");
-    const std::vector<double> values = at.numbers(at.field(w, "values", "a best weight"), "a best weight");
-    if (rows < 0 || cols < 0 || static_cast<long long>(values.size()) != rows * cols)
-      at.fail("a best weight's shape does not fit its values");
+  const Json& weights = at.field(j, "best_weights", Json::value_t::array, where);
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const auto w = at.matrix<double>(weights[i], "best weight " + std::to_string(i), Numbers::OrSpecial);
     t.best_weights.push_back(
         Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-            values.data(), rows, cols));
+            w.values.data(), static_cast<Eigen::Index>(w.rows), static_cast<Eigen::Index>(w.cols)));
   }
   return t;
 }
 
 // Refuses a saved model whose network or loss differs from the one being trained.
 template <class T>
-void check_same_network(const Reader& at, BasicModel<T>& from, BasicModel<T>& into) {
+void check_same_network(const detail::JsonReader& at, BasicModel<T>& from, BasicModel<T>& into) {
   if (from.loss_kind() != into.loss_kind())
     at.fail(std::string("it holds a model trained with ") + loss_name(from.loss_kind()) + ", this one uses " +
             loss_name(into.loss_kind()));
@@ -212,40 +149,19 @@ void save_checkpoint(const std::filesystem::path& path, const BasicModel<T>& mod
                      const TrainerState& trainer) {
   Json scheduler_states = Json::array();
   for (const optim::StateDict& s : schedulers) scheduler_states.push_back(state_json(s));
-  Json doc = {{"format", format_name},
-              {"version", checkpoint_file_version},
-              {"model", Json::parse(model_to_json(model))},
-              {"optimizer", state_json(optimizer.state_dict())},
-              {"schedulers", scheduler_states},
-              {"trainer", trainer_json(trainer)}};
-  doc["checksum"] = content_checksum(doc.dump());
-  write_file_atomically(path, doc.dump(1) + "\n");
+  const Json doc = {{"model", Json::parse(model_to_json(model))},
+                    {"optimizer", state_json(optimizer.state_dict())},
+                    {"schedulers", scheduler_states},
+                    {"trainer", trainer_json(trainer)}};
+  write_file_atomically(path, detail::seal_json(checkpoint_format, doc));
 }
 
 template <class T>
 TrainerState load_checkpoint(const std::filesystem::path& path, BasicModel<T>& model,
                              optim::Optimizer& optimizer, std::vector<optim::StateDict>& schedulers,
                              const TrainerState& run) {
-  const Reader at(path.string());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) at.fail("cannot be opened");
-  std::ostringstream text;
-  text << in.rdbuf();
-  Json doc;
-  try {
-    doc = Json::parse(text.str());
-  } catch (const Json::exception& e) {
-    at.fail("not valid JSON (truncated or corrupted?)");
-  }
-  if (!doc.is_object() || doc.value("format", "") != format_name) at.fail("not a tapegrad checkpoint");
-  if (!doc.contains("version") || doc["version"] != checkpoint_file_version)
-    at.fail("version " + (doc.contains("version") ? doc["version"].dump() : std::string("missing")) +
-            ", this tapegrad reads version " + std::to_string(checkpoint_file_version));
-  const Json& checksum = at.field(doc, "checksum", "the checkpoint");
-  Json payload = doc;
-  payload.erase("checksum");
-  if (!checksum.is_string() || checksum.get<std::string>() != content_checksum(payload.dump()))
-    at.fail("the checksum does not match its content (damaged or edited)");
+  const detail::JsonReader at(checkpoint_format, path.string());
+  const Json doc = at.open_file(path);
   try {
     BasicModel<T> saved = model_from_json<T>(at.field(doc, "model", "the checkpoint").dump(), path.string());
     optim::StateDict optimizer_state =
@@ -280,7 +196,7 @@ TrainerState load_checkpoint(const std::filesystem::path& path, BasicModel<T>& m
       optimizer.load_state_dict(optimizer_state);
     } catch (const Error& e) {
       optimizer.load_state_dict(before);
-      at.fail(std::string("its optimizer state does not fit this optimizer: ") + e.what());
+      at.fail(std::string("its optimizer state does not fit this optimizer: ").append(e.message()));
     }
     copy_weights(saved, model);
     schedulers = std::move(scheduler_states);

@@ -21,7 +21,8 @@
 
 namespace tapegrad::models {
 
-/// The checkpoint format's version, written in every checkpoint and checked when one is read.
+/// The checkpoint format's version, written in every checkpoint and checked when one is read: a checkpoint
+/// of a version this build does not read is refused with an error naming both versions.
 inline constexpr int checkpoint_file_version = 1;
 
 /// The Trainer's part of a checkpoint.
@@ -55,8 +56,8 @@ void save_checkpoint(const std::filesystem::path& path, const BasicModel<T>& mod
 /// the checkpoint's), the state into `optimizer`, replaces `schedulers` (given with
 /// one entry per scheduler of this run, which must be the checkpoint's count) by the
 /// saved states, and returns the Trainer's. `run` names the run that continues: its rows, batch_size and seed
-/// must be the checkpoint's. Throws tapegrad::Error naming the file and the problem;
-/// nothing is changed then.
+/// must be the checkpoint's. Throws tapegrad::Error "tapegrad: checkpoint file <path>: <why>", the reason
+/// naming the field or what differs; nothing is changed then.
 template <class T>
 TrainerState load_checkpoint(const std::filesystem::path& path, BasicModel<T>& model,
                              optim::Optimizer& optimizer, std::vector<optim::StateDict>& schedulers,

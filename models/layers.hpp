@@ -1,23 +1,15 @@
 /// \file
 /// The built-in Modules: Linear (z = x·W + b, W in × out, b a 1 × out row) and the
-/// elementwise activations Sigmoid, Tanh and Relu.
+/// elementwise activations (activations.hpp: sigmoid, tanh, relu, gelu, gelu_tanh, silu).
 #pragma once
 
-#include "../autodiff/support/enum_names.hpp"
 #include "../autodiff/support/instantiate.hpp"
-#include "../autodiff/tensor/elementwise.hpp"
 #include "../autodiff/tensor/linalg.hpp"
+#include "activations.hpp"
 #include "init.hpp"
 #include "module.hpp"
 
 namespace tapegrad::models {
-
-/// The activation functions a BasicMlp can use between its layers.
-enum class Activation {
-  Sigmoid,  ///< 1 / (1 + e^(−x))
-  Tanh,     ///< tanh x
-  Relu      ///< max(x, 0)
-};
 
 /// A fully connected layer: y = x·W + b for a batch x (rows × in), with W (in × out) and b (1 × out) as
 /// Parameters.
@@ -31,16 +23,16 @@ class Linear : public Module<T> {
   /// Given weights (in × out) and bias (1 × out).
   Linear(const MatrixX<T>& weight, const MatrixX<T>& bias) : weight_(weight), bias_(bias) {
     if (bias.rows() != 1 || bias.cols() != weight.cols())
-      throw Error("tapegrad: Linear: a bias of " + std::to_string(bias.rows()) + "×" +
-                  std::to_string(bias.cols()) + " for a weight of " + weight_.shape() + " (it must be 1×" +
-                  std::to_string(weight.cols()) + ")");
+      throw Error("Linear: a bias of " + std::to_string(bias.rows()) + "×" + std::to_string(bias.cols()) +
+                  " for a weight of " + weight_.shape() + " (it must be 1×" + std::to_string(weight.cols()) +
+                  ")");
   }
 
   /// \copydoc Module::forward
   BasicTensor<T> forward(const BasicTensor<T>& x) override {
     if (x.cols() != in())
-      throw Error("tapegrad: Linear(" + std::to_string(in()) + "→" + std::to_string(out()) +
-                  "): the input is " + x.shape() + ", it must have " + std::to_string(in()) + " columns");
+      throw Error("Linear(" + std::to_string(in()) + "→" + std::to_string(out()) + "): the input is " +
+                  x.shape() + ", it must have " + std::to_string(in()) + " columns");
     return matmul(x, weight_.tensor()) + bias_.tensor();
   }
   /// \copydoc Module::parameters
@@ -48,8 +40,8 @@ class Linear : public Module<T> {
   std::string kind() const override { return "linear"; }
   Eigen::Index output_width(Eigen::Index input) const override {
     if (input != in())
-      throw Error("tapegrad: Linear(" + std::to_string(in()) + "→" + std::to_string(out()) +
-                  ") cannot take " + std::to_string(input) + " features");
+      throw Error("Linear(" + std::to_string(in()) + "→" + std::to_string(out()) + ") cannot take " +
+                  std::to_string(input) + " features");
     return out();
   }
   /// \copydoc Module::clone
@@ -72,74 +64,14 @@ class Linear : public Module<T> {
 
  private:
   static Eigen::Index check_size(Eigen::Index n, const char* what) {
-    if (n < 1)
-      throw Error(std::string("tapegrad: Linear: ") + what + " = " + std::to_string(n) + " (must be ≥ 1)");
+    if (n < 1) throw Error(std::string("Linear: ") + what + " = " + std::to_string(n) + " (must be ≥ 1)");
     return n;
   }
   BasicParameter<T> weight_;
   BasicParameter<T> bias_;
 };
 
-/// The logistic function 1 / (1 + e^(−x)), entry by entry.
-template <class T>
-class Sigmoid : public Module<T> {
- public:
-  /// \copydoc Module::forward
-  BasicTensor<T> forward(const BasicTensor<T>& x) override { return sigmoid(x); }
-  std::string kind() const override { return "sigmoid"; }
-  /// \copydoc Module::clone
-  std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Sigmoid>(); }
-};
-
-/// tanh, entry by entry.
-template <class T>
-class Tanh : public Module<T> {
- public:
-  /// \copydoc Module::forward
-  BasicTensor<T> forward(const BasicTensor<T>& x) override { return tanh(x); }
-  std::string kind() const override { return "tanh"; }
-  /// \copydoc Module::clone
-  std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Tanh>(); }
-};
-
-/// max(x, 0), entry by entry.
-template <class T>
-class Relu : public Module<T> {
- public:
-  /// \copydoc Module::forward
-  BasicTensor<T> forward(const BasicTensor<T>& x) override { return relu(x); }
-  std::string kind() const override { return "relu"; }
-  /// \copydoc Module::clone
-  std::unique_ptr<Module<T>> clone() const override { return std::make_unique<Relu>(); }
-};
-
-/// A new activation layer of kind `a`.
-template <class T>
-std::unique_ptr<Module<T>> make_activation(Activation a) {
-  switch (a) {
-    case Activation::Sigmoid:
-      return std::make_unique<Sigmoid<T>>();
-    case Activation::Tanh:
-      return std::make_unique<Tanh<T>>();
-    case Activation::Relu:
-      return std::make_unique<Relu<T>>();
-  }
-  throw Error("tapegrad: make_activation: unknown activation");
-}
-
-/// The names of the activations, as model files and the command line write them.
-inline constexpr EnumNames<Activation, 3> activation_names = {
-    {{Activation::Sigmoid, "sigmoid"}, {Activation::Tanh, "tanh"}, {Activation::Relu, "relu"}}};
-/// The name of `a` ("sigmoid", "tanh", "relu").
-inline const char* activation_name(Activation a) { return name_of(a, activation_names); }
-
 TAPEGRAD_COMPILED_IN_LIBRARY(class Linear<float>)
 TAPEGRAD_COMPILED_IN_LIBRARY(class Linear<double>)
-TAPEGRAD_COMPILED_IN_LIBRARY(class Sigmoid<float>)
-TAPEGRAD_COMPILED_IN_LIBRARY(class Sigmoid<double>)
-TAPEGRAD_COMPILED_IN_LIBRARY(class Tanh<float>)
-TAPEGRAD_COMPILED_IN_LIBRARY(class Tanh<double>)
-TAPEGRAD_COMPILED_IN_LIBRARY(class Relu<float>)
-TAPEGRAD_COMPILED_IN_LIBRARY(class Relu<double>)
 
 }  // namespace tapegrad::models

@@ -34,7 +34,7 @@ class BasicLinearRegression : public BasicModel<T> {
     const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(design);
     if (qr.rank() < design.cols())
       throw Error(
-          "tapegrad: LinearRegression::fit_closed_form: the features (with the intercept) are linearly "
+          "LinearRegression::fit_closed_form: the features (with the intercept) are linearly "
           "dependent (rank " +
           std::to_string(qr.rank()) + " of " + std::to_string(design.cols()) +
           "), so the least-squares solution is not unique");

@@ -24,8 +24,7 @@ class BasicLogisticRegression : public BasicModel<T> {
 
  private:
   static int check(int classes) {
-    if (classes < 2)
-      throw Error("tapegrad: LogisticRegression: " + std::to_string(classes) + " classes (need ≥ 2)");
+    if (classes < 2) throw Error("LogisticRegression: " + std::to_string(classes) + " classes (need ≥ 2)");
     return classes;
   }
   static Sequential<T> build(Eigen::Index inputs, int classes) {

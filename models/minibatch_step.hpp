@@ -66,7 +66,7 @@ struct StepRecording {
   /// The loss at the current batch and weights: recorded on first use, replayed after
   /// (and recorded again if a comparison of Vars in the model came out otherwise).
   T evaluate(BasicModel<T>& model, const Batch<T>& batch, T scale) {
-    if (empty() || tape->replay_unchecked().changed) record(model, batch, scale);
+    if (empty() || tape->try_replay().changed) record(model, batch, scale);
     return tape->replayed_value(loss.index());
   }
   void sweep() { tape->backward(loss); }

@@ -18,7 +18,8 @@ struct MlpOptions {
   Activation activation = Activation::Sigmoid;
   /// Default: softmax cross-entropy for several outputs, binary cross-entropy for one.
   std::optional<Loss> loss = std::nullopt;
-  /// Default: Glorot uniform for sigmoid and tanh, He uniform for relu.
+  /// Default: the activation's own (default_init: Glorot uniform for sigmoid and tanh, He uniform for the
+  /// ReLU family).
   std::optional<Init> init = std::nullopt;
   /// Seeds the initial weights: the same seed, the same network.
   std::uint64_t seed = 0;
@@ -41,10 +42,9 @@ class BasicMlp : public BasicModel<T> {
   }
   static Sequential<T> build(const std::vector<Eigen::Index>& widths, const MlpOptions& options) {
     if (widths.size() < 2)
-      throw Error("tapegrad: Mlp: " + std::to_string(widths.size()) +
+      throw Error("Mlp: " + std::to_string(widths.size()) +
                   " widths given; it needs the input and output widths at least");
-    const Init init =
-        options.init.value_or(options.activation == Activation::Relu ? Init::HeUniform : Init::GlorotUniform);
+    const Init init = options.init.value_or(default_init(options.activation));
     Random random(options.seed);
     Sequential<T> net;
     for (std::size_t l = 0; l + 1 < widths.size(); ++l) {

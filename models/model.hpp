@@ -96,7 +96,7 @@ class BasicModel {
       case Loss::Mse:
         return mse(output, constant_view(*targets));
     }
-    throw Error("tapegrad: BasicModel::loss: unknown loss");
+    throw Error("BasicModel::loss: unknown loss");
   }
 
   /// How many rows of an output batch are classified right (0 for regression).
@@ -142,23 +142,23 @@ class BasicModel {
     data.validate();
     const std::string where = data.source.empty() ? "the data" : data.source;
     if (data.task != task())
-      throw Error("tapegrad: a " + std::string(task() == Task::Classify ? "classification" : "regression") +
+      throw Error("a " + std::string(task() == Task::Classify ? "classification" : "regression") +
                   " model (loss " + loss_name(loss_) + ") cannot take " + where + ", which is for " +
                   (data.task == Task::Classify ? "classification" : "regression"));
     check_features(data.features, where);
     const Eigen::Index outputs = network_.output_width(data.feature_count());
     if (loss_ == Loss::SoftmaxCrossEntropy && outputs != data.class_count())
-      throw Error("tapegrad: the model has " + std::to_string(outputs) + " outputs, " + where + " has " +
+      throw Error("the model has " + std::to_string(outputs) + " outputs, " + where + " has " +
                   std::to_string(data.class_count()) + " classes");
     if (loss_ == Loss::BinaryCrossEntropy && (outputs != 1 || data.class_count() != 2))
-      throw Error("tapegrad: binary cross-entropy needs one output and two classes; the model has " +
+      throw Error("binary cross-entropy needs one output and two classes; the model has " +
                   std::to_string(outputs) + " outputs, " + where + " has " +
                   std::to_string(data.class_count()) + " classes");
     if (loss_ == Loss::Mse && outputs != data.targets.cols())
-      throw Error("tapegrad: the model has " + std::to_string(outputs) + " outputs, " + where + " has " +
+      throw Error("the model has " + std::to_string(outputs) + " outputs, " + where + " has " +
                   std::to_string(data.targets.cols()) + " targets");
     if (!class_names_.empty() && data.class_names != class_names_)
-      throw Error("tapegrad: " + where + "'s classes are not the ones the model was trained on");
+      throw Error("" + where + "'s classes are not the ones the model was trained on");
   }
 
   /// Standardized features in T, and targets in the loss's form.
@@ -205,7 +205,7 @@ class BasicModel {
   }
   /// The predicted class of each row (classification models).
   std::vector<int> classify(const Eigen::MatrixXd& features) {
-    if (loss_ == Loss::Mse) throw Error("tapegrad: classify: a regression model (loss mse) has no classes");
+    if (loss_ == Loss::Mse) throw Error("classify: a regression model (loss mse) has no classes");
     const Matrix out = outputs(features);
     std::vector<int> classes(static_cast<std::size_t>(out.rows()));
     for (Eigen::Index i = 0; i < out.rows(); ++i)
@@ -257,9 +257,9 @@ class BasicModel {
   void check_features(const Eigen::MatrixXd& features, const std::string& where) const {
     const Eigen::Index expected = input_width();
     if (expected >= 0 && features.cols() != expected)
-      throw Error("tapegrad: the model takes " + std::to_string(expected) + " features, " + where + " has " +
+      throw Error("the model takes " + std::to_string(expected) + " features, " + where + " has " +
                   std::to_string(features.cols()));
-    if (!features.allFinite()) throw Error("tapegrad: " + where + " holds a NaN or infinite feature value");
+    if (!features.allFinite()) throw Error("" + where + " holds a NaN or infinite feature value");
   }
 
   // The input width the first Linear fixes (−1 when there is none).

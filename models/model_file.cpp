@@ -1,26 +1,29 @@
 #include "model_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <iterator>
+#include <memory>
+#include <optional>
 
 #include "../autodiff/support/atomic_file.hpp"
+#include "../autodiff/support/json_document.hpp"
 
 namespace tapegrad::models {
 namespace {
 
-using Json = nlohmann::json;
-constexpr const char* format_name = "tapegrad-model";
+using detail::Json;
+using Reader = detail::JsonReader;
+
+// Version 1 is the first; a later one adds its conversion from the one before to open().
+constexpr detail::FileFormat model_format{
+    .what = "model", .name = "tapegrad-model", .version = model_file_version, .oldest_readable = 1};
 
 template <class T>
 constexpr const char* scalar_name() {
   return std::is_same_v<T, float> ? "float" : "double";
 }
-
-// Over the canonical text of everything but the checksum.
-std::string checksum_of(const Json& payload) { return content_checksum(payload.dump()); }
 
 template <class T>
 Json matrix_json(const MatrixX<T>& m, const std::string& what) {
@@ -29,91 +32,96 @@ Json matrix_json(const MatrixX<T>& m, const std::string& what) {
     for (Eigen::Index j = 0; j < m.cols(); ++j) {
       const double v = static_cast<double>(m(i, j));
       if (!std::isfinite(v))
-        throw Error("tapegrad: save_model: " + what + " holds " + std::to_string(v) + " at (" +
-                    std::to_string(i) + ", " + std::to_string(j) +
-                    "): the model diverged, refusing to save it");
+        throw Error("save_model: " + what + " holds " + std::to_string(v) + " at (" + std::to_string(i) +
+                    ", " + std::to_string(j) + "): the model diverged, refusing to save it");
       values.push_back(v);
     }
   return {{"rows", m.rows()}, {"cols", m.cols()}, {"values", values}};  // row by row
 }
 
-class Reader {
- public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error("tapegrad: model file " + source_ + ": " + what);
-  }
-  const Json& field(const Json& object, const char* key, Json::value_t type, const std::string& where) const {
-    if (!object.is_object()) fail(where + " is not an object");
-    const auto it = object.find(key);
-    if (it == object.end()) fail(where + " has no \"" + key + "\"");
-    const bool ok = type == Json::value_t::number_float ? it->is_number() : it->type() == type;
-    if (!ok) fail(where + "'s \"" + key + "\" has the wrong type (" + it->type_name() + ")");
-    return *it;
-  }
-  std::vector<std::string> strings(const Json& object, const char* key) const {
-    std::vector<std::string> out;
-    for (const Json& s : field(object, key, Json::value_t::array, "the model")) {
-      if (!s.is_string()) fail(std::string("\"") + key + "\" holds a non-string");
-      out.push_back(s.get<std::string>());
-    }
-    return out;
-  }
-  template <class T>
-  MatrixX<T> matrix(const Json& object, const std::string& where) const {
-    const Json& rows = field(object, "rows", Json::value_t::number_unsigned, where);
-    const Json& cols = field(object, "cols", Json::value_t::number_unsigned, where);
-    const Json& values = field(object, "values", Json::value_t::array, where);
-    const auto r = rows.get<std::uint64_t>(), c = cols.get<std::uint64_t>();
-    if (r == 0 || c == 0 || r > (1u << 24) || c > (1u << 24) || values.size() != r * c)
-      fail(where + " is " + std::to_string(r) + "×" + std::to_string(c) + " but holds " +
-           std::to_string(values.size()) + " values");
-    MatrixX<T> m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
-    std::size_t k = 0;
-    for (Eigen::Index i = 0; i < m.rows(); ++i)
-      for (Eigen::Index j = 0; j < m.cols(); ++j, ++k) {
-        const Json& v = values[k];
-        if (!v.is_number()) fail(where + " value " + std::to_string(k) + " is not a number");
-        const double d = v.get<double>();
-        const T t = static_cast<T>(d);
-        if (!std::isfinite(d) || static_cast<double>(t) != d)
-          fail(where + " value " + std::to_string(k) + " (" + v.dump() + ") is not a finite " +
-               scalar_name<T>());
-        m(i, j) = t;
-      }
-    return m;
-  }
+template <class T>
+MatrixX<T> matrix_of(const Reader& at, const Json& object, const std::string& where) {
+  const detail::JsonMatrix<T> m = at.matrix<T>(object, where);
+  return Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      m.values.data(), static_cast<Eigen::Index>(m.rows), static_cast<Eigen::Index>(m.cols));
+}
 
- private:
-  std::string source_;
+// Every kind of layer a model file holds, in one list: its name, how a layer of that
+// kind is written (nullopt: the Module is of another kind) and how it is read back.
+// Linear keeps its matrices; each activation of activations.hpp's list only its name.
+template <class T>
+struct LayerKind {
+  const char* name;
+  std::optional<Json> (*save)(const Module<T>& layer, const std::string& where);
+  std::unique_ptr<Module<T>> (*load)(const Json& layer, const Reader& at, const std::string& where);
 };
+
+template <class T>
+std::optional<Json> save_linear(const Module<T>& m, const std::string& where) {
+  const auto* linear = dynamic_cast<const Linear<T>*>(&m);
+  if (linear == nullptr) return std::nullopt;
+  return Json{{"kind", "linear"},
+              {"weight", matrix_json(linear->weight().value(), where + " weight")},
+              {"bias", matrix_json(linear->bias().value(), where + " bias")}};
+}
+
+template <class T>
+std::unique_ptr<Module<T>> load_linear(const Json& layer, const Reader& at, const std::string& where) {
+  using V = Json::value_t;
+  MatrixX<T> w = matrix_of<T>(at, at.field(layer, "weight", V::object, where), where + " weight");
+  MatrixX<T> b = matrix_of<T>(at, at.field(layer, "bias", V::object, where), where + " bias");
+  if (b.rows() != 1 || b.cols() != w.cols())
+    at.fail(where + " has a " + std::to_string(w.rows()) + "×" + std::to_string(w.cols()) + " weight and a " +
+            std::to_string(b.rows()) + "×" + std::to_string(b.cols()) + " bias");
+  return std::make_unique<Linear<T>>(w, b);
+}
+
+template <class T, class Layer>
+std::optional<Json> save_activation(const Module<T>& m, const std::string&) {
+  if (dynamic_cast<const Layer*>(&m) == nullptr) return std::nullopt;
+  return Json{{"kind", m.kind()}};
+}
+
+template <class T, class Layer>
+std::unique_ptr<Module<T>> load_activation(const Json&, const Reader&, const std::string&) {
+  return std::make_unique<Layer>();
+}
+
+template <class T>
+constexpr LayerKind<T> layer_kinds[] = {{"linear", &save_linear<T>, &load_linear<T>},
+#define TAPEGRAD_ACTIVATION_KIND(Layer, Rule, Init) \
+  {rules::Rule::name, &save_activation<T, Layer<T>>, &load_activation<T, Layer<T>>},
+                                        TAPEGRAD_ACTIVATIONS(TAPEGRAD_ACTIVATION_KIND)
+#undef TAPEGRAD_ACTIVATION_KIND
+};
+
+template <class T>
+std::string layer_kind_names() {
+  std::string names;
+  for (const LayerKind<T>& kind : layer_kinds<T>)
+    names += (names.empty() ? "" : ", ") + std::string(kind.name);
+  return names;
+}
 
 template <class T>
 Json payload_of(const BasicModel<T>& model) {
   Json layers = Json::array();
   const Sequential<T>& net = model.network();
   for (std::size_t i = 0; i < net.size(); ++i) {
-    const Module<T>& m = net[i];
     const std::string where = "layer " + std::to_string(i);
-    if (const auto* linear = dynamic_cast<const Linear<T>*>(&m)) {
-      layers.push_back({{"kind", "linear"},
-                        {"weight", matrix_json(linear->weight().value(), where + " weight")},
-                        {"bias", matrix_json(linear->bias().value(), where + " bias")}});
-    } else if (dynamic_cast<const Sigmoid<T>*>(&m) || dynamic_cast<const Tanh<T>*>(&m) ||
-               dynamic_cast<const Relu<T>*>(&m)) {
-      layers.push_back({{"kind", m.kind()}});
-    } else {
-      throw Error("tapegrad: save_model: " + where + " is a user Module ('" + m.kind() +
-                  "'); model files hold the built-in kinds linear, sigmoid, tanh and relu");
-    }
+    std::optional<Json> layer;
+    for (const LayerKind<T>& kind : layer_kinds<T>)
+      if ((layer = kind.save(net[i], where))) break;
+    if (!layer)
+      throw Error("save_model: " + where + " is a user Module ('" + net[i].kind() +
+                  "'); model files hold the built-in kinds " + layer_kind_names<T>());
+    layers.push_back(std::move(*layer));
   }
   Json scaling = nullptr;
   if (!model.scaling().empty())
     scaling = {{"mean", matrix_json<double>(model.scaling().mean, "standardization mean")},
                {"scale", matrix_json<double>(model.scaling().scale, "standardization scale")}};
-  return {{"format", format_name},
-          {"version", model_file_version},
-          {"scalar", scalar_name<T>()},
+  return {{"scalar", scalar_name<T>()},
           {"loss", loss_name(model.loss_kind())},
           {"feature_names", model.feature_names()},
           {"class_names", model.class_names()},
@@ -130,19 +138,6 @@ Loss parse_loss(const std::string& name, const Reader& at) {
 template <class T>
 BasicModel<T> model_of(const Json& doc, const Reader& at) {
   using V = Json::value_t;
-  if (!doc.is_object()) at.fail("the document is not a JSON object");
-  const auto format = doc.find("format");
-  if (format == doc.end() || *format != format_name)
-    at.fail("this is not a tapegrad model (no \"format\": \"tapegrad-model\")");
-  const auto version = at.field(doc, "version", V::number_unsigned, "the model").get<std::uint64_t>();
-  if (version != model_file_version)
-    at.fail("format version " + std::to_string(version) + "; this tapegrad reads version " +
-            std::to_string(model_file_version));
-  const std::string checksum = at.field(doc, "checksum", V::string, "the model").get<std::string>();
-  Json payload = doc;
-  payload.erase("checksum");
-  if (checksum_of(payload) != checksum)
-    at.fail("the checksum does not match the content: the file was corrupted or edited");
   const std::string scalar = at.field(doc, "scalar", V::string, "the model").get<std::string>();
   if (scalar != scalar_name<T>())
     at.fail("the model was saved in " + scalar + " and is being loaded as " + scalar_name<T>() +
@@ -154,36 +149,26 @@ BasicModel<T> model_of(const Json& doc, const Reader& at) {
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string where = "layer " + std::to_string(i);
     const std::string kind = at.field(layers[i], "kind", V::string, where).get<std::string>();
-    if (kind == "linear") {
-      MatrixX<T> w = at.matrix<T>(at.field(layers[i], "weight", V::object, where), where + " weight");
-      MatrixX<T> b = at.matrix<T>(at.field(layers[i], "bias", V::object, where), where + " bias");
-      if (b.rows() != 1 || b.cols() != w.cols())
-        at.fail(where + " has a " + std::to_string(w.rows()) + "×" + std::to_string(w.cols()) +
-                " weight and a " + std::to_string(b.rows()) + "×" + std::to_string(b.cols()) + " bias");
-      net.template emplace<Linear<T>>(w, b);
-    } else if (kind == "sigmoid") {
-      net.template emplace<Sigmoid<T>>();
-    } else if (kind == "tanh") {
-      net.template emplace<Tanh<T>>();
-    } else if (kind == "relu") {
-      net.template emplace<Relu<T>>();
-    } else {
-      at.fail(where + " has the unknown kind \"" + kind + "\"");
-    }
+    const auto* found = std::find_if(std::begin(layer_kinds<T>), std::end(layer_kinds<T>),
+                                     [&](const LayerKind<T>& k) { return kind == k.name; });
+    if (found == std::end(layer_kinds<T>))
+      at.fail(where + " has the unknown kind \"" + kind + "\" (this tapegrad knows " + layer_kind_names<T>() +
+              ")");
+    net.add(found->load(layers[i], at, where));
   }
   BasicModel<T> model(std::move(net),
                       parse_loss(at.field(doc, "loss", V::string, "the model").get<std::string>(), at));
-  model.set_names(at.strings(doc, "feature_names"), at.strings(doc, "class_names"),
+  model.set_names(at.strings(doc, "feature_names", "the model"), at.strings(doc, "class_names", "the model"),
                   at.field(doc, "label_name", V::string, "the model").get<std::string>());
 
   const auto scaling = doc.find("standardization");
   if (scaling == doc.end()) at.fail("the model has no \"standardization\" (null when there is none)");
   Eigen::Index inputs = -1;
   if (!scaling->is_null()) {
-    const Eigen::MatrixXd mean =
-        at.matrix<double>(at.field(*scaling, "mean", V::object, "standardization"), "standardization mean");
-    const Eigen::MatrixXd scale =
-        at.matrix<double>(at.field(*scaling, "scale", V::object, "standardization"), "standardization scale");
+    const Eigen::MatrixXd mean = matrix_of<double>(
+        at, at.field(*scaling, "mean", V::object, "standardization"), "standardization mean");
+    const Eigen::MatrixXd scale = matrix_of<double>(
+        at, at.field(*scaling, "scale", V::object, "standardization"), "standardization scale");
     if (mean.rows() != 1 || scale.rows() != 1 || mean.cols() != scale.cols() || (scale.array() <= 0).any())
       at.fail("the standardization's mean and scale must be two rows of one length, every scale positive");
     Standardizer s;
@@ -203,7 +188,7 @@ BasicModel<T> model_of(const Json& doc, const Reader& at) {
   try {
     outputs = model.network().output_width(first->in());
   } catch (const Error& e) {
-    at.fail(std::string("the layers do not chain: ") + e.what());
+    at.fail(std::string("the layers do not chain: ").append(e.message()));
   }
   const auto features = static_cast<Eigen::Index>(model.feature_names().size());
   if (features != 0 && features != first->in())
@@ -223,9 +208,7 @@ BasicModel<T> model_of(const Json& doc, const Reader& at) {
 
 template <class T>
 std::string model_to_json(const BasicModel<T>& model) {
-  Json doc = payload_of(model);
-  doc["checksum"] = checksum_of(doc);
-  return doc.dump(1) + "\n";
+  return detail::seal_json(model_format, payload_of(model));
 }
 
 template <class T>
@@ -235,16 +218,8 @@ void save_model(const BasicModel<T>& model, const std::filesystem::path& path) {
 
 template <class T>
 BasicModel<T> model_from_json(const std::string& text, const std::string& source) {
-  const Reader at(source);
-  Json doc;
-  try {
-    doc = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    at.fail("not valid JSON at byte " + std::to_string(e.byte) + " (truncated or corrupted?)");
-  } catch (const Json::out_of_range& e) {
-    // A number such as 1e999 that no double holds (found by fuzzing).
-    at.fail(std::string("a number in the file is out of range: ") + e.what());
-  }
+  const Reader at(model_format, source);
+  const Json doc = at.open(text);
   // The checks in model_of read every field with its type checked first; a JSON error
   // that still slips through is reported as a bad file, never as a crash.
   try {
@@ -256,11 +231,7 @@ BasicModel<T> model_from_json(const std::string& text, const std::string& source
 
 namespace {
 std::string read_model_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("tapegrad: cannot open the model file " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return detail::read_whole_file(detail::FileContext(model_format, path.string()), path);
 }
 }  // namespace
 

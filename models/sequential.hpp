@@ -34,7 +34,7 @@ class Sequential {
 
   /// Appends `module`; throws tapegrad::Error for a null one.
   Sequential& add(std::unique_ptr<Module<T>> module) {
-    if (!module) throw Error("tapegrad: Sequential::add: a null Module");
+    if (!module) throw Error("Sequential::add: a null Module");
     modules_.push_back(std::move(module));
     return *this;
   }

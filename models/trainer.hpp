@@ -101,6 +101,25 @@ struct TrainerOptions {
   Communicator* communicator = nullptr;
 };
 
+namespace detail {
+
+// What one run works with: the model and optimizer, the prepared data, the state a
+// checkpoint keeps, the random generator of the row order and the step.
+template <class T>
+struct TrainingRun {
+  BasicModel<T>& model;
+  optim::Optimizer& optimizer;
+  bool validating;
+  TrainerState state;
+  PreparedData<T> data, held_out;
+  Random random;
+  std::unique_ptr<detail::MinibatchStepper<T>> stepper;
+  bool lead;  // with several processes, the others compute as rank 0 does but stay silent
+  double last_checkpoint_seconds = 0;
+};
+
+}  // namespace detail
+
 /// One Trainer fits models of either scalar type (float networks, double regressions).
 class Trainer {
  public:
@@ -109,29 +128,24 @@ class Trainer {
 
   /// A trainer with `options`; throws tapegrad::Error naming the first option out of range.
   explicit Trainer(TrainerOptions options = {}) : o_(options) {
-    if (o_.epochs < 1)
-      throw Error("tapegrad: Trainer: epochs = " + std::to_string(o_.epochs) + " (must be ≥ 1)");
+    if (o_.epochs < 1) throw Error("Trainer: epochs = " + std::to_string(o_.epochs) + " (must be ≥ 1)");
     if (o_.batch_size < 1)
-      throw Error("tapegrad: Trainer: batch_size = " + std::to_string(o_.batch_size) + " (must be ≥ 1)");
+      throw Error("Trainer: batch_size = " + std::to_string(o_.batch_size) + " (must be ≥ 1)");
     if (!(o_.validation_fraction >= 0 && o_.validation_fraction < 1))
-      throw Error("tapegrad: Trainer: validation_fraction = " + std::to_string(o_.validation_fraction) +
+      throw Error("Trainer: validation_fraction = " + std::to_string(o_.validation_fraction) +
                   " (must be in [0, 1))");
-    if (o_.patience < 0)
-      throw Error("tapegrad: Trainer: patience = " + std::to_string(o_.patience) + " (must be ≥ 0)");
+    if (o_.patience < 0) throw Error("Trainer: patience = " + std::to_string(o_.patience) + " (must be ≥ 0)");
     if (!(o_.divergence_factor >= 0))
-      throw Error("tapegrad: Trainer: divergence_factor = " + std::to_string(o_.divergence_factor) +
-                  " (must be ≥ 0)");
+      throw Error("Trainer: divergence_factor = " + std::to_string(o_.divergence_factor) + " (must be ≥ 0)");
     if (o_.checkpoint_every < 1)
-      throw Error("tapegrad: Trainer: checkpoint_every = " + std::to_string(o_.checkpoint_every) +
-                  " (must be ≥ 1)");
+      throw Error("Trainer: checkpoint_every = " + std::to_string(o_.checkpoint_every) + " (must be ≥ 1)");
     if (!(o_.checkpoint_seconds >= 0))
-      throw Error("tapegrad: Trainer: checkpoint_seconds = " + std::to_string(o_.checkpoint_seconds) +
+      throw Error("Trainer: checkpoint_seconds = " + std::to_string(o_.checkpoint_seconds) +
                   " (must be ≥ 0)");
-    if (o_.threads < 0)
-      throw Error("tapegrad: Trainer: threads = " + std::to_string(o_.threads) + " (must be ≥ 0)");
+    if (o_.threads < 0) throw Error("Trainer: threads = " + std::to_string(o_.threads) + " (must be ≥ 0)");
     o_.sharding.validate();
     if (o_.resume && o_.checkpoint.empty())
-      throw Error("tapegrad: Trainer: resume needs the checkpoint file to resume from");
+      throw Error("Trainer: resume needs the checkpoint file to resume from");
   }
 
   /// An epoch scheduler, stepped after every epoch.
@@ -168,123 +182,163 @@ class Trainer {
   template <class T>
   History run(BasicModel<T>& model, optim::Optimizer& optimizer, const Dataset& train,
               const Dataset* validation) {
+    detail::TrainingRun<T> run = start(model, optimizer, train, validation);
+    ProgressDisplay progress(run.lead ? o_.progress : ProgressStyle::Silent, o_.output, o_.epochs);
+    History& history = run.state.history;
+    // A run that early stopping ended stays ended when resumed, whatever `epochs` says.
+    const bool ended = history.stop_reason == StopReason::EarlyStopping;
+    for (int epoch = run.state.epochs_done + 1; epoch <= o_.epochs && !ended; ++epoch) {
+      const EpochRecord record = train_epoch(run, epoch, progress);
+      history.epochs.push_back(record);
+      progress.end_epoch(record);
+      if (diverged(history, run.validating)) {
+        history.stop_reason = StopReason::Diverged;
+        break;
+      }
+      end_epoch(run, record);
+      run.state.epochs_done = epoch;
+      const bool stopping = history.stop_reason != StopReason::EpochsDone;
+      checkpoint_if_due(run, epoch, stopping);
+      if (stopping) break;
+    }
+    if (o_.patience > 0 && o_.restore_best && !run.state.best_weights.empty())
+      restore_weights(model, run.state.best_weights);
+    progress.finish(history);
+    return history;
+  }
+
+  // Checks the data, resumes from the checkpoint if asked, and lays out the row order.
+  template <class T>
+  detail::TrainingRun<T> start(BasicModel<T>& model, optim::Optimizer& optimizer, const Dataset& train,
+                               const Dataset* validation) {
     model.accept(train);
-    TrainerState state;
+    detail::TrainingRun<T> run{model,
+                               optimizer,
+                               validation != nullptr,
+                               {},
+                               {},
+                               {},
+                               Random(o_.seed),
+                               nullptr,
+                               o_.communicator == nullptr || o_.communicator->rank() == 0};
+    TrainerState& state = run.state;
     state.rows = train.rows();
     state.batch_size = o_.batch_size;
     state.seed = o_.seed;
     state.best = INFINITY;
     std::error_code missing;
     if (o_.resume && std::filesystem::exists(o_.checkpoint, missing)) resume(model, optimizer, state);
-    const PreparedData<T> data = model.prepare(train);
-    PreparedData<T> held_out;
-    if (validation != nullptr) held_out = model.prepare(*validation);
-    if (data.rows() == 0) throw Error("tapegrad: Trainer::fit: the training data has no rows");
-    if (validation != nullptr && held_out.rows() == 0)
-      throw Error("tapegrad: Trainer::fit: the validation data has no rows");
-
-    const Eigen::Index rows = data.rows(), batch = std::min(o_.batch_size, rows);
-    const long batches = static_cast<long>((rows + batch - 1) / batch);
-    std::vector<Eigen::Index>& order = state.order;
-    Random random(o_.seed);
+    run.data = model.prepare(train);
+    if (validation != nullptr) run.held_out = model.prepare(*validation);
+    if (run.data.rows() == 0) throw Error("Trainer::fit: the training data has no rows");
+    if (validation != nullptr && run.held_out.rows() == 0)
+      throw Error("Trainer::fit: the validation data has no rows");
     if (state.epochs_done == 0) {
-      order.resize(static_cast<std::size_t>(rows));
-      std::iota(order.begin(), order.end(), Eigen::Index{0});
-    } else if (!random.set_state(state.random_state)) {
-      throw Error("tapegrad: checkpoint " + o_.checkpoint.string() +
-                  ": the random generator state is damaged");
+      state.order.resize(static_cast<std::size_t>(run.data.rows()));
+      std::iota(state.order.begin(), state.order.end(), Eigen::Index{0});
+    } else if (!run.random.set_state(state.random_state)) {
+      throw Error("checkpoint " + o_.checkpoint.string() + ": the random generator state is damaged");
     }
+    run.stepper = make_stepper(model, optimizer);
+    run.last_checkpoint_seconds = state.history.train_seconds;
+    return run;
+  }
 
-    const std::unique_ptr<detail::MinibatchStepper<T>> stepper = make_stepper(model, optimizer);
-    // With several processes, the others compute as rank 0 does but stay silent.
-    const bool lead = o_.communicator == nullptr || o_.communicator->rank() == 0;
-    ProgressDisplay progress(lead ? o_.progress : ProgressStyle::Silent, o_.output, o_.epochs);
+  // One pass over the shuffled rows in minibatches: the epoch's losses, accuracies and
+  // times (and the validation set's, if any).
+  template <class T>
+  EpochRecord train_epoch(detail::TrainingRun<T>& run, int epoch, ProgressDisplay& progress) {
+    if (o_.shuffle) run.random.shuffle(std::span<Eigen::Index>(run.state.order));
+    const Eigen::Index rows = run.data.rows(), batch = std::min(o_.batch_size, rows);
+    const long batches = static_cast<long>((rows + batch - 1) / batch);
+    progress.begin_epoch(epoch, batches);
+    EpochRecord record;
+    record.epoch = epoch;
+    record.learning_rate =
+        run.optimizer.group_count() > 0 ? run.optimizer.learning_rate(0) : EpochRecord::none;
+    double loss_sum = 0;
+    Eigen::Index right = 0, seen = 0;
+    const Clock::time_point epoch_start = Clock::now();
+    const std::span<const Eigen::Index> order(run.state.order);
+    for (long b = 0; b < batches; ++b) {
+      const Eigen::Index first = b * batch, part_rows = std::min(batch, rows - first);
+      const auto [loss, correct] = run.stepper->step(
+          run.data, order.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(part_rows)),
+          b + 1 == batches);
+      loss_sum += loss * static_cast<double>(part_rows);
+      right += correct;
+      seen += part_rows;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+      progress.batch_done(b + 1, loss_sum / static_cast<double>(seen), accuracy(run.model, right, seen),
+                          elapsed > 0 ? static_cast<double>(seen) / elapsed : 0.0);
+    }
+    const double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    History& history = run.state.history;
+    history.train_seconds += epoch_seconds;
+    record.seconds = history.train_seconds;
+    record.samples_per_second = epoch_seconds > 0 ? static_cast<double>(rows) / epoch_seconds : 0.0;
+    record.train_loss = loss_sum / static_cast<double>(rows);
+    record.train_accuracy = accuracy(run.model, right, rows);
+    if (run.validating) {
+      const Metrics m = run.model.evaluate(run.held_out);
+      record.validation_loss = m.loss;
+      record.validation_accuracy = m.accuracy;
+    }
+    return record;
+  }
+
+  // The last epoch's loss, training or monitored, is not finite, or it exploded.
+  bool diverged(const History& history, bool validating) const {
+    const EpochRecord& record = history.epochs.back();
+    const double first_loss = history.epochs.front().train_loss;
+    const bool exploded = o_.divergence_factor > 0 && record.train_loss > 1 &&
+                          record.train_loss > o_.divergence_factor * std::abs(first_loss);
+    return !std::isfinite(record.train_loss) || !std::isfinite(monitored_loss(record, validating)) ||
+           exploded;
+  }
+  // The loss early stopping and the plateau schedulers watch: validation's if there is any.
+  static double monitored_loss(const EpochRecord& record, bool validating) {
+    return validating ? record.validation_loss : record.train_loss;
+  }
+
+  // After an epoch that did not diverge: the best epoch so far (and its weights), the
+  // schedulers, the callbacks and early stopping, which set the stop reason if the run ends.
+  template <class T>
+  void end_epoch(detail::TrainingRun<T>& run, const EpochRecord& record) {
+    TrainerState& state = run.state;
     History& history = state.history;
-    double& best = state.best;
-    int& epochs_without_improvement = state.epochs_without_improvement;
-    std::vector<Eigen::MatrixXd>& best_weights = state.best_weights;
+    const double loss = monitored_loss(record, run.validating);
     const bool early_stopping = o_.patience > 0;
-    double last_checkpoint_seconds = history.train_seconds;
-
-    // A run that early stopping ended stays ended when resumed, whatever `epochs` says.
-    const bool ended = state.history.stop_reason == StopReason::EarlyStopping;
-    for (int epoch = state.epochs_done + 1; epoch <= o_.epochs && !ended; ++epoch) {
-      if (o_.shuffle) random.shuffle(std::span<Eigen::Index>(order));
-      progress.begin_epoch(epoch, batches);
-      EpochRecord record;
-      record.epoch = epoch;
-      record.learning_rate = optimizer.group_count() > 0 ? optimizer.learning_rate(0) : EpochRecord::none;
-      double loss_sum = 0;
-      Eigen::Index right = 0, seen = 0;
-      const Clock::time_point epoch_start = Clock::now();
-      for (long b = 0; b < batches; ++b) {
-        const Eigen::Index first = b * batch, part_rows = std::min(batch, rows - first);
-        const auto [loss, correct] =
-            stepper->step(data,
-                          std::span<const Eigen::Index>(order).subspan(static_cast<std::size_t>(first),
-                                                                       static_cast<std::size_t>(part_rows)),
-                          b + 1 == batches);
-        loss_sum += loss * static_cast<double>(part_rows);
-        right += correct;
-        seen += part_rows;
-        const double elapsed = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-        progress.batch_done(b + 1, loss_sum / static_cast<double>(seen), accuracy(model, right, seen),
-                            elapsed > 0 ? static_cast<double>(seen) / elapsed : 0.0);
-      }
-      const double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-      history.train_seconds += epoch_seconds;
-      record.seconds = history.train_seconds;
-      record.samples_per_second = epoch_seconds > 0 ? static_cast<double>(rows) / epoch_seconds : 0.0;
-      record.train_loss = loss_sum / static_cast<double>(rows);
-      record.train_accuracy = accuracy(model, right, rows);
-      if (validation != nullptr) {
-        const Metrics m = model.evaluate(held_out);
-        record.validation_loss = m.loss;
-        record.validation_accuracy = m.accuracy;
-      }
-      history.epochs.push_back(record);
-      progress.end_epoch(record);
-
-      const double monitored = validation != nullptr ? record.validation_loss : record.train_loss;
-      const double first_loss = history.epochs.front().train_loss;
-      const bool exploded = o_.divergence_factor > 0 && record.train_loss > 1 &&
-                            record.train_loss > o_.divergence_factor * std::abs(first_loss);
-      if (!std::isfinite(record.train_loss) || !std::isfinite(monitored) || exploded) {
-        history.stop_reason = StopReason::Diverged;
-        break;
-      }
-      if (monitored < best - o_.min_delta || history.best_epoch == 0) {
-        best = std::min(best, monitored);
-        history.best_epoch = epoch;
-        epochs_without_improvement = 0;
-        if (early_stopping && o_.restore_best) save_weights(model, best_weights);
-      } else {
-        ++epochs_without_improvement;
-      }
-      for (optim::LrScheduler* s : epoch_schedulers_) s->step();
-      for (optim::ReduceLrOnPlateau* s : plateau_schedulers_) s->step(monitored);
-
-      bool keep_going = true;
-      for (const EpochCallback& callback : callbacks_) keep_going = callback(record) && keep_going;
-      if (!keep_going)
-        history.stop_reason = StopReason::Callback;
-      else if (early_stopping && epochs_without_improvement >= o_.patience)
-        history.stop_reason = StopReason::EarlyStopping;
-      const bool stopping = history.stop_reason != StopReason::EpochsDone;
-
-      state.epochs_done = epoch;
-      const bool checkpoint_due = epoch % o_.checkpoint_every == 0 &&
-                                  history.train_seconds - last_checkpoint_seconds >= o_.checkpoint_seconds;
-      if (lead && !o_.checkpoint.empty() && (checkpoint_due || epoch == o_.epochs || stopping)) {
-        state.random_state = random.state();
-        save_checkpoint(o_.checkpoint, model, optimizer, scheduler_states(), state);
-        last_checkpoint_seconds = history.train_seconds;
-      }
-      if (stopping) break;
+    if (loss < state.best - o_.min_delta || history.best_epoch == 0) {
+      state.best = std::min(state.best, loss);
+      history.best_epoch = record.epoch;
+      state.epochs_without_improvement = 0;
+      if (early_stopping && o_.restore_best) save_weights(run.model, state.best_weights);
+    } else {
+      ++state.epochs_without_improvement;
     }
-    if (early_stopping && o_.restore_best && !best_weights.empty()) restore_weights(model, best_weights);
-    progress.finish(history);
-    return history;
+    for (optim::LrScheduler* s : epoch_schedulers_) s->step();
+    for (optim::ReduceLrOnPlateau* s : plateau_schedulers_) s->step(loss);
+
+    bool keep_going = true;
+    for (const EpochCallback& callback : callbacks_) keep_going = callback(record) && keep_going;
+    if (!keep_going)
+      history.stop_reason = StopReason::Callback;
+    else if (early_stopping && state.epochs_without_improvement >= o_.patience)
+      history.stop_reason = StopReason::EarlyStopping;
+  }
+
+  // Writes the checkpoint (process 0 only) after every checkpoint_every epochs once
+  // checkpoint_seconds have passed, after the last epoch and when the run stops.
+  template <class T>
+  void checkpoint_if_due(detail::TrainingRun<T>& run, int epoch, bool stopping) {
+    const double trained = run.state.history.train_seconds;
+    const bool due =
+        epoch % o_.checkpoint_every == 0 && trained - run.last_checkpoint_seconds >= o_.checkpoint_seconds;
+    if (!run.lead || o_.checkpoint.empty() || !(due || epoch == o_.epochs || stopping)) return;
+    run.state.random_state = run.random.state();
+    save_checkpoint(o_.checkpoint, run.model, run.optimizer, scheduler_states(), run.state);
+    run.last_checkpoint_seconds = trained;
   }
 
   template <class T>

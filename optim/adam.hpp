@@ -73,7 +73,7 @@ void validate_adam(const char* name, const Options& o) {
   require(o.beta2 >= 0 && o.beta2 < 1, name, "beta2", o.beta2, "is outside [0, 1)");
   if constexpr (requires { Options::defaults::has_amsgrad; })
     if (!Options::defaults::has_amsgrad && o.amsgrad)
-      throw Error(std::string("tapegrad: ") + name + ": amsgrad is an option of Adam and AdamW only");
+      throw Error(std::string("") + name + ": amsgrad is an option of Adam and AdamW only");
 }
 
 // Adam's two moment estimates of a parameter (buffers 0 and 1), for Adam and its

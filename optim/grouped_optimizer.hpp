@@ -150,11 +150,11 @@ class GroupedOptimizer : public Optimizer {
           auto& s = std::get<ParameterState<T>>(state);
           const Eigen::Index kept = buffer_size(s);
           if (kept != 0 && kept != parameter.size())
-            throw Error(std::string("tapegrad: ") + Derived::name + "::step: a parameter of " +
-                        std::to_string(kept) + " entries was resized to " + parameter.shape() +
+            throw Error(std::string("") + Derived::name + "::step: a parameter of " + std::to_string(kept) +
+                        " entries was resized to " + parameter.shape() +
                         " after the optimizer started using it");
           if (parameter.grad().size() != parameter.size())
-            throw Error(std::string("tapegrad: ") + Derived::name + "::step: a " + parameter.shape() +
+            throw Error(std::string("") + Derived::name + "::step: a " + parameter.shape() +
                         " parameter has a gradient of " + std::to_string(parameter.grad().size()) +
                         " entries");
           s.step += 1;
@@ -208,7 +208,7 @@ class GroupedOptimizer : public Optimizer {
       const std::string group = "group." + std::to_string(g) + ".";
       const double count = dict.scalar(group + "parameters");
       if (count != static_cast<double>(groups[g].parameters.size()))
-        throw Error("tapegrad: load_state_dict: group " + std::to_string(g) + " has " +
+        throw Error("load_state_dict: group " + std::to_string(g) + " has " +
                     std::to_string(groups[g].parameters.size()) + " parameters, the state has " +
                     std::to_string(static_cast<long>(count)));
       Options::fields(groups[g].options, [&](const char* name, auto& value) {
@@ -237,7 +237,7 @@ class GroupedOptimizer : public Optimizer {
       }
     }
     if (dict.entries.count("group." + std::to_string(groups.size()) + ".parameters") != 0)
-      throw Error("tapegrad: load_state_dict: the state has more parameter groups than this optimizer's " +
+      throw Error("load_state_dict: the state has more parameter groups than this optimizer's " +
                   std::to_string(groups.size()));
     groups_ = std::move(groups);
     states_ = std::move(states);

@@ -44,7 +44,7 @@ std::vector<Var> implicit_solve(F&& equations, std::span<const Var> theta, std::
         },
         x0, options);
     if (!root.converged())
-      throw Error("tapegrad: implicit_solve: no root found (" + std::string(to_string(root.reason)) +
+      throw Error("implicit_solve: no root found (" + std::string(to_string(root.reason)) +
                   ", |F| = " + std::to_string(root.residual_norm) + " after " +
                   std::to_string(root.iterations) + " iterations)");
     Tape tape;
@@ -58,8 +58,7 @@ std::vector<Var> implicit_solve(F&& equations, std::span<const Var> theta, std::
     const Eigen::MatrixXd j = jacobian(std::span<const Var>(fs), std::span<const Var>(all));
     const Eigen::PartialPivLU<Eigen::MatrixXd> lu(j.leftCols(static_cast<Eigen::Index>(n)));
     if (!(std::abs(lu.determinant()) > 0))
-      throw Error(
-          "tapegrad: implicit_solve: ∂F/∂x is singular at the root: x*(θ) is not differentiable there");
+      throw Error("implicit_solve: ∂F/∂x is singular at the root: x*(θ) is not differentiable there");
     partials = -lu.solve(j.rightCols(static_cast<Eigen::Index>(p)));
   }
   std::vector<Var> out;

@@ -94,9 +94,7 @@ class Lbfgs : public Optimizer {
 
   bool evaluates_closure() const override { return true; }
 
-  void step() override {
-    throw Error("tapegrad: Lbfgs::step: L-BFGS re-evaluates the loss; call step(closure)");
-  }
+  void step() override { throw Error("Lbfgs::step: L-BFGS re-evaluates the loss; call step(closure)"); }
 
   double step(const Closure& closure) override {
     const LbfgsOptions& o = options_;

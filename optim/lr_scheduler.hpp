@@ -49,7 +49,7 @@ class LrScheduler {
   void load_state_dict(const StateDict& state) {
     const double epoch = state.scalar("epoch");
     if (!(epoch >= 0 && epoch == std::floor(epoch)))
-      throw Error("tapegrad: load_state_dict: a scheduler's epoch is " + std::to_string(epoch));
+      throw Error("load_state_dict: a scheduler's epoch is " + std::to_string(epoch));
     base_lrs_ = state.at("base_lrs", base_lrs_.size());
     epoch_ = static_cast<long>(epoch);
   }
@@ -131,7 +131,7 @@ class LambdaLr : public LrScheduler {
   /// lr = lr₀·lambda(epoch), starting at epoch 0 (applied here).
   LambdaLr(Optimizer& optimizer, std::function<double(long epoch)> lambda)
       : LrScheduler(optimizer), lambda_(std::move(lambda)) {
-    if (!lambda_) throw Error("tapegrad: LambdaLr: the function is empty");
+    if (!lambda_) throw Error("LambdaLr: the function is empty");
     apply();
   }
 
@@ -280,7 +280,7 @@ class ReduceLrOnPlateau {
     const double best = state.scalar("best"), bad = state.scalar("bad_epochs"),
                  cooldown = state.scalar("cooldown_counter");
     if (!(bad >= 0 && cooldown >= 0))
-      throw Error("tapegrad: load_state_dict: a plateau scheduler's counters are negative");
+      throw Error("load_state_dict: a plateau scheduler's counters are negative");
     best_ = best;
     bad_epochs_ = static_cast<long>(bad);
     cooldown_counter_ = static_cast<long>(cooldown);

@@ -187,7 +187,7 @@ Curvature curvature_of(F& f, const Parameter& x, std::unique_ptr<HessianOperator
     return curvature;
   } else {
     throw Error(
-        "tapegrad: minimize: a Newton-type optimizer needs the Hessian of f: write f generically ([](auto x) "
+        "minimize: a Newton-type optimizer needs the Hessian of f: write f generically ([](auto x) "
         "{ … }, taking a span of any "
         "Var type) so that it can be recorded on Dual Vars too");
   }
@@ -210,7 +210,7 @@ void report_end(Callback& callback, const MinimizeResult& result) {
 template <class F, class... Callbacks>
 MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhen& stop,
                         Callbacks&&... callbacks) {
-  if (x.cols() != 1) throw Error("tapegrad: minimize: x must be a column (n×1), not " + x.shape());
+  if (x.cols() != 1) throw Error("minimize: x must be a column (n×1), not " + x.shape());
   const auto n = static_cast<std::size_t>(x.size());
   Tape tape;
   std::vector<Var> vars(n);
@@ -319,14 +319,13 @@ RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std:
                                       const StopWhen& stop, double same_point = 1e-4,
                                       Callbacks&&... callbacks) {
   if (lower.size() != upper.size() || lower.empty())
-    throw Error("tapegrad: minimize_with_restarts: the box's lower and upper corners have " +
+    throw Error("minimize_with_restarts: the box's lower and upper corners have " +
                 std::to_string(lower.size()) + " and " + std::to_string(upper.size()) + " coordinates");
-  if (starts < 1)
-    throw Error("tapegrad: minimize_with_restarts: starts = " + std::to_string(starts) + " must be >= 1");
+  if (starts < 1) throw Error("minimize_with_restarts: starts = " + std::to_string(starts) + " must be >= 1");
   double box = 0;
   for (std::size_t i = 0; i < lower.size(); ++i) {
     if (!(lower[i] <= upper[i]))
-      throw Error("tapegrad: minimize_with_restarts: lower[" + std::to_string(i) + "] is above upper[" +
+      throw Error("minimize_with_restarts: lower[" + std::to_string(i) + "] is above upper[" +
                   std::to_string(i) + "]");
     box = std::max(box, upper[i] - lower[i]);
   }
@@ -351,7 +350,7 @@ RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std:
       if (r.f < same->result.f) same->result = std::move(r);
     }
   }
-  if (out.minima.empty()) throw Error("tapegrad: minimize_with_restarts: no start reached a finite f");
+  if (out.minima.empty()) throw Error("minimize_with_restarts: no start reached a finite f");
   std::sort(out.minima.begin(), out.minima.end(),
             [](const LocalMinimum& a, const LocalMinimum& b) { return a.result.f < b.result.f; });
   out.best = out.minima.front().result;

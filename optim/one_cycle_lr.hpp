@@ -79,7 +79,7 @@ class OneCycleLr {
     if (o_.cycle_momentum) {
       momentum_name_ = optimizer.hyperparameter(0, "momentum") ? "momentum" : "beta1";
       if (!optimizer.hyperparameter(0, momentum_name_))
-        throw Error("tapegrad: OneCycleLr: cycle_momentum needs an optimizer with momentum or beta1");
+        throw Error("OneCycleLr: cycle_momentum needs an optimizer with momentum or beta1");
     }
     apply();  // step 0: the initial learning rate (and max_momentum)
   }
@@ -87,8 +87,8 @@ class OneCycleLr {
   /// Advances one optimizer step; throws tapegrad::Error past total_steps, as PyTorch does.
   void step() {
     if (step_ + 1 > o_.total_steps)
-      throw Error("tapegrad: OneCycleLr: tried to step " + std::to_string(step_ + 1) +
-                  " times; total_steps is " + std::to_string(o_.total_steps));
+      throw Error("OneCycleLr: tried to step " + std::to_string(step_ + 1) + " times; total_steps is " +
+                  std::to_string(o_.total_steps));
     ++step_;
     apply();
   }

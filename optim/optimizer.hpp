@@ -61,9 +61,9 @@ struct StateDict {
   /// is missing or has another size (a state from another model or optimizer).
   const std::vector<double>& at(const std::string& key, std::size_t expected_size) const {
     auto it = entries.find(key);
-    if (it == entries.end()) throw Error("tapegrad: load_state_dict: the state has no entry '" + key + "'");
+    if (it == entries.end()) throw Error("load_state_dict: the state has no entry '" + key + "'");
     if (it->second.size() != expected_size)
-      throw Error("tapegrad: load_state_dict: entry '" + key + "' has " + std::to_string(it->second.size()) +
+      throw Error("load_state_dict: entry '" + key + "' has " + std::to_string(it->second.size()) +
                   " values, expected " + std::to_string(expected_size));
     return it->second;
   }
@@ -139,7 +139,7 @@ class Optimizer {
   /// Sets hyperparameter `name` of group `group`; throws tapegrad::Error when the optimizer has none of that
   /// name or the value is out of range.
   virtual void set_hyperparameter(std::size_t, const std::string& name, double) {
-    throw Error("tapegrad: this optimizer has no hyperparameter '" + name + "' to set");
+    throw Error("this optimizer has no hyperparameter '" + name + "' to set");
   }
 };
 
@@ -148,7 +148,7 @@ inline void require(bool ok, const char* optimizer, const char* name, double val
   if (!ok) {
     char text[64];
     std::snprintf(text, sizeof text, "%.17g", value);
-    throw Error(std::string("tapegrad: ") + optimizer + ": " + name + " = " + text + " " + requirement);
+    throw Error(std::string("") + optimizer + ": " + name + " = " + text + " " + requirement);
   }
 }
 

@@ -161,7 +161,7 @@ class SecondOrderOptimizer : public Optimizer {
 
   static Error curvature_missing() {
     // Appended piece by piece: g++ 12 warns falsely (-Warray-bounds) on literal + string.
-    std::string message = "tapegrad: ";
+    std::string message;
     message += Derived::name;
     message +=
         " needs the Hessian: call step(closure, curvature), or use minimize() with f written generically "

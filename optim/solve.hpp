@@ -66,14 +66,14 @@ struct SolveResult {
 template <class F>
 SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions& options = {}) {
   const auto n = static_cast<Eigen::Index>(x0.size());
-  if (n == 0) throw Error("tapegrad: solve: no unknowns");
+  if (n == 0) throw Error("solve: no unknowns");
   Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(x0.data(), n), r, r_trial;
   Eigen::MatrixXd j;
   Tape tape;
   std::vector<Var> vars(x0.size());
   detail::residuals_and_jacobian(equations, x, tape, vars, r, &j);
   if (r.size() != n)
-    throw Error("tapegrad: solve: " + std::to_string(r.size()) + " equations in " + std::to_string(n) +
+    throw Error("solve: " + std::to_string(r.size()) + " equations in " + std::to_string(n) +
                 " unknowns; solve needs as many equations as unknowns (least_squares() takes any number)");
   SolveResult result;
   result.method = "newton";

@@ -186,26 +186,25 @@ void draw_series(Svg& svg, const PathChart& chart, double left, bool gradient, c
 }
 
 void check(const PathChart& chart) {
-  if (chart.runs.empty()) throw Error("tapegrad: plot: a path chart needs at least one run");
+  if (chart.runs.empty()) throw Error("plot: a path chart needs at least one run");
   const std::size_t n = chart.names.size();
-  if (n == 0) throw Error("tapegrad: plot: a path chart needs the names of its coordinates");
+  if (n == 0) throw Error("plot: a path chart needs the names of its coordinates");
   for (std::size_t r = 0; r < chart.runs.size(); ++r) {
     const Run& run = chart.runs[r];
     if (run.x.empty() || run.x.size() != run.f.size())
-      throw Error("tapegrad: plot: run " + std::to_string(r) + " has " + std::to_string(run.x.size()) +
-                  " points and " + std::to_string(run.f.size()) + " values of f");
+      throw Error("plot: run " + std::to_string(r) + " has " + std::to_string(run.x.size()) + " points and " +
+                  std::to_string(run.f.size()) + " values of f");
     for (const std::vector<double>& x : run.x)
       if (x.size() != n)
-        throw Error("tapegrad: plot: run " + std::to_string(r) + " has a point of " +
-                    std::to_string(x.size()) + " coordinates; the chart has " + std::to_string(n));
+        throw Error("plot: run " + std::to_string(r) + " has a point of " + std::to_string(x.size()) +
+                    " coordinates; the chart has " + std::to_string(n));
   }
   for (const Minimum& m : chart.minima)
-    if (m.x.size() != n)
-      throw Error("tapegrad: plot: a minimum has " + std::to_string(m.x.size()) + " coordinates");
+    if (m.x.size() != n) throw Error("plot: a minimum has " + std::to_string(m.x.size()) + " coordinates");
   if (chart.window) {
     const auto& w = *chart.window;
     if (!(w[0] < w[1]) || (n > 1 && !(w[2] < w[3])))
-      throw Error("tapegrad: plot: the window " + label(w[0]) + "," + label(w[1]) + "," + label(w[2]) + "," +
+      throw Error("plot: the window " + label(w[0]) + "," + label(w[1]) + "," + label(w[2]) + "," +
                   label(w[3]) + " is empty (give x0 < x1 and y0 < y1)");
   }
 }

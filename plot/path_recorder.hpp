@@ -49,8 +49,7 @@ template <class F>
 void plot_path(const std::filesystem::path& file, F&& f, const PathRecorder& path,
                std::vector<std::string> names = {}, const std::string& title = "",
                std::vector<Minimum> minima = {}) {
-  if (path.runs.empty())
-    throw Error("tapegrad: plot_path: the recorder holds no run (pass it to minimize())");
+  if (path.runs.empty()) throw Error("plot_path: the recorder holds no run (pass it to minimize())");
   if (names.empty())
     for (std::size_t k = 0; k < path.runs.front().x.front().size(); ++k)
       names.push_back("x" + std::to_string(k + 1));

@@ -46,9 +46,8 @@ std::string label(double v) { return formatted("%.4g", v); }
 Scale::Scale(double lo, double hi, double pixel_lo, double pixel_hi, bool log)
     : lo_(lo), hi_(hi), pixel_lo_(pixel_lo), pixel_hi_(pixel_hi), log_(log) {
   if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi))
-    throw Error("tapegrad: plot: an axis range [" + label(lo) + ", " + label(hi) +
-                "] is empty or not finite");
-  if (log && !(lo > 0)) throw Error("tapegrad: plot: a logarithmic axis needs positive values");
+    throw Error("plot: an axis range [" + label(lo) + ", " + label(hi) + "] is empty or not finite");
+  if (log && !(lo > 0)) throw Error("plot: a logarithmic axis needs positive values");
 }
 
 double Scale::operator()(double v) const {

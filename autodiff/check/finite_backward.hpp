@@ -85,8 +85,7 @@ template <class T>
   std::string value = "a non-finite value";
   if constexpr (std::is_arithmetic_v<T>)
     value = std::isnan(adjoint) ? "NaN" : (adjoint > 0 ? "+inf" : "-inf");
-  throw NonFiniteError("tapegrad: check_finite: in the backward pass, the adjoint of " + what + " became " +
-                           value +
+  throw NonFiniteError("check_finite: in the backward pass, the adjoint of " + what + " became " + value +
                            " (the sum of what the operations reading it passed back overflowed or was NaN)",
                        "backward");
 }
@@ -108,7 +107,7 @@ void sweep_checked(Tape& tape, const CheckedTensors<T>& tensors, std::uint32_t h
       for (std::size_t k = 0; k < std::size_t{tensor->rows} * tensor->cols; ++k)
         if (!isfinite(tensor->adjoint[k])) [[unlikely]]
           throw_non_finite_adjoint<T>(s, tensor, nullptr, tensor->adjoint[k], static_cast<std::ptrdiff_t>(k));
-    tape.sweep_unchecked(s, s - 1);
+    tape.sweep_without_finite_checks(s, s - 1);
   }
 }
 

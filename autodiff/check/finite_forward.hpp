@@ -137,7 +137,7 @@ void check_statement_finite(const BasicTape<T>& tape, std::uint32_t index, const
     return;
   std::string statement;
   expression.describe(statement);
-  std::string message = "tapegrad: check_finite: in the forward pass, ";
+  std::string message = "check_finite: in the forward pass, ";
   if (const auto op = first_non_finite(expression)) {
     message += op->operation;
     message += " with ";
@@ -156,8 +156,7 @@ void check_statement_finite(const BasicTape<T>& tape, std::uint32_t index, const
 template <class T>
 void check_input_finite(const T& value, const char* what) {
   if (!is_finite(value)) [[unlikely]]
-    throw NonFiniteError(std::string("tapegrad: check_finite: ") + what + " is " + number_text(value),
-                         "forward");
+    throw NonFiniteError(std::string("check_finite: ") + what + " is " + number_text(value), "forward");
 }
 
 // ------------------------------------------------------------------ tensors
@@ -203,8 +202,8 @@ template <class T>
                                                          std::ptrdiff_t cols,
                                                          std::initializer_list<BasicTensor<T>> inputs) {
   const std::ptrdiff_t i = k % rows, j = k / rows;
-  std::string message = std::string("tapegrad: check_finite: in the forward pass, ") + operation + " gave " +
-                        what + number_text(bad) + " at entry " + entry_text(k, rows) + " of its " +
+  std::string message = std::string("check_finite: in the forward pass, ") + operation + " gave " + what +
+                        number_text(bad) + " at entry " + entry_text(k, rows) + " of its " +
                         std::to_string(rows) + "×" + std::to_string(cols) + " result";
   append_inputs(message, inputs, i, j, rows, cols);
   throw NonFiniteError(message, "forward");
@@ -225,8 +224,8 @@ void check_reduction_finite(const char* operation, const T& value, const T* part
                             std::initializer_list<BasicTensor<T>> inputs) {
   const BasicTensor<T>& first = *inputs.begin();
   if (!is_finite(value)) {
-    std::string message = std::string("tapegrad: check_finite: in the forward pass, ") + operation +
-                          " gave " + number_text(value);
+    std::string message =
+        std::string("check_finite: in the forward pass, ") + operation + " gave " + number_text(value);
     append_inputs(message, inputs, 0, 0, 0, 0);
     throw NonFiniteError(message, "forward");
   }

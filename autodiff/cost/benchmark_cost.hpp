@@ -33,7 +33,7 @@ template <class F>
 std::vector<benchmark::internal::Benchmark*> register_cost_benchmarks(const std::string& name, F f,
                                                                       std::vector<double> x,
                                                                       const CostOptions& options = {}) {
-  if (x.empty()) throw Error("tapegrad: register_cost_benchmarks: x is empty; f needs at least one input");
+  if (x.empty()) throw Error("register_cost_benchmarks: x is empty; f needs at least one input");
   struct Setup {
     F f;
     std::vector<double> x;

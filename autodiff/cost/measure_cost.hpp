@@ -95,14 +95,14 @@ class FreshGradient {
 /// from f's, or if options.samples is out of range.
 template <class F>
 CostReport measure_cost(F f, std::span<const double> x, const CostOptions& options = {}) {
-  if (x.empty()) throw Error("tapegrad: measure_cost: x is empty; f needs at least one input");
+  if (x.empty()) throw Error("measure_cost: x is empty; f needs at least one input");
   CostReport report;
   volatile double sink = 0;
   detail::FreshGradient<F> record_and_sweep(f, x);
   const Var once = record_and_sweep();
   report.value = once.value();
   if (!std::isfinite(report.value))
-    throw Error("tapegrad: measure_cost: f(x) is " + std::to_string(report.value) +
+    throw Error("measure_cost: f(x) is " + std::to_string(report.value) +
                 "; a cost is measured only where f is finite");
   report.tape_nodes = record_and_sweep.tape().num_nodes();
   report.tape_bytes = record_and_sweep.tape().bytes_in_use();
@@ -127,7 +127,7 @@ CostReport measure_cost(F f, std::span<const double> x, const CostOptions& optio
   if (options.plain) {
     const double plain = options.plain(x);
     if (!(std::abs(plain - report.value) <= 1e-9 * std::max(1.0, std::abs(report.value))))
-      throw Error("tapegrad: measure_cost: options.plain(x) is " + std::to_string(plain) + " but f(x) is " +
+      throw Error("measure_cost: options.plain(x) is " + std::to_string(plain) + " but f(x) is " +
                   std::to_string(report.value) + "; plain must be f on doubles");
     report.value_seconds =
         median_seconds([&] { sink = options.plain(x); }, options.samples, options.batch_seconds);

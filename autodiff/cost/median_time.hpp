@@ -17,7 +17,7 @@ namespace tapegrad {
 template <class Run>
 double median_seconds(Run&& run, int samples = 15, double batch_seconds = 0.02) {
   if (samples < 1 || samples > 1000)
-    throw Error("tapegrad: median_seconds: samples is " + std::to_string(samples) + ", not 1 … 1000");
+    throw Error("median_seconds: samples is " + std::to_string(samples) + ", not 1 … 1000");
   using Clock = std::chrono::steady_clock;
   long calls = 1;
   while (true) {  // calibrate the batch size

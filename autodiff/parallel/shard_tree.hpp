@@ -44,10 +44,8 @@ struct ShardRule {
 
   /// Throws for a rule that cannot cut anything.
   void validate() const {
-    if (min_rows < 1)
-      throw Error("tapegrad: shard min_rows = " + std::to_string(min_rows) + " (must be ≥ 1)");
-    if (max_shards < 1)
-      throw Error("tapegrad: shard max_shards = " + std::to_string(max_shards) + " (must be ≥ 1)");
+    if (min_rows < 1) throw Error("shard min_rows = " + std::to_string(min_rows) + " (must be ≥ 1)");
+    if (max_shards < 1) throw Error("shard max_shards = " + std::to_string(max_shards) + " (must be ≥ 1)");
   }
   /// The number of shards of a minibatch of `batch_rows` rows: clamp(batch_rows / min_rows, 1, max_shards).
   Eigen::Index shards(Eigen::Index batch_rows) const {
@@ -107,11 +105,11 @@ void sum_tree_node(std::span<const TreeNode> available, std::span<T* const> buff
   const auto starting_at = [&](Eigen::Index start) {
     for (std::size_t j = 0; j < available.size(); ++j)
       if (available[j].begin == start) return j;
-    throw Error("tapegrad: sum_tree_node: no node starts at shard " + std::to_string(start));
+    throw Error("sum_tree_node: no node starts at shard " + std::to_string(start));
   };
   const std::size_t left = starting_at(s);
   if (available[left].end == std::min(s + (Eigen::Index{1} << level), shards)) return;
-  if (level == 0) throw Error("tapegrad: sum_tree_node: the available nodes do not partition the tree");
+  if (level == 0) throw Error("sum_tree_node: the available nodes do not partition the tree");
   sum_tree_node(available, buffers, shards, s, level - 1, first, count);
   const Eigen::Index middle = s + (Eigen::Index{1} << (level - 1));
   if (middle >= shards) return;

@@ -63,7 +63,7 @@ class BasicShardedGradient {
   BasicShardedGradient(std::vector<BasicParameter<T>*> parameters, ShardedGradientOptions options = {})
       : parameters_(std::move(parameters)), options_(options), pool_(options.threads) {
     if (options_.communicator != nullptr && options_.communicator->size() < 1)
-      throw Error("tapegrad: ShardedGradient: the communicator has no processes");
+      throw Error("ShardedGradient: the communicator has no processes");
     for (int w = 0; w < pool_.size(); ++w) {
       tapes_.push_back(std::make_unique<BasicTape<T>>());
       tapes_.back()->release();  // made active by the worker that records on it
@@ -131,8 +131,7 @@ class BasicShardedGradient {
   /// and the ShardValues' sums are returned.
   template <class Task>
   ShardValues compute(Eigen::Index shards, Task& task) {
-    if (shards < 1)
-      throw Error("tapegrad: ShardedGradient: " + std::to_string(shards) + " shards (must be ≥ 1)");
+    if (shards < 1) throw Error("ShardedGradient: " + std::to_string(shards) + " shards (must be ≥ 1)");
     const ShardRange mine = own_shards(shards);
     if (static_cast<Eigen::Index>(gradients_.size()) < shards)
       gradients_.resize(static_cast<std::size_t>(shards));

@@ -25,7 +25,7 @@ bool spin_until(Ready ready, int spins) {
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
-  if (threads < 1) throw Error("tapegrad: ThreadPool: " + std::to_string(threads) + " threads (must be ≥ 1)");
+  if (threads < 1) throw Error("ThreadPool: " + std::to_string(threads) + " threads (must be ≥ 1)");
   errors_.resize(static_cast<std::size_t>(threads));
   threads_.reserve(static_cast<std::size_t>(threads - 1));
   for (int w = 1; w < threads; ++w) threads_.emplace_back([this, w] { work(w); });

@@ -205,28 +205,26 @@ class BasicRecordedFunction {
              const BasicVar<T>& output) {
     tape->release();
     if (!tape->replayable())
-      throw Error(
-          "tapegrad: RecordedFunction: the tape was not made replayable (Tape({.replayable = true}))");
+      throw Error("RecordedFunction: the tape was not made replayable (Tape({.replayable = true}))");
     if (!output.is_recorded() || !tape->is_valid_index(output.index(), output.generation()))
-      throw Error(
-          "tapegrad: RecordedFunction: the output is not on the tape (a constant, or from another tape)");
+      throw Error("RecordedFunction: the output is not on the tape (a constant, or from another tape)");
     std::vector<std::uint32_t> indices;
     std::vector<bool> seen(tape->num_nodes() + 1, false);
     for (const BasicVar<T>& x : inputs) {
       if (!tape->is_valid_index(x.index(), x.generation()) ||
           tape->replay_record().kind(x.index()) != detail::StatementKind::Input)
-        throw Error("tapegrad: RecordedFunction: input v" + std::to_string(x.index()) +
+        throw Error("RecordedFunction: input v" + std::to_string(x.index()) +
                     " is not a leaf of the tape (inputs are Vars made from numbers)");
       if (seen[x.index()])
-        throw Error("tapegrad: RecordedFunction: input v" + std::to_string(x.index()) + " is given twice");
+        throw Error("RecordedFunction: input v" + std::to_string(x.index()) + " is given twice");
       seen[x.index()] = true;
       indices.push_back(x.index());
     }
     const detail::ReplayRecord<T>& record = tape->replay_record();
     for (std::uint32_t s = 1; s < record.statements(); ++s)
       if (record.kind(s) == detail::StatementKind::Opaque)
-        throw NotReplayable("tapegrad: RecordedFunction: statement " + std::to_string(s) +
-                            " was recorded by " + record.opaque_what(s) +
+        throw NotReplayable("RecordedFunction: statement " + std::to_string(s) + " was recorded by " +
+                            record.opaque_what(s) +
                             ", whose value and partials cannot be recomputed at new inputs");
     tape_ = std::move(tape);
     inputs_ = std::move(indices);
@@ -247,9 +245,8 @@ class BasicRecordedFunction {
 
   void check_size(std::size_t n, const char* operation, const char* what) const {
     if (n != inputs_.size())
-      throw Error(std::string("tapegrad: RecordedFunction::") + operation + ": " + what + " has " +
-                  std::to_string(n) + " entries but the function has " + std::to_string(inputs_.size()) +
-                  " inputs");
+      throw Error(std::string("RecordedFunction::") + operation + ": " + what + " has " + std::to_string(n) +
+                  " entries but the function has " + std::to_string(inputs_.size()) + " inputs");
   }
 
   // The inputs were checked to be leaves when the recording was adopted.
@@ -272,7 +269,7 @@ class BasicRecordedFunction {
   void replay_at(std::span<const T> x) {
     if (sums_.empty()) {
       set_inputs(x);
-      const detail::ReplayChange change = tape_->replay_unchecked();
+      const detail::ReplayChange change = tape_->try_replay();
       if (change.changed) on_change(change, x);
       return;
     }

@@ -1,89 +1,203 @@
 #include "recorded_function_file.hpp"
 
+#include <array>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "../support/atomic_file.hpp"
+#include "../support/binary_file.hpp"
 
 namespace tapegrad {
 
 namespace {
 
-constexpr std::string_view magic = "tapegrad recorded function\n";
-constexpr std::uint32_t format_version = 1;
-constexpr std::uint32_t byte_order_mark = 0x01020304;
-
-class Writer {
- public:
-  void bytes(const void* data, std::size_t size) {
-    if (size > 0) out_.append(static_cast<const char*>(data), size);  // an empty array's data() may be null
-  }
-  template <class U>
-  void scalar(const U& value) {
-    bytes(&value, sizeof value);
-  }
-  template <class U>
-  void array(const U* data, std::size_t count) {
-    scalar(static_cast<std::uint64_t>(count));
-    bytes(data, count * sizeof(U));
-  }
-  template <class U>
-  void array(const std::vector<U>& v) {
-    array(v.data(), v.size());
-  }
-  const std::string& content() const { return out_; }
-
- private:
-  std::string out_;
-};
-
-// Reads what Writer wrote, refusing to read past the end.
-class Reader {
- public:
-  Reader(std::string_view content, const std::filesystem::path& path) : in_(content), path_(path) {}
-
-  void bytes(void* data, std::size_t size, const char* what) {
-    if (size > in_.size() - at_) fail(std::string("it ends inside ") + what + " (truncated)");
-    if (size == 0) return;  // an empty vector's data() may be null, which memcpy must not get
-    std::memcpy(data, in_.data() + at_, size);
-    at_ += size;
-  }
-  template <class U>
-  U scalar(const char* what) {
-    U value;
-    bytes(&value, sizeof value, what);
-    return value;
-  }
-  template <class U>
-  std::vector<U> array(const char* what) {
-    const auto count = scalar<std::uint64_t>(what);
-    if (count > (in_.size() - at_) / sizeof(U)) fail(std::string("it ends inside ") + what + " (truncated)");
-    std::vector<U> v(static_cast<std::size_t>(count));
-    bytes(v.data(), v.size() * sizeof(U), what);
-    return v;
-  }
-  bool at_end() const { return at_ == in_.size(); }
-
-  [[noreturn]] void fail(const std::string& why) const {
-    throw Error("tapegrad: load_recorded_function: " + path_.string() + " is not a valid recording: " + why);
-  }
-
- private:
-  std::string_view in_;
-  std::size_t at_ = 0;
-  const std::filesystem::path& path_;
-};
-
+using detail::BinaryReader;
+using detail::BinaryWriter;
 using detail::Guard;
 using detail::OpCode;
 using detail::ProgramNode;
+using detail::ReplayRecord;
 using detail::StatementKind;
+
+// Version 2 names every field (support/binary_file.hpp); version 1, the first release's,
+// wrote the same arrays by position and is converted on loading (read_version_1).
+constexpr detail::FileFormat recording_format{.what = "recorded function",
+                                              .name = "tapegrad recorded function",
+                                              .version = 2,
+                                              .oldest_readable = 1,
+                                              .refusal = "not a valid recording"};
+
+// The record's arrays, each by its name (ReplayRecord::Arrays).
+template <class T, bool Const>
+using RecordArrays = typename ReplayRecord<T>::template Arrays<Const>;
+
+// One member of a struct stored as a column of its own; for an array member, its element
+// `index`.
+template <class S, class M>
+struct Column {
+  std::string_view name;
+  M S::*member;
+  std::size_t index = 0;
+
+  template <class Row>  // S or const S
+  auto& of(Row& row) const {
+    if constexpr (std::is_array_v<M>)
+      return (row.*member)[index];
+    else
+      return row.*member;
+  }
+};
+
+// The record's arrays as version 2 stores them, in file order: each array under its name,
+// program nodes and comparisons member by member (so that the file does not depend on
+// their structs' layout). `io` writes or reads each (SchemaWriter, SchemaReader).
+template <class Arrays, class Io>
+void record_schema(Arrays& a, Io& io) {
+  io.array("statement kinds", a.kind);
+  io.array("statement programs", a.id);
+  io.array("statement number offsets", a.numbers_begin);
+  io.array("values", a.values);
+  io.array("numbers", a.numbers);
+  io.table("program nodes", a.nodes, Column{"op", &ProgramNode::op}, Column{"needs", &ProgramNode::needs},
+           Column{"first child", &ProgramNode::arg, 0}, Column{"second child", &ProgramNode::arg, 1},
+           Column{"third child", &ProgramNode::arg, 2}, Column{"piece", &ProgramNode::piece});
+  io.array("program offsets", a.program_begin);
+  io.table("comparisons", a.guards, Column{"before", &Guard::before}, Column{"program", &Guard::program},
+           Column{"number offset", &Guard::numbers_begin}, Column{"operand offset", &Guard::operands_begin});
+  io.array("comparison numbers", a.guard_numbers);
+  io.array("comparison operands", a.guard_operands);
+}
+
+struct SchemaWriter {
+  BinaryWriter& w;
+
+  template <class U>
+  void array(std::string_view name, const std::vector<U>& values) {
+    w.array(name, values);
+  }
+  template <class S, class... M>
+  void table(std::string_view name, const std::vector<S>& rows, const Column<S, M>&... columns) {
+    (write_column(name, rows, columns), ...);
+  }
+  template <class S, class M>
+  void write_column(std::string_view table, const std::vector<S>& rows, const Column<S, M>& column) {
+    std::vector<std::remove_extent_t<M>> values;
+    values.reserve(rows.size());
+    for (const S& row : rows) values.push_back(column.of(row));
+    w.array(std::string(table) + ": " + std::string(column.name), values);
+  }
+};
+
+struct SchemaReader {
+  BinaryReader& r;
+
+  template <class U>
+  void array(std::string_view name, std::vector<U>& values) {
+    values = r.array<U>(name);
+  }
+  template <class S, class... M>
+  void table(std::string_view name, std::vector<S>& rows, const Column<S, M>&... columns) {
+    bool first = true;
+    (read_column(name, rows, columns, first), ...);
+  }
+  template <class S, class M>
+  void read_column(std::string_view table, std::vector<S>& rows, const Column<S, M>& column, bool& first) {
+    const std::string name = std::string(table) + ": " + std::string(column.name);
+    const auto values = r.array<std::remove_extent_t<M>>(name);
+    if (first) rows.assign(values.size(), S{});
+    first = false;
+    if (values.size() != rows.size())
+      r.fail("field \"" + name + "\" holds " + std::to_string(values.size()) +
+             " values, the table's first column " + std::to_string(rows.size()));
+    for (std::size_t i = 0; i < rows.size(); ++i) column.of(rows[i]) = values[i];
+  }
+};
+
+// What a file holds, as read (in either version) and before it is checked.
+template <class T>
+struct LoadedRecording {
+  std::vector<std::string> op_names;
+  std::vector<std::uint32_t> statement_end, operand_index;
+  ReplayRecord<T> record;  // its arrays, staged here until they are checked
+  std::vector<std::uint32_t> inputs;
+  std::uint32_t output = 0;
+};
+
+template <class T>
+void check_value_size(std::uint32_t value_size, const BinaryReader& r) {
+  if (value_size != sizeof(T))
+    r.fail("it holds " + std::to_string(value_size) + "-byte values, not " + std::to_string(sizeof(T)) +
+           "-byte ones (saved from a " + (value_size == 4 ? "float" : "double") + " recording)");
+}
+
+template <class T>
+void read_version_2(BinaryReader& r, LoadedRecording<T>& f) {
+  check_value_size<T>(r.scalar<std::uint32_t>("value size"), r);
+  f.op_names = r.texts("operation names");
+  f.statement_end = r.array<std::uint32_t>("statement ends");
+  f.operand_index = r.array<std::uint32_t>("operand indices");
+  RecordArrays<T, false> arrays = f.record.arrays();
+  SchemaReader io{r};
+  record_schema(arrays, io);
+  f.inputs = r.array<std::uint32_t>("inputs");
+  f.output = r.scalar<std::uint32_t>("output");
+  r.expect_end();
+}
+
+// Version 1 (the first release): after the header, the value size, the operation names
+// and the arrays by position, each a count (uint64) and its raw elements, in the order
+// ReplayRecord's arrays had then; program nodes and comparisons as their structs' bytes.
+// Frozen: it describes files already written, whatever the record and schema become.
+template <class T>
+void read_version_1(BinaryReader& r, LoadedRecording<T>& f) {
+  check_value_size<T>(r.untagged_scalar<std::uint32_t>("the value size"), r);
+  const auto num_names = r.untagged_scalar<std::uint32_t>("the operation names");
+  if (num_names > 256) r.fail("it names " + std::to_string(num_names) + " operations");
+  for (std::uint32_t c = 0; c < num_names; ++c) {
+    const std::vector<char> chars = r.untagged_array<char>("the operation names");
+    f.op_names.emplace_back(chars.begin(), chars.end());
+  }
+  f.statement_end = r.untagged_array<std::uint32_t>("the statements");
+  f.operand_index = r.untagged_array<std::uint32_t>("the operands");
+  RecordArrays<T, false> a = f.record.arrays();
+  const auto assign = [](auto& member, const auto& read) { member.assign(read.begin(), read.end()); };
+  a.kind.clear();
+  for (const std::uint8_t k : r.untagged_array<std::uint8_t>("the statement kinds"))
+    a.kind.push_back(static_cast<StatementKind>(k));
+  assign(a.id, r.untagged_array<std::uint32_t>("the statement programs"));
+  assign(a.numbers_begin, r.untagged_array<std::uint32_t>("the statement numbers"));
+  assign(a.values, r.untagged_array<T>("the values"));
+  assign(a.numbers, r.untagged_array<T>("the numbers"));
+  // A node was {uint8 op, uint8 needs, uint16 arg[3], uint16 piece}: 10 bytes, no padding.
+  const auto u16_at = [](const auto& bytes, std::size_t at) {
+    std::uint16_t v;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    return v;
+  };
+  a.nodes.clear();
+  for (const auto& b : r.untagged_array<std::array<unsigned char, 10>>("the programs"))
+    a.nodes.push_back(
+        {static_cast<OpCode>(b[0]), b[1], {u16_at(b, 2), u16_at(b, 4), u16_at(b, 6)}, u16_at(b, 8)});
+  assign(a.program_begin, r.untagged_array<std::uint32_t>("the program offsets"));
+  // A comparison was {uint32 before, program, numbers_begin, operands_begin}: 16 bytes.
+  const auto u32_at = [](const auto& bytes, std::size_t at) {
+    std::uint32_t v;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    return v;
+  };
+  a.guards.clear();
+  for (const auto& b : r.untagged_array<std::array<unsigned char, 16>>("the comparisons"))
+    a.guards.push_back({u32_at(b, 0), u32_at(b, 4), u32_at(b, 8), u32_at(b, 12)});
+  assign(a.guard_numbers, r.untagged_array<T>("the comparisons' numbers"));
+  assign(a.guard_operands, r.untagged_array<std::uint32_t>("the comparisons' operands"));
+  f.inputs = r.untagged_array<std::uint32_t>("the inputs");
+  f.output = r.untagged_scalar<std::uint32_t>("the output");
+  r.expect_end();
+}
 
 // What a program needs from the statement or comparison that runs it: how many
 // operand slots and numbers it reads.
@@ -95,7 +209,8 @@ struct ProgramNeeds {
 
 // Checks one program's nodes on their own (op codes known, children before parents)
 // and says what it reads.
-ProgramNeeds check_program(const ProgramNode* nodes, std::uint32_t count, std::size_t p, const Reader& r) {
+ProgramNeeds check_program(const ProgramNode* nodes, std::uint32_t count, std::size_t p,
+                           const BinaryReader& r) {
   ProgramNeeds needs;
   auto bad = [&](std::uint32_t k, const std::string& why) {
     r.fail("program " + std::to_string(p) + ", node " + std::to_string(k) + ": " + why);
@@ -129,87 +244,65 @@ ProgramNeeds check_program(const ProgramNode* nodes, std::uint32_t count, std::s
 template <class T>
 void save_recorded_function(const BasicRecordedFunction<T>& function, const std::filesystem::path& path) {
   const BasicTape<T>& tape = function.tape();
-  const detail::ReplayRecord<T>& record = tape.replay_record();
+  const ReplayRecord<T>& record = tape.replay_record();
   const auto statements = static_cast<std::uint32_t>(tape.num_nodes() + 1);
   for (std::uint32_t s = 1; s < statements; ++s)
     if (record.kind(s) != StatementKind::Input && record.kind(s) != StatementKind::Program)
-      throw Error("tapegrad: save_recorded_function: statement " + std::to_string(s) +
+      throw Error("save_recorded_function: statement " + std::to_string(s) +
                   " is a tensor operation or a Parameter; only scalar recordings can be saved");
-  Writer w;
-  w.bytes(magic.data(), magic.size());
-  w.scalar(format_version);
-  w.scalar(byte_order_mark);
-  w.scalar(static_cast<std::uint32_t>(sizeof(T)));
-  w.scalar(static_cast<std::uint32_t>(detail::num_op_codes));
-  for (std::size_t op = 0; op < detail::num_op_codes; ++op) {
-    const std::string_view name = detail::op_name(static_cast<OpCode>(op));
-    w.array(name.data(), name.size());
-  }
-  w.array(tape.statement_ends(), statements);
-  w.array(tape.operand_index_data(), tape.num_operands());
-  std::apply([&](const auto&... field) { (w.array(field), ...); }, record.fields());
-  const std::span<const std::uint32_t> inputs = function.input_statements();
-  w.array(inputs.data(), inputs.size());
-  w.scalar(function.output_statement());
-  const std::uint64_t checksum = fnv1a_64(w.content());
-  w.scalar(checksum);
-  write_file_atomically(path, w.content());
+  BinaryWriter w(recording_format);
+  w.scalar("value size", static_cast<std::uint32_t>(sizeof(T)));
+  // Op codes are stored by name, so that adding a rule never breaks a saved file.
+  std::vector<std::string_view> op_names;
+  for (std::size_t op = 0; op < detail::num_op_codes; ++op)
+    op_names.push_back(detail::op_name(static_cast<OpCode>(op)));
+  w.texts("operation names", op_names);
+  w.array("statement ends", std::span<const std::uint32_t>(tape.statement_ends(), statements));
+  w.array("operand indices", std::span<const std::uint32_t>(tape.operand_index_data(), tape.num_operands()));
+  const RecordArrays<T, true> arrays = record.arrays();
+  SchemaWriter io{w};
+  record_schema(arrays, io);
+  w.array("inputs", function.input_statements());
+  w.scalar("output", function.output_statement());
+  write_file_atomically(path, std::move(w).finish());
 }
 
 template <class T>
 BasicRecordedFunction<T> load_recorded_function(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error("tapegrad: load_recorded_function: cannot read " + path.string());
-  const std::string content((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  const Reader whole(content, path);
-  if (content.size() < magic.size() + sizeof(std::uint64_t) || content.compare(0, magic.size(), magic) != 0)
-    whole.fail("it does not start as a tapegrad recorded function does");
-  const std::string_view body(content.data(), content.size() - sizeof(std::uint64_t));
-  std::uint64_t checksum;
-  std::memcpy(&checksum, content.data() + body.size(), sizeof checksum);
-  if (checksum != fnv1a_64(body)) whole.fail("its checksum does not match its content (the file is damaged)");
-
-  Reader r(body.substr(magic.size()), path);
-  const auto version = r.scalar<std::uint32_t>("the format version");
-  if (version != format_version)
-    r.fail("format version " + std::to_string(version) + "; this build reads version " +
-           std::to_string(format_version));
-  if (r.scalar<std::uint32_t>("the byte order") != byte_order_mark)
-    r.fail("it was written on a machine of the other byte order");
-  const auto value_size = r.scalar<std::uint32_t>("the value size");
-  if (value_size != sizeof(T))
-    r.fail("it holds " + std::to_string(value_size) + "-byte values, not " + std::to_string(sizeof(T)) +
-           "-byte ones (saved from a " + (value_size == 4 ? "float" : "double") + " recording)");
+  const detail::FileContext file(recording_format, path.string());
+  BinaryReader r(file, detail::read_whole_file(file, path));
+  LoadedRecording<T> loaded;
+  if (r.version() == 1)
+    read_version_1(r, loaded);
+  else
+    read_version_2(r, loaded);
 
   // The file's op codes by name, mapped to this build's.
-  const auto num_names = r.scalar<std::uint32_t>("the operation names");
-  if (num_names > 256) r.fail("it names " + std::to_string(num_names) + " operations");
-  std::vector<OpCode> op_of_code(num_names);
-  for (std::uint32_t c = 0; c < num_names; ++c) {
-    const std::vector<char> chars = r.array<char>("the operation names");
-    const std::string name(chars.begin(), chars.end());
+  if (loaded.op_names.size() > 256)
+    r.fail("it names " + std::to_string(loaded.op_names.size()) + " operations");
+  std::vector<OpCode> op_of_code;
+  for (const std::string& name : loaded.op_names) {
     std::size_t op = 0;
     while (op < detail::num_op_codes && name != detail::op_name(static_cast<OpCode>(op))) ++op;
     if (op == detail::num_op_codes)
       r.fail("it uses the operation '" + name + "', which this build does not have");
-    op_of_code[c] = static_cast<OpCode>(op);
+    op_of_code.push_back(static_cast<OpCode>(op));
   }
-
-  const std::vector<std::uint32_t> statement_end = r.array<std::uint32_t>("the statements");
-  const std::vector<std::uint32_t> operand_index = r.array<std::uint32_t>("the operands");
-  std::vector<StatementKind> kind = r.array<StatementKind>("the statement kinds");
-  std::vector<std::uint32_t> id = r.array<std::uint32_t>("the statement programs");
-  std::vector<std::uint32_t> numbers_begin = r.array<std::uint32_t>("the statement numbers");
-  std::vector<T> values = r.array<T>("the values");
-  std::vector<T> numbers = r.array<T>("the numbers");
-  std::vector<ProgramNode> nodes = r.array<ProgramNode>("the programs");
-  std::vector<std::uint32_t> program_begin = r.array<std::uint32_t>("the program offsets");
-  std::vector<Guard> guards = r.array<Guard>("the comparisons");
-  std::vector<T> guard_numbers = r.array<T>("the comparisons' numbers");
-  std::vector<std::uint32_t> guard_operands = r.array<std::uint32_t>("the comparisons' operands");
-  const std::vector<std::uint32_t> inputs = r.array<std::uint32_t>("the inputs");
-  const auto output = r.scalar<std::uint32_t>("the output");
-  if (!r.at_end()) r.fail("it has bytes after the output");
+  const std::vector<std::uint32_t>& statement_end = loaded.statement_end;
+  const std::vector<std::uint32_t>& operand_index = loaded.operand_index;
+  const RecordArrays<T, false> arrays = loaded.record.arrays();
+  const std::vector<StatementKind>& kind = arrays.kind;
+  const std::vector<std::uint32_t>& id = arrays.id;
+  const std::vector<std::uint32_t>& numbers_begin = arrays.numbers_begin;
+  const std::vector<T>& values = arrays.values;
+  const std::vector<T>& numbers = arrays.numbers;
+  std::vector<ProgramNode>& nodes = arrays.nodes;
+  const std::vector<std::uint32_t>& program_begin = arrays.program_begin;
+  const std::vector<Guard>& guards = arrays.guards;
+  const std::vector<T>& guard_numbers = arrays.guard_numbers;
+  const std::vector<std::uint32_t>& guard_operands = arrays.guard_operands;
+  const std::vector<std::uint32_t>& inputs = loaded.inputs;
+  const std::uint32_t output = loaded.output;
 
   // The arrays must form a recording that replays without reading out of bounds.
   const std::size_t n = statement_end.size();
@@ -293,8 +386,7 @@ BasicRecordedFunction<T> load_recorded_function(const std::filesystem::path& pat
   auto tape = std::make_unique<BasicTape<T>>(typename BasicTape<T>::Options{.replayable = true});
   tape->restore_recording(statement_end, operand_index);
   detail::ReplayRecord<T>& record = tape->replay_record();
-  record.fields() = std::tie(kind, id, numbers_begin, values, numbers, nodes, program_begin, guards,
-                             guard_numbers, guard_operands);
+  record = std::move(loaded.record);
   record.rebuild_after_load();
   std::vector<BasicVar<T>> input_vars;
   for (const std::uint32_t input : inputs)

@@ -27,6 +27,12 @@ class Annotations {
   const std::string* label(std::uint32_t s) const { return s < labels_.size() ? &labels_[s] : nullptr; }
   const T* value(std::uint32_t s) const { return s < values_.size() ? &values_[s] : nullptr; }
 
+  // The values and labels kept (their text included).
+  std::size_t bytes_in_use() const noexcept {
+    std::size_t bytes = values_.size() * sizeof(T) + labels_.size() * sizeof(std::string);
+    for (const std::string& label : labels_) bytes += label.capacity();
+    return bytes;
+  }
   void truncate(std::size_t statements) {
     values_.resize(std::min(values_.size(), statements));
     labels_.resize(std::min(labels_.size(), statements));

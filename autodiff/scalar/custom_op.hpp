@@ -35,7 +35,7 @@ void run_custom_function(BasicTape<T>& tape, std::uint32_t statement, const void
   const std::size_t statements_before = tape.num_nodes();
   tape.custom_functions().run(position, tape.adjoint_at(statement));
   if (tape.num_nodes() != statements_before)
-    throw Error("tapegrad: a custom_op backward function recorded on the tape during the reverse sweep");
+    throw Error("a custom_op backward function recorded on the tape during the reverse sweep");
   tape.custom_functions().accumulate(position, tape.adjoint_data());
 }
 }  // namespace detail
@@ -48,7 +48,7 @@ void run_custom_function(BasicTape<T>& tape, std::uint32_t statement, const void
 template <class T>
 BasicVar<T> custom_op(const T& value, std::span<const BasicVar<T>> inputs, std::span<const T> partials) {
   if (inputs.size() != partials.size())
-    throw Error("tapegrad: custom_op: " + std::to_string(inputs.size()) + " inputs but " +
+    throw Error("custom_op: " + std::to_string(inputs.size()) + " inputs but " +
                 std::to_string(partials.size()) + " partials");
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("custom_op");
   std::vector<std::uint32_t> indices, generations;
@@ -75,7 +75,7 @@ requires std::invocable<Backward&, const T&, std::span<T>> BasicVar<T> custom_op
   detail::split_inputs(inputs, indices, generations);
   for (std::size_t i = 0; i < indices.size(); ++i) tape.check_var(indices[i], generations[i], "custom_op");
   CustomBackward<T> function(std::move(backward));
-  if (!function) throw Error("tapegrad: custom_op: the backward function is empty");
+  if (!function) throw Error("custom_op: the backward function is empty");
   const std::size_t position = tape.custom_functions().add(indices, std::move(function));
   const std::uint32_t index = tape.record_hook(
       &detail::run_custom_function<T>, reinterpret_cast<const void*>(static_cast<std::uintptr_t>(position)));

@@ -188,8 +188,8 @@ class BinaryExpr {
   value_type value_;
 };
 
-/// A rule of three operands (clamp); leaves are numbered a's, then b's, then c's.
-/// An operation of three operands (fma, clamp, where): what they return on Vars.
+/// A rule of three operands (clamp): what it returns on Vars. Leaves are numbered a's,
+/// then b's, then c's.
 template <class Rule, class A, class B, class C>
 class TernaryExpr {
  public:

@@ -41,8 +41,8 @@ struct IsVector<std::vector<X, A>> : std::true_type {};
 
 inline void check_same_size(std::size_t x, std::size_t v, const char* operation, const char* what) {
   if (x != v)
-    throw Error(std::string("tapegrad: ") + operation + ": x has " + std::to_string(x) + " entries but " +
-                what + " has " + std::to_string(v));
+    throw Error(std::string("") + operation + ": x has " + std::to_string(x) + " entries but " + what +
+                " has " + std::to_string(v));
 }
 
 template <class D>
@@ -124,7 +124,7 @@ Eigen::MatrixXd jacobian(F&& f, std::span<const double> x, JacobianMode mode = J
         j.resize(static_cast<Eigen::Index>(column.derivative.size()), static_cast<Eigen::Index>(n));
       }
       if (static_cast<Eigen::Index>(column.derivative.size()) != j.rows())
-        throw Error("tapegrad: jacobian: f returned " + std::to_string(j.rows()) + " outputs, then " +
+        throw Error("jacobian: f returned " + std::to_string(j.rows()) + " outputs, then " +
                     std::to_string(column.derivative.size()));
       j.col(static_cast<Eigen::Index>(k)) =
           Eigen::Map<const Eigen::VectorXd>(column.derivative.data(), j.rows());

@@ -17,7 +17,7 @@ namespace tapegrad {
 
 namespace detail {
 [[noreturn, gnu::noinline]] inline void throw_constant_input(const char* operation, std::size_t position) {
-  throw Error(std::string("tapegrad: ") + operation + ": input " + std::to_string(position) +
+  throw Error(std::string("") + operation + ": input " + std::to_string(position) +
               " is a constant (a default-constructed Var), not a Var on the tape");
 }
 template <class T>
@@ -34,7 +34,7 @@ template <class T>
 void gradient(const BasicVar<T>& f, std::span<const BasicVar<T>> xs, std::span<T> out) {
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("gradient");
   if (out.size() != xs.size())
-    throw Error("tapegrad: gradient: output has " + std::to_string(out.size()) + " entries for " +
+    throw Error("gradient: output has " + std::to_string(out.size()) + " entries for " +
                 std::to_string(xs.size()) + " inputs");
   tape.check_var(f.index(), f.generation(), "gradient (output)");
   std::uint32_t lo = f.index();

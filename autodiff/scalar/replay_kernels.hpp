@@ -175,19 +175,11 @@ decltype(auto) with_chain_slot(int chain_slot, F&& f) {
 }
 
 // Rules cheap enough to compute twice rather than store their partials (sum_runs.hpp):
-// a few arithmetic instructions, no call and no division. A new rule is not, until listed.
+// those rules.hpp marks `cheap`.
 template <class Rule>
-inline constexpr bool cheap_rule = false;
-template <>
-inline constexpr bool cheap_rule<rules::Add> = true;
-template <>
-inline constexpr bool cheap_rule<rules::Sub> = true;
-template <>
-inline constexpr bool cheap_rule<rules::Mul> = true;
-template <>
-inline constexpr bool cheap_rule<rules::Neg> = true;
-template <>
-inline constexpr bool cheap_rule<rules::Square> = true;
+inline constexpr bool cheap_rule = requires {
+  requires Rule::cheap;
+};
 
 // An expression type is, if its rules all are; an unknown node type is not.
 template <class E>

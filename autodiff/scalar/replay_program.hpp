@@ -15,6 +15,7 @@
 /// are programs ending in a Compare node.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <cstdio>
 #include <iterator>
@@ -76,9 +77,11 @@ constexpr OpCode op_code_of() {
     return static_cast<OpCode>(num_unary_ops + num_binary_ops + IndexOf<Rule, rules::TernaryRules>::value);
 }
 
+// A rule with pieces (rules.hpp) also says what each piece is.
 template <class Rule>
-concept HasPiece = requires {
+concept HasPiece = requires(int p) {
   &Rule::piece;
+  { Rule::describe_piece(p) } -> std::convertible_to<const char*>;
 };
 
 // How a comparison was written; Order is `<=>` itself.
@@ -331,6 +334,15 @@ std::string describe_program(const ProgramNode* nodes, std::uint32_t k, const T*
   return out;
 }
 
+// The words of a rule's pieces (its describe_piece), or null for a rule without pieces.
+template <class Rule>
+constexpr auto piece_words() -> const char* (*)(int) {
+  if constexpr (HasPiece<Rule>)
+    return &Rule::describe_piece;
+  else
+    return nullptr;
+}
+
 // What a kink's or comparison's recorded integer means, in words.
 inline std::string describe_piece(const ProgramNode& n, int piece) {
   if (n.op == OpCode::Compare) {
@@ -338,11 +350,13 @@ inline std::string describe_piece(const ProgramNode& n, int piece) {
     static constexpr const char* orders[] = {"less", "equal", "greater", "unordered"};
     return orders[piece + 1];
   }
-  const std::string name = op_name(n.op);
-  if (name == "relu") return piece > 0 ? "argument > 0" : "argument ≤ 0";
-  if (name == "max" || name == "min") return piece > 0 ? "a > b" : (piece < 0 ? "a < b" : "a = b");
-  if (name == "clamp") return piece & 1 ? "lo ≤ x ≤ hi" : (piece & 2 ? "x < lo" : "x > hi");
-  return piece > 0 ? "argument > 0" : (piece < 0 ? "argument < 0" : "argument = 0");  // abs, sign
+  static constexpr const char* (*words[])(int) = {
+#define TAPEGRAD_PIECE_WORDS(Rule, function) piece_words<rules::Rule>(),
+      TAPEGRAD_EVERY_RULE(TAPEGRAD_PIECE_WORDS, TAPEGRAD_PIECE_WORDS, TAPEGRAD_PIECE_WORDS)
+#undef TAPEGRAD_PIECE_WORDS
+  };
+  const auto op = static_cast<std::size_t>(n.op);
+  return op < std::size(words) && words[op] != nullptr ? words[op](piece) : "piece " + std::to_string(piece);
 }
 
 }  // namespace tapegrad::detail

@@ -19,7 +19,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -98,7 +97,7 @@ class ProgramEncoder {
     return checked(nodes_.size() - 1);
   }
   static std::uint16_t checked(std::size_t i) {
-    if (i > 0xffff) throw Error("tapegrad: a replayable tape: an expression of more than 65535 nodes");
+    if (i > 0xffff) throw Error("a replayable tape: an expression of more than 65535 nodes");
     return static_cast<std::uint16_t>(i);
   }
 
@@ -296,7 +295,7 @@ class ReplayRecord {
             f.run(*tape, s, f.data);
             break;
           } else {
-            throw Error("tapegrad: replay: statement " + std::to_string(s) +
+            throw Error("replay: statement " + std::to_string(s) +
                         " is a tensor operation, which replays only in the tape's own value type");
           }
         case StatementKind::Opaque:
@@ -387,17 +386,26 @@ class ReplayRecord {
            guard_numbers_.size() * sizeof(T) + guard_operands_.size() * sizeof(std::uint32_t);
   }
 
-  // The arrays themselves, for saving a recording and loading it again: kind, id,
-  // numbers_begin, values, numbers, nodes, program_begin, guards, guard_numbers,
-  // guard_operands.
-  auto fields() {
-    return std::tie(kind_, id_, numbers_begin_, values_, numbers_, nodes_, program_begin_, guards_,
-                    guard_numbers_, guard_operands_);
-  }
-  auto fields() const {
-    return std::tie(kind_, id_, numbers_begin_, values_, numbers_, nodes_, program_begin_, guards_,
-                    guard_numbers_, guard_operands_);
-  }
+  // The arrays a saved recording holds, each by its name (recorded_function_file.cpp
+  // writes and reads them by these names). The designated initializers of arrays() tie
+  // each name to its member, so that no reordering can mix two of them up.
+  template <bool Const>
+  struct Arrays {
+    template <class U>
+    using Ref = std::conditional_t<Const, const std::vector<U>&, std::vector<U>&>;
+    Ref<StatementKind> kind;
+    Ref<std::uint32_t> id;             // per statement: its program (or forward, opaque entry)
+    Ref<std::uint32_t> numbers_begin;  // per statement: where its numbers start
+    Ref<T> values;
+    Ref<T> numbers;
+    Ref<ProgramNode> nodes;
+    Ref<std::uint32_t> program_begin;
+    Ref<Guard> guards;
+    Ref<T> guard_numbers;
+    Ref<std::uint32_t> guard_operands;
+  };
+  Arrays<false> arrays() { return arrays_of<false>(*this); }
+  Arrays<true> arrays() const { return arrays_of<true>(*this); }
   // After the arrays were filled from a file: rebuilds what is derived from them.
   void rebuild_after_load() {
     max_program_length_ = 0;
@@ -413,6 +421,20 @@ class ReplayRecord {
   }
 
  private:
+  template <bool Const, class Record>
+  static Arrays<Const> arrays_of(Record& r) {
+    return {.kind = r.kind_,
+            .id = r.id_,
+            .numbers_begin = r.numbers_begin_,
+            .values = r.values_,
+            .numbers = r.numbers_,
+            .nodes = r.nodes_,
+            .program_begin = r.program_begin_,
+            .guards = r.guards_,
+            .guard_numbers = r.guard_numbers_,
+            .guard_operands = r.guard_operands_};
+  }
+
   struct HookForwardEntry {
     std::uint32_t statement;
     HookForward<T> run;
@@ -429,7 +451,7 @@ class ReplayRecord {
 
   void add_statement(std::uint32_t s, StatementKind kind, std::uint32_t id, const T& value) {
     if (s != kind_.size()) [[unlikely]]
-      throw Error("tapegrad: a replayable tape lost track of statement " + std::to_string(s));
+      throw Error("a replayable tape lost track of statement " + std::to_string(s));
     if (kind == StatementKind::Input) note_input(s);
     kind_.push_back(kind);
     id_.push_back(id);
@@ -470,7 +492,7 @@ class ReplayRecord {
   }
 
   [[noreturn]] void throw_opaque(std::uint32_t s) const {
-    throw Error("tapegrad: replay: statement " + std::to_string(s) + " was recorded by " + opaque_[id_[s]] +
+    throw Error("replay: statement " + std::to_string(s) + " was recorded by " + opaque_[id_[s]] +
                 ", whose value and partials cannot be recomputed at new inputs");
   }
 

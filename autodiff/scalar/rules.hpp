@@ -13,11 +13,23 @@
 ///   value(x), partial(x, y) = dy/dx given y = value(x)              (unary), or
 ///   value(a, b), d_a(a, b, y), d_b(a, b, y)                         (binary), or
 ///   value(a, b, c), d_a(a, b, c, y), d_b(…), d_c(…)                 (ternary);
-///   kink_distance(…)  only where the derivative jumps: how far the point is from the
-///                nearest jump (the typed test keeps finite differences off them);
-///   piece(…)     only where the partials switch between formulas (a kink: abs, relu,
-///                max, …): a small integer naming the formula in use, so that replaying
-///                a recording at a point on another piece is noticed (replay_record.hpp).
+/// and, only where they apply:
+///   domain       (binary: domain_a, domain_b) the open interval where the function and
+///                its partials are finite and smooth, when it is not the whole line;
+///   kink_distance(…)  where the derivative jumps or is unbounded inside the domain (a
+///                kink, a step, a pole): how far the point is from the nearest such place
+///                (the tests keep finite differences off them);
+///   piece(…)     where the partials switch between formulas (a kink: abs, relu, max, …):
+///                a small integer naming the formula in use, so that replaying a
+///                recording at a point on another piece is noticed (replay/);
+///   describe_piece(p)  with piece: the piece in words, for the message of a replay
+///                that found another piece ("argument > 0");
+///   cheap        true for a rule of a few arithmetic instructions (no call, no
+///                division), which the replay's sum runs compute twice rather than store.
+///
+/// The tests read the same lists: test_every_rule.cpp gradient-checks every rule on
+/// `sample`, and the random graphs of tests/property/ draw from every unary and binary
+/// rule inside its domain and off its kinks.
 ///
 /// Rules are templates over the value type T (double, float, or any type with its own
 /// exp, log, … found by argument-dependent lookup): calls are unqualified, and the
@@ -30,6 +42,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <tuple>
 
@@ -43,9 +56,12 @@ using std::abs, std::acos, std::acosh, std::asin, std::asinh, std::atan, std::at
     std::hypot, std::lgamma, std::log, std::log10, std::log1p, std::log2, std::nearbyint, std::pow, std::sin,
     std::sinh, std::sqrt, std::tan, std::tanh, std::trunc;
 
+/// An interval of the real line, for `sample` and `domain`.
 struct Interval {
   double lo, hi;
 };
+/// The end of an unbounded `domain`.
+inline constexpr double inf = std::numeric_limits<double>::infinity();
 
 // clang-format off
 
@@ -53,6 +69,7 @@ struct Interval {
 
 struct Neg {
   static constexpr const char* name = "neg"; static constexpr Interval sample{-5, 5};
+  static constexpr bool cheap = true;
   template <class T> static T value(const T& x) { return -x; }
   template <class T> static T partial(const T&, const T&) { return T(-1); }
 };
@@ -63,21 +80,25 @@ struct Exp {
 };
 struct Log {
   static constexpr const char* name = "log"; static constexpr Interval sample{0.1, 10};
+  static constexpr Interval domain{0, inf};
   template <class T> static T value(const T& x) { return log(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / x; }
 };
 struct Log2 {
   static constexpr const char* name = "log2"; static constexpr Interval sample{0.1, 10};
+  static constexpr Interval domain{0, inf};
   template <class T> static T value(const T& x) { return log2(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / (x * T(std::numbers::ln2)); }
 };
 struct Log10 {
   static constexpr const char* name = "log10"; static constexpr Interval sample{0.1, 10};
+  static constexpr Interval domain{0, inf};
   template <class T> static T value(const T& x) { return log10(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / (x * T(std::numbers::ln10)); }
 };
 struct Log1p {
   static constexpr const char* name = "log1p"; static constexpr Interval sample{-0.9, 10};
+  static constexpr Interval domain{-1, inf};
   template <class T> static T value(const T& x) { return log1p(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / (T(1) + x); }
 };
@@ -88,6 +109,7 @@ struct Expm1 {
 };
 struct Sqrt {
   static constexpr const char* name = "sqrt"; static constexpr Interval sample{0.1, 10};
+  static constexpr Interval domain{0, inf};
   template <class T> static T value(const T& x) { return sqrt(x); }
   template <class T> static T partial(const T&, const T& y) { return T(0.5) / y; }
 };
@@ -100,6 +122,7 @@ struct Cbrt {
 };
 struct Square {
   static constexpr const char* name = "square"; static constexpr Interval sample{-5, 5};
+  static constexpr bool cheap = true;
   template <class T> static T value(const T& x) { return x * x; }
   template <class T> static T partial(const T& x, const T&) { return T(2) * x; }
 };
@@ -110,6 +133,7 @@ struct Abs {
   template <class T> static T partial(const T& x, const T&) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)); }
   static double kink_distance(double x) { return abs(x); }
   static int piece(double x) { return (x > 0) - (x < 0); }
+  static const char* describe_piece(int p) { return p > 0 ? "argument > 0" : (p < 0 ? "argument < 0" : "argument = 0"); }
 };
 /// sign(x) is -1, 0 or 1 (NaN stays NaN); its derivative is 0 everywhere, as torch.sign's.
 struct Sign {
@@ -118,6 +142,7 @@ struct Sign {
   template <class T> static T partial(const T&, const T&) { return T(0); }
   static double kink_distance(double x) { return abs(x); }
   static int piece(double x) { return (x > 0) - (x < 0); }
+  static const char* describe_piece(int p) { return Abs::describe_piece(p); }
 };
 /// floor, ceil and round are piecewise constant: derivative 0, jumps at the steps, as
 /// PyTorch. round breaks ties to even (torch.round), not away from zero (std::round).
@@ -153,14 +178,17 @@ struct Tan {
   static constexpr const char* name = "tan"; static constexpr Interval sample{-1.4, 1.4};
   template <class T> static T value(const T& x) { return tan(x); }
   template <class T> static T partial(const T&, const T& y) { return T(1) + y * y; }
+  static double kink_distance(double x) { return abs(std::remainder(x - std::numbers::pi / 2, std::numbers::pi)); }  // the poles
 };
 struct Asin {
   static constexpr const char* name = "asin"; static constexpr Interval sample{-0.9, 0.9};
+  static constexpr Interval domain{-1, 1};
   template <class T> static T value(const T& x) { return asin(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / sqrt(T(1) - x * x); }
 };
 struct Acos {
   static constexpr const char* name = "acos"; static constexpr Interval sample{-0.9, 0.9};
+  static constexpr Interval domain{-1, 1};
   template <class T> static T value(const T& x) { return acos(x); }
   template <class T> static T partial(const T& x, const T&) { return T(-1) / sqrt(T(1) - x * x); }
 };
@@ -192,11 +220,13 @@ struct Asinh {
 /// acosh'(1) = inf. (x-1)(x+1) rather than x² - 1 keeps precision near 1.
 struct Acosh {
   static constexpr const char* name = "acosh"; static constexpr Interval sample{1.1, 10};
+  static constexpr Interval domain{1, inf};
   template <class T> static T value(const T& x) { return acosh(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / sqrt((x - T(1)) * (x + T(1))); }
 };
 struct Atanh {
   static constexpr const char* name = "atanh"; static constexpr Interval sample{-0.9, 0.9};
+  static constexpr Interval domain{-1, 1};
   template <class T> static T value(const T& x) { return atanh(x); }
   template <class T> static T partial(const T& x, const T&) { return T(1) / ((T(1) - x) * (T(1) + x)); }
 };
@@ -225,6 +255,42 @@ struct Relu {
   template <class T> static T partial(const T& x, const T&) { return x > T(0) ? T(1) : T(0); }
   static double kink_distance(double x) { return abs(x); }
   static int piece(double x) { return x > 0; }
+  static const char* describe_piece(int p) { return p > 0 ? "argument > 0" : "argument ≤ 0"; }
+};
+/// GELU, x·Φ(x) with Φ the standard normal CDF: torch.nn.functional.gelu with
+/// approximate='none'. Φ(x) is written erfc(−x/√2)/2, which keeps its precision in the
+/// left tail where 1 + erf(x/√2) would cancel. d/dx = Φ(x) + x·φ(x).
+struct Gelu {
+  static constexpr const char* name = "gelu"; static constexpr Interval sample{-5, 5};
+  template <class T> static T value(const T& x) { return x * (T(0.5) * erfc(-x * T(std::numbers::sqrt2 / 2))); }
+  template <class T> static T partial(const T& x, const T&) {
+    const T cdf = T(0.5) * erfc(-x * T(std::numbers::sqrt2 / 2));
+    return cdf + x * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2) * exp(T(-0.5) * x * x);
+  }
+};
+/// GELU's tanh approximation, torch.nn.functional.gelu with approximate='tanh':
+/// x·(1 + tanh u)/2 with u = √(2/π)·(x + 0.044715·x³). (1 + tanh u)/2 is written as
+/// sigmoid(2u), the same function without the cancellation of 1 + tanh u for u ≪ 0.
+struct GeluTanh {
+  static constexpr const char* name = "gelu_tanh"; static constexpr Interval sample{-5, 5};
+  static constexpr double k = 0.044715;
+  template <class T> static T value(const T& x) { return x * Sigmoid::value(T(2) * u(x)); }
+  template <class T> static T partial(const T& x, const T&) {
+    const T s = Sigmoid::value(T(2) * u(x));
+    return s + x * s * (T(1) - s) * T(2 * sqrt_2_over_pi) * (T(1) + T(3 * k) * x * x);
+  }
+  static constexpr double sqrt_2_over_pi = std::numbers::sqrt2 * std::numbers::inv_sqrtpi;
+  template <class T> static T u(const T& x) { return T(sqrt_2_over_pi) * (x + T(k) * x * x * x); }
+};
+/// SiLU (swish), x·sigmoid(x): torch.nn.functional.silu. d/dx = s + y·(1 − s) with
+/// s = sigmoid(x), y = x·s.
+struct Silu {
+  static constexpr const char* name = "silu"; static constexpr Interval sample{-10, 10};
+  template <class T> static T value(const T& x) { return x * Sigmoid::value(x); }
+  template <class T> static T partial(const T& x, const T& y) {
+    const T s = Sigmoid::value(x);
+    return s + y * (T(1) - s);
+  }
 };
 struct Erf {
   static constexpr const char* name = "erf"; static constexpr Interval sample{-3, 3};
@@ -240,12 +306,14 @@ struct Erfc {
 /// negative non-integer x). Poles at 0, -1, -2, …
 struct Lgamma {
   static constexpr const char* name = "lgamma"; static constexpr Interval sample{0.2, 10};
+  static constexpr Interval domain{0, inf};
   template <class T> static T value(const T& x) { return lgamma(x); }
   template <class T> static T partial(const T& x, const T&) { return digamma(x); }
 };
 /// ψ(x) = Γ'(x)/Γ(x); ψ'(x) is trigamma (special_functions.hpp has both).
 struct Digamma {
   static constexpr const char* name = "digamma"; static constexpr Interval sample{0.2, 10};
+  static constexpr Interval domain{0, inf};
   template <class T> static T value(const T& x) { return digamma(x); }
   template <class T> static T partial(const T& x, const T&) { return trigamma(x); }
 };
@@ -255,6 +323,7 @@ struct Digamma {
 struct Add {
   static constexpr const char* name = "+"; static constexpr bool infix = true;
   static constexpr Interval sample_a{-5, 5}, sample_b{-5, 5};
+  static constexpr bool cheap = true;
   template <class T> static T value(const T& a, const T& b) { return a + b; }
   template <class T> static T d_a(const T&, const T&, const T&) { return T(1); }
   template <class T> static T d_b(const T&, const T&, const T&) { return T(1); }
@@ -262,6 +331,7 @@ struct Add {
 struct Sub {
   static constexpr const char* name = "-"; static constexpr bool infix = true;
   static constexpr Interval sample_a{-5, 5}, sample_b{-5, 5};
+  static constexpr bool cheap = true;
   template <class T> static T value(const T& a, const T& b) { return a - b; }
   template <class T> static T d_a(const T&, const T&, const T&) { return T(1); }
   template <class T> static T d_b(const T&, const T&, const T&) { return T(-1); }
@@ -269,6 +339,7 @@ struct Sub {
 struct Mul {
   static constexpr const char* name = "*"; static constexpr bool infix = true;
   static constexpr Interval sample_a{-5, 5}, sample_b{-5, 5};
+  static constexpr bool cheap = true;
   template <class T> static T value(const T& a, const T& b) { return a * b; }
   template <class T> static T d_a(const T&, const T& b, const T&) { return b; }
   template <class T> static T d_b(const T& a, const T&, const T&) { return a; }
@@ -279,12 +350,14 @@ struct Div {
   template <class T> static T value(const T& a, const T& b) { return a / b; }
   template <class T> static T d_a(const T&, const T& b, const T&) { return T(1) / b; }
   template <class T> static T d_b(const T&, const T& b, const T& y) { return -y / b; }
+  static double kink_distance(double, double b) { return abs(b); }  // the pole at b = 0
 };
 /// d/da = 0 when b == 0 (even at a == 0, where b·a^(b-1) is 0·inf);
 /// d/db = 0 when a == 0 and b >= 0.
 struct Pow {
   static constexpr const char* name = "pow"; static constexpr bool infix = false;
   static constexpr Interval sample_a{0.2, 3}, sample_b{-2, 2};
+  static constexpr Interval domain_a{0, inf}, domain_b{-inf, inf};
   template <class T> static T value(const T& a, const T& b) { return pow(a, b); }
   template <class T> static T d_a(const T& a, const T& b, const T&) { return b == T(0) ? T(0) : b * pow(a, b - T(1)); }
   template <class T> static T d_b(const T& a, const T& b, const T& y) { return (a == T(0) && b >= T(0)) ? T(0) : y * log(a); }
@@ -297,6 +370,8 @@ struct Atan2 {
   template <class T> static T value(const T& a, const T& b) { return atan2(a, b); }
   template <class T> static T d_a(const T& a, const T& b, const T&) { return b / (a * a + b * b); }
   template <class T> static T d_b(const T& a, const T& b, const T&) { return -a / (a * a + b * b); }
+  // The origin, and the jump by 2π across a = 0 where b < 0.
+  static double kink_distance(double a, double b) { return b < 0 ? abs(a) : hypot(a, b); }
 };
 /// hypot(0, 0): both partials 0 (PyTorch gives 0/0 = NaN; hypot(x, 0) = |x|, so abs's
 /// convention is used instead).
@@ -306,6 +381,7 @@ struct Hypot {
   template <class T> static T value(const T& a, const T& b) { return hypot(a, b); }
   template <class T> static T d_a(const T& a, const T&, const T& y) { return y == T(0) ? T(0) : a / y; }
   template <class T> static T d_b(const T&, const T& b, const T& y) { return y == T(0) ? T(0) : b / y; }
+  static double kink_distance(double a, double b) { return hypot(a, b); }  // the cone's tip at the origin
 };
 /// At a tie a == b each input receives half the gradient, as torch.maximum and
 /// torch.minimum do. NaN in either input gives NaN (a != a only for NaN).
@@ -317,6 +393,7 @@ struct Max {
   template <class T> static T d_b(const T& a, const T& b, const T&) { return b > a ? T(1) : (a == b ? T(0.5) : T(0)); }
   static double kink_distance(double a, double b) { return abs(a - b); }
   static int piece(double a, double b) { return (a > b) - (a < b); }
+  static const char* describe_piece(int p) { return p > 0 ? "a > b" : (p < 0 ? "a < b" : "a = b"); }
 };
 struct Min {
   static constexpr const char* name = "min"; static constexpr bool infix = false;
@@ -326,6 +403,7 @@ struct Min {
   template <class T> static T d_b(const T& a, const T& b, const T&) { return b < a ? T(1) : (a == b ? T(0.5) : T(0)); }
   static double kink_distance(double a, double b) { return abs(a - b); }
   static int piece(double a, double b) { return (a > b) - (a < b); }
+  static const char* describe_piece(int p) { return Max::describe_piece(p); }
 };
 /// fmod(a, b) = a - trunc(a/b)·b, as std::fmod and torch.fmod: d/da = 1,
 /// d/db = -trunc(a/b), jumping where a/b crosses an integer.
@@ -355,6 +433,7 @@ struct Clamp {
   template <class T> static T d_c(const T& x, const T& lo, const T& hi, const T&) { return (x > hi || hi < lo) ? T(1) : T(0); }
   static double kink_distance(double x, double lo, double hi) { return std::min({abs(x - lo), abs(x - hi), abs(lo - hi)}); }
   static int piece(double x, double lo, double hi) { return (x >= lo && x <= hi) + 2 * (x < lo && lo < hi) + 4 * (x > hi || hi < lo); }
+  static const char* describe_piece(int p) { return p & 1 ? "lo ≤ x ≤ hi" : (p & 2 ? "x < lo" : "x > hi"); }
 };
 
 // clang-format on
@@ -373,6 +452,7 @@ struct Clamp {
   X(Sin, sin) X(Cos, cos) X(Tan, tan) X(Asin, asin) X(Acos, acos) X(Atan, atan)                     \
   X(Sinh, sinh) X(Cosh, cosh) X(Tanh, tanh) X(Asinh, asinh) X(Acosh, acosh) X(Atanh, atanh)         \
   X(Sigmoid, sigmoid) X(Softplus, softplus) X(Relu, relu)                                           \
+  X(Gelu, gelu) X(GeluTanh, gelu_tanh) X(Silu, silu)                                                \
   X(Erf, erf) X(Erfc, erfc) X(Lgamma, lgamma) X(Digamma, digamma)
 #define TAPEGRAD_BINARY_FUNCTIONS(X) \
   X(Pow, pow) X(Atan2, atan2) X(Hypot, hypot) X(Max, max) X(Min, min) X(Fmod, fmod)

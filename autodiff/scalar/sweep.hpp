@@ -1,6 +1,6 @@
 /// \file
 /// The hot loop of the reverse sweep, over the tape's flat arrays: statement s, s-1, …,
-/// stop+1, none of which has a backward of its own (BasicTape::sweep_unchecked runs the
+/// stop+1, none of which has a backward of its own (BasicTape::sweep_without_finite_checks runs the
 /// hooks between such runs). `end[s]` is one past statement s's last operand; operand o
 /// is (index[o], partial[o]); adj holds the adjoints.
 #pragma once

@@ -4,15 +4,14 @@
 namespace tapegrad::detail {
 
 void throw_no_active_tape(const char* operation) {
-  throw Error(std::string("tapegrad: ") + operation +
+  throw Error(std::string("") + operation +
               ": no Tape is active on this thread; create a tapegrad::Tape (it stays active while it lives)");
 }
 
 void throw_stale_var(const char* operation, std::uint32_t index, std::uint32_t var_generation,
                      bool from_this_tape) {
-  std::string message = std::string("tapegrad: ") + operation + ": Var v" + std::to_string(index) +
-                        " (tape generation " + std::to_string(var_generation) +
-                        ") is not on the active tape: ";
+  std::string message = std::string(operation) + ": Var v" + std::to_string(index) + " (tape generation " +
+                        std::to_string(var_generation) + ") is not on the active tape: ";
   message += from_this_tape
                  ? "it was recorded before a clear() or a rewind() that discarded it, or on another tape"
                  : "it was recorded on another tape (one that was destroyed, or another thread's)";
@@ -20,7 +19,7 @@ void throw_stale_var(const char* operation, std::uint32_t index, std::uint32_t v
 }
 
 void throw_too_large(const char* what) {
-  throw Error(std::string("tapegrad: the tape is full: more than 2^32 - 1 ") + what +
+  throw Error(std::string("the tape is full: more than 2^32 - 1 ") + what +
               " in one recording; clear() or rewind() the tape, or split the computation");
 }
 

@@ -134,7 +134,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     if (position.statements == 0 || !is_valid_index(position.statements - 1, position.generation) ||
         position.statements > statements())
       throw Error(
-          "tapegrad: Tape::rewind: the position is not in this tape's current recording "
+          "Tape::rewind: the position is not in this tape's current recording "
           "(taken on another tape, or before a clear() or an earlier rewind() past it)");
     epochs_.rewind(generation_, generation_start_, position.statements);
     statement_end_.truncate(position.statements);
@@ -157,8 +157,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   template <class V>
   void backward(const V& f, const T& seed = T(1)) {
     check_var(f.index(), f.generation(), "Tape::backward");
-    if (f.generation() == 0)
-      throw Error("tapegrad: Tape::backward: the output is a constant, not on the tape");
+    if (f.generation() == 0) throw Error("Tape::backward: the output is a constant, not on the tape");
     zero_adjoints(0, statements() - 1);
     adjoints_[f.index()] = seed;
     sweep(f.index(), 0);
@@ -177,11 +176,11 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     if (check_finite_) [[unlikely]]
       detail::sweep_checked(*this, checked_tensors_, hi, lo);
     else
-      sweep_unchecked(hi, lo);
+      sweep_without_finite_checks(hi, lo);
   }
   /// The sweep without check_finite's checks: runs of plain statements, and the hook of
   /// each statement with its own backward in between.
-  void sweep_unchecked(std::uint32_t hi, std::uint32_t lo) {
+  void sweep_without_finite_checks(std::uint32_t hi, std::uint32_t lo) {
     const Hook<T>* first_hook = hooks_.data();
     const Hook<T>* next_hook = hooks_.after(hi);
     std::uint32_t s = hi;
@@ -298,7 +297,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   void set_input(std::uint32_t s, const T& value) {
     if (!replayable_ || s == 0 || s >= replay_.statements() ||
         replay_.kind(s) != detail::StatementKind::Input)
-      throw Error("tapegrad: Tape::set_input: v" + std::to_string(s) +
+      throw Error("Tape::set_input: v" + std::to_string(s) +
                   " is not an input of this replayable tape's recording");
     replay_.values()[s] = value;
   }
@@ -310,20 +309,20 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// the first comparison of Vars or kink that comes out differently from the recording;
   /// the caller then records again. Only on a tape made with Options::replayable.
   void replay() {
-    const detail::ReplayChange change = replay_unchecked();
+    const detail::ReplayChange change = try_replay();
     if (change.changed) throw_branch_changed(change);
   }
   /// The same, returning the change instead of throwing (changed == false: all held).
-  detail::ReplayChange replay_unchecked() {
+  detail::ReplayChange try_replay() {
     if (!replayable_)
-      throw Error("tapegrad: Tape::replay: the tape was not made replayable (Tape({.replayable = true}))");
+      throw Error("Tape::replay: the tape was not made replayable (Tape({.replayable = true}))");
     return replay_.run(this, statement_end_.data(), operands_.indices.get(), replay_.values(),
                        operands_.partials.get(), statements(), generation_);
   }
-  /// Throws BranchChanged describing `change` (what replay_unchecked() returned).
+  /// Throws BranchChanged describing `change` (what try_replay() returned).
   [[noreturn]] void throw_branch_changed(const detail::ReplayChange& change) const {
     throw BranchChanged(
-        "tapegrad: replay: " + replay_.describe(change, statement_end_.data(), operands_.indices.get()) +
+        "replay: " + replay_.describe(change, statement_end_.data(), operands_.indices.get()) +
         "; the recording does not hold at this input (record again)");
   }
   /// Replaces the recording by a saved one (replay/recorded_function_file.cpp): its
@@ -378,10 +377,19 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   std::size_t num_nodes() const noexcept { return statement_end_.size() - 1; }
   /// Operands recorded (4 + sizeof(T) bytes each).
   std::size_t num_operands() const noexcept { return operands_.count; }
-  /// Bytes the current recording occupies: 4 per statement, 4 + sizeof(T) per operand.
-  std::size_t bytes_in_use() const noexcept {
+  /// Bytes the recording itself occupies: 4 per statement, 4 + sizeof(T) per operand,
+  /// the hooks, custom functions and the arena's tensor buffers. The measure to compare
+  /// with other tapes' sizes.
+  std::size_t recording_bytes() const noexcept {
     return statement_end_.size() * sizeof(std::uint32_t) + operands_.bytes_in_use() +
            custom_functions_.bytes_in_use() + hooks_.size() * sizeof(Hook<T>) + arena_.bytes_in_use();
+  }
+  /// Bytes of everything the tape holds now: the recording, the adjoints of the last
+  /// sweep, and what the options keep beside them (a replayable tape's replay record,
+  /// annotations).
+  std::size_t bytes_in_use() const noexcept {
+    return recording_bytes() + adjoints_.size() * sizeof(T) + (replayable_ ? replay_.bytes_in_use() : 0) +
+           annotations_.bytes_in_use();
   }
   /// Bytes held by the arena, including capacity kept from earlier recordings.
   std::size_t bytes_reserved() const noexcept {

@@ -119,8 +119,7 @@ class BasicVar {
 
   /// d(output)/d(this) after tape.backward(output) on the active tape.
   T adjoint() const {
-    if (generation_ == 0)
-      throw Error("tapegrad: Var::adjoint: this Var is a constant, not recorded on a tape");
+    if (generation_ == 0) throw Error("Var::adjoint: this Var is a constant, not recorded on a tape");
     return BasicTape<T>::active_or_throw("Var::adjoint").adjoint(index_, generation_);
   }
 

@@ -32,7 +32,7 @@ class Arena {
   U* allocate(std::size_t count) {
     static_assert(std::is_trivially_destructible_v<U>, "the arena never runs destructors");
     if (count > (std::numeric_limits<std::size_t>::max() - alignment) / sizeof(U))
-      throw Error("tapegrad: tensor of " + std::to_string(count) + " elements is too large");
+      throw Error("tensor of " + std::to_string(count) + " elements is too large");
     return static_cast<U*>(allocate_bytes(count * sizeof(U)));
   }
 

@@ -16,7 +16,7 @@ namespace tapegrad {
 namespace {
 
 [[noreturn]] void fail(const std::filesystem::path& path, const char* step, int error) {
-  throw Error("tapegrad: cannot write " + path.string() + ": " + step + ": " + std::strerror(error));
+  throw Error("cannot write " + path.string() + ": " + step + ": " + std::strerror(error));
 }
 
 // Writes all of `content` to fd and flushes it to disk; the failing step, or null.
@@ -61,8 +61,7 @@ bool write_unnamed_then_link(const std::filesystem::path& path, const std::files
 }  // namespace
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
-  if (path.filename().empty())
-    throw Error("tapegrad: cannot write '" + path.string() + "': it names a folder");
+  if (path.filename().empty()) throw Error("cannot write '" + path.string() + "': it names a folder");
   const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
   std::string name = ".";
   name += path.filename().string();

@@ -1,5 +1,6 @@
 /// \file
-/// A growable array of trivially copyable values for the tape's arena: raw pointer
+/// A growable array of trivially copyable values, for the tape's own arrays (statement
+/// ends, operands, adjoints, hooks; tensor buffers live in arena.hpp): raw pointer
 /// access for the hot loops, no zeroing on growth, and capacity kept when the tape is
 /// cleared so that a training loop stops allocating after its first step.
 #pragma once

@@ -47,7 +47,7 @@ std::pair<Eigen::Index, Eigen::Index> broadcast_shape(const char* op, const Basi
   const Eigen::Index rows = broadcast_dim(a.rows(), b.rows());
   const Eigen::Index cols = broadcast_dim(a.cols(), b.cols());
   if (rows < 0 || cols < 0)
-    throw Error(std::string("tapegrad: ") + op + ": shapes " + a.shape() + " and " + b.shape() +
+    throw Error(std::string("") + op + ": shapes " + a.shape() + " and " + b.shape() +
                 " do not broadcast (each dimension must match or be 1)");
   return {rows, cols};
 }

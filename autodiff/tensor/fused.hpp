@@ -288,9 +288,9 @@ struct FusedCall {
       x[k].check(op);
       const Eigen::Index r = broadcast_dim(rows, x[k].rows()), c = broadcast_dim(cols, x[k].cols());
       if (r < 0 || c < 0)
-        throw Error(std::string("tapegrad: ") + op + ": input #" + std::to_string(k + 1) + " (" +
-                    x[k].shape() + ") does not broadcast with the inputs before it (" + std::to_string(rows) +
-                    "×" + std::to_string(cols) + "; each dimension must match or be 1)");
+        throw Error(std::string("") + op + ": input #" + std::to_string(k + 1) + " (" + x[k].shape() +
+                    ") does not broadcast with the inputs before it (" + std::to_string(rows) + "×" +
+                    std::to_string(cols) + "; each dimension must match or be 1)");
       rows = r;
       cols = c;
       in.values[k] = x[k].data();

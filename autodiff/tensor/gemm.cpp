@@ -133,7 +133,7 @@ int matmul_threads() {
 
 void set_matmul_threads(int threads) {
   if (threads < 1)
-    throw Error("tapegrad: set_matmul_threads: " + std::to_string(threads) + " threads; give at least 1");
+    throw Error("set_matmul_threads: " + std::to_string(threads) + " threads; give at least 1");
 #if TAPEGRAD_WITH_OPENBLAS
   detail::requested_threads().store(threads, std::memory_order_relaxed);
 #endif

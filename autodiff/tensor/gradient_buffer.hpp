@@ -73,7 +73,7 @@ class BasicWorkerGradients {
     /// Sends this thread's Parameter leaves to `gradients` until destroyed.
     explicit Redirect(const BasicWorkerGradients& gradients) {
       if (detail::active_worker_gradients<T> != nullptr)
-        throw Error("tapegrad: WorkerGradients::Redirect: this thread already redirects its gradients");
+        throw Error("WorkerGradients::Redirect: this thread already redirects its gradients");
       detail::active_worker_gradients<T> = &gradients;
     }
     ~Redirect() { detail::active_worker_gradients<T> = nullptr; }

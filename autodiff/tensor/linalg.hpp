@@ -83,7 +83,7 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, bool transpose_a, const BasicTens
   const Eigen::Index k_b = transpose_b ? b.cols() : b.rows();
   const Eigen::Index n = transpose_b ? b.rows() : b.cols();
   if (k != k_b)
-    throw Error("tapegrad: matmul: shapes " + a.shape() + (transpose_a ? "ᵀ" : "") + " and " + b.shape() +
+    throw Error("matmul: shapes " + a.shape() + (transpose_a ? "ᵀ" : "") + " and " + b.shape() +
                 (transpose_b ? "ᵀ" : "") + " do not multiply: inner dimensions " + std::to_string(k) +
                 " and " + std::to_string(k_b) + " differ");
   const NewTensor<T> out = allocate_tensor(tape, m, n, a.requires_grad() || b.requires_grad());

@@ -63,9 +63,9 @@ BasicVar<T> pairwise_loss(const char* op, const BasicTensor<T>& prediction, cons
   BasicTape<T>& tape = prediction.check(op);
   target.check(op);
   if (prediction.rows() != target.rows() || prediction.cols() != target.cols())
-    throw Error(std::string("tapegrad: ") + op + ": prediction is " + prediction.shape() + " but target is " +
+    throw Error(std::string("") + op + ": prediction is " + prediction.shape() + " but target is " +
                 target.shape());
-  if (prediction.size() == 0) throw Error(std::string("tapegrad: ") + op + ": the tensors are empty");
+  if (prediction.size() == 0) throw Error(std::string("") + op + ": the tensors are empty");
   const auto n = static_cast<std::size_t>(prediction.size());
   T* gx = tape.arena().template allocate<T>(n);
   T* gy = target_partials == TargetPartials::Own
@@ -112,7 +112,7 @@ T binary_cross_entropy_value(const LossNode<T>& n) {
   for (Eigen::Index k = 0; k < n.size; ++k) {
     const T pk = n.x[k], yk = n.y[k];
     if (!(pk >= T(0) && pk <= T(1)))
-      throw Error("tapegrad: binary_cross_entropy: probability " + std::to_string(primal(pk)) + " at entry " +
+      throw Error("binary_cross_entropy: probability " + std::to_string(primal(pk)) + " at entry " +
                   std::to_string(k) + " is outside [0, 1] (use bce_with_logits on raw scores)");
     const T log_p = std::max(log(pk), T(-100));
     const T log_q = std::max(log1p(-pk), T(-100));
@@ -254,7 +254,7 @@ T softmax_cross_entropy_value(const LossNode<T>& n) {
   const auto* labels = static_cast<const Label*>(n.labels);
   for (Eigen::Index i = 0; i < n.rows; ++i)
     if (labels[i] < 0 || static_cast<Eigen::Index>(labels[i]) >= n.cols)
-      throw Error("tapegrad: softmax_cross_entropy: label " + std::to_string(labels[i]) + " at row " +
+      throw Error("softmax_cross_entropy: label " + std::to_string(labels[i]) + " at row " +
                   std::to_string(i) + " is not a class of the " + std::to_string(n.cols) + " columns");
   T* lse = n.gx + n.size;
   row_log_sum_exp(n.x, n.rows, n.cols, lse, n.dx ? n.gx : nullptr, T(1) / static_cast<T>(n.rows));
@@ -294,8 +294,7 @@ template <class T>
 BasicVar<T> bce_with_logits(const BasicTensor<T>& x, const BasicTensor<T>& y) {
   y.check("bce_with_logits");
   if (y.requires_grad())
-    throw Error(
-        "tapegrad: bce_with_logits: the target must be data (a constant tensor), not a computed tensor");
+    throw Error("bce_with_logits: the target must be data (a constant tensor), not a computed tensor");
   return detail::pairwise_loss("bce_with_logits", x, y, T(0), detail::TargetPartials::None,
                                &detail::bce_with_logits_value<T>);
 }
@@ -320,9 +319,9 @@ requires std::is_integral_v<Label> BasicVar<T> softmax_cross_entropy(const Basic
   BasicTape<T>& tape = logits.check("softmax_cross_entropy");
   const Eigen::Index rows = logits.rows(), cols = logits.cols();
   if (static_cast<Eigen::Index>(labels.size()) != rows)
-    throw Error("tapegrad: softmax_cross_entropy: " + std::to_string(labels.size()) + " labels for " +
-                logits.shape() + " logits (one label per row)");
-  if (rows == 0) throw Error("tapegrad: softmax_cross_entropy: no rows");
+    throw Error("softmax_cross_entropy: " + std::to_string(labels.size()) + " labels for " + logits.shape() +
+                " logits (one label per row)");
+  if (rows == 0) throw Error("softmax_cross_entropy: no rows");
   // gx holds the row log-sum-exps first, then the partials.
   T* g = tape.arena().template allocate<T>(static_cast<std::size_t>(rows * cols + rows));
   const detail::LossNode<T> node{logits.data(),

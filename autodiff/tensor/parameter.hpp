@@ -65,7 +65,7 @@ class BasicParameter {
   /// A scalar Parameter as a Var leaf; its adjoint is added into grad() by backward().
   BasicVar<T> var() {
     if (value_.size() != 1)
-      throw Error("tapegrad: Parameter::var: the parameter is " + shape() + ", not a scalar (1×1)");
+      throw Error("Parameter::var: the parameter is " + shape() + ", not a scalar (1×1)");
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("Parameter::var");
     if (tape.checking_finite()) [[unlikely]]
       detail::check_input_finite(value_(0, 0), "a scalar Parameter's value");

@@ -127,7 +127,7 @@ BasicVar<T> sum(const BasicTensor<T>& x) {
 /// Mean of all entries.
 template <class T>
 BasicVar<T> mean(const BasicTensor<T>& x) {
-  if (x.size() == 0) throw Error("tapegrad: mean: the tensor is empty (" + x.shape() + ")");
+  if (x.size() == 0) throw Error("mean: the tensor is empty (" + x.shape() + ")");
   return detail::sum_to_var("mean", x, T(1) / static_cast<T>(x.size()));
 }
 /// Σ along one axis (see Axis).
@@ -139,7 +139,7 @@ BasicTensor<T> sum(const BasicTensor<T>& x, Axis axis) {
 template <class T>
 BasicTensor<T> mean(const BasicTensor<T>& x, Axis axis) {
   const Eigen::Index n = axis == Axis::Rows ? x.rows() : x.cols();
-  if (n == 0) throw Error("tapegrad: mean: the tensor is empty (" + x.shape() + ")");
+  if (n == 0) throw Error("mean: the tensor is empty (" + x.shape() + ")");
   return detail::sum_axis("mean", x, axis, T(1) / static_cast<T>(n));
 }
 
@@ -153,7 +153,7 @@ BasicVar<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const bool vectors =
       (a.rows() == 1 || a.cols() == 1) && (b.rows() == 1 || b.cols() == 1) && a.size() == b.size();
   if (!same_shape && !vectors)
-    throw Error("tapegrad: dot: shapes " + a.shape() + " and " + b.shape() +
+    throw Error("dot: shapes " + a.shape() + " and " + b.shape() +
                 " differ (dot needs equal shapes, or two vectors of one length)");
   const detail::DotNode<T> node{a.data(), a.adjoint_target(), b.data(), b.adjoint_target(), a.size()};
   const T value = node.forward(tape);

@@ -129,9 +129,8 @@ requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
   Eigen::Index* copied = tape.arena().template allocate<Eigen::Index>(indices.size());
   for (std::size_t k = 0; k < indices.size(); ++k) {
     if (indices[k] < 0 || static_cast<Eigen::Index>(indices[k]) >= x.rows())
-      throw Error("tapegrad: rows: index " + std::to_string(indices[k]) + " at position " +
-                  std::to_string(k) + " is outside the " + std::to_string(x.rows()) + " rows of a " +
-                  x.shape() + " tensor");
+      throw Error("rows: index " + std::to_string(indices[k]) + " at position " + std::to_string(k) +
+                  " is outside the " + std::to_string(x.rows()) + " rows of a " + x.shape() + " tensor");
     copied[k] = static_cast<Eigen::Index>(indices[k]);
   }
   const auto count = static_cast<Eigen::Index>(indices.size());
@@ -153,7 +152,7 @@ requires std::is_integral_v<Index> BasicTensor<T> rows(const BasicTensor<T>& x,
 ///@{
 template <class T>
 BasicTensor<T> concat(std::span<const BasicTensor<T>> parts, Axis axis) {
-  if (parts.empty()) throw Error("tapegrad: concat: no tensors to concatenate");
+  if (parts.empty()) throw Error("concat: no tensors to concatenate");
   BasicTape<T>& tape = parts[0].check("concat");
   Eigen::Index rows = 0, cols = 0;
   bool requires_grad = false;
@@ -162,7 +161,7 @@ BasicTensor<T> concat(std::span<const BasicTensor<T>> parts, Axis axis) {
     t.check("concat");
     const bool fits = axis == Axis::Rows ? t.cols() == parts[0].cols() : t.rows() == parts[0].rows();
     if (!fits)
-      throw Error("tapegrad: concat: part " + std::to_string(p) + " is " + t.shape() + " but part 0 is " +
+      throw Error("concat: part " + std::to_string(p) + " is " + t.shape() + " but part 0 is " +
                   parts[0].shape() +
                   (axis == Axis::Rows ? " (stacking rows needs equal column counts)"
                                       : " (stacking columns needs equal row counts)"));
@@ -194,7 +193,7 @@ template <class T>
 BasicTensor<T> reshape(const BasicTensor<T>& x, Eigen::Index rows, Eigen::Index cols) {
   x.check("reshape");
   if (rows < 0 || cols < 0 || rows * cols != x.size())
-    throw Error("tapegrad: reshape: cannot view a " + x.shape() + " tensor (" + std::to_string(x.size()) +
+    throw Error("reshape: cannot view a " + x.shape() + " tensor (" + std::to_string(x.size()) +
                 " entries) as " + std::to_string(rows) + "×" + std::to_string(cols));
   return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, x.data(), x.adjoint_target(), rows, cols,
                         x.statement(), x.generation());

@@ -96,7 +96,7 @@ class BasicTensor {
   ConstMap adjoint() const {
     const BasicTape<T>& tape = check("Tensor::adjoint");
     if (adjoint_ == nullptr)
-      throw Error("tapegrad: Tensor::adjoint: this " + shape() +
+      throw Error("Tensor::adjoint: this " + shape() +
                   " tensor is a constant (nothing it depends on needs a gradient)");
     adjoint_target().accumulate(tape, size());  // zeroes a buffer no sweep wrote
     return ConstMap(adjoint_, rows_, cols_);
@@ -121,7 +121,7 @@ class BasicTensor {
   BasicTape<T>& check(const char* operation) const {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw(operation);
     if (generation_ == 0)
-      throw Error(std::string("tapegrad: ") + operation + ": the tensor is empty (default-constructed)");
+      throw Error(std::string("") + operation + ": the tensor is empty (default-constructed)");
     tape.check_var(statement_, generation_, operation);
     return tape;
   }

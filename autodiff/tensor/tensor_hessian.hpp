@@ -86,7 +86,7 @@ class TensorHessianOperator {
   static BasicVar<D> as_var(const BasicVar<D>& y) { return y; }
   static BasicVar<D> as_var(const DualTensor& y) {
     if (y.size() != 1)
-      throw Error("tapegrad: tensor_hessian: f returned a " + y.shape() + " tensor; the loss must be 1×1");
+      throw Error("tensor_hessian: f returned a " + y.shape() + " tensor; the loss must be 1×1");
     return sum(y);
   }
 
@@ -123,7 +123,7 @@ std::vector<Eigen::MatrixXd> tensor_hvp(F&& f, const std::vector<Eigen::MatrixXd
                                         const std::vector<Eigen::MatrixXd>& v) {
   TensorHessianOperator<F&> op(f, detail::shapes_of(x));
   if (detail::shapes_of(v) != detail::shapes_of(x))
-    throw Error("tapegrad: tensor_hvp: the direction v must have the shapes of x");
+    throw Error("tensor_hvp: the direction v must have the shapes of x");
   const std::vector<double> xs = detail::flat(x), vs = detail::flat(v);
   std::vector<double> gradient(xs.size()), hv(xs.size());
   op.hvp(xs, vs, gradient, hv);

@@ -39,7 +39,7 @@ Dataset load_builtin(const std::string& name, std::uint64_t seed, const std::fil
     const std::filesystem::path path = directory / (name + ".csv");
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
-      throw Error("tapegrad: the shipped data set '" + name + "' is not at " + path.string() +
+      throw Error("the shipped data set '" + name + "' is not at " + path.string() +
                   " (set TAPEGRAD_DATA_DIR to the folder holding " + name + ".csv)");
     CsvOptions options;
     options.header = Header::Present;
@@ -50,7 +50,7 @@ Dataset load_builtin(const std::string& name, std::uint64_t seed, const std::fil
   if (name == "spirals") return make_spirals(600, 3, 0.15, seed);
   std::string known;
   for (const std::string& n : builtin_dataset_names()) known += (known.empty() ? "" : ", ") + n;
-  throw Error("tapegrad: no data set is named '" + name + "' (known: " + known + ")");
+  throw Error("no data set is named '" + name + "' (known: " + known + ")");
 }
 
 }  // namespace tapegrad::models

@@ -29,10 +29,9 @@ class Location {
  public:
   explicit Location(const std::string& source) : source_(source) {}
   [[noreturn]] void fail(std::size_t line, std::size_t column, const std::string& what) const {
-    throw Error("tapegrad: " + source_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-                what);
+    throw Error("" + source_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
   }
-  [[noreturn]] void fail(const std::string& what) const { throw Error("tapegrad: " + source_ + ": " + what); }
+  [[noreturn]] void fail(const std::string& what) const { throw Error("" + source_ + ": " + what); }
 
  private:
   std::string source_;
@@ -375,12 +374,12 @@ Dataset parse_csv(std::string_view text, const std::string& source, const CsvOpt
 Dataset load_csv(const std::filesystem::path& path, const CsvOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    throw Error("tapegrad: " + path.string() + ": is a directory, not a CSV file");
+    throw Error("" + path.string() + ": is a directory, not a CSV file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("tapegrad: " + path.string() + ": cannot open the file (does it exist?)");
+  if (!in) throw Error("" + path.string() + ": cannot open the file (does it exist?)");
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw Error("tapegrad: " + path.string() + ": reading failed");
+  if (in.bad()) throw Error("" + path.string() + ": reading failed");
   return parse_csv(text.str(), path.string(), options);
 }
 

@@ -17,7 +17,7 @@ Dataset Dataset::subset(std::span<const Eigen::Index> row_indices) const {
   for (std::size_t k = 0; k < row_indices.size(); ++k) {
     const Eigen::Index r = row_indices[k];
     if (r < 0 || r >= rows())
-      throw Error("tapegrad: Dataset::subset: row " + std::to_string(r) + " of a data set of " +
+      throw Error("Dataset::subset: row " + std::to_string(r) + " of a data set of " +
                   std::to_string(rows()) + " rows");
     const auto i = static_cast<Eigen::Index>(k);
     out.features.row(i) = features.row(r);
@@ -28,7 +28,7 @@ Dataset Dataset::subset(std::span<const Eigen::Index> row_indices) const {
 }
 
 void Dataset::validate() const {
-  const std::string where = "tapegrad: data set" + (source.empty() ? std::string() : " " + source) + ": ";
+  const std::string where = "data set" + (source.empty() ? std::string() : " " + source) + ": ";
   if (!feature_names.empty() && static_cast<Eigen::Index>(feature_names.size()) != features.cols())
     throw Error(where + std::to_string(feature_names.size()) + " feature names for " +
                 std::to_string(features.cols()) + " feature columns");

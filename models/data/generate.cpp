@@ -11,7 +11,7 @@ namespace tapegrad::models {
 namespace {
 
 Dataset two_feature_classes(std::size_t points, std::vector<std::string> class_names, const char* source) {
-  if (points == 0) throw Error(std::string("tapegrad: ") + source + ": no points requested");
+  if (points == 0) throw Error(std::string("") + source + ": no points requested");
   Dataset d;
   d.task = Task::Classify;
   d.features.resize(static_cast<Eigen::Index>(points), 2);
@@ -62,8 +62,7 @@ Dataset make_moons(std::size_t points, double noise, std::uint64_t seed) {
 }
 
 Dataset make_spirals(std::size_t points, int classes, double noise, std::uint64_t seed) {
-  if (classes < 2)
-    throw Error("tapegrad: make_spirals: " + std::to_string(classes) + " classes (need at least 2)");
+  if (classes < 2) throw Error("make_spirals: " + std::to_string(classes) + " classes (need at least 2)");
   std::vector<std::string> names;
   for (int c = 0; c < classes; ++c) names.push_back(std::to_string(c));
   Dataset d = two_feature_classes(points, std::move(names), "spirals");

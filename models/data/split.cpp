@@ -11,7 +11,7 @@ namespace tapegrad::models {
 
 Split train_test_split(const Dataset& data, double test_fraction, std::uint64_t seed) {
   if (!(test_fraction > 0 && test_fraction < 1))
-    throw Error("tapegrad: train_test_split: the test fraction " + std::to_string(test_fraction) +
+    throw Error("train_test_split: the test fraction " + std::to_string(test_fraction) +
                 " must be strictly between 0 and 1");
   data.validate();
   Random random(seed);
@@ -30,7 +30,7 @@ Split train_test_split(const Dataset& data, double test_fraction, std::uint64_t 
     train.insert(train.end(), group.begin() + static_cast<std::ptrdiff_t>(n_test), group.end());
   }
   if (train.empty() || test.empty())
-    throw Error("tapegrad: train_test_split: " + std::to_string(data.rows()) +
+    throw Error("train_test_split: " + std::to_string(data.rows()) +
                 " rows are too few to split with test fraction " + std::to_string(test_fraction));
   // Interleave the classes, so neither part is ordered by class.
   random.shuffle(std::span<Eigen::Index>(train));

@@ -8,7 +8,7 @@
 namespace tapegrad::models {
 
 Standardizer Standardizer::fit(const Eigen::MatrixXd& features) {
-  if (features.rows() == 0) throw Error("tapegrad: Standardizer::fit: no rows to measure");
+  if (features.rows() == 0) throw Error("Standardizer::fit: no rows to measure");
   Standardizer s;
   s.mean = features.colwise().mean();
   s.scale.resize(features.cols());
@@ -24,8 +24,8 @@ Standardizer Standardizer::fit(const Eigen::MatrixXd& features) {
 Eigen::MatrixXd Standardizer::apply(const Eigen::MatrixXd& features) const {
   if (empty()) return features;
   if (features.cols() != mean.size())
-    throw Error("tapegrad: standardization was fitted on " + std::to_string(mean.size()) +
-                " features; this data has " + std::to_string(features.cols()));
+    throw Error("standardization was fitted on " + std::to_string(mean.size()) + " features; this data has " +
+                std::to_string(features.cols()));
   return (features.rowwise() - mean).array().rowwise() / scale.array();
 }
 

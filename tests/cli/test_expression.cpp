@@ -165,7 +165,7 @@ TEST(Expression, PointsNameWhatIsMissingOrExtra) {
   try {
     cli::bind_point(e, {{"x1", 1}}, "--at");
   } catch (const cli::UsageError& u) {
-    EXPECT_EQ(std::string(u.what()), "--at: no value for the variable x2");
+    EXPECT_EQ(u.message(), "--at: no value for the variable x2");
   }
   EXPECT_THROW(cli::parse_assignments("x1=1,x1=2", "--at"), cli::UsageError);
   EXPECT_THROW(cli::parse_assignments("x1=abc", "--at"), cli::UsageError);

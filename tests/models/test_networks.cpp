@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <ranges>
 #include <tapegrad/tapegrad.hpp>
 
 #include "quiet_trainer.hpp"
@@ -63,8 +64,7 @@ TEST(Mlp, EveryActivationAndLossMatchesCentralDifferences) {
   const std::vector<int> labels = {0, 2, 1, 1, 0, 2};
   const Eigen::MatrixXd binary = (Eigen::MatrixXd(6, 1) << 0, 1, 1, 0, 1, 0).finished();
   const Eigen::MatrixXd values = Eigen::MatrixXd::NullaryExpr(6, 2, [&] { return random.normal(); });
-  for (models::Activation a :
-       {models::Activation::Sigmoid, models::Activation::Tanh, models::Activation::Relu})
+  for (const models::Activation a : models::activation_names | std::views::keys)
     for (models::Loss loss :
          {models::Loss::SoftmaxCrossEntropy, models::Loss::BinaryCrossEntropy, models::Loss::Mse}) {
       const Eigen::Index outputs = loss == models::Loss::SoftmaxCrossEntropy ? 3

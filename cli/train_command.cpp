@@ -198,7 +198,7 @@ void run_train(TrainOptions& o) {
     t.resume = !o.resume.empty();
   }
   const models::History history = models::Trainer(t).fit(net, *optimizer, split.train);
-  if (history.stop_reason == models::StopReason::Diverged) {
+  if (history.stop_reason == models::TrainingStop::Diverged) {
     const double last = history.epochs.back().train_loss;
     throw RunFailed("training diverged at epoch " + std::to_string(history.epochs.size()) +
                     " (training loss " + number(last) + "); try a smaller --lr" +

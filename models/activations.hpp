@@ -44,19 +44,20 @@ enum class Activation {
   Silu       ///< x·sigmoid(x)
 };
 
-/// \cond INTERNAL
-// The enumerators are written out for their documentation; the list and the enum must
-// name the same activations in the same order.
-inline constexpr Activation activation_list_order[] = {
+/// Every activation, in the order of TAPEGRAD_ACTIVATIONS.
+inline constexpr Activation all_activations[] = {
 #define TAPEGRAD_ACTIVATION_ENUMERATOR(Layer, Rule, Init) Activation::Layer,
     TAPEGRAD_ACTIVATIONS(TAPEGRAD_ACTIVATION_ENUMERATOR)
 #undef TAPEGRAD_ACTIVATION_ENUMERATOR
 };
+/// \cond INTERNAL
+// The enumerators are written out for their documentation; the list and the enum must
+// name the same activations in the same order.
 static_assert(
     [] {
-      for (std::size_t i = 0; i < std::size(activation_list_order); ++i)
-        if (activation_list_order[i] != static_cast<Activation>(i)) return false;
-      return std::size(activation_list_order) == static_cast<std::size_t>(Activation::Silu) + 1;
+      for (std::size_t i = 0; i < std::size(all_activations); ++i)
+        if (all_activations[i] != static_cast<Activation>(i)) return false;
+      return std::size(all_activations) == static_cast<std::size_t>(Activation::Silu) + 1;
     }(),
     "TAPEGRAD_ACTIVATIONS and enum Activation must list the same activations in the same order (a new last "
     "enumerator replaces Silu in this check)");
@@ -84,7 +85,7 @@ TAPEGRAD_ACTIVATIONS(TAPEGRAD_ACTIVATION_ALIAS)
 /// \endcond
 
 /// How many activations there are.
-inline constexpr std::size_t num_activations = std::size(activation_list_order);
+inline constexpr std::size_t num_activations = std::size(all_activations);
 
 /// The names of the activations, as model files and the command line write them.
 inline constexpr EnumNames<Activation, num_activations> activation_names = {{

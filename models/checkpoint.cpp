@@ -66,7 +66,7 @@ Json trainer_json(const TrainerState& t) {
   detail::write_fields(j, t, trainer_fields);
   detail::write_fields(j, t.history, history_fields);
   j["order"] = t.order;
-  j["stopped_early"] = t.history.stop_reason == StopReason::EarlyStopping;
+  j["stopped_early"] = t.history.stop_reason == TrainingStop::EarlyStopping;
   Json epochs = Json::array();
   for (const EpochRecord& r : t.history.epochs) {
     Json record = Json::object();
@@ -98,7 +98,7 @@ TrainerState trainer_of(const Json& j, const detail::JsonReader& at) {
     seen[static_cast<std::size_t>(i.get<long long>())] = true;
     t.order.push_back(i.get<Eigen::Index>());
   }
-  if (at.boolean(j, "stopped_early", where)) t.history.stop_reason = StopReason::EarlyStopping;
+  if (at.boolean(j, "stopped_early", where)) t.history.stop_reason = TrainingStop::EarlyStopping;
   const Json& epochs = at.field(j, "history", Json::value_t::array, where);
   for (std::size_t e = 0; e < epochs.size(); ++e) {
     EpochRecord r;

@@ -14,12 +14,12 @@
 
 namespace tapegrad::models {
 
-inline constexpr EnumNames<StopReason, 4> stop_reason_names = {
-    {{StopReason::EpochsDone, "all epochs done"},
-     {StopReason::EarlyStopping, "early stopping"},
-     {StopReason::Callback, "stopped by a callback"},
-     {StopReason::Diverged, "diverged: the loss exploded or is not finite"}}};
-const char* stop_reason_name(StopReason reason) { return name_of(reason, stop_reason_names); }
+inline constexpr EnumNames<TrainingStop, 4> stop_reason_names = {
+    {{TrainingStop::EpochsDone, "all epochs done"},
+     {TrainingStop::EarlyStopping, "early stopping"},
+     {TrainingStop::Callback, "stopped by a callback"},
+     {TrainingStop::Diverged, "diverged: the loss exploded or is not finite"}}};
+const char* stop_reason_name(TrainingStop reason) { return name_of(reason, stop_reason_names); }
 
 bool History::has_validation() const {
   return std::any_of(epochs.begin(), epochs.end(),

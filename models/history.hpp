@@ -27,23 +27,24 @@ struct EpochRecord {
   double samples_per_second = 0;  ///< this epoch
 };
 
-/// Why a training run stopped: all its epochs done, early stopping, a callback returning false, or a diverged
-/// loss (NaN, infinite, or grown past TrainerOptions::divergence_factor).
-enum class StopReason {
+/// Why a training run stopped: all its epochs done, early stopping, a callback returning
+/// false, or a diverged loss (NaN, infinite, or grown past
+/// TrainerOptions::divergence_factor). (Why a minimize() run stopped is optim::StopReason.)
+enum class TrainingStop {
   EpochsDone,     ///< every epoch was trained
   EarlyStopping,  ///< the monitored loss stopped improving (TrainerOptions::patience)
   Callback,       ///< an epoch callback returned false
   Diverged        ///< the training loss became NaN or infinite, or exploded
 };
 /// The words for `reason` ("all epochs done", "early stopping", …).
-const char* stop_reason_name(StopReason reason);
+const char* stop_reason_name(TrainingStop reason);
 
 /// What Trainer::fit() returns: every epoch's record and why the run stopped.
 struct History {
   /// One record per epoch trained.
   std::vector<EpochRecord> epochs;
   /// Why training stopped.
-  StopReason stop_reason = StopReason::EpochsDone;
+  TrainingStop stop_reason = TrainingStop::EpochsDone;
   int best_epoch = 0;  ///< by the monitored loss (validation if any, else training)
   /// Training time in seconds, evaluation excluded.
   double train_seconds = 0;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "../autodiff/replay/recording.hpp"
 #include "../autodiff/scalar/math.hpp"
 #include "../autodiff/tensor/shape.hpp"
 #include "../optim/optimizer.hpp"
@@ -49,27 +50,25 @@ BasicVar<T> scaled_loss(const BasicModel<T>& model, const BasicTensor<T>& out, c
 
 /// A minibatch's step recorded once and replayed afterwards: the recording reads the
 /// batch buffer through constant_view and the labels in place, and the Parameters where
-/// they live, so a replay sees the new minibatch and weights.
+/// they live, so a replay sees the new minibatch and weights (nothing is set before it).
 template <class T>
 struct StepRecording {
-  std::unique_ptr<BasicTape<T>> tape;
+  tapegrad::detail::Recording<T> recording{"Trainer (replay_steps)"};
   BasicTensor<T> out;
   BasicVar<T> loss;
 
-  bool empty() const { return !tape; }
-  void record(BasicModel<T>& model, const Batch<T>& batch, T scale) {
-    tape = std::make_unique<BasicTape<T>>(typename BasicTape<T>::Options{.replayable = true});
-    out = model.forward(constant_view(batch.x));
-    loss = scaled_loss(model, out, batch, scale);
-    tape->release();  // records nothing more; replays need no active tape
-  }
   /// The loss at the current batch and weights: recorded on first use, replayed after
   /// (and recorded again if a comparison of Vars in the model came out otherwise).
   T evaluate(BasicModel<T>& model, const Batch<T>& batch, T scale) {
-    if (empty() || tape->try_replay().changed) record(model, batch, scale);
-    return tape->replayed_value(loss.index());
+    recording.evaluate([](T*) {},
+                       [&] {
+                         out = model.forward(constant_view(batch.x));
+                         loss = scaled_loss(model, out, batch, scale);
+                         return loss;
+                       });
+    return recording.value();
   }
-  void sweep() { tape->backward(loss); }
+  void sweep() { recording.backward(); }
 };
 
 /// A minibatch's (or a shard's) buffers and the recording of its step.

@@ -186,18 +186,18 @@ class Trainer {
     ProgressDisplay progress(run.lead ? o_.progress : ProgressStyle::Silent, o_.output, o_.epochs);
     History& history = run.state.history;
     // A run that early stopping ended stays ended when resumed, whatever `epochs` says.
-    const bool ended = history.stop_reason == StopReason::EarlyStopping;
+    const bool ended = history.stop_reason == TrainingStop::EarlyStopping;
     for (int epoch = run.state.epochs_done + 1; epoch <= o_.epochs && !ended; ++epoch) {
       const EpochRecord record = train_epoch(run, epoch, progress);
       history.epochs.push_back(record);
       progress.end_epoch(record);
       if (diverged(history, run.validating)) {
-        history.stop_reason = StopReason::Diverged;
+        history.stop_reason = TrainingStop::Diverged;
         break;
       }
       end_epoch(run, record);
       run.state.epochs_done = epoch;
-      const bool stopping = history.stop_reason != StopReason::EpochsDone;
+      const bool stopping = history.stop_reason != TrainingStop::EpochsDone;
       checkpoint_if_due(run, epoch, stopping);
       if (stopping) break;
     }
@@ -323,9 +323,9 @@ class Trainer {
     bool keep_going = true;
     for (const EpochCallback& callback : callbacks_) keep_going = callback(record) && keep_going;
     if (!keep_going)
-      history.stop_reason = StopReason::Callback;
+      history.stop_reason = TrainingStop::Callback;
     else if (early_stopping && state.epochs_without_improvement >= o_.patience)
-      history.stop_reason = StopReason::EarlyStopping;
+      history.stop_reason = TrainingStop::EarlyStopping;
   }
 
   // Writes the checkpoint (process 0 only) after every checkpoint_every epochs once

@@ -36,29 +36,9 @@
 #include "../scalar/sweep.hpp"
 #include "../scalar/tape.hpp"
 #include "../scalar/var.hpp"
+#include "recording.hpp"
 
 namespace tapegrad {
-
-/// What a RecordedFunction does when a replay finds a comparison or kink that comes out differently from the
-/// recording.
-enum class OnBranchChange {
-  Rerecord,  ///< record f again at the new input and go on (the function is kept for that)
-  Throw,     ///< throw BranchChanged naming the comparison or kink that changed
-};
-
-/// The options of a RecordedFunction.
-struct RecordOptions {
-  /// What happens when a replay's branch changes.
-  OnBranchChange on_branch_change = OnBranchChange::Rerecord;
-  /// Replay accumulation loops (`f += term(x[i])`, the recording's sum runs) as one sum
-  /// each: the terms are computed independently and added in another order, and each
-  /// parameter's partials are summed instead of swept one by one (scalar/sum_runs.hpp).
-  /// 2.4–11 times faster on the benchmarks' long sums (bench/RESULTS.md, `sums /
-  /// replay`; slower on many short sums in a very long recording); values and gradients
-  /// then equal a fresh recording's up to rounding rather than bit for bit. value() and
-  /// gradient() use it; hvp() does not.
-  bool reassociate_sums = false;
-};
 
 /// A function of n scalars recorded once and replayed at new inputs: value(), gradient() and hvp() run the
 /// recording again (each operation recomputed, no recording made) and sweep it, with the same bits as
@@ -82,8 +62,8 @@ class BasicRecordedFunction {
           else
             return BasicVar<T>(f(std::vector<BasicVar<T>>(x.begin(), x.end())));
         }),
-        options_(options) {
-    record(x0);
+        recording_("RecordedFunction", options) {
+    recording_.record(body(x0));
   }
 
   /// A recording made by hand: `tape` (made with Options{.replayable = true}) holds the
@@ -91,8 +71,19 @@ class BasicRecordedFunction {
   /// recording. With no function to record again, a changed branch always throws.
   BasicRecordedFunction(std::unique_ptr<BasicTape<T>> tape, std::span<const BasicVar<T>> inputs,
                         const BasicVar<T>& output)
-      : options_{OnBranchChange::Throw} {
-    adopt(std::move(tape), inputs, output);
+      : recording_("RecordedFunction", {.on_branch_change = OnBranchChange::Throw}) {
+    recording_.adopt(std::move(tape), output);
+    const BasicTape<T>& adopted = recording_.tape();
+    std::vector<bool> seen(adopted.num_nodes() + 1, false);
+    for (const BasicVar<T>& x : inputs) {
+      if (!adopted.is_valid_index(x.index(), x.generation()) ||
+          adopted.replay_record().kind(x.index()) != detail::StatementKind::Input)
+        throw Error("RecordedFunction: input v", x.index(),
+                    " is not a leaf of the tape (inputs are Vars made from numbers)");
+      if (seen[x.index()]) throw Error("RecordedFunction: input v", x.index(), " is given twice");
+      seen[x.index()] = true;
+    }
+    set_input_statements(inputs);
   }
 
   /// The number of inputs.
@@ -102,7 +93,7 @@ class BasicRecordedFunction {
   ///@{
   T value(std::span<const T> x) {
     replay_at(x);
-    return tape_->replayed_value(output_);
+    return recording_.value();
   }
   T value(const std::vector<T>& x) { return value(std::span<const T>(x)); }
   ///@}
@@ -112,21 +103,8 @@ class BasicRecordedFunction {
   T gradient(std::span<const T> x, std::span<T> g) {
     check_size(g.size(), "gradient", "g");
     replay_at(x);
-    if (sums_.empty()) {
-      tape_->backward(output_var());
-      gather(tape_->adjoint_data(), g);
-    } else {
-      adjoints_.resize(output_ + 1);
-      detail::clear_adjoints_for_sum_runs(adjoints_.data(), output_ + 1, sums_);
-      adjoints_[output_] = T(1);
-      detail::ReplayRecord<T>& record = tape_->replay_record();
-      detail::sweep_with_sum_runs(
-          record.kernel_args(tape_->statement_ends(), tape_->operand_index_data(), record.values(),
-                             tape_->operand_partial_data(), tape_->generation()),
-          adjoints_.data(), output_, sums_);
-      gather(adjoints_.data(), g);
-    }
-    return tape_->replayed_value(output_);
+    gather(recording_.backward(), g);
+    return recording_.value();
   }
   std::vector<T> gradient(std::span<const T> x) {
     std::vector<T> g(inputs_.size());
@@ -142,32 +120,35 @@ class BasicRecordedFunction {
   /// backward functions is refused.
   ///@{
   T hvp(std::span<const T> x, std::span<const T> v, std::span<T> g, std::span<T> hv) {
+    check_size(x.size(), "value", "x");
     check_size(v.size(), "hvp", "v");
     check_size(g.size(), "hvp", "g");
     check_size(hv.size(), "hvp", "hv");
     using D = Dual<T>;
     while (true) {
-      set_inputs(x);
-      const std::uint32_t end = static_cast<std::uint32_t>(tape_->num_nodes() + 1);
-      const detail::ReplayRecord<T>& record = tape_->replay_record();
+      BasicTape<T>& tape = recording_.tape();
+      detail::ReplayRecord<T>& record = tape.replay_record();
+      write_inputs(x, record.values());
+      const std::uint32_t end = recording_.end();
       dual_values_.assign(record.values(), record.values() + end);
       for (std::size_t i = 0; i < inputs_.size(); ++i) dual_values_[inputs_[i]] = D(x[i], v[i]);
-      dual_partials_.resize(tape_->num_operands());
-      const detail::ReplayChange change =
-          record.run(tape_.get(), tape_->statement_ends(), tape_->operand_index_data(), dual_values_.data(),
-                     dual_partials_.data(), end);
+      dual_partials_.resize(tape.num_operands());
+      const detail::ReplayChange change = record.run(&tape, tape.statement_ends(), tape.operand_index_data(),
+                                                     dual_values_.data(), dual_partials_.data(), end);
       if (!change.changed) break;
-      on_change(change, x);
+      recording_.record_again(change, body(x));
     }
-    dual_adjoints_.assign(tape_->num_nodes() + 1, D(0));
-    dual_adjoints_[output_] = D(1);
-    detail::sweep_plain(tape_->statement_ends(), tape_->operand_index_data(), dual_partials_.data(),
-                        dual_adjoints_.data(), output_, 0);
+    const BasicTape<T>& tape = recording_.tape();
+    const std::uint32_t output = recording_.output();
+    dual_adjoints_.assign(tape.num_nodes() + 1, D(0));
+    dual_adjoints_[output] = D(1);
+    detail::sweep_plain(tape.statement_ends(), tape.operand_index_data(), dual_partials_.data(),
+                        dual_adjoints_.data(), output, 0);
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
       g[i] = dual_adjoints_[inputs_[i]].value();
       hv[i] = dual_adjoints_[inputs_[i]].tangent();
     }
-    return dual_values_[output_].value();
+    return dual_values_[output].value();
   }
   std::vector<T> hvp(const std::vector<T>& x, const std::vector<T>& v) {
     std::vector<T> g(inputs_.size()), hv(inputs_.size());
@@ -178,81 +159,48 @@ class BasicRecordedFunction {
 
   /// How often a changed comparison or kink made it record again, and the last one, in
   /// words (empty if none).
-  std::size_t rerecordings() const noexcept { return rerecordings_; }
+  std::size_t rerecordings() const noexcept { return recording_.rerecordings(); }
   /// What changed at the last re-recording (empty if none happened).
-  const std::string& last_change() const noexcept { return last_change_; }
+  const std::string& last_change() const noexcept { return recording_.last_change(); }
 
   /// The recording, for inspection and for saving (recorded_function_file.hpp).
-  const BasicTape<T>& tape() const noexcept { return *tape_; }
+  const BasicTape<T>& tape() const noexcept { return recording_.tape(); }
   /// The input statements of the recording.
   std::span<const std::uint32_t> input_statements() const noexcept { return inputs_; }
   /// The output statement of the recording.
-  std::uint32_t output_statement() const noexcept { return output_; }
+  std::uint32_t output_statement() const noexcept { return recording_.output(); }
   /// The comparisons and kinds of kink the recording guards.
-  std::size_t num_comparisons() const noexcept { return tape_->replay_record().num_guards(); }
+  std::size_t num_comparisons() const noexcept { return recording_.tape().replay_record().num_guards(); }
   /// RecordOptions::reassociate_sums: how many sum runs the recording has.
-  std::size_t num_sum_runs() const noexcept { return sums_.runs.size(); }
+  std::size_t num_sum_runs() const noexcept { return recording_.num_sum_runs(); }
 
  private:
-  void record(std::span<const T> x) {
-    auto tape = std::make_unique<BasicTape<T>>(typename BasicTape<T>::Options{.replayable = true});
-    std::vector<BasicVar<T>> xs(x.begin(), x.end());
-    const BasicVar<T> y = function_(std::span<const BasicVar<T>>(xs));
-    adopt(std::move(tape), xs, y);
+  // What records f at x: its inputs as new leaves, then f.
+  auto body(std::span<const T> x) {
+    return [this, x] {
+      std::vector<BasicVar<T>> xs(x.begin(), x.end());
+      const BasicVar<T> y = function_(std::span<const BasicVar<T>>(xs));
+      set_input_statements(xs);
+      return y;
+    };
   }
 
-  void adopt(std::unique_ptr<BasicTape<T>> tape, std::span<const BasicVar<T>> inputs,
-             const BasicVar<T>& output) {
-    tape->release();
-    if (!tape->replayable())
-      throw Error("RecordedFunction: the tape was not made replayable (Tape({.replayable = true}))");
-    if (!output.is_recorded() || !tape->is_valid_index(output.index(), output.generation()))
-      throw Error("RecordedFunction: the output is not on the tape (a constant, or from another tape)");
-    std::vector<std::uint32_t> indices;
-    std::vector<bool> seen(tape->num_nodes() + 1, false);
-    for (const BasicVar<T>& x : inputs) {
-      if (!tape->is_valid_index(x.index(), x.generation()) ||
-          tape->replay_record().kind(x.index()) != detail::StatementKind::Input)
-        throw Error("RecordedFunction: input v" + std::to_string(x.index()) +
-                    " is not a leaf of the tape (inputs are Vars made from numbers)");
-      if (seen[x.index()])
-        throw Error("RecordedFunction: input v" + std::to_string(x.index()) + " is given twice");
-      seen[x.index()] = true;
-      indices.push_back(x.index());
-    }
-    const detail::ReplayRecord<T>& record = tape->replay_record();
-    for (std::uint32_t s = 1; s < record.statements(); ++s)
-      if (record.kind(s) == detail::StatementKind::Opaque)
-        throw NotReplayable("RecordedFunction: statement " + std::to_string(s) + " was recorded by " +
-                            record.opaque_what(s) +
-                            ", whose value and partials cannot be recomputed at new inputs");
-    tape_ = std::move(tape);
-    inputs_ = std::move(indices);
-    output_ = output.index();
+  void set_input_statements(std::span<const BasicVar<T>> inputs) {
+    inputs_.clear();
+    for (const BasicVar<T>& x : inputs) inputs_.push_back(x.index());
     contiguous_inputs_ = !inputs_.empty() && inputs_.back() - inputs_.front() + 1 == inputs_.size();
     for (std::size_t i = 1; i < inputs_.size() && contiguous_inputs_; ++i)
       contiguous_inputs_ = inputs_[i] == inputs_[i - 1] + 1;
-    sums_ = {};
-    if (options_.reassociate_sums)
-      sums_ = detail::plan_sum_runs<T>(record, tape_->statement_ends(), tape_->operand_index_data(),
-                                       static_cast<std::uint32_t>(tape_->num_nodes() + 1), output_);
-  }
-
-  BasicVar<T> output_var() const {
-    return BasicVar<T>(typename BasicVar<T>::Recorded{}, tape_->replayed_value(output_), output_,
-                       tape_->generation());
   }
 
   void check_size(std::size_t n, const char* operation, const char* what) const {
     if (n != inputs_.size())
-      throw Error(std::string("RecordedFunction::") + operation + ": " + what + " has " + std::to_string(n) +
-                  " entries but the function has " + std::to_string(inputs_.size()) + " inputs");
+      throw Error("RecordedFunction::", operation, ": ", what, " has ", n, " entries but the function has ",
+                  inputs_.size(), " inputs");
   }
 
   // The inputs were checked to be leaves when the recording was adopted.
-  void set_inputs(std::span<const T> x) {
-    check_size(x.size(), "value", "x");
-    T* values = tape_->replay_record().values();
+  void write_inputs(std::span<const T> x, T* values) const {
     if (contiguous_inputs_)
       std::copy(x.begin(), x.end(), values + inputs_.front());
     else
@@ -267,46 +215,15 @@ class BasicRecordedFunction {
   }
 
   void replay_at(std::span<const T> x) {
-    if (sums_.empty()) {
-      set_inputs(x);
-      const detail::ReplayChange change = tape_->try_replay();
-      if (change.changed) on_change(change, x);
-      return;
-    }
-    // A recording made again at x by on_change has its partials stored statement by
-    // statement, not summed over its sum runs: so it is replayed too.
-    while (true) {
-      set_inputs(x);
-      const detail::ReplayChange change = tape_->replay_record().run(
-          tape_.get(), tape_->statement_ends(), tape_->operand_index_data(), tape_->replay_record().values(),
-          tape_->operand_partial_data(), static_cast<std::uint32_t>(tape_->num_nodes() + 1),
-          tape_->generation(), &sums_);
-      if (!change.changed) return;
-      on_change(change, x);
-    }
-  }
-
-  // A comparison or kink came out differently: throw, or record again at x (whose
-  // values and partials are then those of x, so nothing needs replaying).
-  void on_change(const detail::ReplayChange& change, std::span<const T> x) {
-    if (options_.on_branch_change == OnBranchChange::Throw || !function_) tape_->throw_branch_changed(change);
-    last_change_ =
-        tape_->replay_record().describe(change, tape_->statement_ends(), tape_->operand_index_data());
-    record(x);
-    ++rerecordings_;
+    check_size(x.size(), "value", "x");
+    recording_.evaluate([&](T* values) { write_inputs(x, values); }, body(x));
   }
 
   Function function_;
-  RecordOptions options_;
-  std::unique_ptr<BasicTape<T>> tape_;
+  detail::Recording<T> recording_;
   std::vector<std::uint32_t> inputs_;
-  std::uint32_t output_ = 0;
   bool contiguous_inputs_ = false;  // inputs_ are consecutive statements, in order
-  std::size_t rerecordings_ = 0;
-  std::string last_change_;
   std::vector<Dual<T>> dual_values_, dual_partials_, dual_adjoints_;
-  detail::SumRunPlan<T> sums_;  // RecordOptions::reassociate_sums: the recording's sum runs
-  std::vector<T> adjoints_;     // the sweep through sum runs
 };
 
 /// A recorded function of doubles.

@@ -52,6 +52,10 @@ struct Column {
   }
 };
 
+// clang 14 deduces no aggregate's template arguments by itself (P1816).
+template <class S, class M>
+Column(std::string_view, M S::*, std::size_t = 0) -> Column<S, M>;
+
 // The record's arrays as version 2 stores them, in file order: each array under its name,
 // program nodes and comparisons member by member (so that the file does not depend on
 // their structs' layout). `io` writes or reads each (SchemaWriter, SchemaReader).

@@ -28,6 +28,13 @@ namespace tapegrad {
 ///   encode(encoder) (its program, for a replayable tape: replay_program.hpp),
 ///   a constructor (ReplayTag, source): the same expression over new leaf values, for
 ///   replay.
+/// One order rules all four: children in member order (a, then b, then c), depth first,
+/// each node after its children. propagate numbers the leaves in it (operand slots),
+/// encode writes the program's nodes, leaves and numbers (constants, kink pieces) in it,
+/// and the ReplayTag constructor takes them back from the source in it; a node that
+/// visited its children in another order would replay another expression.
+/// tests/property/ (ReplaysEqualFreshRecordingsOfRandomGraphs) checks, bit for bit,
+/// that every replay equals a fresh recording.
 template <class E>
 concept Expression = requires(const E& e) {
   typename E::value_type;

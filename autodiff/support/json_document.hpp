@@ -269,6 +269,11 @@ struct JsonField {
   std::string_view key;  ///< the name in the document
   M S::*member;          ///< the member it holds
 };
+/// \cond INTERNAL
+// clang 14 deduces no aggregate's template arguments by itself (P1816).
+template <class S, class M>
+JsonField(std::string_view, M S::*) -> JsonField<S, M>;
+/// \endcond
 
 /// Writes `fields` of `s` into the JSON object `object`.
 template <class S, class... M>

@@ -254,7 +254,7 @@ TEST(DocExamples, Trainer) {
   const models::Metrics metrics = model.evaluate(data);
   //! [trainer]
   EXPECT_EQ(history.epochs.size(), 300u);
-  EXPECT_EQ(history.stop_reason, models::StopReason::EpochsDone);
+  EXPECT_EQ(history.stop_reason, models::TrainingStop::EpochsDone);
   EXPECT_EQ(metrics.accuracy, 1.0);  // OR is linearly separable
 }
 

@@ -86,14 +86,14 @@ TEST(Checkpoint, ARunThatStoppedEarlyStaysStopped) {
   options.checkpoint = scratch("early.json");
   TrainingRun first;
   const models::History stopped = first.fit(moons, options);
-  ASSERT_EQ(stopped.stop_reason, models::StopReason::EarlyStopping);
+  ASSERT_EQ(stopped.stop_reason, models::TrainingStop::EarlyStopping);
   ASSERT_LT(stopped.epochs.size(), 200u);
   options.resume = true;
   options.epochs = 300;
   TrainingRun again;
   const models::History resumed = again.fit(moons, options);
   EXPECT_EQ(resumed.epochs.size(), stopped.epochs.size());
-  EXPECT_EQ(resumed.stop_reason, models::StopReason::EarlyStopping);
+  EXPECT_EQ(resumed.stop_reason, models::TrainingStop::EarlyStopping);
   EXPECT_EQ(weights_of(again.net), weights_of(first.net));  // the best epoch's, restored
 }
 

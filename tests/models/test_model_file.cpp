@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <ranges>
 #include <sstream>
 #include <tapegrad/tapegrad.hpp>
 
@@ -73,7 +72,7 @@ std::string edited(const std::string& text, const std::function<void(nlohmann::j
 TEST(ModelFile, RoundTripGivesBitIdenticalPredictions) {
   TempFolder dir;
   const Eigen::MatrixXd probe = models::make_moons(300, 0.5, 99).features;
-  for (const models::Activation a : models::activation_names | std::views::keys) {
+  for (const models::Activation a : models::all_activations) {
     for (const std::vector<Eigen::Index>& widths : {std::vector<Eigen::Index>{2, 7, 2}, {2, 5, 3, 1}}) {
       models::Mlp net = trained_moons_model(widths, a);
       models::save_model(net, dir.path() / "m.json");

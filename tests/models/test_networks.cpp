@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <ranges>
 #include <tapegrad/tapegrad.hpp>
 
 #include "quiet_trainer.hpp"
@@ -64,7 +63,7 @@ TEST(Mlp, EveryActivationAndLossMatchesCentralDifferences) {
   const std::vector<int> labels = {0, 2, 1, 1, 0, 2};
   const Eigen::MatrixXd binary = (Eigen::MatrixXd(6, 1) << 0, 1, 1, 0, 1, 0).finished();
   const Eigen::MatrixXd values = Eigen::MatrixXd::NullaryExpr(6, 2, [&] { return random.normal(); });
-  for (const models::Activation a : models::activation_names | std::views::keys)
+  for (const models::Activation a : models::all_activations)
     for (models::Loss loss :
          {models::Loss::SoftmaxCrossEntropy, models::Loss::BinaryCrossEntropy, models::Loss::Mse}) {
       const Eigen::Index outputs = loss == models::Loss::SoftmaxCrossEntropy ? 3
@@ -149,7 +148,7 @@ TEST(Trainer, EarlyStoppingRestoresTheBestEpoch) {
   models::TrainerOptions o = quiet(400, 8);
   o.patience = 10;
   const models::History h = models::Trainer(o).fit(net, adam, split.train, split.test);
-  ASSERT_EQ(h.stop_reason, models::StopReason::EarlyStopping);
+  ASSERT_EQ(h.stop_reason, models::TrainingStop::EarlyStopping);
   EXPECT_EQ(h.epochs.size(), std::size_t(h.best_epoch + 10));
   double best = INFINITY;
   for (const models::EpochRecord& r : h.epochs) best = std::min(best, r.validation_loss);
@@ -172,7 +171,7 @@ TEST(Trainer, SchedulersAndCallbacks) {
   });
   const models::History h = trainer.fit(net, sgd, moons);
   EXPECT_EQ(calls, 5);
-  EXPECT_EQ(h.stop_reason, models::StopReason::Callback);
+  EXPECT_EQ(h.stop_reason, models::TrainingStop::Callback);
   ASSERT_EQ(h.epochs.size(), 5u);
   const double expected[] = {0.4, 0.4, 0.2, 0.2, 0.1};  // halved every second epoch
   for (std::size_t e = 0; e < 5; ++e) EXPECT_DOUBLE_EQ(h.epochs[e].learning_rate, expected[e]);
@@ -186,7 +185,7 @@ TEST(Trainer, DivergenceStopsTraining) {
   regression.targets = moons.features.col(0) * 1e200;
   tg::optim::Sgd sgd(net.parameters(), {.lr = 1e10});
   const models::History h = models::Trainer(quiet(50, 64)).fit(net, sgd, regression);
-  EXPECT_EQ(h.stop_reason, models::StopReason::Diverged);
+  EXPECT_EQ(h.stop_reason, models::TrainingStop::Diverged);
   EXPECT_LT(h.epochs.size(), 50u);
 }
 

@@ -20,6 +20,7 @@
 #include "parallel/sharded_gradient.hpp"
 #include "replay/recorded_function.hpp"
 #include "replay/recorded_function_file.hpp"
+#include "replay/replay_tape.hpp"
 #include "scalar/custom_op.hpp"
 #include "scalar/dual.hpp"
 #include "scalar/forward_mode.hpp"

@@ -87,13 +87,17 @@ struct MlpSetup {
 struct TapegradMlp {
   const MlpSetup* setup;
   std::vector<tapegrad::FloatParameter> weights, biases;
-  tapegrad::BasicTape<float> tape;
+  // A BasicReplayTape when replaying: a plain tape otherwise, which keeps nothing for replay.
+  std::unique_ptr<tapegrad::BasicTape<float>> tape;
   bool replay;
   tapegrad::BasicVar<float> recorded_loss;
   std::unique_ptr<tapegrad::optim::Optimizer> optimizer;
 
   explicit TapegradMlp(const MlpSetup& s, bool replay_steps = false, MlpOptimizer rule = MlpOptimizer::sgd)
-      : setup(&s), tape({.replayable = replay_steps}), replay(replay_steps) {
+      : setup(&s),
+        tape(replay_steps ? std::make_unique<tapegrad::BasicReplayTape<float>>()
+                          : std::make_unique<tapegrad::BasicTape<float>>()),
+        replay(replay_steps) {
     weights.reserve(s.weights.size());  // the recording points at them: they must not move
     biases.reserve(s.weights.size());
     std::vector<tapegrad::optim::ParameterRef> parameters;
@@ -116,10 +120,11 @@ struct TapegradMlp {
     namespace tg = tapegrad;
     float value;
     if (replay && recorded_loss.is_recorded()) {
-      tape.replay();
-      value = tape.replayed_value(recorded_loss.index());
+      auto& replay_tape = static_cast<tapegrad::BasicReplayTape<float>&>(*tape);
+      replay_tape.replay();
+      value = replay_tape.replayed_value(recorded_loss.index());
     } else {
-      tape.clear();
+      tape->clear();
       tg::FloatTensor h = tg::constant_view(setup->x);
       for (std::size_t l = 0; l < weights.size(); ++l) {
         h = tg::matmul(h, weights[l].tensor()) + biases[l].tensor();
@@ -130,7 +135,7 @@ struct TapegradMlp {
                           : tg::softmax_cross_entropy(h, setup->labels);
       value = recorded_loss.value();
     }
-    tape.backward(recorded_loss);
+    tape->backward(recorded_loss);
     optimizer->step();
     optimizer->zero_grad();
     return value;

@@ -101,7 +101,7 @@ void Evaluator<T>::run(const Expression& e, const Inputs<T>& in, std::size_t beg
         break;
       case Instruction::Op::Indexed: {
         const double index = detail::plain(stack_.back());
-        // On a replayable tape the comparison is recorded, so a replay at a point where
+        // On a replay tape the comparison is recorded, so a replay at a point where
         // the index would pick another entry is caught rather than reading the old one.
         if constexpr (!std::is_arithmetic_v<T>) (void)(stack_.back() == index);
         stack_.pop_back();

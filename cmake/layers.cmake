@@ -71,6 +71,12 @@ tapegrad_layer_exception(finite_checks_in_the_tape
   FILES autodiff/scalar/tape.hpp autodiff/scalar/var.hpp
   MAY_INCLUDE autodiff/check/finite_backward.hpp autodiff/check/finite_forward.hpp)
 # History::to_svg draws the loss curves with plot/'s SVG pieces instead of a copy of them.
+# An expression's C++ type is known only where it is recorded (Var's assignment, a
+# comparison), so that is where the replay engine's kernels for it are instantiated;
+# the tape itself sees only the virtual RecordingObserver (scalar/recording_observer.hpp).
+tapegrad_layer_exception(expressions_name_their_replay_kernels
+  FILES autodiff/scalar/var.hpp autodiff/scalar/math.hpp
+  MAY_INCLUDE autodiff/replay/detail/statement_type.hpp)
 tapegrad_layer_exception(loss_curves_drawn_with_plot
   FILES models/history.cpp
   MAY_INCLUDE plot/svg.hpp)

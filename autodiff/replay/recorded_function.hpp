@@ -1,5 +1,5 @@
 /// \file
-/// A recorded function: f recorded once on a replayable tape, then evaluated, differentiated
+/// A recorded function: f recorded once on a replay tape, then evaluated, differentiated
 /// and given Hessian-vector products at any number of new inputs without recording again.
 ///
 ///   auto fn = tg::record_function([](auto x) { return tg::square(x[0]) * x[1]; }, {1.0, 2.0});
@@ -34,9 +34,9 @@
 #include "../scalar/dual.hpp"
 #include "../scalar/forward_mode.hpp"
 #include "../scalar/sweep.hpp"
-#include "../scalar/tape.hpp"
 #include "../scalar/var.hpp"
 #include "recording.hpp"
+#include "replay_tape.hpp"
 
 namespace tapegrad {
 
@@ -66,18 +66,18 @@ class BasicRecordedFunction {
     recording_.record(body(x0));
   }
 
-  /// A recording made by hand: `tape` (made with Options{.replayable = true}) holds the
+  /// A recording made by hand: `tape` (a ReplayTape) holds the
   /// function from the leaf Vars `inputs` to `output`. The tape is taken over and stops
   /// recording. With no function to record again, a changed branch always throws.
-  BasicRecordedFunction(std::unique_ptr<BasicTape<T>> tape, std::span<const BasicVar<T>> inputs,
+  BasicRecordedFunction(std::unique_ptr<BasicReplayTape<T>> tape, std::span<const BasicVar<T>> inputs,
                         const BasicVar<T>& output)
       : recording_("RecordedFunction", {.on_branch_change = OnBranchChange::Throw}) {
     recording_.adopt(std::move(tape), output);
-    const BasicTape<T>& adopted = recording_.tape();
+    const BasicReplayTape<T>& adopted = recording_.tape();
     std::vector<bool> seen(adopted.num_nodes() + 1, false);
     for (const BasicVar<T>& x : inputs) {
       if (!adopted.is_valid_index(x.index(), x.generation()) ||
-          adopted.replay_record().kind(x.index()) != detail::StatementKind::Input)
+          adopted.record().kind(x.index()) != detail::StatementKind::Input)
         throw Error("RecordedFunction: input v", x.index(),
                     " is not a leaf of the tape (inputs are Vars made from numbers)");
       if (seen[x.index()]) throw Error("RecordedFunction: input v", x.index(), " is given twice");
@@ -126,23 +126,24 @@ class BasicRecordedFunction {
     check_size(hv.size(), "hvp", "hv");
     using D = Dual<T>;
     while (true) {
-      BasicTape<T>& tape = recording_.tape();
-      detail::ReplayRecord<T>& record = tape.replay_record();
+      BasicReplayTape<T>& tape = recording_.tape();
+      detail::ReplayRecord<T>& record = tape.record();
       write_inputs(x, record.values());
       const std::uint32_t end = recording_.end();
       dual_values_.assign(record.values(), record.values() + end);
       for (std::size_t i = 0; i < inputs_.size(); ++i) dual_values_[inputs_[i]] = D(x[i], v[i]);
       dual_partials_.resize(tape.num_operands());
-      const detail::ReplayChange change = record.run(&tape, tape.statement_ends(), tape.operand_index_data(),
-                                                     dual_values_.data(), dual_partials_.data(), end);
+      const detail::ReplayChange change =
+          record.run(&tape, tape.view().statement_end, tape.view().operand_index, dual_values_.data(),
+                     dual_partials_.data(), end);
       if (!change.changed) break;
       recording_.record_again(change, body(x));
     }
-    const BasicTape<T>& tape = recording_.tape();
+    const BasicReplayTape<T>& tape = recording_.tape();
     const std::uint32_t output = recording_.output();
     dual_adjoints_.assign(tape.num_nodes() + 1, D(0));
     dual_adjoints_[output] = D(1);
-    detail::sweep_plain(tape.statement_ends(), tape.operand_index_data(), dual_partials_.data(),
+    detail::sweep_plain(tape.view().statement_end, tape.view().operand_index, dual_partials_.data(),
                         dual_adjoints_.data(), output, 0);
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
       g[i] = dual_adjoints_[inputs_[i]].value();
@@ -164,13 +165,13 @@ class BasicRecordedFunction {
   const std::string& last_change() const noexcept { return recording_.last_change(); }
 
   /// The recording, for inspection and for saving (recorded_function_file.hpp).
-  const BasicTape<T>& tape() const noexcept { return recording_.tape(); }
+  const BasicReplayTape<T>& tape() const noexcept { return recording_.tape(); }
   /// The input statements of the recording.
   std::span<const std::uint32_t> input_statements() const noexcept { return inputs_; }
   /// The output statement of the recording.
   std::uint32_t output_statement() const noexcept { return recording_.output(); }
   /// The comparisons and kinds of kink the recording guards.
-  std::size_t num_comparisons() const noexcept { return recording_.tape().replay_record().num_guards(); }
+  std::size_t num_comparisons() const noexcept { return recording_.tape().record().num_guards(); }
   /// RecordOptions::reassociate_sums: how many sum runs the recording has.
   std::size_t num_sum_runs() const noexcept { return recording_.num_sum_runs(); }
 

@@ -247,8 +247,8 @@ ProgramNeeds check_program(const ProgramNode* nodes, std::uint32_t count, std::s
 
 template <class T>
 void save_recorded_function(const BasicRecordedFunction<T>& function, const std::filesystem::path& path) {
-  const BasicTape<T>& tape = function.tape();
-  const ReplayRecord<T>& record = tape.replay_record();
+  const BasicReplayTape<T>& tape = function.tape();
+  const ReplayRecord<T>& record = tape.record();
   const auto statements = static_cast<std::uint32_t>(tape.num_nodes() + 1);
   for (std::uint32_t s = 1; s < statements; ++s)
     if (record.kind(s) != StatementKind::Input && record.kind(s) != StatementKind::Program)
@@ -261,8 +261,8 @@ void save_recorded_function(const BasicRecordedFunction<T>& function, const std:
   for (std::size_t op = 0; op < detail::num_op_codes; ++op)
     op_names.push_back(detail::op_name(static_cast<OpCode>(op)));
   w.texts("operation names", op_names);
-  w.array("statement ends", std::span<const std::uint32_t>(tape.statement_ends(), statements));
-  w.array("operand indices", std::span<const std::uint32_t>(tape.operand_index_data(), tape.num_operands()));
+  w.array("statement ends", std::span<const std::uint32_t>(tape.view().statement_end, statements));
+  w.array("operand indices", std::span<const std::uint32_t>(tape.view().operand_index, tape.num_operands()));
   const RecordArrays<T, true> arrays = record.arrays();
   SchemaWriter io{w};
   record_schema(arrays, io);
@@ -387,11 +387,9 @@ BasicRecordedFunction<T> load_recorded_function(const std::filesystem::path& pat
     if (input == 0 || input >= n || kind[input] != StatementKind::Input)
       r.fail("an input that is not a leaf");
 
-  auto tape = std::make_unique<BasicTape<T>>(typename BasicTape<T>::Options{.replayable = true});
-  tape->restore_recording(statement_end, operand_index);
-  detail::ReplayRecord<T>& record = tape->replay_record();
-  record = std::move(loaded.record);
-  record.rebuild_after_load();
+  auto tape = std::make_unique<BasicReplayTape<T>>();
+  tape->load(statement_end, operand_index, std::move(loaded.record));
+  const detail::ReplayRecord<T>& record = tape->record();
   std::vector<BasicVar<T>> input_vars;
   for (const std::uint32_t input : inputs)
     input_vars.emplace_back(typename BasicVar<T>::Recorded{}, record.value(input), input, tape->generation());

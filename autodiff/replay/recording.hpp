@@ -1,6 +1,6 @@
 /// \file
 /// The record / replay / record-again loop that every replayed computation shares: a
-/// body recorded on a replayable tape, replayed at new inputs, recorded again where a
+/// body recorded on a replay tape, replayed at new inputs, recorded again where a
 /// comparison or kink comes out otherwise (or BranchChanged thrown, by RecordOptions),
 /// through the recording's sum runs when asked, and swept. RecordedFunction
 /// (recorded_function.hpp) and the Trainer's replayed steps (models/minibatch_step.hpp)
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "../scalar/tape.hpp"
 #include "../scalar/var.hpp"
+#include "replay_tape.hpp"
 
 namespace tapegrad {
 
@@ -30,7 +30,7 @@ struct RecordOptions {
   OnBranchChange on_branch_change = OnBranchChange::Rerecord;
   /// Replay accumulation loops (`f += term(x[i])`, the recording's sum runs) as one sum
   /// each: the terms are computed independently and added in another order, and each
-  /// parameter's partials are summed instead of swept one by one (scalar/sum_runs.hpp).
+  /// parameter's partials are summed instead of swept one by one (replay/detail/sum_runs.hpp).
   /// 2.4–11 times faster on the benchmarks' long sums (bench/RESULTS.md, `sums /
   /// replay`; slower on many short sums in a very long recording); values and gradients
   /// then equal a fresh recording's up to rounding rather than bit for bit. value() and
@@ -49,23 +49,21 @@ class Recording {
   bool empty() const noexcept { return !tape_; }
 
   // Records `body` (which records on the active tape and returns the output Var) on a
-  // new replayable tape, and adopts it.
+  // new replay tape, and adopts it.
   template <class Body>
   void record(Body&& body) {
-    auto tape = std::make_unique<BasicTape<T>>(typename BasicTape<T>::Options{.replayable = true});
+    auto tape = std::make_unique<BasicReplayTape<T>>();
     const BasicVar<T> output = body();
     adopt(std::move(tape), output);
   }
 
   // Takes over `tape`, which records nothing more from now on: checks that `output` is on
   // it and that every statement can be recomputed, and plans its sum runs if asked.
-  void adopt(std::unique_ptr<BasicTape<T>> tape, const BasicVar<T>& output) {
+  void adopt(std::unique_ptr<BasicReplayTape<T>> tape, const BasicVar<T>& output) {
     tape->release();
-    if (!tape->replayable())
-      throw Error(who_, ": the tape was not made replayable (Tape({.replayable = true}))");
     if (!output.is_recorded() || !tape->is_valid_index(output.index(), output.generation()))
       throw Error(who_, ": the output is not on the tape (a constant, or from another tape)");
-    const ReplayRecord<T>& record = tape->replay_record();
+    const ReplayRecord<T>& record = tape->record();
     for (std::uint32_t s = 1; s < record.statements(); ++s)
       if (record.kind(s) == StatementKind::Opaque)
         throw NotReplayable(who_, ": statement ", s, " was recorded by ", record.opaque_what(s),
@@ -74,7 +72,8 @@ class Recording {
     output_ = output.index();
     sums_ = {};
     if (options_.reassociate_sums)
-      sums_ = plan_sum_runs<T>(record, tape_->statement_ends(), tape_->operand_index_data(), end(), output_);
+      sums_ =
+          plan_sum_runs<T>(record, tape_->view().statement_end, tape_->view().operand_index, end(), output_);
   }
 
   // The loop. Records `body` if nothing is recorded yet; else sets the inputs
@@ -84,7 +83,7 @@ class Recording {
   void evaluate(SetInputs&& set_inputs, Body&& body) {
     if (empty()) return record(body);
     while (true) {
-      set_inputs(tape_->replay_record().values());
+      set_inputs(tape_->record().values());
       const ReplayChange change = replay();
       if (!change.changed) return;
       record_again(change, body);
@@ -98,8 +97,7 @@ class Recording {
   template <class Body>
   void record_again(const ReplayChange& change, Body&& body) {
     if (options_.on_branch_change == OnBranchChange::Throw) tape_->throw_branch_changed(change);
-    last_change_ =
-        tape_->replay_record().describe(change, tape_->statement_ends(), tape_->operand_index_data());
+    last_change_ = tape_->describe(change);
     record(body);
     ++rerecordings_;
   }
@@ -117,16 +115,12 @@ class Recording {
     adjoints_.resize(output_ + 1);
     clear_adjoints_for_sum_runs(adjoints_.data(), output_ + 1, sums_);
     adjoints_[output_] = T(1);
-    ReplayRecord<T>& record = tape_->replay_record();
-    sweep_with_sum_runs(
-        record.kernel_args(tape_->statement_ends(), tape_->operand_index_data(), record.values(),
-                           tape_->operand_partial_data(), tape_->generation()),
-        adjoints_.data(), output_, sums_);
+    sweep_with_sum_runs(tape_->kernel_args(), adjoints_.data(), output_, sums_);
     return adjoints_.data();
   }
 
-  BasicTape<T>& tape() noexcept { return *tape_; }
-  const BasicTape<T>& tape() const noexcept { return *tape_; }
+  BasicReplayTape<T>& tape() noexcept { return *tape_; }
+  const BasicReplayTape<T>& tape() const noexcept { return *tape_; }
   std::uint32_t output() const noexcept { return output_; }
   // One past the last statement.
   std::uint32_t end() const noexcept { return static_cast<std::uint32_t>(tape_->num_nodes() + 1); }
@@ -137,14 +131,14 @@ class Recording {
  private:
   ReplayChange replay() {
     if (sums_.empty()) return tape_->try_replay();
-    ReplayRecord<T>& record = tape_->replay_record();
-    return record.run(tape_.get(), tape_->statement_ends(), tape_->operand_index_data(), record.values(),
-                      tape_->operand_partial_data(), end(), tape_->generation(), &sums_);
+    const KernelArgs<T> a = tape_->kernel_args();
+    return tape_->record().run(tape_.get(), a.statement_end, a.operand_index, a.values, a.partials, end(),
+                               a.generation, &sums_);
   }
 
   const char* who_;
   RecordOptions options_;
-  std::unique_ptr<BasicTape<T>> tape_;
+  std::unique_ptr<BasicReplayTape<T>> tape_;
   std::uint32_t output_ = 0;
   std::size_t rerecordings_ = 0;
   std::string last_change_;

@@ -6,6 +6,8 @@
 
 namespace tapegrad::detail {
 
+[[noreturn]] void throw_no_active_tape(const char* operation);
+
 template <class Tape>
 class ActiveScope {
  public:
@@ -44,6 +46,12 @@ class ActiveScope {
 
   // The tape that records on this thread, or nullptr.
   static Tape* active() noexcept { return active_; }
+  // The active tape; throws tapegrad::Error naming `operation` when there is none.
+  static Tape& active_or_throw(const char* operation) {
+    if (active_ == nullptr) [[unlikely]]
+      throw_no_active_tape(operation);
+    return *active_;
+  }
 
  private:
   Tape* previous_;  // the tape that was active when this one was created

@@ -25,16 +25,18 @@ namespace tapegrad {
 ///   propagate<Slot>(sink, adjoint) (writes adjoint·∂E/∂leaf for each leaf, the leaves
 ///   taking the slots Slot, Slot + 1, …),
 ///   describe(out) (text form, for graph export),
-///   encode(encoder) (its program, for a replayable tape: replay_program.hpp),
-///   a constructor (ReplayTag, source): the same expression over new leaf values, for
-///   replay.
-/// One order rules all four: children in member order (a, then b, then c), depth first,
+///   encode(encoder) (the tree as nodes, numbers and kink pieces, for a recording
+///   observer: each node calls the encoder's leaf/constant/unary/binary/ternary),
+///   a constructor (RebuildTag, source): the same expression over new leaf values taken
+///   from `source` (next_leaf, number, op per node), to recompute a statement,
+///   cheap_to_recompute (all its rules are `cheap`, rules.hpp); binary nodes also name
+///   rule, left_type and right_type, and a Var leaf says is_var_leaf.
+/// One order rules them all: children in member order (a, then b, then c), depth first,
 /// each node after its children. propagate numbers the leaves in it (operand slots),
-/// encode writes the program's nodes, leaves and numbers (constants, kink pieces) in it,
-/// and the ReplayTag constructor takes them back from the source in it; a node that
-/// visited its children in another order would replay another expression.
-/// tests/property/ (ReplaysEqualFreshRecordingsOfRandomGraphs) checks, bit for bit,
-/// that every replay equals a fresh recording.
+/// encode writes the nodes, leaves and numbers (constants, kink pieces) in it, and the
+/// RebuildTag constructor takes them back from the source in it; a node that visited its
+/// children in another order would rebuild another expression. tests/property/ checks,
+/// bit for bit, that every statement rebuilt this way equals a fresh recording.
 template <class E>
 concept Expression = requires(const E& e) {
   typename E::value_type;
@@ -47,6 +49,16 @@ template <class S>
 concept Number = std::is_arithmetic_v<S>;
 
 namespace detail {
+/// Selects an expression's constructor that rebuilds it over new leaf values (see
+/// Expression).
+struct RebuildTag {};
+
+/// Whether a rule is marked cheap to compute twice rather than store (rules.hpp).
+template <class Rule>
+inline constexpr bool cheap_rule = requires {
+  requires Rule::cheap;
+};
+
 template <class T>
 void describe_number(std::string& out, const T& v) {
   if constexpr (std::is_arithmetic_v<T>) {
@@ -85,9 +97,13 @@ class Constant {
   template <std::size_t Slot>
   void propagate(const OperandSink<T>&, const T&) const noexcept {}
   void describe(std::string& out) const { detail::describe_number(out, value_); }
-  std::uint16_t encode(detail::ProgramEncoder<T>& e) const { return e.constant(value_); }
+  template <class Encoder>
+  std::uint16_t encode(Encoder& e) const {
+    return e.constant(value_);
+  }
   template <class Source>
-  Constant(detail::ReplayTag, Source& s) : value_(s.number()) {}
+  Constant(detail::RebuildTag, Source& s) : value_(s.number()) {}
+  static constexpr bool cheap_to_recompute = true;
   /// \endcond
 
  private:
@@ -116,16 +132,18 @@ class UnaryExpr {
     a_.template propagate<Slot>(sink, adjoint * Rule::partial(a_.value(), value_));
   }
   void describe(std::string& out) const { detail::describe_call(out, Rule::name, a_); }
-  std::uint16_t encode(detail::ProgramEncoder<value_type>& e) const {
+  template <class Encoder>
+  std::uint16_t encode(Encoder& e) const {
     const std::uint16_t a = a_.encode(e);
     return e.template unary<Rule>(a, A::max_operands > 0, a_.value());
   }
-  /// The same expression over the leaves' values at replay (replay_record.hpp's kernels),
-  /// built in place: the children first, in member order, as encode() visited them.
+  /// The same expression over new leaf values, built in place: the children first, in
+  /// member order, as encode() visited them.
   template <class Source>
-  UnaryExpr(detail::ReplayTag tag, Source& s) : a_(tag, s), value_(Rule::value(a_.value())) {
+  UnaryExpr(detail::RebuildTag tag, Source& s) : a_(tag, s), value_(Rule::value(a_.value())) {
     s.template op<Rule>(a_.value());
   }
+  static constexpr bool cheap_to_recompute = detail::cheap_rule<Rule> && A::cheap_to_recompute;
   /// \endcond
 
  private:
@@ -176,17 +194,23 @@ class BinaryExpr {
       detail::describe_call(out, Rule::name, a_, b_);
     }
   }
-  std::uint16_t encode(detail::ProgramEncoder<value_type>& e) const {
+  template <class Encoder>
+  std::uint16_t encode(Encoder& e) const {
     const std::uint16_t a = a_.encode(e);
     const std::uint16_t b = b_.encode(e);
     constexpr auto needs = static_cast<std::uint8_t>((A::max_operands > 0) | (B::max_operands > 0) << 1);
     return e.template binary<Rule>(a, b, needs, a_.value(), b_.value());
   }
   template <class Source>
-  BinaryExpr(detail::ReplayTag tag, Source& s)
+  BinaryExpr(detail::RebuildTag tag, Source& s)
       : a_(tag, s), b_(tag, s), value_(Rule::value(a_.value(), b_.value())) {
     s.template op<Rule>(a_.value(), b_.value());
   }
+  using rule = Rule;
+  using left_type = A;
+  using right_type = B;
+  static constexpr bool cheap_to_recompute =
+      detail::cheap_rule<Rule> && A::cheap_to_recompute && B::cheap_to_recompute;
   /// \endcond
 
  private:
@@ -232,7 +256,8 @@ class TernaryExpr {
                                                                       adjoint * Rule::d_c(a, b, c, value_));
   }
   void describe(std::string& out) const { detail::describe_call(out, Rule::name, a_, b_, c_); }
-  std::uint16_t encode(detail::ProgramEncoder<value_type>& e) const {
+  template <class Encoder>
+  std::uint16_t encode(Encoder& e) const {
     const std::uint16_t a = a_.encode(e);
     const std::uint16_t b = b_.encode(e);
     const std::uint16_t c = c_.encode(e);
@@ -241,11 +266,12 @@ class TernaryExpr {
     return e.template ternary<Rule>(a, b, c, needs, a_.value(), b_.value(), c_.value());
   }
   template <class Source>
-  TernaryExpr(detail::ReplayTag tag, Source& s)
+  TernaryExpr(detail::RebuildTag tag, Source& s)
       : a_(tag, s), b_(tag, s), c_(tag, s), value_(Rule::value(a_.value(), b_.value(), c_.value())) {
     s.template op<Rule>(a_.value(), b_.value(), c_.value());
   }
-  /// \endcond
+  static constexpr bool cheap_to_recompute = false;  // no ternary rule is cheap
+                                                     /// \endcond
 
  private:
   A a_;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../replay/detail/statement_type.hpp"
 #include "dual.hpp"
 #include "expr.hpp"
 #include "rules.hpp"
@@ -147,9 +148,9 @@ auto min(const BasicVar<T>& a, const BasicVar<T>& b) {
 
 // ----------------------------------------------------------------- comparisons
 //
-// A comparison compares values and returns bool, as on numbers. On a replayable tape it
-// is also recorded with its outcome, so that replaying where it would come out the other
-// way is caught (replay_record.hpp). Branch on the Vars themselves (`x > 0`), not on
+// A comparison compares values and returns bool, as on numbers. A tape's observer is
+// told of it with its outcome, so that running the recording again where it would come
+// out the other way is caught. Branch on the Vars themselves (`x > 0`), not on
 // `x.value()`, which no tape sees.
 
 namespace detail {
@@ -157,8 +158,9 @@ template <class A, class B>
 int compare(Relation relation, const A& a, const B& b) {
   using T = common_value_t<A, B>;
   const int outcome = compare_outcome(relation, primal(value_of<T>(a)), primal(value_of<T>(b)));
-  if (BasicTape<T>* tape = BasicTape<T>::active(); tape != nullptr && tape->replayable()) [[unlikely]]
-    tape->replay_record().comparison(*tape, relation, a, b, outcome);
+  if (BasicTape<T>* tape = BasicTape<T>::active(); tape != nullptr && tape->observer() != nullptr)
+      [[unlikely]]
+    tape->observer()->comparison(relation, comparison_side<T>(a), comparison_side<T>(b), outcome);
   return outcome;
 }
 }  // namespace detail
@@ -175,8 +177,8 @@ TAPEGRAD_COMPARISON(==, Equal)
 TAPEGRAD_COMPARISON(!=, NotEqual)
 #undef TAPEGRAD_COMPARISON
 
-/// Compares two values (Vars, expressions or numbers) by value. On a replayable tape the outcome is recorded,
-/// and a replay where it differs throws BranchChanged.
+/// Compares two values (Vars, expressions or numbers) by value. The tape's recording observer, if any, is
+/// told of the outcome (recording_observer.hpp), so that a recording run again where it differs is caught.
 template <class A, class B>
 requires detail::BinaryOperands<A, B> std::partial_ordering operator<=>(const A& a, const B& b) {
   switch (detail::compare(detail::Relation::Order, a, b)) {

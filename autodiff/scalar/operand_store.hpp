@@ -1,8 +1,8 @@
 /// \file
 /// The operands of every statement on a tape: (Var index, local partial) pairs, kept as
-/// two side-by-side arrays (structure of arrays) so that the reverse sweep streams them.
-/// Capacity is kept across clears, so a training loop stops allocating after its first
-/// step.
+/// two side-by-side arrays (structure of arrays) so that the reverse sweep streams them,
+/// and where each statement's operands end. Capacity is kept across clears, so a
+/// training loop stops allocating after its first step.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
+
+#include "../support/flat_array.hpp"
 
 namespace tapegrad {
 
@@ -27,7 +30,7 @@ struct OperandSink {
   std::uint32_t* indices;
   /// The tape's generation, which every leaf's must match.
   std::uint32_t generation;
-  /// Null in the replay kernels, whose leaves were checked when they were recorded.
+  /// Null where statements are rebuilt from leaves checked when they were recorded.
   const BasicTape<T>* tape;
 
   /// Writes operand `slot`: the leaf's statement index and its local partial; a leaf of another recording is
@@ -38,6 +41,22 @@ struct OperandSink {
     partials[slot] = partial;
     indices[slot] = index;
   }
+};
+
+/// A recording's arrays, by pointer: statement s's operands are operand_index[o],
+/// operand_partial[o] for statement_end[s-1] <= o < statement_end[s] (statement 0, the
+/// slot constants point at, has none). Index is `const std::uint32_t` in the read-only
+/// view (Tape::view()).
+template <class T, class Index = const std::uint32_t>
+struct RecordingArrays {
+  /// One past each statement's last operand.
+  const std::uint32_t* statement_end;
+  /// Each operand's Var (statement) index.
+  Index* operand_index;
+  /// Each operand's local partial.
+  T* operand_partial;
+  /// Statements, slot 0 included.
+  std::uint32_t statements;
 };
 
 namespace detail {
@@ -53,13 +72,68 @@ struct OperandStore {
   std::unique_ptr<std::uint32_t[]> indices;
   std::size_t count = 0;
   std::size_t capacity = 0;
+  FlatArray<std::uint32_t> statement_end;  // one past each statement's last operand
+
+  std::uint32_t statements() const noexcept { return static_cast<std::uint32_t>(statement_end.size()); }
+  std::uint32_t begin_of(std::uint32_t s) const noexcept { return s == 0 ? 0 : statement_end[s - 1]; }
+  template <class V, class Index = const std::uint32_t>
+  RecordingArrays<V, Index> arrays() const noexcept {
+    return {statement_end.data(), indices.get(), partials.get(), statements()};
+  }
+  std::span<const std::uint32_t> indices_of(std::uint32_t s) const noexcept {
+    return {indices.get() + begin_of(s), indices.get() + statement_end[s]};
+  }
+  std::span<const T> partials_of(std::uint32_t s) const noexcept {
+    return {partials.get() + begin_of(s), partials.get() + statement_end[s]};
+  }
+  // Closes the statement whose operands were just written; returns its index.
+  std::uint32_t end_statement() {
+    const std::size_t index = statement_end.size();
+    if (index == max_count) [[unlikely]]
+      throw_too_large("statements");
+    statement_end.push_back(static_cast<std::uint32_t>(count));
+    return static_cast<std::uint32_t>(index);
+  }
+  // Empty but for statement 0, the slot constants point at (never a real Var).
+  void clear() {
+    statement_end.truncate(0);
+    statement_end.push_back(0);
+    count = 0;
+  }
+  // Appends a statement's operands.
+  void append(std::span<const std::uint32_t> operand_index, std::span<const T> operand_partial) {
+    reserve_extra(operand_index.size());
+    std::copy(operand_index.begin(), operand_index.end(), indices.get() + count);
+    std::copy(operand_partial.begin(), operand_partial.end(), partials.get() + count);
+    count += operand_index.size();
+  }
+  // Replaces everything by these statement ends (slot 0 included) and operand indices,
+  // with zero partials.
+  void assign(std::span<const std::uint32_t> ends, std::span<const std::uint32_t> operand_index) {
+    statement_end.truncate(0);
+    for (const std::uint32_t end : ends) statement_end.push_back(end);
+    count = 0;
+    reserve_extra(operand_index.size());
+    std::copy(operand_index.begin(), operand_index.end(), indices.get());
+    std::fill_n(partials.get(), operand_index.size(), T(0));
+    count = operand_index.size();
+  }
+  // Keeps the first `statements` statements and `operands` operands (rewind).
+  void truncate(std::uint32_t statements, std::size_t operands) noexcept {
+    statement_end.truncate(statements);
+    count = operands;
+  }
 
   void reserve_extra(std::size_t extra) {
     if (count + extra > capacity) [[unlikely]]
       grow(extra);
   }
-  std::size_t bytes_in_use() const noexcept { return count * (sizeof(std::uint32_t) + sizeof(T)); }
-  std::size_t bytes_reserved() const noexcept { return capacity * (sizeof(std::uint32_t) + sizeof(T)); }
+  std::size_t bytes_in_use() const noexcept {
+    return count * (sizeof(std::uint32_t) + sizeof(T)) + statement_end.size() * sizeof(std::uint32_t);
+  }
+  std::size_t bytes_reserved() const noexcept {
+    return capacity * (sizeof(std::uint32_t) + sizeof(T)) + statement_end.capacity() * sizeof(std::uint32_t);
+  }
 
  private:
   [[gnu::noinline]] void grow(std::size_t extra) {

@@ -20,12 +20,12 @@
 ///                kink, a step, a pole): how far the point is from the nearest such place
 ///                (the tests keep finite differences off them);
 ///   piece(…)     where the partials switch between formulas (a kink: abs, relu, max, …):
-///                a small integer naming the formula in use, so that replaying a
-///                recording at a point on another piece is noticed (replay/);
-///   describe_piece(p)  with piece: the piece in words, for the message of a replay
-///                that found another piece ("argument > 0");
+///                a small integer naming the formula in use, so that running a
+///                recording again at a point on another piece is noticed;
+///   describe_piece(p)  with piece: the piece in words, for the message when a
+///                recording run again found another piece ("argument > 0");
 ///   cheap        true for a rule of a few arithmetic instructions (no call, no
-///                division), which the replay's sum runs compute twice rather than store.
+///                division), which is cheaper to compute twice than to store.
 ///
 /// The tests read the same lists: test_every_rule.cpp gradient-checks every rule on
 /// `sample`, and the random graphs of tests/property/ draw from every unary and binary

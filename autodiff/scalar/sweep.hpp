@@ -1,11 +1,15 @@
 /// \file
-/// The hot loop of the reverse sweep, over the tape's flat arrays: statement s, s-1, …,
-/// stop+1, none of which has a backward of its own (BasicTape::sweep_without_finite_checks runs the
-/// hooks between such runs). `end[s]` is one past statement s's last operand; operand o
+/// The reverse sweep over the tape's flat arrays: its hot loop over statements with no
+/// backward of their own (sweep_plain), and the sweep that runs the hooks between such
+/// runs (sweep_with_hooks). `end[s]` is one past statement s's last operand; operand o
 /// is (index[o], partial[o]); adj holds the adjoints.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+
+#include "hooks.hpp"
+#include "operand_store.hpp"
 
 namespace tapegrad::detail {
 
@@ -60,6 +64,39 @@ void sweep_plain(const std::uint32_t* end, const std::uint32_t* index, const T* 
   }
   adj[s] += carry;
   adj[hot] += hot_sum;
+}
+
+// Sets adjoints lo..hi to zero, growing the array to `statements` entries (new ones 0)
+// if it does not reach hi.
+template <class T>
+void zero_adjoints(FlatArray<T>& adjoints, std::uint32_t lo, std::uint32_t hi, std::uint32_t statements) {
+  const std::size_t old_size = adjoints.size();
+  if (old_size <= hi) {
+    adjoints.resize_uninitialized(statements);
+    std::fill(adjoints.data() + old_size, adjoints.data() + adjoints.size(), T(0));
+  }
+  std::fill(adjoints.data() + lo, adjoints.data() + hi + 1, T(0));
+}
+
+// Sweeps statements hi, hi-1, …, lo+1 of `tape`: runs of plain statements, and the hook
+// of each statement with its own backward in between. A tensor operation's hook is
+// skipped when nothing wrote its output's adjoint in this sweep (`sweep_number`).
+template <class Tape, class T>
+void sweep_with_hooks(Tape& tape, const RecordingArrays<const T>& recording, const HookList<T>& hooks, T* adj,
+                      std::uint64_t sweep_number, std::uint32_t hi, std::uint32_t lo) {
+  const Hook<T>* first_hook = hooks.data();
+  const Hook<T>* next_hook = hooks.after(hi);
+  std::uint32_t s = hi;
+  while (true) {
+    const bool hook_ahead = next_hook != first_hook && next_hook[-1].statement > lo;
+    const std::uint32_t stop = hook_ahead ? next_hook[-1].statement : lo;
+    sweep_plain(recording.statement_end, recording.operand_index, recording.operand_partial, adj, s, stop);
+    if (!hook_ahead) return;
+    --next_hook;
+    if (next_hook->output == nullptr || next_hook->output->written_in(sweep_number))
+      next_hook->backward(tape, next_hook->statement, next_hook->data);
+    s = stop - 1;
+  }
 }
 
 }  // namespace tapegrad::detail

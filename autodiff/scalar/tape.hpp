@@ -7,63 +7,33 @@
 ///
 /// This file holds recording, the sweeps, clear/rewind and memory accounting. The sweep's
 /// inner loop over plain statements is sweep.hpp. What the tape keeps beside them has a
-/// file each: which tape is active (active_tape.hpp), the operand arrays
-/// (operand_store.hpp), the statements with a backward of their own (hooks.hpp),
-/// rewound generations (rewind_epochs.hpp), user-defined backward functions
-/// (custom_functions.hpp), how tensor adjoints are assigned on their first write of a
-/// sweep (tensor_adjoints.hpp), annotations (annotations.hpp), check_finite's backward
-/// checks (check/finite_backward.hpp) and, for a replayable tape, what replaying needs
-/// (replay_record.hpp).
-///
-/// Every Var carries the tape *generation* it was recorded in; clear() and rewind() start
-/// a new generation, so a stale Var is caught by one integer comparison, cheap enough to
-/// stay on in release builds.
+/// file each: which tape is active (active_tape.hpp), the operand arrays and statement
+/// ends (operand_store.hpp), the statements with a backward of their own (hooks.hpp),
+/// rewind positions and rewound generations (rewind_epochs.hpp), user-defined backward
+/// functions (custom_functions.hpp), how tensor adjoints are assigned on their first
+/// write of a sweep (tensor_adjoints.hpp), annotations (annotations.hpp), check_finite's
+/// backward checks (check/finite_backward.hpp), and the one observer that may follow
+/// the recording (recording_observer.hpp).
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <span>
-#include <string>
 
 #include "../check/finite_backward.hpp"
 #include "../support/arena.hpp"
 #include "../support/error.hpp"
 #include "../support/flat_array.hpp"
-#include "../support/generation.hpp"
 #include "active_tape.hpp"
 #include "annotations.hpp"
 #include "custom_functions.hpp"
 #include "hooks.hpp"
 #include "operand_store.hpp"
-#include "replay_record.hpp"
+#include "recording_observer.hpp"
 #include "rewind_epochs.hpp"
 #include "sweep.hpp"
 #include "tensor_adjoints.hpp"
 
 namespace tapegrad {
-
-namespace detail {
-[[noreturn]] void throw_no_active_tape(const char* operation);
-[[noreturn]] void throw_stale_var(const char* operation, std::uint32_t index, std::uint32_t var_generation,
-                                  bool from_this_tape);
-}  // namespace detail
-
-/// A point in a recording, to return to with rewind().
-struct TapePosition {
-  /// Statements recorded, slot 0 included.
-  std::uint32_t statements = 0;
-  /// Operands recorded.
-  std::uint32_t operands = 0;
-  /// Hooks recorded.
-  std::uint32_t hooks = 0;
-  /// The tape's generation at that point.
-  std::uint32_t generation = 0;
-  std::uint32_t comparisons = 0;  ///< replayable tapes
-  /// The user-defined backward functions recorded.
-  detail::CustomFunctionsMark custom;
-  /// The arena's memory in use.
-  detail::Arena::Mark arena;
-};
 
 /// The reverse-mode tape: it records each assignment of an expression to a Var as one statement (operand
 /// indices and local partials), and backward() sweeps the statements in reverse for the gradient. Recording
@@ -80,38 +50,19 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
 
   /// What a tape keeps beyond the plain recording; every option costs memory and time.
   struct Options {
-    /// Also keep each statement's value and a text form of its expression, for to_dot.
-    /// Off by default: it costs a string per statement.
+    /// Also keep each statement's value and expression text, for to_dot (a string each).
     bool annotate = false;
-    /// Stop at the first operation whose value or local derivative is NaN or infinite as
-    /// it is recorded, and at the first adjoint that becomes so in backward(), with a
-    /// NonFiniteError naming the operation, its inputs and (for tensors) the shapes and
-    /// the first bad entry (see check/finite_forward.hpp). For finding where a NaN comes
-    /// from: it annotates too, and checks every value recorded.
+    /// Stop at the first value or local derivative recorded, or adjoint swept, that is NaN
+    /// or infinite, with a NonFiniteError naming the operation, its inputs and (tensors)
+    /// the shapes and first bad entry (check/finite_forward.hpp). Annotates too.
     bool check_finite = false;
-    /// Also keep what is needed to run the recording again at new inputs without
-    /// recording again (replay()): each statement's value and its expression as op
-    /// codes, each tensor operation's forward, and every comparison of Vars and kink
-    /// with its outcome, so that a replay where one comes out differently is caught.
-    /// RecordedFunction (replay/recorded_function.hpp) is the convenient form.
-    bool replayable = false;
   };
 
   BasicTape() : BasicTape(Options{}) {}
   /// A tape with `options`, active on this thread from now on.
   explicit BasicTape(Options options)
-      : annotate_(options.annotate || options.check_finite),
-        check_finite_(options.check_finite),
-        replayable_(options.replayable),
-        observing_(annotate_ || replayable_) {
+      : annotate_(options.annotate || options.check_finite), check_finite_(options.check_finite) {
     reset();
-  }
-
-  /// The active tape of this thread; throws tapegrad::Error naming `operation` when there is none.
-  static BasicTape& active_or_throw(const char* operation) {
-    if (BasicTape::active() == nullptr) [[unlikely]]
-      detail::throw_no_active_tape(operation);
-    return *BasicTape::active();
   }
 
   /// Forgets the recording, keeps the memory. Every Var recorded so far becomes invalid.
@@ -122,8 +73,8 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     return {statements(),
             static_cast<std::uint32_t>(operands_.count),
             static_cast<std::uint32_t>(hooks_.size()),
-            generation_,
-            static_cast<std::uint32_t>(replay_.num_guards()),
+            generations_.current(),
+            observer_ != nullptr ? observer_->mark() : 0,
             custom_functions_.mark(),
             arena_.mark()};
   }
@@ -136,21 +87,16 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
       throw Error(
           "Tape::rewind: the position is not in this tape's current recording "
           "(taken on another tape, or before a clear() or an earlier rewind() past it)");
-    epochs_.rewind(generation_, generation_start_, position.statements);
-    statement_end_.truncate(position.statements);
-    operands_.count = position.operands;
+    generations_.rewind(position.statements);
+    operands_.truncate(position.statements, position.operands);
     hooks_.truncate(position.hooks);
     custom_functions_.release_to(position.custom);
     checked_tensors_.drop_from(position.statements);
     arena_.release_to(position.arena);
     adjoints_.truncate(position.statements);
     annotations_.truncate(position.statements);
-    if (replayable_) replay_.truncate(position.statements, position.comparisons);
-    generation_ = detail::next_generation();
-    generation_start_ = position.statements;
+    if (observer_ != nullptr) observer_->rewound(position.statements, position.observer_mark);
   }
-
-  // ------------------------------------------------------------------ gradients
 
   /// Zeroes every adjoint, sets f's adjoint to `seed` and sweeps back from f; afterwards
   /// x.adjoint() is d(seed·f)/dx for every Var x on the tape.
@@ -181,39 +127,20 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// The sweep without check_finite's checks: runs of plain statements, and the hook of
   /// each statement with its own backward in between.
   void sweep_without_finite_checks(std::uint32_t hi, std::uint32_t lo) {
-    const Hook<T>* first_hook = hooks_.data();
-    const Hook<T>* next_hook = hooks_.after(hi);
-    std::uint32_t s = hi;
-    while (true) {
-      const bool hook_ahead = next_hook != first_hook && next_hook[-1].statement > lo;
-      const std::uint32_t stop = hook_ahead ? next_hook[-1].statement : lo;
-      detail::sweep_plain(statement_end_.data(), operands_.indices.get(), operands_.partials.get(),
-                          adjoints_.data(), s, stop);
-      if (!hook_ahead) return;
-      --next_hook;
-      if (next_hook->output == nullptr || next_hook->output->written_in(sweep_number_))
-        next_hook->backward(*this, next_hook->statement, next_hook->data);
-      s = stop - 1;
-    }
+    detail::sweep_with_hooks(*this, view(), hooks_, adjoints_.data(), sweep_number_, hi, lo);
   }
 
-  /// Sets adjoints of statements lo..hi to zero, growing the adjoint array if needed, and
-  /// starts a new sweep: every tensor adjoint buffer reads as zero until written.
-  /// Scalar adjoints outside lo..hi keep what an earlier sweep left (newly covered ones
-  /// are 0).
+  /// Sets adjoints of statements lo..hi to zero (growing the array, new entries 0; others
+  /// keep what the last sweep left) and starts a new sweep: every tensor adjoint buffer
+  /// reads as zero until written.
   void zero_adjoints(std::uint32_t lo, std::uint32_t hi) {
-    const std::size_t old_size = adjoints_.size();
-    if (old_size <= hi) {
-      adjoints_.resize_uninitialized(statement_end_.size());
-      std::fill(adjoints_.data() + old_size, adjoints_.data() + adjoints_.size(), T(0));
-    }
-    std::fill(adjoints_.data() + lo, adjoints_.data() + hi + 1, T(0));
+    detail::zero_adjoints(adjoints_, lo, hi, statements());
     ++sweep_number_;
   }
   /// The current sweep's number, by which a tensor adjoint buffer knows whether it was
   /// written in this sweep (tensor_adjoints.hpp). Never reused by this tape.
   std::uint64_t sweep_number() const noexcept { return sweep_number_; }
-  /// The adjoint array (one entry per statement), for the reverse sweep's kernels.
+  /// The adjoint array, one entry per statement the last sweep covered (adjoints_size()).
   ///@{
   T* adjoint_data() noexcept { return adjoints_.data(); }
   const T* adjoint_data() const noexcept { return adjoints_.data(); }
@@ -222,36 +149,27 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// Adjoint of statement s, for hooks: read their output's, add into their inputs'.
   T& adjoint_at(std::uint32_t s) noexcept { return adjoints_[s]; }
 
-  // ---------------------------------------------------------------- recording
-
   /// Records one statement with exactly NumOperands operands, written by `write(sink)`.
   /// Returns the new statement's index, which is also the index of the Var it defines.
   template <std::size_t NumOperands, class WriteOperands>
   std::uint32_t record(WriteOperands&& write) {
     operands_.reserve_extra(NumOperands);
     write(OperandSink<T>{operands_.partials.get() + operands_.count,
-                         operands_.indices.get() + operands_.count, generation_, this});
+                         operands_.indices.get() + operands_.count, generations_.current(), this});
     operands_.count += NumOperands;
-    return end_statement();
+    return operands_.end_statement();
   }
 
   /// Records a statement with explicit operands (user-defined ops, custom partials).
   std::uint32_t record_operands(std::span<const std::uint32_t> indices,
                                 std::span<const std::uint32_t> generations, std::span<const T> partials) {
     for (std::size_t i = 0; i < indices.size(); ++i) check_var(indices[i], generations[i], "custom_op");
-    operands_.reserve_extra(indices.size());
-    std::copy(indices.begin(), indices.end(), operands_.indices.get() + operands_.count);
-    std::copy(partials.begin(), partials.end(), operands_.partials.get() + operands_.count);
-    operands_.count += indices.size();
-    const std::uint32_t statement = end_statement();
-    if (replayable_) [[unlikely]] {
-      // Without operands it is a leaf whose values live elsewhere (a tensor constant or
-      // Parameter); with them, a custom_op whose partials came from the caller.
-      if (indices.empty())
-        replay_.input(statement, T(0));
-      else
-        replay_.opaque(statement, "custom_op with given partials");
-    }
+    operands_.append(indices, partials);
+    const std::uint32_t statement = operands_.end_statement();
+    // Without operands: a leaf whose values live elsewhere (a tensor constant, Parameter).
+    if (observer_ != nullptr) [[unlikely]]
+      indices.empty() ? observer_->input(statement, T(0))
+                      : observer_->opaque(statement, "custom_op with given partials");
     return statement;
   }
 
@@ -261,21 +179,11 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// the sweep skips it when nothing wrote that adjoint.
   std::uint32_t record_hook(HookBackward<T> run_backward, const void* data,
                             const detail::AdjointState* output = nullptr) {
-    const std::uint32_t statement = end_statement();
+    const std::uint32_t statement = operands_.end_statement();
     hooks_.push_back({statement, run_backward, data, output});
-    if (replayable_) [[unlikely]]
-      replay_.opaque(statement, "custom_op with a backward function");
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->opaque(statement, "custom_op with a backward function");
     return statement;
-  }
-
-  /// A replayable tape: statement `statement` (a tensor operation, a Parameter, just
-  /// recorded) is recomputed by `forward(tape, statement, data)` when replaying, and its
-  /// value, if it is a scalar, is `value`. Nothing on other tapes.
-  void set_replay_forward(std::uint32_t statement, HookForward<T> forward, const void* data,
-                          const T& value = T(0)) {
-    if (!replayable_) return;
-    replay_.forward(statement, forward, data);
-    replay_.set_value(statement, value);
   }
 
   /// Memory for tensor values, adjoints and backward data; see arena.hpp.
@@ -283,138 +191,67 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// The user-defined backward functions recorded on this tape (custom_op).
   detail::CustomFunctions<T>& custom_functions() noexcept { return custom_functions_; }
 
-  // ------------------------------------------------------------------ replaying
+  /// The observer following this tape's recording, or null (recording_observer.hpp).
+  detail::RecordingObserver<T>* observer() const noexcept { return observer_; }
+  /// The recording's arrays, read-only: for saving, inspecting and sweeping them elsewhere.
+  RecordingArrays<const T> view() const noexcept { return operands_.template arrays<const T>(); }
 
-  /// What a replayable tape keeps to run its recording again (see replay_record.hpp).
-  ///@{
-  detail::ReplayRecord<T>& replay_record() noexcept { return replay_; }
-  const detail::ReplayRecord<T>& replay_record() const noexcept { return replay_; }
-  ///@}
-
-  /// A replayable tape: the value of statement s as last recorded or replayed.
-  T replayed_value(std::uint32_t s) const { return replay_.value(s); }
-  /// Sets an input (a leaf Var recorded from a number) to a new value for the next replay.
-  void set_input(std::uint32_t s, const T& value) {
-    if (!replayable_ || s == 0 || s >= replay_.statements() ||
-        replay_.kind(s) != detail::StatementKind::Input)
-      throw Error("Tape::set_input: v" + std::to_string(s) +
-                  " is not an input of this replayable tape's recording");
-    replay_.values()[s] = value;
-  }
-
-  /// Runs the whole recording again at the inputs' current values: every Var's value and
-  /// every local partial is recomputed (tensor operations rerun, reading Parameters and
-  /// constant_view data as they are now), exactly as recording would, so backward()
-  /// afterwards gives the gradient at the new inputs. Throws BranchChanged, naming it, at
-  /// the first comparison of Vars or kink that comes out differently from the recording;
-  /// the caller then records again. Only on a tape made with Options::replayable.
-  void replay() {
-    const detail::ReplayChange change = try_replay();
-    if (change.changed) throw_branch_changed(change);
-  }
-  /// The same, returning the change instead of throwing (changed == false: all held).
-  detail::ReplayChange try_replay() {
-    if (!replayable_)
-      throw Error("Tape::replay: the tape was not made replayable (Tape({.replayable = true}))");
-    return replay_.run(this, statement_end_.data(), operands_.indices.get(), replay_.values(),
-                       operands_.partials.get(), statements(), generation_);
-  }
-  /// Throws BranchChanged describing `change` (what try_replay() returned).
-  [[noreturn]] void throw_branch_changed(const detail::ReplayChange& change) const {
-    throw BranchChanged(
-        "replay: " + replay_.describe(change, statement_end_.data(), operands_.indices.get()) +
-        "; the recording does not hold at this input (record again)");
-  }
-  /// Replaces the recording by a saved one (replay/recorded_function_file.cpp): its
-  /// statement ends (slot 0 included) and operand indices; the caller fills the replay
-  /// record. Partials are zero until the first replay.
-  void restore_recording(std::span<const std::uint32_t> statement_end,
-                         std::span<const std::uint32_t> operand_index) {
-    reset();
-    statement_end_.truncate(0);
-    for (const std::uint32_t end : statement_end) statement_end_.push_back(end);
-    operands_.reserve_extra(operand_index.size());
-    std::copy(operand_index.begin(), operand_index.end(), operands_.indices.get());
-    std::fill_n(operands_.partials.get(), operand_index.size(), T(0));
-    operands_.count = operand_index.size();
-  }
-  /// The tape's operand arrays, for replaying on other value types and for saving.
-  const std::uint32_t* statement_ends() const noexcept { return statement_end_.data(); }
-  /// The operand index array (see statement_ends()).
-  const std::uint32_t* operand_index_data() const noexcept { return operands_.indices.get(); }
-  /// The operand partial array (see statement_ends()).
-  T* operand_partial_data() noexcept { return operands_.partials.get(); }
-
-  // ----------------------------------------------------------------- validity
-
-  /// This recording's generation: a Var whose generation differs was recorded before a clear() or on another
-  /// tape.
-  std::uint32_t generation() const noexcept { return generation_; }
+  /// This recording's generation; a Var of another was recorded before a clear() or elsewhere.
+  std::uint32_t generation() const noexcept { return generations_.current(); }
 
   /// True if (index, generation) names a Var recorded on this tape and not discarded.
   bool is_valid_index(std::uint32_t index, std::uint32_t var_generation) const noexcept {
-    if (var_generation == generation_) return index < statement_end_.size();
-    return epochs_.contains(index, var_generation);
+    return var_generation == generations_.current() ? index < statements()
+                                                    : generations_.contains(index, var_generation);
   }
   /// Throws unless the Var is on this tape or a constant (generation 0). A Var of the
   /// current recording, by far the common case, passes with two inline comparisons.
   void check_var(std::uint32_t index, std::uint32_t var_generation, const char* operation) const {
-    if (var_generation == generation_ && index < statement_end_.size()) [[likely]]
-      return;
-    if (var_generation != 0 && !epochs_.contains(index, var_generation)) [[unlikely]]
-      detail::throw_stale_var(operation, index, var_generation, var_generation >= first_generation_);
+    if ((var_generation != generations_.current() || index >= statements()) && var_generation != 0 &&
+        !generations_.contains(index, var_generation)) [[unlikely]]
+      generations_.throw_stale(operation, index, var_generation);
   }
   /// The slow path of OperandSink::write. A constant's operand lands on statement 0,
-  /// which is never swept, so it is harmless. Never inlined: it is cold, and the replay
-  /// kernels that `flatten` their expressions (replay_kernels.hpp) must not pull it in.
+  /// which is never swept, so it is harmless. Never inlined: it is cold, and kernels that
+  /// `flatten` their expressions must not pull it in.
   [[gnu::noinline, gnu::cold]] void check_operand(std::uint32_t index, std::uint32_t var_generation) const {
     check_var(index, var_generation, "an expression");
   }
 
-  // ------------------------------------------------------------ introspection
-
   /// Recorded Vars (statements), not counting the reserved slot 0.
-  std::size_t num_nodes() const noexcept { return statement_end_.size() - 1; }
+  std::size_t num_nodes() const noexcept { return statements() - 1; }
   /// Operands recorded (4 + sizeof(T) bytes each).
   std::size_t num_operands() const noexcept { return operands_.count; }
   /// Bytes the recording itself occupies: 4 per statement, 4 + sizeof(T) per operand,
   /// the hooks, custom functions and the arena's tensor buffers. The measure to compare
   /// with other tapes' sizes.
   std::size_t recording_bytes() const noexcept {
-    return statement_end_.size() * sizeof(std::uint32_t) + operands_.bytes_in_use() +
-           custom_functions_.bytes_in_use() + hooks_.size() * sizeof(Hook<T>) + arena_.bytes_in_use();
+    return operands_.bytes_in_use() + custom_functions_.bytes_in_use() + hooks_.size() * sizeof(Hook<T>) +
+           arena_.bytes_in_use();
   }
   /// Bytes of everything the tape holds now: the recording, the adjoints of the last
-  /// sweep, and what the options keep beside them (a replayable tape's replay record,
-  /// annotations).
+  /// sweep, annotations, and what its observer keeps.
   std::size_t bytes_in_use() const noexcept {
-    return recording_bytes() + adjoints_.size() * sizeof(T) + (replayable_ ? replay_.bytes_in_use() : 0) +
-           annotations_.bytes_in_use();
+    return recording_bytes() + adjoints_.size() * sizeof(T) + annotations_.bytes_in_use() +
+           (observer_ != nullptr ? observer_->bytes_in_use() : 0);
   }
-  /// Bytes held by the arena, including capacity kept from earlier recordings.
+  /// Bytes held, including capacity kept from earlier recordings.
   std::size_t bytes_reserved() const noexcept {
-    return statement_end_.capacity() * sizeof(std::uint32_t) + operands_.bytes_reserved() +
-           adjoints_.capacity() * sizeof(T) + custom_functions_.bytes_reserved() +
-           hooks_.capacity() * sizeof(Hook<T>) + arena_.bytes_reserved();
+    return operands_.bytes_reserved() + adjoints_.capacity() * sizeof(T) +
+           custom_functions_.bytes_reserved() + hooks_.capacity() * sizeof(Hook<T>) + arena_.bytes_reserved();
   }
 
   /// Operands of statement s, for graph export and inspection.
-  std::span<const std::uint32_t> operand_indices(std::uint32_t s) const {
-    return {operands_.indices.get() + begin_of(s), operands_.indices.get() + statement_end_[s]};
-  }
+  std::span<const std::uint32_t> operand_indices(std::uint32_t s) const { return operands_.indices_of(s); }
   /// The local partials of statement s's operands, in the order of operand_indices(s).
-  std::span<const T> operand_partials(std::uint32_t s) const {
-    return {operands_.partials.get() + begin_of(s), operands_.partials.get() + statement_end_[s]};
-  }
+  std::span<const T> operand_partials(std::uint32_t s) const { return operands_.partials_of(s); }
   /// True if statement s has its own backward (a hook) rather than operands.
   bool is_custom(std::uint32_t s) const { return hooks_.contains(s); }
 
   /// True when the tape keeps values and expression texts (Options::annotate or check_finite).
   bool annotating() const noexcept { return annotate_; }
-  /// Annotating or replayable: Var's recording takes its slow path only when this is set.
+  /// Annotating or observed: Var's recording takes its slow path only when this is set.
   bool observing() const noexcept { return observing_; }
-  /// True for a tape made with Options::replayable.
-  bool replayable() const noexcept { return replayable_; }
   /// True for a tape made with Options::check_finite.
   bool checking_finite() const noexcept { return check_finite_; }
   /// The values and texts an annotating tape keeps, for to_dot() and error messages.
@@ -425,55 +262,52 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// check_finite mode: each tensor statement's operation, shape and adjoint buffer.
   detail::CheckedTensors<T>& checked_tensors() noexcept { return checked_tensors_; }
 
- private:
-  std::uint32_t statements() const noexcept { return static_cast<std::uint32_t>(statement_end_.size()); }
-  std::uint32_t begin_of(std::uint32_t s) const { return s == 0 ? 0 : statement_end_[s - 1]; }
-
-  // Closes the statement whose operands were just written; returns its index.
-  std::uint32_t end_statement() {
-    const std::size_t index = statement_end_.size();
-    if (index == detail::OperandStore<T>::max_count) [[unlikely]]
-      detail::throw_too_large("statements");
-    statement_end_.push_back(static_cast<std::uint32_t>(operands_.count));
-    return static_cast<std::uint32_t>(index);
+ protected:
+  /// Makes `observer` (null: none) follow the recording from the next statement on.
+  void set_observer(detail::RecordingObserver<T>* observer) noexcept {
+    observer_ = observer;
+    observing_ = annotate_ || observer_ != nullptr;
+  }
+  /// The recording's arrays, writable: for an observer that recomputes the partials.
+  RecordingArrays<T, std::uint32_t> arrays() noexcept {
+    return operands_.template arrays<T, std::uint32_t>();
+  }
+  /// Replaces the recording by a saved one: its statement ends (slot 0 included) and
+  /// operand indices. Partials are zero until they are computed.
+  void restore_recording(std::span<const std::uint32_t> statement_end,
+                         std::span<const std::uint32_t> operand_index) {
+    reset();
+    operands_.assign(statement_end, operand_index);
   }
 
+ private:
+  std::uint32_t statements() const noexcept { return operands_.statements(); }
+
   void reset() {
-    statement_end_.truncate(0);
-    statement_end_.push_back(0);  // slot 0: never a real Var, target of constants
-    operands_.count = 0;
+    operands_.clear();
     adjoints_.truncate(0);
     hooks_.truncate(0);
     custom_functions_.clear();
     checked_tensors_.clear();
     arena_.clear();
     annotations_.clear();
-    epochs_.clear();
-    if (replayable_) replay_.clear();
-    generation_ = detail::next_generation();
-    if (first_generation_ == 0) first_generation_ = generation_;
-    generation_start_ = 1;
+    generations_.reset();
+    if (observer_ != nullptr) observer_->cleared();
   }
 
   detail::OperandStore<T> operands_;
-  detail::FlatArray<std::uint32_t> statement_end_;  // end of each statement's operands
   detail::FlatArray<T> adjoints_;
   detail::HookList<T> hooks_;
   detail::CustomFunctions<T> custom_functions_;
   detail::Arena arena_;
-  detail::RewindEpochs epochs_;  // earlier generations still partly valid after rewind()
-
-  std::uint32_t generation_ = 0;
-  std::uint32_t generation_start_ = 1;
+  detail::Generations generations_;
   // Starts above AdjointState::pending_zero, which is what a new buffer's state holds.
   std::uint64_t sweep_number_ = 1;
-  std::uint32_t first_generation_ = 0;
 
   bool annotate_;
   bool check_finite_;
-  bool replayable_;
-  bool observing_;
-  detail::ReplayRecord<T> replay_;  // replayable tapes only
+  bool observing_ = annotate_;
+  detail::RecordingObserver<T>* observer_ = nullptr;
   detail::Annotations<T> annotations_;
   detail::CheckedTensors<T> checked_tensors_;  // check_finite mode only
 };

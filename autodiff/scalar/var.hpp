@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "../check/finite_forward.hpp"
+#include "../replay/detail/statement_type.hpp"
 #include "expr.hpp"
 #include "tape.hpp"
 
@@ -129,12 +130,17 @@ class BasicVar {
   void propagate(const OperandSink<T>& sink, const T& adjoint) const {
     sink.write(Slot, index_, generation_, adjoint);
   }
-  std::uint16_t encode(detail::ProgramEncoder<T>& e) const { return e.leaf(index_, generation_, value_); }
-  /// Inside an expression rebuilt for replay: the next operand, at its current value.
+  template <class Encoder>
+  std::uint16_t encode(Encoder& e) const {
+    return e.leaf(index_, generation_, value_);
+  }
+  /// Inside an expression rebuilt over new leaf values: the next operand, at its value.
   template <class Source>
-  BasicVar(detail::ReplayTag, Source& s) : generation_(s.generation) {
+  BasicVar(detail::RebuildTag, Source& s) : generation_(s.generation) {
     s.next_leaf(index_, value_);
   }
+  static constexpr bool cheap_to_recompute = true;
+  static constexpr bool is_var_leaf = true;
   void describe(std::string& out) const {
     if (generation_ == 0) {
       detail::describe_number(out, value_);
@@ -166,10 +172,11 @@ class BasicVar {
     generation_ = tape.generation();
   }
 
-  // Annotation, check_finite's checks and a replayable tape's program of the statement.
+  // Annotation, check_finite's checks and the tape's observer.
   template <Expression E>
   [[gnu::noinline]] static void observe(BasicTape<T>& tape, std::uint32_t index, const E& expression) {
-    if (tape.replayable()) tape.replay_record().expression(index, expression);
+    if (detail::RecordingObserver<T>* observer = tape.observer())
+      observer->expression(index, detail::statement_type<E, T>, &expression, expression.value());
     if (!tape.annotating()) return;
     std::string label;
     expression.describe(label);
@@ -181,7 +188,7 @@ class BasicVar {
     BasicTape<T>& tape = BasicTape<T>::active_or_throw("creating a Var");
     const std::uint32_t index = tape.template record<0>([](const OperandSink<T>&) {});
     if (tape.observing()) [[unlikely]] {
-      if (tape.replayable()) tape.replay_record().input(index, value_);
+      if (detail::RecordingObserver<T>* observer = tape.observer()) observer->input(index, value_);
       if (tape.annotating()) {
         tape.annotations().annotate(index, value_, "");  // an input: to_dot labels it so
         if (tape.checking_finite()) detail::check_input_finite(value_, "a new Var's value");

@@ -79,7 +79,7 @@ class NonFiniteError : public Error {
   std::string pass_;
 };
 
-/// Replaying a recording (Tape::replay, RecordedFunction) at an input where a comparison
+/// Replaying a recording (ReplayTape::replay, RecordedFunction) at an input where a comparison
 /// of Vars or a kink (abs, relu, max, …) comes out differently from when it was
 /// recorded: the recording no longer describes the function there. The message names
 /// the comparison or kink, its recorded and its new outcome.

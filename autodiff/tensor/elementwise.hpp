@@ -246,7 +246,7 @@ struct VarAsTensorNode {
   const T* dout;
   // Only replays call it: the Var's value as replayed.
   void forward(BasicTape<T>& tape) const {
-    if (var != 0) *out = tape.replayed_value(var);
+    if (var != 0) *out = tape.observer()->value(var);
   }
   static void backward(BasicTape<T>& tape, std::uint32_t, const void* data) {
     const VarAsTensorNode& n = *static_cast<const VarAsTensorNode*>(data);

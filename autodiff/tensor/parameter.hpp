@@ -70,7 +70,8 @@ class BasicParameter {
     if (tape.checking_finite()) [[unlikely]]
       detail::check_input_finite(value_(0, 0), "a scalar Parameter's value");
     const std::uint32_t statement = tape.record_hook(&add_scalar_adjoint, &gradient_on_this_thread());
-    tape.set_replay_forward(statement, &read_scalar_value, this, value_(0, 0));
+    if (detail::RecordingObserver<T>* observer = tape.observer())
+      observer->forward(statement, &read_scalar_value, this, value_(0, 0));
     return BasicVar<T>(typename BasicVar<T>::Recorded{}, value_(0, 0), statement, tape.generation());
   }
 
@@ -119,7 +120,7 @@ class BasicParameter {
   }
   // A replay reads the Parameter as it is then (after an optimizer's step).
   static void read_scalar_value(BasicTape<T>& tape, std::uint32_t statement, const void* parameter) {
-    tape.replay_record().set_value(statement, static_cast<const BasicParameter*>(parameter)->value_(0, 0));
+    tape.observer()->set_value(statement, static_cast<const BasicParameter*>(parameter)->value_(0, 0));
   }
 
   Matrix value_;

@@ -34,7 +34,8 @@ struct LinearRecurrenceNode {
   }
   // Replays read φ as replayed; the backward then uses that φ.
   void forward(BasicTape<T>& tape) const {
-    if (phi_statement != 0) const_cast<LinearRecurrenceNode*>(this)->phi = tape.replayed_value(phi_statement);
+    if (phi_statement != 0)
+      const_cast<LinearRecurrenceNode*>(this)->phi = tape.observer()->value(phi_statement);
     forward_at(phi);
   }
 

@@ -187,19 +187,21 @@ Node* new_node(BasicTape<T>& tape, const Node& node) {
   return ::new (static_cast<void*>(p)) Node(node);  // copy-constructed: a lambda has no assignment
 }
 
-// What a replay runs for a tensor operation's statement, and for a reduction to a Var.
+// What a tape's observer runs to recompute a tensor operation's statement (a replay),
+// and a reduction to a Var.
 template <class Node, class T>
 void replay_tensor(BasicTape<T>& tape, std::uint32_t, const void* node) {
   static_cast<const Node*>(node)->forward(tape);
 }
 template <class Node, class T>
 void replay_scalar(BasicTape<T>& tape, std::uint32_t statement, const void* node) {
-  tape.replay_record().set_value(statement, static_cast<const Node*>(node)->forward(tape));
+  tape.observer()->set_value(statement, static_cast<const Node*>(node)->forward(tape));
 }
 
 // Records the statement of a tensor computed by `node` (its values already filled in by
 // node.forward(tape)). With an adjoint, Node::backward distributes it during the sweep;
-// on a replayable tape, node.forward recomputes the values when the tape is replayed.
+// on a tape with an observer (a replay tape), node.forward recomputes the values when the
+// tape is replayed.
 // `operation` and `inputs` are what check_finite mode reports if the values are not
 // finite. The node is copied into the arena only when one of the two needs it.
 template <class Node, class T>
@@ -207,7 +209,8 @@ BasicTensor<T> finish_tensor(BasicTape<T>& tape, const NewTensor<T>& t, const No
                              const char* operation, std::initializer_list<BasicTensor<T>> inputs) {
   if (tape.checking_finite()) [[unlikely]]
     check_tensor_finite(operation, t.value, t.rows, t.cols, inputs);
-  const Node* kept = t.adjoint != nullptr || tape.replayable() ? new_node(tape, node) : nullptr;
+  detail::RecordingObserver<T>* const observer = tape.observer();
+  const Node* kept = t.adjoint != nullptr || observer != nullptr ? new_node(tape, node) : nullptr;
   std::uint32_t statement;
   if (t.adjoint != nullptr) {
     statement = tape.record_hook(&Node::backward, kept, t.adjoint_state);
@@ -217,8 +220,8 @@ BasicTensor<T> finish_tensor(BasicTape<T>& tape, const NewTensor<T>& t, const No
   } else {
     statement = tape.record_operands({}, {}, {});
   }
-  if (tape.replayable()) [[unlikely]]
-    tape.set_replay_forward(statement, &replay_tensor<Node, T>, kept);
+  if (observer != nullptr) [[unlikely]]
+    observer->forward(statement, &replay_tensor<Node, T>, kept, T(0));
   return BasicTensor<T>(typename BasicTensor<T>::Recorded{}, t.value, t.adjoint_target(), t.rows, t.cols,
                         statement, tape.generation());
 }
@@ -235,14 +238,16 @@ BasicTensor<T> finish_constant(BasicTape<T>& tape, const NewTensor<T>& t, const 
 
 // Records a reduction to a scalar computed by `node` (value = node.forward(tape)) as a
 // Var: a statement whose backward is Node::backward. With nothing that needs a gradient
-// it is a constant on no tape — except on a replayable tape, where its value must be
-// recomputed at each replay.
+// it is a constant on no tape — except on a tape with an observer (a replay tape), where
+// its value must be recomputed at each replay.
 template <class Node, class T>
 BasicVar<T> finish_scalar(BasicTape<T>& tape, const Node& node, const T& value, bool requires_grad) {
-  if (!requires_grad && !tape.replayable()) return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
+  detail::RecordingObserver<T>* const observer = tape.observer();
+  if (!requires_grad && observer == nullptr)
+    return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, 0, 0);
   const Node* kept = new_node(tape, node);
   const std::uint32_t statement = tape.record_hook(&Node::backward, kept);
-  tape.set_replay_forward(statement, &replay_scalar<Node, T>, kept, value);
+  if (observer != nullptr) observer->forward(statement, &replay_scalar<Node, T>, kept, value);
   return BasicVar<T>(typename BasicVar<T>::Recorded{}, value, statement, tape.generation());
 }
 

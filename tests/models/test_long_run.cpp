@@ -99,7 +99,7 @@ TEST(LongRun, TenThousandTrainingStepsOfTheDigitsNetworkDoNotGrowTheHeap) {
 TEST(LongRun, ReplayedTrainingStepsDoNotAllocate) {
   constexpr int steps = 3000;
   DigitsTraining t;
-  tg::FloatTape tape({.replayable = true});
+  tg::FloatReplayTape tape;
   tg::FloatTensor out;
   tg::FloatVar loss;
 

@@ -420,12 +420,12 @@ TEST(ScalarGraphProperty, GradientsOfRandomGraphsMatchCentralDifferences) {
               checked, statements, redrawn);
 }
 
-// Replay: each graph recorded once on a replayable tape, then replayed at a nearby point;
+// Replay: each graph recorded once on a replay tape, then replayed at a nearby point;
 // where every comparison and kink held, the replayed value and gradient must be those of
 // a fresh recording there, bit for bit (and where one changed, replay must say so).
 TEST(ScalarGraphProperty, ReplaysEqualFreshRecordingsOfRandomGraphs) {
   constexpr std::uint64_t default_count = 3000;
-  tg::Tape replayable({.replayable = true});
+  tg::ReplayTape replayable;
   std::size_t replayed = 0, changed = 0;
   for (const std::uint64_t seed : tg::testing::property_seeds("TAPEGRAD_SCALAR_GRAPH_SEED", default_count)) {
     tg::models::Random random(seed);

@@ -440,7 +440,7 @@ TEST(TensorGraphProperty, GradientsOfRandomGraphsMatchCentralDifferences) {
               checked, operations, entries, redrawn);
 }
 
-// Replay: each graph recorded once on a replayable tape, the Parameters moved, the tape
+// Replay: each graph recorded once on a replay tape, the Parameters moved, the tape
 // replayed and swept; value and gradients must be those of a fresh recording at the
 // moved Parameters, bit for bit.
 TEST(TensorGraphProperty, ReplaysEqualFreshRecordingsOfRandomGraphs) {
@@ -457,7 +457,7 @@ TEST(TensorGraphProperty, ReplaysEqualFreshRecordingsOfRandomGraphs) {
       }
     }
     std::vector<tg::Parameter> parameters(graph->inputs.begin(), graph->inputs.end());
-    tg::Tape replayable({.replayable = true});
+    tg::ReplayTape replayable;
     std::vector<int> regions;
     const Var f = *evaluate(*graph, parameters, 0.0, regions);
     for (tg::Parameter& p : parameters)

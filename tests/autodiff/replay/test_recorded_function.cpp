@@ -300,9 +300,30 @@ TEST(RecordedFunctionMisuse, ItsTapeDoesNotCaptureLaterRecordings) {
   (void)later;
 }
 
+// A replay tape also holds what replaying needs; bytes_in_use() counts it.
+TEST(ReplayableTape, CountsItsReplayRecordInBytesInUse) {
+  std::size_t plain_bytes = 0;
+  {
+    tg::Tape tape;
+    Var x1 = 1.0, x2 = 1.0;
+    [[maybe_unused]] Var f = x1 * x1 + x2 * x2 + tg::abs(x1 + x2);
+    plain_bytes = tape.bytes_in_use();
+  }
+  tg::ReplayTape tape;
+  Var x1 = 1.0, x2 = 1.0;
+  [[maybe_unused]] Var f = x1 * x1 + x2 * x2 + tg::abs(x1 + x2);
+  EXPECT_EQ(tape.recording_bytes(), plain_bytes);
+  EXPECT_GT(tape.bytes_in_use(), plain_bytes);
+}
+
+template <class Tape>
+concept CanReplay = requires(Tape& tape) {
+  tape.replay();
+};
+
 // The tape-level interface: set_input, replay, backward; rewind drops recorded comparisons.
 TEST(ReplayableTape, ReplaysInPlaceAndRewindsItsComparisons) {
-  tg::Tape tape({.replayable = true});
+  tg::ReplayTape tape;
   Var x = 2.0, y = 3.0;
   const Var f = x * y + tg::sin(x);
   tape.set_input(x.index(), 0.5);
@@ -316,14 +337,15 @@ TEST(ReplayableTape, ReplaysInPlaceAndRewindsItsComparisons) {
   const tg::TapePosition mark = tape.position();
   if (x > 1.0) {  // recorded: 0.5 > 1 is false now, but the comparison used x's handle value 2
   }
-  EXPECT_EQ(tape.replay_record().num_guards(), 1U);
+  EXPECT_EQ(tape.record().num_guards(), 1U);
   EXPECT_THROW(tape.replay(), tg::BranchChanged);
   tape.rewind(mark);
-  EXPECT_EQ(tape.replay_record().num_guards(), 0U);
+  EXPECT_EQ(tape.record().num_guards(), 0U);
   EXPECT_NO_THROW(tape.replay());
 
-  tg::Tape plain;
-  EXPECT_THROW(plain.replay(), tg::Error);
+  // A plain tape keeps nothing to replay, and has no replay() to call by mistake.
+  static_assert(!CanReplay<tg::Tape>);
+  static_assert(CanReplay<tg::ReplayTape>);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Tensor graphs on a replayable tape: recorded once, then replayed with new data in the
+// Tensor graphs on a replay tape: recorded once, then replayed with new data in the
 // constant_view buffers, new labels in place and new Parameter values. Every operation
 // family is in the graph; value and every gradient must equal a fresh recording's bit
 // for bit.
@@ -64,7 +64,7 @@ struct Problem {
 TEST(TensorReplay, EveryOperationFamilyReplaysBitIdentically) {
   std::srand(7);
   Problem problem;
-  tg::Tape replayable({.replayable = true});
+  tg::ReplayTape replayable;
   const tg::Var loss = problem.loss();
   for (int k = 1; k <= 5; ++k) {
     problem.move(k);
@@ -94,7 +94,7 @@ TEST(TensorReplay, EveryOperationFamilyReplaysBitIdentically) {
 // it is by recording, not read out of bounds.
 TEST(TensorReplay, BadDataAtReplayIsRefusedLikeAtRecording) {
   Problem problem;
-  tg::Tape replayable({.replayable = true});
+  tg::ReplayTape replayable;
   const tg::Var loss = problem.loss();
   problem.labels[2] = 7;
   try {
@@ -109,7 +109,7 @@ TEST(TensorReplay, BadDataAtReplayIsRefusedLikeAtRecording) {
 // A custom_op with a backward function has no forward to replay: the tape says which
 // statement, and what recorded it.
 TEST(TensorReplay, OpaqueStatementsAreNamed) {
-  tg::Tape tape({.replayable = true});
+  tg::ReplayTape tape;
   tg::Var x = 2.0;
   const std::vector<tg::Var> in{x};
   const tg::Var y = tg::custom_op(4.0, in, [](const double& a, std::span<double> d) { d[0] += 4 * a; });

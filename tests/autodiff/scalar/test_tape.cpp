@@ -55,22 +55,6 @@ TEST(WorkedExample, TapeSizeIsAsDocumented) {
   EXPECT_EQ(tape.bytes_in_use(), 4u);  // slot 0's statement end
 }
 
-// A replayable tape also holds what replaying needs; bytes_in_use() counts it.
-TEST(WorkedExample, ReplayableTapeCountsItsReplayRecord) {
-  std::size_t plain_bytes = 0;
-  {
-    tg::Tape tape;
-    Var x1 = 1.0, x2 = 1.0;
-    [[maybe_unused]] Var f = x1 * x1 + x2 * x2 + tg::abs(x1 + x2);
-    plain_bytes = tape.bytes_in_use();
-  }
-  tg::Tape tape({.replayable = true});
-  Var x1 = 1.0, x2 = 1.0;
-  [[maybe_unused]] Var f = x1 * x1 + x2 * x2 + tg::abs(x1 + x2);
-  EXPECT_EQ(tape.recording_bytes(), plain_bytes);
-  EXPECT_GT(tape.bytes_in_use(), plain_bytes);
-}
-
 // y = x² is used by many later statements. f = y² + 3y + Σ_{k=1..1000} k·y
 // df/dx = (2y + 3 + 500500)·2x.
 TEST(SharedSubexpression, OneNodeUsedByMany) {

@@ -123,7 +123,7 @@ TEST(Fused, ReplaysAtNewParameterValues) {
     return tg::fused_sum([](auto yi, auto wi) { return log(1.0 + square(yi * wi - 0.3)); },
                          tg::constant_view(y), w.tensor());
   };
-  tg::Tape replayable({.replayable = true});
+  tg::ReplayTape replayable;
   const tg::Var recorded = f();
   w.value() *= 1.7;
   replayable.replay();

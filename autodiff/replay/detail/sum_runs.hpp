@@ -14,7 +14,7 @@
 ///   - every partial sum but the last is read by nothing else: not by another operand, a
 ///     comparison or the output; and no comparison is made inside the run.
 /// Then every statement of the run has the adjoint of its last one, so replaying it
-/// computes each term with the chain leaf read as zero (the kernel, replay_sum_run),
+/// computes each term with the chain leaf read as zero (the kernel, replay_sum_run in sum_run_kernels.hpp),
 /// adds the terms in two interleaved sums, and, for an operand that is the same Var in
 /// every term (`mu`), adds its partials up forward instead of storing them; the reverse
 /// sweep (sweep_sum_run) then scatters adjoint · partial to the operands that vary and
@@ -25,7 +25,7 @@
 /// run's statements after the first names base + i·stride (i counting those statements,
 /// stride 0 for a fixed slot), the run is *affine*: its kernels compute the operands
 /// instead of reading them from the tape. An affine run whose term is cheap arithmetic
-/// (CheapToRecompute, replay_kernels.hpp) with operands that vary (Rosenbrock, a layer's
+/// (`cheap_to_recompute`, scalar/expr.hpp) with operands that vary (Rosenbrock, a layer's
 /// weights) stores no partials at all: its replay computes values only, and the reverse
 /// sweep computes each term's partials again (sum_run_reverse). At a long sum's size the
 /// tape's partials and indices do not fit in the cache, and reading them back from memory
@@ -43,8 +43,8 @@
 #include <span>
 #include <vector>
 
+#include "../../scalar/sweep.hpp"
 #include "kernel_args.hpp"
-#include "sweep.hpp"
 
 namespace tapegrad::detail {
 
@@ -71,7 +71,7 @@ inline std::uint32_t stored_per_term(const SumRun& run) {
 
 template <class T>
 struct SumRunPlan;
-// A sum run's reverse sweep with its partials computed again (replay_kernels.hpp).
+// A sum run's reverse sweep with its partials computed again (sum_run_kernels.hpp).
 template <class T>
 using SumRunReverse = void (*)(const KernelArgs<T>&, const SumRun&, const SumRunPlan<T>&, T* adj);
 

@@ -1,7 +1,9 @@
 /// \file
-/// What a replayable tape (Tape::Options::replayable) keeps beside its recording so that
-/// the recording can be run again at new inputs without recording again — a
-/// primal-value tape, as CppAD's ADFun or CoDiPack's primal-value tapes:
+/// What a replay tape (replay_tape.hpp) keeps beside its recording so that the recording
+/// can be run again at new inputs without recording again — a primal-value tape, as
+/// CppAD's ADFun or CoDiPack's primal-value tapes. ReplayRecord is the tape's recording
+/// observer (scalar/recording_observer.hpp), so it learns of each statement as it is
+/// recorded, and it keeps:
 ///   - every statement's value, and what kind of statement it is: an input (its value is
 ///     set from outside), an expression (its program, replay_program.hpp, and the numbers
 ///     the program uses), an operation with a forward function of its own (a tensor
@@ -23,100 +25,18 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../support/error.hpp"
-#include "replay_kernels.hpp"
-#include "replay_program.hpp"
+#include "../../scalar/recording_observer.hpp"
+#include "../../support/error.hpp"
+#include "interpreter.hpp"
+#include "program.hpp"
+#include "statement_kernels.hpp"
+#include "statement_type.hpp"
+#include "sum_run_kernels.hpp"
 #include "sum_runs.hpp"
 
-namespace tapegrad {
-
-template <class T>
-class BasicTape;
-
-/// What replaying runs at a statement with a forward function of its own: recompute its
-/// value (a tensor's buffer, or the statement's value in the tape's replay values).
-template <class T>
-using HookForward = void (*)(BasicTape<T>& tape, std::uint32_t statement, const void* data);
-
-namespace detail {
+namespace tapegrad::detail {
 
 enum class StatementKind : std::uint8_t { Input, Program, Forward, Opaque };
-
-// Builds the program of one expression: each expression node's encode() calls it
-// children first and gets back its node's position.
-template <class T>
-class ProgramEncoder {
- public:
-  // For a comparison, `operands` receives its Vars' indices and `tape` says which Vars
-  // are its own (a Var of another tape is a number to this recording).
-  ProgramEncoder(std::vector<ProgramNode>& nodes, std::vector<T>& numbers,
-                 std::vector<std::uint32_t>* operands, const BasicTape<T>* tape = nullptr)
-      : nodes_(nodes), numbers_(numbers), operands_(operands), tape_(tape) {}
-
-  // A Var leaf: the statement's next operand (a constant Var, on no tape, keeps its slot
-  // but replays as its number). For a comparison, `index` is kept as its operand.
-  std::uint16_t leaf(std::uint32_t index, std::uint32_t generation, const T& value) {
-    const std::uint16_t slot = next_slot_++;
-    const bool constant = generation == 0 || (tape_ != nullptr && !tape_->is_valid_index(index, generation));
-    if (operands_ != nullptr) operands_->push_back(constant ? 0 : index);
-    if (constant) return add({OpCode::LeafConstant, 0, {slot, number(value), 0}, 0});
-    return add({OpCode::Leaf, 0, {slot, 0, 0}, 0});
-  }
-  std::uint16_t constant(const T& value) { return add({OpCode::Constant, 0, {number(value), 0, 0}, 0}); }
-
-  template <class Rule>
-  std::uint16_t unary(std::uint16_t a, bool a_needed, const T& x) {
-    ProgramNode n{op_code_of<Rule>(), static_cast<std::uint8_t>(a_needed), {a, 0, 0}, 0};
-    if constexpr (HasPiece<Rule>) n.piece = number(T(Rule::piece(primal(x))));
-    return add(n);
-  }
-  template <class Rule>
-  std::uint16_t binary(std::uint16_t a, std::uint16_t b, std::uint8_t needs, const T& xa, const T& xb) {
-    ProgramNode n{op_code_of<Rule>(), needs, {a, b, 0}, 0};
-    if constexpr (HasPiece<Rule>) n.piece = number(T(Rule::piece(primal(xa), primal(xb))));
-    return add(n);
-  }
-  template <class Rule>
-  std::uint16_t ternary(std::uint16_t a, std::uint16_t b, std::uint16_t c, std::uint8_t needs, const T& xa,
-                        const T& xb, const T& xc) {
-    ProgramNode n{op_code_of<Rule>(), needs, {a, b, c}, 0};
-    if constexpr (HasPiece<Rule>) n.piece = number(T(Rule::piece(primal(xa), primal(xb), primal(xc))));
-    return add(n);
-  }
-  std::uint16_t compare(Relation relation, std::uint16_t a, std::uint16_t b, int outcome) {
-    return add({OpCode::Compare, static_cast<std::uint8_t>(relation), {a, b, 0}, number(T(outcome))});
-  }
-
- private:
-  std::uint16_t number(const T& value) {
-    numbers_.push_back(value);
-    return checked(numbers_.size() - 1 - numbers_begin_);
-  }
-  std::uint16_t add(const ProgramNode& n) {
-    nodes_.push_back(n);
-    return checked(nodes_.size() - 1);
-  }
-  static std::uint16_t checked(std::size_t i) {
-    if (i > 0xffff) throw Error("a replayable tape: an expression of more than 65535 nodes");
-    return static_cast<std::uint16_t>(i);
-  }
-
-  std::vector<ProgramNode>& nodes_;
-  std::vector<T>& numbers_;
-  std::vector<std::uint32_t>* operands_;
-  const BasicTape<T>* tape_;
-  std::size_t numbers_begin_ = numbers_.size();
-  std::uint16_t next_slot_ = 0;
-};
-
-// Encodes a number or an expression on one side of a comparison.
-template <class T, class X>
-std::uint16_t encode_side(ProgramEncoder<T>& e, const X& x) {
-  if constexpr (requires { x.encode(e); })
-    return x.encode(e);
-  else
-    return e.constant(static_cast<T>(x));
-}
 
 // A comparison recorded on the tape: its program (ending in a Compare node) runs
 // before statement `before`.
@@ -128,9 +48,11 @@ struct Guard {
 };
 
 template <class T>
-class ReplayRecord {
+class ReplayRecord final : public RecordingObserver<T> {
  public:
-  ReplayRecord() { clear(); }
+  // Following `tape`'s recording (null: filled from a file, then attached).
+  explicit ReplayRecord(const BasicTape<T>* tape = nullptr) : tape_(tape) { clear(); }
+  void attach(const BasicTape<T>* tape) noexcept { tape_ = tape; }
 
   void clear() {
     kind_.assign(1, StatementKind::Input);  // statement 0: the slot constants point at
@@ -165,58 +87,69 @@ class ReplayRecord {
           std::min(input_stretches_.back().second, static_cast<std::uint32_t>(kind_.size()));
   }
 
-  // ------------------------------------------------------------------ recording
+  // ------------------------------------------------ recording (the observer's side)
 
-  template <class E>
-  void expression(std::uint32_t s, const E& e) {
-    if constexpr (requires(ProgramEncoder<T> & enc) { e.encode(enc); }) {
-      add_statement(s, StatementKind::Program, 0, e.value());
-      scratch_.clear();
-      ProgramEncoder<T> encoder(scratch_, numbers_, nullptr);
-      e.encode(encoder);
-      const std::size_t programs_before = num_programs();
-      id_[s] = intern();
-      if (num_programs() != programs_before) {
-        // A constant Var leaf keeps a number the rebuilt expression would not read.
-        bool constant_leaf = false;
-        for (const ProgramNode& n : scratch_) constant_leaf = constant_leaf || n.op == OpCode::LeafConstant;
-        if (!constant_leaf) {
-          kernel_[id_[s]] = &replay_statements<E, T>;
-          sum_kernels_[id_[s]] = sum_kernels_for<E, T>();
-        }
+  void expression(std::uint32_t s, const StatementType<T>& type, const void* e, const T& value) override {
+    if (type.encode == nullptr) {
+      opaque_.push_back("an expression type without encode()");
+      add_statement(s, StatementKind::Opaque, static_cast<std::uint32_t>(opaque_.size() - 1), value);
+      return;
+    }
+    add_statement(s, StatementKind::Program, 0, value);
+    scratch_.clear();
+    ProgramEncoder<T> encoder(scratch_, numbers_, nullptr);
+    type.encode(e, encoder);
+    const std::size_t programs_before = num_programs();
+    id_[s] = intern();
+    if (num_programs() != programs_before) {
+      // A constant Var leaf keeps a number the rebuilt expression would not read.
+      bool constant_leaf = false;
+      for (const ProgramNode& n : scratch_) constant_leaf = constant_leaf || n.op == OpCode::LeafConstant;
+      if (!constant_leaf) {
+        kernel_[id_[s]] = type.kernel;
+        sum_kernels_[id_[s]] = type.sums;
       }
-    } else {
-      opaque(s, "an expression type without encode()", e.value());
     }
   }
-  void input(std::uint32_t s, const T& value) { add_statement(s, StatementKind::Input, 0, value); }
+  void input(std::uint32_t s, const T& value) override { add_statement(s, StatementKind::Input, 0, value); }
   // A statement whose value and partials cannot be recomputed; `what` names it.
-  void opaque(std::uint32_t s, const char* what, const T& value = T(0)) {
+  void opaque(std::uint32_t s, const char* what) override {
     opaque_.push_back(what);
-    add_statement(s, StatementKind::Opaque, static_cast<std::uint32_t>(opaque_.size() - 1), value);
+    add_statement(s, StatementKind::Opaque, static_cast<std::uint32_t>(opaque_.size() - 1), T(0));
   }
-  // Statement s (just recorded, opaque until now) is recomputed by `forward`.
-  void forward(std::uint32_t s, HookForward<T> run_forward, const void* data) {
+  // Statement s (just recorded as an input or opaque) is recomputed by `forward`.
+  void forward(std::uint32_t s, StatementForward<T> run_forward, const void* data, const T& value) override {
     forwards_.push_back({s, run_forward, data});
+    // No longer an input: a stretch of inputs passed over at once must not hold it.
+    if (kind_[s] == StatementKind::Input && !input_stretches_.empty() &&
+        input_stretches_.back().second == s + 1 &&
+        --input_stretches_.back().second == input_stretches_.back().first)
+      input_stretches_.pop_back();
     kind_[s] = StatementKind::Forward;
     id_[s] = static_cast<std::uint32_t>(forwards_.size() - 1);
+    values_[s] = value;
   }
-  void set_value(std::uint32_t s, const T& value) { values_[s] = value; }
+  T value(std::uint32_t s) const override { return values_[s]; }
+  void set_value(std::uint32_t s, const T& value) override { values_[s] = value; }
 
-  // A comparison made on `tape` now, after the statements recorded so far.
-  template <class A, class B>
-  void comparison(const BasicTape<T>& tape, Relation relation, const A& a, const B& b, int outcome) {
+  // A comparison made now, after the statements recorded so far.
+  void comparison(Relation relation, const ComparisonSide<T>& a, const ComparisonSide<T>& b,
+                  int outcome) override {
     scratch_.clear();
-    const Guard guard{static_cast<std::uint32_t>(tape.num_nodes() + 1), 0,
+    const Guard guard{static_cast<std::uint32_t>(tape_->num_nodes() + 1), 0,
                       static_cast<std::uint32_t>(guard_numbers_.size()),
                       static_cast<std::uint32_t>(guard_operands_.size())};
-    ProgramEncoder<T> encoder(scratch_, guard_numbers_, &guard_operands_, &tape);
-    const std::uint16_t left = encode_side(encoder, a);
-    const std::uint16_t right = encode_side(encoder, b);
+    ProgramEncoder<T> encoder(scratch_, guard_numbers_, &guard_operands_, tape_);
+    const std::uint16_t left = a.encode(a.side, encoder);
+    const std::uint16_t right = b.encode(b.side, encoder);
     encoder.compare(relation, left, right, outcome);
     guards_.push_back(guard);
     guards_.back().program = intern();
   }
+
+  std::uint32_t mark() const override { return static_cast<std::uint32_t>(guards_.size()); }
+  void rewound(std::uint32_t statements, std::uint32_t mark) override { truncate(statements, mark); }
+  void cleared() override { clear(); }
 
   // ------------------------------------------------------------------- replaying
 
@@ -291,7 +224,7 @@ class ReplayRecord {
         }
         case StatementKind::Forward:
           if constexpr (std::is_same_v<V, T>) {
-            const HookForwardEntry& f = forwards_[id_[s]];
+            const ForwardEntry& f = forwards_[id_[s]];
             f.run(*tape, s, f.data);
             break;
           } else {
@@ -349,7 +282,6 @@ class ReplayRecord {
   std::size_t statements() const noexcept { return kind_.size(); }
   StatementKind kind(std::uint32_t s) const { return kind_[s]; }
   const char* opaque_what(std::uint32_t s) const { return opaque_[id_[s]]; }
-  const T& value(std::uint32_t s) const { return values_[s]; }
   T* values() noexcept { return values_.data(); }
   const T* values() const noexcept { return values_.data(); }
   std::size_t num_guards() const noexcept { return guards_.size(); }
@@ -380,7 +312,7 @@ class ReplayRecord {
   }
   const Guard& guard(std::size_t g) const { return guards_[g]; }
   std::span<const std::uint32_t> guard_operand_indices() const noexcept { return guard_operands_; }
-  std::size_t bytes_in_use() const noexcept {
+  std::size_t bytes_in_use() const noexcept override {
     return kind_.size() * (1 + 2 * sizeof(std::uint32_t) + sizeof(T)) + numbers_.size() * sizeof(T) +
            nodes_.size() * sizeof(ProgramNode) + guards_.size() * sizeof(Guard) +
            guard_numbers_.size() * sizeof(T) + guard_operands_.size() * sizeof(std::uint32_t);
@@ -435,9 +367,9 @@ class ReplayRecord {
             .guard_operands = r.guard_operands_};
   }
 
-  struct HookForwardEntry {
+  struct ForwardEntry {
     std::uint32_t statement;
-    HookForward<T> run;
+    StatementForward<T> run;
     const void* data;
   };
 
@@ -514,7 +446,7 @@ class ReplayRecord {
   std::vector<Guard> guards_;
   std::vector<T> guard_numbers_;
   std::vector<std::uint32_t> guard_operands_;
-  std::vector<HookForwardEntry> forwards_;
+  std::vector<ForwardEntry> forwards_;
   std::vector<const char*> opaque_;
 
   std::vector<StatementKernel<T>> kernel_;  // per program; null: run by the interpreter
@@ -525,7 +457,7 @@ class ReplayRecord {
   mutable std::vector<T> scratch_value_, scratch_adjoint_;
   std::unordered_map<std::string, std::uint32_t> interned_;
   std::size_t max_program_length_ = 0;
+  const BasicTape<T>* tape_;  // whose recording this follows: for comparisons' positions and Vars
 };
 
-}  // namespace detail
-}  // namespace tapegrad
+}  // namespace tapegrad::detail

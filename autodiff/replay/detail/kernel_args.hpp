@@ -1,5 +1,5 @@
 /// \file
-/// What a replay's compiled kernels (replay_kernels.hpp) and the sum-run sweep
+/// What a replay's compiled kernels (statement_kernels.hpp, sum_run_kernels.hpp) and the sum-run sweep
 /// (sum_runs.hpp) work on: the recording's arrays, by pointer.
 #pragma once
 

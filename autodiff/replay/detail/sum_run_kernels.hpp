@@ -1,9 +1,9 @@
 /// \file
-/// The compiled kernels of a replay: a statement's expression type E rebuilt in place
-/// from its leaves' new values (ReplaySource, the ReplayTag constructors of expr.hpp) and
-/// swept by E's own propagate(), statement by statement (replay_statements, bit-identical
-/// to a fresh recording) or as one sum (replay_sum_run, sum_runs.hpp). ReplayRecord
-/// (replay_record.hpp) keeps one of each per program and calls them.
+/// The kernels of a replay's sum runs (sum_runs.hpp): each term of a run rebuilt from its
+/// leaves with the chain leaf read as zero, the terms added in two interleaved sums
+/// (replay_sum_run), and, for a cheap term, the reverse sweep that computes its partials
+/// again (sum_run_reverse). Like statement_kernels.hpp, they know an expression only
+/// through its protocol.
 #pragma once
 
 #include <algorithm>
@@ -12,129 +12,35 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "kernel_args.hpp"
-#include "replay_program.hpp"
+#include "statement_kernels.hpp"
 #include "sum_runs.hpp"
 
-namespace tapegrad {
-
-template <class T>
-struct OperandSink;
-template <class T>
-class BasicVar;
-template <class T>
-class Constant;
-template <class Rule, class A>
-class UnaryExpr;
-template <class Rule, class A, class B>
-class BinaryExpr;
-template <class Rule, class A, class B, class C>
-class TernaryExpr;
-
-namespace detail {
-
-// Where a replay stopped: the comparison or the statement whose kink changed piece.
-struct ReplayChange {
-  bool changed = false;
-  bool in_comparison = false;
-  std::uint32_t where = 0;  // the guard's position in guards(), or the statement
-  PieceChange piece{};
-};
-
-// Selects the constructors that rebuild an expression from a ReplaySource.
-struct ReplayTag {};
-
-// Where a statement's expression, rebuilt by its type (expr.hpp), takes its
-// leaves and numbers from when it is replayed by a compiled kernel; it also checks each
-// kink's piece, in the order encode() recorded them.
-template <class T>
-struct ReplaySource {
-  const T* values;
-  const std::uint32_t* operands;
-  const T* numbers;
-  std::uint32_t generation;
-  std::uint16_t next_slot = 0;
-  std::uint16_t next_number = 0;
-  std::uint32_t next_node = 0;
-  bool changed = false;
-  PieceChange change{};
-  std::uint16_t zero_slot = 0xffff;  // a slot read as statement 0, whose value is 0 (sum runs)
-
-  // A kink changed piece in statement s: says so in `change`; false, to stop the replay.
-  bool report(ReplayChange& out, std::uint32_t s) const {
-    out.changed = true;
-    out.where = s;
-    out.piece = change;
-    return false;
-  }
-  // The next leaf: its statement and that statement's current value.
-  void next_leaf(std::uint32_t& index, T& value) {
-    ++next_node;
-    const std::uint16_t slot = next_slot++;
-    index = slot == zero_slot ? 0 : operands[slot];
-    value = values[index];
-  }
-  T number() {
-    ++next_node;
-    return numbers[next_number++];
-  }
-  template <class Rule, class... X>
-  void op(const X&... x) {
-    const std::uint32_t node = next_node++;
-    if constexpr (HasPiece<Rule>) {
-      const auto recorded = static_cast<int>(primal(numbers[next_number++]));
-      const int now = Rule::piece(primal(x)...);
-      if (now != recorded && !changed) [[unlikely]] {
-        changed = true;
-        change = {op_code_of<Rule>(), node, recorded, now};
-      }
-    }
-  }
-};
-
-// Replays statements first … last-1, which all have expression type E: each is rebuilt
-// from its leaves' current values by E's own constructors (the rules, as recording ran
-// them) and its partials written by E's own propagate(), so the result is a fresh
-// recording's, bit for bit, at compiled speed rather than one op code at a time.
-template <class E, class T>
-bool replay_statements(const KernelArgs<T>& a, std::uint32_t first, std::uint32_t last,
-                       ReplayChange& change) {
-  for (std::uint32_t s = first; s < last; ++s) {
-    const std::uint32_t begin = a.statement_end[s - 1];
-    ReplaySource<T> source{a.values, a.operand_index + begin, a.numbers + a.numbers_begin[s], a.generation};
-    const E e(ReplayTag{}, source);
-    if (source.changed) [[unlikely]]
-      return source.report(change, s);
-    // propagate() writes each operand's index too: the same index back in place.
-    e.template propagate<0>(
-        OperandSink<T>{a.partials + begin, a.operand_index + begin, a.generation, nullptr}, T(1));
-    a.values[s] = e.value();
-  }
-  return true;
-}
-
-template <class T>
-using StatementKernel = bool (*)(const KernelArgs<T>&, std::uint32_t, std::uint32_t, ReplayChange&);
+namespace tapegrad::detail {
 
 // Whether E has the shape of one step of a sum (sum_runs.hpp): `chain + term`,
-// `term + chain` or `chain - term` with `chain` a Var leaf; `slots` are the operand
-// slots that could be the chain (-1: none).
+// `term + chain` or `chain - term` with `chain` a Var leaf; the operand slots that could
+// be the chain (-1: none). Read from the expression protocol (rule, left_type,
+// right_type, is_var_leaf), not from its types.
 template <class E>
-struct SumShape {
-  static constexpr std::array<int, 2> slots{-1, -1};
-};
-template <class A, class B>
-struct SumShape<BinaryExpr<rules::Add, A, B>> {
-  static constexpr std::array<int, 2> slots{
-      std::is_same_v<A, BasicVar<typename A::value_type>> ? 0 : -1,
-      std::is_same_v<B, BasicVar<typename B::value_type>> ? static_cast<int>(A::max_operands) : -1};
-};
-template <class A, class B>
-struct SumShape<BinaryExpr<rules::Sub, A, B>> {
-  static constexpr std::array<int, 2> slots{std::is_same_v<A, BasicVar<typename A::value_type>> ? 0 : -1, -1};
-};
+constexpr std::array<int, 2> sum_chain_slots() {
+  if constexpr (requires {
+                  typename E::rule;
+                  typename E::left_type;
+                  typename E::right_type;
+                }) {
+    using A = typename E::left_type;
+    using B = typename E::right_type;
+    constexpr bool a_leaf = requires { requires A::is_var_leaf; };
+    constexpr bool b_leaf = requires { requires B::is_var_leaf; };
+    if constexpr (std::is_same_v<typename E::rule, rules::Add>)
+      return {a_leaf ? 0 : -1, b_leaf ? static_cast<int>(A::max_operands) : -1};
+    else if constexpr (std::is_same_v<typename E::rule, rules::Sub>)
+      return {a_leaf ? 0 : -1, -1};
+  }
+  return {-1, -1};
+}
 template <class E>
-inline constexpr bool is_sum_shaped = SumShape<E>::slots[0] >= 0 || SumShape<E>::slots[1] >= 0;
+inline constexpr bool is_sum_shaped = sum_chain_slots<E>()[0] >= 0 || sum_chain_slots<E>()[1] >= 0;
 
 // Where a term of an affine sum run (sum_runs.hpp) takes its leaves: operand slot k of
 // term i is base[k] + i·stride[k], computed rather than read from the tape; the chain
@@ -163,39 +69,16 @@ struct AffineReplaySource : ReplaySource<T> {
 };
 
 // Calls f(std::integral_constant<int, slot>) with the chain slot of a run of E's
-// statements (one of SumShape<E>::slots), so that kernels know it when compiling.
+// statements (one of sum_chain_slots<E>()), so that kernels know it when compiling.
 template <class E, class F>
 decltype(auto) with_chain_slot(int chain_slot, F&& f) {
-  constexpr auto slots = SumShape<E>::slots;
+  constexpr auto slots = sum_chain_slots<E>();
   if constexpr (slots[0] >= 0 && slots[1] >= 0)
     return chain_slot == slots[0] ? f(std::integral_constant<int, slots[0]>{})
                                   : f(std::integral_constant<int, slots[1]>{});
   else
     return f(std::integral_constant<int, std::max(slots[0], slots[1])>{});
 }
-
-// Rules cheap enough to compute twice rather than store their partials (sum_runs.hpp):
-// those rules.hpp marks `cheap`.
-template <class Rule>
-inline constexpr bool cheap_rule = requires {
-  requires Rule::cheap;
-};
-
-// An expression type is, if its rules all are; an unknown node type is not.
-template <class E>
-struct CheapToRecompute : std::false_type {};
-template <class T>
-struct CheapToRecompute<BasicVar<T>> : std::true_type {};
-template <class T>
-struct CheapToRecompute<Constant<T>> : std::true_type {};
-template <class Rule, class A>
-struct CheapToRecompute<UnaryExpr<Rule, A>>
-    : std::bool_constant<cheap_rule<Rule> && CheapToRecompute<A>::value> {};
-template <class Rule, class A, class B>
-struct CheapToRecompute<BinaryExpr<Rule, A, B>>
-    : std::bool_constant<cheap_rule<Rule> && CheapToRecompute<A>::value && CheapToRecompute<B>::value> {};
-template <class Rule, class A, class B, class C>
-struct CheapToRecompute<TernaryExpr<Rule, A, B, C>> : std::false_type {};
 
 // What a sum run's term kernel does with each term after the first.
 enum class TermMode {
@@ -228,7 +111,7 @@ template <class E, TermMode Mode, int Chain, bool Stores, bool Fixed, class T,
     source.stride = stride;
     source.term = term_index;
   }
-  const E e(ReplayTag{}, source);
+  const E e(RebuildTag{}, source);
   if (source.changed) [[unlikely]]
     return source.report(change, s);
   if constexpr (Mode != TermMode::AffineValue) {
@@ -322,7 +205,7 @@ bool replay_sum_run(const KernelArgs<T>& a, const SumRun& run, SumRunPlan<T>& pl
     ReplaySource<T> source{a.values, a.operand_index + begin, a.numbers + a.numbers_begin[run.first],
                            a.generation};
     source.zero_slot = run.chain_slot;
-    const E e(ReplayTag{}, source);
+    const E e(RebuildTag{}, source);
     if (source.changed) [[unlikely]]
       return source.report(change, run.first);
     T partial[width];
@@ -335,7 +218,7 @@ bool replay_sum_run(const KernelArgs<T>& a, const SumRun& run, SumRunPlan<T>& pl
     if (!run.affine)
       return sum_run_terms<E, TermMode::Indexed, -1, true, true>(a, run, plan, term, fixed, change);
     return with_chain_slot<E>(run.chain_slot, [&]<int Chain>(std::integral_constant<int, Chain>) {
-      if (run.store_mask != 0 && CheapToRecompute<E>::value)  // the planner gave it sum_run_reverse
+      if (run.store_mask != 0 && E::cheap_to_recompute)  // the planner gave it sum_run_reverse
         return sum_run_terms<E, TermMode::AffineValue, Chain, false, false>(a, run, plan, term, fixed,
                                                                             change);
       if (run.fixed_mask == 0)
@@ -372,7 +255,7 @@ template <class E, int Chain, bool Unit, class T, std::size_t Width = E::max_ope
   source.base = base;
   source.stride = stride;
   source.term = i;
-  const E e(ReplayTag{}, source);  // no kink to check: CheapToRecompute has none
+  const E e(RebuildTag{}, source);  // no kink to check: a cheap expression has none
   std::uint32_t index[Width];
   e.template propagate<0>(OperandSink<T>{partial, index, a.generation, nullptr}, adjoint);
 }
@@ -473,14 +356,13 @@ struct SumKernels {
   std::array<int, 2> chain_slots{-1, -1};
 };
 template <class E, class T>
-SumKernels<T> sum_kernels_for() {
+constexpr SumKernels<T> sum_kernels_for() {
   SumKernels<T> kernels;
   if constexpr (is_sum_shaped<E>) {
-    kernels = {&replay_sum_run<E, T>, nullptr, SumShape<E>::slots};
-    if constexpr (CheapToRecompute<E>::value) kernels.reverse = &sum_run_reverse<E, T>;
+    kernels = {&replay_sum_run<E, T>, nullptr, sum_chain_slots<E>()};
+    if constexpr (E::cheap_to_recompute) kernels.reverse = &sum_run_reverse<E, T>;
   }
   return kernels;
 }
 
-}  // namespace detail
-}  // namespace tapegrad
+}  // namespace tapegrad::detail

@@ -123,4 +123,24 @@ TEST(TensorReplay, OpaqueStatementsAreNamed) {
   (void)y;
 }
 
+// A tensor operation on data alone has no adjoint: recorded as a leaf and then given its
+// forward, right after other leaves (a Var, the data's view). A replay passes over a
+// stretch of leaves at once, and must still rerun it: the exp here reads the data's new
+// values. f = x · Σ exp(data), so f = x·Σ exp(new data) after the replay and df/dx is
+// that sum.
+TEST(TensorReplay, OperationOnDataAloneAfterLeavesIsRecomputed) {
+  Matrix data{{0.1, 0.2}, {0.3, 0.4}};
+  tg::ReplayTape tape;
+  tg::Var x = 2.0;
+  const tg::Tensor c = tg::constant_view(data);
+  const tg::Tensor e = tg::exp(c);  // no adjoint: nothing it reads needs a gradient
+  const tg::Var f = x * tg::sum(e);
+  data << 1.0, -1.0, 0.5, 2.0;
+  tape.replay();
+  tape.backward(f);
+  const double sum = std::exp(1.0) + std::exp(-1.0) + std::exp(0.5) + std::exp(2.0);
+  EXPECT_NEAR(tape.replayed_value(f.index()), 2.0 * sum, 1e-12 * sum);
+  EXPECT_NEAR(x.adjoint(), sum, 1e-12 * sum);
+}
+
 }  // namespace

@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-BUILD_PACKAGES := cmake make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev
+BUILD_PACKAGES := cmake ninja-build make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev
 # The sanitizer build and the fuzz targets use clang 14 and its libFuzzer runtime.
 # Open MPI: the data-parallel tests run the program under mpirun (the build works
 # without it, on threads only). librsvg2-bin: rsvg-convert renders the pictures the
@@ -44,6 +44,19 @@ define install_missing
 	fi
 endef
 
+# The presets build with Ninja, which keeps both cores busy through the whole build
+# (make's generator waits for a library to be built before compiling anything of a
+# program that links it): see "Builds" in docs/architecture.md. CMake cannot reuse a
+# build folder made with another generator, so one made earlier (with make's) is
+# removed before it is configured again: build output only (and the fuzzers' corpus in
+# build/asan/corpus, which the next fuzzing run grows again).
+define fresh_if_other_generator
+	@if [ -f build/$(1)/CMakeCache.txt ] && ! grep -qx 'CMAKE_GENERATOR:INTERNAL=Ninja' build/$(1)/CMakeCache.txt; then \
+	  echo "build/$(1) was configured with another CMake generator: removing it to configure with Ninja"; \
+	  rm -rf build/$(1); \
+	fi
+endef
+
 install-build:
 	$(call install_missing,$(BUILD_PACKAGES))
 install-test:
@@ -56,6 +69,7 @@ install-docs:
 # The demo is built for this CPU (-march=native), as are the benchmarks: the native
 # preset, build/native. What is installed is the portable release preset (`make install`).
 demo: install-build
+	$(call fresh_if_other_generator,native)
 	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=OFF
 	cmake --build --preset native -j $(JOBS) --target digits tapegrad_cli
 	./build/native/examples/digits build/demo
@@ -67,6 +81,7 @@ demo: install-build
 # A first build configures without the tests, which need packages the site does not;
 # an existing release build (make test's) keeps its settings.
 docs: install-docs
+	$(call fresh_if_other_generator,release)
 	@if [ -f build/release/CMakeCache.txt ]; then \
 	  cmake --preset release -DTAPEGRAD_BUILD_DOCS=ON; \
 	else \
@@ -78,6 +93,7 @@ docs: install-docs
 # the CMake package and the data sets under PREFIX (bin/, lib/, include/, share/).
 PREFIX ?= /usr/local
 install: install-build
+	$(call fresh_if_other_generator,release)
 	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF
 	cmake --build --preset release -j $(JOBS) --target tapegrad tapegrad_cli
 	cmake --install build/release --prefix "$(PREFIX)"
@@ -88,12 +104,15 @@ install: install-build
 # fuzzer then runs for 30 seconds. The ThreadSanitizer build compiles the library and
 # the data-parallel tests only.
 test: install-test
+	$(call fresh_if_other_generator,release)
 	cmake --preset release -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_EXAMPLES=ON -DTAPEGRAD_BUILD_BENCHMARKS=OFF
 	cmake --build --preset release -j $(JOBS)
 	ctest --preset release -j $(JOBS)
+	$(call fresh_if_other_generator,asan)
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+	$(call fresh_if_other_generator,tsan)
 	cmake --preset tsan
 	cmake --build --preset tsan -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/parallel_tests
@@ -103,6 +122,7 @@ test: install-test
 # earlier runs collected in build/asan/corpus.
 FUZZ_SECONDS ?= 600
 fuzz: install-test
+	$(call fresh_if_other_generator,asan)
 	cmake --preset asan
 	cmake --build --preset fuzzers -j $(JOBS)
 	tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
@@ -110,8 +130,10 @@ fuzz: install-test
 # Every peer at its defaults, as a user runs it: tapegrad's large products and LibTorch's
 # on both cores. The portable build's `tapegrad` is timed too (train_vs_sklearn.py).
 bench: install-bench
+	$(call fresh_if_other_generator,native)
 	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=ON
 	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench parallel_bench tapegrad_cli
+	$(call fresh_if_other_generator,release)
 	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF
 	cmake --build --preset release -j $(JOBS) --target tapegrad_cli
 	./build/native/bench/scalar_bench --report=bench/RESULTS.md

@@ -56,6 +56,11 @@ define fresh_if_other_generator
 	  rm -rf build/$(1); \
 	fi
 endef
+# Configures preset $(1) with the options $(2), through the check above.
+define configure
+$(call fresh_if_other_generator,$(1))
+	cmake --preset $(1) $(2)
+endef
 
 install-build:
 	$(call install_missing,$(BUILD_PACKAGES))
@@ -69,8 +74,7 @@ install-docs:
 # The demo is built for this CPU (-march=native), as are the benchmarks: the native
 # preset, build/native. What is installed is the portable release preset (`make install`).
 demo: install-build
-	$(call fresh_if_other_generator,native)
-	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=OFF
+	$(call configure,native,-DTAPEGRAD_BUILD_BENCHMARKS=OFF)
 	cmake --build --preset native -j $(JOBS) --target digits tapegrad_cli
 	./build/native/examples/digits build/demo
 	@echo "The command-line program is build/native/cli/tapegrad; 'make install' puts it, the library and the data on your PATH."
@@ -93,8 +97,7 @@ docs: install-docs
 # the CMake package and the data sets under PREFIX (bin/, lib/, include/, share/).
 PREFIX ?= /usr/local
 install: install-build
-	$(call fresh_if_other_generator,release)
-	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF
+	$(call configure,release,-DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF)
 	cmake --build --preset release -j $(JOBS) --target tapegrad tapegrad_cli
 	cmake --install build/release --prefix "$(PREFIX)"
 
@@ -104,16 +107,13 @@ install: install-build
 # fuzzer then runs for 30 seconds. The ThreadSanitizer build compiles the library and
 # the data-parallel tests only.
 test: install-test
-	$(call fresh_if_other_generator,release)
-	cmake --preset release -DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_EXAMPLES=ON -DTAPEGRAD_BUILD_BENCHMARKS=OFF
+	$(call configure,release,-DTAPEGRAD_BUILD_TESTS=ON -DTAPEGRAD_BUILD_EXAMPLES=ON -DTAPEGRAD_BUILD_BENCHMARKS=OFF)
 	cmake --build --preset release -j $(JOBS)
 	ctest --preset release -j $(JOBS)
-	$(call fresh_if_other_generator,asan)
-	cmake --preset asan
+	$(call configure,asan)
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
-	$(call fresh_if_other_generator,tsan)
-	cmake --preset tsan
+	$(call configure,tsan)
 	cmake --build --preset tsan -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/parallel_tests
 	tests/fuzz/run_fuzzers.sh 30
@@ -122,19 +122,16 @@ test: install-test
 # earlier runs collected in build/asan/corpus.
 FUZZ_SECONDS ?= 600
 fuzz: install-test
-	$(call fresh_if_other_generator,asan)
-	cmake --preset asan
+	$(call configure,asan)
 	cmake --build --preset fuzzers -j $(JOBS)
 	tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
 # Every peer at its defaults, as a user runs it: tapegrad's large products and LibTorch's
 # on both cores. The portable build's `tapegrad` is timed too (train_vs_sklearn.py).
 bench: install-bench
-	$(call fresh_if_other_generator,native)
-	cmake --preset native -DTAPEGRAD_BUILD_BENCHMARKS=ON
+	$(call configure,native,-DTAPEGRAD_BUILD_BENCHMARKS=ON)
 	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench parallel_bench tapegrad_cli
-	$(call fresh_if_other_generator,release)
-	cmake --preset release -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF
+	$(call configure,release,-DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF)
 	cmake --build --preset release -j $(JOBS) --target tapegrad_cli
 	./build/native/bench/scalar_bench --report=bench/RESULTS.md
 	./build/native/bench/tensor_bench --report=bench/RESULTS.md

@@ -129,12 +129,7 @@ class Recording {
   std::size_t num_sum_runs() const noexcept { return sums_.runs.size(); }
 
  private:
-  ReplayChange replay() {
-    if (sums_.empty()) return tape_->try_replay();
-    const KernelArgs<T> a = tape_->kernel_args();
-    return tape_->record().run(tape_.get(), a.statement_end, a.operand_index, a.values, a.partials, end(),
-                               a.generation, &sums_);
-  }
+  ReplayChange replay() { return tape_->try_replay(sums_.empty() ? nullptr : &sums_); }
 
   const char* who_;
   RecordOptions options_;

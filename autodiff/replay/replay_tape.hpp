@@ -31,7 +31,6 @@ class BasicReplayTape : public BasicTape<T> {
   explicit BasicReplayTape(typename BasicTape<T>::Options options) : BasicTape<T>(options), record_(this) {
     this->set_observer(&record_);
   }
-  ~BasicReplayTape() { this->set_observer(nullptr); }
 
   /// The value of statement s as last recorded or replayed.
   T replayed_value(std::uint32_t s) const { return record_.value(s); }
@@ -53,11 +52,7 @@ class BasicReplayTape : public BasicTape<T> {
     if (change.changed) throw_branch_changed(change);
   }
   /// The same, returning the change instead of throwing (changed == false: all held).
-  detail::ReplayChange try_replay() {
-    const detail::KernelArgs<T> a = kernel_args();
-    return record_.run(this, a.statement_end, a.operand_index, a.values, a.partials, this->view().statements,
-                       a.generation);
-  }
+  detail::ReplayChange try_replay() { return try_replay(nullptr); }
   /// Throws BranchChanged describing `change` (what try_replay() returned).
   [[noreturn]] void throw_branch_changed(const detail::ReplayChange& change) const {
     throw BranchChanged("replay: ", describe(change),
@@ -72,6 +67,12 @@ class BasicReplayTape : public BasicTape<T> {
   /// What the tape keeps to run its recording again.
   detail::ReplayRecord<T>& record() noexcept { return record_; }
   const detail::ReplayRecord<T>& record() const noexcept { return record_; }
+  /// try_replay(), through the sum runs of `sums` when it is not null.
+  detail::ReplayChange try_replay(detail::SumRunPlan<T>* sums) {
+    const detail::KernelArgs<T> a = kernel_args();
+    return record_.run(this, a.statement_end, a.operand_index, a.values, a.partials, this->view().statements,
+                       a.generation, sums);
+  }
   /// The arrays replay's kernels and sum-run sweeps work on.
   detail::KernelArgs<T> kernel_args() noexcept {
     const RecordingArrays<T, std::uint32_t> a = this->arrays();

@@ -76,8 +76,10 @@ struct OperandStore {
 
   std::uint32_t statements() const noexcept { return static_cast<std::uint32_t>(statement_end.size()); }
   std::uint32_t begin_of(std::uint32_t s) const noexcept { return s == 0 ? 0 : statement_end[s - 1]; }
-  template <class V, class Index = const std::uint32_t>
-  RecordingArrays<V, Index> arrays() const noexcept {
+  RecordingArrays<const T> view() const noexcept {
+    return {statement_end.data(), indices.get(), partials.get(), statements()};
+  }
+  RecordingArrays<T, std::uint32_t> arrays() noexcept {
     return {statement_end.data(), indices.get(), partials.get(), statements()};
   }
   std::span<const std::uint32_t> indices_of(std::uint32_t s) const noexcept {

@@ -194,7 +194,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// The observer following this tape's recording, or null (recording_observer.hpp).
   detail::RecordingObserver<T>* observer() const noexcept { return observer_; }
   /// The recording's arrays, read-only: for saving, inspecting and sweeping them elsewhere.
-  RecordingArrays<const T> view() const noexcept { return operands_.template arrays<const T>(); }
+  RecordingArrays<const T> view() const noexcept { return operands_.view(); }
 
   /// This recording's generation; a Var of another was recorded before a clear() or elsewhere.
   std::uint32_t generation() const noexcept { return generations_.current(); }
@@ -207,8 +207,9 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// Throws unless the Var is on this tape or a constant (generation 0). A Var of the
   /// current recording, by far the common case, passes with two inline comparisons.
   void check_var(std::uint32_t index, std::uint32_t var_generation, const char* operation) const {
-    if ((var_generation != generations_.current() || index >= statements()) && var_generation != 0 &&
-        !generations_.contains(index, var_generation)) [[unlikely]]
+    if (var_generation == generations_.current() && index < statements()) [[likely]]
+      return;
+    if (var_generation != 0 && !generations_.contains(index, var_generation)) [[unlikely]]
       generations_.throw_stale(operation, index, var_generation);
   }
   /// The slow path of OperandSink::write. A constant's operand lands on statement 0,
@@ -269,9 +270,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     observing_ = annotate_ || observer_ != nullptr;
   }
   /// The recording's arrays, writable: for an observer that recomputes the partials.
-  RecordingArrays<T, std::uint32_t> arrays() noexcept {
-    return operands_.template arrays<T, std::uint32_t>();
-  }
+  RecordingArrays<T, std::uint32_t> arrays() noexcept { return operands_.arrays(); }
   /// Replaces the recording by a saved one: its statement ends (slot 0 included) and
   /// operand indices. Partials are zero until they are computed.
   void restore_recording(std::span<const std::uint32_t> statement_end,

@@ -65,7 +65,7 @@ class ReplayRecord final : public RecordingObserver<T> {
     guard_operands_.clear();
     forwards_.clear();
     opaque_.clear();
-    input_stretches_.clear();
+    stretches_current_ = false;
   }
   // Forgets statements from `statements` on and comparisons from `guards` on (rewind).
   void truncate(std::uint32_t statements, std::uint32_t guards) {
@@ -80,11 +80,7 @@ class ReplayRecord final : public RecordingObserver<T> {
       guards_.resize(guards);
     }
     while (!forwards_.empty() && forwards_.back().statement >= statements) forwards_.pop_back();
-    while (!input_stretches_.empty() && input_stretches_.back().first >= kind_.size())
-      input_stretches_.pop_back();
-    if (!input_stretches_.empty())
-      input_stretches_.back().second =
-          std::min(input_stretches_.back().second, static_cast<std::uint32_t>(kind_.size()));
+    stretches_current_ = false;
   }
 
   // ------------------------------------------------ recording (the observer's side)
@@ -120,12 +116,8 @@ class ReplayRecord final : public RecordingObserver<T> {
   // Statement s (just recorded as an input or opaque) is recomputed by `forward`.
   void forward(std::uint32_t s, StatementForward<T> run_forward, const void* data, const T& value) override {
     forwards_.push_back({s, run_forward, data});
-    // No longer an input: a stretch of inputs passed over at once must not hold it.
-    if (kind_[s] == StatementKind::Input && !input_stretches_.empty() &&
-        input_stretches_.back().second == s + 1 &&
-        --input_stretches_.back().second == input_stretches_.back().first)
-      input_stretches_.pop_back();
     kind_[s] = StatementKind::Forward;
+    stretches_current_ = false;
     id_[s] = static_cast<std::uint32_t>(forwards_.size() - 1);
     values_[s] = value;
   }
@@ -169,6 +161,7 @@ class ReplayRecord final : public RecordingObserver<T> {
     std::vector<V>& node_adjoint = scratch_for(scratch_adjoint_, local_adjoint);
     node_value.resize(max_program_length_);
     node_adjoint.resize(max_program_length_);
+    if (!stretches_current_) find_input_stretches();
     ReplayChange change;
     std::size_t g = 0;
     std::size_t next_sum = 0;               // the next of sums->runs
@@ -344,9 +337,7 @@ class ReplayRecord final : public RecordingObserver<T> {
     interned_.clear();
     kernel_.assign(num_programs(), nullptr);  // a loaded program has no C++ type to compile
     sum_kernels_.assign(num_programs(), {});
-    input_stretches_.clear();
-    for (std::uint32_t s = 1; s < kind_.size(); ++s)
-      if (kind_[s] == StatementKind::Input) note_input(s);
+    stretches_current_ = false;
     for (std::size_t p = 0; p + 1 < program_begin_.size(); ++p)
       max_program_length_ =
           std::max<std::size_t>(max_program_length_, program_begin_[p + 1] - program_begin_[p]);
@@ -373,19 +364,25 @@ class ReplayRecord final : public RecordingObserver<T> {
     const void* data;
   };
 
-  // Input statement s extends the last stretch of inputs or starts one.
-  void note_input(std::uint32_t s) {
-    if (!input_stretches_.empty() && input_stretches_.back().second == s)
-      ++input_stretches_.back().second;
-    else
-      input_stretches_.push_back({s, s + 1});
+  // The stretches of consecutive inputs, from the statements' kinds as they are now
+  // (a statement recorded as a leaf may have become a forward since).
+  void find_input_stretches() const {
+    input_stretches_.clear();
+    for (std::uint32_t s = 1; s < kind_.size(); ++s) {
+      if (kind_[s] != StatementKind::Input) continue;
+      if (!input_stretches_.empty() && input_stretches_.back().second == s)
+        ++input_stretches_.back().second;
+      else
+        input_stretches_.push_back({s, s + 1});
+    }
+    stretches_current_ = true;
   }
 
   void add_statement(std::uint32_t s, StatementKind kind, std::uint32_t id, const T& value) {
     if (s != kind_.size()) [[unlikely]]
       throw Error("a replayable tape lost track of statement " + std::to_string(s));
-    if (kind == StatementKind::Input) note_input(s);
     kind_.push_back(kind);
+    stretches_current_ = false;
     id_.push_back(id);
     numbers_begin_.push_back(static_cast<std::uint32_t>(numbers_.size()));
     values_.push_back(value);
@@ -452,7 +449,9 @@ class ReplayRecord final : public RecordingObserver<T> {
   std::vector<StatementKernel<T>> kernel_;  // per program; null: run by the interpreter
   std::vector<SumKernels<T>> sum_kernels_;  // per program
   // The stretches of consecutive inputs, [first, second): run() passes over each at once.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> input_stretches_;
+  // Derived from kind_ before a run whenever kind_ changed since (stretches_current_).
+  mutable std::vector<std::pair<std::uint32_t, std::uint32_t>> input_stretches_;
+  mutable bool stretches_current_ = false;
   std::vector<ProgramNode> scratch_;
   mutable std::vector<T> scratch_value_, scratch_adjoint_;
   std::unordered_map<std::string, std::uint32_t> interned_;

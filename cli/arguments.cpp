@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "../autodiff/support/utf8.hpp"
+
 namespace tapegrad::cli {
 namespace {
 
@@ -29,7 +31,7 @@ std::vector<std::pair<std::string, std::string>> named_parts(const std::string& 
     if (eq == std::string::npos)
       throw UsageError(flag + ": '" + trimmed(part) + "' is not of the form name=value");
     std::string name = trimmed(part.substr(0, eq)), value = trimmed(part.substr(eq + 1));
-    if (!is_identifier(name)) throw UsageError(flag + ": '" + name + "' is not a variable name");
+    if (!is_identifier(name)) throw UsageError(flag + ": " + not_a_name(name));
     for (const auto& [seen, unused] : out)
       if (seen == name) throw UsageError(flag + ": " + name + " is given twice");
     out.emplace_back(std::move(name), std::move(value));
@@ -51,6 +53,19 @@ bool is_identifier(const std::string& s) {
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
   return true;
+}
+
+std::string not_a_name(const std::string& name) {
+  std::string message = "'" + tapegrad::detail::printable_utf8(name) + "' is not a variable name";
+  for (std::size_t k = 0; k < name.size(); ++k) {
+    if (static_cast<unsigned char>(name[k]) < 0x80) continue;
+    const std::string_view rest = std::string_view(name).substr(k);
+    if (tapegrad::detail::decode_utf8(rest).length == 0)
+      return message + ": " + tapegrad::detail::quoted_character(rest) + " is not UTF-8 text";
+    return message + ": " + tapegrad::detail::quoted_character(rest) +
+           " is not an ASCII letter, digit or _ (names are ASCII)";
+  }
+  return message;
 }
 
 double parse_number(const std::string& text, const std::string& what) {
@@ -96,21 +111,24 @@ std::pair<double, double> parse_box(const std::string& text, const std::string& 
 }
 
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
-  // Levenshtein distance, case-insensitive; a suggestion only within a third of the length.
+  // Edit distance, case-insensitive, with a swap of two neighbours as one edit (optimal
+  // string alignment: "adma" is one from adam, as the typo is one slip); a suggestion only
+  // within a third of the length.
   const auto distance = [](const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      std::size_t diagonal = row[0];
-      row[0] = i;
+    const auto same = [](char x, char y) {
+      return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    };
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
       for (std::size_t j = 1; j <= b.size(); ++j) {
-        const std::size_t substitution = diagonal + (std::tolower(static_cast<unsigned char>(a[i - 1])) !=
-                                                     std::tolower(static_cast<unsigned char>(b[j - 1])));
-        diagonal = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+        d[i][j] = std::min(
+            {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (same(a[i - 1], b[j - 1]) ? 0 : 1)});
+        if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1]))
+          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
       }
-    }
-    return row[b.size()];
+    return d[a.size()][b.size()];
   };
   // Ties go to the longer common prefix: "sinn" is nearer sin than sign.
   const auto common_prefix = [&](const std::string& c) {

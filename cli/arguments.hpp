@@ -25,6 +25,10 @@ class RunFailed : public Error {
 };
 
 bool is_identifier(const std::string& s);
+// "'α' is not a variable name: 'α' (U+03B1) is not an ASCII letter, digit or _": a name
+// that is not an identifier, quoted whole, with the character (or the byte that is not
+// UTF-8) that makes it one no longer.
+std::string not_a_name(const std::string& name);
 // Without leading and trailing white space.
 std::string trimmed(const std::string& s);
 // The candidate nearest to a mistyped `name` (edit distance, at most about a third of

@@ -9,6 +9,7 @@
 #include <numbers>
 #include <optional>
 
+#include "../autodiff/support/utf8.hpp"
 #include "arguments.hpp"
 #include "functions.hpp"
 
@@ -28,6 +29,99 @@ constexpr int max_depth = 200;  // nesting of parentheses and calls; deeper is r
 bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// What a character that looks like an operator, a space or a quote was probably meant
+// to be: text pasted from a word processor or a formula brings these.
+struct LookAlike {
+  char32_t code_point;
+  const char* meant;
+  const char* why = nullptr;
+};
+// A typographic quote is text to the shell, which passes it on with the expression.
+constexpr const char* shell_quotes = "the shell takes only plain quotes as quotes";
+constexpr LookAlike look_alikes[] = {
+    {0x2212, "'-'"},
+    {0x2010, "'-'"},
+    {0x2011, "'-'"},
+    {0x2012, "'-'"},
+    {0x2013, "'-'"},
+    {0x2014, "'-'"},
+    {0xFE63, "'-'"},
+    {0xFF0D, "'-'"},
+    {0x00D7, "'*'"},
+    {0x00B7, "'*'"},
+    {0x22C5, "'*'"},
+    {0x2217, "'*'"},
+    {0x2219, "'*'"},
+    {0x2022, "'*'"},
+    {0xFF0A, "'*'"},
+    {0x00F7, "'/'"},
+    {0x2215, "'/'"},
+    {0x2044, "'/'"},
+    {0xFF0F, "'/'"},
+    {0xFF0B, "'+'"},
+    {0x02C6, "'^'"},
+    {0x2038, "'^'"},
+    {0xFF3E, "'^'"},
+    {0x00B9, "'^1'"},
+    {0x00B2, "'^2'"},
+    {0x00B3, "'^3'"},
+    {0x2070, "'^0'"},
+    {0x2074, "'^4'"},
+    {0x2075, "'^5'"},
+    {0x2076, "'^6'"},
+    {0x2077, "'^7'"},
+    {0x2078, "'^8'"},
+    {0x2079, "'^9'"},
+    {0xFF08, "'('"},
+    {0xFF09, "')'"},
+    {0xFF0C, "','"},
+    {0x221A, "sqrt(…)"},
+    {0x03C0, "pi (the constant)"},
+    {0x2018, "a plain ' or \"", shell_quotes},
+    {0x2019, "a plain ' or \"", shell_quotes},
+    {0x201A, "a plain ' or \"", shell_quotes},
+    {0x201B, "a plain ' or \"", shell_quotes},
+    {0x201C, "a plain ' or \"", shell_quotes},
+    {0x201D, "a plain ' or \"", shell_quotes},
+    {0x201E, "a plain ' or \"", shell_quotes},
+    {0x201F, "a plain ' or \"", shell_quotes},
+    {0x00AB, "a plain ' or \"", shell_quotes},
+    {0x00BB, "a plain ' or \"", shell_quotes},
+    {0x00A0, "a space"},
+    {0x2002, "a space"},
+    {0x2003, "a space"},
+    {0x2007, "a space"},
+    {0x2009, "a space"},
+    {0x200A, "a space"},
+    {0x200B, "a space"},
+    {0x202F, "a space"},
+    {0x3000, "a space"},
+};
+
+// The Greek small letters α to ω (U+03B1 to U+03C9) spelled in ASCII, for a name typed
+// as its letter; ς (U+03C2) is the final sigma. π is the constant pi (look_alikes).
+constexpr const char* greek_names[] = {"alpha",   "beta", "gamma", "delta",  "epsilon", "zeta", "eta",
+                                       "theta",   "iota", "kappa", "lambda", "mu",      "nu",   "xi",
+                                       "omicron", "pi",   "rho",   "sigma",  "sigma",   "tau",  "upsilon",
+                                       "phi",     "chi",  "psi",   "omega"};
+
+// Why the character at the start of `text` (a byte outside printable ASCII) cannot be
+// in an expression, quoted whole, with what it was probably meant to be.
+std::string unexpected_character(std::string_view text) {
+  const tapegrad::detail::Utf8Char c = tapegrad::detail::decode_utf8(text);
+  if (c.length == 0)
+    return "byte " + tapegrad::detail::byte_name(static_cast<unsigned char>(text[0])) + " is not UTF-8 text";
+  std::string message = "unexpected character " + tapegrad::detail::quoted_character(text);
+  for (const LookAlike& l : look_alikes)
+    if (l.code_point == c.code_point)
+      return message + "; did you mean " + l.meant + "?" + (l.why ? std::string(" (") + l.why + ")" : "");
+  if (c.code_point < 0x80) return message;  // a control character
+  if (c.code_point >= 0x03B1 && c.code_point <= 0x03C9)
+    return message + "; did you mean " + greek_names[c.code_point - 0x03B1] +
+           "? (names are ASCII letters, digits and _)";
+  return message + " (expressions are ASCII: names are letters, digits and _)";
+}
+
 std::string known_functions() {
   std::string s;
   for (const OperationInfo& op : operation_table)
@@ -44,6 +138,7 @@ class Parser {
 
   Expression parse() {
     expression_.text_ = std::string(text_);
+    refuse_other_characters();
     skip_space();
     if (at_end()) throw SyntaxError(1, "the expression is empty");
     parse_sum(0);
@@ -59,10 +154,47 @@ class Parser {
   }
 
  private:
+  // Columns count bytes (1-based), so that a command that parses pieces of a longer
+  // text can add the piece's offset; the program turns them into characters to show
+  // them. Every character the grammar knows is one ASCII byte.
   std::uint32_t column() const { return static_cast<std::uint32_t>(pos_ + 1); }
+  // A column as a message shows it: in characters, as the program reports columns.
+  std::string shown_column(std::uint32_t byte_column) const {
+    // A leading byte-order mark is not shown by an editor, so it is not counted.
+    return std::to_string(
+        1 + tapegrad::detail::utf8_length(tapegrad::detail::without_bom(text_.substr(0, byte_column - 1))));
+  }
+
+  // Nothing outside printable ASCII (and white space) has a place in the grammar, so
+  // the first such character is the error, named whole, before any other: this also
+  // keeps every column before it a column of one-byte characters.
+  void refuse_other_characters() const {
+    for (std::size_t k = 0; k < text_.size(); ++k) {
+      if (at_bom(k)) {
+        k += tapegrad::detail::utf8_bom.size() - 1;
+        continue;
+      }
+      const auto u = static_cast<unsigned char>(text_[k]);
+      if (u >= 0x80 || ((u < 0x20 || u == 0x7F) && !std::isspace(u)))
+        throw SyntaxError(static_cast<std::uint32_t>(k + 1), unexpected_character(text_.substr(k)));
+    }
+  }
   bool at_end() const { return pos_ >= text_.size(); }
+  // A byte-order mark (an expression file saved by some editors; a command that joins
+  // pieces of such a file moves it inside) is skipped like a space, so that columns
+  // still count from the start of the text as given.
+  bool at_bom(std::size_t k) const {
+    return text_.substr(k, tapegrad::detail::utf8_bom.size()) == tapegrad::detail::utf8_bom;
+  }
   void skip_space() {
-    while (!at_end() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    while (!at_end()) {
+      if (std::isspace(static_cast<unsigned char>(text_[pos_])))
+        ++pos_;
+      else if (at_bom(pos_))
+        pos_ += tapegrad::detail::utf8_bom.size();
+      else
+        break;
+    }
   }
   bool accept(char c) {
     skip_space();
@@ -159,7 +291,7 @@ class Parser {
     const char c = text_[pos_];
     if (accept('(')) {
       parse_sum(depth + 1);
-      expect(')', "to close the '(' at column " + std::to_string(col));
+      expect(')', "to close the '(' at column " + shown_column(col));
       return;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') return parse_number(col);
@@ -235,7 +367,7 @@ class Parser {
         parse_sum(depth + 1);
         ++arguments;
       } while (accept(','));
-      expect(')', "to close the '(' of " + name + " at column " + std::to_string(open));
+      expect(')', "to close the '(' of " + name + " at column " + shown_column(open));
     }
     if (const auto op = operation_called(name)) {
       const std::size_t arity = operation_table[*op].arity;
@@ -262,7 +394,7 @@ class Parser {
     const std::size_t outer_length = sum_length_;
     sum_length_ = 0;
     parse_sum(depth + 1);
-    expect(')', "to close the '(' of sum at column " + std::to_string(open));
+    expect(')', "to close the '(' of sum at column " + shown_column(open));
     if (sum_length_ == 0)
       throw SyntaxError(col, "sum(…) must mention a vector variable (declared with --dim)");
     Instruction& sum = expression_.program_[sum_at];
@@ -278,7 +410,7 @@ class Parser {
     const std::uint32_t open = column();
     expect('[', "after " + name);
     parse_sum(depth + 1);
-    expect(']', "to close the '[' at column " + std::to_string(open));
+    expect(']', "to close the '[' at column " + shown_column(open));
     expression_.program_.push_back({Instruction::Op::Indexed, 0, slot_of(name, true), 0, 0, 0, col});
   }
 

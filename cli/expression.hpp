@@ -1,7 +1,10 @@
 // An expression typed as text ("x1^2 + sin(x2) / 3") compiled to a flat program of
 // stack instructions, so that one parse evaluates as plain doubles (the function
 // alone) or as tape Vars (for the gradient), any number of times. Syntax errors come
-// with the 1-based column they were found at.
+// with the 1-based column they were found at, counted in bytes (the program shows it
+// in characters). Expressions are ASCII: any other character is refused, named whole
+// with its code point and what it may have been meant as ('−' for '-'); a byte-order
+// mark (from an expression file) is skipped as white space.
 //
 // Grammar (usual precedence; ^ is right-associative and binds tighter than unary
 // minus, so -x^2 is −(x²)):
@@ -27,7 +30,7 @@
 
 namespace tapegrad::cli {
 
-// An error in an expression at a 1-based column of its text.
+// An error in an expression at a 1-based byte column of its text.
 class ColumnError : public Error {
  public:
   ColumnError(std::size_t column, const std::string& message) : Error(message), column_(column) {}
@@ -59,7 +62,7 @@ struct Instruction {
   std::uint32_t end = 0;    // Sum: one past the body's last instruction
   std::uint32_t count = 0;  // Sum: how many indices
   double constant = 0;
-  std::uint32_t column = 0;  // 1-based, in the text: where a domain error points
+  std::uint32_t column = 0;  // 1-based byte column in the text: where a domain error points
 };
 
 class Expression {

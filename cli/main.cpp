@@ -3,14 +3,19 @@
 // also shows the expression with a caret under the place); 1 a computation that did
 // not succeed (a diverged run) or anything unexpected. With --json anywhere on the
 // command line, an error is one JSON object on stderr: {"error": …, "where": …}.
+// Columns count characters (code points) from 1. A byte of a message that is not
+// UTF-8 (a file name, a value typed in another encoding) is shown as \xNN, so every
+// message is valid UTF-8 and every JSON document can be written.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "../autodiff/support/utf8.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "output.hpp"
@@ -32,6 +37,7 @@ struct ErrorReport {
   int report(int exit_code, std::string message, const cli::Json& where = nullptr,
              const std::string& detail = "") const {
     if (message.rfind("tapegrad: ", 0) == 0) message.erase(0, 10);
+    message = tapegrad::detail::printable_utf8(message);
     tapegrad::Communicator* group = cli::process_group();
     if (group != nullptr && group->size() > 1)
       message = "process " + std::to_string(group->rank()) + " of " + std::to_string(group->size()) + ": " +
@@ -47,20 +53,55 @@ struct ErrorReport {
              const std::string& detail) const {
     if (json) {
       cli::Json j{{"error", message}, {"where", where}, {"exit_code", exit_code}};
-      std::fprintf(stderr, "%s\n", j.dump().c_str());
+      std::fprintf(stderr, "%s\n", j.dump(-1, ' ', false, cli::Json::error_handler_t::replace).c_str());
     } else {
       std::fprintf(stderr, "tapegrad: %s\n%s", message.c_str(), detail.c_str());
     }
   }
 };
 
-// The expression with a caret under the column, when it is short and printable.
-std::string caret_lines(const cli::ExpressionError& e) {
+// How many terminal cells a character takes: 0 for combining marks and zero-width
+// characters, 2 for the wide East Asian ranges and emoji, else 1 (an invalid byte is
+// shown as one replacement character). What the caret needs, not all of Unicode's table.
+int display_width(char32_t c) {
+  if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) || c == 0xFEFF ||
+      (c >= 0xFE00 && c <= 0xFE0F))
+    return 0;
+  if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF && c != 0x303F) ||
+      (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+      (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1FAFF) ||
+      (c >= 0x20000 && c <= 0x3FFFD))
+    return 2;
+  return 1;
+}
+
+// An expression error's column (a byte column in the text) in characters; a leading
+// byte-order mark, which an editor does not show, is not counted.
+std::size_t character_column(const cli::ExpressionError& e) {
   const std::string& text = e.text();
-  if (text.size() > 200 || e.column() > text.size() + 1) return "";
-  for (char c : text)
-    if (static_cast<unsigned char>(c) < 0x20) return "";
-  return "  " + text + "\n  " + std::string(e.column() - 1, ' ') + "^\n";
+  if (e.column() == 0 || e.column() > text.size() + 1) return e.column();
+  return 1 + tapegrad::detail::utf8_length(
+                 tapegrad::detail::without_bom(std::string_view(text).substr(0, e.column() - 1)));
+}
+
+// The expression with a caret under the column, when it is short and printable. A byte
+// that is not UTF-8 is shown as U+FFFD, and the caret is indented by the cells the
+// characters before it take, so that it stands under a multi-byte or wide character.
+std::string caret_lines(const cli::ExpressionError& e) {
+  const std::string_view text = e.text();
+  if (text.size() > 200 || e.column() == 0 || e.column() > text.size() + 1) return "";
+  std::string shown;
+  std::size_t indent = 0;
+  for (std::size_t k = 0; k < text.size();) {
+    const tapegrad::detail::Utf8Char c = tapegrad::detail::decode_utf8(text.substr(k));
+    if (c.length == 1 && (c.code_point < 0x20 || c.code_point == 0x7F)) return "";
+    const std::size_t length = c.length == 0 ? 1 : c.length;
+    shown += c.length == 0 ? std::string("\xEF\xBF\xBD") : std::string(text.substr(k, length));
+    if (k + 1 < e.column())
+      indent += c.length == 0 ? 1 : static_cast<std::size_t>(display_width(c.code_point));
+    k += length;
+  }
+  return "  " + shown + "\n  " + std::string(indent, ' ') + "^\n";
 }
 
 // "--lr2" → "did you mean --lr?" among the options of the command that was run.
@@ -75,6 +116,26 @@ std::string suggestion_for(const CLI::App& app, const std::vector<std::string>& 
     for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
   const std::string near = cli::closest_name(wrong.substr(0, wrong.find('=')), names);
   return near.empty() ? "" : "; did you mean " + near + "?";
+}
+
+// CLI11's "The following arguments were not expected: 0.99 0.9 --betas" (last first, as
+// the arguments were handed to it) said as the user wrote them: an option the command does
+// not have, with the nearest one it has, or words that a missing pair of quotes split off.
+std::string unexpected(const CLI::App& app, const std::string& what) {
+  std::vector<std::string> words;
+  std::istringstream text(what.substr(what.find(':') == std::string::npos ? 0 : what.find(':') + 1));
+  for (std::string word; text >> word;) words.insert(words.begin(), word);
+  std::string command = "tapegrad";
+  for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
+  std::string all;
+  for (const std::string& word : words) all += (all.empty() ? "" : " ") + word;
+  if (!words.empty() && words.front().rfind("--", 0) == 0) {
+    const std::string option = words.front().substr(0, words.front().find('='));
+    return option + " is not an option of " + command + suggestion_for(app, {option}) +
+           " (unexpected: " + all + "; see " + command + " --help)";
+  }
+  return "unexpected argument" + std::string(words.size() == 1 ? " " : "s ") + all +
+         " (an expression with spaces goes in quotes, as \"x^2 + y\"; see " + command + " --help)";
 }
 
 }  // namespace
@@ -127,19 +188,13 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    // An option the command does not have: suggest the nearest one it has.
-    std::string hint;
-    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
-      std::vector<std::string> extras;
-      std::istringstream words(e.what());
-      for (std::string word; words >> word;)
-        if (word.rfind("--", 0) == 0) extras.push_back(word);
-      hint = suggestion_for(app, extras);
-    }
-    return errors.report(2, std::string(e.what()) + hint + " (see tapegrad --help)");
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr)
+      return errors.report(2, unexpected(app, e.what()));
+    return errors.report(2, std::string(e.what()) + " (see tapegrad --help)");
   } catch (const cli::ExpressionError& e) {
-    return errors.report(2, std::string(e.what()) + " (column " + std::to_string(e.column()) + ")",
-                         cli::Json{{"column", e.column()}}, caret_lines(e));
+    const std::size_t column = character_column(e);
+    return errors.report(2, std::string(e.what()) + " (column " + std::to_string(column) + ")",
+                         cli::Json{{"column", column}}, caret_lines(e));
   } catch (const cli::RunFailed& e) {
     return errors.report(1, e.what());
   } catch (

@@ -9,6 +9,7 @@
 
 #include "../autodiff/support/atomic_file.hpp"
 #include "../autodiff/support/json_document.hpp"
+#include "../autodiff/support/utf8.hpp"
 
 namespace tapegrad::models {
 namespace {
@@ -103,8 +104,24 @@ std::string layer_kind_names() {
   return names;
 }
 
+// A JSON document holds UTF-8 text only. The CSV reader refuses other bytes in names,
+// but a Dataset built in a program may carry them: refused here naming the name, rather
+// than by the JSON writer as an internal error.
+void check_names(const std::vector<std::string>& names, const std::string& what) {
+  for (const std::string& name : names) {
+    const std::size_t bad = detail::find_invalid_utf8(name);
+    if (bad != std::string::npos)
+      throw Error("save_model: the " + what + " '" + detail::printable_utf8(name) + "' is not UTF-8 text (" +
+                  detail::quoted_character(std::string_view(name).substr(bad)) +
+                  "); model files hold UTF-8 names only");
+  }
+}
+
 template <class T>
 Json payload_of(const BasicModel<T>& model) {
+  check_names(model.feature_names(), "feature name");
+  check_names(model.class_names(), "class name");
+  check_names({model.label_name()}, "label name");
   Json layers = Json::array();
   const Sequential<T>& net = model.network();
   for (std::size_t i = 0; i < net.size(); ++i) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "../../autodiff/support/error.hpp"
+#include "../../autodiff/support/utf8.hpp"
 
 namespace tapegrad::models {
 namespace {
@@ -23,18 +24,34 @@ struct Row {
   std::vector<Field> fields;
   std::size_t line;  // 1-based
   std::size_t end_column;
+  std::string_view text;  // the line as it is in the file
 };
 
+// Where an error is: the file, and a line and column. Columns are counted in bytes while
+// reading and reported in characters, as an editor counts them.
 class Location {
  public:
-  explicit Location(const std::string& source) : source_(source) {}
-  [[noreturn]] void fail(std::size_t line, std::size_t column, const std::string& what) const {
-    throw Error("" + source_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
+  Location(const std::string& source, std::string_view text) : source_(source), text_(text) {}
+  [[noreturn]] void fail(std::size_t line, std::size_t byte_column, const std::string& what) const {
+    throw Error("" + source_ + ":" + std::to_string(line) + ":" +
+                std::to_string(character_column(line, byte_column)) + ": " + what);
   }
   [[noreturn]] void fail(const std::string& what) const { throw Error("" + source_ + ": " + what); }
 
  private:
+  // Only on the way to an error, so the line is looked for from the start.
+  std::size_t character_column(std::size_t line, std::size_t byte_column) const {
+    std::size_t start = 0;
+    for (std::size_t l = 1; l < line && start != std::string_view::npos; ++l) {
+      start = text_.find('\n', start);
+      if (start != std::string_view::npos) ++start;
+    }
+    if (start == std::string_view::npos || start > text_.size()) return byte_column;
+    return 1 + detail::utf8_length(text_.substr(start, byte_column - 1));
+  }
+
   std::string source_;
+  std::string_view text_;
 };
 
 std::string_view trim(std::string_view s) {
@@ -46,7 +63,7 @@ std::string_view trim(std::string_view s) {
 // Splits one line into fields; a field in double quotes may hold the delimiter, and ""
 // inside it is one quote.
 Row split_line(std::string_view line, std::size_t line_number, char delimiter, const Location& at) {
-  Row row{{}, line_number, line.size() + 1};
+  Row row{{}, line_number, line.size() + 1, line};
   std::size_t i = 0;
   while (true) {
     Field field{{}, i + 1};
@@ -117,20 +134,6 @@ std::optional<double> parse_number(std::string_view s) {
   return value;
 }
 
-// The length of the valid UTF-8 sequence at the start of s (1 for ASCII), or 0.
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto lead = static_cast<unsigned char>(s[0]);
-  const std::size_t length = lead < 0x80                    ? 1
-                             : lead >= 0xc2 && lead <= 0xdf ? 2
-                             : lead >= 0xe0 && lead <= 0xef ? 3
-                             : lead >= 0xf0 && lead <= 0xf4 ? 4
-                                                            : 0;
-  if (length == 0 || length > s.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k)
-    if ((static_cast<unsigned char>(s[k]) & 0xc0) != 0x80) return 0;
-  return length;
-}
-
 std::string shown(std::string_view s) {
   constexpr std::size_t shown = 40;
   std::string out = "'";
@@ -139,7 +142,7 @@ std::string shown(std::string_view s) {
   const std::string_view head = s.substr(0, shown);
   for (std::size_t k = 0; k < head.size();) {
     const auto u = static_cast<unsigned char>(head[k]);
-    const std::size_t length = utf8_sequence_length(head.substr(k));
+    const std::size_t length = detail::decode_utf8(head.substr(k)).length;
     if (length > 1 || (length == 1 && u >= 0x20 && u != 0x7f)) {
       out += head.substr(k, length);
       k += length;
@@ -159,7 +162,7 @@ std::string shown(std::string_view s) {
 class CsvParser {
  public:
   CsvParser(std::string_view text, const std::string& source, const CsvOptions& options)
-      : at_(source), options_(options), rows_(split_rows(text, options.delimiter, at_)) {
+      : at_(source, text), options_(options), rows_(split_rows(text, options.delimiter, at_)) {
     data_.source = source;
     data_.task = options.task;
   }
@@ -229,6 +232,22 @@ class CsvParser {
     return false;
   }
 
+  // Text the data set keeps (column and class names) is written to model files and JSON
+  // later, which hold UTF-8 only: a byte of another encoding is refused here, before any
+  // training, rather than after it. Numbers need no check: such a byte is not a number.
+  void check_encoding(const Row& row, std::size_t c) const {
+    const std::size_t begin = row.fields[c].column - 1;
+    // The next field starts one past the delimiter.
+    const std::size_t end = c + 1 < row.fields.size() ? row.fields[c + 1].column - 2 : row.text.size();
+    const std::string_view raw = row.text.substr(begin, end - begin);
+    const std::size_t bad = detail::find_invalid_utf8(raw);
+    if (bad == std::string_view::npos) return;
+    at_.fail(row.line, begin + bad + 1,
+             "byte " + detail::byte_name(static_cast<unsigned char>(raw[bad])) + " in " + shown(trim(raw)) +
+                 " is not UTF-8 text: the file must be UTF-8 (one in Latin-1 converts with "
+                 "iconv -f latin1 -t utf-8 OLD.csv > NEW.csv)");
+  }
+
   std::size_t label_index_without_names() const {
     if (options_.label_column.empty()) return width_ - 1;
     if (options_.label_column.size() > 9) return width_;  // no such column; reported later
@@ -243,6 +262,7 @@ class CsvParser {
         continue;
       }
       const Field& f = rows_.front().fields[c];
+      check_encoding(rows_.front(), c);
       if (f.text.empty())
         at_.fail(rows_.front().line, f.column, "header column " + std::to_string(c) + " has no name");
       for (std::size_t d = 0; d < c; ++d)
@@ -299,6 +319,7 @@ class CsvParser {
                    "missing value " + shown(f.text) + " in column " + shown(names_[c]) +
                        " (rows with missing values are refused, not dropped)");
         if (c == label_ && options_.task == Task::Classify) {
+          check_encoding(row, c);
           label_text_.push_back(f.text);
           continue;
         }
@@ -368,7 +389,9 @@ class CsvParser {
 }  // namespace
 
 Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {
-  return CsvParser(text, source, options).parse();
+  // A byte-order mark (written by some editors and spreadsheets) would otherwise stay in
+  // the first column's name.
+  return CsvParser(detail::without_bom(text), source, options).parse();
 }
 
 Dataset load_csv(const std::filesystem::path& path, const CsvOptions& options) {

@@ -4,6 +4,8 @@
 /// clean data stops the load with the file, line and column: a field that is not a
 /// number, a short or long row, an empty file, a missing label column, and missing
 /// values (an empty field, NA, NaN, ?, null), which are refused rather than dropped.
+/// The file is UTF-8 (a leading byte-order mark is skipped); a column or class name in
+/// another encoding is refused naming its byte. Columns count characters from 1.
 #pragma once
 
 #include <filesystem>
@@ -42,7 +44,8 @@ struct CsvOptions {
 /// Reads a CSV file into a Dataset: one row per line, the label column as options say
 /// (class names for classification, numbers for regression), every other column a numeric
 /// feature. Throws tapegrad::Error naming the file, line and column of the first problem
-/// (a field that is not a number, a row of another length, an empty file).
+/// (a field that is not a number, a row of another length, an empty file, a name that is
+/// not UTF-8 text).
 Dataset load_csv(const std::filesystem::path& path, const CsvOptions& options = {});
 /// The same, from text in memory; `source` names it in errors.
 Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});

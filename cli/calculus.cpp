@@ -1,11 +1,16 @@
 #include "calculus.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "../autodiff/scalar/graphviz.hpp"
 #include "../autodiff/scalar/tape.hpp"
+#include "../autodiff/support/atomic_file.hpp"
+#include "output.hpp"
 
 namespace tapegrad::cli {
 
@@ -67,6 +72,35 @@ void TapePoint::assign(std::span<const Var> flat) {
     for (Var& entry : v) entry = flat[k++];
 }
 
+std::vector<Var> TapePoint::flat() const {
+  std::vector<Var> out(scalars_.begin(), scalars_.end());
+  for (const std::vector<Var>& v : vectors_) out.insert(out.end(), v.begin(), v.end());
+  return out;
+}
+
+namespace {
+
+// For --graph: each input leaf labelled with its name ("x", "x[2]"), every other leaf —
+// a number of the expression, which the evaluator records as a leaf too — with its value
+// and "(constant)", so the picture tells the variables from the numbers.
+void label_leaves(Tape& tape, const std::vector<std::string>& names, const std::vector<Var>& inputs) {
+  std::vector<bool> named(tape.num_nodes() + 1, false);
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    tape.annotations().annotate(inputs[k].index(), inputs[k].value(), names[k]);
+    named[inputs[k].index()] = true;
+  }
+  for (std::uint32_t s = 1; s <= tape.num_nodes(); ++s) {
+    const std::string* label = tape.annotations().label(s);
+    const double* value = tape.annotations().value(s);
+    if (named[s] || label == nullptr || value == nullptr || !label->empty() || tape.is_custom(s) ||
+        !tape.operand_indices(s).empty())
+      continue;
+    tape.annotations().annotate(s, *value, number(*value, 6) + " (constant)");
+  }
+}
+
+}  // namespace
+
 std::vector<double> TapePoint::adjoints() const {
   std::vector<double> out;
   for (const Var& s : scalars_) out.push_back(s.adjoint());
@@ -94,7 +128,10 @@ ValueAndGradient value_and_gradient(const Expression& e, const Point& point, std
   } else {  // a constant expression has a zero gradient
     out.gradient.assign(point.flat().size(), 0.0);
   }
-  if (dot != nullptr) *dot = to_dot(tape);
+  if (dot != nullptr) {
+    label_leaves(tape, coordinate_names(e), vars.flat());
+    *dot = to_dot(tape);
+  }
   return out;
 }
 
@@ -109,6 +146,149 @@ ValueGradientHessian value_gradient_hessian(const Expression& e, const Point& po
   std::vector<double> direction(x.size(), 0.0), product(x.size());
   out.value = op.hvp(x, direction, out.gradient, product);
   return out;
+}
+
+namespace {
+
+// "x = 0" or "x[3] = 0.5, …" for a message: the point, or its first few coordinates.
+std::string point_text(const Expression& e, const Point& point) {
+  const std::vector<std::string> names = coordinate_names(e);
+  const std::vector<double> x = point.flat();
+  std::string text;
+  for (std::size_t k = 0; k < names.size() && k < 4; ++k)
+    text += (k > 0 ? ", " : "") + names[k] + " = " + number(x[k], 6);
+  if (names.size() > 4) text += ", …";
+  return text;
+}
+
+const char* how_not_finite(double v) { return std::isnan(v) ? "NaN" : "infinite"; }
+
+// The operation where f's derivative along flat coordinate k stops being finite: f
+// evaluated on Dual Vars whose tangent is that coordinate's unit vector, with the checks
+// on (evaluate.hpp). Empty when no single operation is to blame (it is then the sum of
+// finite terms that overflows).
+std::optional<DerivativeError> derivative_failure(const Expression& e, const Point& point, std::size_t k) {
+  BasicTape<Dual<double>> tape;
+  const std::vector<double> x = point.flat();
+  std::vector<DualVar> flat(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) flat[i] = Dual<double>(x[i], i == k ? 1.0 : 0.0);
+  std::vector<DualVar> scalars(flat.begin(), flat.begin() + static_cast<std::ptrdiff_t>(e.scalars().size()));
+  std::vector<std::vector<DualVar>> vectors;
+  std::size_t at = scalars.size();
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) {
+    vectors.emplace_back(flat.begin() + static_cast<std::ptrdiff_t>(at),
+                         flat.begin() + static_cast<std::ptrdiff_t>(at + e.dimension(v)));
+    at += e.dimension(v);
+  }
+  try {
+    Evaluator<DualVar>()(e, Inputs<DualVar>{scalars, vectors}, true);
+  } catch (const DerivativeError& d) {
+    return d;
+  } catch (const DomainError&) {
+  }
+  return std::nullopt;
+}
+
+// "sqrt(0) has an infinite derivative (sqrt is not differentiable there)" from the
+// evaluator's "domain error: sqrt(0) is infinite".
+std::string derivative_reason(const DerivativeError& d) {
+  std::string text(d.message());
+  const std::string prefix = "domain error: ";
+  if (text.rfind(prefix, 0) == 0) text = text.substr(prefix.size());
+  const std::size_t is = text.rfind(" is ");
+  if (is == std::string::npos) return text;
+  const std::string call = text.substr(0, is), how = text.substr(is + 4);
+  const std::size_t paren = call.find('(');
+  const std::string name = paren == std::string::npos || paren == 0 ? "" : call.substr(0, paren);
+  return call + (how == "NaN" ? " has no finite derivative" : " has an infinite derivative") +
+         (name.empty() ? std::string() : " (" + name + " is not differentiable there)");
+}
+
+}  // namespace
+
+void require_finite_gradient(const Expression& e, const Point& point, std::span<const double> gradient) {
+  for (std::size_t k = 0; k < gradient.size(); ++k) {
+    if (std::isfinite(gradient[k])) continue;
+    const std::string what = "df/d" + coordinate_names(e)[k] + " is " + how_not_finite(gradient[k]) + " at " +
+                             point_text(e, point);
+    if (const auto failure = derivative_failure(e, point, k))
+      throw ExpressionError(what + ": " + derivative_reason(*failure), e.text(), failure->column());
+    throw ExpressionError(what + " (its terms are finite, their sum overflows)", e.text(), 1);
+  }
+}
+
+void require_finite_hessian(const Expression& e, const Point& point, const Eigen::MatrixXd& hessian) {
+  const std::vector<std::string> names = coordinate_names(e);
+  for (Eigen::Index i = 0; i < hessian.rows(); ++i)
+    for (Eigen::Index j = 0; j < hessian.cols(); ++j) {
+      const double h = hessian(i, j);
+      if (std::isfinite(h)) continue;
+      throw ExpressionError("d2f/d" + names[static_cast<std::size_t>(i)] + " d" +
+                                names[static_cast<std::size_t>(j)] + " is " + how_not_finite(h) + " at " +
+                                point_text(e, point) +
+                                ": f is not twice differentiable there (a second derivative has a pole, as "
+                                "x^1.5 or sqrt has at 0)",
+                            e.text(), 1);
+    }
+}
+
+NotFiniteReason why_not_finite(const Expression& e, const Point& point) {
+  NotFiniteReason out;
+  double value = 0;
+  try {
+    value = checked_value(e, point);
+  } catch (const ExpressionError& d) {
+    out.reason = d.message();
+    const std::string prefix = "domain error: ";
+    if (out.reason.rfind(prefix, 0) == 0) out.reason = out.reason.substr(prefix.size());
+    out.column = d.column();
+    out.value_is_nan = std::isnan(Evaluator<double>()(e, point.inputs()));
+    out.value_is_negative = Evaluator<double>()(e, point.inputs()) == -INFINITY;
+    return out;
+  }
+  out.value_is_negative = value == -INFINITY;
+  if (!std::isfinite(value)) {
+    out.reason = std::string("f is ") + how_not_finite(value);
+    return out;
+  }
+  try {
+    const ValueAndGradient g = value_and_gradient(e, point);
+    require_finite_gradient(e, point, g.gradient);
+  } catch (const ExpressionError& d) {
+    out.reason = d.message();
+    out.column = d.column();
+  }
+  return out;
+}
+
+void print_entries(const std::vector<std::string>& names, std::span<const double> values,
+                   const std::string& prefix, const std::string& out_file) {
+  if (!out_file.empty()) {
+    std::string all;
+    for (std::size_t k = 0; k < names.size(); ++k)
+      all += prefix + names[k] + " = " + number(values[k]) + "\n";
+    write_file_atomically(out_file, all);
+    std::fprintf(stderr, "wrote %s (%zu entries)\n", out_file.c_str(), names.size());
+  }
+  if (names.size() <= max_listed_entries) {
+    for (std::size_t k = 0; k < names.size(); ++k)
+      std::printf("%s%s = %s\n", prefix.c_str(), names[k].c_str(), number(values[k]).c_str());
+    return;
+  }
+  // A screenful: the first and last entries, and what the rest add up to.
+  const std::size_t head = 10, tail = 5;
+  for (std::size_t k = 0; k < head; ++k)
+    std::printf("%s%s = %s\n", prefix.c_str(), names[k].c_str(), number(values[k]).c_str());
+  double sum_of_squares = 0, largest = 0;
+  for (const double v : values) {
+    sum_of_squares += v * v;
+    largest = std::max(largest, std::abs(v));
+  }
+  std::printf("… %zu more (of %zu: 2-norm %s, largest magnitude %s)%s\n", names.size() - head - tail,
+              names.size(), number(std::sqrt(sum_of_squares)).c_str(), number(largest).c_str(),
+              out_file.empty() ? "; --out FILE writes every entry" : "");
+  for (std::size_t k = names.size() - tail; k < names.size(); ++k)
+    std::printf("%s%s = %s\n", prefix.c_str(), names[k].c_str(), number(values[k]).c_str());
 }
 
 std::vector<std::string> coordinate_names(const Expression& e) {

@@ -50,6 +50,8 @@ class TapePoint {
   Inputs<Var> inputs() const { return {scalars_, vectors_}; }
   // Each Var's adjoint after a backward sweep, in Point::flat() order.
   std::vector<double> adjoints() const;
+  // The Vars, in Point::flat() order.
+  std::vector<Var> flat() const;
 
  private:
   std::vector<Var> scalars_;
@@ -108,5 +110,30 @@ ValueGradientHessian value_gradient_hessian(const Expression& e, const Point& po
 
 // The name of each flat coordinate: "x1", or "x[3]" for a vector entry.
 std::vector<std::string> coordinate_names(const Expression& e);
+
+// The one rule for derivatives that are not finite, in every command: an infinite or NaN
+// derivative is an error (ExpressionError, exit code 2, at the column of the operation
+// where it arises), never a number printed as inf or a JSON null. The message names the
+// derivative, the point and the reason: "df/dx is infinite at x = 0: sqrt(0) has an
+// infinite derivative (sqrt is not differentiable there)". `gradient` in flat order.
+void require_finite_gradient(const Expression& e, const Point& point, std::span<const double> gradient);
+// The same for second derivatives (d2f/dx dy), after the gradient's.
+void require_finite_hessian(const Expression& e, const Point& point, const Eigen::MatrixXd& hessian);
+// Why f or its gradient is not finite at `point` ("sqrt(-0.5) is NaN", "df/dx is
+// infinite: …"), and the column; an empty reason when both are finite there.
+struct NotFiniteReason {
+  std::string reason;
+  std::size_t column = 0;
+  bool value_is_nan = false;       // f itself is NaN: a step out of f's domain
+  bool value_is_negative = false;  // f itself is −infinity: unbounded below
+};
+NotFiniteReason why_not_finite(const Expression& e, const Point& point);
+
+// Prints "prefix name = value" for each coordinate, every one when there are at most a
+// screenful (max_listed_entries); more, the first and last few and the vector's norms,
+// all of them going to `out_file` when one is given (written atomically).
+inline constexpr std::size_t max_listed_entries = 40;
+void print_entries(const std::vector<std::string>& names, std::span<const double> values,
+                   const std::string& prefix, const std::string& out_file);
 
 }  // namespace tapegrad::cli

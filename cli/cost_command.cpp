@@ -14,6 +14,7 @@
 #include "../autodiff/scalar/tape.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
+#include "limits.hpp"
 #include "output.hpp"
 
 namespace tapegrad::cli {
@@ -26,10 +27,11 @@ struct CostCommandOptions {
 };
 
 void run_cost(const CostCommandOptions& o) {
-  if (o.samples < 1 || o.samples > 1000) throw UsageError("--samples must be from 1 to 1000");
-  const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
+  require_in_range(o.samples, 1, max_samples, "--samples");
+  const Expression e = compile(expression_text(o.expression), dimensions_of(o.dims, "--dim", o.at, "--at"));
   const Point point = bind_point(e, o.at, "--at");
   const ValueAndGradient once = value_and_gradient(e, point);  // checks the domain, sizes the tape
+  require_finite_gradient(e, point, once.gradient);  // a gradient that is no number has no cost to state
 
   Evaluator<double> plain;
   volatile double sink = 0;

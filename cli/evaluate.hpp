@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../autodiff/scalar/dual.hpp"
@@ -22,6 +23,15 @@ namespace tapegrad::cli {
 class DomainError : public ColumnError {
  public:
   using ColumnError::ColumnError;
+};
+
+// Evaluating on Dual Vars with checks: an operation whose derivative is NaN or infinite
+// although its inputs and their derivatives are finite. The message is DomainError's,
+// with the derivative in place of the result ("domain error: sqrt(0) is infinite");
+// calculus.cpp words it for the derivative.
+class DerivativeError : public DomainError {
+ public:
+  using DomainError::DomainError;
 };
 
 // The values an Expression reads: one per scalar, and one vector per vector variable
@@ -119,6 +129,18 @@ void Evaluator<T>::run(const Expression& e, const Inputs<T>& in, std::size_t beg
           std::array<double, max_arity> plain_arguments;
           for (std::size_t a = 0; a < arity; ++a) plain_arguments[a] = detail::plain(arguments[a]);
           check_result(i, std::span<const double>(plain_arguments.data(), arity), detail::plain(result));
+          // On Dual Vars the tangent is the derivative along the seeded direction: the
+          // first operation whose derivative is not finite though its inputs' are is
+          // where a gradient stops being finite (sqrt at 0).
+          if constexpr (std::is_same_v<T, BasicVar<Dual<double>>>) {
+            bool inputs_finite = true;
+            for (std::size_t a = 0; a < arity; ++a)
+              inputs_finite = inputs_finite && std::isfinite(arguments[a].value().tangent());
+            if (inputs_finite && !std::isfinite(result.value().tangent()))
+              throw DerivativeError(
+                  i.column, detail::describe(i, std::span<const double>(plain_arguments.data(), arity),
+                                             result.value().tangent()));
+          }
         }
         for (std::size_t a = 1; a < arity; ++a) stack_.pop_back();
         stack_.back() = std::move(result);

@@ -1,6 +1,6 @@
-// tapegrad grad EXPR --at x1=1,x2=1 [--dim x=N] [--json] [--graph FILE.svg|FILE.dot]:
-// the value and the gradient, and the expression graph with each node's value and
-// adjoint.
+// tapegrad grad EXPR --at x1=1,x2=1 [--dim x=N] [--json] [--out FILE]
+//   [--graph FILE.svg|FILE.dot]: the value and the gradient (a long one summarized, all
+// of it in --out FILE), and the expression graph with each node's value and adjoint.
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,7 +19,7 @@ namespace tapegrad::cli {
 namespace {
 
 struct GradOptions {
-  std::string expression, at, dims, graph;
+  std::string expression, at, dims, graph, out;
   bool json = false;
 };
 
@@ -68,11 +68,12 @@ void write_graph(const std::string& file, const std::string& dot) {
 void run_grad(const GradOptions& o) {
   if (!o.graph.empty() && fs::path(o.graph).extension() != ".svg" && fs::path(o.graph).extension() != ".dot")
     throw UsageError("--graph " + o.graph + ": give a file name ending in .svg or .dot");
-  const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
+  const Expression e = compile(expression_text(o.expression), dimensions_of(o.dims, "--dim", o.at, "--at"));
   const Point point = bind_point(e, o.at, "--at");
   std::string dot;
   const ValueAndGradient r = value_and_gradient(e, point, o.graph.empty() ? nullptr : &dot);
   if (!o.graph.empty()) write_graph(o.graph, dot);
+  require_finite_gradient(e, point, r.gradient);
   if (o.json) {
     Json gradient = Json::object();
     std::size_t k = 0;
@@ -86,9 +87,7 @@ void run_grad(const GradOptions& o) {
     return;
   }
   std::printf("f = %s\n", number(r.value).c_str());
-  const std::vector<std::string> names = coordinate_names(e);
-  for (std::size_t k = 0; k < names.size(); ++k)
-    std::printf("df/d%s = %s\n", names[k].c_str(), number(r.gradient[k]).c_str());
+  print_entries(coordinate_names(e), r.gradient, "df/d", o.out);
 }
 
 }  // namespace
@@ -100,8 +99,12 @@ void add_grad_command(CLI::App& app) {
                    "e.g. \"x1*x1 + x2*x2 + abs(x1 + x2)\"; - reads it from standard input, @file from a file")
       ->required();
   grad->add_option("--at", o->at, "the point: x1=1,x2=1 (a vector variable takes one value for every entry)");
-  grad->add_option("--dim", o->dims, "vector variables and their lengths: x=1000");
+  grad->add_option("--dim", o->dims,
+                   "vector variables and their lengths: x=1000 (a list in --at gives its own)");
   grad->add_flag("--json", o->json, "one JSON object: {\"value\": …, \"gradient\": {…}}");
+  grad->add_option("--out", o->out,
+                   "FILE: every entry of the gradient, one \"df/dx = …\" line each (the output lists at "
+                   "most a screenful)");
   grad->add_option(
       "--graph", o->graph,
       "FILE.svg or FILE.dot: the expression graph, each node with its value and adjoint (SVG drawn "

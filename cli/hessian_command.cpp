@@ -4,6 +4,7 @@
 
 #include "calculus.hpp"
 #include "commands.hpp"
+#include "limits.hpp"
 #include "output.hpp"
 
 namespace tapegrad::cli {
@@ -15,14 +16,19 @@ struct HessianOptions {
 };
 
 void run_hessian(const HessianOptions& o) {
-  const Expression e = compile(expression_text(o.expression), parse_dimensions(o.dims, "--dim"));
+  const Expression e = compile(expression_text(o.expression), dimensions_of(o.dims, "--dim", o.at, "--at"));
+  // n² entries and n sweeps: refused before either is made.
+  long long coordinates = static_cast<long long>(e.scalars().size());
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) coordinates += static_cast<long long>(e.dimension(v));
+  if (coordinates > max_hessian_coordinates)
+    throw UsageError("hessian: the expression has " + std::to_string(coordinates) +
+                     " coordinates; a dense Hessian is computed for at most " +
+                     std::to_string(max_hessian_coordinates));
   const Point point = bind_point(e, o.at, "--at");
   const ValueGradientHessian r = value_gradient_hessian(e, point);
+  require_finite_gradient(e, point, r.gradient);
+  require_finite_hessian(e, point, r.hessian);
   const std::vector<std::string> names = coordinate_names(e);
-  if (!std::isfinite(r.value) || !r.hessian.allFinite())
-    throw RunFailed(
-        "hessian: the second derivatives are not finite at this point (a kink or a pole of "
-        "the expression's second derivative)");
   if (o.json) {
     // Keyed by coordinate name (x, or x[3] for a vector entry) at both levels.
     Json gradient = Json::object(), hessian = Json::object();

@@ -1,10 +1,13 @@
 // tapegrad minimize EXPR --from x1=1,x2=1 [--optimizer NAME …] [--steps N] [--trace]
-//   [--restarts K --seed S --box lo,hi] [--tol-grad G] [--tol-f F] [--json]
+//   [--restarts K --seed S --box lo,hi] [--tol-grad G] [--tol-f F] [--json] [--out FILE]
 //   [--lr A,B,C: one run per rate] [--plot FILE.svg [--window x0,x1,y0,y1]]
 // tapegrad minimize --residuals "r1; r2; …" --from … [--optimizer lm|NAME]: ½Σrᵢ², by
 //   Levenberg–Marquardt (the default there) or any optimizer.
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -14,16 +17,19 @@
 #include "../optim/minimize.hpp"
 #include "../plot/path_chart.hpp"
 #include "../plot/path_recorder.hpp"
+#include "../plot/svg.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
+#include "limits.hpp"
 #include "optimizer_flags.hpp"
 #include "output.hpp"
+#include "plural.hpp"
 
 namespace tapegrad::cli {
 namespace {
 
 struct MinimizeOptions {
-  std::string expression, residuals, from, dims, box, plot, window;
+  std::string expression, residuals, from, dims, box, plot, window, out;
   OptimizerFlags optimizer;
   long steps = 1000;
   std::optional<long> restarts;
@@ -96,17 +102,35 @@ Json result_json(const Expression& e, const Point& shape, const optim::MinimizeR
   return {{"x", point_json(e, shape.with_flat(r.x))},
           {"f", r.f},
           {"steps", r.steps},
+          {"evaluations", r.evaluations},
           {"grad_norm", r.gradient_norm},
           {"stop_reason", optim::to_string(r.reason)}};
 }
 
-void print_plain(const Expression& e, const optim::MinimizeResult& r) {
-  const std::vector<std::string> names = coordinate_names(e);
-  for (std::size_t k = 0; k < names.size(); ++k)
-    std::printf("%s = %s\n", names[k].c_str(), number(r.x[k]).c_str());
-  std::printf("f = %s\nsteps = %ld\n|grad| = %s\nstopped by: %s\n", number(r.f).c_str(), r.steps,
-              number(r.gradient_norm).c_str(), optim::to_string(r.reason));
+// The point (a screenful of it; --out FILE all of it), f and how the run went.
+void print_plain(const Expression& e, const optim::MinimizeResult& r, const std::string& out_file) {
+  print_entries(coordinate_names(e), r.x, "", out_file);
+  std::printf("f = %s\nsteps = %ld\nevaluations = %ld\n|grad| = %s\nstopped by: %s\n", number(r.f).c_str(),
+              r.steps, r.evaluations, number(r.gradient_norm).c_str(), optim::to_string(r.reason));
 }
+
+// On a run that lasts, a line on stderr about once a second (never on stdout, where
+// --json and the result go): the first after two seconds, or at once on a terminal.
+struct Progress {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start = Clock::now(), last = start;
+  bool terminal = ::isatty(STDERR_FILENO) == 1;
+  void on_step(const optim::StepReport& r) {
+    if (r.step == 0) return;
+    const Clock::time_point now = Clock::now();
+    const double since_start = std::chrono::duration<double>(now - start).count(),
+                 since_last = std::chrono::duration<double>(now - last).count();
+    if (since_start < (terminal ? 0.5 : 2.0) || since_last < 1.0) return;
+    last = now;
+    std::fprintf(stderr, "step %ld  f = %s  |grad| = %s  (%.0f s)\n", r.step, number(r.f, 8).c_str(),
+                 number(r.gradient_norm, 3).c_str(), since_start);
+  }
+};
 
 // --trace: one JSON object per evaluation, step 0 being the start.
 // One callback type whether or not --trace is given, so that each run function is
@@ -186,12 +210,44 @@ std::vector<std::string> learning_rates(const OptimizerFlags& flags) {
   return rates;
 }
 
-// A run that ended without a usable minimum (f unbounded below or diverging, the
-// optimizer stalled) is reported, then fails the command: exit code 1, not 0.
-void require_success(const optim::MinimizeResult& r) {
-  if (r.reason == optim::StopReason::NotFinite)
-    throw RunFailed("minimize: f or its gradient is not finite at step " + std::to_string(r.steps + 1) +
-                    ": f is unbounded below or the steps diverge (the point above is the last finite one)");
+// Why a run ended not finite, from the point where it did: a step out of f's domain
+// (sqrt of a negative number), f unbounded below, or diverging steps.
+std::string not_finite_message(const Expression& e, const Point& shape, const optim::MinimizeResult& r) {
+  if (r.not_finite_at.empty())  // at the start (problem_of checks f and its gradient there)
+    return "minimize: f or its gradient is not finite at the start";
+  const std::string where = "step " + std::to_string(r.steps);
+  if (!std::all_of(r.not_finite_at.begin(), r.not_finite_at.end(), [](double v) { return std::isfinite(v); }))
+    return "minimize: " + where +
+           " moved x to infinity or NaN: f is unbounded below or the steps diverge (the point above is the "
+           "last "
+           "finite one)";
+  const NotFiniteReason why = why_not_finite(e, shape.with_flat(r.not_finite_at));
+  const std::string detail = why.reason.empty()
+                                 ? std::string()
+                                 : ": " + why.reason +
+                                       (why.column > 0 && why.reason.find("column") == std::string::npos
+                                            ? " (column " + std::to_string(why.column) + ")"
+                                            : std::string());
+  if (why.value_is_negative)
+    return "minimize: f is unbounded below: it fell to -infinity at " + where + detail +
+           " (the point above is the last finite one)";
+  if (why.value_is_nan)
+    return "minimize: " + where + " left the domain of f" + detail +
+           " (the point above is the last one inside it; a smaller --lr, or a start farther from the "
+           "domain's edge, may stay inside)";
+  return "minimize: f or its gradient is not finite after " + where + detail +
+         ": f is unbounded below or the steps diverge (the point above is the last finite one)";
+}
+
+// A run that ended without a usable minimum (f unbounded below, a step out of f's domain,
+// diverging, the optimizer stalled) is reported, then fails the command: exit code 1, not 0.
+void require_success(const Expression& e, const Point& shape, const optim::MinimizeResult& r) {
+  if (r.reason == optim::StopReason::NotFinite) throw RunFailed(not_finite_message(e, shape, r));
+  if (r.reason == optim::StopReason::Diverged)
+    throw RunFailed("minimize: diverged: f rose to " + number(r.f, 6) + " by step " +
+                    std::to_string(r.steps) +
+                    ", more than 10^4 times its scale above its start, and was still rising (a smaller "
+                    "--lr converges where this one overshoots)");
   if (r.reason == optim::StopReason::Stalled)
     throw RunFailed(
         "minimize: the optimizer stopped moving before |grad| reached --tol-grad (for lbfgs: its "
@@ -224,10 +280,13 @@ Method method_of(MinimizeOptions& o) {
   // --tol-grad the user asked for; here the user's tolerances decide.
   o.optimizer.default_for("lbfgs", "tolerance-grad", "0");
   o.optimizer.default_for("lbfgs", "tolerance-change", "0");
+  // One L-BFGS iteration per step, so that --steps, --trace, --plot and the stopping
+  // tests count iterations, not runs of up to 20 (same iterates: its state carries over).
+  o.optimizer.default_for("lbfgs", "max-iter", "1");
   // With several --lr rates each run's optimizer is checked with its own rate.
   m.rates = learning_rates(o.optimizer);
   if (!m.levenberg_marquardt && m.rates.empty()) o.optimizer.validate();
-  if (o.steps < 0) throw UsageError("--steps must be 0 or more");
+  require_in_range(o.steps, 0, max_steps, "--steps");
   if (!m.rates.empty()) {
     if (m.levenberg_marquardt)
       throw UsageError("--lr A,B,C compares learning rates of an optimizer, not of lm");
@@ -240,13 +299,20 @@ Method method_of(MinimizeOptions& o) {
   parse_window(o.window);
   if (o.restarts) {
     if (m.levenberg_marquardt) throw UsageError("--restarts works with the optimizers, not with lm");
-    if (*o.restarts < 1) throw UsageError("--restarts must be at least 1");
+    require_in_range(*o.restarts, 1, max_restarts, "--restarts");
     if (o.box.empty()) throw UsageError("--restarts needs --box lo,hi: the box the starts are drawn from");
     if (o.trace) throw UsageError("--trace follows one run; it cannot be combined with --restarts");
   } else if (!o.box.empty()) {
     throw UsageError("--box is the box of --restarts' random starts; give --restarts K too");
   } else if (o.from.empty()) {
     throw UsageError("--from is required (the start point), unless --restarts draws the starts");
+  }
+  if (!o.plot.empty()) {
+    plot::check_output_path(o.plot);  // before the run: a picture it could not write would waste it
+    const std::size_t runs = o.restarts ? static_cast<std::size_t>(*o.restarts) : m.rates.size();
+    if (runs > plot::max_runs)
+      throw UsageError("--plot draws at most " + std::to_string(plot::max_runs) + " runs; this asks for " +
+                       std::to_string(runs));
   }
   return m;
 }
@@ -260,7 +326,7 @@ struct Problem {
 };
 
 Problem problem_of(const MinimizeOptions& o) {
-  const auto dimensions = parse_dimensions(o.dims, "--dim");
+  const auto dimensions = dimensions_of(o.dims, "--dim", o.from, "--from");
   Residuals residuals = o.residuals.empty()
                             ? Residuals{compile(expression_text(o.expression), dimensions), {}}
                             : compile_residuals(expression_text(o.residuals), dimensions);
@@ -268,8 +334,27 @@ Problem problem_of(const MinimizeOptions& o) {
   if (e.scalars().empty() && e.vectors().empty()) throw UsageError("the expression has no variables to move");
   // With --restarts and no --from, the starts are all drawn; the point only gives the shape.
   Point start = o.restarts && o.from.empty() ? zero_point(e) : bind_point(e, o.from, "--from");
-  if (!o.restarts) checked_value(e, start);  // a start outside the domain is the user's error, said where
   std::vector<double> x0 = start.flat();
+  if (o.optimizer.name() == "newton" && static_cast<long long>(x0.size()) > max_hessian_coordinates)
+    throw UsageError("--optimizer newton: the expression has " + std::to_string(x0.size()) +
+                     " coordinates; its dense Hessian is formed for at most " +
+                     std::to_string(max_hessian_coordinates) +
+                     " (newton-cg needs only Hessian-vector products)");
+  if (!o.plot.empty()) {  // the recorder keeps every iterate of every run
+    const long long runs = o.restarts ? *o.restarts : 1;
+    const long long points = (o.steps + 1) * static_cast<long long>(x0.size() + 2) * runs;
+    if (points > max_plotted_points)
+      throw UsageError("--plot keeps every iterate: --steps " + std::to_string(o.steps) + " of " +
+                       counted(static_cast<long long>(x0.size()), "coordinate") +
+                       (o.restarts ? " from " + counted(runs, "start") : std::string()) + " is " +
+                       std::to_string(points) + " numbers, at most " + limit_text(max_plotted_points));
+  }
+  if (!o.restarts) {
+    // A start outside the domain, or where the gradient is not finite, is the user's
+    // error, said where (the rule of grad and hessian).
+    checked_value(e, start);
+    require_finite_gradient(e, start, value_and_gradient(e, start).gradient);
+  }
   return {std::move(residuals), std::move(start), std::move(x0)};
 }
 
@@ -282,8 +367,8 @@ void report(const MinimizeOptions& o, const Problem& p, const optim::MinimizeRes
   if (o.json)
     print_json(result_json(p.f(), p.start, r));
   else
-    print_plain(p.f(), r);  // after the --trace lines, the summary
-  require_success(r);
+    print_plain(p.f(), r, o.out);  // after the --trace lines, the summary
+  require_success(p.f(), p.start, r);
 }
 
 void run_least_squares(const MinimizeOptions& o, const Problem& p, const optim::StopWhen& stop) {
@@ -294,8 +379,9 @@ void run_least_squares(const MinimizeOptions& o, const Problem& p, const optim::
     return out;
   };
   plot::PathRecorder path;
-  const optim::MinimizeResult result = optim::least_squares(r, p.x0, {}, stop, Trace{&e, &p.start, o.trace},
-                                                            PlotRecord{o.plot.empty() ? nullptr : &path});
+  const optim::MinimizeResult result =
+      optim::least_squares(r, p.x0, {}, stop, Trace{&e, &p.start, o.trace},
+                           PlotRecord{o.plot.empty() ? nullptr : &path}, Progress{});
   if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
   report(o, p, result);
 }
@@ -313,7 +399,8 @@ void run_each_rate(const MinimizeOptions& o, const Problem& p, ExpressionObjecti
     flags.validate();
     Parameter x = parameter_at(p.x0);
     const std::unique_ptr<optim::Optimizer> optimizer = flags.make({x});
-    results.push_back(optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, false}, record));
+    results.push_back(
+        optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, false}, record, Progress{}));
     if (!o.plot.empty()) path.runs.back().label = "lr " + rate;
   }
   if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, true);
@@ -321,16 +408,17 @@ void run_each_rate(const MinimizeOptions& o, const Problem& p, ExpressionObjecti
   Json all = Json::array();
   for (std::size_t k = 0; k < rates.size(); ++k) {
     const optim::MinimizeResult& r = results[k];
-    // As for one run: a failure is a run that diverged to a non-finite f or stalled.
+    // As for one run: a failure is a run that diverged, left f's domain or stalled.
     any_converged =
-        any_converged || (r.reason != optim::StopReason::NotFinite && r.reason != optim::StopReason::Stalled);
+        any_converged || (r.reason != optim::StopReason::NotFinite &&
+                          r.reason != optim::StopReason::Stalled && r.reason != optim::StopReason::Diverged);
     if (o.json) {
       Json one = result_json(e, p.start, r);
       one["lr"] = parse_number(rates[k], "--lr");
       all.push_back(one);
     } else {
-      std::printf("lr = %s: f = %s after %ld steps, stopped by: %s\n", rates[k].c_str(), number(r.f).c_str(),
-                  r.steps, optim::to_string(r.reason));
+      std::printf("lr = %s: f = %s after %s, stopped by: %s\n", rates[k].c_str(), number(r.f).c_str(),
+                  counted(r.steps, "step").c_str(), optim::to_string(r.reason));
     }
   }
   if (o.json) print_json(all);
@@ -343,7 +431,7 @@ void run_once(MinimizeOptions& o, const Problem& p, ExpressionObjective& f, cons
   Parameter x = parameter_at(p.x0);
   const std::unique_ptr<optim::Optimizer> optimizer = o.optimizer.make({x});
   const optim::MinimizeResult r = optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, o.trace},
-                                                  PlotRecord{o.plot.empty() ? nullptr : &path});
+                                                  PlotRecord{o.plot.empty() ? nullptr : &path}, Progress{});
   if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
   report(o, p, r);
 }
@@ -373,21 +461,22 @@ void run_restarts(MinimizeOptions& o, const Problem& p, ExpressionObjective& f, 
     }
     out["minima"] = minima;
     print_json(out);
-    require_success(r.best);
+    require_success(e, p.start, r.best);
     return;
   }
-  std::printf("%zu distinct minima from %ld starts in [%s, %s]:\n", r.minima.size(), *o.restarts,
-              number(lo).c_str(), number(hi).c_str());
+  std::printf("%s from %s in [%s, %s]:\n",
+              counted(static_cast<long long>(r.minima.size()), "distinct minimum", "distinct minima").c_str(),
+              counted(*o.restarts, "start").c_str(), number(lo).c_str(), number(hi).c_str());
   const std::vector<std::string> names = coordinate_names(e);
   for (const optim::LocalMinimum& m : r.minima) {
-    std::printf("  f = %s  found %ld times  at", number(m.result.f).c_str(), m.found);
+    std::printf("  f = %s  found %s  at", number(m.result.f).c_str(), counted(m.found, "time").c_str());
     for (std::size_t k = 0; k < names.size(); ++k)
       std::printf(" %s=%s", names[k].c_str(), number(m.result.x[k]).c_str());
     std::printf("\n");
   }
   std::printf("best:\n");
-  print_plain(e, r.best);
-  require_success(r.best);
+  print_plain(e, r.best, o.out);
+  require_success(e, p.start, r.best);
 }
 
 void run_minimize(MinimizeOptions& o) {
@@ -415,9 +504,14 @@ void add_minimize_command(CLI::App& app) {
   cmd->add_option(
       "--from", o->from,
       "the start: x=-1.5,y=2; a vector as x=[1,2,3], x[0]=1 or x=1 (every entry); @file reads them");
-  cmd->add_option("--dim", o->dims, "vector variables and their lengths: x=10");
+  cmd->add_option("--dim", o->dims,
+                  "vector variables and their lengths: x=10 (a list in --from gives its own)");
   o->optimizer.add_to(*cmd, "lbfgs");
-  cmd->add_option("--steps", o->steps, "optimizer steps at most")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "optimizer steps at most (for lbfgs: iterations)")
+      ->capture_default_str();
+  cmd->add_option("--out", o->out,
+                  "FILE: every coordinate of the result, one \"x = …\" line each (the output lists at most a "
+                  "screenful)");
   cmd->add_option("--tol-grad", o->tol_grad, "stop when |grad| is at most this")->capture_default_str();
   cmd->add_option("--tol-f", o->tol_f, "stop when f changes by at most this in a step")
       ->capture_default_str();

@@ -6,8 +6,10 @@
 #include <optional>
 #include <sstream>
 
+#include "../autodiff/support/utf8.hpp"
 #include "arguments.hpp"
 #include "functions.hpp"
+#include "limits.hpp"
 
 namespace tapegrad::cli {
 namespace {
@@ -109,7 +111,7 @@ Assignment parse_piece(const std::string& piece, const std::string& flag) {
     left = trimmed(left.substr(0, open));
   }
   a.name = left;
-  if (!is_identifier(a.name)) throw UsageError(flag + ": '" + a.name + "' is not a variable name");
+  if (!is_identifier(a.name)) throw UsageError(flag + ": " + not_a_name(a.name));
   if (!right.empty() && right.front() == '[') {
     if (a.index) throw UsageError(flag + ": " + a.name + "[…] takes one number, not a list");
     if (right.back() != ']') throw UsageError(flag + ": the list for " + a.name + " does not end with ']'");
@@ -128,6 +130,39 @@ Assignment parse_piece(const std::string& piece, const std::string& flag) {
 
 }  // namespace
 
+namespace {
+
+// The text of a point argument: itself, or the contents of @file.
+std::string point_text(const std::string& argument, const std::string& flag) {
+  if (argument.empty() || argument[0] != '@') return argument;
+  std::ifstream in(argument.substr(1));
+  if (!in) throw UsageError(flag + ": cannot read the file " + argument.substr(1));
+  std::ostringstream content;
+  content << in.rdbuf();
+  return std::string(tapegrad::detail::without_bom(content.str()));
+}
+
+}  // namespace
+
+std::map<std::string, std::size_t> dimensions_of(const std::string& dims_text, const std::string& dims_flag,
+                                                 const std::string& point_argument,
+                                                 const std::string& point_flag) {
+  std::map<std::string, std::size_t> dimensions = parse_dimensions(dims_text, dims_flag);
+  // A list says its own length; --dim is needed only for a vector given by one number
+  // or by entries. A length that disagrees with --dim is refused when the point is bound.
+  if (!point_argument.empty())
+    for (const std::string& piece : pieces(point_text(point_argument, point_flag), point_flag)) {
+      const Assignment a = parse_piece(piece, point_flag);
+      if (a.list && dimensions.count(a.name) == 0) dimensions[a.name] = a.values.size();
+    }
+  long long total = 0;
+  for (const auto& [name, n] : dimensions) total += static_cast<long long>(n);
+  if (total > max_point_entries)
+    throw UsageError(dims_flag + ": " + std::to_string(total) + " vector entries in all; at most " +
+                     limit_text(max_point_entries) + " together");
+  return dimensions;
+}
+
 Point zero_point(const Expression& e) {
   Point p;
   p.scalars.assign(e.scalars().size(), 0.0);
@@ -142,7 +177,7 @@ Point bind_point(const Expression& e, const std::string& argument, const std::st
     if (!in) throw UsageError(flag + ": cannot read the file " + argument.substr(1));
     std::ostringstream content;
     content << in.rdbuf();
-    text = content.str();
+    text = std::string(tapegrad::detail::without_bom(content.str()));  // a BOM some editors write
   }
   std::vector<Assignment> assignments;
   for (const std::string& piece : pieces(text, flag)) assignments.push_back(parse_piece(piece, flag));

@@ -5,6 +5,7 @@
 // and every value a variable.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,5 +33,13 @@ Point bind_point(const Expression& e, const std::vector<std::pair<std::string, d
 Point bind_point(const Expression& e, const std::string& text, const std::string& flag);
 // Every variable 0 (the shape of a point).
 Point zero_point(const Expression& e);
+
+// The vector variables' lengths: --dim's (`dims_text`, named `dims_flag`), and for a
+// vector given as a list in the point's text (x=[1,2,3] in --at or --from, named
+// `point_flag`) and not in --dim, the list's length. Refuses more than
+// max_point_entries entries in all (cli/limits.hpp), before any is allocated.
+std::map<std::string, std::size_t> dimensions_of(const std::string& dims_text, const std::string& dims_flag,
+                                                 const std::string& point_text,
+                                                 const std::string& point_flag);
 
 }  // namespace tapegrad::cli

@@ -2,12 +2,23 @@
 // in one unknown. Newton's method on the tape's derivative; when a Newton step leaves
 // the domain or does not shrink the residual, the root is bracketed (a sign change of
 // LHS − RHS) and Newton continues inside the bracket, bisecting whenever it would step
-// out, so it converges whenever a bracket is found.
+// out, so it converges whenever a bracket is found. At a root of multiplicity m Newton
+// converges only linearly, its steps shrinking by (m − 1)/m: that rate, seen twice, gives
+// m and the step is taken m times (Schröder's modified Newton), which converges fast again.
+//
+// What counts as a root: the residual is exactly 0 where the derivative is not (a simple
+// root), or the residual is at most 1e-12 (or exactly 0) and the iterates are converging
+// to the point: the last step was at most 0.9 times the one before, or came from the
+// multiplicity just found. A residual that gets small while the steps keep their length
+// is an asymptote, not a root: exp(x) = 0 from x = 1 steps by −1 until exp underflows to
+// 0 at x = −746, where the derivative is 0 too; that is reported as no root. A start
+// where the residual is exactly 0 is taken as a root.
 //
 // tapegrad solve "EQ1; EQ2; …" --from x=…,y=…: a root of n equations in n unknowns by
 // optim::solve (Newton on the tape's Jacobian with a line search, then
 // Levenberg–Marquardt if Newton stalls).
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -15,7 +26,9 @@
 #include "../optim/solve.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
+#include "limits.hpp"
 #include "output.hpp"
+#include "plural.hpp"
 
 namespace tapegrad::cli {
 namespace {
@@ -62,7 +75,7 @@ class Residual {
 };
 
 struct Root {
-  double x = NAN, residual = NAN;
+  double x = NAN, residual = NAN;  // the root, or the point of smallest residual found
   long iterations = 0;
   bool bracketed = false;
   bool converged = false;
@@ -86,16 +99,44 @@ bool find_bracket(const Residual& g, double x, double gx, double& a, double& b) 
   return false;
 }
 
+// The residual at most this is a root when the iterates converge to it (see above).
+constexpr double residual_tolerance = 1e-12;
+
 Root solve(const Residual& g, double x, long max_iter) {
   Root root;
   Residual::At gx = g(x);
   double a = 0, b = 0;  // the bracket, once root.bracketed
+  double best_x = x, best_g = gx.g;
+  // The lengths of the last Newton steps taken (outside a bracket) and their ratios,
+  // for the convergence test and the multiplicity.
+  double last_step = NAN, ratio = NAN, previous_ratio = NAN;
+  bool converging = false;  // the last step shrank, or came from a detected multiplicity
+  const auto accept = [&] {
+    if (gx.g == 0 && (gx.slope != 0 || converging || root.iterations == 0)) return true;
+    return std::abs(gx.g) <= residual_tolerance && converging;
+  };
   for (; root.iterations < max_iter; ++root.iterations) {
-    if (gx.g == 0) {
+    if (accept()) {
       root.converged = true;
       break;
     }
-    const double newton = x - gx.g / gx.slope;
+    if (gx.g == 0) {  // zero only by underflow: the derivative is 0 and the steps keep their size
+      root.failure = "the residual underflows to 0 at " + number(x) +
+                     " but that is no root: the derivative is 0 there too and Newton's steps were not "
+                     "shrinking (the two sides approach each other without meeting)";
+      break;
+    }
+    double newton = x - gx.g / gx.slope;
+    bool multiple = false;
+    // The same linear rate twice: a root of multiplicity m = 1/(1 − rate).
+    if (!root.bracketed && std::isfinite(ratio) && std::isfinite(previous_ratio) && ratio > 0.3 &&
+        ratio < 0.95 && std::abs(ratio - previous_ratio) <= 0.02 * ratio) {
+      const double m = std::round(1 / (1 - ratio));
+      if (m >= 2) {
+        newton = x - m * gx.g / gx.slope;
+        multiple = true;
+      }
+    }
     double next;
     if (root.bracketed) {
       next = std::isfinite(newton) && newton > a && newton < b ? newton : 0.5 * (a + b);
@@ -121,22 +162,31 @@ Root solve(const Residual& g, double x, long max_iter) {
     if (root.bracketed) {
       const Residual::At ga = g(a);
       (std::signbit(ga.g) == std::signbit(gn.g) ? a : b) = next;
+      converging = true;  // the bracket shrinks around a sign change
+    } else {
+      const double step = std::abs(next - x);
+      previous_ratio = ratio;
+      ratio = step / last_step;
+      last_step = step;
+      converging = multiple || ratio <= 0.9;
+      if (multiple) ratio = previous_ratio = NAN;  // a new rate from here on
     }
     // Converged: the step, or the bracket, is down to a few units in the last place.
     const double tiny = 4 * std::numeric_limits<double>::epsilon() * std::max(std::abs(next), 1e-300);
     const bool done = std::abs(next - x) <= tiny || (root.bracketed && b - a <= tiny);
     x = next;
     gx = gn;
-    if (done || gx.g == 0) {
+    if (std::abs(gx.g) < std::abs(best_g)) best_x = x, best_g = gx.g;
+    if (done || accept()) {
       ++root.iterations;
       root.converged = true;
       break;
     }
   }
   if (!root.converged && root.failure.empty())
-    root.failure = "not converged within " + std::to_string(max_iter) + " iterations (raise --max-iter)";
-  root.x = x;
-  root.residual = gx.g;
+    root.failure = "not converged within " + counted(max_iter, "iteration") + " (raise --max-iter)";
+  root.x = root.converged ? x : best_x;
+  root.residual = root.converged ? gx.g : best_g;
   return root;
 }
 
@@ -175,6 +225,33 @@ Equation parse_equation(const std::string& text, std::size_t begin, std::size_t 
   return out;
 }
 
+// When the text uses e or pi as a name: they are the constants, not unknowns, which is
+// why a count of unknowns may be one short of what the user meant.
+std::string constants_note(const std::string& text) {
+  std::vector<std::string> used;
+  for (std::size_t k = 0; k < text.size();) {
+    const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    if (!word(text[k])) {
+      ++k;
+      continue;
+    }
+    std::size_t end = k;
+    while (end < text.size() && word(text[end])) ++end;
+    const std::string name = text.substr(k, end - k);
+    // A name starts a word (1e5's e is part of a number).
+    const bool in_number =
+        k > 0 && (std::isdigit(static_cast<unsigned char>(text[k - 1])) || text[k - 1] == '.');
+    if ((name == "e" || name == "pi") && !in_number &&
+        std::find(used.begin(), used.end(), name) == used.end())
+      used.push_back(name);
+    k = end;
+  }
+  if (used.empty()) return "";
+  const std::string names = used.size() == 2 ? "e and pi are" : used[0] + " is";
+  return "; " + names + " the constant" + (used.size() == 2 ? "s" : "") +
+         " of that name, not an unknown (call the unknown something else)";
+}
+
 // A system "EQ1; EQ2; …": optim::solve over the unknowns in name order.
 void run_system(const std::string& text, const std::vector<Equation>& equations, const SolveOptions& o) {
   std::vector<std::string> unknowns;
@@ -183,24 +260,28 @@ void run_system(const std::string& text, const std::vector<Equation>& equations,
       for (const std::string& v : side->scalars())
         if (std::find(unknowns.begin(), unknowns.end(), v) == unknowns.end()) unknowns.push_back(v);
   std::sort(unknowns.begin(), unknowns.end());
+  const std::string count = counted(static_cast<long long>(equations.size()), "equation") + " in " +
+                            counted(static_cast<long long>(unknowns.size()), "unknown");
   if (unknowns.size() > equations.size())
-    throw UsageError(
-        std::to_string(equations.size()) + " equations in " + std::to_string(unknowns.size()) +
-        " unknowns: solve needs as many equations as unknowns (for fewer, minimize --residuals)");
+    throw UsageError(count + ": solve needs as many equations as unknowns (for fewer, minimize --residuals)" +
+                     constants_note(text));
   if (unknowns.size() < equations.size())
-    throw UsageError(
-        std::to_string(equations.size()) + " equations in " + std::to_string(unknowns.size()) +
-        " unknowns: more equations than unknowns (for a least-squares fit, minimize --residuals)");
+    throw UsageError(count +
+                     ": more equations than unknowns (for a least-squares fit, minimize --residuals)" +
+                     constants_note(text));
   const auto start_values = parse_assignments(o.from, "--from");
   std::vector<double> x0(unknowns.size(), NAN);
   for (const auto& [name, value] : start_values) {
     const auto it = std::find(unknowns.begin(), unknowns.end(), name);
-    if (it == unknowns.end()) throw UsageError("--from: '" + name + "' is not an unknown of the equations");
+    if (it == unknowns.end())
+      throw UsageError("--from: '" + name + "' is not an unknown of the equations" +
+                       (name == "e" || name == "pi" ? " (" + name + " is the constant " + name +
+                                                          " in expressions; call the unknown something else)"
+                                                    : std::string()));
     x0[static_cast<std::size_t>(it - unknowns.begin())] = value;
   }
   for (std::size_t k = 0; k < unknowns.size(); ++k)
     if (std::isnan(x0[k])) throw UsageError("--from: give a start for " + unknowns[k]);
-  if (o.max_iter < 1) throw UsageError("--max-iter must be at least 1");
 
   // Each side reads its own variables, picked out of the unknowns by name.
   const auto side_at = [&](const Expression& e, std::span<const Var> x) {
@@ -234,7 +315,11 @@ void run_system(const std::string& text, const std::vector<Equation>& equations,
   if (o.json) {
     Json x = Json::object();
     for (std::size_t k = 0; k < unknowns.size(); ++k) x[unknowns[k]] = r.x[k];
-    print_json({{"x", x}, {"residual", r.residual_norm}, {"iterations", r.iterations}, {"method", r.method}});
+    print_json({{"x", x},
+                {"residual", r.residual_norm},
+                {"iterations", r.iterations},
+                {"method", r.method},
+                {"converged", r.converged()}});
   } else {
     for (std::size_t k = 0; k < unknowns.size(); ++k)
       std::printf("%s = %s\n", unknowns[k].c_str(), number(r.x[k]).c_str());
@@ -247,6 +332,7 @@ void run_system(const std::string& text, const std::vector<Equation>& equations,
 }
 
 void run_solve(const SolveOptions& o) {
+  require_in_range(o.max_iter, 1, max_steps, "--max-iter");
   const std::string equation = expression_text(o.equation);
   std::vector<Equation> equations;
   for (std::size_t begin = 0;;) {
@@ -266,11 +352,10 @@ void run_solve(const SolveOptions& o) {
     if (std::find(unknowns.begin(), unknowns.end(), v) == unknowns.end()) unknowns.push_back(v);
   if (unknowns.size() != 1)
     throw UsageError("solve needs exactly one unknown; the equation has " + std::to_string(unknowns.size()) +
-                     " (for a system, separate the equations with ';')");
+                     " (for a system, separate the equations with ';')" + constants_note(equation));
   const auto start = parse_assignments(o.from, "--from");
   if (start.size() != 1 || start[0].first != unknowns[0])
     throw UsageError("--from: give the start of " + unknowns[0] + " only (--from " + unknowns[0] + "=…)");
-  if (o.max_iter < 1) throw UsageError("--max-iter must be at least 1");
 
   const Residual g(std::move(lhs), std::move(rhs));
   try {
@@ -282,19 +367,21 @@ void run_solve(const SolveOptions& o) {
         e.column() + offset);
   }
   const Root root = solve(g, start[0].second, o.max_iter);
-  if (!root.converged)
-    throw UsageError("no root found from " + unknowns[0] + " = " + number(start[0].second) + ": " +
-                     root.failure);
+  // The root, or the best point found and its residual, as a system reports them.
   if (o.json) {
     print_json({{"x", {{unknowns[0], root.x}}},
                 {"residual", root.residual},
                 {"iterations", root.iterations},
-                {"method", root.bracketed ? "newton+bisection" : "newton"}});
+                {"method", root.bracketed ? "newton+bisection" : "newton"},
+                {"converged", root.converged}});
   } else {
     std::printf("%s = %s\nresidual = %s\niterations = %ld (%s)\n", unknowns[0].c_str(),
                 number(root.x).c_str(), number(root.residual).c_str(), root.iterations,
                 root.bracketed ? "newton+bisection" : "newton");
   }
+  if (!root.converged)
+    throw RunFailed("solve: no root found from " + unknowns[0] + " = " + number(start[0].second) + ": " +
+                    root.failure + "; the point above is the best found (smallest residual)");
 }
 
 }  // namespace

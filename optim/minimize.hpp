@@ -13,6 +13,9 @@
 ///   void on_end(const MinimizeResult&)
 /// PrintProgress, StopWhenF and KeepBest below are ready-made.
 ///
+/// A run is diverging by one rule, DivergenceWatch below: minimize() stops on it
+/// (StopReason::Diverged) and the path charts mark such a run "diverged".
+///
 /// minimize_with_restarts() runs minimize from K starting points drawn uniformly from a
 /// box (seeded), keeps every distinct local minimum reached, and returns the best.
 #pragma once
@@ -43,35 +46,89 @@ struct StopWhen {
   long max_steps = 1000;        ///< updates at most
   double gradient_norm = 1e-8;  ///< ‖∇f‖₂ at most this
   double f_change = 0;          ///< |f_k − f_{k−1}| at most this (0: only when f stops changing)
+  /// Stop as diverging when f rises this many times its scale above its start (DivergenceWatch);
+  /// infinity never stops a run for growth (f or x not finite still does).
+  double divergence_growth = 1e4;
 };
 
 /// Stalled: the optimizer's step left x exactly where it was, so nothing the caller
 /// asked for can be reached any more; for L-BFGS that is its own tolerance_grad or
 /// tolerance_change ending the step (set them lower, or to 0, to go on). NotFinite:
-/// f or its gradient overflowed or became NaN (unbounded below, or diverging); the
-/// result then holds the last point where both were finite.
+/// f, its gradient or x overflowed or became NaN (unbounded below, diverging, or a step
+/// out of f's domain); the result then holds the last point where all were finite, and
+/// MinimizeResult::not_finite_at the point where they stopped being. Diverged: f grew
+/// far above its start and was still growing (DivergenceWatch); the result holds the
+/// point where that was seen.
 enum class StopReason {
   GradientNorm,  ///< ‖∇f‖₂ fell to StopWhen::gradient_norm
   FChange,       ///< f changed by at most StopWhen::f_change
   MaxSteps,      ///< StopWhen::max_steps updates were made
   Callback,      ///< a callback's on_step() returned true
-  NotFinite,     ///< f or its gradient overflowed or became NaN
-  Stalled        ///< the optimizer's step left x where it was
+  NotFinite,     ///< f, its gradient or x overflowed or became NaN
+  Stalled,       ///< the optimizer's step left x where it was
+  Diverged       ///< f grew far above its start and kept growing (DivergenceWatch)
 };
 
 /// The words for each StopReason, in messages and the command line's output.
-inline constexpr EnumNames<StopReason, 6> stop_reason_names = {
+inline constexpr EnumNames<StopReason, 7> stop_reason_names = {
     {{StopReason::GradientNorm, "gradient norm"},
      {StopReason::FChange, "change in f"},
      {StopReason::MaxSteps, "step count"},
      {StopReason::Callback, "callback"},
      {StopReason::NotFinite, "f or its gradient is not finite"},
-     {StopReason::Stalled, "the optimizer stopped moving x"}}};
+     {StopReason::Stalled, "the optimizer stopped moving x"},
+     {StopReason::Diverged, "diverged"}}};
 /// The words for `r` ("gradient norm", "step count", …).
 inline const char* to_string(StopReason r) { return name_of(r, stop_reason_names); }
 /// Whether a result is a point the caller asked for (not a failure).
 inline bool converged(StopReason r) {
   return r == StopReason::GradientNorm || r == StopReason::FChange || r == StopReason::Callback;
+}
+
+/// The one rule by which a run of an optimizer is diverging: f (or x) is not finite, or
+/// f rose in its latest step and lies more than `growth` times its scale above its
+/// start f₀:
+///
+///     f_k > f_{k−1}  and  f_k − f₀ > growth · max(|f₀|, |f₁ − f₀|, f₀ − f_min)
+///
+/// where f_min is the lowest f so far. The scale is f's own size, the first step's
+/// change and the progress made, so the rule does not depend on where f's zero lies
+/// when f₀ is near 0; a run that converges never rises that far, one that oscillates
+/// and recovers is not stopped while it falls. minimize() stops on it
+/// (StopReason::Diverged), and plot::PathRecorder marks the runs it records by it.
+class DivergenceWatch {
+ public:
+  /// The factor of the rule (StopWhen::divergence_growth).
+  explicit DivergenceWatch(double growth = 1e4) : growth_(growth) {}
+  /// Takes the next f of the run (the start first); true when the run is diverging at it.
+  bool add(double f) {
+    if (!std::isfinite(f)) return true;
+    ++count_;
+    if (count_ == 1) {
+      f0_ = f_min_ = previous_ = f;
+      return false;
+    }
+    if (count_ == 2) first_change_ = std::abs(f - f0_);
+    const bool rising = f > previous_;
+    previous_ = f;
+    f_min_ = std::min(f_min_, f);
+    const double scale = std::max({std::abs(f0_), first_change_, f0_ - f_min_});
+    return rising && f - f0_ > growth_ * scale;
+  }
+
+ private:
+  double growth_;
+  long count_ = 0;
+  double f0_ = 0, f_min_ = 0, previous_ = 0, first_change_ = 0;
+};
+
+/// Whether a run whose f went through `f` (its start first) diverged at any point, by
+/// DivergenceWatch's rule: what a chart of a recorded run says.
+inline bool diverged(std::span<const double> f, double growth = 1e4) {
+  DivergenceWatch watch(growth);
+  for (const double v : f)
+    if (watch.add(v)) return true;
+  return false;
 }
 
 /// What a callback's on_step() sees before each update.
@@ -89,16 +146,22 @@ struct StepReport {
 
 /// What minimize() returns.
 struct MinimizeResult {
-  /// The last point: the minimum found, or where the run stopped.
+  /// The last point: the minimum found, or where the run stopped (with NotFinite the
+  /// last finite point, reached by the update before the last).
   std::vector<double> x;
   /// f at x.
   double f = 0;
   /// ‖∇f(x)‖₂.
   double gradient_norm = 0;
-  /// Updates made.
+  /// Updates made (with NotFinite, the last of them the one that left the finite values).
   long steps = 0;
   /// Why the run stopped; converged(reason) says whether that is success.
   StopReason reason = StopReason::MaxSteps;
+  /// Evaluations of f and its gradient (a line search makes several per step).
+  long evaluations = 0;
+  /// With StopReason::NotFinite after at least one step: the first point evaluated
+  /// where f or its gradient was not finite (x holds the last finite iterate), to say why.
+  std::vector<double> not_finite_at{};
 };
 
 /// Prints one line every `every` steps.
@@ -217,7 +280,16 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
   const std::span<double> gradient(x.grad().data(), n);
   std::optional<RecordedFunction> recorded;
   bool replay = true;
-  const Closure closure = [&] {
+  // The last evaluation, kept: minimize evaluates f before each step and an optimizer
+  // that evaluates the closure (L-BFGS) starts its step at the same point, and a line
+  // search may end where it last looked; those evaluations are not made twice.
+  std::vector<double> cached_x, cached_gradient;
+  double cached_f = 0;
+  long evaluations = 0;
+  // The first point where f or its gradient was not finite: a line search may carry on
+  // from it to a NaN x, which says nothing about why.
+  std::vector<double> first_not_finite;
+  const auto evaluate = [&] {
     const std::span<const double> at(x.value().data(), n);
     if (replay) {
       try {
@@ -233,6 +305,22 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
     tapegrad::gradient(y, std::span<const Var>(vars), gradient);
     return y.value();
   };
+  const Closure closure = [&] {
+    const double* at = x.value().data();
+    if (evaluations > 0 && std::equal(cached_x.begin(), cached_x.end(), at)) {
+      std::copy(cached_gradient.begin(), cached_gradient.end(), gradient.begin());
+      return cached_f;
+    }
+    cached_f = evaluate();
+    ++evaluations;
+    cached_x.assign(at, at + n);
+    cached_gradient.assign(gradient.begin(), gradient.end());
+    if (first_not_finite.empty() && std::all_of(at, at + n, [](double v) { return std::isfinite(v); }) &&
+        (!std::isfinite(cached_f) ||
+         !std::all_of(gradient.begin(), gradient.end(), [](double v) { return std::isfinite(v); })))
+      first_not_finite = cached_x;
+    return cached_f;
+  };
 
   double fx = 0, norm = 0, previous_f = 0, previous_norm = 0;
   long step = 0;
@@ -244,14 +332,21 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
   std::unique_ptr<HessianOperator<F&>> second_order;
   const Curvature curvature =
       optimizer.needs_curvature() ? detail::curvature_of(f, x, second_order) : Curvature{};
+  DivergenceWatch divergence(stop.divergence_growth);
   for (;; ++step) {
     fx = closure();
     norm = x.grad().norm();
+    // A step to a non-finite x can leave f finite (exp(-x) at x = inf): not a point either.
+    if (!x.value().allFinite()) norm = std::numeric_limits<double>::quiet_NaN();
     const StepReport report{step, fx, norm, std::span<const double>(x.value().data(), n), gradient};
     bool stop_early = false;
     ((stop_early = detail::report_step(callbacks, report) || stop_early), ...);
     if (const auto r = detail::stop_reason(stop, step, fx, previous_f, norm, stop_early, x_moved)) {
       reason = *r;
+      break;
+    }
+    if (divergence.add(fx)) {
+      reason = StopReason::Diverged;
       break;
     }
     previous_f = fx;
@@ -268,11 +363,13 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
     moved_last_step = moved;
   }
   MinimizeResult result{std::vector<double>(x.value().data(), x.value().data() + n), fx, norm, step, reason};
+  result.evaluations = evaluations;
   if (reason == StopReason::NotFinite && step > 0) {  // report where it was last finite
+    result.not_finite_at = first_not_finite.empty() ? std::move(result.x) : std::move(first_not_finite);
     result.x = previous_x;
     result.f = previous_f;
     result.gradient_norm = previous_norm;
-    result.steps = step - 1;
+    // steps stays the updates made, the last of them the one that left the finite values.
   }
   (detail::report_end(callbacks, result), ...);
   return result;

@@ -6,6 +6,13 @@
 /// (J singular, or no step length down to 10⁻⁴ lowers φ) it hands the point to
 /// Levenberg–Marquardt (least_squares.hpp) on ½‖F‖², which needs no invertible Jacobian
 /// and ends quadratically at a root where J is regular.
+///
+/// What counts as a root: ‖F‖ ≤ tolerance at the start, or exactly 0 where J is regular,
+/// or ‖F‖ ≤ tolerance once the iterates converge to the point (the last Newton step at
+/// most 0.9 times the one before). A residual that falls within the tolerance while the
+/// steps keep their length is an asymptote, not a root: exp(x) = 0 steps by −1 forever,
+/// its residual underflowing to 0 with J; that ends as SolveStop::Asymptote (or at the
+/// iteration limit), never as a root.
 #pragma once
 
 #include <Eigen/Core>
@@ -35,14 +42,18 @@ enum class SolveStop {
   Converged,      ///< ‖F‖₂ ≤ tolerance
   Stalled,        ///< no method moves x any more
   MaxIterations,  ///< SolveOptions::max_iterations steps were made
-  NotFinite       ///< F became NaN or infinite everywhere the methods tried
+  NotFinite,      ///< F became NaN or infinite everywhere the methods tried
+  Asymptote       ///< ‖F‖ vanished while the steps did not shrink, where J is singular
 };
 /// The words for each SolveStop, in messages and the command line's output.
-inline constexpr EnumNames<SolveStop, 4> solve_stop_names = {
+inline constexpr EnumNames<SolveStop, 5> solve_stop_names = {
     {{SolveStop::Converged, "converged"},
      {SolveStop::Stalled, "stalled: no step lowers the residual (a minimum of |F| that is not a root?)"},
      {SolveStop::MaxIterations, "iteration limit"},
-     {SolveStop::NotFinite, "F is not finite"}}};
+     {SolveStop::NotFinite, "F is not finite"},
+     {SolveStop::Asymptote,
+      "the residual fell within the tolerance only as x ran off, the steps keeping their length, and J is "
+      "singular there (the equations approach a root they never reach)"}}};
 /// The words for `s`.
 inline const char* to_string(SolveStop s) { return name_of(s, solve_stop_names); }
 
@@ -87,10 +98,16 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
   if (!r.allFinite()) return finish(SolveStop::NotFinite, r.norm());
 
   bool newton_stuck = false;
+  double last_step = std::numeric_limits<double>::quiet_NaN();
+  bool converging = false;  // the last step at most 0.9 times the one before
   while (result.iterations < options.max_iterations) {
-    if (r.norm() <= options.tolerance) return finish(SolveStop::Converged, r.norm());
     const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(j);
-    if (!j.allFinite() || qr.rank() < n) {
+    const bool regular = j.allFinite() && qr.rank() == n;
+    const double norm = r.norm();
+    if (norm <= options.tolerance && (result.iterations == 0 || converging || (norm == 0 && regular)))
+      return finish(SolveStop::Converged, norm);
+    if (!regular) {
+      if (norm <= options.tolerance) return finish(SolveStop::Asymptote, norm);
       newton_stuck = true;
       break;
     }
@@ -110,6 +127,9 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
       break;
     }
     const Eigen::VectorXd x_next = x + t * p;
+    const double step = t * p.norm();
+    converging = step <= 0.9 * last_step;
+    last_step = step;
     result.iterations += 1;
     if (x_next == x)
       return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::Stalled, r.norm());
@@ -117,7 +137,9 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
     detail::residuals_and_jacobian(equations, x, tape, vars, r, &j);
   }
   if (!newton_stuck)
-    return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::MaxIterations, r.norm());
+    return finish(
+        r.norm() <= options.tolerance && converging ? SolveStop::Converged : SolveStop::MaxIterations,
+        r.norm());
 
   // Levenberg–Marquardt from where Newton stopped, until ‖F‖ ≤ tolerance.
   result.method = result.iterations == 0 ? "levenberg-marquardt" : "newton, then levenberg-marquardt";

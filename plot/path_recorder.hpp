@@ -17,7 +17,9 @@
 namespace tapegrad::plot {
 
 /// A minimize() callback that records every iterate, for plot_path(): one Run per start
-/// (minimize_with_restarts() passes it to each).
+/// (minimize_with_restarts() passes it to each). It sees what minimize() reports, once
+/// per step: for L-BFGS, whose step() runs up to max_iter iterations, give it
+/// `max_iter = 1` to record every iteration (the command line does).
 ///
 /// \snippet test_doc_examples.cpp plot_path
 struct PathRecorder {
@@ -32,9 +34,13 @@ struct PathRecorder {
     run.f.push_back(r.f);
     run.gradient_norm.push_back(r.gradient_norm);
   }
-  /// Marks the run diverged when it ended because f was not finite.
+  /// Marks the run diverged by minimize()'s one rule (optim::DivergenceWatch): it ended
+  /// not finite or diverging, or its f diverged on the way.
   void on_end(const optim::MinimizeResult& r) {
-    if (!runs.empty() && r.reason == optim::StopReason::NotFinite) runs.back().diverged = true;
+    if (runs.empty()) return;
+    Run& run = runs.back();
+    run.diverged = r.reason == optim::StopReason::NotFinite || r.reason == optim::StopReason::Diverged ||
+                   optim::diverged(run.f);
   }
 };
 

@@ -1,0 +1,109 @@
+// How minimize() and solve() end runs that do not succeed: one divergence rule, the point
+// where f stopped being finite, evaluations counted once, L-BFGS one iteration per step,
+// and roots that are asymptotes refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+namespace tg = tapegrad;
+namespace opt = tapegrad::optim;
+
+namespace {
+
+TEST(DivergenceRule, NeedsGrowthFarAboveTheStartAndStillRising) {
+  // f0 = 1, f1 = 0.5: the scale is max(|f0|, |f1 − f0|, f0 − f_min) = 1, so a rising f
+  // diverges once f − 1 > 10^4.
+  opt::DivergenceWatch watch;
+  EXPECT_FALSE(watch.add(1));
+  EXPECT_FALSE(watch.add(0.5));
+  EXPECT_FALSE(watch.add(10000));  // 9999 above the start: not yet
+  EXPECT_TRUE(watch.add(10002));   // 10001 above, and rising
+  EXPECT_TRUE(opt::diverged(std::vector<double>{1, 0.5, NAN}));
+  // Falling back after a rise is no divergence: f − f0 is far above, but not rising.
+  EXPECT_FALSE(opt::diverged(std::vector<double>{1, 2, 1.5}));
+  EXPECT_FALSE(opt::diverged(std::vector<double>{1, 20000, 19000}));
+}
+
+TEST(Minimize, GradientDescentTooLargeAStepStopsAsDiverged) {
+  // f = x² + 10y², SGD with lr 0.11: x ← 0.78x, y ← −1.2y, so f_k = 9·0.78^(2k) + 10·1.44^k.
+  // From f0 = 19 (scale 19) it diverges at the first k with f_k − 19 > 190000:
+  // 10·1.44^k > 190019 − 9·0.6084^k, k > ln(19001.9)/ln(1.44) = 27.02, so k = 28.
+  const auto f = [](std::span<const tg::Var> x) { return x[0] * x[0] + 10.0 * x[1] * x[1]; };
+  const std::vector<double> x0 = {3, 1};
+  const opt::MinimizeResult r = opt::minimize(f, std::span<const double>(x0),
+                                              [](tg::Parameter& x) { return opt::Sgd({x}, {.lr = 0.11}); },
+                                              {.max_steps = 400, .gradient_norm = 1e-8});
+  EXPECT_EQ(r.reason, opt::StopReason::Diverged);
+  EXPECT_EQ(r.steps, 28);
+  EXPECT_NEAR(r.x[1], std::pow(-1.2, 28), 1e-9 * std::pow(1.2, 28));
+  EXPECT_FALSE(opt::converged(r.reason));
+  // One evaluation per step and the start: SGD evaluates nothing itself.
+  EXPECT_EQ(r.evaluations, r.steps + 1);
+}
+
+TEST(Minimize, AStepOutOfTheDomainKeepsTheLastPointAndWhereItLeft) {
+  // sqrt(x) from 1 with lr 4: x1 = 1 − 4·(1/2) = −1, outside sqrt's domain.
+  const auto f = [](std::span<const tg::Var> x) { return tg::sqrt(x[0]); };
+  const std::vector<double> x0 = {1};
+  const opt::MinimizeResult r = opt::minimize(f, std::span<const double>(x0),
+                                              [](tg::Parameter& x) { return opt::Sgd({x}, {.lr = 4}); }, {});
+  EXPECT_EQ(r.reason, opt::StopReason::NotFinite);
+  EXPECT_EQ(r.steps, 1);  // the one update made, which left the domain
+  ASSERT_EQ(r.x.size(), 1u);
+  EXPECT_EQ(r.x[0], 1.0);
+  ASSERT_EQ(r.not_finite_at.size(), 1u);
+  EXPECT_EQ(r.not_finite_at[0], -1.0);
+}
+
+TEST(Minimize, LbfgsOneIterationPerStepFollowsTheSameIterates) {
+  // L-BFGS's state carries over between step() calls, so with its tolerances at 0,
+  // 20 steps of max_iter = 1 are the 20 iterations of one step of max_iter = 20.
+  const auto banana = [](std::span<const tg::Var> x) {
+    return 100.0 * tg::square(x[1] - tg::square(x[0])) + tg::square(1.0 - x[0]);
+  };
+  for (const auto search : {opt::LineSearch::None, opt::LineSearch::StrongWolfe}) {
+    const double lr = search == opt::LineSearch::None ? 1e-3 : 1;
+    const std::vector<double> x0 = {-1.5, 2};
+    const opt::StopWhen stop{.max_steps = 20, .gradient_norm = 0, .f_change = -1};
+    const auto make = [&](int max_iter) {
+      return [=](tg::Parameter& x) {
+        return opt::Lbfgs({x}, {.lr = lr,
+                                .max_iter = max_iter,
+                                .max_eval = 1000,
+                                .tolerance_grad = 0,
+                                .tolerance_change = 0,
+                                .line_search = search});
+      };
+    };
+    const opt::MinimizeResult each = opt::minimize(banana, std::span<const double>(x0), make(1), stop);
+    const opt::MinimizeResult one =
+        opt::minimize(banana, std::span<const double>(x0), make(20),
+                      opt::StopWhen{.max_steps = 1, .gradient_norm = 0, .f_change = -1});
+    EXPECT_EQ(each.steps, 20);
+    EXPECT_EQ(each.x, one.x);
+    if (search == opt::LineSearch::None) {
+      EXPECT_EQ(each.evaluations, 21);  // no evaluation made twice
+    }
+  }
+}
+
+TEST(Solve, ADoubleRootInASystemIsFound) {
+  // x² = 0: Newton halves x, the steps shrinking by 1/2, until ‖F‖ ≤ 1e-12 (x ≤ 1e-6).
+  const auto f = [](std::span<const tg::Var> x) { return std::vector<tg::Var>{x[0] * x[0], x[1] - 1.0}; };
+  const opt::SolveResult r = opt::solve(f, std::vector<double>{1, 0});
+  EXPECT_TRUE(r.converged()) << opt::to_string(r.reason);
+  EXPECT_LE(std::abs(r.x[0]), 1e-6);
+}
+
+TEST(Solve, AnAsymptoteIsNoRoot) {
+  // exp(x) = 0 has no root; Newton steps by −1 forever and the residual underflows.
+  const auto f = [](std::span<const tg::Var> x) { return std::vector<tg::Var>{tg::exp(x[0]), x[1] - 1.0}; };
+  for (const long iterations : {100L, 2000L}) {
+    const opt::SolveResult r = opt::solve(f, std::vector<double>{1, 0}, {.max_iterations = iterations});
+    EXPECT_FALSE(r.converged()) << "x = " << r.x[0] << " after " << r.iterations;
+  }
+}
+
+}  // namespace

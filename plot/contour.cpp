@@ -2,12 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "../autodiff/support/error.hpp"
 
 namespace tapegrad::plot {
 
 Grid sample(const std::function<double(double, double)>& f, double x0, double x1, double y0, double y1,
             int nx, int ny) {
-  Grid g{x0, x1, y0, y1, std::max(nx, 2), std::max(ny, 2), {}};
+  if (nx < 2 || ny < 2 || nx > max_grid_points || ny > max_grid_points)
+    throw Error("plot: a contour grid of " + std::to_string(nx) + " × " + std::to_string(ny) +
+                " points; each side needs from 2 to " + std::to_string(max_grid_points));
+  Grid g{x0, x1, y0, y1, nx, ny, {}};
   g.values.resize(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny));
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
@@ -22,7 +28,26 @@ int Levels::band(double v) const {
   return static_cast<int>(std::upper_bound(values.begin(), values.end(), v) - values.begin());
 }
 
+namespace {
+// The share of the (sorted) values that falls in the fullest band between `levels`, a
+// value on a level counting above it as Levels::band does.
+double fullest_band(const std::vector<double>& sorted, const std::vector<double>& levels) {
+  std::size_t most = 0, below = 0;
+  for (double level : levels) {
+    const auto upto =
+        static_cast<std::size_t>(std::upper_bound(sorted.begin(), sorted.end(), level) - sorted.begin());
+    most = std::max(most, upto - below);
+    below = upto;
+  }
+  most = std::max(most, sorted.size() - below);
+  return static_cast<double>(most) / static_cast<double>(sorted.size());
+}
+}  // namespace
+
 Levels contour_levels(const Grid& grid, int count) {
+  if (count < 0 || count > max_contour_levels)
+    throw Error("plot: " + std::to_string(count) + " contour levels; give from 0 to " +
+                std::to_string(max_contour_levels));
   std::vector<double> finite;
   for (double v : grid.values)
     if (std::isfinite(v)) finite.push_back(v);
@@ -31,17 +56,24 @@ Levels contour_levels(const Grid& grid, int count) {
   std::sort(finite.begin(), finite.end());
   const double lo = finite.front(), hi = finite.back(), span = hi - lo;
   if (!(span > 0)) return levels;
-  // "Spans decades": a tenth of the picture lies within a fiftieth of the range above
-  // the minimum (Rosenbrock's valley), where even levels would leave one flat band.
-  const double low = finite[finite.size() / 10] - lo;
-  levels.log_spaced = low < span / 50;
-  if (levels.log_spaced) {
-    const double smallest = std::max(finite[finite.size() / 50] - lo, span * 1e-9);
-    const double a = std::log(smallest), b = std::log(span);
-    for (int k = 0; k < count; ++k) levels.values.push_back(lo + std::exp(a + (b - a) * k / count));
-  } else {
-    for (int k = 1; k <= count; ++k) levels.values.push_back(lo + span * k / (count + 1));
-  }
+  std::vector<double> even, log;
+  for (int k = 1; k <= count; ++k) even.push_back(lo + span * k / (count + 1));
+  // Evenly spaced in log(f − min f), from the offset of the lowest 2% of the picture
+  // (ε: it keeps the logarithm finite at the minimum itself, and a band below it would
+  // hold almost no cells) up to the whole range.
+  const double smallest = std::max(finite[finite.size() / 50] - lo, span * 1e-9);
+  const double a = std::log(smallest), b = std::log(span);
+  for (int k = 0; k < count; ++k) log.push_back(lo + std::exp(a + (b - a) * k / count));
+  // A picture of f is read where f is low: the valley, the basins around each minimum.
+  // When f's values crowd near its minimum (Rosenbrock's valley; the basins of a function
+  // with several minima, whose walls rise far above them), evenly spaced levels put all
+  // of that in the lowest band, one flat colour. So the spacing that leaves the fewest of
+  // the grid's values in its fullest band wins: log-spaced for those, even for a plain
+  // bowl, whose values are already spread and whose even rings read naturally. (Quantiles
+  // would even the bands out exactly, at the price of levels with no pattern a reader can
+  // follow on the colour scale.)
+  levels.log_spaced = fullest_band(finite, log) < fullest_band(finite, even);
+  levels.values = levels.log_spaced ? std::move(log) : std::move(even);
   return levels;
 }
 

@@ -1,7 +1,8 @@
 /// \file
-/// Contours of f(x, y) on a grid: levels (log-spaced above the minimum when f spans
-/// decades, as Rosenbrock's does), the iso-lines of a level by marching squares, and the
-/// band each cell falls in for the filled picture.
+/// Contours of f(x, y) on a grid: levels (evenly spaced, or log-spaced above the minimum
+/// when that spreads the picture more evenly over the colours, as for Rosenbrock's
+/// valley or the basins of a function with several minima), the iso-lines of a level by
+/// marching squares, and the band each cell falls in for the filled picture.
 #pragma once
 
 #include <array>
@@ -9,6 +10,12 @@
 #include <vector>
 
 namespace tapegrad::plot {
+
+/// The most grid points along one side of a Grid (sample() refuses more: f is
+/// evaluated nx × ny times).
+inline constexpr int max_grid_points = 2001;
+/// The most contour levels contour_levels() draws (more are not told apart by colour).
+inline constexpr int max_contour_levels = 256;
 
 /// f sampled at nx × ny points spanning [x0, x1] × [y0, y1]; NaN where f is undefined.
 struct Grid {
@@ -31,6 +38,7 @@ struct Grid {
 };
 
 /// `f` sampled on an nx × ny grid over [x0, x1] × [y0, y1] (NaN where f is undefined).
+/// Throws tapegrad::Error unless 2 ≤ nx, ny ≤ max_grid_points.
 Grid sample(const std::function<double(double, double)>& f, double x0, double x1, double y0, double y1,
             int nx, int ny);
 
@@ -43,8 +51,10 @@ struct Levels {
   /// 0 below the first level, values.size() above the last.
   int band(double v) const;
 };
-/// About `count` levels between the grid's finite minimum and maximum; none if f is
-/// constant or nowhere finite.
+/// `count` levels between the grid's finite minimum and maximum; none if f is constant
+/// or nowhere finite, or count is 0. Evenly spaced, or spaced evenly in
+/// log(f − min f) when that leaves fewer of the grid's values in the fullest band.
+/// Throws tapegrad::Error unless 0 ≤ count ≤ max_contour_levels.
 Levels contour_levels(const Grid& grid, int count);
 
 /// The iso-line f = level as segments {xa, ya, xb, yb} in data coordinates. A saddle

@@ -1,8 +1,11 @@
 #include "path_chart.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "../autodiff/support/atomic_file.hpp"
 #include "../autodiff/support/error.hpp"
@@ -17,6 +20,66 @@ constexpr double colour_bar_width = 110, side_panel_width = 480;
 constexpr int contour_count = 14, grid_points = 121, curve_points = 400;
 
 using Points = std::vector<std::pair<double, double>>;
+
+// A rectangle in pixels, x0 < x1 and y0 < y1.
+struct Box {
+  double x0, y0, x1, y1;
+};
+
+bool overlap(const Box& a, const Box& b) { return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1; }
+
+// Whether the segment from (ax, ay) to (bx, by) passes through the box (Liang–Barsky:
+// the segment's parameter range inside each pair of edges, intersected).
+bool crosses(const Box& box, double ax, double ay, double bx, double by) {
+  double t0 = 0, t1 = 1;
+  const double dx = bx - ax, dy = by - ay;
+  for (const auto& [p, q] : {std::pair{-dx, ax - box.x0}, std::pair{dx, box.x1 - ax},
+                             std::pair{-dy, ay - box.y0}, std::pair{dy, box.y1 - ay}}) {
+    if (p == 0) {
+      if (q < 0) return false;  // parallel to this edge and outside it
+      continue;
+    }
+    const double t = q / p;
+    if (p < 0)
+      t0 = std::max(t0, t);
+    else
+      t1 = std::min(t1, t);
+    if (t0 > t1) return false;
+  }
+  return true;
+}
+
+// What a panel shows that a legend must not cover: the paths' lines as pixel segments,
+// and the boxes of markers and labels.
+struct Obstacles {
+  std::vector<std::array<double, 4>> segments;
+  std::vector<Box> boxes;
+  void add_line(const Points& points) {
+    for (std::size_t i = 0; i + 1 < points.size(); ++i)
+      segments.push_back({points[i].first, points[i].second, points[i + 1].first, points[i + 1].second});
+  }
+  void add_marker(double x, double y, double r) { boxes.push_back({x - r, y - r, x + r, y + r}); }
+  // How much of it the box covers: the segments through it and the boxes it overlaps.
+  std::size_t covered_by(const Box& box) const {
+    std::size_t n = 0;
+    for (const auto& s : segments) n += crosses(box, s[0], s[1], s[2], s[3]) ? 1 : 0;
+    for (const Box& b : boxes) n += overlap(box, b) ? 1 : 0;
+    return n;
+  }
+};
+
+// The width of a line of text in sans-serif at `size` pixels, generously estimated
+// (0.62 em per character, counted in code points): the SVG is written without measuring
+// fonts, so a box meant to hold the text errs on the large side.
+double text_width(const std::string& text, double size = 12) {
+  const auto characters = std::count_if(
+      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+  return static_cast<double>(characters) * size * 0.62;
+}
+// The box of a text element drawn at baseline (x, y), anchored at its start.
+Box text_box(double x, double y, const std::string& text, double size = 12) {
+  return {x, y - size, x + text_width(text, size), y + size * 0.3};
+}
 
 bool finite(std::span<const double> v) {
   return std::all_of(v.begin(), v.end(), [](double e) { return std::isfinite(e); });
@@ -63,41 +126,66 @@ const std::string halo = "stroke=\"white\" stroke-width=\"3\" paint-order=\"stro
 
 std::string run_style(std::size_t k) { return "stroke=\"" + series_colour(k) + "\" stroke-width=\"2\""; }
 
-// A path: its line, a dot per iterate, a square at the start, a ring at the end (or a
-// cross where it left the chart), each element tagged with the run's index.
-void draw_path(Svg& svg, const Points& points, std::size_t k, double left, double right, double top,
-               double bottom, bool diverged) {
-  const auto [visible, left_chart] = clipped(points, left, right, top, bottom);
-  const std::string colour = series_colour(k), run = "data-run=\"" + std::to_string(k) + "\"";
-  if (visible.empty()) {
-    svg.add(text(left + 8, top + 16 + 14.0 * static_cast<double>(k),
-                 "run " + std::to_string(k + 1) + " starts outside the chart",
-                 "fill=\"" + colour + "\" class=\"diverged\""));
-    return;
-  }
-  svg.add("<g class=\"path\" " + run + ">");
-  // A line of tens of thousands of points is no clearer than of a thousand, and makes a
-  // file a browser is slow to draw: the first 300 points (where the path moves most),
-  // then every k-th, and the last.
+// A line of tens of thousands of points is no clearer than of a thousand, and makes a
+// file a browser is slow to draw: the first 300 points (where the path moves most), then
+// every k-th, and the last.
+Points thinned(const Points& visible) {
   Points line_points;
   const std::size_t line_stride = visible.size() > 1000 ? visible.size() / 700 + 1 : 1;
   for (std::size_t i = 0; i < visible.size(); i += i < 300 ? 1 : line_stride)
     line_points.push_back(visible[i]);
-  if (line_points.back() != visible.back()) line_points.push_back(visible.back());
+  if (!visible.empty() && line_points.back() != visible.back()) line_points.push_back(visible.back());
+  return line_points;
+}
+
+// The red cross where a path leaves the chart, and `word` beside it: "diverged" for a run
+// that diverged by minimize()'s rule (PathRun::diverged), "left the chart" for one that
+// only went past the window.
+void draw_diverged(Svg& svg, Obstacles& seen, double ex, double ey, double left, double right, double top,
+                   double bottom, const std::string& word) {
+  svg.add(line(ex - 6, ey - 6, ex + 6, ey + 6, "stroke=\"#d00\" stroke-width=\"3\" class=\"diverged\""));
+  svg.add(line(ex - 6, ey + 6, ex + 6, ey - 6, "stroke=\"#d00\" stroke-width=\"3\""));
+  seen.add_marker(ex, ey, 7);
+  const Box box = text_box(0, 0, word);
+  const double width = box.x1 - box.x0;
+  const double tx = std::clamp(ex + 8, left + 4, std::max(left + 4, right - width - 4)),
+               ty = std::clamp(ey - 8, top + 12, bottom - 4);
+  svg.add(text(tx, ty, word, "fill=\"#d00\" font-weight=\"bold\" class=\"diverged-label\""));
+  seen.boxes.push_back(text_box(tx, ty, word));
+}
+
+// A path: its line, a dot per iterate, a square at the start, a ring at the end (or a
+// cross where it left the chart), each element tagged with the run's index; what it
+// covers goes into `seen`.
+void draw_path(Svg& svg, Obstacles& seen, const Points& points, std::size_t k, double left, double right,
+               double top, double bottom, bool diverged) {
+  const auto [visible, left_chart] = clipped(points, left, right, top, bottom);
+  const std::string colour = series_colour(k), run = "data-run=\"" + std::to_string(k) + "\"";
+  if (visible.empty()) {
+    const std::string note = "run " + std::to_string(k + 1) + " starts outside the chart";
+    const double ty = top + 16 + 14.0 * static_cast<double>(k);
+    svg.add(text(left + 8, ty, note, "fill=\"" + colour + "\" class=\"diverged\""));
+    seen.boxes.push_back(text_box(left + 8, ty, note));
+    return;
+  }
+  svg.add("<g class=\"path\" " + run + ">");
+  const Points line_points = thinned(visible);
   svg.add(polyline(line_points, run_style(k) + " class=\"path-line\""));
+  seen.add_line(line_points);
   const std::size_t stride = visible.size() > 150 ? visible.size() / 150 + 1 : 1;
-  for (std::size_t i = 0; i < visible.size(); i += stride)
+  for (std::size_t i = 0; i < visible.size(); i += stride) {
     svg.add(circle(visible[i].first, visible[i].second, 2.2, "fill=\"" + colour + "\" class=\"iterate\""));
+    seen.add_marker(visible[i].first, visible[i].second, 2.2);
+  }
   svg.add(rect(visible.front().first - 5, visible.front().second - 5, 10, 10,
                "fill=\"white\" stroke=\"" + colour + "\" stroke-width=\"2\" class=\"start\""));
+  seen.add_marker(visible.front().first, visible.front().second, 6);
   const auto [ex, ey] = visible.back();
   if (left_chart || diverged) {
-    svg.add(line(ex - 6, ey - 6, ex + 6, ey + 6, "stroke=\"#d00\" stroke-width=\"3\" class=\"diverged\""));
-    svg.add(line(ex - 6, ey + 6, ex + 6, ey - 6, "stroke=\"#d00\" stroke-width=\"3\""));
-    svg.add(text(std::clamp(ex + 8, left + 4, right - 70), std::clamp(ey - 8, top + 12, bottom - 4),
-                 "diverged", "fill=\"#d00\" font-weight=\"bold\""));
+    draw_diverged(svg, seen, ex, ey, left, right, top, bottom, diverged ? "diverged" : "left the chart");
   } else {
     svg.add(circle(ex, ey, 6, "fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"2.5\" class=\"end\""));
+    seen.add_marker(ex, ey, 7.5);
   }
   svg.add("</g>");
 }
@@ -112,7 +200,8 @@ std::string star(double cx, double cy, double r) {
   return polygon(p, "fill=\"#ffd700\" stroke=\"#000\" class=\"best\"");
 }
 
-void draw_minima(Svg& svg, const PathChart& chart, const Scale& x, const Scale& y, bool one_variable) {
+void draw_minima(Svg& svg, Obstacles& seen, const PathChart& chart, const Scale& x, const Scale& y,
+                 bool one_variable) {
   if (chart.minima.empty()) return;
   std::size_t best = 0;
   for (std::size_t k = 1; k < chart.minima.size(); ++k)
@@ -127,9 +216,13 @@ void draw_minima(Svg& svg, const PathChart& chart, const Scale& x, const Scale& 
     if (k == best) {
       svg.add(star(cx, cy, 11));
       svg.add(text(cx + 13, cy - 8, "best: " + what, "font-weight=\"bold\" class=\"minimum-label\" " + halo));
+      seen.add_marker(cx, cy, 11);
+      seen.boxes.push_back(text_box(cx + 13, cy - 8, "best: " + what));
     } else {
       svg.add(circle(cx, cy, 6, "fill=\"white\" stroke=\"#000\" stroke-width=\"1.5\" class=\"minimum\""));
       svg.add(text(cx + 9, cy - 6, what, "class=\"minimum-label\" " + halo));
+      seen.add_marker(cx, cy, 7);
+      seen.boxes.push_back(text_box(cx + 9, cy - 6, what));
     }
   }
 }
@@ -150,13 +243,61 @@ std::pair<double, double> path_range(const PathChart& chart, std::size_t c) {
   return extent.padded_or({-1, 1});
 }
 
-void draw_legend(Svg& svg, const PathChart& chart, double x, double y) {
-  for (std::size_t k = 0; k < chart.runs.size(); ++k) {
-    if (chart.runs[k].label.empty()) continue;
-    const double row = y + 16.0 * static_cast<double>(k);
-    svg.add(line(x, row, x + 22, row, run_style(k)));
-    svg.add(text(x + 28, row + 4, chart.runs[k].label, "class=\"legend\" " + halo));
+// One row of a legend: the name, and the stroke attributes of its sample line.
+struct LegendEntry {
+  std::string name, style;
+};
+
+// The legend of a panel (the pixel box `panel`) where it covers nothing in `seen`: the
+// first of the corners, the middles of the edges and the centre that is free, else the
+// place covering least, unless something is covered at all or the legend does not fit:
+// then beside everything drawn so far, the picture widened for it.
+void draw_legend(Svg& svg, const std::vector<LegendEntry>& entries, const Box& panel, const Obstacles& seen) {
+  if (entries.empty()) return;
+  constexpr double row_height = 16, pad = 8, sample = 22, inset = 8;
+  double widest = 0;
+  for (const LegendEntry& e : entries) widest = std::max(widest, text_width(e.name));
+  const double w = pad + sample + 6 + widest + pad,
+               h = pad + row_height * static_cast<double>(entries.size());
+  const double xs[3] = {panel.x0 + inset, panel.x1 - inset - w, (panel.x0 + panel.x1 - w) / 2},
+               ys[3] = {panel.y0 + inset, panel.y1 - inset - h, (panel.y0 + panel.y1 - h) / 2};
+  // Corners first (they hide least of a picture), then the middles of the edges, then the centre.
+  static constexpr std::array<std::array<int, 2>, 9> order = {
+      {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {2, 0}, {2, 1}, {0, 2}, {1, 2}, {2, 2}}};
+  std::optional<Box> best;
+  std::size_t best_cover = 0;
+  if (w + 2 * inset <= panel.x1 - panel.x0 && h + 2 * inset <= panel.y1 - panel.y0)
+    for (const auto& [i, j] : order) {
+      const Box box{xs[i], ys[j], xs[i] + w, ys[j] + h};
+      const std::size_t cover = seen.covered_by(box);
+      if (!best || cover < best_cover) {
+        best = box;
+        best_cover = cover;
+      }
+      if (cover == 0) break;
+    }
+  if (!best || best_cover > 0) {
+    const double x0 = svg.width() + inset;
+    best = Box{x0, panel.y0, x0 + w, panel.y0 + h};
+    svg.grow_to(best->x1 + 2 * inset, std::max(svg.height(), best->y1 + inset));
   }
+  svg.add("<g class=\"legend\">");
+  svg.add(rect(best->x0, best->y0, w, h,
+               "fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\" rx=\"3\" class=\"legend-box\""));
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    const double row = best->y0 + pad / 2 + row_height * (static_cast<double>(k) + 0.5);
+    svg.add(line(best->x0 + pad, row, best->x0 + pad + sample, row, entries[k].style));
+    svg.add(text(best->x0 + pad + sample + 6, row + 4, entries[k].name, "class=\"legend-entry\""));
+  }
+  svg.add("</g>");
+}
+
+// A legend row per labelled run.
+std::vector<LegendEntry> run_legend(const PathChart& chart) {
+  std::vector<LegendEntry> entries;
+  for (std::size_t k = 0; k < chart.runs.size(); ++k)
+    if (!chart.runs[k].label.empty()) entries.push_back({chart.runs[k].label, run_style(k)});
+  return entries;
 }
 
 // f (or |∇f|) against the step, every run, in a panel at `left`.
@@ -173,20 +314,74 @@ void draw_series(Svg& svg, const PathChart& chart, double left, bool gradient, c
   const bool log = lo > 0 && hi / lo > 100;
   const auto [y_lo, y_hi] = log ? std::pair{lo / 2, hi * 2} : padded(lo, hi);
   const double right = left + side_panel_width - 30, bottom = margin_top + panel_height;
-  const Scale x(0, steps, left, right), y(y_lo, y_hi, bottom, margin_top, log);
+  const Scale x = Scale(0, steps, left, right).with_integer_ticks(), y(y_lo, y_hi, bottom, margin_top, log);
   draw_axes(svg, x, y, "step", gradient ? "|∇f|" : "f", title);
+  Obstacles seen;
   for (std::size_t k = 0; k < chart.runs.size(); ++k) {
     const std::vector<double>& v = gradient ? chart.runs[k].gradient_norm : chart.runs[k].f;
     Points p;
     for (std::size_t s = 0; s < v.size(); ++s)
       p.emplace_back(x(static_cast<double>(s)), log && v[s] <= 0 ? NAN : y(v[s]));
-    draw_path(svg, p, k, left, right, margin_top, bottom, chart.runs[k].diverged);
+    draw_path(svg, seen, p, k, left, right, margin_top, bottom, chart.runs[k].diverged);
   }
-  draw_legend(svg, chart, left + 12, margin_top + 16);
+  draw_legend(svg, run_legend(chart), {left, margin_top, right, bottom}, seen);
+}
+
+// Each coordinate against the step (the first max_coordinate_curves of them), of the
+// only run or of the run that ended lowest, in a panel at `left`, with a legend naming
+// the coordinates. A diverging run counts for the range while its f falls.
+void draw_coordinates(Svg& svg, const PathChart& chart, double left) {
+  std::size_t shown_run = 0;
+  for (std::size_t k = 1; k < chart.runs.size(); ++k)
+    if (chart.runs[k].f.back() < chart.runs[shown_run].f.back() ||
+        !std::isfinite(chart.runs[shown_run].f.back()))
+      shown_run = k;
+  const Run& run = chart.runs[shown_run];
+  const std::size_t n = chart.names.size(), shown = std::min(n, max_coordinate_curves);
+  Extent extent;
+  const bool rising = diverging(run);
+  for (std::size_t s = 0; s < run.x.size(); ++s) {
+    if (rising && s > 0 && !(run.f[s] <= run.f[s - 1])) break;
+    for (std::size_t i = 0; i < shown; ++i) extent.add(run.x[s][i]);
+  }
+  const auto [y_lo, y_hi] = extent.padded_or({-1, 1});
+  const double right = left + side_panel_width - 30, bottom = margin_top + panel_height;
+  const Scale x = Scale(0, std::max(1.0, static_cast<double>(run.x.size()) - 1), left, right)
+                      .with_integer_ticks(),
+              y(y_lo, y_hi, bottom, margin_top);
+  std::string title = "coordinates";
+  if (shown < n) title += " (the first " + std::to_string(shown) + " of " + std::to_string(n) + ")";
+  if (chart.runs.size() > 1)
+    title += ", " + (run.label.empty() ? "run " + std::to_string(shown_run + 1) : run.label) + " (lowest f)";
+  draw_axes(svg, x, y, "step", "coordinate", title);
+  Obstacles seen;
+  std::vector<LegendEntry> legend;
+  for (std::size_t i = 0; i < shown; ++i) {
+    Points p;
+    for (std::size_t s = 0; s < run.x.size(); ++s) p.emplace_back(x(static_cast<double>(s)), y(run.x[s][i]));
+    const auto [visible, left_chart] = clipped(p, left, right, margin_top, bottom);
+    if (visible.empty()) continue;
+    const std::string style = "stroke=\"" + series_colour(i) + "\" stroke-width=\"2\"";
+    const Points line_points = thinned(visible);
+    svg.add(polyline(line_points,
+                     style + " class=\"coordinate-line\" data-coordinate=\"" + std::to_string(i) + "\""));
+    seen.add_line(line_points);
+    if (left_chart)
+      draw_diverged(svg, seen, visible.back().first, visible.back().second, left, right, margin_top, bottom,
+                    run.diverged ? "diverged" : "left the chart");
+    legend.push_back({chart.names[i], style});
+  }
+  draw_legend(svg, legend, {left, margin_top, right, bottom}, seen);
 }
 
 void check(const PathChart& chart) {
   if (chart.runs.empty()) throw Error("plot: a path chart needs at least one run");
+  if (chart.runs.size() > max_runs)
+    throw Error("plot: a chart of " + std::to_string(chart.runs.size()) + " runs; it draws at most " +
+                std::to_string(max_runs) + " (give fewer starts or rates)");
+  if (chart.minima.size() > max_runs)
+    throw Error("plot: a chart of " + std::to_string(chart.minima.size()) + " minima; it marks at most " +
+                std::to_string(max_runs));
   const std::size_t n = chart.names.size();
   if (n == 0) throw Error("plot: a path chart needs the names of its coordinates");
   for (std::size_t r = 0; r < chart.runs.size(); ++r) {
@@ -210,20 +405,22 @@ void check(const PathChart& chart) {
 }
 
 std::string many_variables(const PathChart& chart) {
-  const double width = margin_left + 2 * side_panel_width + 40,
+  const double width = margin_left + 3 * side_panel_width + 2 * 40,
                height = margin_top + panel_height + margin_bottom;
   Svg svg(width, height, chart.title);
   draw_series(svg, chart, margin_left, false, chart.title + ": f");
   draw_series(svg, chart, margin_left + side_panel_width + 40, true, "|∇f|");
+  draw_coordinates(svg, chart, margin_left + 2 * (side_panel_width + 40));
   return svg.text();
 }
 
 // The curve of f over the window, broken where f is undefined; whether it is somewhere.
-bool draw_curve(Svg& svg, const std::vector<double>& curve, const Scale& x, const Scale& y) {
+bool draw_curve(Svg& svg, Obstacles& seen, const std::vector<double>& curve, const Scale& x, const Scale& y) {
   bool undefined = false;
   Points piece;
   const auto flush = [&] {
     if (!piece.empty()) svg.add(polyline(piece, "stroke=\"#555\" stroke-width=\"1.5\" class=\"curve\""));
+    seen.add_line(piece);
     piece.clear();
   };
   for (std::size_t k = 0; k < curve.size(); ++k) {
@@ -342,33 +539,36 @@ std::string to_svg(const PathChart& chart) {
                             : chart.window ? std::pair{(*chart.window)[2], (*chart.window)[3]}
                                            : path_range(chart, 1);
   const Scale x(x_lo, x_hi, left, right), y(y_lo, y_hi, bottom, top);
+  Obstacles seen;
   bool undefined = false;
   if (one)
-    undefined = draw_curve(svg, curve, x, y);
+    undefined = draw_curve(svg, seen, curve, x, y);
   else if (chart.f)
     undefined = draw_contours(svg, chart.f, x, y);
   draw_axes(svg, x, y, chart.names[0], one ? "f" : chart.names[1], chart.title);
-  if (undefined)
-    svg.add(text(left + 6, bottom - 8,
-                 one ? "f is undefined where the curve breaks" : "grey: f is undefined (NaN)",
-                 "fill=\"#333\" class=\"undefined-note\""));
+  if (undefined) {
+    const std::string note = one ? "f is undefined where the curve breaks" : "grey: f is undefined (NaN)";
+    svg.add(text(left + 6, bottom - 8, note, "fill=\"#333\" class=\"undefined-note\""));
+    seen.boxes.push_back(text_box(left + 6, bottom - 8, note));
+  }
 
   for (std::size_t k = 0; k < chart.runs.size(); ++k) {
     const Run& run = chart.runs[k];
     Points p;
     for (std::size_t s = 0; s < run.x.size(); ++s)
       p.emplace_back(x(run.x[s][0]), one ? (std::isfinite(run.f[s]) ? y(run.f[s]) : NAN) : y(run.x[s][1]));
-    draw_path(svg, p, k, left, right, top, bottom, run.diverged);
+    draw_path(svg, seen, p, k, left, right, top, bottom, run.diverged);
   }
-  draw_minima(svg, chart, x, y, one);
+  draw_minima(svg, seen, chart, x, y, one);
   if (chart.f_panel)
     draw_series(svg, chart, main_width + 40, false, "f against the step");
   else
-    draw_legend(svg, chart, left + 12, top + 16);
+    draw_legend(svg, run_legend(chart), {left, top, right, bottom}, seen);
   return svg.text();
 }
 
 void write_svg(const std::filesystem::path& path, const PathChart& chart) {
+  check_output_path(path);
   write_file_atomically(path, to_svg(chart));
 }
 

@@ -3,9 +3,12 @@
 /// surface of f. One variable: the curve of f with the iterates on it. Two: filled
 /// contours of f (log-spaced levels when f spans decades) with each path drawn over them,
 /// start and end marked, every minimum found labelled with its f and the best one
-/// highlighted, and a colour scale. More: f and |∇f| against the step. With f_panel,
-/// f against the step beside the paths (runs at several learning rates). A run that
-/// leaves the chart — diverging — is drawn to where it left and marked there.
+/// highlighted, and a colour scale. More: f, |∇f| and each coordinate against the step
+/// (a legend names the coordinates). With f_panel, f against the step beside the paths
+/// (runs at several learning rates). A run that leaves the chart — diverging — is drawn
+/// to where it left and marked there. A legend goes where it covers no path and no
+/// label, beside the panel when every place inside is taken; steps are ticked in whole
+/// numbers.
 ///
 ///   tg::plot::PathRecorder path;
 ///   tg::optim::minimize(f, x, optimizer, stop, path);     // records every iterate
@@ -21,6 +24,13 @@
 #include <vector>
 
 namespace tapegrad::plot {
+
+/// The most runs (and minima) one chart draws: each is a path of up to about a
+/// thousand points, and eight colours already repeat long before.
+inline constexpr std::size_t max_runs = 100;
+/// The most coordinates drawn against the step in a chart of more than two variables
+/// (the number of distinct series colours); the panel says when there are more.
+inline constexpr std::size_t max_coordinate_curves = 8;
 
 /// One optimizer run on a chart: its iterates and f at each.
 struct Run {
@@ -54,10 +64,12 @@ struct PathChart {
   bool f_panel = false;                         ///< f against the step beside the paths
 };
 
-/// The chart as an SVG document. Throws tapegrad::Error for a chart with no runs, runs
-/// of other dimensions than the names, or an empty window.
+/// The chart as an SVG document. Throws tapegrad::Error for a chart with no runs or more
+/// than max_runs runs or minima, runs of other dimensions than the names, or an empty
+/// window.
 std::string to_svg(const PathChart& chart);
-/// Written atomically (autodiff/support/atomic_file.hpp).
+/// Written atomically (autodiff/support/atomic_file.hpp). Throws tapegrad::Error, before
+/// drawing anything, for a file name not ending in .svg (check_output_path()).
 void write_svg(const std::filesystem::path& path, const PathChart& chart);
 
 }  // namespace tapegrad::plot

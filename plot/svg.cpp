@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -43,6 +44,25 @@ std::string formatted(const char* pattern, double v) {
 std::string px(double v) { return formatted("%.1f", v); }
 std::string label(double v) { return formatted("%.4g", v); }
 
+void check_output_path(const std::filesystem::path& path) {
+  std::string extension = path.extension().string();
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (extension == ".svg") return;
+  if (path.empty() || !path.has_filename()) throw Error("plot: the picture needs a file name ending in .svg");
+  const std::filesystem::path svg_name = std::filesystem::path(path).replace_extension(".svg");
+  std::string message = "plot: " + path.string() +
+                        ": pictures are written as SVG only; give a file name ending in .svg, such as " +
+                        svg_name.string();
+  // rsvg-convert (Debian's librsvg2-bin) renders SVG to PNG by default, and to PDF and
+  // PostScript when asked.
+  if (extension == ".png")
+    message += ", then for a PNG: rsvg-convert -o " + path.string() + " " + svg_name.string();
+  else if (extension == ".pdf" || extension == ".ps" || extension == ".eps")
+    message +=
+        ", then: rsvg-convert -f " + extension.substr(1) + " -o " + path.string() + " " + svg_name.string();
+  throw Error(message);
+}
+
 Scale::Scale(double lo, double hi, double pixel_lo, double pixel_hi, bool log)
     : lo_(lo), hi_(hi), pixel_lo_(pixel_lo), pixel_hi_(pixel_hi), log_(log) {
   if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi))
@@ -73,6 +93,8 @@ std::vector<double> Scale::ticks(int about) const {
       step = m * magnitude;
       break;
     }
+  // 1, 2, 5 × 10^k with k ≥ 0 are whole numbers; below 1 the step is 1.
+  if (integer_ticks_) step = std::max(step, 1.0);
   // Counted, not accumulated: k·step, with the rounding that makes 0 print as "-5.6e-17" removed.
   for (double k = std::ceil(lo_ / step); k * step <= hi_ + step * 1e-9; k += 1)
     out.push_back(std::abs(k) < 0.5 ? 0.0 : k * step);
@@ -88,9 +110,27 @@ std::pair<double, double> padded(double lo, double hi, double margin) {
   return {lo - pad, hi + pad};
 }
 
+namespace {
+void check_picture_size(double width, double height) {
+  for (double v : {width, height})
+    if (!(v >= 1 && v <= max_picture_size))
+      throw Error("plot: a picture of " + formatted("%.6g", width) + " × " + formatted("%.6g", height) +
+                  " pixels; each side must be from 1 to " + formatted("%.6g", max_picture_size));
+}
+}  // namespace
+
 Svg::Svg(double width, double height, const std::string& title) : width_(width), height_(height) {
+  check_picture_size(width, height);
   body_ =
       "  <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n  <title>" + xml_escape(title) + "</title>\n";
+}
+
+void Svg::grow_to(double width, double height) {
+  width = std::max(width, width_);
+  height = std::max(height, height_);
+  check_picture_size(width, height);
+  width_ = width;
+  height_ = height;
 }
 
 std::string Svg::text() const {

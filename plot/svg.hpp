@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -22,15 +23,33 @@ std::string px(double v);
 /// A number as an axis label (%.4g).
 std::string label(double v);
 
+/// The largest width or height of a picture, in pixels.
+inline constexpr double max_picture_size = 16384;
+
+/// Throws tapegrad::Error unless `path` names an SVG file (its extension is `.svg`, in
+/// any case): the charts are written as SVG text only, and SVG in a file named `.png`
+/// opens nowhere as a PNG. The message says how to get one
+/// (`rsvg-convert -o out.png out.svg`). Cheap: a program checks the path it is given
+/// before the work whose picture it is.
+void check_output_path(const std::filesystem::path& path);
+
 /// Data → pixels. A log scale needs lo > 0.
 class Scale {
  public:
   /// Maps [lo, hi] to [pixel_lo, pixel_hi], linearly or logarithmically. Throws tapegrad::Error for an empty
   /// or non-finite range, or a log scale with lo ≤ 0.
   Scale(double lo, double hi, double pixel_lo, double pixel_hi, bool log = false);
+  /// The same scale with whole-number ticks only: an axis of counts (steps, iterations,
+  /// epochs), where a tick at 2.5 would name a step that does not exist.
+  Scale with_integer_ticks() const {
+    Scale s = *this;
+    s.integer_ticks_ = true;
+    return s;
+  }
   /// The pixel coordinate of the value `v`.
   double operator()(double v) const;
-  /// Round values ("nice" 1, 2, 5 × 10^k steps; decades on a log scale) inside [lo, hi].
+  /// Round values ("nice" 1, 2, 5 × 10^k steps; decades on a log scale) inside [lo, hi];
+  /// with integer ticks a step of at least 1.
   std::vector<double> ticks(int about = 6) const;
   /// The lower end of the data range.
   double lo() const { return lo_; }
@@ -42,10 +61,13 @@ class Scale {
   double pixel_lo() const { return pixel_lo_; }
   /// The pixel coordinate of hi.
   double pixel_hi() const { return pixel_hi_; }
+  /// True when the ticks are whole numbers only (with_integer_ticks()).
+  bool integer_ticks() const { return integer_ticks_; }
 
  private:
   double lo_, hi_, pixel_lo_, pixel_hi_;
   bool log_;
+  bool integer_ticks_ = false;
 };
 
 /// [lo, hi] widened by `margin` of its width on each side (a point range gets ±1 or
@@ -74,8 +96,16 @@ struct Extent {
 /// An SVG document being built: elements added in drawing order, text() the whole document.
 class Svg {
  public:
-  /// An empty document of width × height pixels with a title.
+  /// An empty document of width × height pixels with a title. Throws tapegrad::Error
+  /// for a size that is not finite, below 1 or above max_picture_size.
   Svg(double width, double height, const std::string& title);
+  /// The page's width in pixels.
+  double width() const { return width_; }
+  /// The page's height in pixels.
+  double height() const { return height_; }
+  /// Makes the page larger (never smaller), for something placed beside what is drawn;
+  /// the same limits as the constructor.
+  void grow_to(double width, double height);
   /// Appends an element (one line of SVG).
   Svg& add(const std::string& element) {
     body_ += "  " + element + "\n";

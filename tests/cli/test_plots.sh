@@ -71,7 +71,11 @@ check_picture undefined
 grep -q 'f is undefined' undefined.svg || fail "undefined: the NaN region is not said"
 
 # One variable diverging; more than two variables.
-"$program" minimize "x^2" --from x=1 --optimizer sgd --lr 1.5 --steps 30 --plot diverging.svg > /dev/null 2>&1
+# A diverged run exits 1 (README), and its picture is still drawn.
+status=0
+"$program" minimize "x^2" --from x=1 --optimizer sgd --lr 1.5 --steps 30 --plot diverging.svg > /dev/null 2>&1 ||
+  status=$?
+[ "$status" = 1 ] || fail "diverging: exit code $status, expected 1"
 check_picture diverging
 grep -q '>diverged<' diverging.svg || fail "diverging: not marked"
 "$program" minimize "sum(x^2)" --dim x=3 --from x=1 --optimizer sgd --lr 0.1 --steps 20 --plot many.svg > /dev/null 2>&1
@@ -96,4 +100,9 @@ status=0
 status=0
 "$program" minimize "x^2 + y^2" --from x=1,y=1 --plot bad.svg --window 1,0,0,1 > /dev/null 2> bad.err || status=$?
 [ "$status" = 2 ] && [ ! -e bad.svg ] || fail "an empty --window: $(cat bad.err)"
+# Pictures are SVG: another extension is refused before the run, naming the converter.
+status=0
+"$program" minimize "x^2" --from x=1 --plot out.png > /dev/null 2> png.err || status=$?
+[ "$status" = 2 ] && [ ! -e out.png ] && grep -q 'rsvg-convert' png.err || fail "--plot out.png: $(cat png.err)"
+
 echo "plots: every picture renders and holds its paths, minima, rates and marks"

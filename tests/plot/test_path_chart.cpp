@@ -81,6 +81,7 @@ TEST(PathChart, SeveralRatesGetALegendAndFAgainstTheStepAndADivergingRunIsMarked
   runs[0].label = "lr 0.01";
   runs[1].label = "lr 0.05";
   runs[2].label = "lr 0.11";  // |1 − 20·0.11| > 1: y doubles in size every step
+  runs[2].diverged = true;    // as PathRecorder marks it, by minimize()'s rule
   plot::PathChart chart = bowl_chart(runs);
   chart.f_panel = true;
   const std::string svg = plot::to_svg(chart);
@@ -91,6 +92,11 @@ TEST(PathChart, SeveralRatesGetALegendAndFAgainstTheStepAndADivergingRunIsMarked
   EXPECT_NE(svg.find(">diverged<"), std::string::npos);
   // The other runs keep the chart: it is not stretched to the diverging one.
   EXPECT_EQ(svg.find("e+"), std::string::npos) << "no tick label of a huge coordinate";
+  // A run that only leaves the window (not diverged by the rule) is not called diverged.
+  runs[2].diverged = false;
+  const std::string window_only = plot::to_svg(bowl_chart(runs));
+  EXPECT_EQ(window_only.find(">diverged<"), std::string::npos);
+  EXPECT_NE(window_only.find(">left the chart<"), std::string::npos);
 }
 
 TEST(PathChart, WhereFIsUndefinedTheChartIsGreyAndSaysSo) {

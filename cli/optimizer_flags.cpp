@@ -47,17 +47,39 @@ void for_each_flag(Visit&& visit) {
   Options::fields(defaults, [&](const char* field, auto& value) { visit(flag_of(field), value); });
 }
 
-std::string known_names() {
-  std::string names;
-  for_each_optimizer(
-      [&]<class Optimizer>() { names += (names.empty() ? "" : ", ") + cli_name<Optimizer>(); });
+// Newton-type methods need the Hessian of the loss (optim/second_order_optimizer.hpp).
+template <class Optimizer>
+constexpr bool needs_curvature =
+    std::is_base_of_v<optim::SecondOrderOptimizer<Optimizer, typename Optimizer::options_type>, Optimizer>;
+
+template <class Optimizer>
+bool offered(Methods methods) {
+  return methods == Methods::All || !needs_curvature<Optimizer>;
+}
+
+std::vector<std::string> known_names(Methods methods) {
+  std::vector<std::string> names;
+  for_each_optimizer([&]<class Optimizer>() {
+    if (offered<Optimizer>(methods)) names.push_back(cli_name<Optimizer>());
+  });
   return names;
 }
 
-std::vector<std::string> flags_of(const std::string& name) {
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+std::string lower_case(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::vector<std::string> flags_of(const std::string& name, Methods methods) {
   std::vector<std::string> flags;
   for_each_optimizer([&]<class Optimizer>() {
-    if (cli_name<Optimizer>() == name)
+    if (cli_name<Optimizer>() == name && offered<Optimizer>(methods))
       for_each_flag<Optimizer>([&](const std::string& flag, auto&) { flags.push_back(flag); });
   });
   return flags;
@@ -90,9 +112,10 @@ void parse_value(const std::string& flag, const std::string& text, V& value) {
 
 }  // namespace
 
-void OptimizerFlags::add_to(CLI::App& command, const std::string& default_name) {
+void OptimizerFlags::add_to(CLI::App& command, const std::string& default_name, Methods methods) {
   name_ = default_name;
-  command.add_option("--optimizer", name_, known_names())->capture_default_str();
+  methods_ = methods;
+  command.add_option("--optimizer", name_, joined(known_names(methods)))->capture_default_str();
   // Which optimizers have each flag (its help text), and the kind of value it takes.
   struct Use {
     std::string optimizers;
@@ -100,6 +123,7 @@ void OptimizerFlags::add_to(CLI::App& command, const std::string& default_name) 
   };
   std::map<std::string, Use> flags;
   for_each_optimizer([&]<class Optimizer>() {
+    if (!offered<Optimizer>(methods)) return;
     for_each_flag<Optimizer>([&](const std::string& flag, const auto& value) {
       using V = std::decay_t<decltype(value)>;
       Use& use = flags[flag];
@@ -118,10 +142,22 @@ void OptimizerFlags::add_to(CLI::App& command, const std::string& default_name) 
   }
 }
 
-void OptimizerFlags::validate() const {
-  const std::vector<std::string> allowed = flags_of(name_);
-  if (allowed.empty())
-    throw UsageError("--optimizer: unknown optimizer '" + name_ + "' (known: " + known_names() + ")");
+void OptimizerFlags::validate() {
+  const std::vector<std::string> known = known_names(methods_);
+  if (std::find(known.begin(), known.end(), lower_case(name_)) != known.end()) name_ = lower_case(name_);
+  const std::vector<std::string> allowed = flags_of(name_, methods_);
+  if (allowed.empty()) {
+    if (methods_ == Methods::WithoutCurvature && !flags_of(lower_case(name_), Methods::All).empty())
+      throw UsageError(
+          "--optimizer " + name_ +
+          " needs the Hessian of the loss, which train does not compute; use it with minimize (train "
+          "takes " +
+          joined(known) + ")");
+    const std::string near = closest_name(lower_case(name_), known);
+    throw UsageError("--optimizer: unknown optimizer '" + name_ + "'" +
+                     (near.empty() ? "" : "; did you mean " + near + "?") + " (known: " + joined(known) +
+                     ")");
+  }
   const auto check = [&](const std::string& flag) {
     if (std::find(allowed.begin(), allowed.end(), flag) == allowed.end())
       throw UsageError("--" + flag + " does not apply to " + name_);
@@ -133,7 +169,13 @@ void OptimizerFlags::validate() const {
 }
 
 std::unique_ptr<optim::Optimizer> OptimizerFlags::make(std::vector<optim::ParameterRef> parameters) const {
-  validate();
+  OptimizerFlags checked = *this;
+  checked.validate();
+  return checked.make_checked(std::move(parameters));
+}
+
+std::unique_ptr<optim::Optimizer> OptimizerFlags::make_checked(
+    std::vector<optim::ParameterRef> parameters) const {
   std::unique_ptr<optim::Optimizer> made;
   for_each_optimizer([&]<class Optimizer>() {
     if (cli_name<Optimizer>() != name_) return;

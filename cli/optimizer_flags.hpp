@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,22 +17,28 @@
 
 namespace tapegrad::cli {
 
+// Which optimizers a command offers: train computes no Hessian, so it lists only the
+// methods that need none (its --help shows neither newton nor newton's flags).
+enum class Methods { All, WithoutCurvature };
+
 class OptimizerFlags {
  public:
-  // Registers --optimizer (default `default_name`) and every optimizer's flags.
-  void add_to(CLI::App& command, const std::string& default_name);
+  // Registers --optimizer (default `default_name`) and the flags of every optimizer
+  // `methods` admits.
+  void add_to(CLI::App& command, const std::string& default_name, Methods methods = Methods::All);
   // The optimizer over `parameters`; throws UsageError for an unknown name, a flag
   // that does not apply, a value that does not parse, or one the optimizer refuses.
   std::unique_ptr<optim::Optimizer> make(std::vector<optim::ParameterRef> parameters) const;
-  // Checks the name and the flags without building anything.
-  void validate() const;
+  // Checks the name and the flags without building anything. The name is matched
+  // without regard to case ("Adam"); an unknown one gets the nearest known name.
+  void validate();
   const std::string& name() const { return name_; }
   // The hyperparameter flags given on the command line ("--lr", …), for a method that
-  // takes none of them.
+  // takes none of them; not those default_for() filled in.
   std::vector<std::string> given() const {
     std::vector<std::string> flags;
     for (const auto& [flag, text] : values_)
-      if (text) flags.push_back("--" + flag);
+      if (text && defaulted_.count(flag) == 0) flags.push_back("--" + flag);
     for (const auto& [flag, on] : switches_)
       if (on) flags.push_back("--" + flag);
     return flags;
@@ -46,11 +53,18 @@ class OptimizerFlags {
   // When `optimizer` is chosen and --flag was not given, behave as if it were given as
   // `text` (minimize runs L-BFGS with its line search by default).
   void default_for(const std::string& optimizer, const std::string& flag, const std::string& text) {
-    if (name_ == optimizer && !values_[flag]) values_[flag] = text;
+    if (name_ == optimizer && !values_[flag]) {
+      values_[flag] = text;
+      defaulted_.insert(flag);
+    }
   }
 
  private:
+  std::unique_ptr<optim::Optimizer> make_checked(std::vector<optim::ParameterRef> parameters) const;
+
   std::string name_;
+  Methods methods_ = Methods::All;
+  std::set<std::string> defaulted_;
   // By flag name (without "--"): the text given to a valued flag, whether a switch was given.
   std::map<std::string, std::optional<std::string>> values_;
   std::map<std::string, bool> switches_;

@@ -1,10 +1,12 @@
 // tapegrad train …: a network trained as the Trainer does, on a shipped, generated or
 // CSV data set, with test metrics, the model and its loss curve written to --out.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "../models/models.hpp"
 #include "../optim/optim.hpp"
@@ -12,6 +14,7 @@
 #include "commands.hpp"
 #include "optimizer_flags.hpp"
 #include "output.hpp"
+#include "plural.hpp"
 #include "process_group.hpp"
 
 namespace tapegrad::cli {
@@ -38,6 +41,11 @@ struct TrainOptions {
   long shard_rows = ShardRule{}.min_rows, max_shards = ShardRule{}.max_shards;  // the library's defaults
   bool json = false;
 };
+
+// A size a user's typo could turn into all of the machine's memory, refused before the
+// network is built (parse_widths bounds each layer at 10⁶ units): more weights than an
+// MLP trained here sensibly has (5·10⁷: 400 MB in double, and the optimizer's buffers besides).
+constexpr double max_parameters = 5e7;
 
 // classify, regress, or auto: a label column of numbers with many distinct values (more
 // than 20, and more than a tenth of the rows) is a regression target.
@@ -119,6 +127,96 @@ std::string activation_list() {
   return names;
 }
 
+// --threads within what the machine can use; ThreadPool refuses more too, but the
+// message here names the flag.
+void check_threads(int threads) {
+  if (threads >= 0 && threads <= ThreadPool::max_threads()) return;
+  throw UsageError("--threads " + std::to_string(threads) + ": must be 0 to " +
+                   std::to_string(ThreadPool::max_threads()) + " on this machine (4 × its " +
+                   std::to_string(std::thread::hardware_concurrency()) +
+                   " hardware threads; more would only wait for a core)");
+}
+
+// Says when some of --threads would have no shard to compute: the Trainer starts only as
+// many threads as a minibatch has shards.
+void note_idle_threads(const TrainOptions& o, const models::Trainer& trainer, Eigen::Index rows) {
+  const int used = trainer.threads_with_work(rows);
+  if (o.threads <= used) return;
+  const Eigen::Index batch = std::min<Eigen::Index>(o.batch_size, rows);
+  std::fprintf(
+      stderr,
+      "tapegrad: note: a minibatch of %td rows makes %d shard%s (shards of at least --shard-rows %ld "
+      "rows, at most --max-shards %ld), so %d of --threads %d %s work; a larger --batch-size or a "
+      "smaller --shard-rows gives more threads work\n",
+      batch, used, used == 1 ? "" : "s", o.shard_rows, o.max_shards, used, o.threads,
+      used == 1 ? "has" : "have");
+}
+
+// The network's parameter count, refused above max_parameters before it is built.
+void check_network_size(const std::vector<Eigen::Index>& widths) {
+  double parameters = 0;
+  for (std::size_t i = 0; i + 1 < widths.size(); ++i)
+    parameters += static_cast<double>(widths[i] + 1) * static_cast<double>(widths[i + 1]);
+  if (parameters > max_parameters)
+    throw UsageError("--hidden: this network would have " + number(parameters, 3) +
+                     " weights, more than the " + number(max_parameters, 3) + " train builds");
+}
+
+// "flag value": how a hyperparameter is written on the command line.
+std::string field_of(const std::string& flag) {
+  std::string field = flag.substr(2);
+  std::replace(field.begin(), field.end(), '-', '_');
+  return field;
+}
+
+// A resumed run continues with the optimizer and hyperparameters it was trained with
+// (they are in its checkpoint). A flag that asks for others is refused, naming what the
+// run has: applying it silently would train on something neither run asked for.
+void check_resumed_optimizer(const TrainOptions& o, const optim::StateDict& saved) {
+  Parameter probe(Eigen::MatrixXd::Zero(1, 1));
+  const optim::StateDict ours = o.optimizer.make({probe})->state_dict();
+  const std::string where = "--resume " + o.resume + ": ";
+  if (!saved.optimizer.empty() && saved.optimizer != ours.optimizer) {
+    std::string run_name = saved.optimizer;
+    for (char& c : run_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    throw UsageError(where + "the run was trained with --optimizer " + run_name + ", this command gives " +
+                     o.optimizer.name() + "; a resumed run keeps its optimizer (give --optimizer " +
+                     run_name + ", or start a new run with --out)");
+  }
+  std::string changed;
+  for (const std::string& flag : o.optimizer.given()) {
+    const std::string key = "group.0." + field_of(flag);
+    const auto run_value = saved.entries.find(key), our_value = ours.entries.find(key);
+    if (run_value == saved.entries.end() || our_value == ours.entries.end() ||
+        run_value->second == our_value->second)
+      continue;
+    changed += (changed.empty() ? "" : ", ") + flag + " " + o.optimizer.value(flag.substr(2)).value_or("") +
+               " (the run has " + number(run_value->second.front(), 9) + ")";
+  }
+  if (!changed.empty())
+    throw UsageError(where + "a resumed run keeps the hyperparameters it was trained with: " + changed +
+                     "; leave the flag out or give the run's value, or start a new run with --out");
+}
+
+// What a resumed run will do, said before it does it when that is nothing.
+void note_nothing_to_resume(const TrainOptions& o, const models::TrainerState& saved) {
+  const bool stopped_early = saved.history.stop_reason == models::TrainingStop::EarlyStopping &&
+                             o.patience > 0 && saved.epochs_without_improvement >= o.patience;
+  if (stopped_early)
+    std::fprintf(
+        stderr,
+        "tapegrad: note: %s ended by early stopping after epoch %d (%d epochs without a fall of "
+        "--min-delta in the watched loss): nothing more to train; resume with a larger --patience, or "
+        "--patience 0, to train on\n",
+        o.resume.c_str(), saved.epochs_done, saved.epochs_without_improvement);
+  else if (saved.epochs_done >= o.epochs)
+    std::fprintf(
+        stderr,
+        "tapegrad: note: %s has trained %d epochs, and --epochs is %d: nothing more to train; give a "
+        "larger --epochs to train on\n",
+        o.resume.c_str(), saved.epochs_done, o.epochs);
+}
+
 models::Activation activation_of(const std::string& name) {
   if (const auto activation = value_named(name, models::activation_names)) return *activation;
   throw UsageError("--activation: '" + name + "' (expected one of " + activation_list() + ")");
@@ -140,6 +238,7 @@ void run_train(TrainOptions& o) {
     throw UsageError("--validation-fraction must be at least 0 and below 1");
   if (o.patience < 0) throw UsageError("--patience must be 0 or more");
   if (o.threads < 0) throw UsageError("--threads must be 0 or more");
+  check_threads(o.threads);
   if (o.shard_rows < 1) throw UsageError("--shard-rows must be at least 1");
   if (o.max_shards < 1) throw UsageError("--max-shards must be at least 1");
   if (!(o.min_delta >= 0)) throw UsageError("--min-delta must be 0 or more");
@@ -151,10 +250,14 @@ void run_train(TrainOptions& o) {
     o.out = o.resume;
     if (!fs::exists(fs::path(o.resume) / "checkpoint.json"))
       throw UsageError("--resume " + o.resume + ": no checkpoint.json there (train --out DIR writes one)");
+    const models::CheckpointRun saved = models::read_checkpoint_run(fs::path(o.resume) / "checkpoint.json");
+    check_resumed_optimizer(o, saved.optimizer);
+    if (lead_process()) note_nothing_to_resume(o, saved.trainer);
   }
   // Under mpirun every process trains; only rank 0 writes (process_group.hpp).
   const bool lead = lead_process();
   if (!o.out.empty() && lead) check_writable_folder(o.out, o.resume.empty() ? "--out" : "--resume");
+  const bool out_existed = !o.out.empty() && fs::exists(o.out);
 
   const Dataset all = load_data(o.data, o, "--data");
   models::Split split;
@@ -169,6 +272,7 @@ void run_train(TrainOptions& o) {
   const bool classify = split.train.task == models::Task::Classify;
   widths.push_back(classify ? (split.train.class_count() == 2 ? 1 : split.train.class_count())
                             : split.train.targets.cols());
+  check_network_size(widths);
   models::MlpOptions mlp{.activation = activation, .seed = o.seed};
   if (!classify) mlp.loss = models::Loss::Mse;
   models::Mlp net(widths, mlp);
@@ -176,9 +280,6 @@ void run_train(TrainOptions& o) {
   net.accept(split.train);
   net.check(split.test);
   const std::unique_ptr<optim::Optimizer> optimizer = o.optimizer.make(net.parameters());
-  if (optimizer->needs_curvature())
-    throw UsageError("--optimizer " + o.optimizer.name() +
-                     " needs the Hessian of the loss, which train does not compute; use it with minimize");
 
   models::TrainerOptions t;
   t.epochs = o.epochs;
@@ -197,11 +298,18 @@ void run_train(TrainOptions& o) {
     t.checkpoint_seconds = o.checkpoint_seconds;
     t.resume = !o.resume.empty();
   }
-  const models::History history = models::Trainer(t).fit(net, *optimizer, split.train);
+  models::Trainer trainer(t);
+  if (lead) note_idle_threads(o, trainer, split.train.rows());
+  const models::History history = trainer.fit(net, *optimizer, split.train);
   if (history.stop_reason == models::TrainingStop::Diverged) {
+    // A folder this run made holds only checkpoints of a run that diverged: removed, so
+    // a failed run leaves nothing behind (as a refused one does).
+    std::error_code ec;
+    if (lead && !o.out.empty() && !out_existed) fs::remove_all(o.out, ec);
     const double last = history.epochs.back().train_loss;
     throw RunFailed("training diverged at epoch " + std::to_string(history.epochs.size()) +
-                    " (training loss " + number(last) + "); try a smaller --lr" +
+                    " (training loss " + (std::isnan(last) ? std::string("not a number") : number(last)) +
+                    "); try a smaller --lr" +
                     (o.optimizer.name() == "lbfgs" ? std::string(" or --line-search strong-wolfe") : "") +
                     ". The model was not written.");
   }
@@ -219,6 +327,7 @@ void run_train(TrainOptions& o) {
            {"task", classify ? "classify" : "regress"},
            {"test_loss", test.loss},
            {"epochs", history.epochs.size()},
+           {"stop_reason", models::stop_reason_name(history.stop_reason)},
            {"train_seconds", history.train_seconds}};
     if (classify) j["test_accuracy"] = test.accuracy;
     if (history.has_validation()) j["best_validation_epoch"] = history.best_epoch;
@@ -227,7 +336,7 @@ void run_train(TrainOptions& o) {
     return;
   }
   std::printf("data: %s (%td training rows, %s)\n", source.c_str(), split.train.rows(),
-              classify ? (std::to_string(split.train.class_count()) + " classes").c_str() : "regression");
+              classify ? counted(split.train.class_count(), "class", "classes").c_str() : "regression");
   std::printf("test loss %.6g", test.loss);
   if (classify) std::printf(", test accuracy %.2f%%", 100 * test.accuracy);
   std::printf(" (%td test rows), %zu epochs, %.3f s of training\n", split.test.rows(), history.epochs.size(),
@@ -256,7 +365,7 @@ void add_train_command(CLI::App& app) {
          "--activation", o->activation,
          activation_list() + " (gelu: x·Φ(x); gelu_tanh: its tanh approximation; silu: x·sigmoid(x))")
       ->capture_default_str();
-  o->optimizer.add_to(*cmd, "adam");
+  o->optimizer.add_to(*cmd, "adam", Methods::WithoutCurvature);
   cmd->add_option("--epochs", o->epochs, "passes over the training data at most")->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size, "rows per minibatch")->capture_default_str();
   cmd->add_option("--seed", o->seed, "split, initial weights and batch order")->capture_default_str();

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     const models::Split split = models::train_test_split(digits, 0.2, seed);
     std::printf("digits: %td images of %td pixels, %d classes; %td to train, %td to test\n", digits.rows(),
                 digits.feature_count(), digits.class_count(), split.train.rows(), split.test.rows());
+    std::fflush(stdout);  // before the progress on stderr, also when stdout is a pipe
 
     models::Mlp net({64, 32, 10}, {.activation = models::Activation::Sigmoid, .seed = seed});
     net.standardize_on(split.train);

@@ -61,6 +61,17 @@ optim::StateDict state_of(const Json& j, const detail::JsonReader& at, const std
   return state;
 }
 
+// The optimizer's state with its name (which checkpoints written before names were
+// saved lack: the name stays empty and is not checked).
+optim::StateDict optimizer_state_of(const Json& doc, const detail::JsonReader& at) {
+  optim::StateDict state = state_of(at.field(doc, "optimizer", "the checkpoint"), at, "the optimizer");
+  if (const auto name = doc.find("optimizer_name"); name != doc.end()) {
+    if (!name->is_string()) at.fail("the optimizer's name is not text");
+    state.optimizer = name->get<std::string>();
+  }
+  return state;
+}
+
 Json trainer_json(const TrainerState& t) {
   Json j = Json::object();
   detail::write_fields(j, t, trainer_fields);
@@ -149,8 +160,10 @@ void save_checkpoint(const std::filesystem::path& path, const BasicModel<T>& mod
                      const TrainerState& trainer) {
   Json scheduler_states = Json::array();
   for (const optim::StateDict& s : schedulers) scheduler_states.push_back(state_json(s));
+  const optim::StateDict optimizer_state = optimizer.state_dict();
   const Json doc = {{"model", Json::parse(model_to_json(model))},
-                    {"optimizer", state_json(optimizer.state_dict())},
+                    {"optimizer", state_json(optimizer_state)},
+                    {"optimizer_name", optimizer_state.optimizer},
                     {"schedulers", scheduler_states},
                     {"trainer", trainer_json(trainer)}};
   write_file_atomically(path, detail::seal_json(checkpoint_format, doc));
@@ -164,8 +177,7 @@ TrainerState load_checkpoint(const std::filesystem::path& path, BasicModel<T>& m
   const Json doc = at.open_file(path);
   try {
     BasicModel<T> saved = model_from_json<T>(at.field(doc, "model", "the checkpoint").dump(), path.string());
-    optim::StateDict optimizer_state =
-        state_of(at.field(doc, "optimizer", "the checkpoint"), at, "the optimizer");
+    optim::StateDict optimizer_state = optimizer_state_of(doc, at);
     std::vector<optim::StateDict> scheduler_states;
     const Json& s = at.field(doc, "schedulers", "the checkpoint");
     if (!s.is_array()) at.fail("the schedulers are not an array");
@@ -192,6 +204,10 @@ TrainerState load_checkpoint(const std::filesystem::path& path, BasicModel<T>& m
     // Everything is read and checked; now the optimizer (which checks its own state
     // against its parameters), then the model.
     const optim::StateDict before = optimizer.state_dict();
+    if (!optimizer_state.optimizer.empty() && !before.optimizer.empty() &&
+        optimizer_state.optimizer != before.optimizer)
+      at.fail("it was written by a run with the optimizer " + optimizer_state.optimizer + ", this run has " +
+              before.optimizer);
     try {
       optimizer.load_state_dict(optimizer_state);
     } catch (const Error& e) {
@@ -201,6 +217,16 @@ TrainerState load_checkpoint(const std::filesystem::path& path, BasicModel<T>& m
     copy_weights(saved, model);
     schedulers = std::move(scheduler_states);
     return trainer;
+  } catch (const Json::exception& e) {
+    at.fail(std::string("unexpected content: ") + e.what());
+  }
+}
+
+CheckpointRun read_checkpoint_run(const std::filesystem::path& path) {
+  const detail::JsonReader at(checkpoint_format, path.string());
+  const Json doc = at.open_file(path);
+  try {
+    return {optimizer_state_of(doc, at), trainer_of(at.field(doc, "trainer", "the checkpoint"), at)};
   } catch (const Json::exception& e) {
     at.fail(std::string("unexpected content: ") + e.what());
   }

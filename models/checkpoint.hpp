@@ -63,4 +63,16 @@ TrainerState load_checkpoint(const std::filesystem::path& path, BasicModel<T>& m
                              optim::Optimizer& optimizer, std::vector<optim::StateDict>& schedulers,
                              const TrainerState& run);
 
+/// What a checkpoint holds of its run, read without a model to load it into: for a
+/// program that checks a resumed run's settings (the optimizer and its hyperparameters,
+/// how far the run got) before it builds anything.
+struct CheckpointRun {
+  optim::StateDict optimizer;  ///< the optimizer's state, its hyperparameters and name included
+  TrainerState trainer;        ///< the Trainer's part
+};
+
+/// Reads `path` as load_checkpoint() does, without loading it anywhere. Throws
+/// tapegrad::Error "tapegrad: checkpoint file <path>: <why>" for a file that cannot be read.
+CheckpointRun read_checkpoint_run(const std::filesystem::path& path);
+
 }  // namespace tapegrad::models

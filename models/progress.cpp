@@ -13,13 +13,22 @@ std::string format(const char* spec, double v) {
   return buffer;
 }
 
+// A loss or accuracy as printed: "nan" and "inf" without the sign printf gives a NaN.
+std::string figure(const char* spec, double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return format(spec, v);
+}
+
 std::string rate(double samples_per_second) {
   if (samples_per_second >= 1e6) return format("%.2fM samples/s", samples_per_second / 1e6);
   if (samples_per_second >= 1e3) return format("%.1fk samples/s", samples_per_second / 1e3);
   return format("%.0f samples/s", samples_per_second);
 }
 
+// An epoch of a small set takes milliseconds: "0.00s" would say nothing.
 std::string duration(double seconds) {
+  if (seconds < 0.1) return format("%.1fms", 1e3 * seconds);
   if (seconds < 10) return format("%.2fs", seconds);
   if (seconds < 60) return format("%.1fs", seconds);
   const long s = std::lround(seconds);
@@ -59,7 +68,7 @@ void ProgressDisplay::batch_done(long batches_done, double running_loss, double 
   const double left = elapsed / static_cast<double>(total_batches_done_) * remaining_batches;
   std::string line = "epoch " + std::to_string(epoch_) + "/" + std::to_string(epochs_) + " [" + bar + "] " +
                      std::to_string(batches_done) + "/" + std::to_string(batches_) + "  loss " +
-                     format("%.4f", running_loss);
+                     figure("%.4f", running_loss);
   if (!std::isnan(running_accuracy)) line += "  accuracy " + format("%.2f%%", 100 * running_accuracy);
   line += "  " + rate(samples_per_second) + "  left " + duration(left);
   std::fprintf(out_, "\r\033[K%s", line.c_str());
@@ -68,9 +77,9 @@ void ProgressDisplay::batch_done(long batches_done, double running_loss, double 
 
 std::string ProgressDisplay::summary(const EpochRecord& r, int epochs) {
   std::string line = "epoch " + std::to_string(r.epoch) + "/" + std::to_string(epochs) + "  loss " +
-                     format("%.4f", r.train_loss);
+                     figure("%.4f", r.train_loss);
   if (!std::isnan(r.train_accuracy)) line += "  accuracy " + format("%.2f%%", 100 * r.train_accuracy);
-  if (!std::isnan(r.validation_loss)) line += "  val_loss " + format("%.4f", r.validation_loss);
+  if (!std::isnan(r.validation_loss)) line += "  val_loss " + figure("%.4f", r.validation_loss);
   if (!std::isnan(r.validation_accuracy))
     line += "  val_accuracy " + format("%.2f%%", 100 * r.validation_accuracy);
   line += "  lr " + format("%.3g", r.learning_rate) + "  " + rate(r.samples_per_second) + "  " +
@@ -91,8 +100,13 @@ void ProgressDisplay::finish(const History& history) {
   std::string best;
   if (history.has_validation() && history.best_epoch > 0)
     best = ", best validation epoch " + std::to_string(history.best_epoch);
-  std::fprintf(out_, "stopped after %zu epochs (%s)%s, %.2f s of training\n", history.epochs.size(),
-               stop_reason_name(history.stop_reason), best.c_str(), history.train_seconds);
+  // Training time (over every resumed part of the run) leaves out checkpoint writing and
+  // evaluation; the wall time of this process's part has them.
+  const double wall = std::chrono::duration<double>(Clock::now() - start_).count();
+  std::fprintf(
+      out_, "stopped after %zu epoch%s (%s)%s, %s of training (%s in this process, checkpoints included)\n",
+      history.epochs.size(), history.epochs.size() == 1 ? "" : "s", stop_reason_name(history.stop_reason),
+      best.c_str(), duration(history.train_seconds).c_str(), duration(wall).c_str());
   std::fflush(out_);
 }
 

@@ -142,7 +142,9 @@ class Trainer {
     if (!(o_.checkpoint_seconds >= 0))
       throw Error("Trainer: checkpoint_seconds = " + std::to_string(o_.checkpoint_seconds) +
                   " (must be ≥ 0)");
-    if (o_.threads < 0) throw Error("Trainer: threads = " + std::to_string(o_.threads) + " (must be ≥ 0)");
+    if (o_.threads < 0 || o_.threads > ThreadPool::max_threads())
+      throw Error("Trainer: threads = " + std::to_string(o_.threads) + " (must be 0 to " +
+                  std::to_string(ThreadPool::max_threads()) + " on this machine: 4 × its hardware threads)");
     o_.sharding.validate();
     if (o_.resume && o_.checkpoint.empty())
       throw Error("Trainer: resume needs the checkpoint file to resume from");
@@ -154,6 +156,14 @@ class Trainer {
   void schedule(optim::ReduceLrOnPlateau& scheduler) { plateau_schedulers_.push_back(&scheduler); }
   /// Calls `callback` after each epoch with its record; returning false stops training.
   void on_epoch_end(EpochCallback callback) { callbacks_.push_back(std::move(callback)); }
+
+  /// The threads a fit on `rows` training rows starts: `threads` (1 for 0), but no more
+  /// than the shards of its largest minibatch, since a thread without a shard would only
+  /// wait (and waiting workers spin). The weights do not depend on it.
+  int threads_with_work(Eigen::Index rows) const {
+    const Eigen::Index shards = o_.sharding.shards(std::min(o_.batch_size, rows));
+    return static_cast<int>(std::clamp<Eigen::Index>(shards, 1, std::max(o_.threads, 1)));
+  }
 
   /// Trains `model` with `optimizer` on `train` (a validation_fraction of it held out, stratified, when that
   /// option is set) and returns the history. A model without names adopts the data's; its standardization
@@ -185,8 +195,13 @@ class Trainer {
     detail::TrainingRun<T> run = start(model, optimizer, train, validation);
     ProgressDisplay progress(run.lead ? o_.progress : ProgressStyle::Silent, o_.output, o_.epochs);
     History& history = run.state.history;
-    // A run that early stopping ended stays ended when resumed, whatever `epochs` says.
-    const bool ended = history.stop_reason == TrainingStop::EarlyStopping;
+    // A run that early stopping ended stays ended when resumed with the same patience,
+    // whatever `epochs` says; resumed with a larger patience, or with 0 (no early
+    // stopping), it trains on.
+    const bool ended = history.stop_reason == TrainingStop::EarlyStopping && o_.patience > 0 &&
+                       run.state.epochs_without_improvement >= o_.patience;
+    if (!ended && history.stop_reason == TrainingStop::EarlyStopping)
+      history.stop_reason = TrainingStop::EpochsDone;
     for (int epoch = run.state.epochs_done + 1; epoch <= o_.epochs && !ended; ++epoch) {
       const EpochRecord record = train_epoch(run, epoch, progress);
       history.epochs.push_back(record);
@@ -239,7 +254,7 @@ class Trainer {
     } else if (!run.random.set_state(state.random_state)) {
       throw Error("checkpoint " + o_.checkpoint.string() + ": the random generator state is damaged");
     }
-    run.stepper = make_stepper(model, optimizer);
+    run.stepper = make_stepper(model, optimizer, run.data.rows());
     run.last_checkpoint_seconds = state.history.train_seconds;
     return run;
   }
@@ -342,13 +357,13 @@ class Trainer {
   }
 
   template <class T>
-  std::unique_ptr<detail::MinibatchStepper<T>> make_stepper(BasicModel<T>& model,
-                                                            optim::Optimizer& optimizer) const {
+  std::unique_ptr<detail::MinibatchStepper<T>> make_stepper(BasicModel<T>& model, optim::Optimizer& optimizer,
+                                                            Eigen::Index rows) const {
     if (o_.threads == 0 && o_.communicator == nullptr)
       return std::make_unique<detail::WholeBatch<T>>(model, optimizer, o_.replay_steps);
     return std::make_unique<detail::ShardedStepper<T>>(
         model, optimizer, o_.replay_steps, o_.sharding,
-        ShardedGradientOptions{.threads = std::max(o_.threads, 1), .communicator = o_.communicator});
+        ShardedGradientOptions{.threads = threads_with_work(rows), .communicator = o_.communicator});
   }
 
   std::vector<optim::StateDict> scheduler_states() const {

@@ -171,6 +171,7 @@ class GroupedOptimizer : public Optimizer {
   StateDict state_dict() const override {
     constexpr auto scalar_names = scalar_names_of<Derived>();
     StateDict dict;
+    dict.optimizer = Derived::name;
     std::size_t k = 0;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       const std::string group = "group." + std::to_string(g) + ".";
@@ -199,6 +200,7 @@ class GroupedOptimizer : public Optimizer {
 
   /// \copydoc tapegrad::optim::Optimizer::load_state_dict
   void load_state_dict(const StateDict& dict) override {
+    dict.check_written_by(Derived::name);
     constexpr auto scalar_names = scalar_names_of<Derived>();
     // Everything is checked and read into copies first, so a bad state changes nothing.
     std::vector<Group> groups = groups_;

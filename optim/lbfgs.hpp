@@ -184,6 +184,7 @@ class Lbfgs : public Optimizer {
   ///@{
   StateDict state_dict() const override {
     StateDict dict;
+    dict.optimizer = name;
     const LbfgsOptions& o = options_;
     dict.entries["group.0.lr"] = {o.lr};
     dict.entries["group.0.max_iter"] = {static_cast<double>(o.max_iter)};
@@ -211,6 +212,7 @@ class Lbfgs : public Optimizer {
   }
 
   void load_state_dict(const StateDict& dict) override {
+    dict.check_written_by(name);
     Lbfgs loaded = *this;  // filled, checked, then swapped in: a bad state changes nothing
     LbfgsOptions& o = loaded.options_;
     o.lr = dict.scalar("group.0.lr");

@@ -56,6 +56,15 @@ class ParameterRef {
 struct StateDict {
   /// The saved values by key, each a flat list of doubles.
   std::map<std::string, std::vector<double>> entries;
+  /// Whose state it is: the optimizer's name ("Adam"); empty in a state saved without it.
+  std::string optimizer;
+
+  /// Throws tapegrad::Error naming both optimizers when the state is another optimizer's: its entries would
+  /// otherwise be read as this one's (or be missing, with a message about a key).
+  void check_written_by(const char* name) const {
+    if (!optimizer.empty() && optimizer != name)
+      throw Error("load_state_dict: the state is " + optimizer + "'s, not " + name + "'s");
+  }
 
   /// The entry `key`, which must hold `expected_size` values. Throws tapegrad::Error naming the key when it
   /// is missing or has another size (a state from another model or optimizer).

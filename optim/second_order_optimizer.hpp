@@ -66,6 +66,7 @@ class SecondOrderOptimizer : public Optimizer {
   /// \copydoc tapegrad::optim::Optimizer::state_dict
   StateDict state_dict() const override {
     StateDict dict;
+    dict.optimizer = Derived::name;
     Options::fields(options_, [&](const char* field, const auto& value) {
       dict.entries[std::string("group.0.") + field] = {static_cast<double>(value)};
     });
@@ -75,6 +76,7 @@ class SecondOrderOptimizer : public Optimizer {
   }
   /// \copydoc tapegrad::optim::Optimizer::load_state_dict
   void load_state_dict(const StateDict& dict) override {
+    dict.check_written_by(Derived::name);
     Options o = options_;
     Options::fields(o, [&](const char* field, auto& value) {
       using V = std::remove_cvref_t<decltype(value)>;

@@ -1,6 +1,8 @@
 #include "thread_pool.hpp"
 
+#include <algorithm>
 #include <string>
+#include <system_error>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -24,20 +26,41 @@ bool spin_until(Ready ready, int spins) {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) {
-  if (threads < 1) throw Error("ThreadPool: " + std::to_string(threads) + " threads (must be ≥ 1)");
-  errors_.resize(static_cast<std::size_t>(threads));
-  threads_.reserve(static_cast<std::size_t>(threads - 1));
-  for (int w = 1; w < threads; ++w) threads_.emplace_back([this, w] { work(w); });
+int ThreadPool::max_threads() noexcept {
+  const unsigned hardware = std::thread::hardware_concurrency();  // 0 when unknown
+  return static_cast<int>(std::max(4U * hardware, 8U));
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::ThreadPool(int threads) {
+  if (threads < 1) throw Error("ThreadPool: " + std::to_string(threads) + " threads (must be ≥ 1)");
+  if (threads > max_threads())
+    throw Error("ThreadPool: " + std::to_string(threads) +
+                " threads is more than this machine can use (at most " + std::to_string(max_threads()) +
+                ": 4 × its " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads)");
+  errors_.resize(static_cast<std::size_t>(threads));
+  threads_.reserve(static_cast<std::size_t>(threads - 1));
+  for (int w = 1; w < threads; ++w) {
+    try {
+      threads_.emplace_back([this, w] { work(w); });
+    } catch (const std::system_error& e) {
+      // The destructor does not run for a constructor that throws: stop the started ones here.
+      stop_workers();
+      throw Error("ThreadPool: could not start thread " + std::to_string(w + 1) + " of " +
+                  std::to_string(threads) + " (" + e.what() + ")");
+    }
+  }
+}
+
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() noexcept {
   {
     std::lock_guard lock(mutex_);
     stopping_.store(true);
   }
   start_.notify_all();
   for (std::thread& t : threads_) t.join();
+  threads_.clear();
 }
 
 void ThreadPool::run_one(int worker) noexcept {

@@ -24,11 +24,17 @@ namespace tapegrad {
 class ThreadPool {
  public:
   /// `threads` workers in all, the calling thread among them (so threads − 1 are
-  /// started). Throws for threads < 1.
+  /// started). Throws tapegrad::Error for threads < 1, for more than max_threads(), and
+  /// when the system refuses to start a thread (the ones started are stopped first).
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
+
+  /// The most workers a pool takes: 4 × the hardware threads (at least 8). More only
+  /// wait for a core and slow every step; a count from a user's typo (100000) would
+  /// otherwise exhaust the machine's process limit.
+  static int max_threads() noexcept;
 
   /// The number of workers, the calling thread included.
   int size() const noexcept { return static_cast<int>(threads_.size()) + 1; }
@@ -50,6 +56,7 @@ class ThreadPool {
   }
 
   void run_erased(Erased function, void* task);
+  void stop_workers() noexcept;
   void work(int worker);
   void run_one(int worker) noexcept;
 

@@ -56,13 +56,7 @@ class BasicRecordedFunction {
   /// Records f at x0.
   template <class F>
   BasicRecordedFunction(F f, std::span<const T> x0, RecordOptions options = {})
-      : function_([f = std::move(f)](std::span<const BasicVar<T>> x) mutable -> BasicVar<T> {
-          if constexpr (std::is_invocable_v<F&, std::span<const BasicVar<T>>>)
-            return BasicVar<T>(f(x));
-          else
-            return BasicVar<T>(f(std::vector<BasicVar<T>>(x.begin(), x.end())));
-        }),
-        recording_("RecordedFunction", options) {
+      : function_(wrapped(std::move(f))), recording_("RecordedFunction", options) {
     recording_.record(body(x0));
   }
 
@@ -84,6 +78,16 @@ class BasicRecordedFunction {
       seen[x.index()] = true;
     }
     set_input_statements(inputs);
+  }
+
+  /// Gives a recording that has no function (loaded from a file, or made by hand) the
+  /// function f it was recorded from: a comparison or kink that comes out differently at
+  /// a new input then records f again there, as for a function recorded here, instead of
+  /// throwing BranchChanged. f must take the recording's inputs in their order.
+  template <class F>
+  void record_again_with(F f) {
+    function_ = wrapped(std::move(f));
+    recording_.set_on_branch_change(OnBranchChange::Rerecord);
   }
 
   /// The number of inputs.
@@ -176,6 +180,17 @@ class BasicRecordedFunction {
   std::size_t num_sum_runs() const noexcept { return recording_.num_sum_runs(); }
 
  private:
+  // f as a Function: called with a span of Vars, or with a vector of them.
+  template <class F>
+  static Function wrapped(F f) {
+    return [f = std::move(f)](std::span<const BasicVar<T>> x) mutable -> BasicVar<T> {
+      if constexpr (std::is_invocable_v<F&, std::span<const BasicVar<T>>>)
+        return BasicVar<T>(f(x));
+      else
+        return BasicVar<T>(f(std::vector<BasicVar<T>>(x.begin(), x.end())));
+    };
+  }
+
   // What records f at x: its inputs as new leaves, then f.
   auto body(std::span<const T> x) {
     return [this, x] {

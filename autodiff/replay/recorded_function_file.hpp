@@ -29,12 +29,23 @@ namespace tapegrad {
 template <class T>
 void save_recorded_function(const BasicRecordedFunction<T>& function, const std::filesystem::path& path);
 
-/// A loaded function replays like the one saved; it cannot record again (it has no C++
-/// function), so a changed comparison or kink throws BranchChanged. Reads format versions 1
+/// A loaded function replays like the one saved; without its C++ function it cannot record
+/// again, so a changed comparison or kink throws BranchChanged (the overload below takes
+/// the function and records it again instead). Reads format versions 1
 /// and 2; throws tapegrad::Error "tapegrad: recorded function file <path>: not a valid
 /// recording: <why>" for any other file.
 template <class T = double>
 BasicRecordedFunction<T> load_recorded_function(const std::filesystem::path& path);
+
+/// A loaded function that records `f` again where a comparison or kink comes out
+/// differently (BasicRecordedFunction::record_again_with()), instead of throwing
+/// BranchChanged. `f` must be the function the file was recorded from.
+template <class T = double, class F>
+BasicRecordedFunction<T> load_recorded_function(const std::filesystem::path& path, F f) {
+  BasicRecordedFunction<T> loaded = load_recorded_function<T>(path);
+  loaded.record_again_with(std::move(f));
+  return loaded;
+}
 
 /// \cond INTERNAL
 extern template void save_recorded_function(const BasicRecordedFunction<double>&,

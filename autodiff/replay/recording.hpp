@@ -119,6 +119,8 @@ class Recording {
     return adjoints_.data();
   }
 
+  void set_on_branch_change(OnBranchChange what) noexcept { options_.on_branch_change = what; }
+
   BasicReplayTape<T>& tape() noexcept { return *tape_; }
   const BasicReplayTape<T>& tape() const noexcept { return *tape_; }
   std::uint32_t output() const noexcept { return output_; }

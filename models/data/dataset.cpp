@@ -1,5 +1,7 @@
 #include "dataset.hpp"
 
+#include <algorithm>
+
 #include "../../autodiff/support/error.hpp"
 
 namespace tapegrad::models {
@@ -35,6 +37,14 @@ void Dataset::validate() const {
   if (task == Task::Classify) {
     if (static_cast<Eigen::Index>(labels.size()) != rows())
       throw Error(where + std::to_string(labels.size()) + " labels for " + std::to_string(rows()) + " rows");
+    if (class_names.empty() && !labels.empty()) {
+      const int classes = 1 + *std::max_element(labels.begin(), labels.end());
+      throw Error(where +
+                  "class_names is empty: a classification data set names its classes, one name per class "
+                  "index (labels here go up to " +
+                  std::to_string(classes - 1) + ", so " + std::to_string(classes) +
+                  " names, such as \"0\" … \"" + std::to_string(classes - 1) + "\")");
+    }
     for (std::size_t i = 0; i < labels.size(); ++i)
       if (labels[i] < 0 || labels[i] >= class_count())
         throw Error(where + "label " + std::to_string(labels[i]) + " of row " + std::to_string(i) +

@@ -29,9 +29,19 @@ Split train_test_split(const Dataset& data, double test_fraction, std::uint64_t 
     test.insert(test.end(), group.begin(), group.begin() + static_cast<std::ptrdiff_t>(n_test));
     train.insert(train.end(), group.begin() + static_cast<std::ptrdiff_t>(n_test), group.end());
   }
-  if (train.empty() || test.empty())
+  if (train.empty() || test.empty()) {
+    // Classes of one row cannot be shared between the parts: with as many classes as
+    // rows, the label is most likely a continuous target, not a class.
+    const auto single = static_cast<std::size_t>(
+        std::count_if(groups.begin(), groups.end(), [](const auto& group) { return group.size() == 1; }));
+    if (data.task == Task::Classify && 2 * single > groups.size())
+      throw Error("train_test_split: " + std::to_string(single) + " of the " + std::to_string(groups.size()) +
+                  " classes have a single row, which a stratified split cannot put in both the training and "
+                  "the test part; a label with about as many values as rows is a number to regress, not a "
+                  "class");
     throw Error("train_test_split: " + std::to_string(data.rows()) +
                 " rows are too few to split with test fraction " + std::to_string(test_fraction));
+  }
   // Interleave the classes, so neither part is ordered by class.
   random.shuffle(std::span<Eigen::Index>(train));
   random.shuffle(std::span<Eigen::Index>(test));

@@ -258,6 +258,34 @@ TEST(DocExamples, Trainer) {
   EXPECT_EQ(metrics.accuracy, 1.0);  // OR is linearly separable
 }
 
+// The README's "data of your own": the Dataset above, trained, then classified.
+TEST(DocExamples, ClassifyOwnData) {
+  const models::Dataset data = or_data();
+  models::LogisticRegression model(2, 2);
+  tg::optim::Adam adam(model.parameters(), {.lr = 0.1});
+  models::Trainer({.epochs = 300, .batch_size = 4, .progress = models::ProgressStyle::Silent})
+      .fit(model, adam, data);
+  const std::vector<int> classes = model.classify(data.features);
+  const Eigen::MatrixXd probabilities = model.predict(data.features);
+  EXPECT_EQ(classes, data.labels);  // OR is linearly separable
+  ASSERT_EQ(probabilities.rows(), 4);
+  ASSERT_EQ(probabilities.cols(), 2);
+  for (Eigen::Index i = 0; i < 4; ++i) {
+    EXPECT_NEAR(probabilities.row(i).sum(), 1.0, 1e-6);
+    Eigen::Index most = 0;
+    probabilities.row(i).maxCoeff(&most);
+    EXPECT_EQ(most, classes[static_cast<std::size_t>(i)]);
+  }
+  models::Dataset unnamed = data;
+  unnamed.class_names.clear();
+  try {
+    unnamed.validate();
+    ADD_FAILURE() << "a data set without class names was accepted";
+  } catch (const tg::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("class_names is empty"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DocExamples, SaveModel) {
   const models::Dataset data = or_data();
   models::LogisticRegression trained(2, 2);

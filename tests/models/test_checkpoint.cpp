@@ -97,6 +97,41 @@ TEST(Checkpoint, ARunThatStoppedEarlyStaysStopped) {
   EXPECT_EQ(weights_of(again.net), weights_of(first.net));  // the best epoch's, restored
 }
 
+// Resumed with a larger patience, the run is no longer ended: it trains on from the
+// epoch it stopped at, with epochs numbered on from there.
+TEST(Checkpoint, ARunThatStoppedEarlyTrainsOnWithALargerPatience) {
+  const models::Dataset moons = models::make_moons(200, 0.2, 1);
+  models::TrainerOptions options = quiet(200, 16, 5);
+  options.validation_fraction = 0.25;
+  options.patience = 2;
+  options.checkpoint = scratch("patience.json");
+  TrainingRun first;
+  const models::History stopped = first.fit(moons, options);
+  ASSERT_EQ(stopped.stop_reason, models::TrainingStop::EarlyStopping);
+  const std::size_t done = stopped.epochs.size();
+  ASSERT_LT(done + 3, 200u);
+  options.resume = true;
+  options.patience = 0;  // no early stopping: every epoch up to `epochs` runs
+  options.epochs = static_cast<int>(done) + 3;
+  TrainingRun again;
+  const models::History resumed = again.fit(moons, options);
+  ASSERT_EQ(resumed.epochs.size(), done + 3);
+  EXPECT_EQ(resumed.stop_reason, models::TrainingStop::EpochsDone);
+  EXPECT_EQ(resumed.epochs.back().epoch, static_cast<int>(done) + 3);
+}
+
+TEST(Checkpoint, AStateOfAnotherOptimizerIsRefusedNamingBoth) {
+  tg::Parameter w(Eigen::MatrixXd::Ones(2, 2));
+  tg::optim::Sgd sgd({w}, {.lr = 0.1, .momentum = 0.9});
+  tg::optim::Adam adam({w}, {.lr = 0.1});
+  try {
+    adam.load_state_dict(sgd.state_dict());
+    FAIL() << "Adam read Sgd's state";
+  } catch (const tg::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the state is Sgd's, not Adam's"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Checkpoint, ResumeWithoutAFileStartsAfresh) {
   const models::Dataset xor_data = models::make_xor(64, 0.1, 0);
   models::TrainerOptions options = quiet(3, 16);

@@ -3,7 +3,11 @@
 // same bits into the Parameters' gradients every time, and that gradient is the one
 // of the least-squares formula 2/n · Xᵀ(Xw + b − y).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <random>
 #include <tapegrad/tapegrad.hpp>
 #include <thread>
@@ -165,5 +169,51 @@ TEST(ThreadPool, RunsTheTaskOnceOnEveryWorkerAndRethrowsTheFirstError) {
   EXPECT_EQ(ran, std::vector<int>(4, 3));
   EXPECT_THROW(tg::ThreadPool(0), tg::Error);
 }
+
+// A thread count from a typo is refused before any thread starts, naming the limit: 4 ×
+// the hardware threads, at least 8.
+TEST(ThreadPool, RefusesMoreThreadsThanTheMachineCanUse) {
+  const int limit = static_cast<int>(std::max(4U * std::thread::hardware_concurrency(), 8U));
+  ASSERT_EQ(tg::ThreadPool::max_threads(), limit);
+  EXPECT_EQ(tg::ThreadPool(limit).size(), limit);
+  for (int threads : {limit + 1, 100000, 1000000000}) {
+    try {
+      tg::ThreadPool pool(threads);
+      ADD_FAILURE() << threads << " threads started";
+    } catch (const tg::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("at most " + std::to_string(limit)), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_THROW(tg::ShardedGradient({}, {.threads = limit + 1}), tg::Error);
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+// Run in a child process: limits its address space to room for one 8 MB thread stack
+// above what it maps now, not for two, and asks for a full pool. Exits 0 when the pool
+// refuses with a clear error; an unjoined std::thread would abort instead.
+[[noreturn]] void start_a_pool_without_room_for_its_stacks() {
+  long pages = 0;
+  if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+    std::fclose(statm);
+  }
+  const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (12 << 20);
+  const rlimit address_space{limit, limit};
+  if (pages == 0 || ::setrlimit(RLIMIT_AS, &address_space) != 0) std::_Exit(2);
+  try {
+    tg::ThreadPool pool(tg::ThreadPool::max_threads());
+  } catch (const tg::Error& e) {
+    std::_Exit(std::string(e.what()).find("could not start thread") != std::string::npos ? 0 : 3);
+  }
+  std::_Exit(4);
+}
+
+// A thread the system refuses to start is a clear error, and the threads already
+// started are stopped first.
+TEST(ThreadPool, AThreadTheSystemRefusesIsAClearError) {
+  EXPECT_EXIT(start_a_pool_without_room_for_its_stacks(), ::testing::ExitedWithCode(0), "");
+}
+#endif
 
 }  // namespace

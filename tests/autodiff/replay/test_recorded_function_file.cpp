@@ -73,6 +73,23 @@ TEST(RecordedFunctionFile, ALoadedFunctionReplaysAsTheSavedOne) {
   }
 }
 
+// Loaded with the function it was recorded from, a recording records it again where a
+// branch changes, and its gradient there is that of a fresh recording.
+TEST(RecordedFunctionFile, ALoadedFunctionGivenItsFunctionRecordsAgainOnAChangedBranch) {
+  TempDir dir;
+  auto fn = tg::record_function(objective, {0.7, -1.1, 2.0});
+  tg::save_recorded_function(fn, dir.path / "f.tgrf");
+  auto loaded = tg::load_recorded_function(dir.path / "f.tgrf", objective);
+  for (const std::vector<double>& x :
+       std::vector<std::vector<double>>{{-0.7, -1.1, 2.0}, {0.7, -1.1, -2.0}}) {
+    auto fresh = tg::record_function(objective, x);
+    EXPECT_EQ(loaded.gradient(x), fresh.gradient(x));
+    EXPECT_EQ(loaded.value(x), fresh.value(x));
+  }
+  EXPECT_EQ(loaded.rerecordings(), 2U);
+  EXPECT_FALSE(loaded.last_change().empty());
+}
+
 TEST(RecordedFunctionFile, DamagedTruncatedAndForeignFilesAreRefused) {
   TempDir dir;
   auto fn = tg::record_function(objective, {0.7, -1.1, 2.0});

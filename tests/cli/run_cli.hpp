@@ -1,6 +1,7 @@
 // Running the `tapegrad` program from a test as a user runs it, through the shell.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,5 +70,26 @@ inline void expect_usage_error(const Outcome& r, const std::string& part) {
   EXPECT_EQ(r.err.rfind("tapegrad: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find(part), std::string::npos) << "expected '" << part << "' in: " << r.err;
 }
+
+// A test with its own scratch folder, made empty before and removed after it.
+class ScratchFolderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("tapegrad-" + std::string(test->test_suite_name()) + "-" +
+                                        test->name() + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  // The path of `name` in the folder.
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // Writes `content` to `name` in the folder; its path.
+  std::string file(const std::string& name, const std::string& content) const {
+    std::ofstream(dir_ / name, std::ios::binary) << content;
+    return path(name);
+  }
+  fs::path dir_;
+};
 
 }  // namespace cli_run

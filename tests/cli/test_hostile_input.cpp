@@ -14,20 +14,7 @@ using namespace cli_run;
 
 namespace {
 
-class HostileInput : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tapegrad-hostile-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& name, const std::string& content) const {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
-  fs::path dir_;
-};
+class HostileInput : public ScratchFolderTest {};
 
 TEST_F(HostileInput, EmptyExpressionsAndFiles) {
   expect_usage_error(tapegrad({"grad", "", "--at", "x=1"}), "the expression is empty");

@@ -22,22 +22,7 @@ namespace {
 
 const std::string bom = "\xEF\xBB\xBF";
 
-class TextEncoding : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tapegrad-encoding-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& name, const std::string& content) const {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
-  fs::path dir_;
-};
+class TextEncoding : public ScratchFolderTest {};
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

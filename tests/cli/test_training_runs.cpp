@@ -17,17 +17,7 @@ using namespace cli_run;
 
 namespace {
 
-class TrainingRuns : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tapegrad-training-runs-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class TrainingRuns : public ScratchFolderTest {};
 
 // 4 × the hardware threads, at least 8: ThreadPool::max_threads()'s rule.
 int thread_limit() { return static_cast<int>(std::max(4U * std::thread::hardware_concurrency(), 8U)); }

@@ -161,8 +161,7 @@ class Parser {
   // A column as a message shows it: in characters, as the program reports columns.
   std::string shown_column(std::uint32_t byte_column) const {
     // A leading byte-order mark is not shown by an editor, so it is not counted.
-    return std::to_string(
-        1 + tapegrad::detail::utf8_length(tapegrad::detail::without_bom(text_.substr(0, byte_column - 1))));
+    return std::to_string(tapegrad::detail::character_column(text_, byte_column));
   }
 
   // Nothing outside printable ASCII (and white space) has a place in the grammar, so

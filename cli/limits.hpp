@@ -21,6 +21,9 @@ inline constexpr long long max_steps = 100'000'000;
 inline constexpr long long max_plotted_points = 10'000'000;
 // minimize --restarts: one run each.
 inline constexpr long long max_restarts = 100'000;
+// train's network: more weights than an MLP trained here sensibly has (5·10⁷: 400 MB in
+// double, and the optimizer's buffers besides); parse_widths bounds each layer at 10⁶.
+inline constexpr double max_network_weights = 5e7;
 // cost --samples: timed batches per median (each batch runs for tens of milliseconds,
 // three kinds of batch: 100 is about ten seconds).
 inline constexpr long long max_samples = 100;

@@ -78,10 +78,7 @@ int display_width(char32_t c) {
 // An expression error's column (a byte column in the text) in characters; a leading
 // byte-order mark, which an editor does not show, is not counted.
 std::size_t character_column(const cli::ExpressionError& e) {
-  const std::string& text = e.text();
-  if (e.column() == 0 || e.column() > text.size() + 1) return e.column();
-  return 1 + tapegrad::detail::utf8_length(
-                 tapegrad::detail::without_bom(std::string_view(text).substr(0, e.column() - 1)));
+  return tapegrad::detail::character_column(e.text(), e.column());
 }
 
 // The expression with a caret under the column, when it is short and printable. A byte
@@ -115,27 +112,35 @@ std::string suggestion_for(const CLI::App& app, const std::vector<std::string>& 
   for (const CLI::Option* option : command->get_options())
     for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
   const std::string near = cli::closest_name(wrong.substr(0, wrong.find('=')), names);
-  return near.empty() ? "" : "; did you mean " + near + "?";
+  // The name itself (after "--", which ends the options) is no suggestion.
+  return near.empty() || near == wrong ? "" : "; did you mean " + near + "?";
 }
 
-// CLI11's "The following arguments were not expected: 0.99 0.9 --betas" (last first, as
-// the arguments were handed to it) said as the user wrote them: an option the command does
-// not have, with the nearest one it has, or words that a missing pair of quotes split off.
-std::string unexpected(const CLI::App& app, const std::string& what) {
-  std::vector<std::string> words;
-  std::istringstream text(what.substr(what.find(':') == std::string::npos ? 0 : what.find(':') + 1));
-  for (std::string word; text >> word;) words.insert(words.begin(), word);
+// The arguments no option took ("--betas 0.9 0.99", or words a missing pair of quotes
+// split off) as the user wrote them, whole: an option the command does not have, with the
+// nearest one it has, or the stray words.
+std::string unexpected(const CLI::App& app) {
+  std::vector<std::string> words = app.remaining(true);
+  for (std::string& word : words)
+    if (word.rfind(' ', 0) == 0) word.erase(0, 1);  // the space main() put before "-x^2"
   std::string command = "tapegrad";
   for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
   std::string all;
-  for (const std::string& word : words) all += (all.empty() ? "" : " ") + word;
-  if (!words.empty() && words.front().rfind("--", 0) == 0) {
+  for (const std::string& word : words)
+    all += (all.empty() ? "" : " ") + (word.find(' ') == std::string::npos ? word : "\"" + word + "\"");
+  if (!words.empty() && words.front().rfind("--", 0) == 0 && words.front().size() > 2) {
     const std::string option = words.front().substr(0, words.front().find('='));
     return option + " is not an option of " + command + suggestion_for(app, {option}) +
            " (unexpected: " + all + "; see " + command + " --help)";
   }
+  // A stray word with a space in it was quoted already: a second expression, not a split one.
+  const bool quoted = std::any_of(words.begin(), words.end(), [](const std::string& word) {
+    return word.find(' ') != std::string::npos;
+  });
   return "unexpected argument" + std::string(words.size() == 1 ? " " : "s ") + all +
-         " (an expression with spaces goes in quotes, as \"x^2 + y\"; see " + command + " --help)";
+         (quoted ? " (" + command + " takes one expression; see "
+                 : " (an expression with spaces goes in quotes, as \"x^2 + y\"; see ") +
+         command + " --help)";
 }
 
 }  // namespace
@@ -188,8 +193,7 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr)
-      return errors.report(2, unexpected(app, e.what()));
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) return errors.report(2, unexpected(app));
     return errors.report(2, std::string(e.what()) + " (see tapegrad --help)");
   } catch (const cli::ExpressionError& e) {
     const std::size_t column = character_column(e);

@@ -10,6 +10,7 @@
 
 #include "../optim/optimizers.hpp"
 #include "arguments.hpp"
+#include "output.hpp"
 
 namespace tapegrad::cli {
 namespace {
@@ -115,7 +116,11 @@ void parse_value(const std::string& flag, const std::string& text, V& value) {
 void OptimizerFlags::add_to(CLI::App& command, const std::string& default_name, Methods methods) {
   name_ = default_name;
   methods_ = methods;
-  command.add_option("--optimizer", name_, joined(known_names(methods)))->capture_default_str();
+  // Lower-cased as it is parsed ("Adam", "LBFGS"), so every later comparison and default
+  // (default_for) sees the one spelling.
+  command.add_option("--optimizer", name_, joined(known_names(methods)))
+      ->capture_default_str()
+      ->transform([](std::string name) { return lower_case(std::move(name)); });
   // Which optimizers have each flag (its help text), and the kind of value it takes.
   struct Use {
     std::string optimizers;
@@ -142,18 +147,17 @@ void OptimizerFlags::add_to(CLI::App& command, const std::string& default_name, 
   }
 }
 
-void OptimizerFlags::validate() {
+void OptimizerFlags::validate() const {
   const std::vector<std::string> known = known_names(methods_);
-  if (std::find(known.begin(), known.end(), lower_case(name_)) != known.end()) name_ = lower_case(name_);
   const std::vector<std::string> allowed = flags_of(name_, methods_);
   if (allowed.empty()) {
-    if (methods_ == Methods::WithoutCurvature && !flags_of(lower_case(name_), Methods::All).empty())
+    if (methods_ == Methods::WithoutCurvature && !flags_of(name_, Methods::All).empty())
       throw UsageError(
           "--optimizer " + name_ +
           " needs the Hessian of the loss, which train does not compute; use it with minimize (train "
           "takes " +
           joined(known) + ")");
-    const std::string near = closest_name(lower_case(name_), known);
+    const std::string near = closest_name(name_, known);
     throw UsageError("--optimizer: unknown optimizer '" + name_ + "'" +
                      (near.empty() ? "" : "; did you mean " + near + "?") + " (known: " + joined(known) +
                      ")");
@@ -168,14 +172,26 @@ void OptimizerFlags::validate() {
     if (given) check(flag);
 }
 
-std::unique_ptr<optim::Optimizer> OptimizerFlags::make(std::vector<optim::ParameterRef> parameters) const {
-  OptimizerFlags checked = *this;
-  checked.validate();
-  return checked.make_checked(std::move(parameters));
+std::string OptimizerFlags::as_flag(const std::string& flag, double value) const {
+  std::string text = flag + " " + number(value, 9);
+  for_each_optimizer([&]<class Optimizer>() {
+    if (cli_name<Optimizer>() != name_) return;
+    for_each_flag<Optimizer>([&](const std::string& name, const auto& field) {
+      using V = std::decay_t<decltype(field)>;
+      if ("--" + name != flag) return;
+      if constexpr (std::is_same_v<V, bool>) {
+        text = value != 0 ? flag : "no " + flag;
+      } else if constexpr (std::is_enum_v<V>) {
+        for (const auto& [v, word] : enum_names(V{}))
+          if (static_cast<double>(static_cast<int>(v)) == value) text = flag + " " + std::string(word);
+      }
+    });
+  });
+  return text;
 }
 
-std::unique_ptr<optim::Optimizer> OptimizerFlags::make_checked(
-    std::vector<optim::ParameterRef> parameters) const {
+std::unique_ptr<optim::Optimizer> OptimizerFlags::make(std::vector<optim::ParameterRef> parameters) const {
+  validate();
   std::unique_ptr<optim::Optimizer> made;
   for_each_optimizer([&]<class Optimizer>() {
     if (cli_name<Optimizer>() != name_) return;

@@ -29,9 +29,9 @@ class OptimizerFlags {
   // The optimizer over `parameters`; throws UsageError for an unknown name, a flag
   // that does not apply, a value that does not parse, or one the optimizer refuses.
   std::unique_ptr<optim::Optimizer> make(std::vector<optim::ParameterRef> parameters) const;
-  // Checks the name and the flags without building anything. The name is matched
-  // without regard to case ("Adam"); an unknown one gets the nearest known name.
-  void validate();
+  // Checks the name and the flags without building anything; an unknown name gets the
+  // nearest known one. (The name was lower-cased as it was parsed: "Adam" is adam.)
+  void validate() const;
   const std::string& name() const { return name_; }
   // The hyperparameter flags given on the command line ("--lr", …), for a method that
   // takes none of them; not those default_for() filled in.
@@ -43,6 +43,10 @@ class OptimizerFlags {
       if (on) flags.push_back("--" + flag);
     return flags;
   }
+  // How the chosen optimizer's hyperparameter behind `flag` ("--line-search") with the
+  // saved `value` (a state_dict number) reads on the command line: "--line-search
+  // strong-wolfe", "--lr 0.05", "--nesterov", "no --nesterov".
+  std::string as_flag(const std::string& flag, double value) const;
   // The text given to --flag, if any; and giving it (a run of several learning rates
   // makes one optimizer per rate).
   std::optional<std::string> value(const std::string& flag) const {
@@ -60,8 +64,6 @@ class OptimizerFlags {
   }
 
  private:
-  std::unique_ptr<optim::Optimizer> make_checked(std::vector<optim::ParameterRef> parameters) const;
-
   std::string name_;
   Methods methods_ = Methods::All;
   std::set<std::string> defaulted_;

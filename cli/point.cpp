@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -132,11 +133,22 @@ Assignment parse_piece(const std::string& piece, const std::string& flag) {
 
 namespace {
 
-// The text of a point argument: itself, or the contents of @file.
+// A point file holds at most max_point_entries numbers of a few dozen characters each:
+// a larger one is refused by its size before it is read into memory.
+constexpr std::uintmax_t max_point_file_bytes = 64 * static_cast<std::uintmax_t>(max_point_entries);
+
+// The text of a point argument: itself, or the contents of @file (without the byte-order
+// mark some editors write).
 std::string point_text(const std::string& argument, const std::string& flag) {
   if (argument.empty() || argument[0] != '@') return argument;
-  std::ifstream in(argument.substr(1));
-  if (!in) throw UsageError(flag + ": cannot read the file " + argument.substr(1));
+  const std::string path = argument.substr(1);
+  std::error_code ec;
+  const std::uintmax_t bytes = std::filesystem::file_size(path, ec);
+  if (!ec && bytes > max_point_file_bytes)
+    throw UsageError(flag + ": the file " + path + " has " + std::to_string(bytes) +
+                     " bytes; a point file is at most " + std::to_string(max_point_file_bytes));
+  std::ifstream in(path);
+  if (!in) throw UsageError(flag + ": cannot read the file " + path);
   std::ostringstream content;
   content << in.rdbuf();
   return std::string(tapegrad::detail::without_bom(content.str()));
@@ -153,7 +165,12 @@ std::map<std::string, std::size_t> dimensions_of(const std::string& dims_text, c
   if (!point_argument.empty())
     for (const std::string& piece : pieces(point_text(point_argument, point_flag), point_flag)) {
       const Assignment a = parse_piece(piece, point_flag);
-      if (a.list && dimensions.count(a.name) == 0) dimensions[a.name] = a.values.size();
+      if (a.list && dimensions.count(a.name) == 0) {
+        if (a.values.size() > 1'000'000)  // the bound --dim has (parse_dimensions)
+          throw UsageError(point_flag + ": the list for " + a.name + " has " +
+                           std::to_string(a.values.size()) + " values; a vector has at most 10^6 entries");
+        dimensions[a.name] = a.values.size();
+      }
     }
   long long total = 0;
   for (const auto& [name, n] : dimensions) total += static_cast<long long>(n);
@@ -171,14 +188,7 @@ Point zero_point(const Expression& e) {
 }
 
 Point bind_point(const Expression& e, const std::string& argument, const std::string& flag) {
-  std::string text = argument;
-  if (!argument.empty() && argument[0] == '@') {
-    std::ifstream in(argument.substr(1));
-    if (!in) throw UsageError(flag + ": cannot read the file " + argument.substr(1));
-    std::ostringstream content;
-    content << in.rdbuf();
-    text = std::string(tapegrad::detail::without_bom(content.str()));  // a BOM some editors write
-  }
+  const std::string text = point_text(argument, flag);
   std::vector<Assignment> assignments;
   for (const std::string& piece : pieces(text, flag)) assignments.push_back(parse_piece(piece, flag));
 

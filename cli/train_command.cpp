@@ -12,6 +12,7 @@
 #include "../optim/optim.hpp"
 #include "arguments.hpp"
 #include "commands.hpp"
+#include "limits.hpp"
 #include "optimizer_flags.hpp"
 #include "output.hpp"
 #include "plural.hpp"
@@ -40,12 +41,8 @@ struct TrainOptions {
   int threads = 0;
   long shard_rows = ShardRule{}.min_rows, max_shards = ShardRule{}.max_shards;  // the library's defaults
   bool json = false;
+  bool optimizer_given = false;  // --optimizer was on the command line (else adam, the default)
 };
-
-// A size a user's typo could turn into all of the machine's memory, refused before the
-// network is built (parse_widths bounds each layer at 10⁶ units): more weights than an
-// MLP trained here sensibly has (5·10⁷: 400 MB in double, and the optimizer's buffers besides).
-constexpr double max_parameters = 5e7;
 
 // classify, regress, or auto: a label column of numbers with many distinct values (more
 // than 20, and more than a tenth of the rows) is a regression target.
@@ -131,38 +128,45 @@ std::string activation_list() {
 // message here names the flag.
 void check_threads(int threads) {
   if (threads >= 0 && threads <= ThreadPool::max_threads()) return;
-  throw UsageError("--threads " + std::to_string(threads) + ": must be 0 to " +
-                   std::to_string(ThreadPool::max_threads()) + " on this machine (4 × its " +
-                   std::to_string(std::thread::hardware_concurrency()) +
-                   " hardware threads; more would only wait for a core)");
+  throw UsageError(
+      "--threads " + std::to_string(threads) + ": must be 0 to " + std::to_string(ThreadPool::max_threads()) +
+      " on this machine (4 per hardware thread, and never fewer than 8; more would only wait for a "
+      "core)");
 }
 
 // Says when some of --threads would have no shard to compute: the Trainer starts only as
 // many threads as a minibatch has shards.
-void note_idle_threads(const TrainOptions& o, const models::Trainer& trainer, Eigen::Index rows) {
+// The advice names the limit that binds: --max-shards, the data's size, or the batch.
+void note_idle_threads(const TrainOptions& o, const models::Trainer& trainer, const Dataset& train) {
+  const Eigen::Index rows = trainer.training_rows(train);
   const int used = trainer.threads_with_work(rows);
   if (o.threads <= used) return;
   const Eigen::Index batch = std::min<Eigen::Index>(o.batch_size, rows);
+  const std::string advice = used >= o.max_shards ? "a larger --max-shards gives more threads work"
+                             : batch == rows
+                                 ? "a smaller --shard-rows gives more threads work (the minibatch "
+                                   "already holds every training row)"
+                                 : "a larger --batch-size or a smaller --shard-rows gives more "
+                                   "threads work";
   std::fprintf(
       stderr,
-      "tapegrad: note: a minibatch of %td rows makes %d shard%s (shards of at least --shard-rows %ld "
-      "rows, at most --max-shards %ld), so %d of --threads %d %s work; a larger --batch-size or a "
-      "smaller --shard-rows gives more threads work\n",
-      batch, used, used == 1 ? "" : "s", o.shard_rows, o.max_shards, used, o.threads,
-      used == 1 ? "has" : "have");
+      "tapegrad: note: a minibatch of %s makes %s (shards of at least --shard-rows %ld rows, at most "
+      "--max-shards %ld), so %d of --threads %d %s work; %s\n",
+      counted(batch, "row").c_str(), counted(used, "shard").c_str(), o.shard_rows, o.max_shards, used,
+      o.threads, used == 1 ? "has" : "have", advice.c_str());
 }
 
-// The network's parameter count, refused above max_parameters before it is built.
+// The network's parameter count, refused above max_network_weights before it is built.
 void check_network_size(const std::vector<Eigen::Index>& widths) {
   double parameters = 0;
   for (std::size_t i = 0; i + 1 < widths.size(); ++i)
     parameters += static_cast<double>(widths[i] + 1) * static_cast<double>(widths[i + 1]);
-  if (parameters > max_parameters)
+  if (parameters > max_network_weights)
     throw UsageError("--hidden: this network would have " + number(parameters, 3) +
-                     " weights, more than the " + number(max_parameters, 3) + " train builds");
+                     " weights, more than the " + number(max_network_weights, 3) + " train builds");
 }
 
-// "flag value": how a hyperparameter is written on the command line.
+// The state_dict field behind a hyperparameter's flag: "--weight-decay" → "weight_decay".
 std::string field_of(const std::string& flag) {
   std::string field = flag.substr(2);
   std::replace(field.begin(), field.end(), '-', '_');
@@ -179,9 +183,10 @@ void check_resumed_optimizer(const TrainOptions& o, const optim::StateDict& save
   if (!saved.optimizer.empty() && saved.optimizer != ours.optimizer) {
     std::string run_name = saved.optimizer;
     for (char& c : run_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    throw UsageError(where + "the run was trained with --optimizer " + run_name + ", this command gives " +
-                     o.optimizer.name() + "; a resumed run keeps its optimizer (give --optimizer " +
-                     run_name + ", or start a new run with --out)");
+    throw UsageError(where + "the run was trained with --optimizer " + run_name + ", this command " +
+                     (o.optimizer_given ? "gives " : "has the default ") + o.optimizer.name() +
+                     "; a resumed run keeps its optimizer (give --optimizer " + run_name +
+                     ", or start a new run with --out)");
   }
   std::string changed;
   for (const std::string& flag : o.optimizer.given()) {
@@ -190,8 +195,8 @@ void check_resumed_optimizer(const TrainOptions& o, const optim::StateDict& save
     if (run_value == saved.entries.end() || our_value == ours.entries.end() ||
         run_value->second == our_value->second)
       continue;
-    changed += (changed.empty() ? "" : ", ") + flag + " " + o.optimizer.value(flag.substr(2)).value_or("") +
-               " (the run has " + number(run_value->second.front(), 9) + ")";
+    changed += (changed.empty() ? "" : ", ") + o.optimizer.as_flag(flag, our_value->second.front()) +
+               " (the run has " + o.optimizer.as_flag(flag, run_value->second.front()) + ")";
   }
   if (!changed.empty())
     throw UsageError(where + "a resumed run keeps the hyperparameters it was trained with: " + changed +
@@ -299,7 +304,7 @@ void run_train(TrainOptions& o) {
     t.resume = !o.resume.empty();
   }
   models::Trainer trainer(t);
-  if (lead) note_idle_threads(o, trainer, split.train.rows());
+  if (lead) note_idle_threads(o, trainer, split.train);
   const models::History history = trainer.fit(net, *optimizer, split.train);
   if (history.stop_reason == models::TrainingStop::Diverged) {
     // A folder this run made holds only checkpoints of a run that diverged: removed, so
@@ -339,8 +344,9 @@ void run_train(TrainOptions& o) {
               classify ? counted(split.train.class_count(), "class", "classes").c_str() : "regression");
   std::printf("test loss %.6g", test.loss);
   if (classify) std::printf(", test accuracy %.2f%%", 100 * test.accuracy);
-  std::printf(" (%td test rows), %zu epochs, %.3f s of training\n", split.test.rows(), history.epochs.size(),
-              history.train_seconds);
+  std::printf(" (%s), %s, %s of training\n", counted(split.test.rows(), "test row").c_str(),
+              counted(static_cast<long long>(history.epochs.size()), "epoch").c_str(),
+              models::format_duration(history.train_seconds).c_str());
   if (!o.out.empty())
     std::printf("wrote %s/model.json, loss.csv, loss.svg and checkpoint.json\n", o.out.c_str());
 }
@@ -410,7 +416,10 @@ void add_train_command(CLI::App& app) {
   cmd->footer(
       "Defaults: one hidden layer of 32 tanh units, Adam with lr 0.01 and weight decay 1e-4, minibatches of "
       "32, up to 1000 epochs, stopping once the training loss has not fallen by 1e-3 for 10 epochs.");
-  cmd->callback([o] { run_train(*o); });
+  cmd->callback([o, cmd] {
+    o->optimizer_given = cmd->count("--optimizer") > 0;
+    run_train(*o);
+  });
 }
 
 }  // namespace tapegrad::cli

@@ -26,16 +26,16 @@ std::string rate(double samples_per_second) {
   return format("%.0f samples/s", samples_per_second);
 }
 
+}  // namespace
+
 // An epoch of a small set takes milliseconds: "0.00s" would say nothing.
-std::string duration(double seconds) {
+std::string format_duration(double seconds) {
   if (seconds < 0.1) return format("%.1fms", 1e3 * seconds);
   if (seconds < 10) return format("%.2fs", seconds);
   if (seconds < 60) return format("%.1fs", seconds);
   const long s = std::lround(seconds);
   return std::to_string(s / 60) + "m" + format("%02.0f", static_cast<double>(s % 60)) + "s";
 }
-
-}  // namespace
 
 ProgressDisplay::ProgressDisplay(ProgressStyle style, std::FILE* out, int epochs)
     : style_(style), out_(out), epochs_(epochs), start_(Clock::now()), last_draw_(start_) {
@@ -70,7 +70,7 @@ void ProgressDisplay::batch_done(long batches_done, double running_loss, double 
                      std::to_string(batches_done) + "/" + std::to_string(batches_) + "  loss " +
                      figure("%.4f", running_loss);
   if (!std::isnan(running_accuracy)) line += "  accuracy " + format("%.2f%%", 100 * running_accuracy);
-  line += "  " + rate(samples_per_second) + "  left " + duration(left);
+  line += "  " + rate(samples_per_second) + "  left " + format_duration(left);
   std::fprintf(out_, "\r\033[K%s", line.c_str());
   std::fflush(out_);
 }
@@ -83,7 +83,7 @@ std::string ProgressDisplay::summary(const EpochRecord& r, int epochs) {
   if (!std::isnan(r.validation_accuracy))
     line += "  val_accuracy " + format("%.2f%%", 100 * r.validation_accuracy);
   line += "  lr " + format("%.3g", r.learning_rate) + "  " + rate(r.samples_per_second) + "  " +
-          duration(r.seconds);
+          format_duration(r.seconds);
   return line;
 }
 
@@ -101,12 +101,12 @@ void ProgressDisplay::finish(const History& history) {
   if (history.has_validation() && history.best_epoch > 0)
     best = ", best validation epoch " + std::to_string(history.best_epoch);
   // Training time (over every resumed part of the run) leaves out checkpoint writing and
-  // evaluation; the wall time of this process's part has them.
+  // evaluation; the wall time of this process's part has them too.
   const double wall = std::chrono::duration<double>(Clock::now() - start_).count();
-  std::fprintf(
-      out_, "stopped after %zu epoch%s (%s)%s, %s of training (%s in this process, checkpoints included)\n",
-      history.epochs.size(), history.epochs.size() == 1 ? "" : "s", stop_reason_name(history.stop_reason),
-      best.c_str(), duration(history.train_seconds).c_str(), duration(wall).c_str());
+  std::fprintf(out_, "stopped after %zu epoch%s (%s)%s, %s of training (%s of wall time in this process)\n",
+               history.epochs.size(), history.epochs.size() == 1 ? "" : "s",
+               stop_reason_name(history.stop_reason), best.c_str(),
+               format_duration(history.train_seconds).c_str(), format_duration(wall).c_str());
   std::fflush(out_);
 }
 

@@ -21,6 +21,9 @@ enum class ProgressStyle {
   Silent  ///< nothing
 };
 
+/// A duration as the progress shows it: "0.4ms" below 0.1 s, "2.31s", "12.5s", "3m05s".
+std::string format_duration(double seconds);
+
 /// The Trainer's progress display: a bar redrawn in place on a terminal, one line per epoch elsewhere.
 class ProgressDisplay {
  public:

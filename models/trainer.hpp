@@ -144,7 +144,8 @@ class Trainer {
                   " (must be ≥ 0)");
     if (o_.threads < 0 || o_.threads > ThreadPool::max_threads())
       throw Error("Trainer: threads = " + std::to_string(o_.threads) + " (must be 0 to " +
-                  std::to_string(ThreadPool::max_threads()) + " on this machine: 4 × its hardware threads)");
+                  std::to_string(ThreadPool::max_threads()) +
+                  " on this machine: 4 per hardware thread, and never fewer than 8)");
     o_.sharding.validate();
     if (o_.resume && o_.checkpoint.empty())
       throw Error("Trainer: resume needs the checkpoint file to resume from");
@@ -157,6 +158,11 @@ class Trainer {
   /// Calls `callback` after each epoch with its record; returning false stops training.
   void on_epoch_end(EpochCallback callback) { callbacks_.push_back(std::move(callback)); }
 
+  /// The rows a fit on `train` trains on: all of them, less the validation_fraction held out.
+  Eigen::Index training_rows(const Dataset& train) const {
+    return o_.validation_fraction > 0 ? train_test_split(train, o_.validation_fraction, o_.seed).train.rows()
+                                      : train.rows();
+  }
   /// The threads a fit on `rows` training rows starts: `threads` (1 for 0), but no more
   /// than the shards of its largest minibatch, since a thread without a shard would only
   /// wait (and waiting workers spin). The weights do not depend on it.

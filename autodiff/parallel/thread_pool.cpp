@@ -36,13 +36,13 @@ ThreadPool::ThreadPool(int threads) {
   if (threads > max_threads())
     throw Error("ThreadPool: " + std::to_string(threads) +
                 " threads is more than this machine can use (at most " + std::to_string(max_threads()) +
-                ": 4 × its " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads)");
+                ": 4 per hardware thread, and never fewer than 8)");
   errors_.resize(static_cast<std::size_t>(threads));
   threads_.reserve(static_cast<std::size_t>(threads - 1));
   for (int w = 1; w < threads; ++w) {
     try {
       threads_.emplace_back([this, w] { work(w); });
-    } catch (const std::system_error& e) {
+    } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for the thread's state
       // The destructor does not run for a constructor that throws: stop the started ones here.
       stop_workers();
       throw Error("ThreadPool: could not start thread " + std::to_string(w + 1) + " of " +

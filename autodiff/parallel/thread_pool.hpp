@@ -31,7 +31,7 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  /// The most workers a pool takes: 4 × the hardware threads (at least 8). More only
+  /// The most workers a pool takes: 4 per hardware thread, and never fewer than 8. More only
   /// wait for a core and slow every step; a count from a user's typo (100000) would
   /// otherwise exhaust the machine's process limit.
   static int max_threads() noexcept;

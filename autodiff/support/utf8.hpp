@@ -89,6 +89,13 @@ inline std::string_view without_bom(std::string_view text) {
   return text.substr(0, utf8_bom.size()) == utf8_bom ? text.substr(utf8_bom.size()) : text;
 }
 
+/// The 1-based column, in characters, of the 1-based `byte_column` of `line`: what an
+/// editor shows for it. A leading byte-order mark is not counted (an editor hides it).
+inline std::size_t character_column(std::string_view line, std::size_t byte_column) {
+  if (byte_column == 0 || byte_column > line.size() + 1) return byte_column;
+  return 1 + utf8_length(without_bom(line.substr(0, byte_column - 1)));
+}
+
 /// "U+2212": a code point as Unicode writes it (at least four hex digits).
 inline std::string code_point_name(char32_t code_point) {
   char buffer[16];

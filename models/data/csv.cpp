@@ -47,7 +47,7 @@ class Location {
       if (start != std::string_view::npos) ++start;
     }
     if (start == std::string_view::npos || start > text_.size()) return byte_column;
-    return 1 + detail::utf8_length(text_.substr(start, byte_column - 1));
+    return detail::character_column(text_.substr(start), byte_column);
   }
 
   std::string source_;

@@ -271,3 +271,19 @@ TEST(Cli, FunctionsListsEveryCallableRule) {
   EXPECT_EQ(arity.count("neg"), 0u);  // unary minus is an operator, not a function
   EXPECT_EQ(arity.count("+"), 0u);
 }
+
+// Arguments no option took are named as the user wrote them, whole and in order: an
+// option the command lacks with the nearest it has (never itself), or the stray words.
+TEST(Cli, UnexpectedArgumentsAreNamedAsWritten) {
+  expect_usage_error(
+      tapegrad({"minimize", "x^2", "--from", "x=1", "--optimizer", "adam", "--betas", "0.9", "0.99"}),
+      "--betas is not an option of tapegrad minimize; did you mean --beta1? (unexpected: --betas 0.9 "
+      "0.99;");
+  expect_usage_error(tapegrad({"grad", "x^2", "--at", "x=1", "sin(x) + 1"}),
+                     "unexpected argument \"sin(x) + 1\" (tapegrad grad takes one expression");
+  expect_usage_error(tapegrad({"grad", "x^2", "+", "y", "--at", "x=1,y=2"}),
+                     "unexpected arguments + y (an expression with spaces goes in quotes");
+  const Outcome itself = tapegrad({"grad", "x", "--at", "x=1", "--", "--steps"});
+  EXPECT_EQ(itself.exit_code, 2);
+  EXPECT_EQ(itself.err.find("did you mean"), std::string::npos) << itself.err;
+}

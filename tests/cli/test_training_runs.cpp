@@ -137,18 +137,60 @@ TEST_F(TrainingRuns, AResumedRunRefusesOtherHyperparametersNamingTheRunsValues) 
   ASSERT_EQ(a.exit_code, 0) << a.err;
   expect_usage_error(tapegrad({"train", "--data", "iris", "--hidden", "8", "--epochs", "9", "--lr", "0.01",
                                "--resume", path("hp")}),
-                     "--lr 0.01 (the run has 0.05)");
+                     "--lr 0.01 (the run has --lr 0.05)");
   expect_usage_error(tapegrad({"train", "--data", "iris", "--hidden", "8", "--epochs", "9", "--weight-decay",
                                "0.1", "--resume", path("hp")}),
-                     "--weight-decay 0.1 (the run has 0.001)");
+                     "--weight-decay 0.1 (the run has --weight-decay 0.001)");
   expect_usage_error(tapegrad({"train", "--data", "iris", "--hidden", "8", "--epochs", "9", "--optimizer",
                                "sgd", "--resume", path("hp")}),
-                     "the run was trained with --optimizer adam, this command gives sgd");
+                     "the run was trained with --optimizer adam, this command gives sgd;");
   // The run's own values, or none, continue it.
   const Outcome same = tapegrad({"train", "--data", "iris", "--hidden", "8", "--epochs", "9", "--lr", "0.05",
                                  "--resume", path("hp"), "--json"});
   ASSERT_EQ(same.exit_code, 0) << same.err;
   EXPECT_EQ(json_of(same)["epochs"], 9);
+}
+
+// --optimizer is lower-cased as it is parsed: "LBFGS" is lbfgs with train's defaults for
+// it (strong-Wolfe line search), the same run to the bit.
+TEST_F(TrainingRuns, OptimizerNamesInAnyCaseGetTheSameDefaults) {
+  const std::vector<std::string> run = {"train", "--data", "iris", "--epochs", "3", "--json", "--optimizer"};
+  std::vector<std::string> lower = run, upper = run;
+  lower.push_back("lbfgs");
+  upper.push_back("LBFGS");
+  const Outcome a = tapegrad(lower), b = tapegrad(upper);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(json_of(a)["test_loss"], json_of(b)["test_loss"]);
+}
+
+// The note counts the rows the Trainer trains on, after the validation hold-out: 120
+// rows less a quarter is 90, one minibatch, 2 shards of at least 40 rows.
+TEST_F(TrainingRuns, TheIdleThreadNoteCountsTheRowsAfterValidation) {
+  const Outcome r =
+      tapegrad({"train", "--data", "iris", "--epochs", "1", "--batch-size", "1000", "--shard-rows", "40",
+                "--threads", "8", "--validation-fraction", "0.25", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "a minibatch of 90 rows makes 2 shards")) << r.err;
+  EXPECT_TRUE(contains(r.err, "a smaller --shard-rows")) << r.err;  // the batch holds every row already
+}
+
+// Refused hyperparameters are named as flags: a choice by its word, a switch by with/without.
+TEST_F(TrainingRuns, AResumedRunNamesItsHyperparametersAsFlags) {
+  const Outcome a =
+      tapegrad({"train", "--data", "iris", "--epochs", "2", "--optimizer", "lbfgs", "--out", path("lb")});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  expect_usage_error(tapegrad({"train", "--data", "iris", "--epochs", "4", "--optimizer", "lbfgs",
+                               "--line-search", "none", "--resume", path("lb")}),
+                     "--line-search none (the run has --line-search strong-wolfe)");
+  const Outcome s =
+      tapegrad({"train", "--data", "iris", "--epochs", "2", "--optimizer", "sgd", "--out", path("sgd")});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  expect_usage_error(tapegrad({"train", "--data", "iris", "--epochs", "4", "--optimizer", "sgd", "--momentum",
+                               "0.9", "--nesterov", "--resume", path("sgd")}),
+                     "--nesterov (the run has no --nesterov)");
+  expect_usage_error(tapegrad({"train", "--data", "iris", "--epochs", "4", "--resume", path("sgd")}),
+                     "the run was trained with --optimizer sgd, this command has the default adam");
 }
 
 TEST_F(TrainingRuns, ADivergedRunLeavesNothingBehindAndPrintsNoSignedNan) {
@@ -171,9 +213,11 @@ TEST_F(TrainingRuns, ClassifyingAContinuousTargetNamesTheCause) {
                      "100 of the 100 classes have a single row");
 }
 
+class ExpressionGraph : public ScratchFolderTest {};
+
 // grad --graph: the inputs are drawn under their names, the numbers of the expression as
 // constants, never as inputs "v1 (input)".
-TEST_F(TrainingRuns, TheExpressionGraphNamesInputsAndConstants) {
+TEST_F(ExpressionGraph, NamesInputsAndConstants) {
   const Outcome r = tapegrad({"grad", "x*y + 2.5*x", "--at", "x=1,y=3", "--graph", path("f.dot")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string dot = slurp(path("f.dot"));

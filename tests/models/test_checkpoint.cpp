@@ -97,8 +97,8 @@ TEST(Checkpoint, ARunThatStoppedEarlyStaysStopped) {
   EXPECT_EQ(weights_of(again.net), weights_of(first.net));  // the best epoch's, restored
 }
 
-// Resumed with a larger patience, the run is no longer ended: it trains on from the
-// epoch it stopped at, with epochs numbered on from there.
+// Resumed with a larger patience, or none (0), the run is no longer ended: it trains on
+// from the epoch it stopped at, with epochs numbered on from there.
 TEST(Checkpoint, ARunThatStoppedEarlyTrainsOnWithALargerPatience) {
   const models::Dataset moons = models::make_moons(200, 0.2, 1);
   models::TrainerOptions options = quiet(200, 16, 5);
@@ -111,13 +111,20 @@ TEST(Checkpoint, ARunThatStoppedEarlyTrainsOnWithALargerPatience) {
   const std::size_t done = stopped.epochs.size();
   ASSERT_LT(done + 3, 200u);
   options.resume = true;
-  options.patience = 0;  // no early stopping: every epoch up to `epochs` runs
   options.epochs = static_cast<int>(done) + 3;
-  TrainingRun again;
-  const models::History resumed = again.fit(moons, options);
-  ASSERT_EQ(resumed.epochs.size(), done + 3);
-  EXPECT_EQ(resumed.stop_reason, models::TrainingStop::EpochsDone);
-  EXPECT_EQ(resumed.epochs.back().epoch, static_cast<int>(done) + 3);
+  // 2 epochs without improvement ended it; with a patience of 50, three more epochs
+  // cannot end it early, whatever their losses.
+  const fs::path stopped_run = scratch("patience-stopped.json");
+  fs::copy_file(options.checkpoint, stopped_run);
+  for (int patience : {50, 0}) {
+    fs::copy_file(stopped_run, options.checkpoint, fs::copy_options::overwrite_existing);
+    options.patience = patience;
+    TrainingRun again;
+    const models::History resumed = again.fit(moons, options);
+    ASSERT_EQ(resumed.epochs.size(), done + 3) << "patience " << patience;
+    EXPECT_EQ(resumed.stop_reason, models::TrainingStop::EpochsDone);
+    EXPECT_EQ(resumed.epochs.back().epoch, static_cast<int>(done) + 3);
+  }
 }
 
 TEST(Checkpoint, AStateOfAnotherOptimizerIsRefusedNamingBoth) {

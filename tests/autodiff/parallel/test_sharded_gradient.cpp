@@ -3,6 +3,7 @@
 // same bits into the Parameters' gradients every time, and that gradient is the one
 // of the least-squares formula 2/n · Xᵀ(Xw + b − y).
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -189,16 +190,22 @@ TEST(ThreadPool, RefusesMoreThreadsThanTheMachineCanUse) {
 }
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-// Run in a child process: limits its address space to room for one 8 MB thread stack
-// above what it maps now, not for two, and asks for a full pool. Exits 0 when the pool
-// refuses with a clear error; an unjoined std::thread would abort instead.
+// Run in a child process: limits its address space to room for one thread stack (of the
+// size a new thread gets: pthread_getattr_default_np) above what it maps now, not for two,
+// and asks for a full pool. Exits 0 when the pool refuses with a clear error; an unjoined
+// std::thread would abort instead.
 [[noreturn]] void start_a_pool_without_room_for_its_stacks() {
   long pages = 0;
   if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
     if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
     std::fclose(statm);
   }
-  const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (12 << 20);
+  std::size_t stack = 0;
+  pthread_attr_t defaults;
+  if (::pthread_getattr_default_np(&defaults) != 0 || ::pthread_attr_getstacksize(&defaults, &stack) != 0)
+    std::_Exit(2);
+  const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) +
+                       static_cast<rlim_t>(stack + stack / 2);
   const rlimit address_space{limit, limit};
   if (pages == 0 || ::setrlimit(RLIMIT_AS, &address_space) != 0) std::_Exit(2);
   try {

@@ -1,9 +1,12 @@
 #include "arguments.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 
 #include "../autodiff/support/utf8.hpp"
 
@@ -168,6 +171,19 @@ std::vector<long> parse_widths(const std::string& text, const std::string& flag)
     widths.push_back(static_cast<long>(w));
   }
   return widths;
+}
+
+void check_writable_file(const std::string& file, const std::string& flag) {
+  namespace fs = std::filesystem;
+  const fs::path path(file);
+  std::error_code ec;
+  if (!path.has_filename() || fs::is_directory(path, ec))
+    throw UsageError(flag + " " + file + ": give a file name, not a folder");
+  const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(folder, ec))
+    throw UsageError(flag + " " + file + ": the folder " + folder.string() + " does not exist");
+  if (::access(folder.c_str(), W_OK) != 0 || (fs::exists(path, ec) && ::access(path.c_str(), W_OK) != 0))
+    throw UsageError(flag + " " + file + ": cannot write there (permission denied)");
 }
 
 }  // namespace tapegrad::cli

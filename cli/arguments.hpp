@@ -47,6 +47,9 @@ std::pair<double, double> parse_box(const std::string& text, const std::string& 
 // A CSV field separator: one character that cannot be part of a number or a quoted
 // field (, ; | …), or "tab".
 char parse_delimiter(const std::string& text, const std::string& flag);
+// A file this program can write, checked before anything is computed: its folder exists
+// and takes files, and it is no folder itself. `flag` names the option in messages.
+void check_writable_file(const std::string& file, const std::string& flag);
 // "32,16": positive whole numbers.
 std::vector<long> parse_widths(const std::string& text, const std::string& flag);
 

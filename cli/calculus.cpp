@@ -165,8 +165,9 @@ const char* how_not_finite(double v) { return std::isnan(v) ? "NaN" : "infinite"
 
 // The operation where f's derivative along flat coordinate k stops being finite: f
 // evaluated on Dual Vars whose tangent is that coordinate's unit vector, with the checks
-// on (evaluate.hpp). Empty when no single operation is to blame (it is then the sum of
-// finite terms that overflows).
+// on (evaluate.hpp). Empty when no single operation's forward derivative is to blame:
+// finite terms that overflow together, or an infinite local derivative that the reverse
+// sweep multiplies by 0 (which forward mode, whose tangent there is 0, never forms).
 std::optional<DerivativeError> derivative_failure(const Expression& e, const Point& point, std::size_t k) {
   BasicTape<Dual<double>> tape;
   const std::vector<double> x = point.flat();
@@ -213,9 +214,39 @@ void require_finite_gradient(const Expression& e, const Point& point, std::span<
                              point_text(e, point);
     if (const auto failure = derivative_failure(e, point, k))
       throw ExpressionError(what + ": " + derivative_reason(*failure), e.text(), failure->column());
-    throw ExpressionError(what + " (its terms are finite, their sum overflows)", e.text(), 1);
+    // Without one operation to blame, the kind says why: a NaN in the reverse sweep is
+    // ∞·0 (an operation with an infinite derivative, as sqrt or ^0.5 at 0, whose argument
+    // does not move with the coordinate), an infinity is finite factors or terms that
+    // overflow together.
+    throw ExpressionError(
+        what + (std::isnan(gradient[k])
+                    ? ": the chain rule meets infinity times 0 there: an operation whose derivative is "
+                      "infinite at this point (as sqrt or ^0.5 at 0) has an argument whose own derivative is "
+                      "0 (f is not differentiable there)"
+                    : ": each operation's derivative is finite, but their product or sum overflows"),
+        e.text(), 1);
   }
 }
+
+namespace {
+
+// Column j of the Hessian along the direction 2^-600·e_j, scaled back by log10 only: the
+// product is linear in the direction, so every tangent of the sweep shrinks by 2^-600 and
+// a second derivative that merely exceeds the largest double comes out finite, while a
+// pole (an infinite local derivative, or ∞·0) stays infinite or NaN however small the
+// direction. Returns log10 of |H(i, j)| when finite that way.
+std::optional<double> overflowing_magnitude(const Expression& e, const Point& point, std::size_t i,
+                                            std::size_t j) {
+  const std::vector<double> x = point.flat();
+  HessianOperator op([&e](std::span<const DualVar> v) { return evaluate_flat(e, v); });
+  std::vector<double> direction(x.size(), 0.0), gradient(x.size()), product(x.size());
+  direction[j] = std::ldexp(1.0, -600);
+  op.hvp(x, direction, gradient, product);
+  if (!std::isfinite(product[i]) || product[i] == 0) return std::nullopt;
+  return std::log10(std::abs(product[i])) + 600 * std::log10(2.0);
+}
+
+}  // namespace
 
 void require_finite_hessian(const Expression& e, const Point& point, const Eigen::MatrixXd& hessian) {
   const std::vector<std::string> names = coordinate_names(e);
@@ -223,9 +254,16 @@ void require_finite_hessian(const Expression& e, const Point& point, const Eigen
     for (Eigen::Index j = 0; j < hessian.cols(); ++j) {
       const double h = hessian(i, j);
       if (std::isfinite(h)) continue;
-      throw ExpressionError("d2f/d" + names[static_cast<std::size_t>(i)] + " d" +
-                                names[static_cast<std::size_t>(j)] + " is " + how_not_finite(h) + " at " +
-                                point_text(e, point) +
+      const std::string what = "d2f/d" + names[static_cast<std::size_t>(i)] + " d" +
+                               names[static_cast<std::size_t>(j)] + " is " + how_not_finite(h) + " at " +
+                               point_text(e, point);
+      if (const auto magnitude =
+              overflowing_magnitude(e, point, static_cast<std::size_t>(i), static_cast<std::size_t>(j)))
+        throw ExpressionError(what + ": it overflows (its size is about 1e" +
+                                  std::to_string(static_cast<long>(std::floor(*magnitude))) +
+                                  ", beyond the largest double, 1.8e308); f is twice differentiable there",
+                              e.text(), 1);
+      throw ExpressionError(what +
                                 ": f is not twice differentiable there (a second derivative has a pole, as "
                                 "x^1.5 or sqrt has at 0)",
                             e.text(), 1);

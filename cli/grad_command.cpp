@@ -68,6 +68,7 @@ void write_graph(const std::string& file, const std::string& dot) {
 void run_grad(const GradOptions& o) {
   if (!o.graph.empty() && fs::path(o.graph).extension() != ".svg" && fs::path(o.graph).extension() != ".dot")
     throw UsageError("--graph " + o.graph + ": give a file name ending in .svg or .dot");
+  if (!o.out.empty()) check_writable_file(o.out, "--out");
   const Expression e = compile(expression_text(o.expression), dimensions_of(o.dims, "--dim", o.at, "--at"));
   const Point point = bind_point(e, o.at, "--at");
   std::string dot;
@@ -84,6 +85,15 @@ void run_grad(const GradOptions& o) {
       gradient[e.vectors()[v]] = entries;
     }
     print_json({{"value", r.value}, {"gradient", gradient}});
+    // --out with --json: the file a script asked for, the same lines as without --json.
+    if (!o.out.empty()) {
+      const std::vector<std::string> names = coordinate_names(e);
+      std::string all;
+      for (std::size_t c = 0; c < names.size(); ++c)
+        all += "df/d" + names[c] + " = " + number(r.gradient[c]) + "\n";
+      write_file_atomically(o.out, all);
+      std::fprintf(stderr, "wrote %s (%zu entries)\n", o.out.c_str(), names.size());
+    }
     return;
   }
   std::printf("f = %s\n", number(r.value).c_str());

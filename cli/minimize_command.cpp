@@ -10,9 +10,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 
+#include "../autodiff/support/atomic_file.hpp"
 #include "../optim/least_squares.hpp"
 #include "../optim/minimize.hpp"
 #include "../plot/path_chart.hpp"
@@ -105,6 +107,18 @@ Json result_json(const Expression& e, const Point& shape, const optim::MinimizeR
           {"evaluations", r.evaluations},
           {"grad_norm", r.gradient_norm},
           {"stop_reason", optim::to_string(r.reason)}};
+}
+
+// --out FILE with --json: the same "x = …" lines as without it, the JSON on stdout holding
+// the point too (the file is what a script asked for, whichever way the result is printed).
+void write_point(const Expression& e, const optim::MinimizeResult& r, const std::string& out_file) {
+  if (out_file.empty()) return;
+  const std::vector<std::string> names = coordinate_names(e);
+  std::string all;
+  for (std::size_t k = 0; k < names.size(); ++k) all += names[k] + " = " + number(r.x[k]) + "\n";
+  write_file_atomically(out_file, all);
+  std::fprintf(stderr, "wrote %s (%s)\n", out_file.c_str(),
+               counted(static_cast<long long>(names.size()), "entry", "entries").c_str());
 }
 
 // The point (a screenful of it; --out FILE all of it), f and how the run went.
@@ -262,6 +276,12 @@ struct Method {
   std::vector<std::string> rates;
 };
 
+// How many runs the flags ask for: one per --restarts start, one per --lr rate, else one.
+std::size_t runs_of(const MinimizeOptions& o, const Method& m) {
+  if (o.restarts) return static_cast<std::size_t>(*o.restarts);
+  return std::max<std::size_t>(1, m.rates.size());
+}
+
 Method method_of(MinimizeOptions& o) {
   if (o.expression.empty() == o.residuals.empty())
     throw UsageError(o.expression.empty() ? "give the expression to minimize, or --residuals \"r1; r2; …\""
@@ -293,7 +313,14 @@ Method method_of(MinimizeOptions& o) {
     if (o.restarts)
       throw UsageError("--lr A,B,C runs once per rate from --from; it cannot be combined with --restarts");
     if (o.trace) throw UsageError("--trace follows one run; it cannot be combined with several --lr rates");
+    // One file of one point; which rate's would be a guess, so the combination is refused
+    // rather than the file silently left unwritten.
+    if (!o.out.empty())
+      throw UsageError(
+          "--out writes the point of one run; with several --lr rates give one rate, or --json for every "
+          "run's point");
   }
+  if (!o.out.empty()) check_writable_file(o.out, "--out");  // before the run, which it would otherwise waste
   if (!o.window.empty() && o.plot.empty())
     throw UsageError("--window sets the axes of the --plot picture; give --plot FILE.svg too");
   parse_window(o.window);
@@ -309,7 +336,7 @@ Method method_of(MinimizeOptions& o) {
   }
   if (!o.plot.empty()) {
     plot::check_output_path(o.plot);  // before the run: a picture it could not write would waste it
-    const std::size_t runs = o.restarts ? static_cast<std::size_t>(*o.restarts) : m.rates.size();
+    const std::size_t runs = runs_of(o, m);
     if (runs > plot::max_runs)
       throw UsageError("--plot draws at most " + std::to_string(plot::max_runs) + " runs; this asks for " +
                        std::to_string(runs));
@@ -325,7 +352,7 @@ struct Problem {
   const Expression& f() const { return residuals.sum_of_squares; }
 };
 
-Problem problem_of(const MinimizeOptions& o) {
+Problem problem_of(const MinimizeOptions& o, const Method& method) {
   const auto dimensions = dimensions_of(o.dims, "--dim", o.from, "--from");
   Residuals residuals = o.residuals.empty()
                             ? Residuals{compile(expression_text(o.expression), dimensions), {}}
@@ -341,13 +368,16 @@ Problem problem_of(const MinimizeOptions& o) {
                      std::to_string(max_hessian_coordinates) +
                      " (newton-cg needs only Hessian-vector products)");
   if (!o.plot.empty()) {  // the recorder keeps every iterate of every run
-    const long long runs = o.restarts ? *o.restarts : 1;
+    const auto runs = static_cast<long long>(runs_of(o, method));
     const long long points = (o.steps + 1) * static_cast<long long>(x0.size() + 2) * runs;
     if (points > max_plotted_points)
       throw UsageError("--plot keeps every iterate: --steps " + std::to_string(o.steps) + " of " +
                        counted(static_cast<long long>(x0.size()), "coordinate") +
-                       (o.restarts ? " from " + counted(runs, "start") : std::string()) + " is " +
-                       std::to_string(points) + " numbers, at most " + limit_text(max_plotted_points));
+                       (o.restarts ? " from " + counted(runs, "start")
+                        : runs > 1 ? " for " + counted(runs, "rate")
+                                   : std::string()) +
+                       " is " + std::to_string(points) + " numbers, at most " +
+                       limit_text(max_plotted_points));
   }
   if (!o.restarts) {
     // A start outside the domain, or where the gradient is not finite, is the user's
@@ -364,9 +394,10 @@ Parameter parameter_at(const std::vector<double>& x0) {
 
 // One result, as text or JSON, then exit code 1 if it is no usable minimum.
 void report(const MinimizeOptions& o, const Problem& p, const optim::MinimizeResult& r) {
-  if (o.json)
+  if (o.json) {
     print_json(result_json(p.f(), p.start, r));
-  else
+    write_point(p.f(), r, o.out);
+  } else
     print_plain(p.f(), r, o.out);  // after the --trace lines, the summary
   require_success(p.f(), p.start, r);
 }
@@ -451,8 +482,18 @@ void run_restarts(MinimizeOptions& o, const Problem& p, ExpressionObjective& f, 
     for (const optim::LocalMinimum& m : r.minima) minima.push_back({m.result.x, m.result.f, m.found});
     write_plot(o, e, std::move(path.runs), std::move(minima), false);
   }
+  // Starts that diverged or left the finite values reached no minimum: counted, not listed.
+  const std::string failed =
+      r.failed == 0 ? std::string() : counted(r.failed, "start") + " failed (diverged or not finite)";
+  const auto require_some_minimum = [&] {
+    if (r.minima.empty())
+      throw RunFailed("minimize: every one of the " + counted(*o.restarts, "start") +
+                      " failed: the runs diverged or left the finite values (a smaller --lr or another "
+                      "--box may converge)");
+    require_success(e, p.start, r.best);
+  };
   if (o.json) {
-    Json out = result_json(e, p.start, r.best);
+    Json out = r.minima.empty() ? Json::object() : result_json(e, p.start, r.best);
     Json minima = Json::array();
     for (const optim::LocalMinimum& m : r.minima) {
       Json one = result_json(e, p.start, m.result);
@@ -460,13 +501,16 @@ void run_restarts(MinimizeOptions& o, const Problem& p, ExpressionObjective& f, 
       minima.push_back(one);
     }
     out["minima"] = minima;
+    out["failed_starts"] = r.failed;
     print_json(out);
-    require_success(e, p.start, r.best);
+    if (!r.minima.empty()) write_point(e, r.best, o.out);
+    require_some_minimum();
     return;
   }
-  std::printf("%s from %s in [%s, %s]:\n",
+  std::printf("%s from %s in [%s, %s]%s:\n",
               counted(static_cast<long long>(r.minima.size()), "distinct minimum", "distinct minima").c_str(),
-              counted(*o.restarts, "start").c_str(), number(lo).c_str(), number(hi).c_str());
+              counted(*o.restarts, "start").c_str(), number(lo).c_str(), number(hi).c_str(),
+              failed.empty() ? "" : ("; " + failed).c_str());
   const std::vector<std::string> names = coordinate_names(e);
   for (const optim::LocalMinimum& m : r.minima) {
     std::printf("  f = %s  found %s  at", number(m.result.f).c_str(), counted(m.found, "time").c_str());
@@ -474,14 +518,16 @@ void run_restarts(MinimizeOptions& o, const Problem& p, ExpressionObjective& f, 
       std::printf(" %s=%s", names[k].c_str(), number(m.result.x[k]).c_str());
     std::printf("\n");
   }
-  std::printf("best:\n");
-  print_plain(e, r.best, o.out);
-  require_success(e, p.start, r.best);
+  if (!r.minima.empty()) {
+    std::printf("best:\n");
+    print_plain(e, r.best, o.out);
+  }
+  require_some_minimum();
 }
 
 void run_minimize(MinimizeOptions& o) {
   const Method method = method_of(o);
-  const Problem problem = problem_of(o);
+  const Problem problem = problem_of(o, method);
   const optim::StopWhen stop{o.steps, o.tol_grad, o.tol_f};
   if (method.levenberg_marquardt) return run_least_squares(o, problem, stop);
   ExpressionObjective f(problem.f(), problem.start);

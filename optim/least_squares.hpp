@@ -11,7 +11,8 @@
 /// step retried) after one that does not.
 ///
 /// It reports like minimize(): the same StopWhen, callbacks and MinimizeResult, with
-/// f = ½‖r‖² and the gradient Jᵀr; a step is one accepted update.
+/// f = ½‖r‖² and the gradient Jᵀr; a step is one accepted update, and an evaluation is
+/// one of r (with J at the start and at each accepted point, without it at a trial).
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -65,6 +66,7 @@ MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
   Tape tape;
   std::vector<Var> vars(x0.size());
   detail::residuals_and_jacobian(residuals, x, tape, vars, r, &j);
+  long evaluations = 1;
   double f = 0.5 * r.squaredNorm(), previous_f = f;
   Eigen::MatrixXd a = j.transpose() * j;
   Eigen::VectorXd g = j.transpose() * r;
@@ -93,12 +95,14 @@ MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
       const Eigen::VectorXd h = damped.ldlt().solve(-g);
       const Eigen::VectorXd x_trial = x + h;
       detail::residuals_and_jacobian(residuals, x_trial, tape, vars, r_trial, nullptr);
+      ++evaluations;
       const double f_trial = 0.5 * r_trial.squaredNorm();
       const double predicted = 0.5 * h.dot(mu * scale.cwiseProduct(h) - g);
       const double rho = predicted > 0 ? (f - f_trial) / predicted : -1;
       if (std::isfinite(f_trial) && rho > 0 && x_trial != x) {
         x = x_trial;
         detail::residuals_and_jacobian(residuals, x, tape, vars, r, &j);
+        ++evaluations;
         f = 0.5 * r.squaredNorm();
         a = j.transpose() * j;
         g = j.transpose() * r;
@@ -113,6 +117,7 @@ MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
     }
   }
   MinimizeResult result{std::vector<double>(x.data(), x.data() + n), f, g.norm(), step, reason};
+  result.evaluations = evaluations;
   (detail::report_end(callbacks, result), ...);
   return result;
 }

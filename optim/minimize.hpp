@@ -89,13 +89,18 @@ inline bool converged(StopReason r) {
 /// f rose in its latest step and lies more than `growth` times its scale above its
 /// start f₀:
 ///
-///     f_k > f_{k−1}  and  f_k − f₀ > growth · max(|f₀|, |f₁ − f₀|, f₀ − f_min)
+///     f_k > f_{k−1}  and  f_k − f₀ > growth · max(|f₀|, |f_j − f₀|, f₀ − f_min, DBL_MIN)
 ///
-/// where f_min is the lowest f so far. The scale is f's own size, the first step's
-/// change and the progress made, so the rule does not depend on where f's zero lies
-/// when f₀ is near 0; a run that converges never rises that far, one that oscillates
-/// and recovers is not stopped while it falls. minimize() stops on it
-/// (StopReason::Diverged), and plot::PathRecorder marks the runs it records by it.
+/// where f_j is the first f that differs from f₀ and f_min is the lowest f so far. The
+/// scale is f's own size, the first change the run made and the progress made, so the
+/// rule does not depend on where f's zero lies when f₀ is near 0; a run that converges
+/// never rises that far, one that oscillates and recovers is not stopped while it
+/// falls. The first change is the first nonzero one, not the first step's, because a
+/// run from f₀ = 0 whose first steps leave f at 0 has shown no size yet: measured by 0,
+/// any later rise (even 1e-300) would count as diverging. DBL_MIN keeps the scale
+/// positive until f moves at all, so that no rise counts before there is one to
+/// compare with. minimize() stops on it (StopReason::Diverged), before any other reason
+/// but a value that is not finite.
 class DivergenceWatch {
  public:
   /// The factor of the rule (StopWhen::divergence_growth).
@@ -108,11 +113,12 @@ class DivergenceWatch {
       f0_ = f_min_ = previous_ = f;
       return false;
     }
-    if (count_ == 2) first_change_ = std::abs(f - f0_);
+    if (first_change_ == 0) first_change_ = std::abs(f - f0_);
     const bool rising = f > previous_;
     previous_ = f;
     f_min_ = std::min(f_min_, f);
-    const double scale = std::max({std::abs(f0_), first_change_, f0_ - f_min_});
+    const double scale =
+        std::max({std::abs(f0_), first_change_, f0_ - f_min_, std::numeric_limits<double>::min()});
     return rising && f - f0_ > growth_ * scale;
   }
 
@@ -123,7 +129,8 @@ class DivergenceWatch {
 };
 
 /// Whether a run whose f went through `f` (its start first) diverged at any point, by
-/// DivergenceWatch's rule: what a chart of a recorded run says.
+/// DivergenceWatch's rule with the factor `growth` (pass the run's
+/// StopWhen::divergence_growth to agree with what minimize() said of it).
 inline bool diverged(std::span<const double> f, double growth = 1e4) {
   DivergenceWatch watch(growth);
   for (const double v : f)
@@ -214,10 +221,15 @@ bool report_step(Callback& callback, const StepReport& r) {
   return false;
 }
 
-// Why minimize stops after evaluating f at step `step`, if it does.
+// Why minimize stops after evaluating f at step `step`, if it does. Divergence (by
+// DivergenceWatch) comes before every reason but a value that is not finite: a run that
+// is diverging has failed whichever other limit it meets at the same step, and the text,
+// the exit code and the picture must all say so.
 inline std::optional<StopReason> stop_reason(const StopWhen& stop, long step, double f, double previous_f,
-                                             double gradient_norm, bool callback_says_stop, bool x_moved) {
+                                             double gradient_norm, bool callback_says_stop, bool x_moved,
+                                             bool diverging = false) {
   if (!std::isfinite(f) || !std::isfinite(gradient_norm)) return StopReason::NotFinite;
+  if (diverging) return StopReason::Diverged;
   if (callback_says_stop) return StopReason::Callback;
   if (gradient_norm <= stop.gradient_norm) return StopReason::GradientNorm;
   if (step > 0 && !x_moved) return StopReason::Stalled;  // x_moved: in either of the last two steps
@@ -341,12 +353,10 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
     const StepReport report{step, fx, norm, std::span<const double>(x.value().data(), n), gradient};
     bool stop_early = false;
     ((stop_early = detail::report_step(callbacks, report) || stop_early), ...);
-    if (const auto r = detail::stop_reason(stop, step, fx, previous_f, norm, stop_early, x_moved)) {
+    const bool diverging = divergence.add(fx);
+    if (const auto r =
+            detail::stop_reason(stop, step, fx, previous_f, norm, stop_early, x_moved, diverging)) {
       reason = *r;
-      break;
-    }
-    if (divergence.add(fx)) {
-      reason = StopReason::Diverged;
       break;
     }
     previous_f = fx;
@@ -401,14 +411,24 @@ struct LocalMinimum {
 
 /// What minimize_with_restarts() returns.
 struct RestartsResult {
-  /// The lowest minimum found.
+  /// The lowest minimum found; when every start failed, the last failed run.
   MinimizeResult best;
-  std::vector<LocalMinimum> minima;  ///< distinct, lowest f first
+  std::vector<LocalMinimum> minima;  ///< distinct, lowest f first (failed starts left out)
+  /// Starts whose run diverged or left the finite values (StopReason::Diverged or
+  /// NotFinite): where such a run stopped is no minimum, so it is not among `minima`.
+  long failed = 0;
 };
+
+/// Whether a run ended somewhere that says nothing about a minimum: it diverged, or f,
+/// its gradient or x stopped being finite.
+inline bool failed(StopReason r) { return r == StopReason::Diverged || r == StopReason::NotFinite; }
 
 /// minimize from `starts` points drawn uniformly from the box [lower, upper] (seeded).
 /// Two results are the same minimum when their points are within `same_point` of each
 /// other (max norm, relative to the box's size).
+/// Runs that diverge or leave the finite values are counted in RestartsResult::failed,
+/// not kept as minima; when every start fails, `minima` is empty and `best` is the last
+/// run (its reason says why).
 /// Callbacks, as minimize() takes them, see every run (each from step 0).
 template <class F, class MakeOptimizer, class... Callbacks>
 RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std::span<const double> upper,
@@ -433,7 +453,11 @@ RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std:
     for (std::size_t i = 0; i < x0.size(); ++i)
       x0[i] = std::uniform_real_distribution<double>(lower[i], upper[i])(rng);
     MinimizeResult r = minimize(f, std::span<const double>(x0), make_optimizer, stop, callbacks...);
-    if (!std::isfinite(r.f)) continue;
+    if (failed(r.reason) || !std::isfinite(r.f)) {
+      ++out.failed;
+      if (out.minima.empty()) out.best = std::move(r);
+      continue;
+    }
     auto same = std::find_if(out.minima.begin(), out.minima.end(), [&](const LocalMinimum& m) {
       double distance = 0;
       for (std::size_t i = 0; i < r.x.size(); ++i)
@@ -447,7 +471,7 @@ RestartsResult minimize_with_restarts(F&& f, std::span<const double> lower, std:
       if (r.f < same->result.f) same->result = std::move(r);
     }
   }
-  if (out.minima.empty()) throw Error("minimize_with_restarts: no start reached a finite f");
+  if (out.minima.empty()) return out;
   std::sort(out.minima.begin(), out.minima.end(),
             [](const LocalMinimum& a, const LocalMinimum& b) { return a.result.f < b.result.f; });
   out.best = out.minima.front().result;

@@ -138,9 +138,20 @@ Points thinned(const Points& visible) {
   return line_points;
 }
 
-// The red cross where a path leaves the chart, and `word` beside it: "diverged" for a run
-// that diverged by minimize()'s rule (PathRun::diverged), "left the chart" for one that
-// only went past the window.
+// How a run ended badly, in the words by its cross, or nullptr when it did not: a run
+// that diverged by minimize()'s rule (Run::diverged) "diverged"; one whose f ended NaN at
+// a finite point "left f's domain" (a step to sqrt of a negative number is no divergence,
+// and minimize's text calls it a step out of f's domain).
+const char* failure_word(const Run& run) {
+  if (run.diverged) return "diverged";
+  if (!run.f.empty() && std::isnan(run.f.back()) && !run.x.empty() &&
+      std::all_of(run.x.back().begin(), run.x.back().end(), [](double v) { return std::isfinite(v); }))
+    return "left f's domain";
+  return nullptr;
+}
+
+// The red cross where a path leaves the chart, and `word` beside it: failure_word(), or
+// "left the chart" for a run that only went past the window.
 void draw_diverged(Svg& svg, Obstacles& seen, double ex, double ey, double left, double right, double top,
                    double bottom, const std::string& word) {
   svg.add(line(ex - 6, ey - 6, ex + 6, ey + 6, "stroke=\"#d00\" stroke-width=\"3\" class=\"diverged\""));
@@ -155,10 +166,10 @@ void draw_diverged(Svg& svg, Obstacles& seen, double ex, double ey, double left,
 }
 
 // A path: its line, a dot per iterate, a square at the start, a ring at the end (or a
-// cross where it left the chart), each element tagged with the run's index; what it
-// covers goes into `seen`.
+// cross where it left the chart or failed, `failure` the words for that), each element
+// tagged with the run's index; what it covers goes into `seen`.
 void draw_path(Svg& svg, Obstacles& seen, const Points& points, std::size_t k, double left, double right,
-               double top, double bottom, bool diverged) {
+               double top, double bottom, const char* failure) {
   const auto [visible, left_chart] = clipped(points, left, right, top, bottom);
   const std::string colour = series_colour(k), run = "data-run=\"" + std::to_string(k) + "\"";
   if (visible.empty()) {
@@ -181,8 +192,9 @@ void draw_path(Svg& svg, Obstacles& seen, const Points& points, std::size_t k, d
                "fill=\"white\" stroke=\"" + colour + "\" stroke-width=\"2\" class=\"start\""));
   seen.add_marker(visible.front().first, visible.front().second, 6);
   const auto [ex, ey] = visible.back();
-  if (left_chart || diverged) {
-    draw_diverged(svg, seen, ex, ey, left, right, top, bottom, diverged ? "diverged" : "left the chart");
+  if (left_chart || failure != nullptr) {
+    draw_diverged(svg, seen, ex, ey, left, right, top, bottom,
+                  failure != nullptr ? failure : "left the chart");
   } else {
     svg.add(circle(ex, ey, 6, "fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"2.5\" class=\"end\""));
     seen.add_marker(ex, ey, 7.5);
@@ -251,7 +263,10 @@ struct LegendEntry {
 // The legend of a panel (the pixel box `panel`) where it covers nothing in `seen`: the
 // first of the corners, the middles of the edges and the centre that is free, else the
 // place covering least, unless something is covered at all or the legend does not fit:
-// then beside everything drawn so far, the picture widened for it.
+// then outside its own panel, so that it is read with the curves it names: to the right
+// of the panel when the panel is the rightmost (the picture widened for it), else below
+// the panel's axis title (the picture made taller), since the gap to the next panel is
+// narrower than a legend.
 void draw_legend(Svg& svg, const std::vector<LegendEntry>& entries, const Box& panel, const Obstacles& seen) {
   if (entries.empty()) return;
   constexpr double row_height = 16, pad = 8, sample = 22, inset = 8;
@@ -277,9 +292,16 @@ void draw_legend(Svg& svg, const std::vector<LegendEntry>& entries, const Box& p
       if (cover == 0) break;
     }
   if (!best || best_cover > 0) {
-    const double x0 = svg.width() + inset;
-    best = Box{x0, panel.y0, x0 + w, panel.y0 + h};
-    svg.grow_to(best->x1 + 2 * inset, std::max(svg.height(), best->y1 + inset));
+    // Less room to the right than half a side panel: nothing else is drawn there.
+    const bool rightmost = svg.width() - panel.x1 < side_panel_width / 2;
+    if (rightmost) {
+      const double x0 = svg.width() + inset;
+      best = Box{x0, panel.y0, x0 + w, panel.y0 + h};
+    } else {
+      const double y0 = panel.y1 + margin_bottom;
+      best = Box{panel.x0, y0, panel.x0 + w, y0 + h};
+    }
+    svg.grow_to(std::max(svg.width(), best->x1 + 2 * inset), std::max(svg.height(), best->y1 + inset));
   }
   svg.add("<g class=\"legend\">");
   svg.add(rect(best->x0, best->y0, w, h,
@@ -322,7 +344,7 @@ void draw_series(Svg& svg, const PathChart& chart, double left, bool gradient, c
     Points p;
     for (std::size_t s = 0; s < v.size(); ++s)
       p.emplace_back(x(static_cast<double>(s)), log && v[s] <= 0 ? NAN : y(v[s]));
-    draw_path(svg, seen, p, k, left, right, margin_top, bottom, chart.runs[k].diverged);
+    draw_path(svg, seen, p, k, left, right, margin_top, bottom, failure_word(chart.runs[k]));
   }
   draw_legend(svg, run_legend(chart), {left, margin_top, right, bottom}, seen);
 }
@@ -368,7 +390,7 @@ void draw_coordinates(Svg& svg, const PathChart& chart, double left) {
     seen.add_line(line_points);
     if (left_chart)
       draw_diverged(svg, seen, visible.back().first, visible.back().second, left, right, margin_top, bottom,
-                    run.diverged ? "diverged" : "left the chart");
+                    failure_word(run) != nullptr ? failure_word(run) : "left the chart");
     legend.push_back({chart.names[i], style});
   }
   draw_legend(svg, legend, {left, margin_top, right, bottom}, seen);
@@ -557,7 +579,7 @@ std::string to_svg(const PathChart& chart) {
     Points p;
     for (std::size_t s = 0; s < run.x.size(); ++s)
       p.emplace_back(x(run.x[s][0]), one ? (std::isfinite(run.f[s]) ? y(run.f[s]) : NAN) : y(run.x[s][1]));
-    draw_path(svg, seen, p, k, left, right, top, bottom, run.diverged);
+    draw_path(svg, seen, p, k, left, right, top, bottom, failure_word(run));
   }
   draw_minima(svg, seen, chart, x, y, one);
   if (chart.f_panel)

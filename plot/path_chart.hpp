@@ -5,10 +5,12 @@
 /// start and end marked, every minimum found labelled with its f and the best one
 /// highlighted, and a colour scale. More: f, |∇f| and each coordinate against the step
 /// (a legend names the coordinates). With f_panel, f against the step beside the paths
-/// (runs at several learning rates). A run that leaves the chart — diverging — is drawn
-/// to where it left and marked there. A legend goes where it covers no path and no
-/// label, beside the panel when every place inside is taken; steps are ticked in whole
-/// numbers.
+/// (runs at several learning rates). A run that leaves the chart is drawn to where it
+/// left and marked there: "diverged" when minimize()'s rule says so (Run::diverged),
+/// "left f's domain" when f became NaN at a finite point, "left the chart" otherwise. A
+/// legend goes where it covers no path and no label; when every place inside its panel
+/// is taken, to the right of the rightmost panel or below its own. Steps are ticked in
+/// whole numbers.
 ///
 ///   tg::plot::PathRecorder path;
 ///   tg::optim::minimize(f, x, optimizer, stop, path);     // records every iterate
@@ -38,7 +40,7 @@ struct Run {
   std::vector<std::vector<double>> x;  ///< x[k]: the point after k steps; x[0] is the start
   std::vector<double> f;               ///< f(x[k])
   std::vector<double> gradient_norm;   ///< |∇f(x[k])| (charts of more than two variables)
-  bool diverged = false;               ///< ended with f or x not finite
+  bool diverged = false;               ///< diverged by minimize()'s rule (PathRecorder sets it)
 };
 
 /// A local minimum marked on a chart.

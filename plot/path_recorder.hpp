@@ -5,6 +5,8 @@
 /// function they minimized.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -34,13 +36,19 @@ struct PathRecorder {
     run.f.push_back(r.f);
     run.gradient_norm.push_back(r.gradient_norm);
   }
-  /// Marks the run diverged by minimize()'s one rule (optim::DivergenceWatch): it ended
-  /// not finite or diverging, or its f diverged on the way.
+  /// Marks the run diverged when minimize() said so: it stopped as diverging (with the
+  /// run's own StopWhen::divergence_growth), or f or x overflowed. Taken from the
+  /// result's reason, not judged again from f, so that the chart says what the result
+  /// says. A run that stopped at a NaN f of a finite point stepped out of f's domain and
+  /// is not marked: the chart says "left f's domain" for it.
   void on_end(const optim::MinimizeResult& r) {
     if (runs.empty()) return;
     Run& run = runs.back();
-    run.diverged = r.reason == optim::StopReason::NotFinite || r.reason == optim::StopReason::Diverged ||
-                   optim::diverged(run.f);
+    const bool left_domain =
+        !run.f.empty() && std::isnan(run.f.back()) && !run.x.empty() &&
+        std::all_of(run.x.back().begin(), run.x.back().end(), [](double v) { return std::isfinite(v); });
+    run.diverged =
+        r.reason == optim::StopReason::Diverged || (r.reason == optim::StopReason::NotFinite && !left_domain);
   }
 };
 

@@ -1,9 +1,9 @@
 // What a chart's layout must get right, checked on the geometry of the SVG: a legend
-// covers no path and no "diverged" label (and moves beside the panel when every place
-// inside is taken); contour levels give the basins of a function with several minima
-// many colours, not one; step axes are ticked in whole numbers; charts of more than two
-// variables name each coordinate's curve; a picture file must be named .svg; and every
-// size a caller gives is bounded, with the limit named.
+// covers no path and no "diverged" label (and moves out of its panel, to the right of
+// the rightmost one or below its own, when every place inside is taken); contour levels give the basins of a
+// function with several minima many colours, not one; step axes are ticked in whole numbers; charts of more
+// than two variables name each coordinate's curve; a picture file must be named .svg; and every size a caller
+// gives is bounded, with the limit named.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -287,6 +287,75 @@ TEST(ChartLayout, EverySizeACallerGivesIsBoundedWithItsLimitNamed) {
   EXPECT_NO_THROW(plot::to_svg(chart));
   chart.runs.push_back(chart.runs[0]);
   expect_limit([&] { plot::to_svg(chart); }, std::to_string(plot::max_runs));
+}
+
+TEST(ChartLayout, ARunThatLeftFsDomainIsNotCalledDiverged) {
+  // sqrt(x) from 1 by SGD with lr 4: x1 = 1 − 4·½ = −1, where f is NaN: a step out of
+  // the domain, which the chart names so, not "diverged".
+  const auto f = [](std::span<const tg::Var> x) { return tg::sqrt(x[0]); };
+  plot::PathRecorder path;
+  const std::vector<double> x0 = {1};
+  const auto r = tg::optim::minimize(
+      f, std::span<const double>(x0), [](tg::Parameter& x) { return tg::optim::Sgd({x}, {.lr = 4}); }, {},
+      path);
+  ASSERT_EQ(r.reason, tg::optim::StopReason::NotFinite);
+  ASSERT_EQ(path.runs.size(), 1u);
+  EXPECT_FALSE(path.runs[0].diverged);
+  plot::PathChart chart;
+  chart.names = {"x"};
+  chart.runs = path.runs;
+  const std::string svg = plot::to_svg(chart);
+  EXPECT_NE(svg.find(">left f's domain<"), std::string::npos);
+  EXPECT_EQ(svg.find(">diverged<"), std::string::npos);
+}
+
+TEST(ChartLayout, ARunIsMarkedDivergedOnlyWhenItsRunSaidSo) {
+  // x² + 10y² by SGD with lr 0.11 grows as 10·1.44^k; with divergence_growth infinite
+  // minimize never stops it for growth, so after 40 steps it stopped by the step count,
+  // and the recorder must not call it diverged by another growth factor.
+  const auto f = [](std::span<const tg::Var> x) { return x[0] * x[0] + 10.0 * x[1] * x[1]; };
+  plot::PathRecorder path;
+  const std::vector<double> x0 = {3, 1};
+  const auto r = tg::optim::minimize(
+      f, std::span<const double>(x0), [](tg::Parameter& x) { return tg::optim::Sgd({x}, {.lr = 0.11}); },
+      {.max_steps = 40, .divergence_growth = INFINITY}, path);
+  ASSERT_EQ(r.reason, tg::optim::StopReason::MaxSteps);
+  ASSERT_EQ(path.runs.size(), 1u);
+  EXPECT_FALSE(path.runs[0].diverged);
+}
+
+TEST(ChartLayout, ALegendThatCannotFitSitsByItsOwnPanel) {
+  // Three variables: f, |∇f| and the coordinates side by side, each panel 450 pixels wide
+  // from x = 80, 600 and 1120. Ten labelled runs whose f and |∇f| zigzag between 0 and
+  // 10 cover both series panels, so neither run legend fits inside: each must lie within
+  // its own panel's columns, not both beside the coordinates panel.
+  plot::PathChart chart;
+  chart.names = {"x", "y", "z"};
+  for (int r = 0; r < 10; ++r) {
+    plot::Run run;
+    run.label = "lr 0." + std::to_string(r);
+    for (int k = 0; k <= 60; ++k) {
+      const double v = (k + r) % 2 == 0 ? 0.1 * r : 10 - 0.1 * r;
+      run.x.push_back({static_cast<double>(k % 2), 0.0, 0.0});
+      run.f.push_back(v);
+      run.gradient_norm.push_back(v);
+    }
+    chart.runs.push_back(run);
+  }
+  const std::string svg = plot::to_svg(chart);
+  std::vector<Rect> run_legends;
+  for (const Rect& legend : legend_boxes(svg))
+    if (legend.y1 - legend.y0 > 100) run_legends.push_back(legend);  // ten rows, not three
+  ASSERT_EQ(run_legends.size(), 2u);
+  EXPECT_GE(run_legends[0].x0, 80);
+  EXPECT_LE(run_legends[0].x1, 80 + 450);
+  EXPECT_GE(run_legends[1].x0, 600);
+  EXPECT_LE(run_legends[1].x1, 600 + 450);
+  EXPECT_FALSE(run_legends[0].overlaps(run_legends[1]));
+  // Below the panels (which end at y = 50 + 440), where no curve is.
+  for (const Rect& legend : run_legends) EXPECT_GE(legend.y0, 490);
+  const std::string frame = elements(svg, "svg", "xmlns")[0];
+  for (const Rect& legend : run_legends) EXPECT_LE(legend.y1, attribute(frame, "height"));
 }
 
 }  // namespace

@@ -1,22 +1,43 @@
 // tapegrad solve "LHS = RHS" --from x=1 [--max-iter N] [--json]: a root of one equation
-// in one unknown. Newton's method on the tape's derivative; when a Newton step leaves
-// the domain or does not shrink the residual, the root is bracketed (a sign change of
-// LHS − RHS) and Newton continues inside the bracket, bisecting whenever it would step
-// out, so it converges whenever a bracket is found. At a root of multiplicity m Newton
-// converges only linearly, its steps shrinking by (m − 1)/m: that rate, seen twice, gives
-// m and the step is taken m times (Schröder's modified Newton), which converges fast again.
+// in one unknown, g(x) = LHS − RHS = 0. Newton's method on the tape's derivative; when a
+// Newton step leaves the domain or does not shrink the residual, the root is bracketed
+// (a sign change of g) and Newton continues inside the bracket, bisecting whenever it
+// would step out. A Newton step that changes the sign of g brackets the root too.
 //
-// What counts as a root: the residual is exactly 0 where the derivative is not (a simple
-// root), or the residual is at most 1e-12 (or exactly 0) and the iterates are converging
-// to the point: the last step was at most 0.9 times the one before, or came from the
-// multiplicity just found. A residual that gets small while the steps keep their length
-// is an asymptote, not a root: exp(x) = 0 from x = 1 steps by −1 until exp underflows to
-// 0 at x = −746, where the derivative is 0 too; that is reported as no root. A start
-// where the residual is exactly 0 is taken as a root.
+// Multiple roots: at a root of multiplicity m Newton converges only linearly, its steps
+// shrinking by (m − 1)/m. That rate, seen twice, suggests m (2 to 1000), and Schröder's
+// step x' = x − m·g/g′ would land on the root. But the far field of ordinary roots shows
+// the same rate (a degree-d polynomial far from its roots looks like (x − c)^d, c the
+// mean of its roots), and exp(−1/x²) shrinks its steps steadily with no root at all. So
+// the m-fold model g(y) = g(x)·((y − x')/(x − x'))^m is checked before the step is
+// taken: at y = x' + (x − x')/2 it predicts g(x)·2^(−m), and on at 1/4, 1/8, … of the
+// way, down to where the model's own error (the Newton correction at x'), g's rounding
+// or underflow hide it; each must agree within 10%. If g changes sign between x and x',
+// roots lie between: they are bracketed, not jumped over.
+//
+// What counts as a root (at every iterate, the start included):
+//   (A) g(x) = 0 exactly where the slope g′(x) is a normal number, or
+//   (B) the Newton correction m·g/g′ is negligible: at most 4ε·|x| (m the multiplicity
+//       verified last, 1 if none);
+//   both only if (R) the root's position is determined: g is rounded by about
+//   ε·(|LHS| + |RHS|), which moves the root by σ = ε·(|LHS| + |RHS|)/|g′|; σ above
+//   1e-8·max(|x|, 1) is refused (tanh(x) = 1 at x = 30: the sides agree only to
+//   rounding, the slopes differ by 3.5e-26, so where they meet is not determined).
+//   (A') g(x') = 0 exactly after a verified multiplicity step, whatever the slope: the
+//       m-fold model located the root.
+//   In a bracket, the bracket shrunk to a few units in the last place, provided |g|
+//   there is at most the smaller |g| at the bracket's ends when it was found (or g's
+//   rounding); otherwise the sign change is a pole (1/x = 0), not a root. (B) is held to
+//   the same bound in a bracket: near a simple pole the Newton correction vanishes too.
+// g = 0 with a zero or subnormal slope, no verified multiplicity step and no isolated
+// zero (I: nonzero on both sides close by, growing away, as x² = 0 at x = 0) is refused:
+// exp(x) = 0 underflows to 0 near x = −745, exp(−x²) near x = 27.3, and there a root
+// cannot be told from underflow. There is no absolute tolerance on the residual:
+// 1e-10·(x² − 2) is below 1e-12 well away from √2, and x² = −1e-20 has no real root.
 //
 // tapegrad solve "EQ1; EQ2; …" --from x=…,y=…: a root of n equations in n unknowns by
 // optim::solve (Newton on the tape's Jacobian with a line search, then
-// Levenberg–Marquardt if Newton stalls).
+// Levenberg–Marquardt if Newton stalls; see solve.hpp for what counts as a root there).
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -39,21 +60,24 @@ struct SolveOptions {
   bool json = false;
 };
 
-// g(x) = lhs(x) − rhs(x) and g′(x), both through the tape.
+// g(x) = lhs(x) − rhs(x) and g′(x), both through the tape, and |lhs| + |rhs|, the size
+// g's rounding error goes with.
 class Residual {
  public:
   Residual(Expression lhs, Expression rhs) : lhs_(std::move(lhs)), rhs_(std::move(rhs)) {}
 
   struct At {
-    double g = NAN, slope = NAN;
+    double g = NAN, slope = NAN, scale = NAN;
     bool finite() const { return std::isfinite(g); }
   };
   At operator()(double x) const {
     At out;
+    if (!std::isfinite(x)) return out;
     try {
       const ValueAndGradient l = side(lhs_, x), r = side(rhs_, x);
       out.g = l.value - r.value;
       out.slope = (l.gradient.empty() ? 0.0 : l.gradient[0]) - (r.gradient.empty() ? 0.0 : r.gradient[0]);
+      out.scale = std::abs(l.value) + std::abs(r.value);
     } catch (const ExpressionError&) {
       // Outside the domain: g stays NaN and the search steps back.
     }
@@ -82,109 +106,237 @@ struct Root {
   std::string failure;  // why it stopped, when not converged
 };
 
-// Looks outwards from x for a point where g has the other sign.
-bool find_bracket(const Residual& g, double x, double gx, double& a, double& b) {
+constexpr double eps = std::numeric_limits<double>::epsilon();
+constexpr double smallest_normal = std::numeric_limits<double>::min();
+// Newton's steps shrink by 0.999 at a root of multiplicity 1000; beyond that the rate
+// cannot be told from a stall.
+constexpr double max_multiplicity = 1000;
+
+bool opposite_signs(double u, double v) { return u != 0 && v != 0 && std::signbit(u) != std::signbit(v); }
+
+// Looks outwards from x for a point y where g is 0 or has the other sign.
+bool find_bracket(const Residual& g, double x, double gx, double& y, Residual::At& gy) {
   double step = std::max(1e-3, 1e-3 * std::abs(x));
   for (int k = 0; k < 200 && std::isfinite(step); ++k, step *= 1.6) {
     for (double sign : {+1.0, -1.0}) {
-      const double y = x + sign * step;
-      const Residual::At gy = g(y);
-      if (gy.finite() && (gy.g == 0 || std::signbit(gy.g) != std::signbit(gx))) {
-        a = std::min(x, y);
-        b = std::max(x, y);
-        return true;
-      }
+      y = x + sign * step;
+      gy = g(y);
+      if (gy.finite() && (gy.g == 0 || opposite_signs(gy.g, gx))) return true;
     }
   }
   return false;
 }
 
-// The residual at most this is a root when the iterates converge to it (see above).
-constexpr double residual_tolerance = 1e-12;
+// The multiplicity two Newton step ratios agree on (m = 1/(1 − ratio), an integer from
+// 2 to max_multiplicity), or 0.
+double multiplicity(double ratio, double previous_ratio) {
+  if (!(ratio > 0.3 && ratio < 1 && previous_ratio > 0.3 && previous_ratio < 1)) return 0;
+  const double m = 1 / (1 - ratio), previous_m = 1 / (1 - previous_ratio), rounded = std::round(m);
+  if (rounded < 2 || rounded > max_multiplicity) return 0;
+  return std::abs(m - previous_m) <= 0.05 * m && std::abs(m - rounded) <= 0.2 ? rounded : 0;
+}
+
+// Whether g between x and the Schröder step x' follows the m-fold model
+// g(y) = g(x)·((y − x')/(x − x'))^m (see the header): at y = x' + q·(x − x'),
+// q = 1/2, 1/4, …, the actual g(y) is within 10% of g(x)·q^m. The halving stops where
+// the model cannot be told from what it leaves out: within 10 Newton corrections of
+// x' (the model's own error), below g's rounding, near underflow.
+bool follows_multiple_root(const Residual& g, double x, const Residual::At& gx, double x_m,
+                           const Residual::At& gm, double m) {
+  const double model_error = gm.g == 0 ? 0 : std::abs(m * gm.g / gm.slope);
+  const double span = x - x_m;
+  double q = 0.5;
+  for (int k = 1; k <= 64; ++k, q *= 0.5) {
+    if (k > 1 && !(std::abs(q * span) > 10 * model_error && std::abs(q * span) > 4 * eps * std::abs(x_m)))
+      break;
+    // Near underflow g has lost its digits; the midpoint, at least, must be checked.
+    const double predicted = gx.g * std::pow(q, m);
+    if (std::abs(predicted) < 1e3 * smallest_normal) return k > 1;
+    const Residual::At gy = g(x_m + q * span);
+    if (!gy.finite()) return false;
+    if (k > 1 && std::abs(predicted) <= 64 * eps * gy.scale) break;
+    if (!(std::abs(gy.g / predicted - 1) <= 0.1)) return false;
+  }
+  return true;
+}
+
+// Whether x is a root, by the rules (A), (B), (R), (A') and the underflow refusal of the
+// header: root, or refused with the reason, or neither (go on). `limit` is the residual
+// a root may have: inside a bracket, the smaller |g| at its ends when found; near a
+// simple pole, 1/(x − 1) = 0, the Newton correction −(x − 1) vanishes as at a root, but
+// the residual there is far above that.
+struct Judgement {
+  bool root = false;
+  std::string refused;
+};
+// (I) g = 0 with no slope, as at the start x = 0 of x² = 0: a root when the zero is
+// isolated — g nonzero a little way off on both sides and growing further off, as
+// (x − r)^m does. Underflow is zero on a whole stretch or on one side (exp(x) = 0 near
+// −745), so it is not.
+bool isolated_zero(const Residual& g, double x) {
+  const double h = std::ldexp(std::max(std::abs(x), std::ldexp(1.0, -20)), -20);
+  for (double side : {-1.0, 1.0}) {
+    const Residual::At near = g(x + side * h), far = g(x + 2 * side * h);
+    if (!near.finite() || !far.finite() || near.g == 0 || std::abs(far.g) < std::abs(near.g)) return false;
+  }
+  return true;
+}
+
+Judgement judge(const Residual& g, double x, const Residual::At& gx, double m, bool after_multiple_step,
+                double limit) {
+  if (gx.g == 0 && after_multiple_step) return {true, ""};
+  const bool normal_slope = std::isfinite(gx.slope) && std::abs(gx.slope) >= smallest_normal;
+  if (gx.g == 0 && !normal_slope) {
+    if (isolated_zero(g, x)) return {true, ""};
+    return {false, "the residual underflows to 0 near x = " + number(x) +
+                       ": a root cannot be told from underflow there"};
+  }
+  // An infinite slope makes any correction look negligible (1/x near its pole).
+  const double correction = std::isfinite(gx.slope) ? m * std::abs(gx.g / gx.slope) : INFINITY;
+  if (!(gx.g == 0 || correction <= 4 * eps * std::abs(x) + 4 * smallest_normal)) return {};
+  if (std::abs(gx.g) > std::max(limit, 8 * eps * gx.scale))
+    return {false,
+            "the sign change at x = " + number(x) + " is a pole (the residual grows toward it), not a root"};
+  const double uncertainty = eps * gx.scale / std::abs(gx.slope);
+  if (uncertainty > 1e-8 * std::max(std::abs(x), 1.0))
+    return {false, "the two sides agree to rounding at x = " + number(x) +
+                       " but their slopes differ by only " + number(std::abs(gx.slope)) +
+                       ": where they meet is not determined"};
+  return {true, ""};
+}
 
 Root solve(const Residual& g, double x, long max_iter) {
   Root root;
   Residual::At gx = g(x);
-  double a = 0, b = 0;  // the bracket, once root.bracketed
   double best_x = x, best_g = gx.g;
-  // The lengths of the last Newton steps taken (outside a bracket) and their ratios,
-  // for the convergence test and the multiplicity.
-  double last_step = NAN, ratio = NAN, previous_ratio = NAN;
-  bool converging = false;  // the last step shrank, or came from a detected multiplicity
-  const auto accept = [&] {
-    if (gx.g == 0 && (gx.slope != 0 || converging || root.iterations == 0)) return true;
-    return std::abs(gx.g) <= residual_tolerance && converging;
+  // The bracket [a, b] once root.bracketed, g(a) and g(b) of opposite signs, and the
+  // smaller |g| at its ends when it was found: g falls to 0 at a root inside but grows
+  // toward a pole, and an end that happens to lie near the pole (1/(x − 1) = 0 bracketed
+  // from far off) makes the larger |g| no test at all.
+  double a = 0, b = 0, bound = 0;
+  Residual::At ga, gb;
+  const auto enclose = [&](double u, const Residual::At& gu, double v, const Residual::At& gv) {
+    root.bracketed = true;
+    a = std::min(u, v);
+    b = std::max(u, v);
+    ga = u < v ? gu : gv;
+    gb = u < v ? gv : gu;
+    bound = std::min(std::abs(gu.g), std::abs(gv.g));
   };
-  for (; root.iterations < max_iter; ++root.iterations) {
-    if (accept()) {
+  double m = 1;                      // the multiplicity verified last
+  bool after_multiple_step = false;  // x came from a verified multiplicity step
+  // The lengths of the last plain Newton steps (outside a bracket) and their ratios.
+  double last_step = NAN, ratio = NAN, previous_ratio = NAN;
+  while (gx.finite()) {
+    const Judgement verdict = judge(g, x, gx, m, after_multiple_step, root.bracketed ? bound : INFINITY);
+    if (verdict.root) {
       root.converged = true;
       break;
     }
-    if (gx.g == 0) {  // zero only by underflow: the derivative is 0 and the steps keep their size
-      root.failure = "the residual underflows to 0 at " + number(x) +
-                     " but that is no root: the derivative is 0 there too and Newton's steps were not "
-                     "shrinking (the two sides approach each other without meeting)";
+    if (!verdict.refused.empty()) {
+      root.failure = verdict.refused;
       break;
     }
-    double newton = x - gx.g / gx.slope;
-    bool multiple = false;
-    // The same linear rate twice: a root of multiplicity m = 1/(1 − rate).
-    if (!root.bracketed && std::isfinite(ratio) && std::isfinite(previous_ratio) && ratio > 0.3 &&
-        ratio < 0.95 && std::abs(ratio - previous_ratio) <= 0.02 * ratio) {
-      const double m = std::round(1 / (1 - ratio));
-      if (m >= 2) {
-        newton = x - m * gx.g / gx.slope;
-        multiple = true;
-      }
+    if (root.bracketed && (b - a <= 4 * eps * std::max(std::abs(a), std::abs(b)) + 4 * smallest_normal ||
+                           !(0.5 * (a + b) > a && 0.5 * (a + b) < b))) {
+      // The bracket is down to a few units in the last place: its end of smaller residual.
+      const bool at_a = std::abs(ga.g) <= std::abs(gb.g);
+      x = at_a ? a : b;
+      gx = at_a ? ga : gb;
+      // A root's residual may also be its rounding, when an end was found that close.
+      if (std::abs(gx.g) <= std::max(bound, 8 * eps * gx.scale))
+        root.converged = true;
+      else
+        root.failure =
+            "the sign change at x = " + number(x) + " is a pole (the residual grows toward it), not a root";
+      break;
     }
-    double next;
+    if (root.iterations >= max_iter) {
+      root.failure = "not converged within " + counted(max_iter, "iteration") + " (raise --max-iter)";
+      break;
+    }
+    const double newton = x - gx.g / gx.slope;
+    double next = NAN;
+    Residual::At gn;
+    bool multiple_step = false;
     if (root.bracketed) {
-      next = std::isfinite(newton) && newton > a && newton < b ? newton : 0.5 * (a + b);
+      next = newton > a && newton < b ? newton : 0.5 * (a + b);
+      gn = g(next);
     } else {
-      const Residual::At trial = g(newton);
-      if (std::isfinite(newton) && trial.finite() && std::abs(trial.g) <= std::abs(gx.g)) {
-        next = newton;
-      } else {
-        if (!find_bracket(g, x, gx.g, a, b)) {
-          root.failure = "Newton's method stalled at " + number(x) +
-                         " and the two sides never cross near it (no sign change found)";
-          break;
+      if (const double mt = multiplicity(ratio, previous_ratio); mt >= 2) {
+        const double x_m = x - mt * gx.g / gx.slope;
+        const Residual::At gm = g(x_m);
+        if (gm.finite() && opposite_signs(gm.g, gx.g)) {
+          enclose(x, gx, x_m, gm);
+          next = newton > a && newton < b ? newton : 0.5 * (a + b);
+          gn = g(next);
+        } else if (gm.finite() && follows_multiple_root(g, x, gx, x_m, gm, mt)) {
+          next = x_m;
+          gn = gm;
+          m = mt;
+          multiple_step = true;
         }
-        root.bracketed = true;
-        next = 0.5 * (a + b);
+      }
+      if (!root.bracketed && !multiple_step) {
+        const Residual::At trial = g(newton);
+        if (trial.finite() && opposite_signs(trial.g, gx.g)) {
+          enclose(x, gx, newton, trial);
+          next = newton;
+          gn = trial;
+        } else if (trial.finite() && std::abs(trial.g) <= std::abs(gx.g)) {
+          next = newton;
+          gn = trial;
+        } else {
+          double y;
+          Residual::At gy;
+          if (!find_bracket(g, x, gx.g, y, gy)) {
+            root.failure = "Newton's method stalled at " + number(x) +
+                           " and the two sides never cross near it (no sign change found)";
+            break;
+          }
+          if (gy.g == 0) {
+            next = y;
+            gn = gy;
+          } else {
+            enclose(x, gx, y, gy);
+            next = 0.5 * (a + b);
+            gn = g(next);
+          }
+        }
       }
     }
-    const Residual::At gn = g(next);
     if (!gn.finite()) {
-      root.failure = "the equation is not defined at " + number(next);
+      // Inside a sign change whose residual has grown past its ends' the sign change is
+      // a pole that g overflows at (1/x = 0), not a gap in the domain.
+      const bool pole = root.bracketed && std::max(std::abs(ga.g), std::abs(gb.g)) > bound;
+      root.failure = pole ? "the sign change at x = " + number(next) +
+                                " is a pole (the residual grows toward it), not a root"
+                          : "the equation is not defined at " + number(next);
       break;
     }
-    if (root.bracketed) {
-      const Residual::At ga = g(a);
-      (std::signbit(ga.g) == std::signbit(gn.g) ? a : b) = next;
-      converging = true;  // the bracket shrinks around a sign change
-    } else {
-      const double step = std::abs(next - x);
-      previous_ratio = ratio;
-      ratio = step / last_step;
-      last_step = step;
-      converging = multiple || ratio <= 0.9;
-      if (multiple) ratio = previous_ratio = NAN;  // a new rate from here on
+    if (root.bracketed && next > a && next < b) {
+      if (std::signbit(gn.g) == std::signbit(ga.g))
+        a = next, ga = gn;
+      else
+        b = next, gb = gn;
     }
-    // Converged: the step, or the bracket, is down to a few units in the last place.
-    const double tiny = 4 * std::numeric_limits<double>::epsilon() * std::max(std::abs(next), 1e-300);
-    const bool done = std::abs(next - x) <= tiny || (root.bracketed && b - a <= tiny);
+    if (!root.bracketed) {
+      if (multiple_step) {
+        last_step = ratio = previous_ratio = NAN;  // a new rate from here on
+      } else {
+        const double step = std::abs(next - x);
+        previous_ratio = ratio;
+        ratio = step / last_step;
+        last_step = step;
+      }
+    }
+    after_multiple_step = multiple_step;
     x = next;
     gx = gn;
+    ++root.iterations;
     if (std::abs(gx.g) < std::abs(best_g)) best_x = x, best_g = gx.g;
-    if (done || accept()) {
-      ++root.iterations;
-      root.converged = true;
-      break;
-    }
   }
-  if (!root.converged && root.failure.empty())
-    root.failure = "not converged within " + counted(max_iter, "iteration") + " (raise --max-iter)";
+  if (!root.converged && root.failure.empty()) root.failure = "the equation is not defined at " + number(x);
   root.x = root.converged ? x : best_x;
   root.residual = root.converged ? gx.g : best_g;
   return root;

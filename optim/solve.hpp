@@ -7,17 +7,22 @@
 /// Levenberg–Marquardt (least_squares.hpp) on ½‖F‖², which needs no invertible Jacobian
 /// and ends quadratically at a root where J is regular.
 ///
-/// What counts as a root: ‖F‖ ≤ tolerance at the start, or exactly 0 where J is regular,
-/// or ‖F‖ ≤ tolerance once the iterates converge to the point (the last Newton step at
-/// most 0.9 times the one before). A residual that falls within the tolerance while the
-/// steps keep their length is an asymptote, not a root: exp(x) = 0 steps by −1 forever,
-/// its residual underflowing to 0 with J; that ends as SolveStop::Asymptote (or at the
-/// iteration limit), never as a root.
+/// What counts as a root: ‖F‖ ≤ tolerance at a point that is located, at the start as
+/// anywhere else. Located means: J is regular there and the Newton correction p (J p = −F)
+/// is at most 10⁻⁸·max(‖x‖, 1); or, for a multiple root where J is singular, the steps
+/// converge: the last two step ratios below 1 and steady (linear convergence) or falling
+/// (faster), and the distance still to go, last step · r/(1 − r) with r the larger ratio,
+/// is at most 10⁻⁸·max(‖x‖, 1). A small residual
+/// alone locates nothing: exp(x) = 0 steps by −1 forever, its residual underflowing to 0
+/// with J; that ends as SolveStop::Asymptote (or at the iteration limit), never as a root,
+/// and so does a start where exp(x) has already underflowed to 0. Levenberg–Marquardt's
+/// steps are held to the same rule.
 #pragma once
 
 #include <Eigen/Core>
 #include <Eigen/QR>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <span>
 #include <string>
@@ -30,20 +35,20 @@ namespace tapegrad::optim {
 
 /// The options of solve().
 struct SolveOptions {
-  double tolerance = 1e-12;  ///< stop when ‖F(x)‖₂ is at most this
+  double tolerance = 1e-12;  ///< a root has ‖F(x)‖₂ at most this (and is located: see solve.hpp)
   /// Newton and Levenberg–Marquardt steps at most, together.
   long max_iterations = 200;
 };
 
-/// Converged: ‖F‖ ≤ tolerance. Stalled: no method moves x any more (typically a local
-/// minimum of ‖F‖ that is not a root). NotFinite: F became NaN or infinite everywhere
-/// the methods tried.
+/// Converged: ‖F‖ ≤ tolerance at a located point (see solve.hpp). Stalled: no method moves x any more
+/// (typically a local minimum of ‖F‖ that is not a root). NotFinite: F became NaN or infinite everywhere the
+/// methods tried.
 enum class SolveStop {
-  Converged,      ///< ‖F‖₂ ≤ tolerance
+  Converged,      ///< ‖F‖₂ ≤ tolerance at a located point
   Stalled,        ///< no method moves x any more
   MaxIterations,  ///< SolveOptions::max_iterations steps were made
   NotFinite,      ///< F became NaN or infinite everywhere the methods tried
-  Asymptote       ///< ‖F‖ vanished while the steps did not shrink, where J is singular
+  Asymptote       ///< ‖F‖ within the tolerance where J is singular and no root is located
 };
 /// The words for each SolveStop, in messages and the command line's output.
 inline constexpr EnumNames<SolveStop, 5> solve_stop_names = {
@@ -52,8 +57,8 @@ inline constexpr EnumNames<SolveStop, 5> solve_stop_names = {
      {SolveStop::MaxIterations, "iteration limit"},
      {SolveStop::NotFinite, "F is not finite"},
      {SolveStop::Asymptote,
-      "the residual fell within the tolerance only as x ran off, the steps keeping their length, and J is "
-      "singular there (the equations approach a root they never reach)"}}};
+      "the residual is within the tolerance only where J is singular and no root is located (the "
+      "equations approach a root they never reach, or their values underflow to 0)"}}};
 /// The words for `s`.
 inline const char* to_string(SolveStop s) { return name_of(s, solve_stop_names); }
 
@@ -65,7 +70,7 @@ struct SolveResult {
   /// Why it stopped.
   SolveStop reason = SolveStop::MaxIterations;
   std::string method;  ///< "newton", "levenberg-marquardt" or "newton, then levenberg-marquardt"
-  /// True when ‖F(x)‖₂ ≤ tolerance.
+  /// True when x is a root: ‖F(x)‖₂ ≤ tolerance at a located point.
   bool converged() const { return reason == SolveStop::Converged; }
 };
 
@@ -97,20 +102,39 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
   };
   if (!r.allFinite()) return finish(SolveStop::NotFinite, r.norm());
 
-  bool newton_stuck = false;
-  double last_step = std::numeric_limits<double>::quiet_NaN();
-  bool converging = false;  // the last step at most 0.9 times the one before
-  while (result.iterations < options.max_iterations) {
-    const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(j);
-    const bool regular = j.allFinite() && qr.rank() == n;
+  // Whether x is located (see the header), from J's factorization there and the lengths
+  // of the steps that led to it: the last one and the ratios of the last two pairs.
+  const double located_within = 1e-8;
+  const auto located = [&](const Eigen::ColPivHouseholderQR<Eigen::MatrixXd>& qr, bool regular,
+                           const Eigen::VectorXd& residual, const Eigen::VectorXd& at, double last_step,
+                           double ratio, double previous_ratio) {
+    const double near = located_within * std::max(at.norm(), 1.0);
+    if (regular && qr.solve(-residual).norm() <= near) return true;
+    // Steady ratios (linear convergence), or falling ones (faster than linear); the
+    // larger of the two bounds the steps still to come.
+    const double rate = std::max(ratio, previous_ratio);
+    return rate < 1 && ratio <= 1.05 * previous_ratio && last_step * rate / (1 - rate) <= near;
+  };
+  const auto factor = [](const Eigen::MatrixXd& jacobian) {
+    return Eigen::ColPivHouseholderQR<Eigen::MatrixXd>(jacobian);
+  };
+  const auto is_regular = [&](const Eigen::MatrixXd& jacobian,
+                              const Eigen::ColPivHouseholderQR<Eigen::MatrixXd>& qr) {
+    return jacobian.allFinite() && qr.rank() == n;
+  };
+
+  double last_step = std::numeric_limits<double>::quiet_NaN(), ratio = last_step, previous_ratio = last_step;
+  for (;;) {
+    const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr = factor(j);
+    const bool regular = is_regular(j, qr);
     const double norm = r.norm();
-    if (norm <= options.tolerance && (result.iterations == 0 || converging || (norm == 0 && regular)))
+    if (norm <= options.tolerance && located(qr, regular, r, x, last_step, ratio, previous_ratio))
       return finish(SolveStop::Converged, norm);
     if (!regular) {
       if (norm <= options.tolerance) return finish(SolveStop::Asymptote, norm);
-      newton_stuck = true;
       break;
     }
+    if (result.iterations >= options.max_iterations) return finish(SolveStop::MaxIterations, norm);
     const Eigen::VectorXd p = qr.solve(-r);
     const double phi = 0.5 * r.squaredNorm();
     double t = 1;
@@ -123,40 +147,69 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
       }
     }
     if (!accepted) {
-      newton_stuck = true;
       break;
     }
     const Eigen::VectorXd x_next = x + t * p;
     const double step = t * p.norm();
-    converging = step <= 0.9 * last_step;
+    previous_ratio = ratio;
+    ratio = step / last_step;
     last_step = step;
     result.iterations += 1;
-    if (x_next == x)
-      return finish(r.norm() <= options.tolerance ? SolveStop::Converged : SolveStop::Stalled, r.norm());
+    // A step below x's rounding: were ‖F‖ within the tolerance, the correction would
+    // have located x above.
+    if (x_next == x) return finish(SolveStop::Stalled, norm);
     x = x_next;
     detail::residuals_and_jacobian(equations, x, tape, vars, r, &j);
   }
-  if (!newton_stuck)
-    return finish(
-        r.norm() <= options.tolerance && converging ? SolveStop::Converged : SolveStop::MaxIterations,
-        r.norm());
 
-  // Levenberg–Marquardt from where Newton stopped, until ‖F‖ ≤ tolerance.
+  // Levenberg–Marquardt from where Newton stopped, until ‖F‖ ≤ tolerance at a located
+  // point: its own steps' ratios, or J and the Newton correction there.
   result.method = result.iterations == 0 ? "levenberg-marquardt" : "newton, then levenberg-marquardt";
   const double target = 0.5 * options.tolerance * options.tolerance;
-  struct AtTarget {
+  struct AtRoot {
     double target;
-    bool on_step(const StepReport& report) const { return report.f <= target; }
+    std::function<bool(std::span<const double>, bool)> located_at;
+    bool on_step(const StepReport& report) const { return located_at(report.x, report.f <= target); }
+  };
+  // The LM steps' lengths, followed at every step; J only once ‖F‖ is within the tolerance.
+  Eigen::VectorXd previous_x;
+  double lm_last_step = std::numeric_limits<double>::quiet_NaN(), lm_ratio = lm_last_step,
+         lm_previous_ratio = lm_last_step;
+  const auto lm_located = [&](std::span<const double> at_span, bool within_tolerance) {
+    const Eigen::VectorXd at = Eigen::Map<const Eigen::VectorXd>(at_span.data(), n);
+    if (previous_x.size() == n) {
+      const double step = (at - previous_x).norm();
+      lm_previous_ratio = lm_ratio;
+      lm_ratio = step / lm_last_step;
+      lm_last_step = step;
+    }
+    previous_x = at;
+    if (!within_tolerance) return false;
+    Tape check_tape;  // innermost, so it records this check and no other tape
+    std::vector<Var> check_vars(x0.size());
+    Eigen::VectorXd check_r;
+    Eigen::MatrixXd check_j;
+    detail::residuals_and_jacobian(equations, at, check_tape, check_vars, check_r, &check_j);
+    const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr = factor(check_j);
+    return located(qr, is_regular(check_j, qr), check_r, at, lm_last_step, lm_ratio, lm_previous_ratio);
   };
   const MinimizeResult lm = least_squares(
       equations, std::span<const double>(x.data(), x0.size()), LevenbergMarquardtOptions{},
       StopWhen{.max_steps = options.max_iterations - result.iterations, .gradient_norm = 0, .f_change = -1},
-      AtTarget{target});
+      AtRoot{target, lm_located});
   result.iterations += lm.steps;
   x = Eigen::Map<const Eigen::VectorXd>(lm.x.data(), n);
   const double norm = std::sqrt(2 * lm.f);
-  if (norm <= options.tolerance) return finish(SolveStop::Converged, norm);
+  if (lm.reason == StopReason::Callback) return finish(SolveStop::Converged, norm);
   if (lm.reason == StopReason::NotFinite) return finish(SolveStop::NotFinite, norm);
+  if (norm <= options.tolerance) {
+    // Within the tolerance but not located: a root only if the last point is.
+    detail::residuals_and_jacobian(equations, x, tape, vars, r, &j);
+    const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr = factor(j);
+    if (located(qr, is_regular(j, qr), r, x, lm_last_step, lm_ratio, lm_previous_ratio))
+      return finish(SolveStop::Converged, norm);
+    if (!is_regular(j, qr)) return finish(SolveStop::Asymptote, norm);
+  }
   return finish(lm.reason == StopReason::MaxSteps ? SolveStop::MaxIterations : SolveStop::Stalled, norm);
 }
 /// solve() with the starting point as a std::vector.

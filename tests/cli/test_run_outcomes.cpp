@@ -82,6 +82,101 @@ TEST(RunOutcomes, SolveFindsADoubleRootAndRefusesAnAsymptote) {
   EXPECT_EQ(system.exit_code, 1) << system.out;
 }
 
+// x in a solve's JSON output.
+double solved_x(const Outcome& r) { return cli_run::json_of(r)["x"]["x"].get<double>(); }
+
+Outcome solve_json(std::vector<std::string> args) {
+  args.insert(args.begin(), "solve");
+  args.push_back("--json");
+  return tapegrad(args);
+}
+
+TEST(RunOutcomes, SolveRefusesAStartWhereTheResidualIsZeroOnlyByRoundingOrUnderflow) {
+  // exp(−800) and exp(−100²) underflow to 0, with their slopes: no root is there.
+  for (const auto& [equation, start] :
+       {std::pair{"exp(x) = 0", "x=-800"}, std::pair{"exp(-x^2) = 0", "x=100"}}) {
+    const Outcome r = tapegrad({"solve", equation, "--from", start});
+    EXPECT_EQ(r.exit_code, 1) << equation << ": " << r.out;
+    EXPECT_TRUE(has(r.err, "underflows to 0")) << r.err;
+  }
+  const Outcome system = tapegrad({"solve", "exp(x) = 0; y = 1", "--from", "x=-800,y=1"});
+  EXPECT_EQ(system.exit_code, 1) << system.out;
+  EXPECT_TRUE(has(system.err, "no root found")) << system.err;
+  // tanh(30) rounds to 1: the sides agree to rounding, the true slope 1 − tanh²(30) is
+  // about 3.5e-26, so the meeting point is undetermined. The best point is the start.
+  const Outcome tanh = tapegrad({"solve", "tanh(x) = 1", "--from", "x=30"});
+  EXPECT_EQ(tanh.exit_code, 1) << tanh.out;
+  EXPECT_TRUE(has(tanh.out, "x = 30\n")) << tanh.out;
+  EXPECT_TRUE(has(tanh.err, "no root found")) << tanh.err;
+  // A start on a multiple root has no slope either, but its zero is isolated: x² and x³
+  // are nonzero just off 0 on both sides and grow away from it. A root, found at once.
+  for (const char* equation : {"x^2 = 0", "x^3 = 0"}) {
+    const Outcome r = tapegrad({"solve", equation, "--from", "x=0"});
+    EXPECT_EQ(r.exit_code, 0) << equation << ": " << r.err;
+    EXPECT_TRUE(has(r.out, "x = 0\n")) << r.out;
+  }
+}
+
+TEST(RunOutcomes, SolveFindsHighMultiplicityRootsThatUnderflowOnTheWay) {
+  // x^m = 0 from 1: Newton's steps x/m shrink by (m − 1)/m; the m-fold model checks out
+  // (at half the way to 0, x^m is 2^−m of itself) and the step x − m·x^m/(m·x^(m−1))
+  // lands on 0 to within rounding of x ≈ 1, where x^m underflows to 0 exactly.
+  for (const std::string m : {"100", "300", "400"}) {
+    const Outcome r = solve_json({"x^" + m + " = 0", "--from", "x=1", "--max-iter", "100000"});
+    ASSERT_EQ(r.exit_code, 0) << m << ": " << r.err;
+    EXPECT_LE(std::abs(solved_x(r)), 1e-15) << m;
+  }
+}
+
+TEST(RunOutcomes, SolveHasNoAbsoluteResidualToleranceToHideBehind) {
+  // 1e-10·(x² − 2) is below 1e-12 within 0.005 of √2, but only √2 is the root.
+  const Outcome scaled = solve_json({"1e-10*(x^2 - 2) = 0", "--from", "x=1"});
+  ASSERT_EQ(scaled.exit_code, 0) << scaled.err;
+  EXPECT_NEAR(solved_x(scaled), std::sqrt(2.0), 1e-12);
+  // x² = 1e-13: the root is √1e-13 = √10·1e-7, not the 8e-13 where |x² − 1e-13| < 1e-12.
+  const Outcome small = solve_json({"x^2 = 1e-13", "--from", "x=1"});
+  ASSERT_EQ(small.exit_code, 0) << small.err;
+  EXPECT_NEAR(solved_x(small), 3.16227766016838e-7, 1e-12 * 3.16227766016838e-7);
+  // No real roots: x² + 1e-20 ≥ 1e-20, 1e-13·(x² + 1) ≥ 1e-13; exp(−x²) and exp(−1/x²)
+  // only approach 0 (and underflow to it near x = 27.3 and x = 0.0366).
+  const std::vector<std::vector<std::string>> no_root = {
+      {"x^2 = -1e-20", "--from", "x=1"},
+      {"1e-13*(x^2 + 1) = 0", "--from", "x=3"},
+      {"exp(-x^2) = 0", "--from", "x=0.9"},
+      {"exp(-x^2) = 0", "--from", "x=0.9", "--max-iter", "100000"},
+      {"exp(-1/x^2) = 0", "--from", "x=0.5", "--max-iter", "100000"}};
+  for (const std::vector<std::string>& run : no_root) {
+    const Outcome r = solve_json(run);
+    EXPECT_EQ(r.exit_code, 1) << run[0] << " " << run.back() << ": " << r.out;
+    EXPECT_EQ(cli_run::json_of(r)["converged"], false) << r.out;
+  }
+}
+
+TEST(RunOutcomes, SolveCallsASignChangeAtAPoleAPole) {
+  // 1/x = 0: Newton doubles x until 1/x² underflows, the search for a sign change then
+  // finds one across 0, and the bracket closes on 0, where |1/x| grows without bound.
+  const Outcome r = tapegrad({"solve", "1/x = 0", "--from", "x=1", "--max-iter", "100000"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(has(r.err, "pole")) << r.err;
+}
+
+TEST(RunOutcomes, SolveDoesNotJumpAcrossRootsFromFarAway) {
+  // Far from its roots a degree-d polynomial looks like (x − c)^d, c the mean of its roots,
+  // and Newton's steps shrink by (d − 1)/d as at a d-fold root; the multiplicity step
+  // towards c crosses roots. Plain Newton from the left of x² − 4x (convex, roots 0 and 4)
+  // rises monotonically to 0; from the right of x³ − x (roots −1, 0, 1) and of
+  // (x − 5)(x + 5)x (roots −5, 0, 5), convex there, it falls monotonically to 1 and 5.
+  const std::vector<std::pair<std::vector<std::string>, double>> runs = {
+      {{"x^2 - 4*x = 0", "--from", "x=-1000"}, 0.0},
+      {{"x^3 - x = 0", "--from", "x=1000"}, 1.0},
+      {{"(x - 5)*(x + 5)*x = 0", "--from", "x=1e4"}, 5.0}};
+  for (const auto& [run, root] : runs) {
+    const Outcome r = solve_json(run);
+    ASSERT_EQ(r.exit_code, 0) << run[0] << ": " << r.err;
+    EXPECT_NEAR(solved_x(r), root, 1e-12) << run[0];
+  }
+}
+
 TEST(RunOutcomes, ASingleEquationWithoutARootExits1WithTheBestPoint) {
   // x² + 1 = 0 from 1: Newton goes to 0, where the residual is 1 and the slope 0.
   const Outcome r = tapegrad({"solve", "x^2 + 1 = 0", "--from", "x=1"});

@@ -89,12 +89,24 @@ TEST(Minimize, LbfgsOneIterationPerStepFollowsTheSameIterates) {
   }
 }
 
-TEST(Solve, ADoubleRootInASystemIsFound) {
-  // x² = 0: Newton halves x, the steps shrinking by 1/2, until ‖F‖ ≤ 1e-12 (x ≤ 1e-6).
+TEST(Solve, ADoubleRootInASystemIsLocatedNotJustSmall) {
+  // x² = 0, y = 1 from (1, 0): Newton halves x (x − x²/(2x) = x/2), and ‖F‖ = x² is
+  // within 1e-12 from x = 2⁻²⁰ ≈ 9.5e-7 on. That is not yet located: J = diag(2x, 1)
+  // is still regular and the correction x/2 is at most 1e-8 only from x = 2⁻²⁶ ≈ 1.5e-8.
   const auto f = [](std::span<const tg::Var> x) { return std::vector<tg::Var>{x[0] * x[0], x[1] - 1.0}; };
   const opt::SolveResult r = opt::solve(f, std::vector<double>{1, 0});
   EXPECT_TRUE(r.converged()) << opt::to_string(r.reason);
-  EXPECT_LE(std::abs(r.x[0]), 1e-6);
+  EXPECT_LE(std::abs(r.x[0]), 1e-7);
+  EXPECT_NEAR(r.x[1], 1.0, 1e-15);
+}
+
+TEST(Solve, AStartWhereTheResidualUnderflowsIsNoRoot) {
+  // exp(−800) underflows to 0, so F = (0, 0) at the start, but J = diag(0, 1) is
+  // singular: nothing locates a root there.
+  const auto f = [](std::span<const tg::Var> x) { return std::vector<tg::Var>{tg::exp(x[0]), x[1] - 1.0}; };
+  const opt::SolveResult r = opt::solve(f, std::vector<double>{-800, 1});
+  EXPECT_FALSE(r.converged()) << "x = " << r.x[0];
+  EXPECT_EQ(r.reason, opt::SolveStop::Asymptote);
 }
 
 TEST(Solve, AnAsymptoteIsNoRoot) {
@@ -104,6 +116,51 @@ TEST(Solve, AnAsymptoteIsNoRoot) {
     const opt::SolveResult r = opt::solve(f, std::vector<double>{1, 0}, {.max_iterations = iterations});
     EXPECT_FALSE(r.converged()) << "x = " << r.x[0] << " after " << r.iterations;
   }
+}
+
+TEST(DivergenceRule, AStartAtZeroIsMeasuredByTheFirstChangeItMakes) {
+  // f0 = 0 and f1 = 0 give no scale yet: the first change that is not 0 sets it. From
+  // {0, 0, 1e-300} the scale is 1e-300 and f − f0 = 1e-300 is not 10^4 times that; from
+  // {0, 0, 1, 5000} it is 1 and 5000 is not 10^4 either, while 10002 is.
+  EXPECT_FALSE(opt::diverged(std::vector<double>{0, 0, 1e-300}));
+  EXPECT_FALSE(opt::diverged(std::vector<double>{0, 0, 1, 5000}));
+  EXPECT_TRUE(opt::diverged(std::vector<double>{0, 0, 1, 10002}));
+}
+
+TEST(Minimize, ARunDivergingAtItsStepLimitStopsAsDiverged) {
+  // The run of GradientDescentTooLargeAStepStopsAsDiverged diverges at step 28; with 28
+  // steps allowed, the step limit is met at the same step, and divergence is what it says.
+  const auto f = [](std::span<const tg::Var> x) { return x[0] * x[0] + 10.0 * x[1] * x[1]; };
+  const std::vector<double> x0 = {3, 1};
+  const opt::MinimizeResult r = opt::minimize(f, std::span<const double>(x0),
+                                              [](tg::Parameter& x) { return opt::Sgd({x}, {.lr = 0.11}); },
+                                              {.max_steps = 28, .gradient_norm = 1e-8});
+  EXPECT_EQ(r.reason, opt::StopReason::Diverged);
+  EXPECT_EQ(r.steps, 28);
+}
+
+TEST(Restarts, DivergedStartsAreCountedAsFailedNotListedAsMinima) {
+  // SGD with lr 0.11 on x² + 10y² multiplies y by 1 − 0.11·20 = −1.2 each step: every
+  // start with y ≠ 0 diverges, so there is no minimum, and three failed starts.
+  const auto f = [](std::span<const tg::Var> x) { return x[0] * x[0] + 10.0 * x[1] * x[1]; };
+  const std::vector<double> lower = {-3, -3}, upper = {3, 3};
+  const opt::RestartsResult r = opt::minimize_with_restarts(
+      f, lower, upper, 3, 1, [](tg::Parameter& x) { return opt::Sgd({x}, {.lr = 0.11}); },
+      {.max_steps = 1000});
+  EXPECT_TRUE(r.minima.empty());
+  EXPECT_EQ(r.failed, 3);
+  EXPECT_EQ(r.best.reason, opt::StopReason::Diverged);
+}
+
+TEST(LeastSquares, EvaluationsCountEachResidualEvaluation) {
+  // r = (x − 1, y − 2) from 0: J = I, so every trial step has gain ratio 1 and is taken,
+  // and μ falls by 3 each step from 10^-3. |g| goes √5 → √5·μ/(1+μ) each step: 2.2e-3,
+  // 7.4e-7, 8.3e-11 ≤ 1e-8 after 3 steps. One evaluation at the start, then per step one
+  // trial and one evaluation with J at the point taken: 1 + 3·2 = 7.
+  const auto r = [](std::span<const tg::Var> x) { return std::vector<tg::Var>{x[0] - 1.0, x[1] - 2.0}; };
+  const opt::MinimizeResult result = opt::least_squares(r, std::vector<double>{0, 0});
+  EXPECT_EQ(result.steps, 3);
+  EXPECT_EQ(result.evaluations, 7);
 }
 
 }  // namespace

@@ -86,10 +86,11 @@ inline bool converged(StopReason r) {
 }
 
 /// The one rule by which a run of an optimizer is diverging: f (or x) is not finite, or
-/// f rose in its latest step and lies more than `growth` times its scale above its
-/// start f₀:
+/// f rose in each of its last three steps and lies more than `growth` times its scale
+/// above its start f₀:
 ///
-///     f_k > f_{k−1}  and  f_k − f₀ > growth · max(|f₀|, |f_j − f₀|, f₀ − f_min, DBL_MIN)
+///     f_k > f_{k−1} > f_{k−2} > f_{k−3}  and
+///     f_k − f₀ > growth · max(|f₀|, |f_j − f₀|, f₀ − f_min, DBL_MIN)
 ///
 /// where f_j is the first f that differs from f₀ and f_min is the lowest f so far. The
 /// scale is f's own size, the first change the run made and the progress made, so the
@@ -99,8 +100,10 @@ inline bool converged(StopReason r) {
 /// run from f₀ = 0 whose first steps leave f at 0 has shown no size yet: measured by 0,
 /// any later rise (even 1e-300) would count as diverging. DBL_MIN keeps the scale
 /// positive until f moves at all, so that no rise counts before there is one to
-/// compare with. minimize() stops on it (StopReason::Diverged), before any other reason
-/// but a value that is not finite.
+/// compare with. Three rises in a row, because one overshoot that the next steps repair
+/// (L-BFGS without a line search from a start near a minimum, where the scale is small)
+/// is no divergence, while a runaway rises every step. minimize() stops on it (StopReason::Diverged), before
+/// any other reason but a value that is not finite.
 class DivergenceWatch {
  public:
   /// The factor of the rule (StopWhen::divergence_growth).
@@ -114,17 +117,17 @@ class DivergenceWatch {
       return false;
     }
     if (first_change_ == 0) first_change_ = std::abs(f - f0_);
-    const bool rising = f > previous_;
+    rises_ = f > previous_ ? rises_ + 1 : 0;
     previous_ = f;
     f_min_ = std::min(f_min_, f);
     const double scale =
         std::max({std::abs(f0_), first_change_, f0_ - f_min_, std::numeric_limits<double>::min()});
-    return rising && f - f0_ > growth_ * scale;
+    return rises_ >= 3 && f - f0_ > growth_ * scale;
   }
 
  private:
   double growth_;
-  long count_ = 0;
+  long count_ = 0, rises_ = 0;  // rises_: the steps in a row in which f rose
   double f0_ = 0, f_min_ = 0, previous_ = 0, first_change_ = 0;
 };
 

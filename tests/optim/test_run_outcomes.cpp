@@ -12,18 +12,22 @@ namespace opt = tapegrad::optim;
 
 namespace {
 
-TEST(DivergenceRule, NeedsGrowthFarAboveTheStartAndStillRising) {
-  // f0 = 1, f1 = 0.5: the scale is max(|f0|, |f1 − f0|, f0 − f_min) = 1, so a rising f
-  // diverges once f − 1 > 10^4.
+TEST(DivergenceRule, NeedsGrowthFarAboveTheStartAndThreeRisesInARow) {
+  // f0 = 1, f1 = 0.5: the scale is max(|f0|, |f1 − f0|, f0 − f_min) = 1, so f diverges
+  // once it has risen in three steps in a row and f − 1 > 10^4.
   opt::DivergenceWatch watch;
   EXPECT_FALSE(watch.add(1));
   EXPECT_FALSE(watch.add(0.5));
-  EXPECT_FALSE(watch.add(10000));  // 9999 above the start: not yet
-  EXPECT_TRUE(watch.add(10002));   // 10001 above, and rising
+  EXPECT_FALSE(watch.add(2));      // one rise
+  EXPECT_FALSE(watch.add(10000));  // two rises, 9999 above the start: not yet
+  EXPECT_TRUE(watch.add(10002));   // three rises, 10001 above
   EXPECT_TRUE(opt::diverged(std::vector<double>{1, 0.5, NAN}));
   // Falling back after a rise is no divergence: f − f0 is far above, but not rising.
   EXPECT_FALSE(opt::diverged(std::vector<double>{1, 2, 1.5}));
   EXPECT_FALSE(opt::diverged(std::vector<double>{1, 20000, 19000}));
+  // An overshoot far above the start that the next step repairs (L-BFGS without a line
+  // search near a minimum) is none either: two rises, then a fall.
+  EXPECT_FALSE(opt::diverged(std::vector<double>{1, 0.5, 3, 50000, 0.2, 0.1}));
 }
 
 TEST(Minimize, GradientDescentTooLargeAStepStopsAsDiverged) {
@@ -121,10 +125,10 @@ TEST(Solve, AnAsymptoteIsNoRoot) {
 TEST(DivergenceRule, AStartAtZeroIsMeasuredByTheFirstChangeItMakes) {
   // f0 = 0 and f1 = 0 give no scale yet: the first change that is not 0 sets it. From
   // {0, 0, 1e-300} the scale is 1e-300 and f − f0 = 1e-300 is not 10^4 times that; from
-  // {0, 0, 1, 5000} it is 1 and 5000 is not 10^4 either, while 10002 is.
+  // {0, 0, 1, 2, 5000} it is 1 and 5000 is not 10^4 either, while 10002 is.
   EXPECT_FALSE(opt::diverged(std::vector<double>{0, 0, 1e-300}));
-  EXPECT_FALSE(opt::diverged(std::vector<double>{0, 0, 1, 5000}));
-  EXPECT_TRUE(opt::diverged(std::vector<double>{0, 0, 1, 10002}));
+  EXPECT_FALSE(opt::diverged(std::vector<double>{0, 0, 1, 2, 5000}));
+  EXPECT_TRUE(opt::diverged(std::vector<double>{0, 0, 1, 2, 10002}));  // three rises
 }
 
 TEST(Minimize, ARunDivergingAtItsStepLimitStopsAsDiverged) {

@@ -19,8 +19,9 @@ inline constexpr long long max_hessian_coordinates = 4096;
 inline constexpr long long max_steps = 100'000'000;
 // minimize --plot keeps every iterate of every run: at most this many points in all.
 inline constexpr long long max_plotted_points = 10'000'000;
-// minimize --restarts: one run each.
-inline constexpr long long max_restarts = 100'000;
+// minimize --restarts: one run each, and every start kept to compare minima; 10^4 runs
+// of a small f take about a second (a search that needs more is no longer a restart).
+inline constexpr long long max_restarts = 10'000;
 // train's network: more weights than an MLP trained here sensibly has (5·10⁷: 400 MB in
 // double, and the optimizer's buffers besides); parse_widths bounds each layer at 10⁶.
 inline constexpr double max_network_weights = 5e7;

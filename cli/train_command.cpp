@@ -134,9 +134,9 @@ void check_threads(int threads) {
       "core)");
 }
 
-// Says when some of --threads would have no shard to compute: the Trainer starts only as
-// many threads as a minibatch has shards.
-// The advice names the limit that binds: --max-shards, the data's size, or the batch.
+// Says when some of --threads would have no shard to compute (the Trainer starts only as
+// many threads as a minibatch has shards), naming the limit that binds: --max-shards, the
+// data's size, or the batch.
 void note_idle_threads(const TrainOptions& o, const models::Trainer& trainer, const Dataset& train) {
   const Eigen::Index rows = trainer.training_rows(train);
   const int used = trainer.threads_with_work(rows);

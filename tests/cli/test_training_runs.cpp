@@ -28,12 +28,12 @@ bool contains(const std::string& text, const std::string& part) {
 
 TEST_F(TrainingRuns, ThreadsAreBoundedBeforeAnyStarts) {
   const int limit = thread_limit();
-  for (const std::string threads :
+  for (const std::string& threads :
        {std::to_string(limit + 1), std::string("100000"), std::string("1000000000")})
     expect_usage_error(tapegrad({"train", "--data", "iris", "--epochs", "1", "--threads", threads}),
                        "must be 0 to " + std::to_string(limit));
   expect_usage_error(tapegrad({"train", "--data", "iris", "--threads", "-1"}), "--threads must be 0 or more");
-  for (const std::string threads : {std::string("0"), std::string("1"), std::to_string(limit)}) {
+  for (const std::string& threads : {std::string("0"), std::string("1"), std::to_string(limit)}) {
     const Outcome r = tapegrad({"train", "--data", "iris", "--epochs", "1", "--threads", threads, "--json"});
     EXPECT_EQ(r.exit_code, 0) << threads << ": " << r.err;
   }

@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-BUILD_PACKAGES := cmake ninja-build make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev
+BUILD_PACKAGES := cmake ninja-build make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev libcolpack-dev
 # The sanitizer build and the fuzz targets use clang 14 and its libFuzzer runtime.
 # Open MPI: the data-parallel tests run the program under mpirun (the build works
 # without it, on threads only). librsvg2-bin: rsvg-convert renders the pictures the
@@ -130,7 +130,7 @@ fuzz: install-test
 # on both cores. The portable build's `tapegrad` is timed too (train_vs_sklearn.py).
 bench: install-bench
 	$(call configure,native,-DTAPEGRAD_BUILD_BENCHMARKS=ON)
-	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench parallel_bench tapegrad_cli
+	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench sparse_bench parallel_bench tapegrad_cli
 	$(call configure,release,-DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF)
 	cmake --build --preset release -j $(JOBS) --target tapegrad_cli
 	./build/native/bench/scalar_bench --report=bench/RESULTS.md
@@ -138,6 +138,7 @@ bench: install-bench
 	./build/native/bench/optim_bench --report=bench/RESULTS.md
 	./build/native/bench/models_bench --report=bench/RESULTS.md
 	./build/native/bench/second_order_bench --report=bench/RESULTS.md
+	./build/native/bench/sparse_bench --report=bench/RESULTS.md
 	./build/native/bench/parallel_bench --report=bench/RESULTS.md
 	mpirun --allow-run-as-root --oversubscribe -np 2 ./build/native/bench/parallel_bench --report=bench/RESULTS.md
 	/usr/bin/python3 bench/train_vs_sklearn.py --report=bench/RESULTS.md

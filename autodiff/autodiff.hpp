@@ -3,7 +3,8 @@
 /// Parameters with their operations and losses, gradients, Jacobians, user-defined
 /// operations, gradient checking and graph export; forward mode (Dual, jvp) and second
 /// derivatives (hvp, hessian); recorded functions replayed at new inputs; gradients
-/// computed shard by shard on threads and processes (parallel/).
+/// computed shard by shard on threads and processes (parallel/); sparsity patterns and their
+/// coloring with ColPack, for sparse Jacobians and Hessians (sparse/).
 ///
 /// \namespace tapegrad
 /// The tape and everything built on it: Var, Tape, Tensor, Parameter, the operations,
@@ -31,6 +32,10 @@
 #include "scalar/rules.hpp"
 #include "scalar/tape.hpp"
 #include "scalar/var.hpp"
+#include "sparse/coloring.hpp"
+#include "sparse/pattern.hpp"
+#include "sparse/sparse_hessian.hpp"
+#include "sparse/sparse_jacobian.hpp"
 #include "support/error.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/fused.hpp"

@@ -1,6 +1,7 @@
 #include "calculus.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -10,18 +11,30 @@
 #include "../autodiff/scalar/graphviz.hpp"
 #include "../autodiff/scalar/tape.hpp"
 #include "../autodiff/support/atomic_file.hpp"
+#include "limits.hpp"
 #include "output.hpp"
 
 namespace tapegrad::cli {
 
 namespace {
 
-// Reads at most max_length + 1 bytes: enough to refuse a longer expression by its length.
-std::string read_expression(std::istream& in, const std::string& from) {
-  std::string text(Expression::max_length + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) throw UsageError("cannot read the expression from " + from);
-  text.resize(static_cast<std::size_t>(in.gcount()));
+// An expression read whole from standard input, refused once it passes the size a file
+// may have (a pipe has no size to check first).
+std::string read_standard_input() {
+  std::string text;
+  std::array<char, 1 << 16> buffer;
+  while (std::cin.read(buffer.data(), buffer.size()) || std::cin.gcount() > 0) {
+    text.append(buffer.data(), static_cast<std::size_t>(std::cin.gcount()));
+    if (text.size() > max_input_file_bytes)
+      throw UsageError("standard input holds more than the " + bytes_text(max_input_file_bytes) +
+                       " an expression read from it may have");
+  }
+  if (std::cin.bad()) throw UsageError("cannot read the expression from standard input");
+  return text;
+}
+
+// A text file's last line ends with a line break, which is not part of the expression.
+std::string without_final_line_breaks(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
 }
@@ -29,13 +42,14 @@ std::string read_expression(std::istream& in, const std::string& from) {
 }  // namespace
 
 std::string expression_text(const std::string& argument) {
-  if (argument == "-") return read_expression(std::cin, "standard input");
-  if (!argument.empty() && argument[0] == '@') {
-    const std::string path = argument.substr(1);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw UsageError("cannot open the expression file '" + path + "'");
-    return read_expression(in, "'" + path + "'");
-  }
+  if (argument == "-") return without_final_line_breaks(read_standard_input());
+  if (!argument.empty() && argument[0] == '@')
+    return without_final_line_breaks(read_input_file(argument.substr(1), "the expression file"));
+  if (argument.size() > max_argument_expression_length)
+    throw ExpressionError("syntax error: the expression is longer than " +
+                              std::to_string(max_argument_expression_length) +
+                              " characters; give a longer one as @file or on standard input (-)",
+                          argument, max_argument_expression_length + 1);
   return argument;
 }
 
@@ -248,26 +262,28 @@ std::optional<double> overflowing_magnitude(const Expression& e, const Point& po
 
 }  // namespace
 
-void require_finite_hessian(const Expression& e, const Point& point, const Eigen::MatrixXd& hessian) {
+void require_finite_second_derivative(const Expression& e, const Point& point, std::size_t i, std::size_t j,
+                                      double h) {
+  if (std::isfinite(h)) return;
   const std::vector<std::string> names = coordinate_names(e);
+  const std::string what =
+      "d2f/d" + names[i] + " d" + names[j] + " is " + how_not_finite(h) + " at " + point_text(e, point);
+  if (const auto magnitude = overflowing_magnitude(e, point, i, j))
+    throw ExpressionError(what + ": it overflows (its size is about 1e" +
+                              std::to_string(static_cast<long>(std::floor(*magnitude))) +
+                              ", beyond the largest double, 1.8e308); f is twice differentiable there",
+                          e.text(), 1);
+  throw ExpressionError(what +
+                            ": f is not twice differentiable there (a second derivative has a pole, as "
+                            "x^1.5 or sqrt has at 0)",
+                        e.text(), 1);
+}
+
+void require_finite_hessian(const Expression& e, const Point& point, const Eigen::MatrixXd& hessian) {
   for (Eigen::Index i = 0; i < hessian.rows(); ++i)
-    for (Eigen::Index j = 0; j < hessian.cols(); ++j) {
-      const double h = hessian(i, j);
-      if (std::isfinite(h)) continue;
-      const std::string what = "d2f/d" + names[static_cast<std::size_t>(i)] + " d" +
-                               names[static_cast<std::size_t>(j)] + " is " + how_not_finite(h) + " at " +
-                               point_text(e, point);
-      if (const auto magnitude =
-              overflowing_magnitude(e, point, static_cast<std::size_t>(i), static_cast<std::size_t>(j)))
-        throw ExpressionError(what + ": it overflows (its size is about 1e" +
-                                  std::to_string(static_cast<long>(std::floor(*magnitude))) +
-                                  ", beyond the largest double, 1.8e308); f is twice differentiable there",
-                              e.text(), 1);
-      throw ExpressionError(what +
-                                ": f is not twice differentiable there (a second derivative has a pole, as "
-                                "x^1.5 or sqrt has at 0)",
-                            e.text(), 1);
-    }
+    for (Eigen::Index j = 0; j < hessian.cols(); ++j)
+      require_finite_second_derivative(e, point, static_cast<std::size_t>(i), static_cast<std::size_t>(j),
+                                       hessian(i, j));
 }
 
 NotFiniteReason why_not_finite(const Expression& e, const Point& point) {

@@ -119,6 +119,9 @@ std::vector<std::string> coordinate_names(const Expression& e);
 void require_finite_gradient(const Expression& e, const Point& point, std::span<const double> gradient);
 // The same for second derivatives (d2f/dx dy), after the gradient's.
 void require_finite_hessian(const Expression& e, const Point& point, const Eigen::MatrixXd& hessian);
+// One of them: d2f/d(coordinate i) d(coordinate j) = h.
+void require_finite_second_derivative(const Expression& e, const Point& point, std::size_t i, std::size_t j,
+                                      double h);
 // Why f or its gradient is not finite at `point` ("sqrt(-0.5) is NaN", "df/dx is
 // infinite: …"), and the column; an empty reason when both are finite there.
 struct NotFiniteReason {

@@ -14,6 +14,7 @@ namespace tapegrad::cli {
 
 void add_grad_command(CLI::App& app);
 void add_hessian_command(CLI::App& app);
+void add_jacobian_command(CLI::App& app);
 void add_minimize_command(CLI::App& app);
 void add_solve_command(CLI::App& app);
 void add_cost_command(CLI::App& app);
@@ -27,10 +28,11 @@ struct Command {
 };
 
 inline constexpr std::array commands = {
-    Command{"grad", add_grad_command},         Command{"hessian", add_hessian_command},
-    Command{"minimize", add_minimize_command}, Command{"solve", add_solve_command},
-    Command{"cost", add_cost_command},         Command{"train", add_train_command},
-    Command{"predict", add_predict_command},   Command{"functions", add_functions_command},
+    Command{"grad", add_grad_command},           Command{"hessian", add_hessian_command},
+    Command{"jacobian", add_jacobian_command},   Command{"minimize", add_minimize_command},
+    Command{"solve", add_solve_command},         Command{"cost", add_cost_command},
+    Command{"train", add_train_command},         Command{"predict", add_predict_command},
+    Command{"functions", add_functions_command},
 };
 
 }  // namespace tapegrad::cli

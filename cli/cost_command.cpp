@@ -98,10 +98,13 @@ void add_cost_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("cost", "the time of a gradient against the time of the value");
   cmd->add_option(
          "expression", o->expression,
-         "e.g. \"sum(x^2 * sin(x))\" with --dim x=1000; - reads it from standard input, @file from a file")
+         "e.g. \"sum(x^2 * sin(x))\" with --dim x=1000, or \"sum(i = 0..len(x)-2: (x[i+1] - x[i])^2)\"; - "
+         "reads it from standard input, @file from a file (up to 256 MiB)")
       ->required();
-  cmd->add_option("--at", o->at, "the point: x=0.5 (a vector variable takes one value for every entry)");
-  cmd->add_option("--dim", o->dims, "vector variables and their lengths: x=1000");
+  cmd->add_option("--at", o->at,
+                  "the point: x=0.5 (a vector variable takes one value for every entry, a list x=[1,2,3] or "
+                  "entries); @file reads it from a file");
+  cmd->add_option("--dim", o->dims, "vector variables and their lengths, where no value gives one: x=1000");
   cmd->add_option("--samples", o->samples, "timed batches per median")->capture_default_str();
   cmd->add_flag("--json", o->json, "one JSON object with the medians, ratio and tape size");
   cmd->callback([o] { run_cost(*o); });

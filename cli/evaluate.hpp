@@ -4,6 +4,7 @@
 // same values and the same gradient.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -68,18 +69,35 @@ inline std::string index_problem(double index, const std::string& name, std::siz
 
 // Evaluates `e` on `inputs`. With check_domain, the first operation (in evaluation
 // order) that turns finite inputs into NaN or infinity throws DomainError at its
-// column, naming the operation and its input values.
+// column, naming the operation and its input values. An index out of range or not a
+// whole number, or a sum bound that is not one, throws DomainError whatever
+// check_domain, naming the indices of the indexed sums it is in. Sums run their body
+// once per index in a plain loop: nothing is allocated per term once the stacks have
+// their size, and each term records its own statements and one `total + term` (or
+// `total * term`) on a tape.
 template <class T>
 class Evaluator {
  public:
   T operator()(const Expression& e, const Inputs<T>& inputs, bool check_domain = false);
 
  private:
-  void run(const Expression& e, const Inputs<T>& in, std::size_t begin, std::size_t end, bool check);
+  void run(std::size_t begin, std::size_t end);
+  void run_sum(const Instruction& sum, std::size_t at, double first, double last);
+  double bound(const Instruction& sum, bool upper);
+  [[noreturn]] void index_error(const Instruction& i, double index, std::size_t n) const;
+  // ", at i = 3, j = 0": the indices of the indexed sums running below nesting level
+  // `depth`, or "" when there are none.
+  std::string where(std::size_t depth) const;
   static void check_result(const Instruction& i, std::span<const double> operands, double result);
 
+  const Expression* e_ = nullptr;
+  const Inputs<T>* in_ = nullptr;
+  bool check_ = false;
   std::vector<T> stack_;
-  std::vector<std::size_t> indices_;
+  std::vector<double> levels_;          // the index of the sum running at each nesting level
+  std::vector<std::uint32_t> running_;  // the instruction of the sum running at each level
+  std::size_t depth_ = 0;               // how many sums are running
+  std::vector<double> scratch_;         // for index forms kept as code
 };
 
 // The members are defined outside the class so that they are not inline: the value
@@ -87,16 +105,21 @@ class Evaluator {
 // every type, optimized, was most of each command file's compile time).
 template <class T>
 T Evaluator<T>::operator()(const Expression& e, const Inputs<T>& inputs, bool check_domain) {
+  e_ = &e;
+  in_ = &inputs;
+  check_ = check_domain;
   stack_.clear();
-  indices_.clear();
-  run(e, inputs, 0, e.program().size(), check_domain);
+  // At least one level: a constant index form reads level 0 times 0.
+  levels_.assign(std::max<std::size_t>(1, e.sum_depth()), 0.0);
+  running_.assign(levels_.size(), 0);
+  depth_ = 0;
+  run(0, e.program().size());
   return stack_.back();
 }
 
 template <class T>
-void Evaluator<T>::run(const Expression& e, const Inputs<T>& in, std::size_t begin, std::size_t end,
-                       bool check) {
-  const std::vector<Instruction>& program = e.program();
+void Evaluator<T>::run(std::size_t begin, std::size_t end) {
+  const std::vector<Instruction>& program = e_->program();
   for (std::size_t k = begin; k < end; ++k) {
     const Instruction& i = program[k];
     switch (i.op) {
@@ -104,20 +127,40 @@ void Evaluator<T>::run(const Expression& e, const Inputs<T>& in, std::size_t beg
         stack_.push_back(T(i.constant));
         break;
       case Instruction::Op::Scalar:
-        stack_.push_back(in.scalars[i.slot]);
+        stack_.push_back(in_->scalars[i.slot]);
+        break;
+      case Instruction::Op::IndexValue:
+        stack_.push_back(T(levels_[i.slot]));
         break;
       case Instruction::Op::SumElement:
-        stack_.push_back(in.vectors[i.slot][indices_.back()]);
+        stack_.push_back(in_->vectors[i.slot][static_cast<std::size_t>(levels_[i.end])]);
         break;
+      case Instruction::Op::Entry: {
+        const std::vector<T>& v = in_->vectors[i.slot];
+        const double index = i.scale * levels_[i.end] + i.constant;  // a whole number
+        if (!(index >= 0 && index < static_cast<double>(v.size()))) index_error(i, index, v.size());
+        stack_.push_back(v[static_cast<std::size_t>(index)]);
+        break;
+      }
+      case Instruction::Op::FormEntry: {
+        const std::vector<T>& v = in_->vectors[i.slot];
+        const IndexForm& form = e_->index_forms()[i.count];
+        const double index = e_->index_value(form, levels_.data(), scratch_);
+        if (!(index >= 0 && index < static_cast<double>(v.size()) &&
+              (form.affine || index == std::floor(index))))
+          index_error(i, index, v.size());
+        stack_.push_back(v[static_cast<std::size_t>(index)]);
+        break;
+      }
       case Instruction::Op::Indexed: {
         const double index = detail::plain(stack_.back());
         // On a replay tape the comparison is recorded, so a replay at a point where
         // the index would pick another entry is caught rather than reading the old one.
         if constexpr (!std::is_arithmetic_v<T>) (void)(stack_.back() == index);
         stack_.pop_back();
-        const std::vector<T>& v = in.vectors[i.slot];
+        const std::vector<T>& v = in_->vectors[i.slot];
         if (!(index >= 0 && index < static_cast<double>(v.size()) && index == std::floor(index)))
-          throw DomainError(i.column, index_problem(index, e.vectors()[i.slot], v.size()));
+          index_error(i, index, v.size());
         stack_.push_back(v[static_cast<std::size_t>(index)]);
         break;
       }
@@ -125,7 +168,7 @@ void Evaluator<T>::run(const Expression& e, const Inputs<T>& in, std::size_t beg
         const std::size_t arity = operation_table[i.function].arity;
         T* arguments = stack_.data() + stack_.size() - arity;
         T result = apply(i.function, arguments);
-        if (check) {
+        if (check_) {
           std::array<double, max_arity> plain_arguments;
           for (std::size_t a = 0; a < arity; ++a) plain_arguments[a] = detail::plain(arguments[a]);
           check_result(i, std::span<const double>(plain_arguments.data(), arity), detail::plain(result));
@@ -146,22 +189,75 @@ void Evaluator<T>::run(const Expression& e, const Inputs<T>& in, std::size_t beg
         stack_.back() = std::move(result);
         break;
       }
-      case Instruction::Op::Sum: {
-        T total(0.0);
-        indices_.push_back(0);
-        for (std::size_t index = 0; index < i.count; ++index) {
-          indices_.back() = index;
-          run(e, in, k + 1, i.end, check);
-          total = index == 0 ? std::move(stack_.back()) : T(total + stack_.back());
-          stack_.pop_back();
-        }
-        indices_.pop_back();
-        stack_.push_back(std::move(total));
+      case Instruction::Op::Sum:
+        run_sum(i, k, 0, static_cast<double>(i.count) - 1);
+        k = i.end - 1;
+        break;
+      case Instruction::Op::RangeSum: {
+        const double first = bound(i, false), last = bound(i, true);
+        run_sum(i, k, first, last);
         k = i.end - 1;
         break;
       }
     }
   }
+}
+
+// The body of the sum at instruction `at` for each index from `first` to `last` (whole
+// numbers), its total pushed: the first term itself, then total + term (or total · term)
+// for each further one; none gives 0 (or 1).
+template <class T>
+void Evaluator<T>::run_sum(const Instruction& sum, std::size_t at, double first, double last) {
+  if (last < first) {
+    stack_.push_back(T(sum.function == Instruction::Multiply ? 1.0 : 0.0));
+    return;
+  }
+  const std::size_t outer_depth = depth_;
+  depth_ = sum.slot + 1;
+  running_[sum.slot] = static_cast<std::uint32_t>(at);
+  double& index = levels_[sum.slot];
+  index = first;
+  run(at + 1, sum.end);
+  T total = std::move(stack_.back());
+  stack_.pop_back();
+  const bool product = sum.function == Instruction::Multiply;
+  while (index < last) {
+    index += 1;
+    run(at + 1, sum.end);
+    total = product ? T(total * stack_.back()) : T(total + stack_.back());
+    stack_.pop_back();
+  }
+  stack_.push_back(std::move(total));
+  depth_ = outer_depth;
+}
+
+template <class T>
+double Evaluator<T>::bound(const Instruction& sum, bool upper) {
+  const IndexedSum& s = e_->indexed_sums()[sum.count];
+  const IndexForm& form = e_->index_forms()[upper ? s.upper : s.lower];
+  const double value = e_->index_value(form, levels_.data(), scratch_);
+  if (std::string problem = bound_problem(value, upper ? "upper" : "lower", s, sum.function);
+      !problem.empty())
+    throw DomainError(form.column, problem + where(sum.slot));
+  return value;
+}
+
+template <class T>
+void Evaluator<T>::index_error(const Instruction& i, double index, std::size_t n) const {
+  throw DomainError(i.column, index_problem(index, e_->vectors()[i.slot], n) + where(depth_));
+}
+
+template <class T>
+std::string Evaluator<T>::where(std::size_t depth) const {
+  std::string at;
+  for (std::size_t level = 0; level < depth; ++level) {
+    const Instruction& sum = e_->program()[running_[level]];
+    if (sum.op != Instruction::Op::RangeSum) continue;
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%.17g", levels_[level]);
+    at += (at.empty() ? ", at " : ", ") + e_->indexed_sums()[sum.count].index + " = " + shown;
+  }
+  return at;
 }
 
 template <class T>

@@ -1,5 +1,5 @@
 // tapegrad functions: every function an expression may call, with its arguments, from
-// the autodiff rules' lists (so it is never out of date), plus sum(…).
+// the autodiff rules' lists (so it is never out of date), plus sum(…), prod(…) and len(…).
 #include <cstdio>
 #include <memory>
 
@@ -25,7 +25,13 @@ void run_functions(bool json) {
     print_json({{"functions", all}});
     return;
   }
-  std::printf("sum(body)   the body added over every index of the vectors it mentions\n");
+  std::printf(
+      "sum(i = a..b: body)   the body added for each whole number i from a to b (0 when b < a);\n"
+      "                      the body reads x[i], x[i+1], x[2*i], … and i itself; sums nest\n"
+      "prod(i = a..b: body)  the same, multiplied (1 when b < a)\n"
+      "sum(body)             the body added over every index of the vectors it names bare\n"
+      "prod(body)            the same, multiplied\n"
+      "len(x)                the length of the vector x (a bound may use it: 0..len(x)-1)\n");
 }
 
 }  // namespace

@@ -105,12 +105,17 @@ void run_grad(const GradOptions& o) {
 void add_grad_command(CLI::App& app) {
   auto o = std::make_shared<GradOptions>();
   CLI::App* grad = app.add_subcommand("grad", "the value and gradient of an expression at a point");
-  grad->add_option("expression", o->expression,
-                   "e.g. \"x1*x1 + x2*x2 + abs(x1 + x2)\"; - reads it from standard input, @file from a file")
+  grad->add_option(
+          "expression", o->expression,
+          "e.g. \"x1*x1 + x2*x2 + abs(x1 + x2)\" or \"sum(i = 0..len(x)-2: (x[i+1] - x[i])^2)\" "
+          "(tapegrad functions lists sum, prod, len and the functions); - reads it from standard "
+          "input, @file from a file (up to 256 MiB; the argument itself is at most 100000 characters)")
       ->required();
-  grad->add_option("--at", o->at, "the point: x1=1,x2=1 (a vector variable takes one value for every entry)");
-  grad->add_option("--dim", o->dims,
-                   "vector variables and their lengths: x=1000 (a list in --at gives its own)");
+  grad->add_option(
+      "--at", o->at,
+      "the point: x1=1,x2=1 (a vector variable takes one value for every entry, a list x=[1,2,3] "
+      "or entries x[0]=1,x[1]=2); @file reads it from a file");
+  grad->add_option("--dim", o->dims, "vector variables and their lengths, where no value gives one: x=1000");
   grad->add_flag("--json", o->json, "one JSON object: {\"value\": …, \"gradient\": {…}}");
   grad->add_option("--out", o->out,
                    "FILE: every entry of the gradient, one \"df/dx = …\" line each (the output lists at "

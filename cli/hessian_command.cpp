@@ -1,33 +1,47 @@
-// tapegrad hessian EXPR --at x=1,y=2 [--dim x=N] [--json]: the value, the gradient and
-// the Hessian, by forward over reverse (one Hessian-vector product per coordinate).
+// tapegrad hessian EXPR --at x=1,y=2 [--dim x=N] [--sparse] [--out H.mtx] [--json]: the
+// value, the gradient and the Hessian. Dense by forward over reverse, vector_width
+// coordinates per sweep; with --sparse, the Hessian's pattern is found from the
+// recording, colored with ColPack, and its nonzeros recovered from one sweep per
+// vector_width colors (autodiff/sparse/sparse_hessian.hpp), for any number of unknowns.
 #include <memory>
 
+#include "../autodiff/sparse/sparse_hessian.hpp"
+#include "arguments.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "limits.hpp"
+#include "matrix_market.hpp"
 #include "output.hpp"
 
 namespace tapegrad::cli {
 namespace {
 
 struct HessianOptions {
-  std::string expression, at, dims;
-  bool json = false;
+  std::string expression, at, dims, out;
+  bool json = false, sparse = false;
 };
 
-void run_hessian(const HessianOptions& o) {
-  const Expression e = compile(expression_text(o.expression), dimensions_of(o.dims, "--dim", o.at, "--at"));
-  // n² entries and n sweeps: refused before either is made.
-  long long coordinates = static_cast<long long>(e.scalars().size());
-  for (std::size_t v = 0; v < e.vectors().size(); ++v) coordinates += static_cast<long long>(e.dimension(v));
-  if (coordinates > max_hessian_coordinates)
+std::size_t coordinates_of(const Expression& e) {
+  std::size_t n = e.scalars().size();
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) n += e.dimension(v);
+  return n;
+}
+
+void run_dense(const HessianOptions& o, const Expression& e, const Point& point) {
+  // n² entries: refused before they are made.
+  const std::size_t coordinates = coordinates_of(e);
+  if (static_cast<long long>(coordinates) > max_hessian_coordinates)
     throw UsageError("hessian: the expression has " + std::to_string(coordinates) +
                      " coordinates; a dense Hessian is computed for at most " +
-                     std::to_string(max_hessian_coordinates));
-  const Point point = bind_point(e, o.at, "--at");
+                     std::to_string(max_hessian_coordinates) + " (--sparse computes only its nonzeros)");
   const ValueGradientHessian r = value_gradient_hessian(e, point);
   require_finite_gradient(e, point, r.gradient);
   require_finite_hessian(e, point, r.hessian);
+  if (!o.out.empty()) {
+    write_matrix_market(o.out, Eigen::SparseMatrix<double>(r.hessian.sparseView()), MatrixSymmetry::Symmetric,
+                        "the Hessian of " + e.text().substr(0, 200));
+    std::fprintf(stderr, "wrote %s\n", o.out.c_str());
+  }
   const std::vector<std::string> names = coordinate_names(e);
   if (o.json) {
     // Keyed by coordinate name (x, or x[3] for a vector entry) at both levels.
@@ -51,6 +65,70 @@ void run_hessian(const HessianOptions& o) {
                   number(r.hessian(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j))).c_str());
 }
 
+void run_sparse(const HessianOptions& o, const Expression& e, const Point& point) {
+  checked_value(e, point);  // a domain error, at its column, before any derivative
+  const std::vector<double> x = point.flat();
+  SparseHessian h([&e](std::span<const Var> v) { return evaluate_flat(e, v); }, {}, x,
+                  {.max_nonzeros = static_cast<std::size_t>(max_sparse_nonzeros)});
+  std::vector<double> gradient(x.size()), nonzeros(h.pattern().nonzeros());
+  const double value = h.values(x, nonzeros, gradient);
+  require_finite_gradient(e, point, gradient);
+  const SparsityPattern& p = h.pattern();
+  for (std::size_t i = 0; i < p.rows; ++i)
+    for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1]; ++k)
+      require_finite_second_derivative(e, point, i, p.columns[k], nonzeros[k]);
+  if (!o.out.empty()) {
+    write_matrix_market(o.out, h.matrix(nonzeros), MatrixSymmetry::Symmetric,
+                        "the Hessian of " + e.text().substr(0, 200) + "\n" + std::to_string(h.colors()) +
+                            " colors (tapegrad hessian --sparse)");
+    std::fprintf(stderr, "wrote %s\n", o.out.c_str());
+  }
+  const std::vector<std::string> names = coordinate_names(e);
+  if (o.json) {
+    Json g = Json::object(), rows = Json::array(), columns = Json::array(), values = Json::array();
+    for (std::size_t i = 0; i < names.size(); ++i) g[names[i]] = gradient[i];
+    for (std::size_t i = 0; i < p.rows; ++i)
+      for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1]; ++k) {
+        rows.push_back(i);
+        columns.push_back(p.columns[k]);
+        values.push_back(nonzeros[k]);
+      }
+    print_json({{"value", value},
+                {"gradient", g},
+                {"hessian",
+                 {{"rows", p.rows},
+                  {"columns", p.cols},
+                  {"nonzeros", p.nonzeros()},
+                  {"colors", h.colors()},
+                  {"row", rows},
+                  {"column", columns},
+                  {"values", values}}}});
+    return;
+  }
+  std::printf("f = %s\n", number(value).c_str());
+  print_entries(names, gradient, "df/d", "");
+  std::printf("nonzeros = %zu (both triangles)\ncolors = %zu\n", p.nonzeros(), h.colors());
+  // The lower triangle, row by row: a screenful of it (--out writes every entry).
+  std::vector<std::string> entry_names;
+  std::vector<double> entry_values;
+  for (std::size_t i = 0; i < p.rows; ++i)
+    for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1] && p.columns[k] <= i; ++k) {
+      entry_names.push_back(names[i] + " d" + names[p.columns[k]]);
+      entry_values.push_back(nonzeros[k]);
+    }
+  print_entries(entry_names, entry_values, "d2f/d", "");
+}
+
+void run_hessian(const HessianOptions& o) {
+  if (!o.out.empty()) check_writable_file(o.out, "--out");
+  const Expression e = compile(expression_text(o.expression), dimensions_of(o.dims, "--dim", o.at, "--at"));
+  const Point point = bind_point(e, o.at, "--at");
+  if (o.sparse)
+    run_sparse(o, e, point);
+  else
+    run_dense(o, e, point);
+}
+
 }  // namespace
 
 void add_hessian_command(CLI::App& app) {
@@ -60,11 +138,22 @@ void add_hessian_command(CLI::App& app) {
   cmd->add_option("expression", o->expression,
                   "e.g. \"100*(y - x^2)^2 + (1 - x)^2\"; - reads it from standard input, @file from a file")
       ->required();
-  cmd->add_option("--at", o->at, "the point: x=1,y=2 (a vector variable takes one value for every entry)");
-  cmd->add_option("--dim", o->dims, "vector variables and their lengths: x=10");
+  cmd->add_option(
+      "--at", o->at,
+      "the point: x=1,y=2 (a vector variable takes one value for every entry, or a list x=[1,2,3]); "
+      "@file reads it from a file");
+  cmd->add_option("--dim", o->dims, "vector variables and their lengths, where no value gives one: x=10");
+  cmd->add_flag("--sparse", o->sparse,
+                "only the nonzeros: the pattern found from the recording, its columns colored (ColPack), "
+                "one sweep per 8 colors; for many unknowns");
+  cmd->add_option("--out", o->out,
+                  "write the Hessian to FILE in Matrix Market format (coordinate real symmetric: the lower "
+                  "triangle, 1-based), which scipy.io.mmread, MATLAB, Julia and SuiteSparse read");
   cmd->add_flag(
       "--json", o->json,
-      "one JSON object: {\"value\": …, \"gradient\": {\"x\": …}, \"hessian\": {\"x\": {\"x\": …, …}, …}}");
+      "one JSON object: {\"value\": …, \"gradient\": {\"x\": …}, \"hessian\": {\"x\": {\"x\": …}}}; "
+      "with --sparse \"hessian\" is {\"rows\", \"columns\", \"nonzeros\", \"colors\", \"row\": […], "
+      "\"column\": […], \"values\": […]} (0-based, both triangles)");
   cmd->callback([o] { run_hessian(*o); });
 }
 

@@ -3,6 +3,8 @@
 // naming the flag and its limit, not run until the machine gives out.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "arguments.hpp"
@@ -12,8 +14,27 @@ namespace tapegrad::cli {
 // Every vector entry of a point together (--dim, or the lists of --at/--from): 10^7
 // doubles is 80 MB per copy of the point, and a gradient holds several copies.
 inline constexpr long long max_point_entries = 10'000'000;
+// An expression typed as the command-line argument itself: far beyond anything typed
+// (Linux passes at most 128 kB in one argument); a longer one comes as @file or on
+// standard input.
+inline constexpr std::size_t max_argument_expression_length = 100'000;
+// A file a command reads whole (an expression, an equation list or a point as @file, or
+// an expression on standard input): 256 MiB, checked by its size before it is read. The
+// parser is linear in the text, so this bounds the parse to seconds; the program it
+// compiles to is bounded by max_evaluation_operations besides.
+inline constexpr std::uintmax_t max_input_file_bytes = std::uintmax_t{256} << 20;
+// Operations one evaluation of an expression runs, every sum unrolled (each term's
+// instructions count once per index): refused before anything runs, so that a range of
+// 10^12 or nested sums over long vectors are an error, not a hang. Each operation is a
+// statement on the tape when the gradient is recorded (tens of bytes each).
+inline constexpr long long max_evaluation_operations = 100'000'000;
 // A Hessian (the hessian command, minimize's newton) holds n² doubles: 4096² is 128 MB.
 inline constexpr long long max_hessian_coordinates = 4096;
+// hessian --sparse and jacobian: the nonzeros a sparse derivative may have (10^7: its
+// pattern, values and the Matrix Market text, a few hundred MB); a pattern that grows past
+// it is refused while it is found (autodiff/sparse/pattern.hpp). A dense jacobian holds
+// rows × columns numbers: at most max_hessian_coordinates² of them.
+inline constexpr long long max_sparse_nonzeros = 10'000'000;
 // minimize --steps and solve --max-iter: each step is cheap to keep count of, but a run
 // of more than 10^8 is a typing error rather than a plan (and --plot keeps every step).
 inline constexpr long long max_steps = 100'000'000;
@@ -28,6 +49,14 @@ inline constexpr double max_network_weights = 5e7;
 // cost --samples: timed batches per median (each batch runs for tens of milliseconds,
 // three kinds of batch: 100 is about ten seconds).
 inline constexpr long long max_samples = 100;
+
+// "256 MiB (268435456 bytes)": a size in bytes as a limit is stated.
+inline std::string bytes_text(std::uintmax_t bytes) {
+  const std::string exact = std::to_string(bytes) + " bytes";
+  if (bytes >= (std::uintmax_t{1} << 20) && bytes % (std::uintmax_t{1} << 20) == 0)
+    return std::to_string(bytes >> 20) + " MiB (" + exact + ")";
+  return exact;
+}
 
 // "10^7" for a power of ten, else the number.
 inline std::string limit_text(long long limit) {

@@ -22,6 +22,7 @@
 #include "../plot/svg.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
+#include "expression_list.hpp"
 #include "limits.hpp"
 #include "optimizer_flags.hpp"
 #include "output.hpp"
@@ -41,8 +42,8 @@ struct MinimizeOptions {
 };
 
 // "r1; r2; …" as one Expression ½Σrᵢ² (for the optimizers; its variables are the point)
-// and each rᵢ alone (for Levenberg–Marquardt; residual_at picks its variables out of
-// the point by name).
+// and each rᵢ alone (for Levenberg–Marquardt; rebound to read its variables at the
+// sum's slots, so one set of inputs serves them all).
 struct Residuals {
   Expression sum_of_squares;
   std::vector<Expression> each;
@@ -70,26 +71,8 @@ Residuals compile_residuals(const std::string& text, const std::map<std::string,
   }
   if (out.each.empty()) throw UsageError("--residuals: no residuals (write \"r1; r2; …\")");
   out.sum_of_squares = compile(sum + ")", dimensions);
+  rebind_all(out.each, out.sum_of_squares);
   return out;
-}
-
-// Residual r (over its own variables) at the flat point x of `all` (over every
-// residual's variables): each of r's variables is picked out of x by name.
-Var residual_at(const Expression& r, const Expression& all, std::span<const Var> x) {
-  const auto position = [](const std::vector<std::string>& names, const std::string& name) {
-    return static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
-  };
-  std::vector<Var> scalars;
-  for (const std::string& name : r.scalars()) scalars.push_back(x[position(all.scalars(), name)]);
-  std::vector<std::vector<Var>> vectors;
-  for (const std::string& name : r.vectors()) {
-    const std::size_t slot = position(all.vectors(), name);
-    std::size_t offset = all.scalars().size();
-    for (std::size_t v = 0; v < slot; ++v) offset += all.dimension(v);
-    vectors.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(offset),
-                         x.begin() + static_cast<std::ptrdiff_t>(offset + all.dimension(slot)));
-  }
-  return Evaluator<Var>()(r, Inputs<Var>{scalars, vectors});
 }
 
 // The point as JSON: scalars by name, vectors as arrays.
@@ -404,9 +387,12 @@ void report(const MinimizeOptions& o, const Problem& p, const optim::MinimizeRes
 
 void run_least_squares(const MinimizeOptions& o, const Problem& p, const optim::StopWhen& stop) {
   const Expression& e = p.f();
+  ListInputs<Var> in;
+  Evaluator<Var> evaluate;
   const auto r = [&](std::span<const Var> x) {
+    in.assign(e, x);
     std::vector<Var> out;
-    for (const Expression& one : p.residuals.each) out.push_back(residual_at(one, e, x));
+    for (const Expression& one : p.residuals.each) out.push_back(evaluate(one, in.inputs()));
     return out;
   };
   plot::PathRecorder path;

@@ -24,6 +24,16 @@ endif()
 
 find_package(Threads REQUIRED)
 
+# ColPack colors the columns of sparse Jacobians and Hessians (autodiff/sparse/coloring.cpp).
+# Debian's package has no CMake or pkg-config file, so its header and library are found by
+# name; the installed package's tapegradConfig.cmake checks for the same library.
+find_path(ColPack_INCLUDE_DIR ColPack/ColPackHeaders.h DOC "The folder holding ColPack/ColPackHeaders.h")
+find_library(ColPack_LIBRARY ColPack DOC "ColPack's library (libColPack)")
+if(ColPack_INCLUDE_DIR AND ColPack_LIBRARY)
+  set(ColPack_FOUND TRUE)
+endif()
+tapegrad_require(ColPack libcolpack-dev)
+
 # Open MPI is optional: without it, data-parallel training runs on threads only.
 option(TAPEGRAD_MPI "Build data-parallel training across MPI processes when MPI is installed" ON)
 set(TAPEGRAD_WITH_MPI OFF)

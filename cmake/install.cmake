@@ -29,6 +29,13 @@ file(WRITE "${PROJECT_BINARY_DIR}/tapegradConfig.cmake.in" [=[
 include(CMakeFindDependencyMacro)
 find_dependency(Eigen3 3.3 NO_MODULE)
 find_dependency(Threads)
+# tapegrad::sparse links ColPack's shared library by the path it was found at when built.
+if(NOT EXISTS "@ColPack_LIBRARY@")
+  set(tapegrad_FOUND FALSE)
+  set(tapegrad_NOT_FOUND_MESSAGE
+      "tapegrad needs ColPack (@ColPack_LIBRARY@), which was not found. Install it with:\n  sudo apt-get install libcolpack-dev")
+  return()
+endif()
 if(@TAPEGRAD_WITH_MPI@)
   set(MPI_CXX_SKIP_MPICXX ON)
   find_dependency(MPI COMPONENTS CXX)  # for tapegrad::mpi

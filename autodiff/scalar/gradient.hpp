@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sweep.hpp"
 #include "var.hpp"
 
 namespace tapegrad {
@@ -96,15 +97,56 @@ requires(!std::is_same_v<E, BasicVar<T>>) std::vector<T> gradient(const E& f,
   return gradient(BasicVar<T>(f), std::span<const BasicVar<T>>(xs));
 }
 
-/// J(i, j) = dfs[i]/dxs[j], one reverse sweep per output over one recording.
+namespace detail {
+// How many outputs one reverse sweep of jacobian() carries: 16 amortize the walk over the
+// operands well, and fewer keep the adjoints (statements × this numbers) within 256 MB.
+inline std::size_t jacobian_rows_per_sweep(std::size_t statements, std::size_t bytes_per_number) {
+  const std::size_t budget =
+      (std::size_t{256} << 20) / (bytes_per_number * std::max<std::size_t>(statements, 1));
+  return std::clamp<std::size_t>(budget, 1, 16);
+}
+}  // namespace detail
+
+/// J(i, j) = dfs[i]/dxs[j] over one recording: reverse sweeps carrying up to 16 outputs' adjoints each
+/// (vector mode), or one sweep per output where the recording has tensor operations or custom backward
+/// functions between the inputs and the outputs, or the tape checks finite values.
 template <class T>
 Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::span<const BasicVar<T>> fs,
                                                           std::span<const BasicVar<T>> xs) {
   Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> j(fs.size(), xs.size());
-  std::vector<T> row(xs.size());
-  for (std::size_t i = 0; i < fs.size(); ++i) {
-    gradient(fs[i], xs, std::span<T>(row));
-    for (std::size_t k = 0; k < xs.size(); ++k) j(i, k) = row[k];
+  if (fs.empty() || xs.empty()) return j;
+  BasicTape<T>& tape = BasicTape<T>::active_or_throw("jacobian");
+  std::uint32_t lo = 0xffffffffu, hi = 0;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    detail::check_input(tape, xs[k], k, "jacobian");
+    lo = std::min(lo, xs[k].index());
+  }
+  for (const BasicVar<T>& f : fs) {
+    tape.check_var(f.index(), f.generation(), "jacobian (output)");
+    if (f.is_recorded()) lo = std::min(lo, f.index()), hi = std::max(hi, f.index());
+  }
+  if (fs.size() == 1 || hi == 0 || tape.checking_finite() || tape.has_hooks_between(lo, hi)) {
+    std::vector<T> row(xs.size());
+    for (std::size_t i = 0; i < fs.size(); ++i) {
+      gradient(fs[i], xs, std::span<T>(row));
+      for (std::size_t k = 0; k < xs.size(); ++k) j(i, k) = row[k];
+    }
+    return j;
+  }
+  const RecordingArrays<const T> recording = tape.view();
+  std::vector<T> adjoints;
+  const std::size_t per_sweep = detail::jacobian_rows_per_sweep(std::size_t{hi} + 1, sizeof(T));
+  for (std::size_t first = 0; first < fs.size(); first += per_sweep) {
+    const std::size_t rows = std::min(per_sweep, fs.size() - first);
+    adjoints.assign((std::size_t{hi} + 1) * rows, T(0));
+    for (std::size_t r = 0; r < rows; ++r)
+      if (fs[first + r].is_recorded()) adjoints[std::size_t{fs[first + r].index()} * rows + r] = T(1);
+    detail::sweep_rows_reverse(recording.statement_end, recording.operand_index, recording.operand_partial,
+                               adjoints.data(), rows, hi, lo);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t k = 0; k < xs.size(); ++k)
+        j(static_cast<Eigen::Index>(first + r), static_cast<Eigen::Index>(k)) =
+            xs[k].index() <= hi ? adjoints[std::size_t{xs[k].index()} * rows + r] : T(0);
   }
   return j;
 }

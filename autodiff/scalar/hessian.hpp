@@ -6,15 +6,23 @@
 /// about 2–3 gradients' worth of work, and no Hessian is ever formed.
 ///
 ///   hvp(f, x, v)       H(x)·v
-///   hessian(f, x)      the dense Hessian, n products, made exactly symmetric
+///   hvp(f, x, V)       H(x)·V for a matrix of directions, vector_width of them per sweep
+///   hessian(f, x)      the dense Hessian in ⌈n / vector_width⌉ sweeps, made exactly symmetric
 ///   HessianOperator    the same with one tape reused across calls (for Newton-type methods)
+///
+/// Vector mode: on a tape of Dual<double, vector_width> every local partial carries
+/// vector_width tangents, so one sweep gives H times vector_width directions at once,
+/// for about the work of a handful of gradients rather than vector_width products.
 ///
 /// f is written generically, as for jvp (forward_mode.hpp): it receives a span of
 /// BasicVar<Dual<double>>.
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
+#include <array>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -31,7 +39,49 @@ namespace tapegrad {
 /// forward-over-reverse second derivatives.
 using DualVar = BasicVar<Dual<double>>;
 
+/// A Var of Duals with vector_width tangents: what a generic function is called with by hvp(f, x, V) and
+/// hessian().
+using WideDualVar = BasicVar<Dual<double, vector_width>>;
+
 namespace detail {
+// True when f can be called with WideDualVars (a generic function; one written for
+// DualVar alone gets n single products instead).
+template <class F>
+concept TakesWideDuals = std::is_invocable_v<F&, std::span<const WideDualVar>> || std::is_invocable_v < F&,
+        const std::vector<WideDualVar>
+& > ;
+
+// H(x)·V, vector_width columns per forward-over-reverse sweep on a tape of its own; also
+// writes ∇f(x) into `gradient` when it is not empty.
+template <class F>
+Eigen::MatrixXd hessian_times(F& f, std::span<const double> x, const Eigen::MatrixXd& directions,
+                              std::span<double> gradient = {}) {
+  using D = Dual<double, vector_width>;
+  const auto n = static_cast<Eigen::Index>(x.size());
+  Eigen::MatrixXd out(n, directions.cols());
+  BasicTape<D> tape;
+  std::vector<WideDualVar> xs(x.size());
+  std::vector<D> adjoints(x.size());
+  for (Eigen::Index first = 0; first == 0 || first < directions.cols(); first += vector_width) {
+    const Eigen::Index width = std::min<Eigen::Index>(vector_width, directions.cols() - first);
+    tape.clear();
+    for (Eigen::Index i = 0; i < n; ++i) {
+      std::array<double, vector_width> t{};
+      for (Eigen::Index k = 0; k < width; ++k) t[static_cast<std::size_t>(k)] = directions(i, first + k);
+      xs[static_cast<std::size_t>(i)] = D(x[static_cast<std::size_t>(i)], t);
+    }
+    const WideDualVar y(call_on(f, xs));
+    tapegrad::gradient(y, std::span<const WideDualVar>(xs), std::span<D>(adjoints));
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const D& a = adjoints[static_cast<std::size_t>(i)];
+      if (first == 0 && !gradient.empty()) gradient[static_cast<std::size_t>(i)] = a.value();
+      for (Eigen::Index k = 0; k < width; ++k) out(i, first + k) = a.tangent(static_cast<int>(k));
+    }
+    if (directions.cols() == 0) break;
+  }
+  return out;
+}
+
 // The n×n Hessian from n products: column j is H·e_j (product(v, out) writes H·v into
 // out). The result is (H + Hᵀ)/2, symmetric to the last bit; the two triangles agree
 // to rounding already.
@@ -80,11 +130,20 @@ class HessianOperator {
     return y.value().value();
   }
 
-  /// The dense Hessian at x (see hessian_from_products).
+  /// The dense Hessian at x, made exactly symmetric: ⌈n / vector_width⌉ vector-mode sweeps when f is
+  /// generic, else n products (see hessian_from_products).
   Eigen::MatrixXd hessian(std::span<const double> x) {
-    std::vector<double> gradient(x.size());
-    return detail::hessian_from_products(
-        x.size(), [&](std::span<const double> v, std::span<double> column) { hvp(x, v, gradient, column); });
+    if constexpr (detail::TakesWideDuals<F>) {
+      const auto n = static_cast<Eigen::Index>(x.size());
+      const Eigen::MatrixXd h = detail::hessian_times(f_, x, Eigen::MatrixXd::Identity(n, n));
+      const Eigen::MatrixXd symmetric = (h + h.transpose()) / 2;
+      return symmetric;
+    } else {
+      std::vector<double> gradient(x.size());
+      return detail::hessian_from_products(
+          x.size(),
+          [&](std::span<const double> v, std::span<double> column) { hvp(x, v, gradient, column); });
+    }
   }
 
  private:
@@ -111,7 +170,22 @@ std::vector<double> hvp(F&& f, const std::vector<double>& x, const std::vector<d
   return hvp(f, std::span<const double>(x), std::span<const double>(v));
 }
 
-/// The dense Hessian of `f` at `x`: n Hessian-vector products (n = x's size), symmetrized.
+/// H(x)·V for every column of V (n rows, any number of columns, known at run time): ⌈columns / vector_width⌉
+/// forward-over-reverse sweeps, each carrying vector_width directions. f is written generically.
+///@{
+template <class F, class Directions>
+Eigen::MatrixXd hvp(F&& f, std::span<const double> x, const Eigen::MatrixBase<Directions>& directions) {
+  detail::check_same_size(x.size(), static_cast<std::size_t>(directions.rows()), "hvp", "the directions");
+  return detail::hessian_times(f, x, Eigen::MatrixXd(directions));
+}
+template <class F, class Directions>
+Eigen::MatrixXd hvp(F&& f, const std::vector<double>& x, const Eigen::MatrixBase<Directions>& directions) {
+  return hvp(f, std::span<const double>(x), directions);
+}
+///@}
+
+/// The dense Hessian of `f` at `x`, symmetrized: ⌈n / vector_width⌉ vector-mode sweeps (n = x's size), or n
+/// Hessian-vector products for a function written for DualVar alone.
 template <class F>
 Eigen::MatrixXd hessian(F&& f, std::span<const double> x) {
   HessianOperator<F&> op(f);

@@ -25,7 +25,14 @@
 ///   describe_piece(p)  with piece: the piece in words, for the message when a
 ///                recording run again found another piece ("argument > 0");
 ///   cheap        true for a rule of a few arithmetic instructions (no call, no
-///                division), which is cheaper to compute twice than to store.
+///                division), which is cheaper to compute twice than to store;
+///   second_partials  the pairs of arguments whose second partial can be nonzero
+///                (pairs::aa | pairs::ab …), where not every pair can: 0 for a linear
+///                or piecewise-linear rule, pairs::ab for a·b. The sparse Hessian's
+///                pattern reads it (autodiff/sparse/), so a wrong zero loses entries:
+///                tests/autodiff/sparse/test_rule_structure.cpp checks every declared zero;
+///   constant_pieces  true for a piecewise-constant rule (derivative 0 everywhere off its
+///                steps: floor, sign), which the sparse Jacobian's pattern leaves out.
 ///
 /// The tests read the same lists: test_every_rule.cpp gradient-checks every rule on
 /// `sample`, and the random graphs of tests/property/ draw from every unary and binary
@@ -63,12 +70,36 @@ struct Interval {
 /// The end of an unbounded `domain`.
 inline constexpr double inf = std::numeric_limits<double>::infinity();
 
+/// The pairs of a rule's arguments (a, b, c) in `second_partials`.
+namespace pairs {
+inline constexpr unsigned aa = 1, ab = 2, bb = 4, ac = 8, bc = 16, cc = 32;
+inline constexpr unsigned all = 63;  ///< every pair: a rule that says nothing
+}  // namespace pairs
+
+/// A rule's `second_partials`, or every pair when it declares none.
+template <class Rule>
+constexpr unsigned second_partials_of() {
+  if constexpr (requires { Rule::second_partials; })
+    return Rule::second_partials;
+  else
+    return pairs::all;
+}
+/// A rule's `constant_pieces`, or false.
+template <class Rule>
+constexpr bool constant_pieces_of() {
+  if constexpr (requires { Rule::constant_pieces; })
+    return Rule::constant_pieces;
+  else
+    return false;
+}
+
 // clang-format off
 
 // ---------------------------------------------------------------- unary rules
 
 struct Neg {
   static constexpr const char* name = "neg"; static constexpr Interval sample{-5, 5};
+  static constexpr unsigned second_partials = 0;
   static constexpr bool cheap = true;
   template <class T> static T value(const T& x) { return -x; }
   template <class T> static T partial(const T&, const T&) { return T(-1); }
@@ -129,6 +160,7 @@ struct Square {
 /// abs'(0) = 0 (sign(0) = 0).
 struct Abs {
   static constexpr const char* name = "abs"; static constexpr Interval sample{-5, 5};
+  static constexpr unsigned second_partials = 0;
   template <class T> static T value(const T& x) { return abs(x); }
   template <class T> static T partial(const T& x, const T&) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)); }
   static double kink_distance(double x) { return abs(x); }
@@ -138,6 +170,7 @@ struct Abs {
 /// sign(x) is -1, 0 or 1 (NaN stays NaN); its derivative is 0 everywhere, as torch.sign's.
 struct Sign {
   static constexpr const char* name = "sign"; static constexpr Interval sample{-5, 5};
+  static constexpr unsigned second_partials = 0; static constexpr bool constant_pieces = true;
   template <class T> static T value(const T& x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == T(0) ? T(0) : x)); }
   template <class T> static T partial(const T&, const T&) { return T(0); }
   static double kink_distance(double x) { return abs(x); }
@@ -148,18 +181,21 @@ struct Sign {
 /// PyTorch. round breaks ties to even (torch.round), not away from zero (std::round).
 struct Floor {
   static constexpr const char* name = "floor"; static constexpr Interval sample{-5, 5};
+  static constexpr unsigned second_partials = 0; static constexpr bool constant_pieces = true;
   template <class T> static T value(const T& x) { return floor(x); }
   template <class T> static T partial(const T&, const T&) { return T(0); }
   static double kink_distance(double x) { return abs(x - nearbyint(x)); }
 };
 struct Ceil {
   static constexpr const char* name = "ceil"; static constexpr Interval sample{-5, 5};
+  static constexpr unsigned second_partials = 0; static constexpr bool constant_pieces = true;
   template <class T> static T value(const T& x) { return ceil(x); }
   template <class T> static T partial(const T&, const T&) { return T(0); }
   static double kink_distance(double x) { return abs(x - nearbyint(x)); }
 };
 struct Round {
   static constexpr const char* name = "round"; static constexpr Interval sample{-5, 5};
+  static constexpr unsigned second_partials = 0; static constexpr bool constant_pieces = true;
   template <class T> static T value(const T& x) { return nearbyint(x); }
   template <class T> static T partial(const T&, const T&) { return T(0); }
   static double kink_distance(double x) { return abs(x - floor(x) - 0.5); }
@@ -251,6 +287,7 @@ struct Softplus {
 /// relu'(0) = 0: the gradient flows only where x > 0.
 struct Relu {
   static constexpr const char* name = "relu"; static constexpr Interval sample{-5, 5};
+  static constexpr unsigned second_partials = 0;
   template <class T> static T value(const T& x) { return x > T(0) ? x : T(0); }
   template <class T> static T partial(const T& x, const T&) { return x > T(0) ? T(1) : T(0); }
   static double kink_distance(double x) { return abs(x); }
@@ -322,6 +359,7 @@ struct Digamma {
 
 struct Add {
   static constexpr const char* name = "+"; static constexpr bool infix = true;
+  static constexpr unsigned second_partials = 0;
   static constexpr Interval sample_a{-5, 5}, sample_b{-5, 5};
   static constexpr bool cheap = true;
   template <class T> static T value(const T& a, const T& b) { return a + b; }
@@ -330,6 +368,7 @@ struct Add {
 };
 struct Sub {
   static constexpr const char* name = "-"; static constexpr bool infix = true;
+  static constexpr unsigned second_partials = 0;
   static constexpr Interval sample_a{-5, 5}, sample_b{-5, 5};
   static constexpr bool cheap = true;
   template <class T> static T value(const T& a, const T& b) { return a - b; }
@@ -338,6 +377,7 @@ struct Sub {
 };
 struct Mul {
   static constexpr const char* name = "*"; static constexpr bool infix = true;
+  static constexpr unsigned second_partials = pairs::ab;
   static constexpr Interval sample_a{-5, 5}, sample_b{-5, 5};
   static constexpr bool cheap = true;
   template <class T> static T value(const T& a, const T& b) { return a * b; }
@@ -346,6 +386,7 @@ struct Mul {
 };
 struct Div {
   static constexpr const char* name = "/"; static constexpr bool infix = true;
+  static constexpr unsigned second_partials = pairs::ab | pairs::bb;
   static constexpr Interval sample_a{-5, 5}, sample_b{0.5, 5};
   template <class T> static T value(const T& a, const T& b) { return a / b; }
   template <class T> static T d_a(const T&, const T& b, const T&) { return T(1) / b; }
@@ -387,6 +428,7 @@ struct Hypot {
 /// torch.minimum do. NaN in either input gives NaN (a != a only for NaN).
 struct Max {
   static constexpr const char* name = "max"; static constexpr bool infix = false;
+  static constexpr unsigned second_partials = 0;
   static constexpr Interval sample_a{-3, 3}, sample_b{-3, 3};
   template <class T> static T value(const T& a, const T& b) { return (a > b || a != a) ? a : b; }
   template <class T> static T d_a(const T& a, const T& b, const T&) { return a > b ? T(1) : (a == b ? T(0.5) : T(0)); }
@@ -397,6 +439,7 @@ struct Max {
 };
 struct Min {
   static constexpr const char* name = "min"; static constexpr bool infix = false;
+  static constexpr unsigned second_partials = 0;
   static constexpr Interval sample_a{-3, 3}, sample_b{-3, 3};
   template <class T> static T value(const T& a, const T& b) { return (a < b || a != a) ? a : b; }
   template <class T> static T d_a(const T& a, const T& b, const T&) { return a < b ? T(1) : (a == b ? T(0.5) : T(0)); }
@@ -409,6 +452,7 @@ struct Min {
 /// d/db = -trunc(a/b), jumping where a/b crosses an integer.
 struct Fmod {
   static constexpr const char* name = "fmod"; static constexpr bool infix = false;
+  static constexpr unsigned second_partials = 0;  // d_b = -trunc(a/b) is piecewise constant
   static constexpr Interval sample_a{-5, 5}, sample_b{0.5, 3};
   template <class T> static T value(const T& a, const T& b) { return fmod(a, b); }
   template <class T> static T d_a(const T&, const T&, const T&) { return T(1); }
@@ -423,6 +467,7 @@ struct Fmod {
 /// hi where x > hi or hi < lo: torch.clamp's rule for tensor bounds.
 struct Clamp {
   static constexpr const char* name = "clamp";
+  static constexpr unsigned second_partials = 0;
   static constexpr Interval sample_a{-3, 3}, sample_b{-2, 0}, sample_c{0.5, 2};
   template <class T> static T value(const T& x, const T& lo, const T& hi) {
     const T y = x < lo ? lo : x;

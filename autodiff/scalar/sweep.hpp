@@ -66,6 +66,47 @@ void sweep_plain(const std::uint32_t* end, const std::uint32_t* index, const T* 
   adj[hot] += hot_sum;
 }
 
+// Vector mode over the recorded partials, K values per statement (row s is
+// [s·K, s·K + K)), K known only at run time: several outputs' adjoints in one reverse
+// sweep, several directions' tangents in one forward sweep. Neither runs hooks: the
+// caller checks that statements lo+1 … hi have none (BasicTape::has_hooks_between).
+//
+// Reverse: adj row of every operand of s += partial · adj row s, for s = hi … lo+1.
+// A statement whose row is zero (no output reached it) is passed over.
+template <class T>
+void sweep_rows_reverse(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* adj,
+                        std::size_t k, std::uint32_t hi, std::uint32_t lo) {
+  for (std::uint32_t s = hi; s > lo; --s) {
+    const T* a = adj + std::size_t{s} * k;
+    bool zero = true;
+    for (std::size_t j = 0; j < k && zero; ++j) zero = a[j] == T(0);
+    if (zero) continue;
+    for (std::uint32_t o = end[s - 1]; o < end[s]; ++o) {
+      T* to = adj + std::size_t{index[o]} * k;
+      const T d = partial[o];
+      for (std::size_t j = 0; j < k; ++j) to[j] += d * a[j];
+    }
+  }
+}
+// Forward: tangent row s = Σ partial · tangent row of each operand, for every statement
+// lo+1 … hi with operands; a statement without operands (an input, a constant) keeps
+// its row, the seed the caller wrote (zero for a constant). Row 0, which constants'
+// operands point at, must be zero.
+template <class T>
+void sweep_rows_forward(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* tangent,
+                        std::size_t k, std::uint32_t lo, std::uint32_t hi) {
+  for (std::uint32_t s = lo + 1; s <= hi; ++s) {
+    if (end[s - 1] == end[s]) continue;
+    T* t = tangent + std::size_t{s} * k;
+    std::fill(t, t + k, T(0));
+    for (std::uint32_t o = end[s - 1]; o < end[s]; ++o) {
+      const T* from = tangent + std::size_t{index[o]} * k;
+      const T d = partial[o];
+      for (std::size_t j = 0; j < k; ++j) t[j] += d * from[j];
+    }
+  }
+}
+
 // Sets adjoints lo..hi to zero, growing the array to `statements` entries (new ones 0)
 // if it does not reach hi.
 template <class T>

@@ -248,6 +248,13 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   std::span<const T> operand_partials(std::uint32_t s) const { return operands_.partials_of(s); }
   /// True if statement s has its own backward (a hook) rather than operands.
   bool is_custom(std::uint32_t s) const { return hooks_.contains(s); }
+  /// True if a statement in lo+1 … hi has its own backward (a hook: a tensor operation, a
+  /// custom function), which only the tape's own sweep runs; the vector sweeps
+  /// (sweep.hpp: several adjoints or tangents per statement) need none there.
+  bool has_hooks_between(std::uint32_t lo, std::uint32_t hi) const {
+    const Hook<T>* h = hooks_.after(hi);
+    return h != hooks_.data() && h[-1].statement > lo;
+  }
 
   /// True when the tape keeps values and expression texts (Options::annotate or check_finite).
   bool annotating() const noexcept { return annotate_; }

@@ -13,9 +13,9 @@
 namespace Eigen {
 
 /// \cond INTERNAL
-template <class T>
-struct NumTraits<tapegrad::Dual<T>> : NumTraits<T> {
-  using Real = tapegrad::Dual<T>;
+template <class T, int N>
+struct NumTraits<tapegrad::Dual<T, N>> : NumTraits<T> {
+  using Real = tapegrad::Dual<T, N>;
   using NonInteger = Real;
   using Nested = Real;
   using Literal = Real;
@@ -24,9 +24,9 @@ struct NumTraits<tapegrad::Dual<T>> : NumTraits<T> {
     IsInteger = 0,
     IsSigned = 1,
     RequireInitialization = 1,
-    ReadCost = 2 * NumTraits<T>::ReadCost,
-    AddCost = 2 * NumTraits<T>::AddCost,
-    MulCost = 3 * NumTraits<T>::MulCost + NumTraits<T>::AddCost,
+    ReadCost = (N + 1) * NumTraits<T>::ReadCost,
+    AddCost = (N + 1) * NumTraits<T>::AddCost,
+    MulCost = (2 * N + 1) * NumTraits<T>::MulCost + N * NumTraits<T>::AddCost,
   };
   static Real epsilon() { return Real(NumTraits<T>::epsilon()); }
   static Real dummy_precision() { return Real(NumTraits<T>::dummy_precision()); }

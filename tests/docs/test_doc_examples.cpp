@@ -5,6 +5,7 @@
 // start giving another answer unnoticed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +62,59 @@ TEST(DocExamples, Hessian) {
   EXPECT_DOUBLE_EQ(h(1, 1), 12.0);
   EXPECT_DOUBLE_EQ(hv[0], 4.0);
   EXPECT_DOUBLE_EQ(hv[1], 2.0);
+}
+
+TEST(DocExamples, SparseHessian) {
+  //! [sparse_hessian]
+  // The extended Rosenbrock function: a tridiagonal Hessian, whatever n.
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V s = 0.0;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i)
+      s += 100.0 * tg::square(x[i + 1] - x[i] * x[i]) + tg::square(1.0 - x[i]);
+    return s;
+  };
+  std::vector<double> x(100000, 0.5);
+  tg::SparseHessian h(f, x);                // pattern and coloring, once
+  Eigen::SparseMatrix<double> H = h.at(x);  // 3 colors: one sweep gives all 299998 nonzeros
+  x[7] = -1.0;
+  std::vector<double> nonzeros(h.pattern().nonzeros()), gradient(x.size());
+  h.values(x, nonzeros, gradient);  // at a new point, in the pattern's order (for a solver)
+  //! [sparse_hessian]
+  EXPECT_EQ(h.colors(), 3u);
+  EXPECT_EQ(H.nonZeros(), 3 * 100000 - 2);
+  // ∂²f/∂x₀² = 1200x₀² − 400x₁ + 2 and ∂²f/∂x₀∂x₁ = −400x₀ at x = 0.5.
+  EXPECT_DOUBLE_EQ(H.coeff(0, 0), 1200 * 0.25 - 400 * 0.5 + 2);
+  EXPECT_DOUBLE_EQ(H.coeff(0, 1), -200.0);
+  // Row 7 at x₇ = −1: its diagonal is 1200 − 400·0.5 + 2 + 200 (x₇ is also the second argument of term 6).
+  const auto row = h.pattern().row(7);
+  const std::size_t diagonal = h.pattern().row_begin[7] +
+                               static_cast<std::size_t>(std::find(row.begin(), row.end(), 7u) - row.begin());
+  EXPECT_DOUBLE_EQ(nonzeros[diagonal], 1200.0 - 200 + 2 + 200);
+}
+
+TEST(DocExamples, SparseJacobian) {
+  //! [sparse_jacobian]
+  // Broyden's tridiagonal system: F_i = (3 − 2x_i)x_i − x_{i−1} − 2x_{i+1} + 1.
+  auto F = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    std::vector<V> r;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      V v = (3.0 - 2.0 * x[i]) * x[i] + 1.0;
+      if (i > 0) v -= x[i - 1];
+      if (i + 1 < x.size()) v -= 2.0 * x[i + 1];
+      r.push_back(v);
+    }
+    return r;
+  };
+  tg::SparseJacobian j(F, std::vector<double>(1000, -1.0));
+  Eigen::SparseMatrix<double> J = j.at(std::vector<double>(1000, 0.5));  // 3 colors
+  //! [sparse_jacobian]
+  EXPECT_EQ(j.colors(), 3u);
+  EXPECT_EQ(J.nonZeros(), 3 * 1000 - 2);
+  EXPECT_DOUBLE_EQ(J.coeff(5, 5), 3.0 - 4 * 0.5);
+  EXPECT_DOUBLE_EQ(J.coeff(5, 4), -1.0);
+  EXPECT_DOUBLE_EQ(J.coeff(5, 6), -2.0);
 }
 
 TEST(DocExamples, Optimizer) {

@@ -6,7 +6,8 @@
 #      than the library (Debug, -O0, assertions on, -march=native: another Eigen
 #      vectorization), then build and run each example from an empty folder;
 #   3. check that the shipped data sets are found under the prefix, by such a program and
-#      by the installed `tapegrad`;
+#      by the installed `tapegrad`, and that such a program colors a sparse Hessian (the
+#      library's ColPack, linked through the exported targets);
 #   4. configure a project that adds the source tree with add_subdirectory() while
 #      GoogleTest, Google Benchmark and CLI11 cannot be found: it gets the library only.
 # Usage: run_install_test.sh BUILD_DIR SOURCE_DIR WORK_DIR
@@ -45,6 +46,9 @@ case "$where" in "$prefix"/*) ;; *) echo "data found at $where, not under $prefi
 cli_out=$("$prefix/bin/tapegrad" train --data iris --epochs 2 --out "$work/run/cli")
 echo "$cli_out" | grep -F "$prefix/share/tapegrad/data/iris.csv" ||
   { echo "$cli_out"; echo "the installed tapegrad did not read iris from $prefix"; exit 1; }
+
+echo "== a sparse Hessian colored with ColPack through the installed library"
+(cd "$work/run" && "$work/consumer/sparse_coloring")
 
 echo "== add_subdirectory without GoogleTest, Google Benchmark or CLI11"
 cmake -S "$source/tests/install/subproject" -B "$work/subproject" -DTAPEGRAD_SOURCE_DIR="$source" \

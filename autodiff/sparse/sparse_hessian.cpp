@@ -1,0 +1,275 @@
+#include "sparse_hessian.hpp"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string>
+
+#include "../replay/replay_tape.hpp"
+#include "../scalar/gradient.hpp"
+#include "../scalar/sweep.hpp"
+#include "compressed_matrix.hpp"
+#include "pattern.hpp"
+
+namespace tapegrad {
+namespace detail {
+
+// The widths a replayed pass runs at: the narrowest that holds the colors left, so a
+// Hessian of 3 colors does not pay for 8.
+template <int W>
+struct DualBuffers {
+  std::vector<Dual<double, W>> values, partials, adjoints;
+  std::size_t filled_for = 0;  // the recording whose values `values` holds (0: none)
+};
+
+struct SparseHessianState {
+  SparseHessian::Function f;
+  SparseHessian::WideFunction wide;
+  SparseHessianOptions options;
+  std::size_t n = 0;
+
+  std::unique_ptr<ReplayTape> tape;
+  std::vector<std::uint32_t> inputs;
+  std::uint32_t output = 0;  // 0: f is a constant
+  double constant_value = 0;
+  bool replayable = false;
+
+  SparsityPattern pattern;
+  std::optional<ColumnColoring> coloring;
+  std::size_t patterns_found = 0;
+  std::size_t recordings = 0;  // numbers each recording, for DualBuffers::filled_for
+  CompressedIndices indices;   // the pattern as Eigen's index arrays
+
+  std::vector<double> compressed;  // H·S, n × colors, column-major
+  DualBuffers<2> narrow;
+  DualBuffers<4> middle;
+  DualBuffers<vector_width> wide_buffers;
+
+  // Records f at x on a new replay tape and finds the pattern there; colors again only
+  // if it differs from the last one. Everything is built aside and taken over only when
+  // all of it succeeded, so a throw (a pattern over max_nonzeros, f throwing) leaves the
+  // last recording whole. `branch_changed`: a replay found a changed branch at x (which
+  // patterns_found counts; a function that does not replay is recorded at every point,
+  // and counted only when its pattern changes).
+  void record(std::span<const double> x, bool branch_changed) {
+    auto recording = std::make_unique<ReplayTape>();
+    std::vector<Var> xs(x.begin(), x.end());
+    const Var y = f(std::span<const Var>(xs));
+    recording->release();
+    std::vector<std::uint32_t> new_inputs;
+    for (const Var& xi : xs) new_inputs.push_back(xi.index());
+    std::uint32_t new_output = 0;
+    if (y.is_recorded()) {
+      if (!recording->is_valid_index(y.index(), y.generation()))
+        throw Error("SparseHessian: f's output is not on the tape f was recorded on (a Var of another tape)");
+      new_output = y.index();
+    }
+    bool new_replayable = true;
+    const detail::ReplayRecord<double>& record = recording->record();
+    for (std::uint32_t s = 1; s < record.statements() && new_replayable; ++s)
+      new_replayable = record.kind(s) == StatementKind::Input || record.kind(s) == StatementKind::Program;
+    if (!new_replayable && !wide)
+      throw Error(
+          "SparseHessian: f records tensor operations or custom ops, which are differentiated twice by "
+          "recording f on Dual numbers: write f generically ([](auto x) { … })");
+    SparsityPattern found = hessian_pattern(*recording, new_inputs, new_output, options.max_nonzeros);
+    const bool changed = !coloring || found != pattern;
+    std::optional<ColumnColoring> new_coloring;
+    CompressedIndices new_indices;
+    if (changed) {
+      new_coloring = color_hessian(found, options.coloring);
+      new_indices = CompressedIndices(found);
+    }
+    // Nothing throws from here on.
+    if (changed) {
+      pattern = std::move(found);
+      coloring = std::move(new_coloring);
+      indices = std::move(new_indices);
+    }
+    if (changed || branch_changed) ++patterns_found;
+    inputs = std::move(new_inputs);
+    output = new_output;
+    constant_value = y.value();
+    replayable = new_replayable;
+    tape = std::move(recording);
+    ++recordings;
+  }
+
+  // One replayed pass at width W: columns first … first+W-1 of H·S (S's column c is the
+  // sum of the unit vectors of color c), the gradient, and f(x) — or the change that
+  // stops the replay.
+  template <int W>
+  ReplayChange replayed_pass(DualBuffers<W>& b, std::span<const double> x, std::size_t first,
+                             std::span<double> gradient, double& value) {
+    using D = Dual<double, W>;
+    ReplayRecord<double>& record = tape->record();
+    const RecordingArrays<const double> view = tape->view();
+    const std::uint32_t end = view.statements;
+    // A replay recomputes every program's value and leaves the other inputs (the
+    // constants f made into Vars) as recorded: they are copied once per recording, and
+    // each pass seeds only f's inputs.
+    if (b.filled_for != recordings) {
+      b.values.assign(record.values(), record.values() + end);
+      b.filled_for = recordings;
+    }
+    seed(b.values.data(), x, first);
+    b.partials.resize(tape->num_operands());
+    const ReplayChange change = record.run(tape.get(), view.statement_end, view.operand_index,
+                                           b.values.data(), b.partials.data(), end);
+    if (change.changed) return change;
+    b.adjoints.assign(end, D(0));
+    b.adjoints[output] = D(1);
+    sweep_plain(view.statement_end, view.operand_index, b.partials.data(), b.adjoints.data(), output, 0);
+    gather(b.adjoints.data(), first, gradient);
+    value = b.values[output].value();
+    return change;
+  }
+
+  // A pass recorded afresh on Dual numbers (recordings that do not replay).
+  double recorded_pass(std::span<const double> x, std::size_t first, std::span<double> gradient) {
+    using D = Dual<double, vector_width>;
+    BasicTape<D> wide_tape;
+    std::vector<WideDualVar> xs(n);
+    std::vector<D> seeded(n);
+    seed(seeded.data(), x, first, /*indexed_by_input=*/true);
+    for (std::size_t i = 0; i < n; ++i) xs[i] = seeded[i];
+    const WideDualVar y = wide(std::span<const WideDualVar>(xs));
+    std::vector<D> adjoints(n);
+    tapegrad::gradient(y, std::span<const WideDualVar>(xs), std::span<D>(adjoints));
+    gather_inputs(adjoints.data(), first, gradient);
+    return y.value().value();
+  }
+
+  // The inputs' Duals: x with tangent k = 1 where the input's color is first + k.
+  template <class D>
+  void seed(D* values, std::span<const double> x, std::size_t first, bool indexed_by_input = false) const {
+    const std::span<const int> color = coloring->color();
+    for (std::size_t i = 0; i < n; ++i) {
+      std::array<double, static_cast<std::size_t>(D::width)> t{};
+      const auto c = static_cast<std::size_t>(color[i]);
+      if (c >= first && c < first + t.size()) t[c - first] = 1;
+      values[indexed_by_input ? i : inputs[i]] = D(x[i], t);
+    }
+  }
+  // Columns first … of H·S from the inputs' adjoints (indexed by statement).
+  template <class D>
+  void gather(const D* adjoints, std::size_t first, std::span<double> gradient) {
+    const std::size_t width =
+        std::min<std::size_t>(D::width, coloring->colors() - std::min(first, coloring->colors()));
+    for (std::size_t i = 0; i < n; ++i) {
+      const D& a = adjoints[inputs[i]];
+      if (first == 0 && !gradient.empty()) gradient[i] = a.value();
+      for (std::size_t k = 0; k < width; ++k)
+        compressed[(first + k) * n + i] = a.tangent(static_cast<int>(k));
+    }
+  }
+  template <class D>
+  void gather_inputs(const D* adjoints, std::size_t first, std::span<double> gradient) {
+    const std::size_t width =
+        std::min<std::size_t>(D::width, coloring->colors() - std::min(first, coloring->colors()));
+    for (std::size_t i = 0; i < n; ++i) {
+      if (first == 0 && !gradient.empty()) gradient[i] = adjoints[i].value();
+      for (std::size_t k = 0; k < width; ++k)
+        compressed[(first + k) * n + i] = adjoints[i].tangent(static_cast<int>(k));
+    }
+  }
+
+  // Every pass at x; false when a replay found a changed branch (nothing is written then).
+  bool replayed_passes(std::span<const double> x, std::span<double> gradient, double& value) {
+    const std::size_t colors = coloring->colors();
+    for (std::size_t first = 0; first == 0 || first < colors;) {
+      const std::size_t left = colors - std::min(first, colors);
+      ReplayChange change;
+      if (left <= 2) {
+        change = replayed_pass(narrow, x, first, gradient, value);
+        first += 2;
+      } else if (left <= 4) {
+        change = replayed_pass(middle, x, first, gradient, value);
+        first += 4;
+      } else {
+        change = replayed_pass(wide_buffers, x, first, gradient, value);
+        first += vector_width;
+      }
+      if (change.changed) return false;
+    }
+    return true;
+  }
+
+  // H(x)·S into `compressed`, ∇f(x) into `gradient` (when not empty); returns f(x). A
+  // branch that changed at x records f again there, which may change the pattern.
+  double compute(std::span<const double> x, std::span<double> gradient) {
+    if (x.size() != n)
+      throw Error("SparseHessian: x has " + std::to_string(x.size()) + " entries but f has " +
+                  std::to_string(n) + " unknowns");
+    if (!gradient.empty() && gradient.size() != n)
+      throw Error("SparseHessian: the gradient's buffer has " + std::to_string(gradient.size()) +
+                  " entries for " + std::to_string(n) + " unknowns");
+    if (!replayable) record(x, false);
+    for (int recorded_here = 0;; ++recorded_here) {
+      compressed.assign(n * coloring->colors(), 0.0);
+      if (output == 0) {  // a constant
+        std::fill(gradient.begin(), gradient.end(), 0.0);
+        return constant_value;
+      }
+      double value = 0;
+      if (!replayable) {
+        for (std::size_t first = 0; first == 0 || first < coloring->colors(); first += vector_width)
+          value = recorded_pass(x, first, first == 0 ? gradient : std::span<double>());
+        return value;
+      }
+      if (replayed_passes(x, gradient, value)) return value;
+      // A recording made at x holds at x, unless a comparison there involves a NaN.
+      if (recorded_here > 0) throw Error("SparseHessian: f's recording at this point does not replay at it");
+      record(x, true);
+    }
+  }
+};
+
+}  // namespace detail
+
+SparseHessian::SparseHessian(Function f, WideFunction wide, std::span<const double> x0,
+                             SparseHessianOptions options)
+    : state_(std::make_unique<detail::SparseHessianState>()) {
+  state_->f = std::move(f);
+  state_->wide = std::move(wide);
+  state_->options = options;
+  state_->n = x0.size();
+  state_->record(x0, false);
+}
+SparseHessian::SparseHessian(SparseHessian&&) noexcept = default;
+SparseHessian& SparseHessian::operator=(SparseHessian&&) noexcept = default;
+SparseHessian::~SparseHessian() = default;
+
+std::size_t SparseHessian::size() const noexcept { return state_->n; }
+const SparsityPattern& SparseHessian::pattern() const noexcept { return state_->pattern; }
+const ColumnColoring& SparseHessian::coloring() const noexcept { return *state_->coloring; }
+std::size_t SparseHessian::colors() const noexcept { return state_->coloring->colors(); }
+std::size_t SparseHessian::patterns_found() const noexcept { return state_->patterns_found; }
+bool SparseHessian::replays() const noexcept { return state_->replayable; }
+
+double SparseHessian::values(std::span<const double> x, std::span<double> nonzeros,
+                             std::span<double> gradient) {
+  const double value = state_->compute(x, gradient);
+  if (nonzeros.size() != state_->pattern.nonzeros())
+    throw Error("SparseHessian::values: the buffer has " + std::to_string(nonzeros.size()) +
+                " entries but the pattern has " + std::to_string(state_->pattern.nonzeros()) +
+                " nonzeros (it changes when a branch changes: size the buffer by pattern())");
+  state_->coloring->recover(state_->compressed, nonzeros);
+  return value;
+}
+
+Eigen::SparseMatrix<double> SparseHessian::matrix(std::span<const double> nonzeros) const {
+  if (nonzeros.size() != state_->pattern.nonzeros())
+    throw Error("SparseHessian::matrix: ", nonzeros.size(), " values for a pattern of ",
+                state_->pattern.nonzeros(), " nonzeros");
+  return state_->indices.matrix(nonzeros);
+}
+
+Eigen::SparseMatrix<double> SparseHessian::at(std::span<const double> x) {
+  state_->compute(x, {});
+  std::vector<double> nonzeros(state_->pattern.nonzeros());
+  state_->coloring->recover(state_->compressed, nonzeros);
+  return state_->indices.matrix(nonzeros);
+}
+
+}  // namespace tapegrad

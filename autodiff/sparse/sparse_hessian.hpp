@@ -1,0 +1,152 @@
+/// \file
+/// Sparse Hessians: the pattern of f's Hessian found once from a recording (pattern.hpp),
+/// its columns colored once with ColPack (coloring.hpp), and then at any point the
+/// compressed product H·S — one forward-over-reverse sweep per vector_width colors — from
+/// which every nonzero is recovered. The number of sweeps grows with the colors, not with
+/// n: a banded or stencil Hessian of 10⁶ unknowns costs a few gradients.
+///
+///   tg::SparseHessian h([](auto x) { … }, x0);   // pattern and coloring, once
+///   Eigen::SparseMatrix<double> H = h.at(x);     // values at a new point
+///   h.values(x, nonzeros);                       // the same into the pattern's order (for a solver)
+///
+/// f is written generically (`[](auto x) { … }` over a span), as for hessian(). Where f
+/// replays (scalar code, with any control flow) the values come from replaying its
+/// recording on Dual numbers; a comparison or kink that comes out otherwise at the new
+/// point records f again and finds the pattern again (and colors again if it changed), so
+/// the matrix is always the new point's. A recording with tensor operations or custom
+/// ops is recorded afresh on Dual numbers at every point instead (and its pattern holds
+/// dense blocks: pattern.hpp).
+#pragma once
+
+#include <Eigen/SparseCore>
+#include <functional>
+#include <memory>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "../scalar/hessian.hpp"
+#include "../scalar/var.hpp"
+#include "coloring.hpp"
+#include "pattern.hpp"
+
+namespace tapegrad {
+
+/// The options of SparseHessian.
+struct SparseHessianOptions {
+  /// Star coloring (every nonzero read directly from one product) or acyclic coloring (fewer colors,
+  /// nonzeros recovered by substitution).
+  SymmetricColoring coloring = SymmetricColoring::Star;
+  /// The most nonzeros the pattern may have: more throws tapegrad::Error while it is found (pattern.hpp).
+  std::size_t max_nonzeros = default_max_nonzeros;
+};
+
+namespace detail {
+struct SparseHessianState;
+
+// f called with a span of X, or with a vector of them when it does not take spans.
+template <class X, class F>
+decltype(auto) call_with_span(F& f, std::span<const X> x) {
+  if constexpr (std::is_invocable_v<F&, std::span<const X>>)
+    return f(x);
+  else
+    return f(std::vector<X>(x.begin(), x.end()));
+}
+}  // namespace detail
+
+/// The sparse Hessian of a scalar function: its pattern and coloring found once, its values at any number of
+/// points. See sparse_hessian.hpp.
+///
+/// \snippet test_doc_examples.cpp sparse_hessian
+class SparseHessian {
+ public:
+  /// f recorded on Vars (for the pattern and the replay).
+  using Function = std::function<Var(std::span<const Var>)>;
+  /// f on Vars of Dual numbers with vector_width tangents (for recordings that do not replay).
+  using WideFunction = std::function<WideDualVar(std::span<const WideDualVar>)>;
+
+  /// Records f at x0, finds the Hessian's pattern and colors it. f is a generic function of a span of numbers
+  /// returning one. Throws tapegrad::Error when f's output is not on the tape it was recorded on.
+  template <class F>
+  SparseHessian(F f, std::span<const double> x0, SparseHessianOptions options = {})
+      : SparseHessian(as_function(f), as_wide_function(f), x0, options) {}
+  /// SparseHessian(f, x0) with x0 as a std::vector.
+  template <class F>
+  SparseHessian(F f, const std::vector<double>& x0, SparseHessianOptions options = {})
+      : SparseHessian(std::move(f), std::span<const double>(x0), options) {}
+  /// The same from the two forms of f.
+  SparseHessian(Function f, WideFunction wide, std::span<const double> x0, SparseHessianOptions options);
+  /// Moves the recording, pattern and coloring.
+  ///@{
+  SparseHessian(SparseHessian&&) noexcept;
+  SparseHessian& operator=(SparseHessian&&) noexcept;
+  ///@}
+  ~SparseHessian();
+
+  /// The number of unknowns.
+  std::size_t size() const noexcept;
+  /// The Hessian's pattern (both triangles) as last found.
+  const SparsityPattern& pattern() const noexcept;
+  /// The coloring of the pattern's columns.
+  const ColumnColoring& coloring() const noexcept;
+  /// The number of colors: the directions one evaluation sweeps.
+  std::size_t colors() const noexcept;
+  /// How many times the pattern was found: 1, plus one for each point where a branch changed.
+  std::size_t patterns_found() const noexcept;
+  /// True when the values come from replaying f's recording (false: f is recorded afresh at every point).
+  bool replays() const noexcept;
+
+  /// H(x) as a sparse matrix (both triangles).
+  ///@{
+  Eigen::SparseMatrix<double> at(std::span<const double> x);
+  Eigen::SparseMatrix<double> at(const std::vector<double>& x) { return at(std::span<const double>(x)); }
+  ///@}
+  /// Writes H(x)'s nonzeros in the order of pattern() (compressed rows) into `nonzeros` and, when it is not
+  /// empty, ∇f(x) into `gradient`; returns f(x). Its own buffers are kept between calls. If a branch changed
+  /// at x, pattern() may have changed: check its size (or patterns_found()); values() throws tapegrad::Error
+  /// when `nonzeros` no longer has the pattern's size (the matrix at x is then computed and kept: call it
+  /// again with a buffer of the new size).
+  double values(std::span<const double> x, std::span<double> nonzeros, std::span<double> gradient = {});
+  /// The matrix whose nonzeros, in the order of pattern(), are `nonzeros` (what values() wrote).
+  Eigen::SparseMatrix<double> matrix(std::span<const double> nonzeros) const;
+
+ private:
+  template <class F>
+  static Function as_function(F& f) {
+    return [f](std::span<const Var> x) mutable { return Var(detail::call_with_span<Var>(f, x)); };
+  }
+  template <class F>
+  static WideFunction as_wide_function(F& f) {
+    if constexpr (std::is_invocable_v<F&, std::span<const WideDualVar>> ||
+                  std::is_invocable_v<F&, const std::vector<WideDualVar>&>)
+      return [f](std::span<const WideDualVar> x) mutable {
+        return WideDualVar(detail::call_with_span<WideDualVar>(f, x));
+      };
+    else
+      return {};
+  }
+
+  std::unique_ptr<detail::SparseHessianState> state_;
+};
+
+/// The Hessian of f at x as a sparse matrix (both triangles), through SparseHessian.
+///@{
+template <class F>
+Eigen::SparseMatrix<double> sparse_hessian(F&& f, std::span<const double> x,
+                                           SparseHessianOptions options = {}) {
+  return SparseHessian(std::forward<F>(f), x, options).at(x);
+}
+template <class F>
+Eigen::SparseMatrix<double> sparse_hessian(F&& f, const std::vector<double>& x,
+                                           SparseHessianOptions options = {}) {
+  return sparse_hessian(std::forward<F>(f), std::span<const double>(x), options);
+}
+///@}
+
+/// The Hessian's pattern of f recorded at x (both triangles): pattern.hpp.
+template <class F>
+SparsityPattern hessian_pattern(F&& f, std::span<const double> x) {
+  return SparseHessian(std::forward<F>(f), x).pattern();
+}
+
+}  // namespace tapegrad

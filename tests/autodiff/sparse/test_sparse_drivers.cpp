@@ -1,0 +1,363 @@
+// SparseHessian and SparseJacobian against the dense hessian() and jacobian() (1e-12
+// relative) on functions of known structure, their colors against the known optima, and
+// a branch that changes between construction and at(x).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+namespace tg = tapegrad;
+
+namespace {
+
+std::vector<double> random_coordinates(std::size_t n, std::mt19937& random, double lo = -1.2,
+                                       double hi = 1.2) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  std::vector<double> x(n);
+  for (double& e : x) e = u(random);
+  return x;
+}
+
+// |a - b| ≤ 1e-12 · max|b| entrywise, and a has no entry outside its pattern (Eigen
+// sparse matrices hold only the pattern's).
+void expect_equal_to_dense(const Eigen::SparseMatrix<double>& sparse, const Eigen::MatrixXd& dense,
+                           const std::string& what) {
+  ASSERT_EQ(sparse.rows(), dense.rows()) << what;
+  ASSERT_EQ(sparse.cols(), dense.cols()) << what;
+  const Eigen::MatrixXd s = Eigen::MatrixXd(sparse);
+  const double scale = std::max(1.0, dense.cwiseAbs().maxCoeff());
+  EXPECT_LE((s - dense).cwiseAbs().maxCoeff(), 1e-12 * scale) << what;
+}
+
+template <class F>
+void expect_sparse_hessian_is_dense(F f, std::size_t n, const std::string& what, std::mt19937& random) {
+  const std::vector<double> x0 = random_coordinates(n, random);
+  tg::SparseHessian h(f, x0);
+  for (int point = 0; point < 3; ++point) {
+    const std::vector<double> x = point == 0 ? x0 : random_coordinates(n, random);
+    expect_equal_to_dense(h.at(x), tg::hessian(f, x), what);
+  }
+  tg::SparseHessian acyclic(f, x0, {.coloring = tg::SymmetricColoring::Acyclic});
+  EXPECT_LE(acyclic.colors(), h.colors()) << what;
+  expect_equal_to_dense(acyclic.at(x0), tg::hessian(f, x0), what + " (acyclic)");
+}
+
+template <class F>
+void expect_sparse_jacobian_is_dense(F f, std::size_t n, const std::string& what, std::mt19937& random) {
+  const std::vector<double> x0 = random_coordinates(n, random);
+  tg::SparseJacobian j(f, x0);
+  for (int point = 0; point < 3; ++point) {
+    const std::vector<double> x = point == 0 ? x0 : random_coordinates(n, random);
+    expect_equal_to_dense(j.at(x), tg::jacobian(f, x), what);
+  }
+}
+
+// Known structures, written generically.
+auto rosenbrock = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  V s = 0.0;
+  for (std::size_t i = 0; i + 1 < x.size(); ++i) {
+    V a = x[i + 1] - x[i] * x[i];  // a named temporary
+    V b = 1.0 - x[i];
+    s += 100.0 * a * a + b * b;
+  }
+  return s;
+};
+// Broyden's banded function, as a sum of squares: residual i reads x[i-5] … x[i+1].
+template <class V, class X>
+V broyden_residual(const X& x, std::size_t i) {
+  const std::size_t n = x.size();
+  V r = x[i] * (2.0 + 5.0 * x[i] * x[i]) + 1.0;
+  for (std::size_t j = i >= 5 ? i - 5 : 0; j <= std::min(n - 1, i + 1); ++j)
+    if (j != i) r = r - x[j] * (1.0 + x[j]);
+  return r;
+}
+auto broyden_banded = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  V s = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) s += tg::square(broyden_residual<V>(x, i));
+  return s;
+};
+auto broyden_residuals = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  std::vector<V> r;
+  for (std::size_t i = 0; i < x.size(); ++i) r.push_back(broyden_residual<V>(x, i));
+  return r;
+};
+// The energy of a 2-D grid (m × m, row-major): neighbours' squared differences and u⁴.
+constexpr std::size_t grid = 7;
+auto stencil_energy = [](auto u) {
+  using V = std::remove_cvref_t<decltype(u[0])>;
+  V e = 0.0;
+  for (std::size_t i = 0; i < grid; ++i)
+    for (std::size_t j = 0; j < grid; ++j) {
+      const std::size_t k = i * grid + j;
+      if (j + 1 < grid) e += tg::square(u[k + 1] - u[k]) * (1.0 + 0.1 * u[k]);
+      if (i + 1 < grid) e += tg::square(u[k + grid] - u[k]) * (1.0 + 0.1 * u[k]);
+      e += tg::pow(u[k], 4.0) * 0.25;
+    }
+  return e;
+};
+// The Bratu residuals on the same grid: a 5-point Laplacian plus λ·exp(u).
+auto bratu_residuals = [](auto u) {
+  using V = std::remove_cvref_t<decltype(u[0])>;
+  std::vector<V> r;
+  for (std::size_t i = 0; i < grid; ++i)
+    for (std::size_t j = 0; j < grid; ++j) {
+      const std::size_t k = i * grid + j;
+      V v = 4.0 * u[k] - 5.0 * tg::exp(u[k]);
+      if (j > 0) v -= u[k - 1];
+      if (j + 1 < grid) v -= u[k + 1];
+      if (i > 0) v -= u[k - grid];
+      if (i + 1 < grid) v -= u[k + grid];
+      r.push_back(v);
+    }
+  return r;
+};
+auto arrowhead = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  V s = tg::square(x[0]);
+  for (std::size_t i = 1; i < x.size(); ++i) s += tg::sin(x[0] * x[i]) + x[i] * x[i] * x[i];
+  return s;
+};
+auto block_diagonal = [](auto x) {  // dense blocks of 4
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  V s = 0.0;
+  for (std::size_t b = 0; b + 3 < x.size(); b += 4)
+    s += tg::exp(0.3 * (x[b] + x[b + 1] * x[b + 2] - x[b + 3]));
+  return s;
+};
+auto separable = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  V s = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) s += tg::log1p(x[i] * x[i]) + tg::cos(x[i]);
+  return s;
+};
+auto shared_parameter = [](auto x) {  // every term reads the last entry: an arrowhead at the end
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  const V& p = x[x.size() - 1];
+  V s = 0.0;
+  for (std::size_t i = 0; i + 1 < x.size(); ++i) s += tg::square(x[i] - p) / (1.0 + p * p);
+  return s;
+};
+auto dense_coupling = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  V t = 0.0;
+  for (const auto& e : x) t += e;
+  return tg::exp(0.2 * t) + x[0] * x[1];
+};
+auto pentadiagonal = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  V s = 0.0;
+  for (std::size_t i = 0; i + 2 < x.size(); ++i) s += tg::tanh(x[i] - 2.0 * x[i + 1] + x[i + 2] * x[i]);
+  return s;
+};
+
+}  // namespace
+
+TEST(SparseHessian, EqualsTheDenseHessianOnFunctionsOfKnownStructure) {
+  std::mt19937 random(17);
+  expect_sparse_hessian_is_dense(rosenbrock, 40, "rosenbrock", random);
+  expect_sparse_hessian_is_dense(broyden_banded, 30, "broyden banded", random);
+  expect_sparse_hessian_is_dense(stencil_energy, grid * grid, "stencil energy", random);
+  expect_sparse_hessian_is_dense(arrowhead, 25, "arrowhead", random);
+  expect_sparse_hessian_is_dense(block_diagonal, 24, "block diagonal", random);
+  expect_sparse_hessian_is_dense(separable, 20, "separable", random);
+  expect_sparse_hessian_is_dense(shared_parameter, 20, "shared parameter", random);
+  expect_sparse_hessian_is_dense(dense_coupling, 12, "dense", random);
+  expect_sparse_hessian_is_dense(pentadiagonal, 33, "pentadiagonal", random);
+  expect_sparse_hessian_is_dense([](auto x) { return x[0] * 0.0 + 3.0; }, 4, "constant", random);
+}
+
+TEST(SparseHessian, ColorsAreTheKnownOptimaWithinOne) {
+  const std::vector<double> x(grid * grid, 0.3);
+  // Tridiagonal (a path): star 3, acyclic 2.
+  EXPECT_LE(tg::SparseHessian(rosenbrock, x).colors(), 4u);
+  EXPECT_LE(tg::SparseHessian(rosenbrock, x, {.coloring = tg::SymmetricColoring::Acyclic}).colors(), 3u);
+  // A grid graph's star chromatic number is 5 (Fertin, Raspaud and Reed, 2004).
+  EXPECT_LE(tg::SparseHessian(stencil_energy, x).colors(), 6u);
+  EXPECT_EQ(tg::SparseHessian(arrowhead, x).colors(), 2u);
+  EXPECT_EQ(tg::SparseHessian(block_diagonal, std::vector<double>(24, 0.1)).colors(), 4u);
+  EXPECT_EQ(tg::SparseHessian(separable, x).colors(), 1u);
+}
+
+TEST(SparseHessian, ColorsDoNotGrowWithTheNumberOfUnknowns) {
+  const std::size_t small = tg::SparseHessian(broyden_banded, std::vector<double>(50, 0.1)).colors();
+  const std::size_t large = tg::SparseHessian(broyden_banded, std::vector<double>(5000, 0.1)).colors();
+  EXPECT_EQ(small, large);
+  EXPECT_LE(large, 13u);  // 2b + 1 for the half-bandwidth b = 6 of the sum of squares
+}
+
+TEST(SparseHessian, ABranchThatFlipsGivesTheNewPointsMatrix) {
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V s = 0.0;
+    for (std::size_t i = 0; i + 2 < x.size(); ++i)
+      s += x[i] > 0.0 ? V(x[i] * x[i + 1]) : V(tg::sin(x[i] * x[i + 2]));
+    return s;
+  };
+  std::vector<double> x0(10, 0.5), x1(10, 0.5);
+  x1[3] = -0.5;
+  tg::SparseHessian h(f, x0);
+  EXPECT_EQ(h.patterns_found(), 1u);
+  const Eigen::MatrixXd at_x1 = Eigen::MatrixXd(h.at(x1));
+  EXPECT_EQ(h.patterns_found(), 2u);
+  expect_equal_to_dense(h.at(x1), tg::hessian(f, x1), "after the flip");
+  EXPECT_NE(at_x1(3, 5), 0.0);
+  EXPECT_EQ(at_x1(3, 4), 0.0);
+  expect_equal_to_dense(h.at(x0), tg::hessian(f, x0), "back");
+  EXPECT_EQ(h.patterns_found(), 3u);
+  EXPECT_TRUE(h.replays());
+}
+
+TEST(SparseHessian, ValuesWritesThePatternsOrderAndTheGradient) {
+  std::mt19937 random(5);
+  const std::vector<double> x = random_coordinates(30, random);
+  tg::SparseHessian h(rosenbrock, x);
+  std::vector<double> nonzeros(h.pattern().nonzeros()), gradient(30);
+  const double value = h.values(x, nonzeros, gradient);
+  tg::Tape tape;
+  std::vector<tg::Var> xs(x.begin(), x.end());
+  const tg::Var y = rosenbrock(std::span<const tg::Var>(xs));
+  EXPECT_EQ(value, y.value());
+  const std::vector<double> g = tg::gradient(y, xs);
+  for (std::size_t i = 0; i < 30; ++i) EXPECT_NEAR(gradient[i], g[i], 1e-12 * std::max(1.0, std::abs(g[i])));
+  const Eigen::MatrixXd dense = tg::hessian(rosenbrock, x);
+  for (std::size_t i = 0; i < 30; ++i) {
+    const auto row = h.pattern().row(i);
+    for (std::size_t k = 0; k < row.size(); ++k)
+      EXPECT_NEAR(nonzeros[h.pattern().row_begin[i] + k], dense(static_cast<Eigen::Index>(i), row[k]), 1e-10);
+  }
+  std::vector<double> wrong(nonzeros.size() + 1);
+  EXPECT_THROW(h.values(x, wrong), tg::Error);
+  EXPECT_THROW(h.at(std::vector<double>(29, 0.0)), tg::Error);
+}
+
+TEST(SparseHessian, TensorRecordingsAreRecordedAfreshOnDuals) {
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    const V s = tg::sum(tg::exp(tg::as_tensor(V(x[0] * x[1]))));
+    return s + x[2] * x[3] + tg::sin(x[1]);
+  };
+  const std::vector<double> x{0.1, 0.2, 0.3, 0.4};
+  tg::SparseHessian h(f, x);
+  EXPECT_FALSE(h.replays());
+  expect_equal_to_dense(h.at(x), tg::hessian(f, x), "tensors");
+  const std::vector<double> y{-0.3, 0.5, 0.7, -0.2};
+  expect_equal_to_dense(h.at(y), tg::hessian(f, y), "tensors at another point");
+}
+
+TEST(SparseJacobian, EqualsTheDenseJacobianOnFunctionsOfKnownStructure) {
+  std::mt19937 random(23);
+  expect_sparse_jacobian_is_dense(broyden_residuals, 40, "broyden banded", random);
+  expect_sparse_jacobian_is_dense(bratu_residuals, grid * grid, "bratu", random);
+  auto tridiagonal = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    std::vector<V> r;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      V v = (3.0 - 2.0 * x[i]) * x[i] + 1.0;
+      if (i > 0) v -= x[i - 1];
+      if (i + 1 < x.size()) v -= 2.0 * x[i + 1];
+      r.push_back(v);
+    }
+    return r;
+  };
+  expect_sparse_jacobian_is_dense(tridiagonal, 25, "tridiagonal", random);
+  auto more_outputs = [](auto x) {  // 3 rows per input, an input-free row, and a row that is an input
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    std::vector<V> r;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      r.push_back(tg::exp(x[i]));
+      r.push_back(x[i] * x[(i + 1) % x.size()]);
+      r.push_back(tg::atan(x[i] - x[(i + 3) % x.size()]));
+    }
+    r.push_back(V(1.5));
+    r.push_back(x[2]);
+    return r;
+  };
+  expect_sparse_jacobian_is_dense(more_outputs, 9, "more outputs than inputs", random);
+}
+
+TEST(SparseJacobian, ColorsAreTheKnownOptima) {
+  const std::vector<double> x(grid * grid, 0.2);
+  EXPECT_EQ(tg::SparseJacobian(broyden_residuals, std::vector<double>(100, 0.1)).colors(), 7u);  // 5 + 1 + 1
+  EXPECT_EQ(tg::SparseJacobian(bratu_residuals, x).colors(), 5u);
+}
+
+TEST(SparseJacobian, ValuesAndABranchThatFlips) {
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    std::vector<V> r;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i)
+      r.push_back(x[i] < 0.0 ? V(x[i] * x[i + 1]) : V(x[i] * 2.0));
+    return r;
+  };
+  std::vector<double> x0(8, 1.0), x1(8, 1.0);
+  x1[4] = -1.0;
+  tg::SparseJacobian j(f, x0);
+  EXPECT_EQ(j.pattern().nonzeros(), 7u);
+  expect_equal_to_dense(j.at(x1), tg::jacobian(f, x1), "after the flip");
+  EXPECT_EQ(j.patterns_found(), 2u);
+  EXPECT_EQ(j.pattern().nonzeros(), 8u);
+  std::vector<double> nonzeros(j.pattern().nonzeros()), value(7);
+  j.values(x1, nonzeros, value);
+  EXPECT_EQ(value[4], -1.0);
+  EXPECT_EQ(value[0], 2.0);
+}
+
+TEST(SparseJacobian, TensorRecordingsAreSweptPerRow) {
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    std::vector<V> r;
+    r.push_back(tg::sum(tg::exp(tg::as_tensor(V(x[0] * x[1])))));
+    r.push_back(x[2] * x[1]);
+    return r;
+  };
+  // The dense reference in reverse mode on a tape of its own (f takes Vars only).
+  auto dense = [&](const std::vector<double>& at) {
+    tg::Tape tape;
+    std::vector<tg::Var> xs(at.begin(), at.end());
+    return tg::jacobian(f(std::span<const tg::Var>(xs)), xs);
+  };
+  const std::vector<double> x{0.1, 0.2, 0.3};
+  tg::SparseJacobian j(f, x);
+  expect_equal_to_dense(j.at(x), dense(x), "tensors");
+  const std::vector<double> y{0.4, -0.2, 0.9};
+  expect_equal_to_dense(j.at(y), dense(y), "tensors at another point");
+}
+
+TEST(SparseJacobian, ADenseRowIsEvaluatedByReverseSweeps) {
+  // Σx² couples every column with every other: n colors for 2 rows, so J comes from
+  // reverse sweeps carrying both rows.
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V s = 0.0;
+    for (const auto& e : x) s += e * e;
+    return std::vector<V>{s, x[0] - x[1] * x[2]};
+  };
+  std::mt19937 random(29);
+  expect_sparse_jacobian_is_dense(f, 50, "a dense row", random);
+  EXPECT_EQ(tg::SparseJacobian(f, std::vector<double>(50, 1.0)).colors(), 50u);
+}
+
+TEST(SparseHessian, APatternOverTheLimitLeavesTheLastRecordingWhole) {
+  // Local where x[0] > 0; (Σx)² — a dense Hessian of n² entries — where it is not.
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V s = 0.0;
+    if (x[0] > 0.0) {
+      for (std::size_t i = 0; i + 1 < x.size(); ++i) s += x[i] * x[i + 1];
+      return s;
+    }
+    for (const auto& e : x) s += e;
+    return V(s * s);
+  };
+  std::vector<double> x0(200, 0.5), x1(200, 0.5);
+  x1[0] = -0.5;
+  tg::SparseHessian h(f, x0, {.max_nonzeros = 1000});
+  EXPECT_THROW(h.at(x1), tg::Error);
+  EXPECT_EQ(h.patterns_found(), 1u);
+  expect_equal_to_dense(h.at(x0), tg::hessian(f, x0), "after the refused pattern");
+}

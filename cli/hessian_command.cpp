@@ -85,24 +85,9 @@ void run_sparse(const HessianOptions& o, const Expression& e, const Point& point
   }
   const std::vector<std::string> names = coordinate_names(e);
   if (o.json) {
-    Json g = Json::object(), rows = Json::array(), columns = Json::array(), values = Json::array();
+    Json g = Json::object();
     for (std::size_t i = 0; i < names.size(); ++i) g[names[i]] = gradient[i];
-    for (std::size_t i = 0; i < p.rows; ++i)
-      for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1]; ++k) {
-        rows.push_back(i);
-        columns.push_back(p.columns[k]);
-        values.push_back(nonzeros[k]);
-      }
-    print_json({{"value", value},
-                {"gradient", g},
-                {"hessian",
-                 {{"rows", p.rows},
-                  {"columns", p.cols},
-                  {"nonzeros", p.nonzeros()},
-                  {"colors", h.colors()},
-                  {"row", rows},
-                  {"column", columns},
-                  {"values", values}}}});
+    print_json({{"value", value}, {"gradient", g}, {"hessian", sparse_matrix_json(p, nonzeros, h.colors())}});
     return;
   }
   std::printf("f = %s\n", number(value).c_str());

@@ -91,16 +91,7 @@ void run_jacobian(const JacobianOptions& o) {
   if (o.json) {
     Json out = {{"values", values}, {"coordinates", names}};
     if (o.sparse) {
-      Json rows = Json::array(), columns = Json::array(), entries = Json::array();
-      for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1]; ++k) {
-          rows.push_back(i);
-          columns.push_back(p.columns[k]);
-          entries.push_back(nonzeros[k]);
-        }
-      out["jacobian"] = {
-          {"rows", m},   {"columns", n},      {"nonzeros", p.nonzeros()}, {"colors", j.colors()},
-          {"row", rows}, {"column", columns}, {"values", entries}};
+      out["jacobian"] = sparse_matrix_json(p, nonzeros, j.colors());
     } else {
       const Eigen::MatrixXd dense = Eigen::MatrixXd(matrix);
       Json rows = Json::array();

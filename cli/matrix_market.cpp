@@ -37,6 +37,24 @@ std::string matrix_market_text(const Eigen::SparseMatrix<double>& m, MatrixSymme
   return text;
 }
 
+Json sparse_matrix_json(const SparsityPattern& pattern, std::span<const double> nonzeros,
+                        std::size_t colors) {
+  Json rows = Json::array(), columns = Json::array(), values = Json::array();
+  for (std::size_t i = 0; i < pattern.rows; ++i)
+    for (std::size_t k = pattern.row_begin[i]; k < pattern.row_begin[i + 1]; ++k) {
+      rows.push_back(i);
+      columns.push_back(pattern.columns[k]);
+      values.push_back(nonzeros[k]);
+    }
+  return {{"rows", pattern.rows},
+          {"columns", pattern.cols},
+          {"nonzeros", pattern.nonzeros()},
+          {"colors", colors},
+          {"row", rows},
+          {"column", columns},
+          {"values", values}};
+}
+
 void write_matrix_market(const std::string& path, const Eigen::SparseMatrix<double>& m,
                          MatrixSymmetry symmetry, const std::string& comment) {
   write_file_atomically(path, matrix_market_text(m, symmetry, comment));

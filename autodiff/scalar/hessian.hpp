@@ -7,12 +7,15 @@
 ///
 ///   hvp(f, x, v)       H(x)·v
 ///   hvp(f, x, V)       H(x)·V for a matrix of directions, vector_width of them per sweep
-///   hessian(f, x)      the dense Hessian in ⌈n / vector_width⌉ sweeps, made exactly symmetric
+///   hessian(f, x)      the dense Hessian from n products, made exactly symmetric
 ///   HessianOperator    the same with one tape reused across calls (for Newton-type methods)
 ///
 /// Vector mode: on a tape of Dual<double, vector_width> every local partial carries
-/// vector_width tangents, so one sweep gives H times vector_width directions at once,
-/// for about the work of a handful of gradients rather than vector_width products.
+/// vector_width tangents, so one sweep gives H times vector_width directions at once. It
+/// shares the walk over the recording and the values among the directions, but the
+/// tangents' arithmetic grows with the width: a dense Hessian that way measured as long
+/// as n single products, so hessian() takes the products, and the sparse drivers
+/// (sparse/), whose directions are the colors, take vector mode.
 ///
 /// f is written generically, as for jvp (forward_mode.hpp): it receives a span of
 /// BasicVar<Dual<double>>.
@@ -44,13 +47,6 @@ using DualVar = BasicVar<Dual<double>>;
 using WideDualVar = BasicVar<Dual<double, vector_width>>;
 
 namespace detail {
-// True when f can be called with WideDualVars (a generic function; one written for
-// DualVar alone gets n single products instead).
-template <class F>
-concept TakesWideDuals = std::is_invocable_v<F&, std::span<const WideDualVar>> || std::is_invocable_v < F&,
-        const std::vector<WideDualVar>
-& > ;
-
 // H(x)·V, vector_width columns per forward-over-reverse sweep on a tape of its own; also
 // writes ∇f(x) into `gradient` when it is not empty.
 template <class F>
@@ -130,20 +126,13 @@ class HessianOperator {
     return y.value().value();
   }
 
-  /// The dense Hessian at x, made exactly symmetric: ⌈n / vector_width⌉ vector-mode sweeps when f is
-  /// generic, else n products (see hessian_from_products).
+  /// The dense Hessian at x, made exactly symmetric: n products (see hessian_from_products). Vector mode
+  /// (hvp(f, x, V) with V the identity: ⌈n / vector_width⌉ sweeps) gives the same bits but measured no faster
+  /// (bench/RESULTS.md, "Sparse derivatives": its sweeps' arithmetic grows with the width).
   Eigen::MatrixXd hessian(std::span<const double> x) {
-    if constexpr (detail::TakesWideDuals<F>) {
-      const auto n = static_cast<Eigen::Index>(x.size());
-      const Eigen::MatrixXd h = detail::hessian_times(f_, x, Eigen::MatrixXd::Identity(n, n));
-      const Eigen::MatrixXd symmetric = (h + h.transpose()) / 2;
-      return symmetric;
-    } else {
-      std::vector<double> gradient(x.size());
-      return detail::hessian_from_products(
-          x.size(),
-          [&](std::span<const double> v, std::span<double> column) { hvp(x, v, gradient, column); });
-    }
+    std::vector<double> gradient(x.size());
+    return detail::hessian_from_products(
+        x.size(), [&](std::span<const double> v, std::span<double> column) { hvp(x, v, gradient, column); });
   }
 
  private:
@@ -184,8 +173,7 @@ Eigen::MatrixXd hvp(F&& f, const std::vector<double>& x, const Eigen::MatrixBase
 }
 ///@}
 
-/// The dense Hessian of `f` at `x`, symmetrized: ⌈n / vector_width⌉ vector-mode sweeps (n = x's size), or n
-/// Hessian-vector products for a function written for DualVar alone.
+/// The dense Hessian of `f` at `x`, symmetrized: n Hessian-vector products (n = x's size).
 template <class F>
 Eigen::MatrixXd hessian(F&& f, std::span<const double> x) {
   HessianOperator<F&> op(f);

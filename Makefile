@@ -5,7 +5,11 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-BUILD_PACKAGES := cmake ninja-build make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev libcolpack-dev
+# SuiteSparse (CHOLMOD, UMFPACK) factors sparse Hessians and Jacobians; IPOPT (found with
+# pkg-config) solves constrained problems. Both are optional to the build, which says so
+# at configure time without them; `make` installs them.
+BUILD_PACKAGES := cmake ninja-build make g++ libeigen3-dev libopenblas-dev nlohmann-json3-dev libcli11-dev libcolpack-dev \
+  libsuitesparse-dev coinor-libipopt-dev pkg-config
 # The sanitizer build and the fuzz targets use clang 14 and its libFuzzer runtime.
 # Open MPI: the data-parallel tests run the program under mpirun (the build works
 # without it, on threads only). librsvg2-bin: rsvg-convert renders the pictures the

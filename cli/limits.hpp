@@ -38,6 +38,14 @@ inline constexpr long long max_sparse_nonzeros = 10'000'000;
 // minimize --steps and solve --max-iter: each step is cheap to keep count of, but a run
 // of more than 10^8 is a typing error rather than a plan (and --plot keeps every step).
 inline constexpr long long max_steps = 100'000'000;
+// solve: the equations of one system, counted before any is compiled. Each takes about a
+// kilobyte compiled (10^6 equations of the Bratu problem: 1.1 GB before the solve
+// starts), and its row of J and its part of the recording more: 4·10^6 is some 5 GB.
+inline constexpr long long max_equations = 4'000'000;
+// solve --krylov-restart: GMRES keeps restart + 1 vectors of n numbers; a restart past a
+// thousand is no longer a restart, and the basis is bounded besides (4 GB in doubles).
+inline constexpr long long max_krylov_restart = 1000;
+inline constexpr long long max_krylov_basis_entries = 500'000'000;
 // minimize --plot keeps every iterate of every run: at most this many points in all.
 inline constexpr long long max_plotted_points = 10'000'000;
 // minimize --restarts: one run each, and every start kept to compare minima; 10^4 runs

@@ -24,6 +24,7 @@
 #include "commands.hpp"
 #include "expression_list.hpp"
 #include "limits.hpp"
+#include "minimize_constrained.hpp"
 #include "optimizer_flags.hpp"
 #include "output.hpp"
 #include "plural.hpp"
@@ -32,7 +33,8 @@ namespace tapegrad::cli {
 namespace {
 
 struct MinimizeOptions {
-  std::string expression, residuals, from, dims, box, plot, window, out;
+  std::string expression, residuals, from, dims, box, plot, window, out, subject_to;
+  std::vector<std::string> ipopt;
   OptimizerFlags optimizer;
   long steps = 1000;
   std::optional<long> restarts;
@@ -75,14 +77,6 @@ Residuals compile_residuals(const std::string& text, const std::map<std::string,
   return out;
 }
 
-// The point as JSON: scalars by name, vectors as arrays.
-Json point_json(const Expression& e, const Point& p) {
-  Json x = Json::object();
-  for (std::size_t s = 0; s < e.scalars().size(); ++s) x[e.scalars()[s]] = p.scalars[s];
-  for (std::size_t v = 0; v < e.vectors().size(); ++v) x[e.vectors()[v]] = p.vectors[v];
-  return x;
-}
-
 Json result_json(const Expression& e, const Point& shape, const optim::MinimizeResult& r) {
   return {{"x", point_json(e, shape.with_flat(r.x))},
           {"f", r.f},
@@ -95,13 +89,7 @@ Json result_json(const Expression& e, const Point& shape, const optim::MinimizeR
 // --out FILE with --json: the same "x = …" lines as without it, the JSON on stdout holding
 // the point too (the file is what a script asked for, whichever way the result is printed).
 void write_point(const Expression& e, const optim::MinimizeResult& r, const std::string& out_file) {
-  if (out_file.empty()) return;
-  const std::vector<std::string> names = coordinate_names(e);
-  std::string all;
-  for (std::size_t k = 0; k < names.size(); ++k) all += names[k] + " = " + number(r.x[k]) + "\n";
-  write_file_atomically(out_file, all);
-  std::fprintf(stderr, "wrote %s (%s)\n", out_file.c_str(),
-               counted(static_cast<long long>(names.size()), "entry", "entries").c_str());
+  if (!out_file.empty()) write_coordinates(coordinate_names(e), r.x, out_file);
 }
 
 // The point (a screenful of it; --out FILE all of it), f and how the run went.
@@ -335,7 +323,7 @@ struct Problem {
   const Expression& f() const { return residuals.sum_of_squares; }
 };
 
-Problem problem_of(const MinimizeOptions& o, const Method& method) {
+Problem problem_of(MinimizeOptions& o, const Method& method) {
   const auto dimensions = dimensions_of(o.dims, "--dim", o.from, "--from");
   Residuals residuals = o.residuals.empty()
                             ? Residuals{compile(expression_text(o.expression), dimensions), {}}
@@ -345,11 +333,16 @@ Problem problem_of(const MinimizeOptions& o, const Method& method) {
   // With --restarts and no --from, the starts are all drawn; the point only gives the shape.
   Point start = o.restarts && o.from.empty() ? zero_point(e) : bind_point(e, o.from, "--from");
   std::vector<double> x0 = start.flat();
-  if (o.optimizer.name() == "newton" && static_cast<long long>(x0.size()) > max_hessian_coordinates)
-    throw UsageError("--optimizer newton: the expression has " + std::to_string(x0.size()) +
-                     " coordinates; its dense Hessian is formed for at most " +
-                     std::to_string(max_hessian_coordinates) +
-                     " (newton-cg needs only Hessian-vector products)");
+  // A dense Hessian is n² numbers: above the bound newton stores it sparse (Auto would
+  // fall back to dense for a pattern it finds too full), and --hessian dense is refused.
+  if (o.optimizer.name() == "newton" && static_cast<long long>(x0.size()) > max_hessian_coordinates) {
+    if (o.optimizer.value("hessian").value_or("auto") == "dense")
+      throw UsageError("--optimizer newton --hessian dense: the expression has " + std::to_string(x0.size()) +
+                       " coordinates; a dense Hessian is formed for at most " +
+                       std::to_string(max_hessian_coordinates) +
+                       " (--hessian sparse, or newton-cg, which needs only Hessian-vector products)");
+    o.optimizer.set("hessian", "sparse");
+  }
   if (!o.plot.empty()) {  // the recorder keeps every iterate of every run
     const auto runs = static_cast<long long>(runs_of(o, method));
     const long long points = (o.steps + 1) * static_cast<long long>(x0.size() + 2) * runs;
@@ -559,13 +552,34 @@ void add_minimize_command(CLI::App& app) {
       "filled contours of f with the path; more, f and |grad| against the step. With --restarts "
       "every start's path and the minima; with --lr A,B,C one path per rate and f against the step");
   cmd->add_option("--window", o->window, "x0,x1,y0,y1: the axes of --plot (default: around the paths)");
+  cmd->add_option("--subject-to", o->subject_to,
+                  "constraints \"c1; c2; …\", each LHS = RHS, LHS <= RHS or LHS >= RHS (@file reads them); "
+                  "one variable against a constant (x >= 0, x[2] <= 1, or a whole vector x >= 0) is a bound. "
+                  "Solved by IPOPT");
+  cmd->add_option("--ipopt", o->ipopt,
+                  "NAME=VALUE: any IPOPT option, with --subject-to (e.g. mu_strategy=adaptive); repeatable");
   cmd->footer(
-      "Without --optimizer: lbfgs with the strong-wolfe line search (lm with --residuals). newton and "
-      "newton-cg use the exact Hessian. Any hyperparameter flag not given takes PyTorch's default for the "
-      "chosen optimizer.");
+      "Without --optimizer: lbfgs with the strong-wolfe line search (lm with --residuals). newton, "
+      "newton-cg and trust-ncg use the exact Hessian (newton-cg and trust-ncg through Hessian-vector "
+      "products only). Any hyperparameter flag not given takes PyTorch's default for the "
+      "chosen optimizer. With --subject-to, IPOPT's interior-point method with exact first and second "
+      "derivatives: --steps bounds its iterations, --tol-grad is its tolerance, --trace prints its log.");
   cmd->callback([o, cmd] {
     o->optimizer_given = cmd->count("--optimizer") > 0;
-    run_minimize(*o);
+    if (o->subject_to.empty()) {
+      if (!o->ipopt.empty()) throw UsageError("--ipopt sets options of IPOPT, which runs with --subject-to");
+      return run_minimize(*o);
+    }
+    for (const char* flag :
+         {"--residuals", "--optimizer", "--restarts", "--box", "--seed", "--tol-f", "--plot", "--window"})
+      if (cmd->count(flag) > 0)
+        throw UsageError(std::string(flag) + " does not apply with --subject-to (IPOPT minimizes it)");
+    if (!o->optimizer.given().empty())
+      throw UsageError(o->optimizer.given().front() +
+                       " does not apply with --subject-to (IPOPT minimizes it)");
+    if (o->expression.empty()) throw UsageError("give the expression to minimize");
+    run_constrained_minimize({o->expression, o->subject_to, o->from, o->dims, o->out, o->steps, o->tol_grad,
+                              o->trace, o->json, o->ipopt});
   });
 }
 

@@ -48,10 +48,15 @@ void for_each_flag(Visit&& visit) {
   Options::fields(defaults, [&](const char* field, auto& value) { visit(flag_of(field), value); });
 }
 
-// Newton-type methods need the Hessian of the loss (optim/second_order_optimizer.hpp).
+// Newton-type methods need the Hessian of the loss: those of SecondOrderOptimizer
+// (optim/second_order_optimizer.hpp), and those that say so with `needs_hessian`
+// (optim/trust_newton_cg.hpp).
 template <class Optimizer>
 constexpr bool needs_curvature =
-    std::is_base_of_v<optim::SecondOrderOptimizer<Optimizer, typename Optimizer::options_type>, Optimizer>;
+    std::is_base_of_v<optim::SecondOrderOptimizer<Optimizer, typename Optimizer::options_type>, Optimizer> ||
+    requires {
+  requires Optimizer::needs_hessian;
+};
 
 template <class Optimizer>
 bool offered(Methods methods) {

@@ -7,6 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "../autodiff/support/atomic_file.hpp"
+#include "expression.hpp"
+#include "plural.hpp"
+#include "point.hpp"
+
 namespace tapegrad::cli {
 
 using Json = nlohmann::ordered_json;
@@ -24,6 +29,25 @@ inline std::string number(double v, int significant_digits = 17) {
 // in place of its bad bytes, rather than dump() throwing after the work is done.
 inline void print_json(const Json& j) {
   std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+}
+
+// Every coordinate as a "name = value" line into `file` (atomically), saying so on stderr:
+// --out with --json, where stdout holds the JSON.
+inline void write_coordinates(const std::vector<std::string>& names, std::span<const double> values,
+                              const std::string& file) {
+  std::string all;
+  for (std::size_t k = 0; k < names.size(); ++k) all += names[k] + " = " + number(values[k]) + "\n";
+  write_file_atomically(file, all);
+  std::fprintf(stderr, "wrote %s (%s)\n", file.c_str(),
+               counted(static_cast<long long>(names.size()), "entry", "entries").c_str());
+}
+
+// The point as JSON: scalars by name, vectors as arrays.
+inline Json point_json(const Expression& e, const Point& p) {
+  Json x = Json::object();
+  for (std::size_t s = 0; s < e.scalars().size(); ++s) x[e.scalars()[s]] = p.scalars[s];
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) x[e.vectors()[v]] = p.vectors[v];
+  return x;
 }
 
 }  // namespace tapegrad::cli

@@ -35,30 +35,28 @@
 // cannot be told from underflow. There is no absolute tolerance on the residual:
 // 1e-10·(x² − 2) is below 1e-12 well away from √2, and x² = −1e-20 has no real root.
 //
-// tapegrad solve "EQ1; EQ2; …" --from x=…,y=…: a root of n equations in n unknowns by
-// optim::solve (Newton on the tape's Jacobian with a line search, then
-// Levenberg–Marquardt if Newton stalls; see solve.hpp for what counts as a root there).
+// tapegrad solve "EQ1; EQ2; …" --from x=…,u=… [--dim u=N] [--method M] [--jacobian S]
+// [--tol T] [--out FILE]: a root of n equations in n unknowns, scalars and vector entries
+// (u[i]), by optim::solve: Newton with a line search then Levenberg–Marquardt, Powell's
+// dogleg, or Newton–Krylov, J dense or sparse (optim/solve.hpp says what counts as a root
+// there). The equations, from a file of 10⁶ as from the command line, are compiled and
+// solved in solve_system.cpp; so is a single equation given --method, --jacobian or
+// --tol, or one in a vector's entries.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
 #include <memory>
 
-#include "../optim/solve.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "limits.hpp"
 #include "output.hpp"
 #include "plural.hpp"
+#include "solve_system.hpp"
 
 namespace tapegrad::cli {
 namespace {
-
-struct SolveOptions {
-  std::string equation, from;
-  long max_iter = 100;
-  bool json = false;
-};
 
 // g(x) = lhs(x) − rhs(x) and g′(x), both through the tape, and |lhs| + |rhs|, the size
 // g's rounding error goes with.
@@ -342,169 +340,25 @@ Root solve(const Residual& g, double x, long max_iter) {
   return root;
 }
 
-// One equation "LHS = RHS" at [begin, end) of the whole text, each side compiled
-// alone; an error's column is that of the whole text.
-struct Equation {
-  Expression lhs, rhs;
-  std::string lhs_text, rhs_text;
-  std::size_t lhs_offset = 0, rhs_offset = 0;  // where each side starts in the whole text
-};
-
-Equation parse_equation(const std::string& text, std::size_t begin, std::size_t end) {
-  const std::size_t eq = text.find('=', begin);
-  if (eq == std::string::npos || eq >= end)
-    throw ExpressionError("syntax error: an equation needs '=' (write LHS = RHS, e.g. x^2 = 2)", text,
-                          end + 1);
-  const std::size_t second = text.find('=', eq + 1);
-  if (second != std::string::npos && second < end)
-    throw ExpressionError("syntax error: more than one '=' in one equation (separate equations with ';')",
-                          text, second + 1);
-  const auto side = [&](std::size_t from, std::size_t to) {
-    try {
-      return compile(text.substr(from, to - from));
-    } catch (const ExpressionError& e) {
-      throw ExpressionError(e.what(), text, e.column() + from);
-    }
-  };
-  Equation out{side(begin, eq),
-               side(eq + 1, end),
-               text.substr(begin, eq - begin),
-               text.substr(eq + 1, end - eq - 1),
-               begin,
-               eq + 1};
-  if (!out.lhs.vectors().empty() || !out.rhs.vectors().empty())
-    throw UsageError("solve takes scalar unknowns only");
-  return out;
-}
-
-// When the text uses e or pi as a name: they are the constants, not unknowns, which is
-// why a count of unknowns may be one short of what the user meant.
-std::string constants_note(const std::string& text) {
-  std::vector<std::string> used;
-  for (std::size_t k = 0; k < text.size();) {
-    const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-    if (!word(text[k])) {
-      ++k;
-      continue;
-    }
-    std::size_t end = k;
-    while (end < text.size() && word(text[end])) ++end;
-    const std::string name = text.substr(k, end - k);
-    // A name starts a word (1e5's e is part of a number).
-    const bool in_number =
-        k > 0 && (std::isdigit(static_cast<unsigned char>(text[k - 1])) || text[k - 1] == '.');
-    if ((name == "e" || name == "pi") && !in_number &&
-        std::find(used.begin(), used.end(), name) == used.end())
-      used.push_back(name);
-    k = end;
-  }
-  if (used.empty()) return "";
-  const std::string names = used.size() == 2 ? "e and pi are" : used[0] + " is";
-  return "; " + names + " the constant" + (used.size() == 2 ? "s" : "") +
-         " of that name, not an unknown (call the unknown something else)";
-}
-
-// A system "EQ1; EQ2; …": optim::solve over the unknowns in name order.
-void run_system(const std::string& text, const std::vector<Equation>& equations, const SolveOptions& o) {
-  std::vector<std::string> unknowns;
-  for (const Equation& q : equations)
-    for (const auto* side : {&q.lhs, &q.rhs})
-      for (const std::string& v : side->scalars())
-        if (std::find(unknowns.begin(), unknowns.end(), v) == unknowns.end()) unknowns.push_back(v);
-  std::sort(unknowns.begin(), unknowns.end());
-  const std::string count = counted(static_cast<long long>(equations.size()), "equation") + " in " +
-                            counted(static_cast<long long>(unknowns.size()), "unknown");
-  if (unknowns.size() > equations.size())
-    throw UsageError(count + ": solve needs as many equations as unknowns (for fewer, minimize --residuals)" +
-                     constants_note(text));
-  if (unknowns.size() < equations.size())
-    throw UsageError(count +
-                     ": more equations than unknowns (for a least-squares fit, minimize --residuals)" +
-                     constants_note(text));
-  const auto start_values = parse_assignments(o.from, "--from");
-  std::vector<double> x0(unknowns.size(), NAN);
-  for (const auto& [name, value] : start_values) {
-    const auto it = std::find(unknowns.begin(), unknowns.end(), name);
-    if (it == unknowns.end())
-      throw UsageError("--from: '" + name + "' is not an unknown of the equations" +
-                       (name == "e" || name == "pi" ? " (" + name + " is the constant " + name +
-                                                          " in expressions; call the unknown something else)"
-                                                    : std::string()));
-    x0[static_cast<std::size_t>(it - unknowns.begin())] = value;
-  }
-  for (std::size_t k = 0; k < unknowns.size(); ++k)
-    if (std::isnan(x0[k])) throw UsageError("--from: give a start for " + unknowns[k]);
-
-  // Each side reads its own variables, picked out of the unknowns by name.
-  const auto side_at = [&](const Expression& e, std::span<const Var> x) {
-    std::vector<Var> scalars;
-    for (const std::string& name : e.scalars())
-      scalars.push_back(
-          x[static_cast<std::size_t>(std::find(unknowns.begin(), unknowns.end(), name) - unknowns.begin())]);
-    return Evaluator<Var>()(e, Inputs<Var>{scalars, {}});
-  };
-  const auto residuals = [&](std::span<const Var> x) {
-    std::vector<Var> r;
-    for (const Equation& q : equations) r.emplace_back(side_at(q.lhs, x) - side_at(q.rhs, x));
-    return r;
-  };
-  // A start outside an equation's domain is the user's error, said where.
-  for (const Equation& q : equations) {
-    for (const auto& [side, offset] : {std::pair{&q.lhs, q.lhs_offset}, std::pair{&q.rhs, q.rhs_offset}}) {
-      Point p;
-      for (const std::string& name : side->scalars())
-        p.scalars.push_back(x0[static_cast<std::size_t>(std::find(unknowns.begin(), unknowns.end(), name) -
-                                                        unknowns.begin())]);
-      try {
-        checked_value(*side, p);
-      } catch (const ExpressionError& e) {
-        throw ExpressionError(std::string(e.what()) + " at the start", text, e.column() + offset);
-      }
-    }
-  }
-  const optim::SolveResult r =
-      optim::solve(residuals, x0, {.tolerance = 1e-12, .max_iterations = o.max_iter});
-  if (o.json) {
-    Json x = Json::object();
-    for (std::size_t k = 0; k < unknowns.size(); ++k) x[unknowns[k]] = r.x[k];
-    print_json({{"x", x},
-                {"residual", r.residual_norm},
-                {"iterations", r.iterations},
-                {"method", r.method},
-                {"converged", r.converged()}});
-  } else {
-    for (std::size_t k = 0; k < unknowns.size(); ++k)
-      std::printf("%s = %s\n", unknowns[k].c_str(), number(r.x[k]).c_str());
-    std::printf("residual = %s\niterations = %ld (%s)\n", number(r.residual_norm).c_str(), r.iterations,
-                r.method.c_str());
-  }
-  if (!r.converged())
-    throw RunFailed(std::string("solve: no root found: ") + optim::to_string(r.reason) +
-                    "; |F| = " + number(r.residual_norm) + " at the point above, the best found");
-}
-
-void run_solve(const SolveOptions& o) {
+void run_solve(const SolveFlags& o) {
   require_in_range(o.max_iter, 1, max_steps, "--max-iter");
-  const std::string equation = expression_text(o.equation);
-  std::vector<Equation> equations;
-  for (std::size_t begin = 0;;) {
-    const std::size_t end = std::min(equation.find(';', begin), equation.size());
-    if (!trimmed(equation.substr(begin, end - begin)).empty())
-      equations.push_back(parse_equation(equation, begin, end));
-    if (end == equation.size()) break;
-    begin = end + 1;
-  }
-  if (equations.empty()) parse_equation(equation, 0, equation.size());  // says what is missing
-  if (equations.size() > 1) return run_system(equation, equations, o);
-  Expression lhs = std::move(equations[0].lhs), rhs = std::move(equations[0].rhs);
-  const std::string& rhs_text = equations[0].rhs_text;
-  const std::size_t eq = equations[0].rhs_offset - 1;
+  if (!o.out.empty()) check_writable_file(o.out, "--out");
+  const std::string text = expression_text(o.equations);
+  const std::vector<EquationSpan> equations = split_equations(text);
+  const std::map<std::string, std::size_t> dimensions = dimensions_of(o.dims, "--dim", o.from, "--from");
+  if (equations.size() > 1 || o.system_flags_given) return solve_system(text, equations, dimensions, o);
+  const EquationSpan& q = equations[0];
+  Expression lhs = compile_side(text, q.begin, q.lhs_end, dimensions),
+             rhs = compile_side(text, q.rhs_begin, q.end, dimensions);
+  // One equation in a vector's entries is a system (of one unknown when the vector has one).
+  if (!lhs.vectors().empty() || !rhs.vectors().empty()) return solve_system(text, equations, dimensions, o);
+  const std::string rhs_text = rhs.text();
   std::vector<std::string> unknowns = lhs.scalars();
   for (const std::string& v : rhs.scalars())
     if (std::find(unknowns.begin(), unknowns.end(), v) == unknowns.end()) unknowns.push_back(v);
   if (unknowns.size() != 1)
     throw UsageError("solve needs exactly one unknown; the equation has " + std::to_string(unknowns.size()) +
-                     " (for a system, separate the equations with ';')" + constants_note(equation));
+                     " (for a system, separate the equations with ';')" + constants_note(text));
   const auto start = parse_assignments(o.from, "--from");
   if (start.size() != 1 || start[0].first != unknowns[0])
     throw UsageError("--from: give the start of " + unknowns[0] + " only (--from " + unknowns[0] + "=…)");
@@ -513,12 +367,13 @@ void run_solve(const SolveOptions& o) {
   try {
     g.check_start(start[0].second);
   } catch (const ExpressionError& e) {
-    const std::size_t offset = e.text() == rhs_text ? eq + 1 : 0;
-    throw ExpressionError(
-        std::string(e.what()) + " at the start " + unknowns[0] + " = " + number(start[0].second), equation,
+    const std::size_t offset = e.text() == rhs_text ? q.rhs_begin : q.begin;
+    throw error_at(
+        text, std::string(e.message()) + " at the start " + unknowns[0] + " = " + number(start[0].second),
         e.column() + offset);
   }
   const Root root = solve(g, start[0].second, o.max_iter);
+  if (!o.out.empty()) write_point_file(o.out, unknowns, {root.x});
   // The root, or the best point found and its residual, as a system reports them.
   if (o.json) {
     print_json({{"x", {{unknowns[0], root.x}}},
@@ -539,18 +394,70 @@ void run_solve(const SolveOptions& o) {
 }  // namespace
 
 void add_solve_command(CLI::App& app) {
-  auto o = std::make_shared<SolveOptions>();
+  auto o = std::make_shared<SolveFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "solve", "a root of one equation (Newton, with bracketing) or of a system \"EQ1; EQ2\"");
+      "solve",
+      "a root of one equation (Newton, with bracketing) or of a system \"EQ1; EQ2; …\" in scalar and vector "
+      "unknowns (Newton, dogleg or Newton–Krylov)");
   cmd->add_option(
-         "equation", o->equation,
-         "e.g. \"x^7 + x^3 - 25 + exp(x) + log(x + x^2) + 1/x = 0\", or a system \"1e4*x*y = 1; exp(-x) + "
-         "exp(-y) = 1.0001\"; - reads it from standard input, @file from a file")
+         "equations", o->equations,
+         "e.g. \"x^7 + x^3 - 25 + exp(x) + log(x + x^2) + 1/x = 0\", a system \"1e4*x*y = 1; exp(-x) + "
+         "exp(-y) = 1.0001\", or equations in a vector's entries \"u[0] + u[1] = 3; u[0] - u[1] = 1\" "
+         "(sum, prod and len as in grad); - reads them from standard input, @file from a file (up to 256 "
+         "MiB), where a line break separates equations too, except inside parentheses")
       ->required();
-  cmd->add_option("--from", o->from, "the start: x=1 (a system: every unknown, x=0,y=1)")->required();
+  cmd->add_option("--from", o->from,
+                  "the start: x=1 (a system: every unknown, x=0,y=1; a vector takes one value for every "
+                  "entry u=0, a list u=[1,2] or entries u[0]=1); @file reads it from a file, such as the "
+                  "one --out writes")
+      ->required();
+  cmd->add_option("--dim", o->dims, "vector unknowns and their lengths, where no value gives one: u=10000");
+  CLI::Option* method =
+      cmd->add_option("--method", o->method,
+                      "how a system is solved: newton (a line search, then Levenberg–Marquardt where it "
+                      "cannot go on), dogleg (Powell's, in a trust region), newton-krylov (GMRES on J·v "
+                      "products, no Jacobian stored: for the largest systems), or auto (newton, or "
+                      "newton-krylov above 10^6 unknowns)")
+          ->capture_default_str();
+  CLI::Option* jacobian = cmd->add_option("--jacobian", o->jacobian,
+                                          "how newton and dogleg store J: dense (at most 4096 unknowns), "
+                                          "sparse (its nonzeros, factored by sparse LU), or auto (dense up "
+                                          "to 150 unknowns, sparse above)")
+                              ->capture_default_str();
+  CLI::Option* tolerance =
+      cmd->add_option("--tol", o->tolerance,
+                      "a system's root has |F|₂ (the 2-norm of LHS − RHS over the equations) at most this; "
+                      "one equation in one unknown is solved to rounding instead")
+          ->capture_default_str();
   cmd->add_option("--max-iter", o->max_iter, "iterations at most")->capture_default_str();
-  cmd->add_flag("--json", o->json, "one JSON object: {\"x\": {…}, \"residual\": …, \"iterations\": n, …}");
-  cmd->callback([o] { run_solve(*o); });
+  CLI::Option* restart =
+      cmd->add_option("--krylov-restart", o->krylov_restart,
+                      "newton-krylov: GMRES's restart length (it keeps this many vectors plus one)")
+          ->capture_default_str();
+  CLI::Option* krylov_iterations = cmd->add_option("--krylov-max-iter", o->krylov_max_iter,
+                                                   "newton-krylov: GMRES iterations at most per step")
+                                       ->capture_default_str();
+  CLI::Option* preconditioner =
+      cmd->add_option("--preconditioner", o->preconditioner,
+                      "newton-krylov: none, or ilu: an incomplete LU of J at each step (J's nonzeros and "
+                      "the factors' are stored, a few times J's count; GMRES then takes tens of iterations "
+                      "a step where it takes thousands without, on a grid's equations)")
+          ->capture_default_str();
+  cmd->add_option("--out", o->out,
+                  "write the root (or the best point found) to FILE, one \"name = value\" line per unknown "
+                  "(u[3] = … for a vector's entries), which --from @FILE reads back; the output lists at "
+                  "most a screenful of entries (the first and last, and their norms)");
+  cmd->add_flag(
+      "--json", o->json,
+      "one JSON object: {\"x\": {\"x\": …, \"u\": [every entry]}, \"residual\": …, \"iterations\": n, "
+      "\"method\", \"linear_solver\", \"evaluations\", \"jacobian_evaluations\", "
+      "\"linear_iterations\" (GMRES's, newton-krylov), \"converged\"}");
+  cmd->callback([o, method, jacobian, tolerance, restart, krylov_iterations, preconditioner] {
+    o->system_flags_given = method->count() + jacobian->count() + tolerance->count() + restart->count() +
+                                krylov_iterations->count() + preconditioner->count() >
+                            0;
+    run_solve(*o);
+  });
 }
 
 }  // namespace tapegrad::cli

@@ -34,6 +34,26 @@ if(ColPack_INCLUDE_DIR AND ColPack_LIBRARY)
 endif()
 tapegrad_require(ColPack libcolpack-dev)
 
+# SuiteSparse is optional: CHOLMOD and UMFPACK factor the sparse Hessians and Jacobians
+# (optim/linear/), and without them Eigen's own sparse factorizations do. Eigen's wrappers
+# need only cholmod.h and umfpack.h (Debian: /usr/include/suitesparse) and the two
+# libraries, which bring SuiteSparse's others (AMD, COLAMD, SuiteSparse_config) with them.
+option(TAPEGRAD_SUITESPARSE "Factor sparse matrices with SuiteSparse (CHOLMOD, UMFPACK) when it is installed" ON)
+set(TAPEGRAD_WITH_SUITESPARSE OFF)
+if(TAPEGRAD_SUITESPARSE)
+  find_path(SuiteSparse_INCLUDE_DIR cholmod.h PATH_SUFFIXES suitesparse
+            DOC "The folder holding SuiteSparse's cholmod.h and umfpack.h")
+  find_library(CHOLMOD_LIBRARY cholmod DOC "CHOLMOD's library (libcholmod)")
+  find_library(UMFPACK_LIBRARY umfpack DOC "UMFPACK's library (libumfpack)")
+  if(SuiteSparse_INCLUDE_DIR AND EXISTS "${SuiteSparse_INCLUDE_DIR}/umfpack.h" AND CHOLMOD_LIBRARY
+     AND UMFPACK_LIBRARY)
+    set(TAPEGRAD_WITH_SUITESPARSE ON)
+  else()
+    message(STATUS "tapegrad: SuiteSparse (CHOLMOD, UMFPACK) not found; sparse matrices are factored by "
+                   "Eigen's SimplicialLLT and SparseLU (sudo apt-get install libsuitesparse-dev for them)")
+  endif()
+endif()
+
 # Open MPI is optional: without it, data-parallel training runs on threads only.
 option(TAPEGRAD_MPI "Build data-parallel training across MPI processes when MPI is installed" ON)
 set(TAPEGRAD_WITH_MPI OFF)
@@ -47,6 +67,27 @@ if(TAPEGRAD_MPI)
   else()
     message(STATUS "tapegrad: MPI not found; training runs on threads only "
                    "(sudo apt-get install libopenmpi-dev openmpi-bin for mpirun)")
+  endif()
+endif()
+
+# IPOPT is optional: without it, minimize_constrained() and `minimize --subject-to` are
+# absent (the command line says so), and everything else builds. Debian's package has a
+# pkg-config file (coinor-libipopt-dev).
+option(TAPEGRAD_IPOPT "Build constrained optimization through IPOPT when IPOPT is installed" ON)
+set(TAPEGRAD_WITH_IPOPT OFF)
+if(TAPEGRAD_IPOPT)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(IPOPT QUIET ipopt)
+  endif()
+  # The shared library by its path, as ColPack's: it brings its own dependencies (MUMPS,
+  # LAPACK), and an installed tapegrad::ipopt links it by the same path.
+  find_library(IPOPT_LIBRARY ipopt HINTS ${IPOPT_LIBRARY_DIRS} DOC "IPOPT's library (libipopt)")
+  if(IPOPT_FOUND AND IPOPT_LIBRARY)
+    set(TAPEGRAD_WITH_IPOPT ON)
+  else()
+    message(STATUS "tapegrad: IPOPT not found; constrained optimization (minimize_constrained, "
+                   "minimize --subject-to) is left out (sudo apt-get install coinor-libipopt-dev pkg-config)")
   endif()
 endif()
 

@@ -18,6 +18,9 @@ else()
           PATTERN "mpi_communicator.hpp" EXCLUDE)
   set(tapegrad_installed_targets tapegrad ${TAPEGRAD_LIBRARY_TARGETS})
 endif()
+if(TAPEGRAD_WITH_IPOPT)
+  list(APPEND tapegrad_installed_targets tapegrad_ipopt)
+endif()
 install(FILES data/digits.csv data/iris.csv data/README.md DESTINATION "${CMAKE_INSTALL_DATADIR}/tapegrad/data")
 # tapegrad::tapegrad is an interface over the layers' libraries (tapegrad::support,
 # tapegrad::scalar, ...), which are exported with it for its links to resolve.
@@ -35,6 +38,25 @@ if(NOT EXISTS "@ColPack_LIBRARY@")
   set(tapegrad_NOT_FOUND_MESSAGE
       "tapegrad needs ColPack (@ColPack_LIBRARY@), which was not found. Install it with:\n  sudo apt-get install libcolpack-dev")
   return()
+endif()
+# tapegrad::ipopt, when built, links IPOPT's shared library by its path.
+if(@TAPEGRAD_WITH_IPOPT@ AND NOT EXISTS "@IPOPT_LIBRARY@")
+  set(tapegrad_FOUND FALSE)
+  set(tapegrad_NOT_FOUND_MESSAGE
+      "tapegrad was built with IPOPT (@IPOPT_LIBRARY@), which was not found. Install it with:\n  sudo apt-get install coinor-libipopt-dev")
+  return()
+endif()
+# tapegrad::optim links CHOLMOD's and UMFPACK's shared libraries the same way, when the
+# build found SuiteSparse.
+if(@TAPEGRAD_WITH_SUITESPARSE@)
+  foreach(tapegrad_suitesparse_library "@CHOLMOD_LIBRARY@" "@UMFPACK_LIBRARY@")
+    if(NOT EXISTS "${tapegrad_suitesparse_library}")
+      set(tapegrad_FOUND FALSE)
+      set(tapegrad_NOT_FOUND_MESSAGE
+          "tapegrad was built with SuiteSparse and needs ${tapegrad_suitesparse_library}, which was not found. Install it with:\n  sudo apt-get install libsuitesparse-dev")
+      return()
+    endif()
+  endforeach()
 endif()
 if(@TAPEGRAD_WITH_MPI@)
   set(MPI_CXX_SKIP_MPICXX ON)

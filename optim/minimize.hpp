@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -35,6 +36,7 @@
 #include "../autodiff/replay/recorded_function.hpp"
 #include "../autodiff/scalar/gradient.hpp"
 #include "../autodiff/scalar/hessian.hpp"
+#include "../autodiff/sparse/sparse_hessian.hpp"
 #include "../autodiff/support/enum_names.hpp"
 #include "../autodiff/tensor/parameter.hpp"
 #include "optimizer.hpp"
@@ -241,9 +243,56 @@ inline std::optional<StopReason> stop_reason(const StopWhen& stop, long step, do
   return std::nullopt;
 }
 
+// Curvature::sparse_hessian for f at point(): the SparseHessian is made at the first
+// call and kept for the run (the Curvature's copies share it), and so is a failure to
+// make it, thrown again at every later call instead of recording f again. f is taken by
+// reference, as the rest of minimize() takes it, and recorded on Vars only: an f whose
+// recording does not replay (tensor operations, custom ops) would need f compiled on
+// 8-wide Dual numbers as well, which took a third more compile time in every program that
+// calls minimize(), so for such an f the sparse Hessian is refused and Newton's Auto
+// takes the dense one.
+inline Error sparse_hessian_needs_replay() {
+  return Error(
+      "minimize: Newton's sparse Hessian needs f's recording to replay, and f records tensor operations or "
+      "custom ops: use hessian = dense (or auto, which takes it), or tapegrad::SparseHessian on f directly");
+}
+template <class F, class Point>
+std::function<SparseHessian&(std::size_t)> sparse_hessian_of(F& f, Point point) {
+  struct Made {
+    std::optional<SparseHessian> hessian;
+    std::optional<Error> failure;
+  };
+  auto made = std::make_shared<Made>();
+  return [&f, point, made](std::size_t max_nonzeros) -> SparseHessian& {
+    if (made->hessian) return *made->hessian;
+    if (made->failure) throw *made->failure;
+    try {
+      SparseHessianOptions options;
+      options.max_nonzeros = max_nonzeros;
+      SparseHessian::Function recorded = [&f](std::span<const Var> v) {
+        return Var(tapegrad::detail::call_with_span<Var>(f, v));
+      };
+      // Called only if f's recording stops replaying at a later point (a changed branch).
+      SparseHessian::WideFunction not_recorded = [](std::span<const WideDualVar>) -> WideDualVar {
+        throw sparse_hessian_needs_replay();
+      };
+      made->hessian.emplace(std::move(recorded), std::move(not_recorded), point(), options);
+      if (!made->hessian->replays()) {
+        made->hessian.reset();
+        throw sparse_hessian_needs_replay();
+      }
+    } catch (const Error& e) {
+      made->failure = e;
+      throw;
+    }
+    return *made->hessian;
+  };
+}
+
 // The Hessian of f at the Parameter x's current values, for Newton-type optimizers:
-// forward over reverse on the tape of `second_order`, made here. f must be written
-// generically so that it can also be recorded on Dual Vars.
+// forward over reverse on the tape of `second_order`, made here, and the sparse form made
+// when a method first asks for it. f must be written generically so that it can also be
+// recorded on Dual Vars.
 template <class F>
 Curvature curvature_of(F& f, const Parameter& x, std::unique_ptr<HessianOperator<F&>>& second_order) {
   if constexpr (std::is_invocable_v<F&, std::span<const DualVar>> ||
@@ -262,6 +311,7 @@ Curvature curvature_of(F& f, const Parameter& x, std::unique_ptr<HessianOperator
                         std::span<double>(hv.data(), static_cast<std::size_t>(hv.size())));
     };
     curvature.hessian = [&second_order, point] { return second_order->hessian(point()); };
+    curvature.sparse_hessian = sparse_hessian_of(f, point);
     return curvature;
   } else {
     throw Error(

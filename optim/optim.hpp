@@ -1,6 +1,7 @@
 /// \file
 /// The optimizer layer: every optimizer (first-order, L-BFGS, Newton-type), the schedulers,
-/// gradient clipping, minimize(), least_squares(), solve() and implicit_solve().
+/// gradient clipping, minimize(), least_squares(), solve(), implicit_solve() and
+/// minimize_constrained() (IPOPT; its code is in tapegrad::ipopt, linked when called).
 ///
 /// \namespace tapegrad::optim
 /// Optimizers with PyTorch's update rules and state_dict(), learning-rate schedulers,
@@ -8,6 +9,7 @@
 #pragma once
 
 #include "clip.hpp"
+#include "constrained/minimize_constrained.hpp"
 #include "implicit.hpp"
 #include "least_squares.hpp"
 #include "line_search.hpp"

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstddef>
 #include <cstdio>
 #include <functional>
 #include <initializer_list>
@@ -23,6 +24,10 @@
 
 #include "../autodiff/support/error.hpp"
 #include "../autodiff/tensor/parameter.hpp"
+
+namespace tapegrad {
+class SparseHessian;
+}  // namespace tapegrad
 
 namespace tapegrad::optim {
 
@@ -92,6 +97,13 @@ struct Curvature {
   std::function<void(const Eigen::VectorXd& v, Eigen::VectorXd& hv)> hessian_vector_product;
   /// The dense Hessian.
   std::function<Eigen::MatrixXd()> hessian;
+  /// The Hessian's sparse form, for methods that factor it (Newton): f's SparseHessian, made at the first
+  /// call (f recorded, its Hessian's pattern found and colored: once per run), whose `values(x, …)` or
+  /// `at(x)` at the parameters' flat values then cost `colors()` products instead of n. Throws
+  /// tapegrad::Error when the pattern cannot be found, or has more than `max_nonzeros` nonzeros, at the first
+  /// call — and the same error at every call after it, without trying again. Empty when the curvature has
+  /// only the dense Hessian (one made by hand, without it).
+  std::function<SparseHessian&(std::size_t max_nonzeros)> sparse_hessian;
 };
 
 /// The interface of every optimizer: step() moves the Parameters it holds using their gradients.

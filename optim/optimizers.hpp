@@ -21,11 +21,12 @@
 #include "rmsprop.hpp"
 #include "rprop.hpp"
 #include "sgd.hpp"
+#include "trust_newton_cg.hpp"
 
 namespace tapegrad::optim {
 
 /// Every optimizer, in the order the command line lists them.
 using Optimizers = std::tuple<Sgd, Adam, AdamW, RmsProp, Adagrad, Adamax, NAdam, RAdam, Adadelta, Rprop, Asgd,
-                              Lbfgs, Newton, NewtonCg>;
+                              Lbfgs, Newton, NewtonCg, TrustNewtonCg>;
 
 }  // namespace tapegrad::optim

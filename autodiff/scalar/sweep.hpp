@@ -6,7 +6,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "hooks.hpp"
 #include "operand_store.hpp"
@@ -66,6 +68,19 @@ void sweep_plain(const std::uint32_t* end, const std::uint32_t* index, const T* 
   adj[hot] += hot_sum;
 }
 
+// Whether a partial is a finite number. The row sweeps below carry several directions at
+// once, and a partial that is not finite (the exponent's of x^c at x < 0, log x · x^c)
+// must reach only the directions that run through it, as in a sweep of one direction,
+// which never visits a statement whose adjoint (or an operand whose tangent) is zero:
+// 0 · NaN would otherwise make every direction NaN.
+template <class T>
+bool finite_partial(const T& d) {
+  if constexpr (std::is_floating_point_v<T>)
+    return std::isfinite(d);
+  else
+    return true;
+}
+
 // Vector mode over the recorded partials, K values per statement (row s is
 // [s·K, s·K + K)), K known only at run time: several outputs' adjoints in one reverse
 // sweep, several directions' tangents in one forward sweep. Neither runs hooks: the
@@ -84,7 +99,12 @@ void sweep_rows_reverse(const std::uint32_t* end, const std::uint32_t* index, co
     for (std::uint32_t o = end[s - 1]; o < end[s]; ++o) {
       T* to = adj + std::size_t{index[o]} * k;
       const T d = partial[o];
-      for (std::size_t j = 0; j < k; ++j) to[j] += d * a[j];
+      if (finite_partial(d)) {
+        for (std::size_t j = 0; j < k; ++j) to[j] += d * a[j];
+      } else {
+        for (std::size_t j = 0; j < k; ++j)
+          if (a[j] != T(0)) to[j] += d * a[j];
+      }
     }
   }
 }
@@ -102,7 +122,12 @@ void sweep_rows_forward(const std::uint32_t* end, const std::uint32_t* index, co
     for (std::uint32_t o = end[s - 1]; o < end[s]; ++o) {
       const T* from = tangent + std::size_t{index[o]} * k;
       const T d = partial[o];
-      for (std::size_t j = 0; j < k; ++j) t[j] += d * from[j];
+      if (finite_partial(d)) {
+        for (std::size_t j = 0; j < k; ++j) t[j] += d * from[j];
+      } else {
+        for (std::size_t j = 0; j < k; ++j)
+          if (from[j] != T(0)) t[j] += d * from[j];
+      }
     }
   }
 }

@@ -27,6 +27,9 @@ struct SparseHessianState {
   SparseHessian::WideFunction wide;
   SparseHessianOptions options;
   std::size_t n = 0;
+  // f's parameters after x: their current values and their input statements.
+  std::vector<double> parameters;
+  std::vector<std::uint32_t> parameter_inputs;
 
   std::unique_ptr<ReplayTape> tape;
   std::vector<std::uint32_t> inputs;
@@ -54,10 +57,12 @@ struct SparseHessianState {
   void record(std::span<const double> x, bool branch_changed) {
     auto recording = std::make_unique<ReplayTape>();
     std::vector<Var> xs(x.begin(), x.end());
+    xs.insert(xs.end(), parameters.begin(), parameters.end());
     const Var y = f(std::span<const Var>(xs));
     recording->release();
-    std::vector<std::uint32_t> new_inputs;
-    for (const Var& xi : xs) new_inputs.push_back(xi.index());
+    std::vector<std::uint32_t> new_inputs, new_parameter_inputs;
+    for (std::size_t i = 0; i < xs.size(); ++i)
+      (i < n ? new_inputs : new_parameter_inputs).push_back(xs[i].index());
     std::uint32_t new_output = 0;
     if (y.is_recorded()) {
       if (!recording->is_valid_index(y.index(), y.generation()))
@@ -88,6 +93,7 @@ struct SparseHessianState {
     }
     if (changed || branch_changed) ++patterns_found;
     inputs = std::move(new_inputs);
+    parameter_inputs = std::move(new_parameter_inputs);
     output = new_output;
     constant_value = y.value();
     replayable = new_replayable;
@@ -129,10 +135,11 @@ struct SparseHessianState {
   double recorded_pass(std::span<const double> x, std::size_t first, std::span<double> gradient) {
     using D = Dual<double, vector_width>;
     BasicTape<D> wide_tape;
-    std::vector<WideDualVar> xs(n);
+    std::vector<WideDualVar> xs(n + parameters.size());
     std::vector<D> seeded(n);
     seed(seeded.data(), x, first, /*indexed_by_input=*/true);
     for (std::size_t i = 0; i < n; ++i) xs[i] = seeded[i];
+    for (std::size_t k = 0; k < parameters.size(); ++k) xs[n + k] = D(parameters[k]);
     const WideDualVar y = wide(std::span<const WideDualVar>(xs));
     std::vector<D> adjoints(n);
     tapegrad::gradient(y, std::span<const WideDualVar>(xs), std::span<D>(adjoints));
@@ -150,6 +157,8 @@ struct SparseHessianState {
       if (c >= first && c < first + t.size()) t[c - first] = 1;
       values[indexed_by_input ? i : inputs[i]] = D(x[i], t);
     }
+    if (!indexed_by_input)  // the parameters, constant in x
+      for (std::size_t k = 0; k < parameters.size(); ++k) values[parameter_inputs[k]] = D(parameters[k]);
   }
   // Columns first … of H·S from the inputs' adjoints (indexed by statement).
   template <class D>
@@ -229,11 +238,16 @@ struct SparseHessianState {
 
 SparseHessian::SparseHessian(Function f, WideFunction wide, std::span<const double> x0,
                              SparseHessianOptions options)
+    : SparseHessian(std::move(f), std::move(wide), x0, {}, options) {}
+
+SparseHessian::SparseHessian(Function f, WideFunction wide, std::span<const double> x0,
+                             std::span<const double> p0, SparseHessianOptions options)
     : state_(std::make_unique<detail::SparseHessianState>()) {
   state_->f = std::move(f);
   state_->wide = std::move(wide);
   state_->options = options;
   state_->n = x0.size();
+  state_->parameters.assign(p0.begin(), p0.end());
   state_->record(x0, false);
 }
 SparseHessian::SparseHessian(SparseHessian&&) noexcept = default;
@@ -246,6 +260,14 @@ const ColumnColoring& SparseHessian::coloring() const noexcept { return *state_-
 std::size_t SparseHessian::colors() const noexcept { return state_->coloring->colors(); }
 std::size_t SparseHessian::patterns_found() const noexcept { return state_->patterns_found; }
 bool SparseHessian::replays() const noexcept { return state_->replayable; }
+std::size_t SparseHessian::parameter_count() const noexcept { return state_->parameters.size(); }
+
+void SparseHessian::set_parameters(std::span<const double> p) {
+  if (p.size() != state_->parameters.size())
+    throw Error("SparseHessian::set_parameters: ", p.size(), " values for f's ", state_->parameters.size(),
+                " parameters");
+  std::copy(p.begin(), p.end(), state_->parameters.begin());
+}
 
 double SparseHessian::values(std::span<const double> x, std::span<double> nonzeros,
                              std::span<double> gradient) {

@@ -9,7 +9,11 @@
 ///   Eigen::SparseMatrix<double> H = h.at(x);     // values at a new point
 ///   h.values(x, nonzeros);                       // the same into the pattern's order (for a solver)
 ///
-/// f is written generically (`[](auto x) { … }` over a span), as for hessian(). Where f
+/// f is written generically (`[](auto x) { … }` over a span), as for hessian(). f may also
+/// take parameters, `[](auto x, auto p) { … }`: numbers it reads but is not differentiated
+/// in, set by set_parameters() between evaluations without finding the pattern again — the
+/// weights of a Lagrangian σ f(x) + Σ λᵢ cᵢ(x), say, whose Hessian in x a constrained solver
+/// needs at every iterate with new multipliers. Where f
 /// replays (scalar code, with any control flow) the values come from replaying its
 /// recording on Dual numbers; a comparison or kink that comes out otherwise at the new
 /// point records f again and finds the pattern again (and colors again if it changed), so
@@ -74,8 +78,18 @@ class SparseHessian {
   template <class F>
   SparseHessian(F f, const std::vector<double>& x0, SparseHessianOptions options = {})
       : SparseHessian(std::move(f), std::span<const double>(x0), options) {}
+  /// Records f(x0, p0) for f taking x and parameters p (`[](auto x, auto p) { … }`, both spans of the same
+  /// number type), finds the Hessian's pattern in x and colors it. The parameters enter f's values but
+  /// are not differentiated; set_parameters() changes them.
+  template <class F>
+  requires std::is_invocable_v<F&, std::span<const Var>, std::span<const Var>> SparseHessian(
+      F f, std::span<const double> x0, std::span<const double> p0, SparseHessianOptions options = {})
+      : SparseHessian(with_parameters(f, x0.size()), with_parameters_wide(f, x0.size()), x0, p0, options) {}
   /// The same from the two forms of f.
   SparseHessian(Function f, WideFunction wide, std::span<const double> x0, SparseHessianOptions options);
+  /// The same from the two forms of f, each taking x followed by the parameters in one span.
+  SparseHessian(Function f, WideFunction wide, std::span<const double> x0, std::span<const double> p0,
+                SparseHessianOptions options);
   /// Moves the recording, pattern and coloring.
   ///@{
   SparseHessian(SparseHessian&&) noexcept;
@@ -95,6 +109,11 @@ class SparseHessian {
   std::size_t patterns_found() const noexcept;
   /// True when the values come from replaying f's recording (false: f is recorded afresh at every point).
   bool replays() const noexcept;
+  /// The number of parameters f takes after x (0 for f(x)).
+  std::size_t parameter_count() const noexcept;
+  /// Sets the parameters for the evaluations that follow. Throws tapegrad::Error when `p` has another size
+  /// than the parameters f was recorded with.
+  void set_parameters(std::span<const double> p);
 
   /// H(x) as a sparse matrix (both triangles).
   ///@{
@@ -121,6 +140,21 @@ class SparseHessian {
                   std::is_invocable_v<F&, const std::vector<WideDualVar>&>)
       return [f](std::span<const WideDualVar> x) mutable {
         return WideDualVar(detail::call_with_span<WideDualVar>(f, x));
+      };
+    else
+      return {};
+  }
+
+  // f(x, p) as a function of the one span x followed by p.
+  template <class F>
+  static Function with_parameters(F& f, std::size_t n) {
+    return [f, n](std::span<const Var> all) mutable { return Var(f(all.first(n), all.subspan(n))); };
+  }
+  template <class F>
+  static WideFunction with_parameters_wide(F& f, std::size_t n) {
+    if constexpr (std::is_invocable_v<F&, std::span<const WideDualVar>, std::span<const WideDualVar>>)
+      return [f, n](std::span<const WideDualVar> all) mutable {
+        return WideDualVar(f(all.first(n), all.subspan(n)));
       };
     else
       return {};

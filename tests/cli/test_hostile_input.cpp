@@ -20,7 +20,7 @@ TEST_F(HostileInput, EmptyExpressionsAndFiles) {
   expect_usage_error(tapegrad({"grad", "", "--at", "x=1"}), "the expression is empty");
   expect_usage_error(tapegrad({"grad", "   ", "--at", "x=1"}), "the expression is empty");
   expect_usage_error(tapegrad({"grad", "-", "--at", "x=1"}), "the expression is empty");  // empty stdin
-  expect_usage_error(tapegrad({"solve", "-", "--from", "x=1"}), "an equation needs '='");
+  expect_usage_error(tapegrad({"solve", "-", "--from", "x=1"}), "an equation needs a relation");
   const std::string empty = file("empty.csv", "");
   expect_usage_error(tapegrad({"train", "--data", empty}), "empty.csv");
   expect_usage_error(tapegrad({"predict", "--model", empty, "--data", empty}), "empty.csv");

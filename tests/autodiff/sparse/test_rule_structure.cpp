@@ -27,8 +27,12 @@ void check_unary() {
     const D dx(x, 1.0);
     const D y = Rule::value(dx);
     const D partial = Rule::partial(dx, y);
-    if (!(second & rules::pairs::aa)) EXPECT_EQ(partial.tangent(), 0.0) << Rule::name << " at " << x;
-    if (rules::constant_pieces_of<Rule>()) EXPECT_EQ(partial.value(), 0.0) << Rule::name << " at " << x;
+    if (!(second & rules::pairs::aa)) {
+      EXPECT_EQ(partial.tangent(), 0.0) << Rule::name << " at " << x;
+    }
+    if (rules::constant_pieces_of<Rule>()) {
+      EXPECT_EQ(partial.value(), 0.0) << Rule::name << " at " << x;
+    }
   }
 }
 
@@ -44,10 +48,18 @@ void check_binary() {
         const D pa = Rule::d_a(da, db, y), pb = Rule::d_b(da, db, y);
         const std::string where =
             std::string(Rule::name) + " at " + std::to_string(a) + ", " + std::to_string(b);
-        if (seeded == 0 && !(second & rules::pairs::aa)) EXPECT_EQ(pa.tangent(), 0.0) << where << " (aa)";
-        if (seeded == 1 && !(second & rules::pairs::ab)) EXPECT_EQ(pa.tangent(), 0.0) << where << " (ab)";
-        if (seeded == 0 && !(second & rules::pairs::ab)) EXPECT_EQ(pb.tangent(), 0.0) << where << " (ba)";
-        if (seeded == 1 && !(second & rules::pairs::bb)) EXPECT_EQ(pb.tangent(), 0.0) << where << " (bb)";
+        if (seeded == 0 && !(second & rules::pairs::aa)) {
+          EXPECT_EQ(pa.tangent(), 0.0) << where << " (aa)";
+        }
+        if (seeded == 1 && !(second & rules::pairs::ab)) {
+          EXPECT_EQ(pa.tangent(), 0.0) << where << " (ab)";
+        }
+        if (seeded == 0 && !(second & rules::pairs::ab)) {
+          EXPECT_EQ(pb.tangent(), 0.0) << where << " (ba)";
+        }
+        if (seeded == 1 && !(second & rules::pairs::bb)) {
+          EXPECT_EQ(pb.tangent(), 0.0) << where << " (bb)";
+        }
       }
     }
 }
@@ -68,8 +80,9 @@ void check_ternary() {
           const D y = Rule::value(a, b, c);
           const D partials[3] = {Rule::d_a(a, b, c, y), Rule::d_b(a, b, c, y), Rule::d_c(a, b, c, y)};
           for (int p = 0; p < 3; ++p)
-            if (!(second & bit[p][q]))
+            if (!(second & bit[p][q])) {
               EXPECT_EQ(partials[p].tangent(), 0.0) << Rule::name << " p" << p << " q" << q;
+            }
         }
 }
 

@@ -361,3 +361,75 @@ TEST(SparseHessian, APatternOverTheLimitLeavesTheLastRecordingWhole) {
   EXPECT_EQ(h.patterns_found(), 1u);
   expect_equal_to_dense(h.at(x0), tg::hessian(f, x0), "after the refused pattern");
 }
+
+// A Lagrangian σ f(x) + Σ λᵢ cᵢ(x) with σ, λ as parameters: the Hessian in x at new
+// weights equals the dense Hessian of the same function with those weights written in as
+// constants, without finding the pattern again; a weight that switches a branch records
+// again at the new weights.
+TEST(SparseHessian, ParametersChangeTheValuesButNotThePattern) {
+  auto lagrangian = [](auto x, auto w) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V objective = 0.0;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i) objective += x[i] * x[i] * x[i + 1];
+    V l = w[0] * objective;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i) l += w[i + 1] * tg::exp(x[i] - x[i + 1]);
+    // A weight compared: the branch is recorded and replayed like any other.
+    l += w[0] > 0.0 ? V(x[0] * x[x.size() - 1]) : V(tg::sin(x[0]));
+    return l;
+  };
+  const std::size_t n = 8;
+  const auto with_weights = [&](std::vector<double> w) {
+    return [w, &lagrangian](auto x) {
+      using V = std::remove_cvref_t<decltype(x[0])>;
+      std::vector<V> constant(w.begin(), w.end());
+      return lagrangian(x, std::span<const V>(constant));
+    };
+  };
+  std::mt19937 random(41);
+  const std::vector<double> x = random_coordinates(n, random);
+  std::vector<double> w(n, 1.0);
+  tg::SparseHessian h(lagrangian, x, w);
+  EXPECT_EQ(h.parameter_count(), n);
+  expect_equal_to_dense(h.at(x), tg::hessian(with_weights(w), x), "the first weights");
+  for (double& e : w) e = std::uniform_real_distribution<double>(0.1, 3)(random);
+  h.set_parameters(w);
+  const std::vector<double> y = random_coordinates(n, random);
+  expect_equal_to_dense(h.at(y), tg::hessian(with_weights(w), y), "new weights at a new point");
+  EXPECT_EQ(h.patterns_found(), 1u);
+  w[0] = -1;  // the branch on w[0] flips: x[0]·x[n−1] is replaced by sin(x[0])
+  h.set_parameters(w);
+  const Eigen::MatrixXd flipped = Eigen::MatrixXd(h.at(y));
+  expect_equal_to_dense(h.at(y), tg::hessian(with_weights(w), y), "after the flip");
+  EXPECT_EQ(flipped(0, n - 1), 0.0);
+  EXPECT_EQ(h.patterns_found(), 2u);
+  EXPECT_THROW(h.set_parameters(std::vector<double>(n + 1)), tg::Error);
+}
+
+// A partial that is not finite reaches only the rows that run through it, as in a sweep of
+// one row: x^c's partial in c, log(x)·x^c, is NaN at x < 0, and must not turn the other
+// rows' 0 · NaN into NaN. F = (x^2 + y^2, x + y) at (−0.5, 1) with the exponents Vars:
+// J = [[2x, 2y], [1, 1]] = [[−1, 2], [1, 1]]; and with the exponent an input, the row of
+// F₂ = y stays (0, 0, 1) though ∂(x^c)/∂c is NaN.
+TEST(SparseJacobian, ANonFinitePartialReachesOnlyItsOwnRows) {
+  auto f = [](auto v) {
+    using V = std::remove_cvref_t<decltype(v[0])>;
+    const V two = 2.0;
+    return std::vector<V>{tg::pow(v[0], two) + tg::pow(v[1], two), v[0] + v[1]};
+  };
+  const std::vector<double> at{-0.5, 1.0};
+  const Eigen::MatrixXd sparse = Eigen::MatrixXd(tg::SparseJacobian(f, at).at(at));
+  EXPECT_EQ(sparse(0, 0), -1.0);
+  EXPECT_EQ(sparse(0, 1), 2.0);
+  EXPECT_EQ(sparse(1, 0), 1.0);
+  EXPECT_EQ(sparse(1, 1), 1.0);
+
+  tg::Tape tape;
+  std::vector<tg::Var> v{-0.5, 1.0, 2.0};  // x, y, c
+  const std::vector<tg::Var> ys{tg::pow(v[0], v[2]), v[1]};
+  const Eigen::MatrixXd j = tg::jacobian(std::span<const tg::Var>(ys), std::span<const tg::Var>(v));
+  EXPECT_EQ(j(0, 0), -1.0);          // c·x^(c−1)
+  EXPECT_TRUE(std::isnan(j(0, 2)));  // log(−0.5)·x^c
+  EXPECT_EQ(j(1, 0), 0.0);
+  EXPECT_EQ(j(1, 1), 1.0);
+  EXPECT_EQ(j(1, 2), 0.0);
+}

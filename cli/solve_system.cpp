@@ -1,0 +1,431 @@
+#include "solve_system.hpp"
+
+#include <Eigen/IterativeLinearSolvers>
+#include <Eigen/SparseCore>
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <set>
+#include <span>
+#include <string_view>
+
+#include "../autodiff/sparse/sparse_jacobian.hpp"
+#include "../autodiff/support/atomic_file.hpp"
+#include "../optim/solve.hpp"
+#include "arguments.hpp"
+#include "expression.hpp"
+#include "limits.hpp"
+#include "output.hpp"
+#include "plural.hpp"
+#include "relation.hpp"
+
+namespace tapegrad::cli {
+
+std::vector<EquationSpan> split_equations(const std::string& text) {
+  std::vector<EquationSpan> out;
+  const auto add = [&](std::size_t begin, std::size_t end) {
+    bool blank = true;
+    for (std::size_t k = begin; k < end && blank; ++k)
+      blank = std::isspace(static_cast<unsigned char>(text[k]));
+    if (blank) return;
+    // Each equation is about a kilobyte compiled: refused by their count before that.
+    if (static_cast<long long>(out.size()) == max_equations)
+      throw UsageError("solve: more than " + limit_text(max_equations) +
+                       " equations; at most that many are solved together");
+    try {
+      const SplitRelation s = split_relation(text, begin, end, false, "equation");
+      out.push_back({begin, s.lhs_end, s.rhs_begin, end});
+    } catch (const ExpressionError& e) {
+      throw error_at(text, std::string(e.message()), e.column());
+    }
+  };
+  // A ';' always ends an equation (as it ends an expression of a list); a line break only
+  // outside parentheses and brackets, where an equation may go on over lines.
+  int depth = 0;
+  std::size_t begin = 0;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const char c = text[k];
+    if (c == '(' || c == '[') ++depth;
+    if (c == ')' || c == ']') --depth;
+    if (c == ';' || (c == '\n' && depth <= 0)) {
+      add(begin, k);
+      begin = k + 1;
+      depth = 0;
+    }
+  }
+  add(begin, text.size());
+  if (out.empty()) {
+    try {
+      split_relation(text, 0, text.size(), false, "equation");  // says what is missing
+    } catch (const ExpressionError& e) {
+      throw error_at(text, std::string(e.message()), e.column());
+    }
+  }
+  return out;
+}
+
+ExpressionError error_at(const std::string& text, const std::string& message, std::size_t column) {
+  if (text.find('\n') == std::string::npos) return ExpressionError(message, text, column);
+  // The line of the byte at the column (the line break itself for a column at a line's end).
+  const std::size_t at = std::min(column == 0 ? 0 : column - 1, text.size());
+  const std::size_t start = at == 0 ? 0 : text.rfind('\n', at - 1) + 1;  // npos + 1 is 0
+  std::size_t end = std::min(text.find('\n', at), text.size());
+  const long long line =
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(start), '\n');
+  if (end > start && text[end - 1] == '\r') --end;
+  return ExpressionError("line " + std::to_string(line) + ": " + message, text.substr(start, end - start),
+                         column - start);
+}
+
+std::string constants_note(const std::string& text) {
+  std::vector<std::string> used;
+  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::size_t k = 0; k < text.size() && used.size() < 2;) {
+    if (!word(text[k])) {
+      ++k;
+      continue;
+    }
+    std::size_t end = k;
+    while (end < text.size() && word(text[end])) ++end;
+    const std::string_view name(text.data() + k, end - k);
+    // A name starts a word (1e5's e is part of a number).
+    const bool in_number =
+        k > 0 && (std::isdigit(static_cast<unsigned char>(text[k - 1])) || text[k - 1] == '.');
+    if ((name == "e" || name == "pi") && !in_number &&
+        std::find(used.begin(), used.end(), name) == used.end())
+      used.emplace_back(name);
+    k = end;
+  }
+  if (used.empty()) return "";
+  const std::string names = used.size() == 2 ? "e and pi are" : used[0] + " is";
+  return "; " + names + " the constant" + (used.size() == 2 ? "s" : "") +
+         " of that name, not an unknown (call the unknown something else)";
+}
+
+Expression compile_side(const std::string& text, std::size_t from, std::size_t to,
+                        const std::map<std::string, std::size_t>& dimensions) {
+  try {
+    return Expression::parse(std::string_view(text).substr(from, to - from), dimensions);
+  } catch (const SyntaxError& e) {
+    throw error_at(text, std::string("syntax error: ").append(e.message()), e.column() + from);
+  }
+}
+
+void write_point_file(const std::string& path, const std::vector<std::string>& names,
+                      const std::vector<double>& x) {
+  std::string all;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    all += names[k];
+    all += " = ";
+    all += number(x[k]);
+    all += '\n';
+  }
+  write_file_atomically(path, all);
+  std::fprintf(stderr, "wrote %s (%zu entries)\n", path.c_str(), names.size());
+}
+
+namespace {
+
+constexpr std::uint32_t no_expression = std::numeric_limits<std::uint32_t>::max();
+
+// One side of an equation: a compiled expression, or a plain number (the 0 of "… = 0",
+// which most equations of a large system have, and which then costs no expression).
+struct SystemSide {
+  std::uint32_t expression = no_expression;
+  double constant = 0;
+  std::size_t offset = 0;  // where the side's text starts in the whole text (0-based)
+};
+
+// A side written as a plain decimal number ("0", "2.5"): read as the parser reads it.
+bool plain_number(std::string_view s, double& value) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  if (s.empty() || s.size() > 20 || !std::isdigit(static_cast<unsigned char>(s.front()))) return false;
+  std::size_t points = 0;
+  for (const char c : s) {
+    if (c == '.')
+      ++points;
+    else if (!std::isdigit(static_cast<unsigned char>(c)))
+      return false;
+  }
+  if (points > 1 || s.back() == '.') return false;
+  value = std::strtod(std::string(s).c_str(), nullptr);
+  return true;
+}
+
+// The equations compiled. Each expression reads the point's vectors at their slots in
+// `all` (rebound to a small expression naming its own scalars and every vector) and its
+// own scalars gathered from all's by `scalar_slots`: rebinding every side to `all`
+// itself would give each a copy of the list of every scalar unknown, which for a system
+// in 10⁵ scalars is 10¹⁰ names.
+struct CompiledSystem {
+  Expression all;  // every unknown: its scalars, then its vectors (Point::flat() order)
+  std::vector<Expression> expressions;
+  std::vector<std::uint32_t> scalars_begin;  // expression k's scalars: scalar_slots[begin[k], begin[k+1])
+  std::vector<std::uint32_t> scalar_slots;   // their slots in all.scalars()
+  std::vector<std::array<SystemSide, 2>> equations;
+  std::size_t unknowns = 0;
+};
+
+CompiledSystem compile_system(const std::string& text, const std::vector<EquationSpan>& spans,
+                              const std::map<std::string, std::size_t>& dimensions) {
+  CompiledSystem s;
+  s.equations.reserve(spans.size());
+  std::set<std::string> scalars, vectors;
+  const auto side = [&](std::size_t from, std::size_t to) {
+    SystemSide out;
+    out.offset = from;
+    if (plain_number(std::string_view(text).substr(from, to - from), out.constant)) return out;
+    s.expressions.push_back(compile_side(text, from, to, dimensions));
+    const Expression& e = s.expressions.back();
+    scalars.insert(e.scalars().begin(), e.scalars().end());
+    vectors.insert(e.vectors().begin(), e.vectors().end());
+    out.expression = static_cast<std::uint32_t>(s.expressions.size() - 1);
+    return out;
+  };
+  for (const EquationSpan& q : spans)
+    s.equations.push_back({side(q.begin, q.lhs_end), side(q.rhs_begin, q.end)});
+
+  // Every unknown named once: the point's shape and the vectors' order.
+  std::string every_vector = "0", every = "0";
+  for (const std::string& v : vectors) every_vector += " + len(" + v + ")";
+  for (const std::string& name : scalars) every += " + " + name;
+  every += every_vector.substr(1);
+  s.all = Expression::parse(every, dimensions);
+  s.unknowns = s.all.scalars().size();
+  for (std::size_t v = 0; v < s.all.vectors().size(); ++v) s.unknowns += s.all.dimension(v);
+
+  const Expression::VariableSlots all_slots = Expression::slots_of(s.all);
+  // For the expressions without scalars that do not read every vector: one shape to
+  // rebind them to, made once.
+  const Expression vectors_only = Expression::parse(every_vector, dimensions);
+  const Expression::VariableSlots vectors_only_slots = Expression::slots_of(vectors_only);
+  s.scalars_begin.reserve(s.expressions.size() + 1);
+  for (Expression& e : s.expressions) {
+    s.scalars_begin.push_back(static_cast<std::uint32_t>(s.scalar_slots.size()));
+    for (const std::string& name : e.scalars()) s.scalar_slots.push_back(all_slots.scalars.at(name));
+    if (e.vectors() == s.all.vectors()) continue;  // its vector slots are all's already
+    if (e.scalars().empty()) {
+      e.rebind(vectors_only, vectors_only_slots);
+    } else {
+      std::string own = every_vector;
+      for (const std::string& name : e.scalars()) own += " + " + name;
+      const Expression shape = Expression::parse(own, dimensions);
+      e.rebind(shape, Expression::slots_of(shape));
+    }
+  }
+  s.scalars_begin.push_back(static_cast<std::uint32_t>(s.scalar_slots.size()));
+  return s;
+}
+
+// The residuals LHS − RHS of a compiled system at a flat point, on doubles or Vars; its
+// storage is sized once and reused from point to point.
+template <class T>
+class SystemEvaluator {
+ public:
+  explicit SystemEvaluator(const CompiledSystem& s) : s_(&s), vectors_(s.all.vectors().size()) {}
+
+  // The point x in Point::flat() order.
+  void assign(std::span<const T> x) {
+    const std::size_t scalars = s_->all.scalars().size();
+    scalars_.assign(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(scalars));
+    std::size_t k = scalars;
+    for (std::size_t v = 0; v < vectors_.size(); ++v) {
+      const auto from = x.begin() + static_cast<std::ptrdiff_t>(k);
+      vectors_[v].assign(from, from + static_cast<std::ptrdiff_t>(s_->all.dimension(v)));
+      k += s_->all.dimension(v);
+    }
+  }
+
+  // Equation i's residual; `check` reports an operation that leaves its domain
+  // (DomainError, at the column in the side's text).
+  T residual(std::size_t i, bool check = false) {
+    const auto& [lhs, rhs] = s_->equations[i];
+    if (lhs.expression == no_expression && rhs.expression == no_expression)
+      return T(lhs.constant - rhs.constant);
+    if (rhs.expression == no_expression) {
+      T l = side(lhs, check);
+      return rhs.constant == 0 ? l : l - rhs.constant;
+    }
+    if (lhs.expression == no_expression) return lhs.constant - side(rhs, check);
+    T l = side(lhs, check);
+    return l - side(rhs, check);
+  }
+  // A side's value alone.
+  T side(const SystemSide& side, bool check) {
+    if (side.expression == no_expression) return T(side.constant);
+    const std::uint32_t begin = s_->scalars_begin[side.expression],
+                        end = s_->scalars_begin[side.expression + 1];
+    gathered_.clear();
+    for (std::uint32_t k = begin; k < end; ++k) gathered_.push_back(scalars_[s_->scalar_slots[k]]);
+    return evaluate_(s_->expressions[side.expression], Inputs<T>{gathered_, vectors_}, check);
+  }
+
+ private:
+  const CompiledSystem* s_;
+  std::vector<T> scalars_, gathered_;
+  std::vector<std::vector<T>> vectors_;
+  Evaluator<T> evaluate_;
+};
+
+// The value `text` names among `names`, for `flag`.
+template <class E, std::size_t N>
+E value_of_flag(const std::string& text, const EnumNames<E, N>& names, const std::string& flag) {
+  if (const auto value = value_named(text, names)) return *value;
+  std::string choices;
+  for (std::size_t k = 0; k < N; ++k)
+    choices += (k == 0 ? "" : k + 1 == N ? " or " : ", ") + std::string(names[k].second);
+  throw UsageError(flag + ": '" + text + "' (expected " + choices + ")");
+}
+
+optim::SolveOptions solve_options(const SolveFlags& f, std::size_t unknowns) {
+  optim::SolveOptions o;
+  o.method = value_of_flag(f.method, optim::enum_names(optim::SolveMethod{}), "--method");
+  o.jacobian = value_of_flag(f.jacobian, optim::enum_names(optim::JacobianStorage{}), "--jacobian");
+  o.tolerance = parse_number(f.tolerance, "--tol");
+  if (!(o.tolerance >= 0)) throw UsageError("--tol " + trimmed(f.tolerance) + ": must be at least 0");
+  require_in_range(f.max_iter, 1, max_steps, "--max-iter");
+  o.max_iterations = f.max_iter;
+  require_in_range(f.krylov_restart, 1, max_krylov_restart, "--krylov-restart");
+  require_in_range(f.krylov_max_iter, 1, max_steps, "--krylov-max-iter");
+  // GMRES's basis: restart + 1 vectors of n doubles, refused before it is allocated.
+  const bool may_be_krylov =
+      o.method == optim::SolveMethod::NewtonKrylov || o.method == optim::SolveMethod::Auto;
+  if (may_be_krylov && static_cast<double>(f.krylov_restart + 1) * static_cast<double>(unknowns) >
+                           static_cast<double>(max_krylov_basis_entries))
+    throw UsageError("--krylov-restart " + std::to_string(f.krylov_restart) + ": GMRES would keep " +
+                     std::to_string(f.krylov_restart + 1) + " vectors of " + std::to_string(unknowns) +
+                     " numbers, more than the " + limit_text(max_krylov_basis_entries) +
+                     " numbers it may keep; lower it");
+  o.krylov_restart = static_cast<int>(f.krylov_restart);
+  o.krylov_max_iterations = f.krylov_max_iter;
+  if (o.method == optim::SolveMethod::NewtonKrylov && o.jacobian != optim::JacobianStorage::Auto)
+    throw UsageError("--jacobian " + f.jacobian +
+                     ": --method newton-krylov forms no Jacobian (it solves by J·v products); leave "
+                     "--jacobian out, or solve by newton or dogleg");
+  if (f.preconditioner != "none" && f.preconditioner != "ilu")
+    throw UsageError("--preconditioner: '" + f.preconditioner + "' (expected none or ilu)");
+  const char* krylov_flag = f.krylov_restart != 30       ? "--krylov-restart"
+                            : f.krylov_max_iter != 1000  ? "--krylov-max-iter"
+                            : f.preconditioner != "none" ? "--preconditioner"
+                                                         : nullptr;
+  if (krylov_flag && (o.method == optim::SolveMethod::Newton || o.method == optim::SolveMethod::Dogleg))
+    throw UsageError(std::string(krylov_flag) + " is for --method newton-krylov (or auto), not " + f.method);
+  // n² numbers: refused before they are made.
+  if (o.method != optim::SolveMethod::NewtonKrylov && o.jacobian == optim::JacobianStorage::Dense &&
+      static_cast<long long>(unknowns) > max_hessian_coordinates)
+    throw UsageError("--jacobian dense: " + counted(static_cast<long long>(unknowns), "unknown") +
+                     "; a dense Jacobian is stored for at most " + std::to_string(max_hessian_coordinates) +
+                     " (--jacobian sparse stores its nonzeros, --method newton-krylov none)");
+  return o;
+}
+
+// --preconditioner ilu: at each Newton–Krylov iterate, J from its pattern and coloring
+// (found once, here) and an incomplete LU of it (Saad's ILUT, Eigen::IncompleteLUT), which
+// GMRES applies on the right. J's nonzeros and the factors' are stored, a few times J's
+// count: far less than a complete LU's fill on a grid, and GMRES then needs tens of
+// iterations a step rather than thousands.
+std::function<optim::KrylovPreconditioner(std::span<const double>)> ilu_preconditioner(
+    const SparseJacobian::Function& f, const std::vector<double>& x0) {
+  auto jacobian = std::make_shared<SparseJacobian>(
+      f, x0, SparseJacobianOptions{.max_nonzeros = static_cast<std::size_t>(max_sparse_nonzeros)});
+  return [jacobian](std::span<const double> x) -> optim::KrylovPreconditioner {
+    auto ilu = std::make_shared<Eigen::IncompleteLUT<double>>();
+    ilu->compute(jacobian->at(x));
+    // A zero pivot: this iterate goes without (GMRES is right either way, only slower).
+    if (ilu->info() != Eigen::Success) return {};
+    return [ilu](const Eigen::VectorXd& r, Eigen::VectorXd& z) { z = ilu->solve(r); };
+  };
+}
+
+// The point as JSON: a scalar by its name, a vector as the list of its entries.
+Json point_json(const Expression& all, const std::vector<double>& x) {
+  Json out = Json::object();
+  std::size_t k = 0;
+  for (const std::string& name : all.scalars()) out[name] = x[k++];
+  for (std::size_t v = 0; v < all.vectors().size(); ++v) {
+    Json entries = Json::array();
+    for (std::size_t i = 0; i < all.dimension(v); ++i) entries.push_back(x[k++]);
+    out[all.vectors()[v]] = entries;
+  }
+  return out;
+}
+
+}  // namespace
+
+void solve_system(const std::string& text, const std::vector<EquationSpan>& spans,
+                  const std::map<std::string, std::size_t>& dimensions, const SolveFlags& flags) {
+  const CompiledSystem system = compile_system(text, spans, dimensions);
+  const std::size_t m = system.equations.size(), n = system.unknowns;
+  const std::string count =
+      counted(static_cast<long long>(m), "equation") + " in " + counted(static_cast<long long>(n), "unknown");
+  if (n > m)
+    throw UsageError(count + ": solve needs as many equations as unknowns (for fewer, minimize --residuals)" +
+                     constants_note(text));
+  if (n < m)
+    throw UsageError(count +
+                     ": more equations than unknowns (for a least-squares fit, minimize --residuals)" +
+                     constants_note(text));
+  optim::SolveOptions options = solve_options(flags, n);
+  const Point start = bind_point(system.all, flags.from, "--from");
+  const std::vector<double> x0 = start.flat();
+
+  // A start outside an equation's domain is the user's error, said where.
+  {
+    SystemEvaluator<double> at_start(system);
+    at_start.assign(x0);
+    for (const auto& sides : system.equations)
+      for (const SystemSide& side : sides) {
+        try {
+          at_start.side(side, true);
+        } catch (const DomainError& d) {
+          throw error_at(text, std::string(d.message()) + " at the start", d.column() + side.offset);
+        }
+      }
+  }
+
+  SystemEvaluator<Var> on_tape(system);
+  const auto residuals = [&](std::span<const Var> x) {
+    on_tape.assign(x);
+    std::vector<Var> r;
+    r.reserve(m);
+    for (std::size_t i = 0; i < m; ++i) r.push_back(on_tape.residual(i));
+    return r;
+  };
+  if (flags.preconditioner == "ilu") options.preconditioner = ilu_preconditioner(residuals, x0);
+  const optim::SolveResult r = optim::solve(residuals, x0, options);
+
+  const std::vector<std::string> names = coordinate_names(system.all);
+  const bool krylov = r.linear_iterations > 0 || r.method.find("krylov") != std::string::npos;
+  if (flags.json) {
+    print_json({{"x", point_json(system.all, r.x)},
+                {"residual", r.residual_norm},
+                {"iterations", r.iterations},
+                {"method", r.method},
+                {"linear_solver", r.linear_solver},
+                {"evaluations", r.evaluations},
+                {"jacobian_evaluations", r.jacobian_evaluations},
+                {"linear_iterations", r.linear_iterations},
+                {"converged", r.converged()}});
+    if (!flags.out.empty()) write_point_file(flags.out, names, r.x);
+  } else {
+    // A screenful of entries, every one in --out's file ("name = value" a line, as
+    // write_point_file writes them).
+    print_entries(names, r.x, "", flags.out);
+    std::printf("residual = %s\niterations = %ld (%s)\nlinear solver = %s\nevaluations = %ld\n",
+                number(r.residual_norm).c_str(), r.iterations, r.method.c_str(), r.linear_solver.c_str(),
+                r.evaluations);
+    std::printf("jacobian evaluations = %ld\n", r.jacobian_evaluations);
+    if (krylov) std::printf("krylov iterations = %ld\n", r.linear_iterations);
+  }
+  if (!r.converged())
+    throw RunFailed(std::string("solve: no root found: ") + optim::to_string(r.reason) +
+                    "; |F| = " + number(r.residual_norm) + " at the point above, the best found" +
+                    (flags.out.empty() ? "" : " (written to " + flags.out + ")"));
+}
+
+}  // namespace tapegrad::cli

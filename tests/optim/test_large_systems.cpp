@@ -1,0 +1,379 @@
+// Large systems of equations: GMRES alone (a nonsymmetric system to its tolerance, the
+// restart length, a preconditioner, singular systems and b = 0), the Bratu problem on a grid
+// by sparse LU and by Newton–Krylov, dense and sparse Newton step for step, what Auto
+// chooses, and the errors of a misuse.
+#include <gtest/gtest.h>
+
+#include <Eigen/SparseCore>
+#include <cmath>
+#include <memory>
+#include <tapegrad/optim/linear/sparse_cholesky.hpp>
+#include <tapegrad/tapegrad.hpp>
+#include <vector>
+
+namespace tg = tapegrad;
+namespace opt = tapegrad::optim;
+using tg::Var;
+
+namespace {
+
+// ---- GMRES ----
+
+Eigen::SparseMatrix<double> gmres_test_matrix(int n, const std::vector<Eigen::Triplet<double>>& entries) {
+  Eigen::SparseMatrix<double> a(n, n);
+  a.setFromTriplets(entries.begin(), entries.end());
+  return a;
+}
+
+auto gmres_operator(const Eigen::SparseMatrix<double>& a) {
+  return [&a](const Eigen::VectorXd& v, Eigen::VectorXd& out) { out = a * v; };
+}
+
+TEST(Gmres, SolvesANonsymmetricSparseSystemToItsTolerance) {
+  // Convection–diffusion in 1-D, upwinded: tridiag(−1.5, 2, −0.5), n = 200 (nonsymmetric).
+  const int n = 200;
+  std::vector<Eigen::Triplet<double>> t;
+  for (int i = 0; i < n; ++i) {
+    t.emplace_back(i, i, 2.0);
+    if (i > 0) t.emplace_back(i, i - 1, -1.5);
+    if (i + 1 < n) t.emplace_back(i, i + 1, -0.5);
+  }
+  const Eigen::SparseMatrix<double> a = gmres_test_matrix(n, t);
+  Eigen::VectorXd b(n);
+  for (int i = 0; i < n; ++i) b(i) = std::sin(0.1 * i) + 1;
+  const opt::GmresResult r = opt::gmres(gmres_operator(a), b, {.tolerance = 1e-10, .restart = 30});
+  ASSERT_TRUE(r.converged) << r.relative_residual;
+  const double recomputed = (b - a * r.x).norm() / b.norm();
+  EXPECT_LE(recomputed, 1e-10);
+  EXPECT_NEAR(r.relative_residual, recomputed, 1e-13);
+  EXPECT_EQ(r.cycles, (r.iterations + 29) / 30);
+}
+
+// The cyclic shift: A e_i = e_(i+1 mod n). From b = e_0 the Krylov space after k < n
+// products is span(e_0 … e_(k−1)), whose image span(e_1 … e_k) is orthogonal to b: no
+// residual below ‖b‖ until k = n, where A⁻¹b = e_(n−1) is reached exactly.
+TEST(Gmres, TheRestartLengthIsRespected) {
+  const int n = 8;
+  std::vector<Eigen::Triplet<double>> t;
+  for (int i = 0; i < n; ++i) t.emplace_back((i + 1) % n, i, 1.0);
+  const Eigen::SparseMatrix<double> a = gmres_test_matrix(n, t);
+  const Eigen::VectorXd b = Eigen::VectorXd::Unit(n, 0);
+
+  const opt::GmresResult full = opt::gmres(gmres_operator(a), b, {.tolerance = 1e-12, .restart = n});
+  EXPECT_TRUE(full.converged);
+  EXPECT_EQ(full.iterations, n);
+  EXPECT_NEAR((full.x - Eigen::VectorXd::Unit(n, n - 1)).norm(), 0.0, 1e-14);
+
+  // One vector short of n: every cycle ends where it began.
+  const opt::GmresResult restarted =
+      opt::gmres(gmres_operator(a), b, {.tolerance = 1e-12, .restart = n - 1, .max_iterations = 70});
+  EXPECT_FALSE(restarted.converged);
+  EXPECT_EQ(restarted.iterations, 70);
+  EXPECT_EQ(restarted.cycles, 10);
+  EXPECT_NEAR(restarted.relative_residual, 1.0, 1e-14);
+}
+
+TEST(Gmres, AJacobiPreconditionerTakesOutABadScaling) {
+  // A = D(I + N): D = diag(10^(6i/(n−1))) from 1 to 10⁶, N with 0.3 above and −0.2 below
+  // the diagonal. Right preconditioned by D (Jacobi: z = r ./ diag A), A D⁻¹ = D(I + N)D⁻¹ is
+  // similar to I + N, whose eigenvalues lie within 0.5 of 1; A's own spread over 10⁶.
+  const int n = 100;
+  std::vector<Eigen::Triplet<double>> t;
+  Eigen::VectorXd d(n);
+  for (int i = 0; i < n; ++i) d(i) = std::pow(10.0, 6.0 * i / (n - 1));
+  for (int i = 0; i < n; ++i) {
+    t.emplace_back(i, i, d(i));
+    if (i + 1 < n) t.emplace_back(i, i + 1, 0.3 * d(i));
+    if (i > 0) t.emplace_back(i, i - 1, -0.2 * d(i));
+  }
+  const Eigen::SparseMatrix<double> a = gmres_test_matrix(n, t);
+  const Eigen::VectorXd b = Eigen::VectorXd::Ones(n);
+  const opt::GmresOptions options{.tolerance = 1e-10, .restart = 30, .max_iterations = 2000};
+  const opt::GmresResult plain = opt::gmres(gmres_operator(a), b, options);
+  const opt::GmresResult jacobi =
+      opt::gmres(gmres_operator(a), b, options,
+                 [&](const Eigen::VectorXd& r, Eigen::VectorXd& z) { z = r.cwiseQuotient(d); });
+  ASSERT_TRUE(jacobi.converged) << jacobi.relative_residual;
+  EXPECT_LE((b - a * jacobi.x).norm() / b.norm(), 1e-10);
+  EXPECT_LT(3 * jacobi.iterations, plain.iterations);
+}
+
+TEST(Gmres, AZeroRightHandSideIsSolvedByZero) {
+  const Eigen::SparseMatrix<double> a = gmres_test_matrix(3, {{0, 0, 1.0}, {1, 1, 2.0}, {2, 2, 3.0}});
+  const opt::GmresResult r = opt::gmres(gmres_operator(a), Eigen::VectorXd::Zero(3));
+  EXPECT_TRUE(r.converged);
+  EXPECT_EQ(r.iterations, 0);
+  EXPECT_EQ(r.relative_residual, 0.0);
+  EXPECT_EQ(r.x, Eigen::VectorXd::Zero(3));
+}
+
+TEST(Gmres, ASingularSystemEndsAtItsLeastSquaresResidual) {
+  // A = diag(1, 2, …, 9, 0), b = ones(10): the last equation 0 = 1 cannot hold, and the
+  // other nine can (A's eigenvalues 0 … 9 are distinct, so the Krylov space reaches all of
+  // ℝ¹⁰): the smallest residual is e_9, relative 1/√10.
+  const int n = 10;
+  std::vector<Eigen::Triplet<double>> t;
+  for (int i = 0; i + 1 < n; ++i) t.emplace_back(i, i, i + 1.0);
+  const Eigen::SparseMatrix<double> a = gmres_test_matrix(n, t);
+  const Eigen::VectorXd b = Eigen::VectorXd::Ones(n);
+  const opt::GmresResult r = opt::gmres(gmres_operator(a), b, {.tolerance = 1e-10, .restart = 20});
+  EXPECT_FALSE(r.converged);
+  EXPECT_TRUE(r.x.allFinite());
+  EXPECT_NEAR(r.relative_residual, 1 / std::sqrt(10.0), 1e-10);
+  for (int i = 0; i + 1 < n; ++i) EXPECT_NEAR(r.x(i), 1.0 / (i + 1), 1e-10) << i;
+  // A consistent right-hand side (nothing in the last row) is solved.
+  Eigen::VectorXd consistent = b;
+  consistent(n - 1) = 0;
+  const opt::GmresResult c = opt::gmres(gmres_operator(a), consistent, {.tolerance = 1e-10, .restart = 20});
+  EXPECT_TRUE(c.converged) << c.relative_residual;
+}
+
+TEST(Gmres, RejectsOptionsOutOfRangeAndANonFiniteRightHandSide) {
+  const Eigen::SparseMatrix<double> a = gmres_test_matrix(2, {{0, 0, 1.0}, {1, 1, 1.0}});
+  EXPECT_THROW(opt::gmres(gmres_operator(a), Eigen::VectorXd::Ones(2), {.restart = 0}), tg::Error);
+  EXPECT_THROW(opt::gmres(gmres_operator(a), Eigen::VectorXd::Ones(2), {.tolerance = -1}), tg::Error);
+  EXPECT_THROW(opt::gmres(gmres_operator(a), Eigen::Vector2d(1, NAN)), tg::Error);
+}
+
+// ---- The Bratu problem ----
+
+// Δu + λeᵘ = 0 on the unit square, u = 0 on its boundary, by the five-point stencil on an
+// N×N interior grid (h = 1/(N + 1)), each equation multiplied by −h²:
+//   4u_ij − u_(i−1)j − u_(i+1)j − u_i(j−1) − u_i(j+1) − h²λ exp(u_ij) = 0.
+struct Bratu {
+  int n;
+  double lambda = 5;
+  double h2() const { return 1.0 / ((n + 1.0) * (n + 1.0)); }
+
+  std::vector<Var> operator()(std::span<const Var> u) const {
+    const Var zero;  // the boundary: a constant on no tape
+    const double c = h2() * lambda;
+    std::vector<Var> f;
+    f.reserve(u.size());
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        const auto k = static_cast<std::size_t>(i * n + j);
+        const auto un = static_cast<std::size_t>(n);
+        const Var& west = j > 0 ? u[k - 1] : zero;
+        const Var& east = j + 1 < n ? u[k + 1] : zero;
+        const Var& south = i > 0 ? u[k - un] : zero;
+        const Var& north = i + 1 < n ? u[k + un] : zero;
+        f.emplace_back(4.0 * u[k] - west - east - south - north - c * tg::exp(u[k]));
+      }
+    return f;
+  }
+  // ‖F(u)‖₂ in plain double, written apart from the Var version above.
+  double residual_norm(const std::vector<double>& u) const {
+    double sum = 0;
+    const auto at = [&](int i, int j) {
+      return i < 0 || j < 0 || i >= n || j >= n ? 0.0 : u[static_cast<std::size_t>(i * n + j)];
+    };
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        const double f = 4 * at(i, j) - at(i - 1, j) - at(i + 1, j) - at(i, j - 1) - at(i, j + 1) -
+                         h2() * lambda * std::exp(at(i, j));
+        sum += f * f;
+      }
+    return std::sqrt(sum);
+  }
+  // The five-point Laplacian of the equations (J at λ = 0), factored once: z = L⁻¹r is the
+  // preconditioner that leaves GMRES only the compact part h²λ·diag(eᵘ) to resolve.
+  opt::KrylovPreconditioner laplacian_preconditioner() const {
+    const int size = n * n;
+    std::vector<Eigen::Triplet<double>> t;
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        const int k = i * n + j;
+        t.emplace_back(k, k, 4.0);
+        if (j > 0) t.emplace_back(k, k - 1, -1.0);
+        if (j + 1 < n) t.emplace_back(k, k + 1, -1.0);
+        if (i > 0) t.emplace_back(k, k - n, -1.0);
+        if (i + 1 < n) t.emplace_back(k, k + n, -1.0);
+      }
+    Eigen::SparseMatrix<double> l(size, size);
+    l.setFromTriplets(t.begin(), t.end());
+    auto factor = std::make_shared<opt::SparseCholesky>();
+    EXPECT_TRUE(factor->factor(l));
+    return [factor](const Eigen::VectorXd& r, Eigen::VectorXd& z) { z = factor->solve(r); };
+  }
+};
+
+double bratu_max_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  double d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+  return d;
+}
+
+void expect_bratu_solved_both_ways(int n) {
+  const Bratu bratu{n};
+  const std::vector<double> u0(static_cast<std::size_t>(n * n), 0.0);
+  const double tolerance = 1e-10;
+
+  opt::SolveOptions by_lu;
+  by_lu.tolerance = tolerance;
+  by_lu.method = opt::SolveMethod::Newton;
+  by_lu.jacobian = opt::JacobianStorage::Sparse;
+  const opt::SolveResult lu = opt::solve(bratu, u0, by_lu);
+  ASSERT_TRUE(lu.converged()) << opt::to_string(lu.reason) << " |F| = " << lu.residual_norm;
+  EXPECT_EQ(lu.method, "newton");
+  EXPECT_EQ(lu.linear_solver.rfind("sparse LU", 0), 0u) << lu.linear_solver;
+  EXPECT_LE(bratu.residual_norm(lu.x), tolerance);
+
+  opt::SolveOptions by_krylov;
+  by_krylov.tolerance = tolerance;
+  by_krylov.method = opt::SolveMethod::NewtonKrylov;
+  const opt::KrylovPreconditioner laplacian = bratu.laplacian_preconditioner();
+  long preconditioners = 0;
+  by_krylov.preconditioner = [&](std::span<const double> x) {
+    EXPECT_EQ(x.size(), u0.size());
+    ++preconditioners;
+    return laplacian;
+  };
+  const opt::SolveResult krylov = opt::solve(bratu, u0, by_krylov);
+  ASSERT_TRUE(krylov.converged()) << opt::to_string(krylov.reason) << " |F| = " << krylov.residual_norm;
+  EXPECT_EQ(krylov.method, "newton-krylov");
+  EXPECT_LE(bratu.residual_norm(krylov.x), tolerance);
+  EXPECT_GT(krylov.linear_iterations, 0);
+  EXPECT_EQ(preconditioners, krylov.jacobian_evaluations);  // once per iterate
+
+  EXPECT_LE(bratu_max_difference(lu.x, krylov.x), 1e-8);
+}
+
+TEST(LargeSystems, BratuOnA100By100GridBySparseLuAndByNewtonKrylov) { expect_bratu_solved_both_ways(100); }
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+TEST(LargeSystems, BratuOnA300By300GridBySparseLuAndByNewtonKrylov) { expect_bratu_solved_both_ways(300); }
+#endif
+
+TEST(LargeSystems, NewtonKrylovWithoutAPreconditioner) {
+  // GMRES alone on the Laplacian's condition number (about 100 at N = 15).
+  const Bratu bratu{15};
+  opt::SolveOptions options;
+  options.tolerance = 1e-10;
+  options.method = opt::SolveMethod::NewtonKrylov;
+  const opt::SolveResult r = opt::solve(bratu, std::vector<double>(225, 0.0), options);
+  ASSERT_TRUE(r.converged()) << opt::to_string(r.reason);
+  EXPECT_LE(bratu.residual_norm(r.x), 1e-10);
+  EXPECT_EQ(r.linear_solver, "GMRES(30)");
+}
+
+TEST(LargeSystems, DoglegOnASparseJacobian) {
+  const Bratu bratu{20};
+  opt::SolveOptions options;
+  options.tolerance = 1e-10;
+  options.method = opt::SolveMethod::Dogleg;
+  options.jacobian = opt::JacobianStorage::Sparse;
+  const opt::SolveResult r = opt::solve(bratu, std::vector<double>(400, 0.0), options);
+  ASSERT_TRUE(r.converged()) << opt::to_string(r.reason);
+  EXPECT_EQ(r.method, "dogleg");
+  EXPECT_LE(bratu.residual_norm(r.x), 1e-10);
+}
+
+// MGH problem 30, the Broyden tridiagonal system: (3 − 2xᵢ)xᵢ − xᵢ₋₁ − 2xᵢ₊₁ + 1 = 0, x₀ = x_(n+1) = 0.
+std::vector<Var> broyden_tridiagonal_system(std::span<const Var> x) {
+  const Var zero;
+  std::vector<Var> f;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const Var& before = i > 0 ? x[i - 1] : zero;
+    const Var& after = i + 1 < x.size() ? x[i + 1] : zero;
+    f.emplace_back((3.0 - 2.0 * x[i]) * x[i] - before - 2.0 * after + 1.0);
+  }
+  return f;
+}
+
+TEST(LargeSystems, DenseAndSparseNewtonTakeTheSameSteps) {
+  const std::vector<double> x0(10, -1.0);
+  for (long k = 1; k <= 6; ++k) {
+    opt::SolveOptions dense, sparse;
+    dense.method = sparse.method = opt::SolveMethod::Newton;
+    dense.max_iterations = sparse.max_iterations = k;
+    dense.jacobian = opt::JacobianStorage::Dense;
+    sparse.jacobian = opt::JacobianStorage::Sparse;
+    const opt::SolveResult a = opt::solve(broyden_tridiagonal_system, x0, dense);
+    const opt::SolveResult b = opt::solve(broyden_tridiagonal_system, x0, sparse);
+    EXPECT_EQ(a.iterations, b.iterations) << "after " << k;
+    EXPECT_EQ(a.reason, b.reason) << "after " << k;
+    EXPECT_EQ(a.linear_solver, "dense QR");
+    EXPECT_EQ(b.linear_solver.rfind("sparse LU", 0), 0u) << b.linear_solver;
+    for (std::size_t i = 0; i < x0.size(); ++i)
+      EXPECT_NEAR(a.x[i], b.x[i], 1e-12) << "x" << i << " after " << k;
+  }
+}
+
+TEST(LargeSystems, AutoStoresJDenseForFewUnknownsAndSparseForMany) {
+  const opt::SolveResult small = opt::solve(broyden_tridiagonal_system, std::vector<double>(10, -1.0));
+  ASSERT_TRUE(small.converged());
+  EXPECT_EQ(small.method, "newton");
+  EXPECT_EQ(small.linear_solver, "dense QR");
+  const std::size_t many = opt::solve_dense_up_to + 1;
+  const opt::SolveResult large = opt::solve(broyden_tridiagonal_system, std::vector<double>(many, -1.0));
+  ASSERT_TRUE(large.converged());
+  EXPECT_EQ(large.method, "newton");
+  EXPECT_EQ(large.linear_solver.rfind("sparse LU", 0), 0u) << large.linear_solver;
+}
+
+// ---- Misuse ----
+
+TEST(LargeSystems, EveryMethodRejectsTheWrongNumberOfEquations) {
+  auto three_for_two = [](std::span<const Var> v) { return std::vector<Var>{v[0], v[1], v[0] * v[1]}; };
+  for (const opt::SolveMethod method :
+       {opt::SolveMethod::Newton, opt::SolveMethod::Dogleg, opt::SolveMethod::NewtonKrylov}) {
+    opt::SolveOptions options;
+    options.method = method;
+    try {
+      opt::solve(three_for_two, std::vector<double>{1, 2}, options);
+      ADD_FAILURE() << opt::to_string(method) << " did not throw";
+    } catch (const tg::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("3 equations in 2 unknowns"), std::string::npos) << e.what();
+    }
+  }
+  opt::SolveOptions sparse;
+  sparse.jacobian = opt::JacobianStorage::Sparse;
+  EXPECT_THROW(opt::solve(three_for_two, std::vector<double>{1, 2}, sparse), tg::Error);
+}
+
+TEST(LargeSystems, ANotFiniteStartIsReportedByEveryMethod) {
+  auto log_of = [](std::span<const Var> v) { return std::vector<Var>{tg::log(v[0]), v[1] - 1.0}; };
+  for (const opt::SolveMethod method :
+       {opt::SolveMethod::Newton, opt::SolveMethod::Dogleg, opt::SolveMethod::NewtonKrylov}) {
+    opt::SolveOptions options;
+    options.method = method;
+    const opt::SolveResult r = opt::solve(log_of, std::vector<double>{-1.0, 0.0}, options);
+    EXPECT_EQ(r.reason, opt::SolveStop::NotFinite) << opt::to_string(method);
+    EXPECT_EQ(r.iterations, 0);
+    EXPECT_EQ(r.x, (std::vector<double>{-1.0, 0.0}));
+  }
+}
+
+TEST(LargeSystems, RejectsNoUnknownsAndOptionsThatContradictEachOther) {
+  auto f = [](std::span<const Var> v) { return std::vector<Var>(v.begin(), v.end()); };
+  EXPECT_THROW(opt::solve(f, std::vector<double>{}), tg::Error);
+  opt::SolveOptions dense_krylov;
+  dense_krylov.method = opt::SolveMethod::NewtonKrylov;
+  dense_krylov.jacobian = opt::JacobianStorage::Dense;
+  EXPECT_THROW(opt::solve(f, std::vector<double>{1.0}, dense_krylov), tg::Error);
+  opt::SolveOptions no_restart;
+  no_restart.method = opt::SolveMethod::NewtonKrylov;
+  no_restart.krylov_restart = 0;
+  EXPECT_THROW(opt::solve(f, std::vector<double>{1.0}, no_restart), tg::Error);
+  opt::SolveOptions no_radius;
+  no_radius.trust_radius_factor = 0;
+  EXPECT_THROW(opt::solve(f, std::vector<double>{1.0}, no_radius), tg::Error);
+}
+
+TEST(LargeSystems, NewtonKrylovAtAnExactRootJudgesJByAProbe) {
+  // F = (x − 1, y − 2) at its root: F = 0 exactly, J = I regular: located at once. And
+  // (exp(x), y − 1) at x = −800, where exp underflows to 0 with its derivative: F = 0 but J
+  // singular, so no root (as Newton says, tests/optim/test_run_outcomes.cpp).
+  opt::SolveOptions options;
+  options.method = opt::SolveMethod::NewtonKrylov;
+  auto linear = [](std::span<const Var> v) { return std::vector<Var>{v[0] - 1.0, v[1] - 2.0}; };
+  const opt::SolveResult at_root = opt::solve(linear, std::vector<double>{1.0, 2.0}, options);
+  EXPECT_TRUE(at_root.converged()) << opt::to_string(at_root.reason);
+  EXPECT_EQ(at_root.iterations, 0);
+  auto underflow = [](std::span<const Var> v) { return std::vector<Var>{tg::exp(v[0]), v[1] - 1.0}; };
+  const opt::SolveResult asymptote = opt::solve(underflow, std::vector<double>{-800.0, 1.0}, options);
+  EXPECT_EQ(asymptote.reason, opt::SolveStop::Asymptote);
+}
+
+}  // namespace

@@ -97,8 +97,8 @@ TEST(SparseCholesky, NamesTheLibraryItFactorsWith) {
     EXPECT_STREQ(opt::SparseCholesky(opt::SparseSolverLibrary::SuiteSparse).library(), "CHOLMOD");
   } else {
     EXPECT_STREQ(opt::SparseCholesky().library(), "Eigen SimplicialLLT");
-    EXPECT_THROW(opt::SparseCholesky(opt::SparseSolverLibrary::SuiteSparse), tapegrad::Error);
-    EXPECT_THROW(opt::SparseLu(opt::SparseSolverLibrary::SuiteSparse), tapegrad::Error);
+    EXPECT_THROW(opt::SparseCholesky{opt::SparseSolverLibrary::SuiteSparse}, tapegrad::Error);
+    EXPECT_THROW(opt::SparseLu{opt::SparseSolverLibrary::SuiteSparse}, tapegrad::Error);
   }
 }
 

@@ -317,9 +317,9 @@ void register_sparse(const Problem& problem) {
   }
 }
 
-// The dense Hessian in vector mode (⌈n/8⌉ sweeps) against n Hessian-vector products (f
-// written for DualVar alone), checked against each other and against the hand-written
-// H·v first; SparseHessian::values beside them.
+// The dense Hessian in vector mode (⌈n/8⌉ sweeps) against n Hessian-vector products
+// (hessian()), checked against each other and against the hand-written H·v first;
+// SparseHessian::values beside them.
 // Checks, once, the two dense Hessians against each other and H·v against the hand-written
 // product, and the case's gradients and sparse values (the_case).
 void check_dense(const Broyden& problem, const std::string& label) {
@@ -328,10 +328,9 @@ void check_dense(const Broyden& problem, const std::string& label) {
   the_case(problem, label);
   const std::size_t n = problem.n;
   const std::vector<double> x = problem.point(12);
-  auto dual_only = [problem](std::span<const tg::DualVar> xs) { return problem(xs); };
   const auto size = static_cast<Eigen::Index>(n);
   const Eigen::MatrixXd vector_mode = tg::hvp(problem, x, Eigen::MatrixXd::Identity(size, size));
-  const Eigen::MatrixXd products = tg::hessian(dual_only, x);
+  const Eigen::MatrixXd products = tg::hessian(problem, x);
   if (!matrices_agree(vector_mode, products, tolerance))
     fail(label, "the vector-mode Hessian disagrees with the one from n products");
   const std::vector<double> v = uniform(n, -1, 1, 13);
@@ -347,7 +346,6 @@ void register_dense(std::size_t n) {
   const Broyden problem{n};
   const std::string label = "dense:broyden/" + std::to_string(n);
   const std::vector<double> x = problem.point(12);
-  auto dual_only = [problem](std::span<const tg::DualVar> xs) { return problem(xs); };
   auto check = [problem, label] { check_dense(problem, label); };
   register_fresh_gradient(label, problem, x, check);
   register_variant(label, "hessian_vector", [problem, x, check](benchmark::State& state) {
@@ -358,10 +356,10 @@ void register_dense(std::size_t n) {
       benchmark::DoNotOptimize(h.data());
     }
   });
-  register_variant(label, "hessian_products", [dual_only, x, check](benchmark::State& state) {
+  register_variant(label, "hessian_products", [problem, x, check](benchmark::State& state) {
     check();
     for (auto _ : state) {
-      Eigen::MatrixXd h = tg::hessian(dual_only, x);
+      Eigen::MatrixXd h = tg::hessian(problem, x);
       benchmark::DoNotOptimize(h.data());
     }
   });

@@ -3,11 +3,13 @@
 // UsageError ends the program with exit code 2.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "../autodiff/support/enum_names.hpp"
 #include "../autodiff/support/error.hpp"
 
 namespace tapegrad::cli {
@@ -52,5 +54,17 @@ char parse_delimiter(const std::string& text, const std::string& flag);
 void check_writable_file(const std::string& file, const std::string& flag);
 // "32,16": positive whole numbers.
 std::vector<long> parse_widths(const std::string& text, const std::string& flag);
+
+// The value of the enum E that `text` names in enum_names(E{}) (its table of names), or a
+// UsageError naming `flag` and every name it takes: "--method: 'x' (expected a, b or c)".
+template <class E>
+E enum_flag(const std::string& text, const std::string& flag) {
+  const auto names = enum_names(E{});
+  if (const auto value = value_named(text, names)) return *value;
+  std::string choices;
+  for (std::size_t k = 0; k < names.size(); ++k)
+    choices += (k == 0 ? "" : k + 1 == names.size() ? " or " : ", ") + std::string(names[k].second);
+  throw UsageError(flag + ": '" + text + "' (expected " + choices + ")");
+}
 
 }  // namespace tapegrad::cli

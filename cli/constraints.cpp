@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 
 #include "arguments.hpp"
 #include "calculus.hpp"
@@ -37,6 +36,16 @@ std::optional<Reference> reference_of(const std::string& side) {
   return r;
 }
 
+// One side of a relation: its text, where it starts in the whole text, and its compiled
+// expression — compiled once, for both questions asked of it (a variable? a constant?).
+struct Side {
+  std::string text;
+  std::size_t offset;
+  std::optional<Reference> reference;  // the side read as a variable reference
+  bool whole_vector;                   // names a whole vector: not compiled (its entries are expressions)
+  std::optional<Expression> expression;
+};
+
 }  // namespace
 
 ConstraintList parse_constraints(const std::string& text,
@@ -46,54 +55,59 @@ ConstraintList parse_constraints(const std::string& text,
     const std::size_t end = std::min(text.find(';', begin), text.size());
     if (!trimmed(text.substr(begin, end - begin)).empty()) {
       const SplitRelation split = split_relation(text, begin, end, true, "constraint");
-      const std::string lhs = text.substr(begin, split.lhs_end - begin);
-      const std::string rhs = text.substr(split.rhs_begin, end - split.rhs_begin);
-      const auto side = [&](const std::string& side_text, std::size_t offset) {
+      // Errors of a side point at their column in the whole text.
+      const auto at_offset = [&](auto&& body, std::size_t offset) {
         try {
-          return compile(side_text, dimensions);
+          return body();
         } catch (const ExpressionError& e) {
           throw ExpressionError(e.what(), text, e.column() + offset);
         }
       };
-      // A whole vector is no expression (its entries are), so it is recognized by name.
-      const auto variable = [&](const std::string& side_text) -> std::optional<Reference> {
-        std::optional<Reference> r = reference_of(side_text);
-        if (!r) return std::nullopt;
-        if (!r->index && dimensions.count(r->name)) return r;
-        const Expression e = side(side_text, 0);
-        if (e.scalars().size() + e.vectors().size() != 1) return std::nullopt;  // pi, e: constants
-        return r;
+      const auto side_of = [&](std::size_t from, std::size_t to) {
+        Side s{text.substr(from, to - from), from, std::nullopt, false, std::nullopt};
+        s.reference = reference_of(s.text);
+        // A whole vector is no expression (its entries are), so it is recognized by name.
+        s.whole_vector = s.reference && !s.reference->index && dimensions.count(s.reference->name) > 0;
+        if (!s.whole_vector) s.expression = at_offset([&] { return compile(s.text, dimensions); }, from);
+        return s;
       };
-      const auto constant = [&](const std::string& side_text, std::size_t offset) -> std::optional<double> {
-        if (reference_of(side_text) && dimensions.count(reference_of(side_text)->name)) return std::nullopt;
-        const Expression e = side(side_text, offset);
-        if (!e.scalars().empty() || !e.vectors().empty()) return std::nullopt;
-        return checked_value(e, zero_point(e));
+      const Side lhs = side_of(begin, split.lhs_end), rhs = side_of(split.rhs_begin, end);
+      // The variable `s` names, when it names one alone (pi and e name constants).
+      const auto variable = [](const Side& s) -> std::optional<Reference> {
+        if (!s.reference) return std::nullopt;
+        if (s.whole_vector || s.expression->scalars().size() + s.expression->vectors().size() == 1)
+          return s.reference;
+        return std::nullopt;
+      };
+      const auto constant = [&](const Side& s) -> std::optional<double> {
+        if (!s.expression || !s.expression->scalars().empty() || !s.expression->vectors().empty())
+          return std::nullopt;
+        // Finite: checked_value throws at the operation that leaves the finite numbers.
+        return at_offset([&] { return checked_value(*s.expression, zero_point(*s.expression)); }, s.offset);
       };
       const std::string part = trimmed(text.substr(begin, end - begin));
       std::optional<Reference> bounded = variable(lhs);
-      std::optional<double> value = bounded ? constant(rhs, split.rhs_begin) : std::nullopt;
+      std::optional<double> value = bounded ? constant(rhs) : std::nullopt;
       Relation relation = split.relation;
       if (!bounded || !value) {
         bounded = variable(rhs);
-        value = bounded ? constant(lhs, begin) : std::nullopt;
+        value = bounded ? constant(lhs) : std::nullopt;
         // c <= x is x >= c.
         relation = relation == Relation::AtMost    ? Relation::AtLeast
                    : relation == Relation::AtLeast ? Relation::AtMost
                                                    : relation;
       }
       if (bounded && value) {
-        if (!std::isfinite(*value) && relation == Relation::Equal)
-          throw UsageError("--subject-to: '" + part + "' fixes " + bounded->name +
-                           " at a value that is not finite");
         WrittenBound b{part, bounded->name, bounded->index};
         if (relation != Relation::AtMost) b.lower = *value;
         if (relation != Relation::AtLeast) b.upper = *value;
         out.bounds.push_back(std::move(b));
       } else {
-        side(lhs, begin);  // each side's own errors, at their columns
-        side(rhs, split.rhs_begin);
-        GeneralConstraint c{part, compile("(" + lhs + ") - (" + rhs + ")", dimensions), -infinity, infinity};
+        // A whole vector on either side: its own error, at its column.
+        for (const Side* s : {&lhs, &rhs})
+          if (s->whole_vector) at_offset([&] { return compile(s->text, dimensions); }, s->offset);
+        GeneralConstraint c{part, compile("(" + lhs.text + ") - (" + rhs.text + ")", dimensions), -infinity,
+                            infinity};
         if (split.relation != Relation::AtLeast) c.upper = 0;
         if (split.relation != Relation::AtMost) c.lower = 0;
         out.general.push_back(std::move(c));
@@ -115,7 +129,7 @@ CoordinateBounds coordinate_bounds(const Expression& e, const std::vector<Writte
     vector_start.push_back(n);
     n += e.dimension(v);
   }
-  CoordinateBounds out{std::vector<double>(n, -infinity), std::vector<double>(n, infinity), false};
+  CoordinateBounds out{std::vector<double>(n, -infinity), std::vector<double>(n, infinity)};
   // Which written bound set each side, to name both when they cross.
   std::vector<std::size_t> lower_from(n, 0), upper_from(n, 0);
   const auto apply = [&](std::size_t k, std::size_t which) {
@@ -135,7 +149,6 @@ CoordinateBounds coordinate_bounds(const Expression& e, const std::vector<Writte
   };
   for (std::size_t which = 0; which < bounds.size(); ++which) {
     const WrittenBound& b = bounds[which];
-    out.any = out.any || std::isfinite(b.lower) || std::isfinite(b.upper);
     const auto scalar = std::find(e.scalars().begin(), e.scalars().end(), b.name);
     if (scalar != e.scalars().end()) {
       if (b.index)

@@ -47,9 +47,10 @@ ConstraintList parse_constraints(const std::string& text,
 // The bounds on every flat coordinate of `e` (Point::flat() order), the tightest of those
 // written for each; throws UsageError naming the bound whose variable `e` does not have
 // (or whose index is out of range) and the bounds that cross (lower above upper).
+// (Each written bound has a finite side, so there is a finite bound exactly when `bounds`
+// is not empty.)
 struct CoordinateBounds {
   std::vector<double> lower, upper;
-  bool any = false;  // at least one finite bound
 };
 CoordinateBounds coordinate_bounds(const Expression& e, const std::vector<WrittenBound>& bounds);
 

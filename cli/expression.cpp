@@ -721,7 +721,7 @@ class Parser {
   // Slots are given in order of first use here and renumbered by name at the end.
   std::uint32_t slot_of(const std::string& name, bool vector) {
     std::unordered_map<std::string, std::uint32_t>& slots = vector ? vector_slots_ : scalar_slots_;
-    std::vector<std::string>& names = vector ? expression_.vectors_ : expression_.scalars_;
+    std::vector<std::string>& names = vector ? variables_.vectors : variables_.scalars;
     const auto [it, added] = slots.try_emplace(name, static_cast<std::uint32_t>(names.size()));
     if (added) names.push_back(name);
     return it->second;
@@ -751,15 +751,16 @@ class Parser {
       names = std::move(sorted);
       return new_slot;
     };
-    const std::vector<std::uint32_t> scalar_slot = sorted_slots(expression_.scalars_);
-    const std::vector<std::uint32_t> vector_slot = sorted_slots(expression_.vectors_);
+    const std::vector<std::uint32_t> scalar_slot = sorted_slots(variables_.scalars);
+    const std::vector<std::uint32_t> vector_slot = sorted_slots(variables_.vectors);
     for (Instruction& i : expression_.program_) {
       if (i.op == Instruction::Op::Scalar) i.slot = scalar_slot[i.slot];
       if (i.op == Instruction::Op::Indexed || i.op == Instruction::Op::Entry ||
           i.op == Instruction::Op::FormEntry || i.op == Instruction::Op::SumElement)
         i.slot = vector_slot[i.slot];
     }
-    for (const std::string& v : expression_.vectors_) expression_.dimensions_.push_back(dimensions_.at(v));
+    for (const std::string& v : variables_.vectors) variables_.dimensions.push_back(dimensions_.at(v));
+    expression_.variables_ = std::make_shared<const Expression::Variables>(std::move(variables_));
   }
 
   // The operations one evaluation runs, every sum unrolled, refused past the limit before
@@ -856,6 +857,7 @@ class Parser {
   std::vector<Linear> linear_stack_;
   std::vector<double> levels_, scratch_;
   std::vector<std::uint32_t> running_;
+  Expression::Variables variables_;  // the expression's, until renumber() hands them over
   Expression expression_;
 };
 
@@ -888,8 +890,9 @@ double Expression::code_value(const IndexForm& form, const double* levels, std::
 
 Expression::VariableSlots Expression::slots_of(const Expression& all) {
   VariableSlots slots;
-  for (std::size_t k = 0; k < all.scalars_.size(); ++k) slots.scalars.emplace(all.scalars_[k], k);
-  for (std::size_t k = 0; k < all.vectors_.size(); ++k) slots.vectors.emplace(all.vectors_[k], k);
+  const Variables& v = *all.variables_;
+  for (std::size_t k = 0; k < v.scalars.size(); ++k) slots.scalars.emplace(v.scalars[k], k);
+  for (std::size_t k = 0; k < v.vectors.size(); ++k) slots.vectors.emplace(v.vectors[k], k);
   return slots;
 }
 
@@ -899,13 +902,14 @@ void Expression::rebind(const Expression& all, const VariableSlots& slots) {
     if (found == map.end()) throw Error("rebind: the variable ", name, " is not in the list's variables");
     return found->second;
   };
+  const Variables& own = *variables_;
   std::vector<std::uint32_t> scalar_slot, vector_slot;
-  for (const std::string& name : scalars_) scalar_slot.push_back(slot_in(slots.scalars, name));
-  for (std::size_t v = 0; v < vectors_.size(); ++v) {
-    vector_slot.push_back(slot_in(slots.vectors, vectors_[v]));
-    if (all.dimensions_[vector_slot.back()] != dimensions_[v])
-      throw Error("rebind: ", vectors_[v], " has length ", dimensions_[v], " here and ",
-                  all.dimensions_[vector_slot.back()], " in the list");
+  for (const std::string& name : own.scalars) scalar_slot.push_back(slot_in(slots.scalars, name));
+  for (std::size_t v = 0; v < own.vectors.size(); ++v) {
+    vector_slot.push_back(slot_in(slots.vectors, own.vectors[v]));
+    if (all.dimension(vector_slot.back()) != own.dimensions[v])
+      throw Error("rebind: ", own.vectors[v], " has length ", own.dimensions[v], " here and ",
+                  all.dimension(vector_slot.back()), " in the list");
   }
   for (Instruction& i : program_) {
     if (i.op == Instruction::Op::Scalar) i.slot = scalar_slot[i.slot];
@@ -913,9 +917,12 @@ void Expression::rebind(const Expression& all, const VariableSlots& slots) {
         i.op == Instruction::Op::FormEntry || i.op == Instruction::Op::SumElement)
       i.slot = vector_slot[i.slot];
   }
-  scalars_ = all.scalars_;
-  vectors_ = all.vectors_;
-  dimensions_ = all.dimensions_;
+  variables_ = all.variables_;  // shared: O(1) however many variables the list has
+}
+
+const std::shared_ptr<const Expression::Variables>& Expression::no_variables() {
+  static const std::shared_ptr<const Variables> none = std::make_shared<const Variables>();
+  return none;
 }
 
 const char* Expression::function_name(const Instruction& instruction) {

@@ -36,6 +36,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -125,11 +126,18 @@ class Expression {
   static Expression parse(std::string_view text,
                           const std::map<std::string, std::size_t>& vector_dimensions = {});
 
+  // The variables an expression reads, in the order of their slots. Held behind a shared
+  // pointer so that the expressions rebound to one list (rebind()) share the list's.
+  struct Variables {
+    std::vector<std::string> scalars, vectors;
+    std::vector<std::size_t> dimensions;  // of each vector
+  };
+
   // The scalar variables, sorted by name; their values are passed in this order.
-  const std::vector<std::string>& scalars() const { return scalars_; }
+  const std::vector<std::string>& scalars() const { return variables_->scalars; }
   // The vector variables used, sorted by name, and their lengths.
-  const std::vector<std::string>& vectors() const { return vectors_; }
-  std::size_t dimension(std::size_t vector_slot) const { return dimensions_[vector_slot]; }
+  const std::vector<std::string>& vectors() const { return variables_->vectors; }
+  std::size_t dimension(std::size_t vector_slot) const { return variables_->dimensions[vector_slot]; }
   const std::vector<Instruction>& program() const { return program_; }
   const std::string& text() const { return text_; }
   // Indices computed without the tape and not affine (FormEntry instructions), and sum
@@ -157,17 +165,19 @@ class Expression {
   static VariableSlots slots_of(const Expression& all);
   // Makes this expression read its variables at the slots of `all` (whose slots are
   // `slots`, and which mentions every variable of this one, with the same lengths): its
-  // variable lists become all's, so that every expression of a list evaluates on one set
-  // of inputs, built once, instead of copies picked out by name.
+  // variable lists become all's, shared rather than copied (so that rebinding the n parts
+  // of a list in n variables costs each part its own variables, not n), and every
+  // expression of a list evaluates on one set of inputs, built once, instead of copies
+  // picked out by name.
   void rebind(const Expression& all, const VariableSlots& slots);
 
  private:
   friend class Parser;
   double code_value(const IndexForm& form, const double* levels, std::vector<double>& stack) const;
+  static const std::shared_ptr<const Variables>& no_variables();
 
   std::string text_;
-  std::vector<std::string> scalars_, vectors_;
-  std::vector<std::size_t> dimensions_;
+  std::shared_ptr<const Variables> variables_ = no_variables();
   std::vector<Instruction> program_;
   std::vector<IndexForm> index_forms_;
   std::vector<Instruction> index_code_;

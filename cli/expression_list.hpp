@@ -32,6 +32,12 @@ ExpressionList compile_list(const std::string& text, const std::map<std::string,
 // Makes every expression of `parts` read its variables at the slots of `all`.
 void rebind_all(std::vector<Expression>& parts, const Expression& all);
 
+// Expressions compiled apart joined into one list: `all` names the union of their variables
+// (compiled from the names alone, not from the parts' text again) and every part is rebound
+// to it. The offsets are left empty: where the parts came from is the caller's to say.
+ExpressionList join_expressions(std::vector<Expression> parts,
+                                const std::map<std::string, std::size_t>& dimensions);
+
 // The inputs of expressions rebound to `all` at the flat point x (Point::flat() order:
 // scalars, then every vector's entries), kept between points so that their storage is
 // sized once.

@@ -566,7 +566,8 @@ void add_minimize_command(CLI::App& app) {
       "derivatives: --steps bounds its iterations, --tol-grad is its tolerance, --trace prints its log.");
   cmd->callback([o, cmd] {
     o->optimizer_given = cmd->count("--optimizer") > 0;
-    if (o->subject_to.empty()) {
+    // Given, even as "": an empty list is refused by the constrained path, not run unconstrained.
+    if (cmd->count("--subject-to") == 0) {
       if (!o->ipopt.empty()) throw UsageError("--ipopt sets options of IPOPT, which runs with --subject-to");
       return run_minimize(*o);
     }
@@ -578,8 +579,16 @@ void add_minimize_command(CLI::App& app) {
       throw UsageError(o->optimizer.given().front() +
                        " does not apply with --subject-to (IPOPT minimizes it)");
     if (o->expression.empty()) throw UsageError("give the expression to minimize");
-    run_constrained_minimize({o->expression, o->subject_to, o->from, o->dims, o->out, o->steps, o->tol_grad,
-                              o->trace, o->json, o->ipopt});
+    run_constrained_minimize({.expression = o->expression,
+                              .subject_to = o->subject_to,
+                              .from = o->from,
+                              .dims = o->dims,
+                              .out = o->out,
+                              .steps = o->steps,
+                              .tolerance = o->tol_grad,
+                              .trace = o->trace,
+                              .json = o->json,
+                              .ipopt = o->ipopt});
   });
 }
 

@@ -60,13 +60,18 @@ void run_constrained_minimize(const ConstrainedRequest& request) {
       "install "
       "coinor-libipopt-dev pkg-config) and build again");
 #else
+  // IPOPT writes its log to stdout, where it would come before the JSON and spoil it.
+  if (request.trace && request.json)
+    throw UsageError(
+        "--trace with --json and --subject-to would put IPOPT's log before the JSON on stdout: write the "
+        "log to a file with --ipopt output_file=FILE instead");
   const auto dimensions = dimensions_of(request.dims, "--dim", request.from, "--from");
   Expression objective = compile(expression_text(request.expression), dimensions);
   ConstraintList constraints = parse_constraints(expression_text(request.subject_to), dimensions);
   std::vector<std::string> texts;
-  for (const GeneralConstraint& c : constraints.general) texts.push_back(c.text);
   std::vector<double> c_lower, c_upper;
   for (const GeneralConstraint& c : constraints.general) {
+    texts.push_back(c.text);
     c_lower.push_back(c.lower);
     c_upper.push_back(c.upper);
   }
@@ -95,7 +100,7 @@ void run_constrained_minimize(const ConstrainedRequest& request) {
     return out;
   };
   optim::ConstrainedOptions options;
-  if (bounds.any) {
+  if (!constraints.bounds.empty()) {
     options.lower = bounds.lower;
     options.upper = bounds.upper;
   }

@@ -48,13 +48,10 @@ void for_each_flag(Visit&& visit) {
   Options::fields(defaults, [&](const char* field, auto& value) { visit(flag_of(field), value); });
 }
 
-// Newton-type methods need the Hessian of the loss: those of SecondOrderOptimizer
-// (optim/second_order_optimizer.hpp), and those that say so with `needs_hessian`
-// (optim/trust_newton_cg.hpp).
+// Newton-type methods need the Hessian of the loss; they say so with `needs_hessian`, which
+// CurvatureOptimizer (optim/second_order_optimizer.hpp) declares.
 template <class Optimizer>
-constexpr bool needs_curvature =
-    std::is_base_of_v<optim::SecondOrderOptimizer<Optimizer, typename Optimizer::options_type>, Optimizer> ||
-    requires {
+constexpr bool needs_curvature = requires {
   requires Optimizer::needs_hessian;
 };
 

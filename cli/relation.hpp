@@ -22,9 +22,10 @@ struct SplitRelation {
 
 // Splits [begin, end) of `text` at its one relation. `allowed_inequalities`: whether <= and
 // >= may appear (a constraint) or only = (an equation); `what` names the kind in messages
-// ("equation", "constraint"). Throws ExpressionError (calculus.hpp) at the column of the
-// problem: no relation, more than one, '==', a strict '<' or '>', '=<' or '=>', an
-// inequality where only '=' is allowed.
+// ("equation", "constraint"; the article, "an" or "a", follows from its first letter).
+// Throws ExpressionError (calculus.hpp) at the column of the problem: no relation, more
+// than one, '==', a strict '<' or '>', '=<' or '=>', an inequality where only '=' is
+// allowed.
 SplitRelation split_relation(const std::string& text, std::size_t begin, std::size_t end,
                              bool allowed_inequalities, const char* what);
 

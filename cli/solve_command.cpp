@@ -48,6 +48,7 @@
 #include <limits>
 #include <memory>
 
+#include "../optim/solve/solve_options.hpp"
 #include "calculus.hpp"
 #include "commands.hpp"
 #include "limits.hpp"
@@ -413,17 +414,25 @@ void add_solve_command(CLI::App& app) {
       ->required();
   cmd->add_option("--dim", o->dims, "vector unknowns and their lengths, where no value gives one: u=10000");
   CLI::Option* method =
-      cmd->add_option("--method", o->method,
-                      "how a system is solved: newton (a line search, then Levenberg–Marquardt where it "
-                      "cannot go on), dogleg (Powell's, in a trust region), newton-krylov (GMRES on J·v "
-                      "products, no Jacobian stored: for the largest systems), or auto (newton, or "
-                      "newton-krylov above 10^6 unknowns)")
+      cmd->add_option(
+             "--method", o->method,
+             "how a system is solved: newton (a line search, then Levenberg–Marquardt where it "
+             "cannot go on), dogleg (Powell's, in a trust region), newton-krylov (GMRES on J·v "
+             "products, no Jacobian stored: for the largest systems), or auto (newton, or "
+             "newton-krylov above " +
+                 limit_text(static_cast<long long>(optim::solve_krylov_above_unknowns)) + " unknowns or " +
+                 limit_text(static_cast<long long>(optim::solve_krylov_above_nonzeros)) + " nonzeros of J)")
           ->capture_default_str();
-  CLI::Option* jacobian = cmd->add_option("--jacobian", o->jacobian,
-                                          "how newton and dogleg store J: dense (at most 4096 unknowns), "
-                                          "sparse (its nonzeros, factored by sparse LU), or auto (dense up "
-                                          "to 150 unknowns, sparse above)")
-                              ->capture_default_str();
+  CLI::Option* jacobian =
+      cmd->add_option("--jacobian", o->jacobian,
+                      "how newton and dogleg store J: dense (at most " +
+                          std::to_string(max_hessian_coordinates) +
+                          " unknowns), sparse (its nonzeros, factored by sparse LU), or auto (dense up to " +
+                          std::to_string(optim::solve_dense_up_to) +
+                          " unknowns, sparse above unless J's pattern " + "fills more than " +
+                          std::to_string(static_cast<int>(100 * optim::solve_dense_above_density)) +
+                          "% of it, up to " + std::to_string(optim::solve_dense_at_most) + " unknowns)")
+          ->capture_default_str();
   CLI::Option* tolerance =
       cmd->add_option("--tol", o->tolerance,
                       "a system's root has |F|₂ (the 2-norm of LHS − RHS over the equations) at most this; "
@@ -453,9 +462,12 @@ void add_solve_command(CLI::App& app) {
       "\"method\", \"linear_solver\", \"evaluations\", \"jacobian_evaluations\", "
       "\"linear_iterations\" (GMRES's, newton-krylov), \"converged\"}");
   cmd->callback([o, method, jacobian, tolerance, restart, krylov_iterations, preconditioner] {
-    o->system_flags_given = method->count() + jacobian->count() + tolerance->count() + restart->count() +
-                                krylov_iterations->count() + preconditioner->count() >
-                            0;
+    o->krylov_flag = restart->count() > 0             ? "--krylov-restart"
+                     : krylov_iterations->count() > 0 ? "--krylov-max-iter"
+                     : preconditioner->count() > 0    ? "--preconditioner"
+                                                      : "";
+    o->system_flags_given =
+        method->count() + jacobian->count() + tolerance->count() > 0 || !o->krylov_flag.empty();
     run_solve(*o);
   });
 }

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <set>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -18,6 +18,7 @@
 #include "../optim/solve.hpp"
 #include "arguments.hpp"
 #include "expression.hpp"
+#include "expression_list.hpp"
 #include "limits.hpp"
 #include "output.hpp"
 #include "plural.hpp"
@@ -157,16 +158,11 @@ bool plain_number(std::string_view s, double& value) {
   return true;
 }
 
-// The equations compiled. Each expression reads the point's vectors at their slots in
-// `all` (rebound to a small expression naming its own scalars and every vector) and its
-// own scalars gathered from all's by `scalar_slots`: rebinding every side to `all`
-// itself would give each a copy of the list of every scalar unknown, which for a system
-// in 10⁵ scalars is 10¹⁰ names.
+// The equations compiled, every side rebound to `all` (join_expressions), so that one set
+// of inputs per point serves them all.
 struct CompiledSystem {
   Expression all;  // every unknown: its scalars, then its vectors (Point::flat() order)
   std::vector<Expression> expressions;
-  std::vector<std::uint32_t> scalars_begin;  // expression k's scalars: scalar_slots[begin[k], begin[k+1])
-  std::vector<std::uint32_t> scalar_slots;   // their slots in all.scalars()
   std::vector<std::array<SystemSide, 2>> equations;
   std::size_t unknowns = 0;
 };
@@ -175,50 +171,22 @@ CompiledSystem compile_system(const std::string& text, const std::vector<Equatio
                               const std::map<std::string, std::size_t>& dimensions) {
   CompiledSystem s;
   s.equations.reserve(spans.size());
-  std::set<std::string> scalars, vectors;
+  std::vector<Expression> expressions;
   const auto side = [&](std::size_t from, std::size_t to) {
     SystemSide out;
     out.offset = from;
     if (plain_number(std::string_view(text).substr(from, to - from), out.constant)) return out;
-    s.expressions.push_back(compile_side(text, from, to, dimensions));
-    const Expression& e = s.expressions.back();
-    scalars.insert(e.scalars().begin(), e.scalars().end());
-    vectors.insert(e.vectors().begin(), e.vectors().end());
-    out.expression = static_cast<std::uint32_t>(s.expressions.size() - 1);
+    expressions.push_back(compile_side(text, from, to, dimensions));
+    out.expression = static_cast<std::uint32_t>(expressions.size() - 1);
     return out;
   };
   for (const EquationSpan& q : spans)
     s.equations.push_back({side(q.begin, q.lhs_end), side(q.rhs_begin, q.end)});
-
-  // Every unknown named once: the point's shape and the vectors' order.
-  std::string every_vector = "0", every = "0";
-  for (const std::string& v : vectors) every_vector += " + len(" + v + ")";
-  for (const std::string& name : scalars) every += " + " + name;
-  every += every_vector.substr(1);
-  s.all = Expression::parse(every, dimensions);
+  ExpressionList joined = join_expressions(std::move(expressions), dimensions);
+  s.all = std::move(joined.all);
+  s.expressions = std::move(joined.parts);
   s.unknowns = s.all.scalars().size();
   for (std::size_t v = 0; v < s.all.vectors().size(); ++v) s.unknowns += s.all.dimension(v);
-
-  const Expression::VariableSlots all_slots = Expression::slots_of(s.all);
-  // For the expressions without scalars that do not read every vector: one shape to
-  // rebind them to, made once.
-  const Expression vectors_only = Expression::parse(every_vector, dimensions);
-  const Expression::VariableSlots vectors_only_slots = Expression::slots_of(vectors_only);
-  s.scalars_begin.reserve(s.expressions.size() + 1);
-  for (Expression& e : s.expressions) {
-    s.scalars_begin.push_back(static_cast<std::uint32_t>(s.scalar_slots.size()));
-    for (const std::string& name : e.scalars()) s.scalar_slots.push_back(all_slots.scalars.at(name));
-    if (e.vectors() == s.all.vectors()) continue;  // its vector slots are all's already
-    if (e.scalars().empty()) {
-      e.rebind(vectors_only, vectors_only_slots);
-    } else {
-      std::string own = every_vector;
-      for (const std::string& name : e.scalars()) own += " + " + name;
-      const Expression shape = Expression::parse(own, dimensions);
-      e.rebind(shape, Expression::slots_of(shape));
-    }
-  }
-  s.scalars_begin.push_back(static_cast<std::uint32_t>(s.scalar_slots.size()));
   return s;
 }
 
@@ -227,69 +195,44 @@ CompiledSystem compile_system(const std::string& text, const std::vector<Equatio
 template <class T>
 class SystemEvaluator {
  public:
-  explicit SystemEvaluator(const CompiledSystem& s) : s_(&s), vectors_(s.all.vectors().size()) {}
+  explicit SystemEvaluator(const CompiledSystem& s) : s_(&s) {}
 
   // The point x in Point::flat() order.
-  void assign(std::span<const T> x) {
-    const std::size_t scalars = s_->all.scalars().size();
-    scalars_.assign(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(scalars));
-    std::size_t k = scalars;
-    for (std::size_t v = 0; v < vectors_.size(); ++v) {
-      const auto from = x.begin() + static_cast<std::ptrdiff_t>(k);
-      vectors_[v].assign(from, from + static_cast<std::ptrdiff_t>(s_->all.dimension(v)));
-      k += s_->all.dimension(v);
-    }
-  }
+  void assign(std::span<const T> x) { inputs_.assign(s_->all, x); }
 
-  // Equation i's residual; `check` reports an operation that leaves its domain
-  // (DomainError, at the column in the side's text).
-  T residual(std::size_t i, bool check = false) {
+  // Equation i's residual.
+  T residual(std::size_t i) {
     const auto& [lhs, rhs] = s_->equations[i];
     if (lhs.expression == no_expression && rhs.expression == no_expression)
       return T(lhs.constant - rhs.constant);
     if (rhs.expression == no_expression) {
-      T l = side(lhs, check);
+      T l = side(lhs);
       return rhs.constant == 0 ? l : l - rhs.constant;
     }
-    if (lhs.expression == no_expression) return lhs.constant - side(rhs, check);
-    T l = side(lhs, check);
-    return l - side(rhs, check);
+    if (lhs.expression == no_expression) return lhs.constant - side(rhs);
+    T l = side(lhs);
+    return l - side(rhs);
   }
-  // A side's value alone.
-  T side(const SystemSide& side, bool check) {
+  // A side's value alone; `check` reports an operation that leaves its domain (DomainError,
+  // at the column in the side's text).
+  T side(const SystemSide& side, bool check = false) {
     if (side.expression == no_expression) return T(side.constant);
-    const std::uint32_t begin = s_->scalars_begin[side.expression],
-                        end = s_->scalars_begin[side.expression + 1];
-    gathered_.clear();
-    for (std::uint32_t k = begin; k < end; ++k) gathered_.push_back(scalars_[s_->scalar_slots[k]]);
-    return evaluate_(s_->expressions[side.expression], Inputs<T>{gathered_, vectors_}, check);
+    return evaluate_(s_->expressions[side.expression], inputs_.inputs(), check);
   }
 
  private:
   const CompiledSystem* s_;
-  std::vector<T> scalars_, gathered_;
-  std::vector<std::vector<T>> vectors_;
+  ListInputs<T> inputs_;
   Evaluator<T> evaluate_;
 };
 
-// The value `text` names among `names`, for `flag`.
-template <class E, std::size_t N>
-E value_of_flag(const std::string& text, const EnumNames<E, N>& names, const std::string& flag) {
-  if (const auto value = value_named(text, names)) return *value;
-  std::string choices;
-  for (std::size_t k = 0; k < N; ++k)
-    choices += (k == 0 ? "" : k + 1 == N ? " or " : ", ") + std::string(names[k].second);
-  throw UsageError(flag + ": '" + text + "' (expected " + choices + ")");
-}
-
 optim::SolveOptions solve_options(const SolveFlags& f, std::size_t unknowns) {
   optim::SolveOptions o;
-  o.method = value_of_flag(f.method, optim::enum_names(optim::SolveMethod{}), "--method");
-  o.jacobian = value_of_flag(f.jacobian, optim::enum_names(optim::JacobianStorage{}), "--jacobian");
+  o.method = enum_flag<optim::SolveMethod>(f.method, "--method");
+  o.jacobian = enum_flag<optim::JacobianStorage>(f.jacobian, "--jacobian");
   o.tolerance = parse_number(f.tolerance, "--tol");
   if (!(o.tolerance >= 0)) throw UsageError("--tol " + trimmed(f.tolerance) + ": must be at least 0");
-  require_in_range(f.max_iter, 1, max_steps, "--max-iter");
-  o.max_iterations = f.max_iter;
+  o.max_iterations = f.max_iter;  // in range: run_solve checked it
   require_in_range(f.krylov_restart, 1, max_krylov_restart, "--krylov-restart");
   require_in_range(f.krylov_max_iter, 1, max_steps, "--krylov-max-iter");
   // GMRES's basis: restart + 1 vectors of n doubles, refused before it is allocated.
@@ -309,12 +252,9 @@ optim::SolveOptions solve_options(const SolveFlags& f, std::size_t unknowns) {
                      "--jacobian out, or solve by newton or dogleg");
   if (f.preconditioner != "none" && f.preconditioner != "ilu")
     throw UsageError("--preconditioner: '" + f.preconditioner + "' (expected none or ilu)");
-  const char* krylov_flag = f.krylov_restart != 30       ? "--krylov-restart"
-                            : f.krylov_max_iter != 1000  ? "--krylov-max-iter"
-                            : f.preconditioner != "none" ? "--preconditioner"
-                                                         : nullptr;
-  if (krylov_flag && (o.method == optim::SolveMethod::Newton || o.method == optim::SolveMethod::Dogleg))
-    throw UsageError(std::string(krylov_flag) + " is for --method newton-krylov (or auto), not " + f.method);
+  if (!f.krylov_flag.empty() &&
+      (o.method == optim::SolveMethod::Newton || o.method == optim::SolveMethod::Dogleg))
+    throw UsageError(f.krylov_flag + " is for --method newton-krylov (or auto), not " + f.method);
   // n² numbers: refused before they are made.
   if (o.method != optim::SolveMethod::NewtonKrylov && o.jacobian == optim::JacobianStorage::Dense &&
       static_cast<long long>(unknowns) > max_hessian_coordinates)
@@ -325,17 +265,20 @@ optim::SolveOptions solve_options(const SolveFlags& f, std::size_t unknowns) {
 }
 
 // --preconditioner ilu: at each Newton–Krylov iterate, J from its pattern and coloring
-// (found once, here) and an incomplete LU of it (Saad's ILUT, Eigen::IncompleteLUT), which
+// (found once, at the first) and an incomplete LU of it (Saad's ILUT, Eigen::IncompleteLUT), which
 // GMRES applies on the right. J's nonzeros and the factors' are stored, a few times J's
 // count: far less than a complete LU's fill on a grid, and GMRES then needs tens of
 // iterations a step rather than thousands.
 std::function<optim::KrylovPreconditioner(std::span<const double>)> ilu_preconditioner(
-    const SparseJacobian::Function& f, const std::vector<double>& x0) {
-  auto jacobian = std::make_shared<SparseJacobian>(
-      f, x0, SparseJacobianOptions{.max_nonzeros = static_cast<std::size_t>(max_sparse_nonzeros)});
-  return [jacobian](std::span<const double> x) -> optim::KrylovPreconditioner {
+    const SparseJacobian::Function& f) {
+  // Found at the first iterate, so that a run Auto gives to sparse Newton finds no pattern here.
+  auto jacobian = std::make_shared<std::optional<SparseJacobian>>();
+  return [f, jacobian](std::span<const double> x) -> optim::KrylovPreconditioner {
+    if (!*jacobian)
+      jacobian->emplace(f, x,
+                        SparseJacobianOptions{.max_nonzeros = static_cast<std::size_t>(max_sparse_nonzeros)});
     auto ilu = std::make_shared<Eigen::IncompleteLUT<double>>();
-    ilu->compute(jacobian->at(x));
+    ilu->compute((*jacobian)->at(x));
     // A zero pivot: this iterate goes without (GMRES is right either way, only slower).
     if (ilu->info() != Eigen::Success) return {};
     return [ilu](const Eigen::VectorXd& r, Eigen::VectorXd& z) { z = ilu->solve(r); };
@@ -396,11 +339,10 @@ void solve_system(const std::string& text, const std::vector<EquationSpan>& span
     for (std::size_t i = 0; i < m; ++i) r.push_back(on_tape.residual(i));
     return r;
   };
-  if (flags.preconditioner == "ilu") options.preconditioner = ilu_preconditioner(residuals, x0);
+  if (flags.preconditioner == "ilu") options.preconditioner = ilu_preconditioner(residuals);
   const optim::SolveResult r = optim::solve(residuals, x0, options);
 
   const std::vector<std::string> names = coordinate_names(system.all);
-  const bool krylov = r.linear_iterations > 0 || r.method.find("krylov") != std::string::npos;
   if (flags.json) {
     print_json({{"x", point_json(system.all, r.x)},
                 {"residual", r.residual_norm},
@@ -420,7 +362,8 @@ void solve_system(const std::string& text, const std::vector<EquationSpan>& span
                 number(r.residual_norm).c_str(), r.iterations, r.method.c_str(), r.linear_solver.c_str(),
                 r.evaluations);
     std::printf("jacobian evaluations = %ld\n", r.jacobian_evaluations);
-    if (krylov) std::printf("krylov iterations = %ld\n", r.linear_iterations);
+    if (r.method == optim::to_string(optim::SolveMethod::NewtonKrylov))
+      std::printf("krylov iterations = %ld\n", r.linear_iterations);
   }
   if (!r.converged())
     throw RunFailed(std::string("solve: no root found: ") + optim::to_string(r.reason) +

@@ -25,6 +25,8 @@ struct SolveFlags {
   // --method, --jacobian, --tol or a Krylov flag given: a single equation in one unknown then goes to
   // optim::solve too, rather than to the bracketing Newton search that takes none of them.
   bool system_flags_given = false;
+  // The first Newton–Krylov flag given (--krylov-restart, --krylov-max-iter, --preconditioner), or "".
+  std::string krylov_flag;
 };
 
 // Where one equation lies in the whole text: [begin, end), its sides [begin, lhs_end)

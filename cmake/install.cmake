@@ -32,32 +32,23 @@ file(WRITE "${PROJECT_BINARY_DIR}/tapegradConfig.cmake.in" [=[
 include(CMakeFindDependencyMacro)
 find_dependency(Eigen3 3.3 NO_MODULE)
 find_dependency(Threads)
-# tapegrad::sparse links ColPack's shared library by the path it was found at when built.
-if(NOT EXISTS "@ColPack_LIBRARY@")
-  set(tapegrad_FOUND FALSE)
-  set(tapegrad_NOT_FOUND_MESSAGE
-      "tapegrad needs ColPack (@ColPack_LIBRARY@), which was not found. Install it with:\n  sudo apt-get install libcolpack-dev")
-  return()
-endif()
-# tapegrad::ipopt, when built, links IPOPT's shared library by its path.
-if(@TAPEGRAD_WITH_IPOPT@ AND NOT EXISTS "@IPOPT_LIBRARY@")
-  set(tapegrad_FOUND FALSE)
-  set(tapegrad_NOT_FOUND_MESSAGE
-      "tapegrad was built with IPOPT (@IPOPT_LIBRARY@), which was not found. Install it with:\n  sudo apt-get install coinor-libipopt-dev")
-  return()
-endif()
-# tapegrad::optim links CHOLMOD's and UMFPACK's shared libraries the same way, when the
-# build found SuiteSparse.
-if(@TAPEGRAD_WITH_SUITESPARSE@)
-  foreach(tapegrad_suitesparse_library "@CHOLMOD_LIBRARY@" "@UMFPACK_LIBRARY@")
-    if(NOT EXISTS "${tapegrad_suitesparse_library}")
-      set(tapegrad_FOUND FALSE)
-      set(tapegrad_NOT_FOUND_MESSAGE
-          "tapegrad was built with SuiteSparse and needs ${tapegrad_suitesparse_library}, which was not found. Install it with:\n  sudo apt-get install libsuitesparse-dev")
-      return()
-    endif()
-  endforeach()
-endif()
+# tapegrad's libraries link these shared libraries by the paths they were found at when
+# built: ColPack (tapegrad::sparse) always, IPOPT (tapegrad::ipopt) and SuiteSparse's
+# CHOLMOD and UMFPACK (tapegrad::optim) when the build had them. Each entry is "built
+# with it|path|Debian package" (the path is empty when the build was not).
+foreach(tapegrad_needed
+    "TRUE|@ColPack_LIBRARY@|libcolpack-dev"
+    "@TAPEGRAD_WITH_IPOPT@|@IPOPT_LIBRARY@|coinor-libipopt-dev"
+    "@TAPEGRAD_WITH_SUITESPARSE@|@CHOLMOD_LIBRARY@|libsuitesparse-dev"
+    "@TAPEGRAD_WITH_SUITESPARSE@|@UMFPACK_LIBRARY@|libsuitesparse-dev")
+  string(REGEX MATCH "^([^|]*)\\|([^|]*)\\|(.*)$" tapegrad_needed "${tapegrad_needed}")
+  if(CMAKE_MATCH_1 AND NOT EXISTS "${CMAKE_MATCH_2}")
+    set(tapegrad_FOUND FALSE)
+    set(tapegrad_NOT_FOUND_MESSAGE
+        "tapegrad was built with ${CMAKE_MATCH_2}, which was not found. Install it with:\n  sudo apt-get install ${CMAKE_MATCH_3}")
+    return()
+  endif()
+endforeach()
 if(@TAPEGRAD_WITH_MPI@)
   set(MPI_CXX_SKIP_MPICXX ON)
   find_dependency(MPI COMPONENTS CXX)  # for tapegrad::mpi

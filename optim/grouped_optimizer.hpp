@@ -175,9 +175,7 @@ class GroupedOptimizer : public Optimizer {
     std::size_t k = 0;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
       const std::string group = "group." + std::to_string(g) + ".";
-      Options::fields(groups_[g].options, [&](const char* name, const auto& value) {
-        dict.entries[group + name] = {static_cast<double>(value)};
-      });
+      save_options(dict, groups_[g].options, group);
       dict.entries[group + "parameters"] = {static_cast<double>(groups_[g].parameters.size())};
       for (std::size_t i = 0; i < groups_[g].parameters.size(); ++i) {
         const std::string prefix = "param." + std::to_string(g) + "." + std::to_string(i) + ".";
@@ -213,9 +211,7 @@ class GroupedOptimizer : public Optimizer {
         throw Error("load_state_dict: group " + std::to_string(g) + " has " +
                     std::to_string(groups[g].parameters.size()) + " parameters, the state has " +
                     std::to_string(static_cast<long>(count)));
-      Options::fields(groups[g].options, [&](const char* name, auto& value) {
-        value = static_cast<std::decay_t<decltype(value)>>(dict.scalar(group + name));
-      });
+      load_options(dict, groups[g].options, group);
       Derived::validate(groups[g].options);
       for (std::size_t i = 0; i < groups[g].parameters.size(); ++i) {
         const std::string prefix = "param." + std::to_string(g) + "." + std::to_string(i) + ".";

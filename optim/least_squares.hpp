@@ -18,7 +18,9 @@
 ///
 /// It reports like minimize(): the same StopWhen, callbacks and MinimizeResult, with
 /// f = ½‖r‖² and the gradient Jᵀr; a step is one accepted update, and an evaluation is
-/// one of r (with J at the start and at each accepted point, without it at a trial).
+/// one of r (with J at the start and at each accepted point, without it at a trial). A
+/// sparse J's pattern is found from one more recording at the start, which is setup (as
+/// the coloring is) and not counted: dense and sparse runs count the same evaluations.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -30,6 +32,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../autodiff/scalar/gradient.hpp"
@@ -59,17 +62,40 @@ struct LevenbergMarquardtOptions {
 
 namespace detail {
 
-// r(x) and J(x) on `tape` (cleared first).
+// r(x) recorded on `tape` (cleared first, the active tape): the inputs in `vars` (one per
+// entry of x), the outputs in `ys`, their values in `r`.
 template <class R>
-void residuals_and_jacobian(R& residuals, const Eigen::VectorXd& x, Tape& tape, std::vector<Var>& vars,
-                            Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) {
+void record_residuals(R& residuals, const Eigen::VectorXd& x, Tape& tape, std::vector<Var>& vars,
+                      std::vector<Var>& ys, Eigen::VectorXd& r) {
   tape.clear();
   for (Eigen::Index i = 0; i < x.size(); ++i) vars[static_cast<std::size_t>(i)] = x(i);
-  std::vector<Var> ys;
+  ys.clear();
   for (const auto& y : tapegrad::detail::call_on(residuals, vars)) ys.emplace_back(y);
   r.resize(static_cast<Eigen::Index>(ys.size()));
   for (std::size_t i = 0; i < ys.size(); ++i) r(static_cast<Eigen::Index>(i)) = ys[i].value();
-  if (jacobian) *jacobian = tapegrad::jacobian(std::span<const Var>(ys), std::span<const Var>(vars));
+}
+
+// r(x) and J(x) recorded on `tape` as record_residuals() does, J by reverse sweeps.
+template <class R>
+void residuals_and_jacobian(R& residuals, const Eigen::VectorXd& x, Tape& tape, std::vector<Var>& vars,
+                            std::vector<Var>& ys, Eigen::VectorXd& r, Eigen::MatrixXd& jacobian) {
+  record_residuals(residuals, x, tape, vars, ys, r);
+  jacobian = tapegrad::jacobian(std::span<const Var>(ys), std::span<const Var>(vars));
+}
+
+// F by reference, for SparseJacobian (which keeps a copy of the F it is given): called as F
+// is, with a span of Vars or, when F takes none, a std::vector of them.
+template <class F>
+auto by_reference(F& f) {
+  return [&f](auto x) -> decltype(f(x)) { return f(x); };
+}
+
+// True when `e` is the pattern search's refusal of a Jacobian with more nonzeros than its
+// max_nonzeros (autodiff/sparse/pattern.cpp), which a solver answers by storing J otherwise;
+// every other error is the caller's to see.
+inline bool too_many_nonzeros(const Error& e) {
+  const std::string_view message = e.what();
+  return message.find("sparsity pattern: the Jacobian has more than") != std::string_view::npos;
 }
 
 // JᵀJ and g = Jᵀr at the accepted points, and the damped step −(JᵀJ + diag(d))⁻¹g, with
@@ -77,57 +103,61 @@ void residuals_and_jacobian(R& residuals, const Eigen::VectorXd& x, Tape& tape, 
 template <class R>
 class NormalEquations {
  public:
-  // Evaluates r (into `r`), J, JᵀJ and Jᵀr at the start x.
-  NormalEquations(R& residuals, JacobianStorage storage, const Eigen::VectorXd& x, Eigen::VectorXd& r)
-      : residuals_(residuals), vars_(static_cast<std::size_t>(x.size())) {
+  // Evaluates r (into `r`), J, JᵀJ and Jᵀr at the start x. `shared`: a sparse J of r found
+  // already (not owned; J is then sparse whatever `storage` says), or null.
+  NormalEquations(R& residuals, JacobianStorage storage, SparseJacobian* shared, const Eigen::VectorXd& x,
+                  Eigen::VectorXd& r)
+      : residuals_(residuals), vars_(static_cast<std::size_t>(x.size())), jacobian_(shared) {
     const auto n = static_cast<std::size_t>(x.size());
-    if (storage == JacobianStorage::Sparse ||
-        (storage == JacobianStorage::Auto && n > least_squares_dense_up_to))
-      make_sparse(storage, x, r);
+    if (!jacobian_ && (storage == JacobianStorage::Sparse ||
+                       (storage == JacobianStorage::Auto && n > least_squares_dense_up_to)))
+      make_sparse(storage, x);
+    if (jacobian_) {
+      // The damping's entries: stored even where a column of J is empty, so that the
+      // damped matrix has them and its pattern stays one for the whole run.
+      zero_diagonal_.resize(x.size(), x.size());
+      zero_diagonal_.setIdentity();
+      zero_diagonal_ *= 0.0;
+    }
     at(x, r);
   }
 
   // r, J, JᵀJ and Jᵀr at x.
   void at(const Eigen::VectorXd& x, Eigen::VectorXd& r) {
+    ++evaluations;
+    ++jacobian_evaluations;
     if (!jacobian_) {
-      residuals_and_jacobian(residuals_, x, tape_, vars_, r, &dense_jacobian_);
+      residuals_and_jacobian(residuals_, x, tape_, vars_, ys_, r, dense_jacobian_);
       dense_ = dense_jacobian_.transpose() * dense_jacobian_;
       g_ = dense_jacobian_.transpose() * r;
       return;
     }
-    const std::span<const double> point(x.data(), static_cast<std::size_t>(x.size()));
     r.resize(static_cast<Eigen::Index>(jacobian_->rows()));
-    const std::span<double> value(r.data(), static_cast<std::size_t>(r.size()));
-    nonzeros_.resize(jacobian_->pattern().nonzeros());
-    try {
-      jacobian_->values(point, nonzeros_, value);
-    } catch (const Error&) {
-      // A branch that changed at x changed the pattern: the buffer takes its new size.
-      if (nonzeros_.size() == jacobian_->pattern().nonzeros()) throw;
-      nonzeros_.resize(jacobian_->pattern().nonzeros());
-      jacobian_->values(point, nonzeros_, value);
-    }
+    // The buffer follows the pattern, which a branch that changed at x may have changed.
+    jacobian_->values(std::span<const double>(x.data(), static_cast<std::size_t>(x.size())), nonzeros_,
+                      std::span<double>(r.data(), static_cast<std::size_t>(r.size())));
     const Eigen::SparseMatrix<double> j = jacobian_->matrix(nonzeros_);
-    const Eigen::SparseMatrix<double> jt = j.transpose();
-    // The diagonal is stored even where a column of J is empty, so that the damping has
-    // its entries and the pattern stays one for the whole run.
-    Eigen::SparseMatrix<double> zero_diagonal(j.cols(), j.cols());
-    zero_diagonal.setIdentity();
-    zero_diagonal *= 0.0;
-    sparse_ = jt * j + zero_diagonal;
-    g_ = jt * r;
+    sparse_ = Eigen::SparseMatrix<double>(j.transpose() * j) + zero_diagonal_;
+    sparse_.makeCompressed();
+    g_ = j.transpose() * r;
+    follow_pattern();
   }
 
   // r alone at x (a trial point).
   void residuals_at(const Eigen::VectorXd& x, Eigen::VectorXd& r) {
-    residuals_and_jacobian(residuals_, x, tape_, vars_, r, nullptr);
+    ++evaluations;
+    record_residuals(residuals_, x, tape_, vars_, ys_, r);
   }
 
   // Jᵀr at the last accepted point.
   const Eigen::VectorXd& gradient() const { return g_; }
   // diag(JᵀJ) at the last accepted point.
   Eigen::VectorXd diagonal() const {
-    return jacobian_ ? Eigen::VectorXd(sparse_.diagonal()) : dense_.diagonal();
+    if (!jacobian_) return dense_.diagonal();
+    Eigen::VectorXd d(static_cast<Eigen::Index>(diagonal_at_.size()));
+    for (std::size_t k = 0; k < diagonal_at_.size(); ++k)
+      d(static_cast<Eigen::Index>(k)) = sparse_.valuePtr()[diagonal_at_[k]];
+    return d;
   }
 
   // −(JᵀJ + diag(d))⁻¹ g; empty when the sparse factorization finds the damped matrix not
@@ -138,61 +168,89 @@ class NormalEquations {
       damped.diagonal() += d;
       return damped.ldlt().solve(-g_);
     }
-    Eigen::SparseMatrix<double> damped = sparse_;
-    for (Eigen::Index k = 0; k < d.size(); ++k) damped.coeffRef(k, k) += d(k);
-    if (!cholesky_.factor(damped)) return {};
+    std::copy_n(sparse_.valuePtr(), sparse_.nonZeros(), damped_.valuePtr());
+    for (std::size_t k = 0; k < diagonal_at_.size(); ++k)
+      damped_.valuePtr()[diagonal_at_[k]] += d(static_cast<Eigen::Index>(k));
+    if (!cholesky_.factor(damped_)) return {};
     return cholesky_.solve(-g_);
   }
 
+  long evaluations = 0;           // of r: at the start, at each trial and each accepted point
+  long jacobian_evaluations = 0;  // of J: at the start and at each accepted point
+
  private:
-  // The sparse J at x, unless Auto finds its pattern too full (or not to be found).
-  void make_sparse(JacobianStorage storage, const Eigen::VectorXd& x, Eigen::VectorXd& r) {
-    const auto n = static_cast<std::size_t>(x.size());
-    SparseJacobianOptions options;
-    if (storage == JacobianStorage::Auto) {
-      residuals_at(x, r);
-      const auto m = static_cast<std::size_t>(r.size());
-      options.max_nonzeros = std::min(
-          options.max_nonzeros, static_cast<std::size_t>(least_squares_dense_above_density *
-                                                         static_cast<double>(m) * static_cast<double>(n)));
-    }
-    const auto by_reference = [this](auto v) -> decltype(residuals_(v)) { return residuals_(v); };
+  // A sparse J of its own, unless Auto finds its pattern fuller than
+  // least_squares_dense_above_density of its m·n entries (then J is dense). Finding the
+  // pattern records r once at the start: setup, not counted among the evaluations.
+  void make_sparse(JacobianStorage storage, const Eigen::VectorXd& x) {
     try {
-      jacobian_.emplace(by_reference, std::span<const double>(x.data(), n), options);
-    } catch (const Error&) {
-      if (storage == JacobianStorage::Sparse) throw;
+      owned_.emplace(by_reference(residuals_),
+                     std::span<const double>(x.data(), static_cast<std::size_t>(x.size())));
+    } catch (const Error& e) {
+      if (storage == JacobianStorage::Sparse || !too_many_nonzeros(e)) throw;
+      return;
+    }
+    const double entries = static_cast<double>(owned_->rows()) * static_cast<double>(owned_->cols());
+    if (storage == JacobianStorage::Auto &&
+        static_cast<double>(owned_->pattern().nonzeros()) > least_squares_dense_above_density * entries) {
+      owned_.reset();
+      return;
+    }
+    jacobian_ = &*owned_;
+  }
+
+  // damped_ takes sparse_'s pattern, and the positions of its diagonal, when that pattern is
+  // new: at the start, and where a changed branch changed J's pattern. Every retry of a step
+  // then copies the values and adds the damping in place.
+  void follow_pattern() {
+    const auto outer = static_cast<std::size_t>(sparse_.outerSize()) + 1;
+    const auto nonzeros = static_cast<std::size_t>(sparse_.nonZeros());
+    if (damped_.rows() == sparse_.rows() && damped_.isCompressed() &&
+        static_cast<std::size_t>(damped_.nonZeros()) == nonzeros &&
+        std::equal(sparse_.outerIndexPtr(), sparse_.outerIndexPtr() + outer, damped_.outerIndexPtr()) &&
+        std::equal(sparse_.innerIndexPtr(), sparse_.innerIndexPtr() + nonzeros, damped_.innerIndexPtr()))
+      return;
+    damped_ = sparse_;
+    diagonal_at_.resize(static_cast<std::size_t>(sparse_.cols()));
+    for (Eigen::Index k = 0; k < sparse_.cols(); ++k) {
+      const auto* begin = sparse_.innerIndexPtr() + sparse_.outerIndexPtr()[k];
+      const auto* end = sparse_.innerIndexPtr() + sparse_.outerIndexPtr()[k + 1];
+      diagonal_at_[static_cast<std::size_t>(k)] =
+          static_cast<std::size_t>(std::lower_bound(begin, end, k) - sparse_.innerIndexPtr());
     }
   }
 
   R& residuals_;
   Tape tape_;
-  std::vector<Var> vars_;
+  std::vector<Var> vars_, ys_;
   Eigen::VectorXd g_;
   // Dense storage.
   Eigen::MatrixXd dense_jacobian_, dense_;
-  // Sparse storage.
-  std::optional<SparseJacobian> jacobian_;
+  // Sparse storage: the shared J or the one owned.
+  SparseJacobian* jacobian_ = nullptr;
+  std::optional<SparseJacobian> owned_;
   std::vector<double> nonzeros_;
-  Eigen::SparseMatrix<double> sparse_;
+  Eigen::SparseMatrix<double> zero_diagonal_, sparse_, damped_;
+  std::vector<std::size_t> diagonal_at_;  // where each diagonal entry is among sparse_'s values
   SparseCholesky cholesky_;
 };
 
-}  // namespace detail
+/// What least_squares_with() returns: least_squares()'s result and how often J was evaluated.
+struct LeastSquaresRun {
+  MinimizeResult result;          ///< as least_squares() returns it
+  long jacobian_evaluations = 0;  ///< points where J was evaluated: the start and each accepted point
+};
 
-/// Minimizes ½‖r(x)‖² from `x0` by Levenberg–Marquardt (see least_squares.hpp): `residuals` takes a span of
-/// Vars and returns a std::vector of Vars; stopped by `stop` as minimize() is, with f = ½‖r‖² and the
-/// gradient Jᵀr; callbacks as minimize()'s. With J dense, each step costs one recording and one reverse sweep
-/// per residual (the Jacobian) and a factorization of an n×n matrix; with J sparse, one replay sweeping its
-/// colors and a sparse Cholesky factorization (options.jacobian).
-/// Example: \snippet test_doc_examples.cpp least_squares
+/// least_squares() with the sparse J `shared` (not owned; its pattern found already, as solve()'s
+/// Levenberg–Marquardt hand-over has it) when it is not null: J is then sparse whatever options.jacobian
+/// says.
 template <class R, class... Callbacks>
-MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
-                             const LevenbergMarquardtOptions& options, const StopWhen& stop,
-                             Callbacks&&... callbacks) {
+LeastSquaresRun least_squares_with(R& residuals, std::span<const double> x0,
+                                   const LevenbergMarquardtOptions& options, SparseJacobian* shared,
+                                   const StopWhen& stop, Callbacks&&... callbacks) {
   const auto n = static_cast<Eigen::Index>(x0.size());
   Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(x0.data(), n), r, r_trial;
-  detail::NormalEquations<std::remove_reference_t<R>> normal(residuals, options.jacobian, x, r);
-  long evaluations = 1;
+  NormalEquations<std::remove_reference_t<R>> normal(residuals, options.jacobian, shared, x, r);
   double f = 0.5 * r.squaredNorm(), previous_f = f;
   Eigen::VectorXd g = normal.gradient();
   Eigen::VectorXd scale = normal.diagonal().cwiseMax(1e-300);
@@ -207,8 +265,8 @@ MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
     const StepReport report{step, f, norm, std::span<const double>(x.data(), x0.size()),
                             std::span<const double>(g.data(), x0.size())};
     bool stop_early = false;
-    ((stop_early = detail::report_step(callbacks, report) || stop_early), ...);
-    if (const auto why = detail::stop_reason(stop, step, f, previous_f, norm, stop_early, moved)) {
+    ((stop_early = report_step(callbacks, report) || stop_early), ...);
+    if (const auto why = stop_reason(stop, step, f, previous_f, norm, stop_early, moved)) {
       reason = *why;
       break;
     }
@@ -223,14 +281,12 @@ MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
       }
       const Eigen::VectorXd x_trial = x + h;
       normal.residuals_at(x_trial, r_trial);
-      ++evaluations;
       const double f_trial = 0.5 * r_trial.squaredNorm();
       const double predicted = 0.5 * h.dot(mu * scale.cwiseProduct(h) - g);
       const double rho = predicted > 0 ? (f - f_trial) / predicted : -1;
       if (std::isfinite(f_trial) && rho > 0 && x_trial != x) {
         x = x_trial;
         normal.at(x, r);
-        ++evaluations;
         f = 0.5 * r.squaredNorm();
         g = normal.gradient();
         scale = scale.cwiseMax(normal.diagonal());
@@ -243,10 +299,26 @@ MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
       }
     }
   }
-  MinimizeResult result{std::vector<double>(x.data(), x.data() + n), f, g.norm(), step, reason};
-  result.evaluations = evaluations;
-  (detail::report_end(callbacks, result), ...);
-  return result;
+  LeastSquaresRun run{MinimizeResult{std::vector<double>(x.data(), x.data() + n), f, g.norm(), step, reason},
+                      normal.jacobian_evaluations};
+  run.result.evaluations = normal.evaluations;
+  (report_end(callbacks, run.result), ...);
+  return run;
+}
+
+}  // namespace detail
+
+/// Minimizes ½‖r(x)‖² from `x0` by Levenberg–Marquardt (see least_squares.hpp): `residuals` takes a span of
+/// Vars and returns a std::vector of Vars; stopped by `stop` as minimize() is, with f = ½‖r‖² and the
+/// gradient Jᵀr; callbacks as minimize()'s. With J dense, each step costs one recording and one reverse sweep
+/// per residual (the Jacobian) and a factorization of an n×n matrix; with J sparse, one replay sweeping its
+/// colors and a sparse Cholesky factorization (options.jacobian).
+/// Example: \snippet test_doc_examples.cpp least_squares
+template <class R, class... Callbacks>
+MinimizeResult least_squares(R&& residuals, std::span<const double> x0,
+                             const LevenbergMarquardtOptions& options, const StopWhen& stop,
+                             Callbacks&&... callbacks) {
+  return detail::least_squares_with(residuals, x0, options, nullptr, stop, callbacks...).result;
 }
 /// least_squares() with the starting point as a std::vector.
 template <class R, class... Callbacks>

@@ -31,6 +31,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../autodiff/replay/recorded_function.hpp"
@@ -249,13 +250,9 @@ inline std::optional<StopReason> stop_reason(const StopWhen& stop, long step, do
 // reference, as the rest of minimize() takes it, and recorded on Vars only: an f whose
 // recording does not replay (tensor operations, custom ops) would need f compiled on
 // 8-wide Dual numbers as well, which took a third more compile time in every program that
-// calls minimize(), so for such an f the sparse Hessian is refused and Newton's Auto
-// takes the dense one.
-inline Error sparse_hessian_needs_replay() {
-  return Error(
-      "minimize: Newton's sparse Hessian needs f's recording to replay, and f records tensor operations or "
-      "custom ops: use hessian = dense (or auto, which takes it), or tapegrad::SparseHessian on f directly");
-}
+// calls minimize(), so for such an f SparseHessian refuses (it has no WideFunction: at
+// the first point, or at a later one where a changed branch records f again) and
+// Newton's Auto takes the dense Hessian.
 template <class F, class Point>
 std::function<SparseHessian&(std::size_t)> sparse_hessian_of(F& f, Point point) {
   struct Made {
@@ -269,21 +266,15 @@ std::function<SparseHessian&(std::size_t)> sparse_hessian_of(F& f, Point point) 
     try {
       SparseHessianOptions options;
       options.max_nonzeros = max_nonzeros;
-      SparseHessian::Function recorded = [&f](std::span<const Var> v) {
-        return Var(tapegrad::detail::call_with_span<Var>(f, v));
-      };
-      // Called only if f's recording stops replaying at a later point (a changed branch).
-      SparseHessian::WideFunction not_recorded = [](std::span<const WideDualVar>) -> WideDualVar {
-        throw sparse_hessian_needs_replay();
-      };
-      made->hessian.emplace(std::move(recorded), std::move(not_recorded), point(), options);
-      if (!made->hessian->replays()) {
-        made->hessian.reset();
-        throw sparse_hessian_needs_replay();
-      }
+      made->hessian.emplace(SparseHessian::as_function(std::ref(f)), SparseHessian::WideFunction{}, point(),
+                            options);
     } catch (const Error& e) {
-      made->failure = e;
-      throw;
+      std::string_view reason = e.what();
+      if (reason.starts_with(tapegrad::detail::error_prefix))
+        reason.remove_prefix(tapegrad::detail::error_prefix.size());
+      made->failure = Error("minimize: Newton's sparse Hessian: ", reason,
+                            " (hessian = dense takes the dense Hessian, as auto does then)");
+      throw *made->failure;
     }
     return *made->hessian;
   };

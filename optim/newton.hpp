@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <numeric>
 #include <span>
 #include <utility>
 #include <vector>
@@ -79,18 +80,47 @@ struct NewtonOptions {
 };
 
 namespace detail {
-// Newton's sparse factorization, kept between steps for its symbolic analysis: a cache,
-// not state, so a copy of the optimizer starts without one (SparseCholesky does not copy).
-struct FactorizationCache {
+// What Newton keeps between steps for the sparse Hessian: the factorization (for its
+// symbolic analysis), H's nonzeros and the matrix they are copied into, whose structure
+// is built once per pattern, and the curvature that Auto found to have no sparse Hessian
+// (asked no more: finding that out throws; a later run whose Curvature stands at the same
+// address is taken dense too, the same iterates at n products a step). A cache, not
+// state, so a copy of the optimizer starts without one (SparseCholesky does not copy).
+struct NewtonSparseCache {
   std::unique_ptr<SparseCholesky> factorization;
-  FactorizationCache() = default;
-  FactorizationCache(const FactorizationCache&) {}
-  FactorizationCache& operator=(const FactorizationCache&) {
-    factorization.reset();
-    return *this;
+  std::vector<double> nonzeros;         // H's nonzeros in the pattern's order
+  SparsityPattern pattern;              // the pattern `hessian` has
+  Eigen::SparseMatrix<double> hessian;  // column-major, as the factorization takes it
+  std::vector<std::size_t> source;      // hessian.valuePtr()[k] = nonzeros[source[k]]
+  const Curvature* without_sparse = nullptr;
+
+  NewtonSparseCache() = default;
+  NewtonSparseCache(const NewtonSparseCache&) {}
+  NewtonSparseCache& operator=(const NewtonSparseCache&) { return *this = NewtonSparseCache(); }
+  NewtonSparseCache(NewtonSparseCache&&) noexcept = default;
+  NewtonSparseCache& operator=(NewtonSparseCache&&) noexcept = default;
+
+  // H(x) from `sparse`. Its pattern is compared whole at every step (a changed branch may
+  // change it, and another run's SparseHessian may stand where this one stood), a pass
+  // over its indices; a new pattern's matrix is made once, through SparseHessian::matrix
+  // on the nonzeros' positions, which then says where each entry of the column-major
+  // matrix comes from.
+  const Eigen::SparseMatrix<double>& hessian_at(SparseHessian& sparse, std::span<const double> x) {
+    sparse.values(x, nonzeros);
+    if (sparse.pattern() != pattern) {
+      std::vector<double> position(nonzeros.size());
+      std::iota(position.begin(), position.end(), 0.0);
+      hessian = sparse.matrix(position);
+      hessian.makeCompressed();
+      source.resize(position.size());
+      for (std::size_t k = 0; k < source.size(); ++k)
+        source[k] = static_cast<std::size_t>(hessian.valuePtr()[k]);
+      pattern = sparse.pattern();
+    }
+    double* value = hessian.valuePtr();
+    for (std::size_t k = 0; k < source.size(); ++k) value[k] = nonzeros[source[k]];
+    return hessian;
   }
-  FactorizationCache(FactorizationCache&&) noexcept = default;
-  FactorizationCache& operator=(FactorizationCache&&) noexcept = default;
 };
 }  // namespace detail
 
@@ -115,9 +145,6 @@ class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
   static void validate(const NewtonOptions& o) {
     require(o.lr > 0, name, "lr", o.lr, "must be > 0");
     require(o.min_curvature > 0, name, "min_curvature", o.min_curvature, "must be > 0");
-    const int storage = static_cast<int>(o.hessian);
-    require(storage >= 0 && storage <= 2, name, "hessian", storage,
-            "must be 0, 1 or 2 (auto, dense, sparse)");
   }
 
   /// The modified Newton direction at gradient `g` (what SecondOrderOptimizer asks of a method). Throws
@@ -127,7 +154,8 @@ class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
     const auto n = static_cast<std::size_t>(g.size());
     if (SparseHessian* sparse = sparse_hessian_for(curvature, n)) {
       const Eigen::VectorXd x = parameters_.values();
-      const Eigen::SparseMatrix<double> h = sparse->at(std::span<const double>(x.data(), n));
+      const Eigen::SparseMatrix<double>& h =
+          sparse_.hessian_at(*sparse, std::span<const double>(x.data(), n));
       products_ += static_cast<long>(sparse->colors());
       return sparse_direction(h, g);
     }
@@ -139,7 +167,7 @@ class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
   // f's SparseHessian when this step's Hessian is to come from it, else nullptr (dense).
   // Auto leaves out patterns over newton_dense_above_density · n² (found no further than
   // that) and functions whose pattern cannot be found.
-  SparseHessian* sparse_hessian_for(const Curvature& curvature, std::size_t n) const {
+  SparseHessian* sparse_hessian_for(const Curvature& curvature, std::size_t n) {
     if (options_.hessian == HessianStorage::Dense) return nullptr;
     if (options_.hessian == HessianStorage::Sparse) {
       if (!curvature.sparse_hessian)
@@ -147,12 +175,14 @@ class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
                     "(Curvature::sparse_hessian, which minimize() sets)");
       return &curvature.sparse_hessian(default_max_nonzeros);
     }
-    if (n <= newton_dense_up_to || !curvature.sparse_hessian) return nullptr;
+    if (n <= newton_dense_up_to || !curvature.sparse_hessian || sparse_.without_sparse == &curvature)
+      return nullptr;
     try {
       const auto most = static_cast<std::size_t>(newton_dense_above_density * static_cast<double>(n) *
                                                  static_cast<double>(n));
       return &curvature.sparse_hessian(std::min(default_max_nonzeros, most));
     } catch (const Error&) {
+      sparse_.without_sparse = &curvature;
       return nullptr;
     }
   }
@@ -166,6 +196,9 @@ class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
   // −(H + τI)⁻¹ g with the smallest τ of Algorithm 3.3 that makes H + τI positive
   // definite (τ = 0 when H already is).
   Eigen::VectorXd dense_direction(const Eigen::MatrixXd& h, const Eigen::VectorXd& g) {
+    // No τ makes a matrix that is not finite positive definite: steepest descent; the line
+    // search and minimize()'s finiteness check take it from there.
+    if (!h.allFinite()) return -g;
     double tau = first_shift(h.diagonal().minCoeff());
     const Eigen::Index n = h.rows();
     for (int attempt = 0; attempt < max_shifts; ++attempt) {
@@ -176,16 +209,17 @@ class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
       }
       tau = std::max(2 * tau, options_.min_curvature);
     }
-    // H is not finite (τ doubled max_shifts times): steepest descent; the line search
-    // and minimize()'s finiteness check take it from there.
+    // τ doubled max_shifts times and H + τI is still not positive definite (entries near
+    // the largest double): steepest descent, as for an H that is not finite.
     return -g;
   }
 
   // The same τ sequence with the sparse factorization, whose symbolic analysis is made
   // once for the run's pattern and reused for every τ and every step.
   Eigen::VectorXd sparse_direction(const Eigen::SparseMatrix<double>& h, const Eigen::VectorXd& g) {
-    if (!cholesky_.factorization) cholesky_.factorization = std::make_unique<SparseCholesky>();
-    SparseCholesky& cholesky = *cholesky_.factorization;
+    if (!Eigen::Map<const Eigen::VectorXd>(h.valuePtr(), h.nonZeros()).allFinite()) return -g;
+    if (!sparse_.factorization) sparse_.factorization = std::make_unique<SparseCholesky>();
+    SparseCholesky& cholesky = *sparse_.factorization;
     double tau = first_shift(h.rows() > 0 ? Eigen::VectorXd(h.diagonal()).minCoeff() : 0.0);
     for (int attempt = 0; attempt < max_shifts; ++attempt) {
       if (cholesky.factor(h, tau)) {
@@ -200,7 +234,7 @@ class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
   // τ doubled this many times means H is not finite.
   static constexpr int max_shifts = 200;
 
-  detail::FactorizationCache cholesky_;
+  detail::NewtonSparseCache sparse_;
 };
 
 }  // namespace tapegrad::optim

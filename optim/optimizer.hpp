@@ -10,10 +10,12 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "../autodiff/support/enum_names.hpp"
 #include "../autodiff/support/error.hpp"
 #include "../autodiff/tensor/parameter.hpp"
 
@@ -198,6 +201,84 @@ void require_nonnegative(const char* optimizer, const Options& o, std::initializ
     visit_numeric_option(o, name, [&](const auto& value) {
       require(value >= 0, optimizer, name, static_cast<double>(value), "must be >= 0");
     });
+}
+
+/// Writes every field of `options` (through its fields()) into `dict` as one number, under `prefix` followed
+/// by the field's name ("group.0.lr"): the options' part of a state_dict().
+template <class Options>
+void save_options(StateDict& dict, const Options& options, const std::string& prefix) {
+  Options::fields(options, [&](const char* field, const auto& value) {
+    dict.entries[prefix + field] = {static_cast<double>(value)};
+  });
+}
+
+namespace detail {
+
+// "0: strong-wolfe, 1: backtracking": an enum's values as a message lists them.
+template <class E, std::size_t N>
+std::string enum_choices(const EnumNames<E, N>& names) {
+  std::string text;
+  for (const auto& [value, name] : names)
+    text += (text.empty() ? "" : ", ") + std::to_string(static_cast<long long>(value)) + ": " + name;
+  return text;
+}
+
+// True when `value` is one of the values `names` lists (not a number cast into the enum).
+template <class E, std::size_t N>
+constexpr bool is_listed(E value, const EnumNames<E, N>& names) {
+  for (const auto& [v, name] : names)
+    if (v == value) return true;
+  return false;
+}
+
+}  // namespace detail
+
+/// Reads every field of `options` (through its fields()) from the entries save_options() wrote under
+/// `prefix`. An enum field takes only one of the values its enum_names() lists, an integer field only a
+/// whole number it can hold: anything else throws tapegrad::Error naming the entry and its value, as does a
+/// missing entry. Fields are set one by one, so a caller that must change nothing on an error loads into a
+/// copy; the options' own rules are its validate()'s.
+template <class Options>
+void load_options(const StateDict& dict, Options& options, const std::string& prefix) {
+  Options::fields(options, [&](const char* field, auto& value) {
+    using V = std::remove_cvref_t<decltype(value)>;
+    const std::string key = prefix + field;
+    const double saved = dict.scalar(key);
+    if constexpr (std::is_enum_v<V>) {
+      static_assert(
+          requires { enum_names(V{}); }, "an enum option needs enum_names() to be loaded");
+      // Compared as numbers, so that a fraction, NaN or a number beyond the enum's range is never cast.
+      for (const auto& [v, name] : enum_names(V{}))
+        if (static_cast<double>(static_cast<std::underlying_type_t<V>>(v)) == saved) {
+          value = v;
+          return;
+        }
+      throw Error("load_state_dict: entry '", key, "' = ", saved, " is none of ", field, "'s values (",
+                  detail::enum_choices(enum_names(V{})), ")");
+    } else if constexpr (std::is_integral_v<V> && !std::is_same_v<V, bool>) {
+      // A double beyond V's range would make the cast undefined.
+      if (!(saved == std::trunc(saved) && saved >= static_cast<double>(std::numeric_limits<V>::min()) &&
+            saved <= static_cast<double>(std::numeric_limits<V>::max())))
+        throw Error("load_state_dict: entry '", key, "' = ", saved, " is not a whole number that ", field,
+                    " can hold");
+      value = static_cast<V>(saved);
+    } else {
+      value = static_cast<V>(saved);
+    }
+  });
+}
+
+/// Throws tapegrad::Error "<optimizer>: <field> = <number> must be one of …" when an enum field of `options`
+/// holds none of the values its enum_names() lists (a number cast into the enum).
+template <class Options>
+void require_listed_values(const char* optimizer, const Options& options) {
+  Options::fields(options, [&](const char* field, const auto& value) {
+    using V = std::remove_cvref_t<decltype(value)>;
+    if constexpr (std::is_enum_v<V>)
+      if (!detail::is_listed(value, enum_names(V{})))
+        throw Error(optimizer, ": ", field, " = ", static_cast<long long>(value), " must be one of ",
+                    detail::enum_choices(enum_names(V{})));
+  });
 }
 
 }  // namespace tapegrad::optim

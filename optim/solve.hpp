@@ -13,11 +13,15 @@
 /// pattern and its coloring found once per solve, SparseLu, solve/sparse_system.hpp), as
 /// SolveOptions::jacobian says.
 ///
+/// Every method reads F's recordings on one tape (solve/recorded_equations.hpp): the start's,
+/// made before the method is chosen, is the one its first J is swept from.
+///
 /// Auto: Newton–Krylov above solve_krylov_above_unknowns unknowns, or when J has more than
 /// solve_krylov_above_nonzeros nonzeros, where a factorization would not fit in memory (unless
-/// F records a tensor operation, which has no forward sweep); Newton otherwise, with J dense up
-/// to solve_dense_up_to unknowns and sparse above (dense again when the pattern fills more than
-/// solve_dense_above_density of n²); the bounds' comments give the measurements they rest on.
+/// F records a tensor operation, which has no forward sweep, or SolveOptions::jacobian asks for
+/// a matrix); Newton otherwise, with J dense up to solve_dense_up_to unknowns and sparse above
+/// (dense again when the pattern fills more than solve_dense_above_density of n², up to
+/// solve_dense_at_most unknowns); the bounds' comments give the measurements they rest on.
 /// Auto never picks Dogleg: the line search with its hand-over is as fast on most systems (Moré,
 /// Garbow & Hillstrom's 1, 7, 13, 26–31 took about as many steps either way) and keeps the
 /// behaviour solve() had; ask for Dogleg on badly scaled ones (their problem 3: 29 dogleg steps
@@ -39,13 +43,16 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../autodiff/sparse/sparse_jacobian.hpp"
+#include "least_squares.hpp"
 #include "solve/dense_system.hpp"
 #include "solve/dogleg.hpp"
 #include "solve/newton_krylov.hpp"
 #include "solve/newton_line_search.hpp"
+#include "solve/recorded_equations.hpp"
 #include "solve/recorded_system.hpp"
 #include "solve/solve_options.hpp"
 #include "solve/sparse_system.hpp"
@@ -64,17 +71,30 @@ inline void check_solve_options(const SolveOptions& o) {
     throw Error("solve: krylov_max_iterations = ", o.krylov_max_iterations, " (must be at least 1)");
   if (o.method == SolveMethod::NewtonKrylov && o.jacobian != JacobianStorage::Auto)
     throw Error("solve: method newton-krylov forms no Jacobian, so jacobian storage must be auto, not ",
-                o.jacobian == JacobianStorage::Dense ? "dense" : "sparse");
+                name_of(o.jacobian, enum_names(JacobianStorage{})));
+}
+
+// Whether Auto may solve by Newton–Krylov: only when neither the method nor J's storage was
+// asked for (a dense or sparse J asked for is a matrix to factor), and F's recording sweeps
+// forward.
+inline bool krylov_possible(const SolveOptions& o, bool sweepable) {
+  return o.method == SolveMethod::Auto && o.jacobian == JacobianStorage::Auto && sweepable;
+}
+
+// Whether Auto stores the J of n unknowns dense after all, its pattern found with `nonzeros`:
+// a pattern that full gains nothing from sparse storage, up to the size a dense J may take.
+inline bool dense_by_density(std::size_t n, std::size_t nonzeros) {
+  const double entries = static_cast<double>(n) * static_cast<double>(n);
+  return n <= solve_dense_at_most && static_cast<double>(nonzeros) > solve_dense_above_density * entries;
 }
 
 // Newton or Dogleg on a system with a Jacobian matrix, from x where F(x) = r.
 template <class F, class System>
 SolveResult solve_with_matrix(F& equations, System& system, const Eigen::VectorXd& x,
-                              const Eigen::VectorXd& r, const SolveOptions& options,
-                              JacobianStorage storage) {
+                              const Eigen::VectorXd& r, const SolveOptions& options) {
   system.jacobian_at(x);
   if (options.method == SolveMethod::Dogleg) return dogleg(system, x, r, options);
-  return newton_line_search(equations, system, x, r, options, storage);
+  return newton_line_search(equations, system, x, r, options);
 }
 
 }  // namespace detail
@@ -83,19 +103,20 @@ SolveResult solve_with_matrix(F& equations, System& system, const Eigen::VectorX
 /// method and Jacobian storage `options` ask for, Auto choosing by the size of the system (see solve.hpp).
 /// Does not throw when no root is found: the result's reason says why and x is the point of smallest ‖F‖
 /// found (every method takes only steps that lower it). Throws tapegrad::Error for no unknowns, equations
-/// that return a count other than n, an option out of range, or method newton-krylov on equations that record
-/// a tensor operation. Example: \snippet test_doc_examples.cpp solve
+/// that return a count other than n or a Var of another tape, an option out of range, or method newton-krylov
+/// on equations that record a tensor operation. Example: \snippet test_doc_examples.cpp solve
 template <class F>
 SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions& options = {}) {
+  using Equations = std::remove_reference_t<F>;
   const auto n = static_cast<Eigen::Index>(x0.size());
   if (n == 0) throw Error("solve: no unknowns");
   detail::check_solve_options(options);
   const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(x0.data(), n);
+  // F at the start: the count of equations, what Auto looks at, and the recording the
+  // method's first J is swept from.
+  detail::RecordedEquations<Equations> recorded(equations, n);
   Eigen::VectorXd r;
-  // F at the start, recorded as Newton–Krylov sweeps it: the count of equations, and what
-  // Auto looks at.
-  std::optional<detail::RecordedSystem<F>> recorded(std::in_place, equations, n);
-  recorded->values(x, r);
+  recorded.record(x, r);
   if (!r.allFinite()) {
     SolveResult result;
     result.method = to_string(options.method == SolveMethod::Auto ? SolveMethod::Newton : options.method);
@@ -106,47 +127,41 @@ SolveResult solve(F&& equations, std::span<const double> x0, const SolveOptions&
     return result;
   }
   const auto size = static_cast<std::size_t>(n);
-  const bool krylov_possible = options.method == SolveMethod::Auto && recorded->sweepable();
+  const bool krylov_possible = detail::krylov_possible(options, recorded.sweepable());
+  // F recorded by the sparse pattern's search: an evaluation of its own.
+  long pattern_evaluations = 0;
   const auto by_krylov = [&] {
-    recorded->check_sweepable();
-    return detail::newton_krylov(*recorded, x, r, options);
+    detail::RecordedSystem<Equations> system(recorded);
+    system.check_sweepable();
+    SolveResult result = detail::newton_krylov(system, x, r, options);
+    result.evaluations += pattern_evaluations;
+    return result;
   };
   if (options.method == SolveMethod::NewtonKrylov || (krylov_possible && size > solve_krylov_above_unknowns))
     return by_krylov();
 
-  JacobianStorage storage = options.jacobian;
-  std::optional<SparseJacobian> jacobian;
-  if (storage == JacobianStorage::Sparse || (storage == JacobianStorage::Auto && size > solve_dense_up_to)) {
+  if (options.jacobian == JacobianStorage::Sparse ||
+      (options.jacobian == JacobianStorage::Auto && size > solve_dense_up_to)) {
     SparseJacobianOptions sparse_options;
     if (krylov_possible) sparse_options.max_nonzeros = solve_krylov_above_nonzeros;
+    std::optional<SparseJacobian> jacobian;
+    pattern_evaluations = 1;
     try {
-      jacobian.emplace(detail::equations_on_vars(equations), x0, sparse_options);
-    } catch (const Error&) {
-      // F recorded well above, so what failed is the pattern's bound: more nonzeros than a
-      // factorization should take on, and Newton–Krylov needs none.
-      if (!krylov_possible) throw;
+      jacobian.emplace(detail::by_reference(equations), x0, sparse_options);
+    } catch (const Error& e) {
+      // More nonzeros than a factorization should take on: Newton–Krylov needs none.
+      if (!krylov_possible || !detail::too_many_nonzeros(e)) throw;
       return by_krylov();
     }
-    const double nonzeros = static_cast<double>(jacobian->pattern().nonzeros());
-    storage = storage == JacobianStorage::Auto &&
-                      nonzeros > solve_dense_above_density * static_cast<double>(n) * static_cast<double>(n)
-                  ? JacobianStorage::Dense
-                  : JacobianStorage::Sparse;
-  } else {
-    storage = JacobianStorage::Dense;
+    if (options.jacobian == JacobianStorage::Sparse ||
+        !detail::dense_by_density(size, jacobian->pattern().nonzeros())) {
+      detail::SparseSystem<Equations> system(recorded, std::move(*jacobian));
+      return detail::solve_with_matrix(equations, system, x, r, options);
+    }
   }
-  recorded.reset();  // the memory of its recording, before the method's own
-
-  SolveResult result;
-  if (storage == JacobianStorage::Sparse) {
-    detail::SparseSystem<F> system(equations, n, std::move(*jacobian));
-    result = detail::solve_with_matrix(equations, system, x, r, options, storage);
-  } else {
-    jacobian.reset();
-    detail::DenseSystem<F> system(equations, n);
-    result = detail::solve_with_matrix(equations, system, x, r, options, storage);
-  }
-  result.evaluations += 1;  // the recording at the start
+  detail::DenseSystem<Equations> system(recorded);
+  SolveResult result = detail::solve_with_matrix(equations, system, x, r, options);
+  result.evaluations += pattern_evaluations;
   return result;
 }
 /// solve() with the starting point as a std::vector.

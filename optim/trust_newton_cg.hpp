@@ -31,15 +31,12 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+#include <cstddef>
 #include <limits>
-#include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "flat_parameters.hpp"
-#include "optimizer.hpp"
+#include "second_order_optimizer.hpp"
 
 namespace tapegrad::optim {
 
@@ -71,8 +68,20 @@ struct SteihaugStep {
   bool on_boundary = false;
   /// True when a direction d with dᵀHd ≤ 0 (or not a number) ended CG.
   bool negative_curvature = false;
-  /// Hessian-vector products made (one per CG iteration).
+  /// Hessian-vector products made (one per CG iteration whose product was not kept from an earlier solve).
   long products = 0;
+};
+
+/// The products H·d of one subproblem's CG iterations, in order, kept for solving it again with the same g
+/// and H and a smaller radius (after a rejected trial): CG from p = 0 makes the same directions, bit for bit,
+/// whatever the radius, and with a smaller one it stops no later (its iterates' norms grow, Nocedal & Wright,
+/// Theorem 7.3), so solving again makes no product while the kept ones last. Holds the first `capacity`
+/// iterations' products.
+struct SteihaugProducts {
+  /// H·d of CG iterations 0, 1, … of the subproblem.
+  std::vector<Eigen::VectorXd> hd;
+  /// The most products kept (a bound on the memory: capacity·n doubles).
+  std::size_t capacity = 0;
 };
 
 /// The two roots ta ≤ tb of ‖z + t·d‖ = Δ for ‖z‖ ≤ Δ (so ta ≤ 0 ≤ tb), in the form that does not subtract
@@ -92,10 +101,12 @@ inline std::pair<double, double> boundary_roots(const Eigen::VectorXd& z, const 
 /// gradients from p = 0, H known through `product(v, hv)` (hv = H·v). Stops when the residual falls below
 /// min(forcing, √‖g‖)·‖g‖, when an iterate would leave the region (then the boundary point along the
 /// direction, t ≥ 0), when dᵀHd ≤ 0 (then whichever of the two boundary points along d has the lower model
-/// value, as scipy), or after `max_iterations` (then the iterate so far). With g = 0 the step is 0.
+/// value, as scipy), or after `max_iterations` (then the iterate so far). With g = 0 the step is 0. With
+/// `kept`, the products of the iterations it holds are taken from it rather than made again, and those made
+/// are added to it (up to its capacity): `kept` must come from solves with this g and H only.
 template <class Product>
 SteihaugStep steihaug_cg(Product&& product, const Eigen::VectorXd& g, double radius, double forcing,
-                         long max_iterations) {
+                         long max_iterations, SteihaugProducts* kept = nullptr) {
   const Eigen::Index n = g.size();
   SteihaugStep out;
   out.p = Eigen::VectorXd::Zero(n);
@@ -108,8 +119,14 @@ SteihaugStep steihaug_cg(Product&& product, const Eigen::VectorXd& g, double rad
   // m(z + t·d) − m(0) = q + t·rᵀd + ½t²·dᵀHd: what lets the decrease be known without another product.
   const auto model_at = [&](double t, double rd, double dhd) { return q + t * rd + 0.5 * t * t * dhd; };
   for (long j = 0; j < max_iterations; ++j) {
-    product(d, hd);
-    out.products += 1;
+    const auto iteration = static_cast<std::size_t>(j);
+    if (kept != nullptr && iteration < kept->hd.size()) {
+      hd = kept->hd[iteration];
+    } else {
+      product(d, hd);
+      out.products += 1;
+      if (kept != nullptr && kept->hd.size() < kept->capacity) kept->hd.push_back(hd);
+    }
     const double dhd = d.dot(hd), rd = r.dot(d);
     if (!(dhd > 0)) {
       const auto [ta, tb] = boundary_roots(z, d, radius);
@@ -163,24 +180,20 @@ inline double reduction_ratio(double f, double f_trial, double predicted_reducti
 /// It has no learning rate of its own: the trust radius is its step-length scale, so learning_rate() is the
 /// radius the next step starts from and set_learning_rate() sets it (0 < Δ ≤ max_trust_radius). On the
 /// command line the radius is --initial-trust-radius; --lr does not apply.
-class TrustNewtonCg : public Optimizer {
+class TrustNewtonCg : public CurvatureOptimizer<TrustNewtonCg, TrustNewtonCgOptions> {
  public:
   /// The name in messages and state_dict() keys.
   static constexpr const char* name = "TrustNewtonCg";
   /// The optimizer's name on the command line (`--optimizer trust-ncg`, scipy's).
   static constexpr const char* command_line_name = "trust-ncg";
-  /// It needs the Hessian (Hessian-vector products) of the loss: for the command line, whose train command
-  /// computes none and so must not offer it.
-  static constexpr bool needs_hessian = true;
-  /// The type of the options.
-  using options_type = TrustNewtonCgOptions;
+  /// The products of one subproblem's CG iterations kept for the next trial of the same step() at most
+  /// hold this many doubles (16 MiB): all of them up to n = 10⁵ with max_cg_iter ≤ 20, fewer beyond.
+  static constexpr std::size_t kept_product_entries = std::size_t{1} << 21;
+  using CurvatureOptimizer::step;
 
   /// Optimizes all of `parameters` as one flat vector; throws tapegrad::Error when an option is out of range.
   TrustNewtonCg(std::vector<ParameterRef> parameters, TrustNewtonCgOptions options = {})
-      : parameters_(std::move(parameters)), options_(options) {
-    validate(options_);
-    radius_ = options_.initial_trust_radius;
-  }
+      : CurvatureOptimizer(std::move(parameters), options), radius_(options_.initial_trust_radius) {}
 
   /// Throws tapegrad::Error naming the option out of range (scipy's rules, and NewtonCg's for the CG
   /// options).
@@ -189,24 +202,17 @@ class TrustNewtonCg : public Optimizer {
             o.initial_trust_radius, "must be > 0 and finite");
     require(o.max_trust_radius > 0 && std::isfinite(o.max_trust_radius), name, "max_trust_radius",
             o.max_trust_radius, "must be > 0 and finite");
-    require(o.initial_trust_radius < o.max_trust_radius, name, "initial_trust_radius", o.initial_trust_radius,
-            ("must be < max_trust_radius = " + number_text(o.max_trust_radius)).c_str());
+    if (!(o.initial_trust_radius < o.max_trust_radius))
+      throw Error(name, ": initial_trust_radius = ", o.initial_trust_radius,
+                  " must be < max_trust_radius = ", o.max_trust_radius);
     require(o.eta >= 0 && o.eta < 0.25, name, "eta", o.eta, "must be in [0, 0.25)");
     require(o.max_cg_iter >= 0, name, "max_cg_iter", o.max_cg_iter, "must be >= 0 (0: 20·n)");
     require(o.forcing > 0 && o.forcing < 1, name, "forcing", o.forcing, "must be in (0, 1)");
   }
 
-  /// True: it evaluates the closure itself (trial points), and needs the curvature too.
-  bool evaluates_closure() const override { return true; }
-  /// \copydoc tapegrad::optim::Optimizer::needs_curvature
-  bool needs_curvature() const override { return true; }
-  /// Throws tapegrad::Error: the method needs step(closure, curvature).
-  void step() override { throw curvature_missing(); }
-  /// Throws tapegrad::Error: the method needs step(closure, curvature).
-  double step(const Closure&) override { throw curvature_missing(); }
-
   /// One move: trials from x until one is accepted (see the file's comment). The products are taken at the
-  /// parameters' values, so x is restored before each new subproblem. Returns f at x before the step.
+  /// parameters' values, so x is restored before each new subproblem; a rejected trial's subproblem is solved
+  /// again from the products it made (detail::SteihaugProducts). Returns f at x before the step.
   double step(const Closure& closure, const Curvature& curvature) override {
     const double f = closure();
     const Eigen::VectorXd g = parameters_.gradient();
@@ -215,9 +221,13 @@ class TrustNewtonCg : public Optimizer {
         options_.max_cg_iter > 0 ? options_.max_cg_iter : 20 * static_cast<long>(x.size());
     const double radius_floor =
         std::numeric_limits<double>::epsilon() * std::max(x.norm(), options_.initial_trust_radius);
+    detail::SteihaugProducts kept;
+    const auto n = static_cast<std::size_t>(x.size());
+    kept.capacity = std::min(static_cast<std::size_t>(max_iterations),
+                             kept_product_entries / std::max<std::size_t>(n, 1));
     for (;;) {
-      const detail::SteihaugStep s =
-          detail::steihaug_cg(curvature.hessian_vector_product, g, radius_, options_.forcing, max_iterations);
+      const detail::SteihaugStep s = detail::steihaug_cg(curvature.hessian_vector_product, g, radius_,
+                                                         options_.forcing, max_iterations, &kept);
       products_ += s.products;
       // In exact arithmetic the model decreases whenever g ≠ 0; when even that is lost in rounding (or the
       // products are not finite) no trial can be judged, and x stays.
@@ -242,44 +252,23 @@ class TrustNewtonCg : public Optimizer {
 
   /// \copydoc tapegrad::optim::Optimizer::state_dict
   StateDict state_dict() const override {
-    StateDict dict;
-    dict.optimizer = name;
-    TrustNewtonCgOptions::fields(options_, [&](const char* field, const auto& value) {
-      dict.entries[std::string("group.0.") + field] = {static_cast<double>(value)};
-    });
+    StateDict dict = CurvatureOptimizer::state_dict();
     dict.entries["state.trust_radius"] = {radius_};
-    dict.entries["state.hessian_vector_products"] = {static_cast<double>(products_)};
     dict.entries["state.rejected_steps"] = {static_cast<double>(rejected_steps_)};
     dict.entries["state.boundary_steps"] = {static_cast<double>(boundary_steps_)};
-    dict.entries["state.indefinite_steps"] = {static_cast<double>(indefinite_steps_)};
     return dict;
   }
   /// \copydoc tapegrad::optim::Optimizer::load_state_dict
   void load_state_dict(const StateDict& dict) override {
-    dict.check_written_by(name);
-    TrustNewtonCgOptions o = options_;
-    TrustNewtonCgOptions::fields(o, [&](const char* field, auto& value) {
-      using V = std::remove_cvref_t<decltype(value)>;
-      value = static_cast<V>(dict.scalar(std::string("group.0.") + field));
-    });
-    validate(o);
+    const SavedState saved = read_state(dict);
     const double radius = dict.scalar("state.trust_radius");
-    check_radius(radius, o, "state.trust_radius");
-    const auto count = [&](const char* key) { return static_cast<long>(dict.scalar(key)); };
-    const long products = count("state.hessian_vector_products"), rejected = count("state.rejected_steps"),
-               boundary = count("state.boundary_steps"), indefinite = count("state.indefinite_steps");
-    options_ = o;
-    radius_ = radius;
-    products_ = products, rejected_steps_ = rejected, boundary_steps_ = boundary,
-    indefinite_steps_ = indefinite;
+    check_radius(radius, saved.options, "state.trust_radius");
+    const long rejected = saved_count(dict, "state.rejected_steps"),
+               boundary = saved_count(dict, "state.boundary_steps");
+    keep(saved);
+    radius_ = radius, rejected_steps_ = rejected, boundary_steps_ = boundary;
   }
 
-  /// \copydoc tapegrad::optim::Optimizer::parameters
-  std::vector<ParameterRef> parameters() const override { return parameters_.refs(); }
-  /// \copydoc tapegrad::optim::Optimizer::zero_grad
-  void zero_grad() const override { parameters_.zero_grad(); }
-  /// \copydoc tapegrad::optim::Optimizer::group_count
-  std::size_t group_count() const override { return 1; }
   /// The trust radius the next step starts from (the method's step-length scale; see the class comment).
   double learning_rate(std::size_t) const override { return radius_; }
   /// Sets the trust radius the next step starts from; throws tapegrad::Error unless 0 < lr ≤
@@ -289,42 +278,22 @@ class TrustNewtonCg : public Optimizer {
     radius_ = lr;
   }
 
-  /// The options.
-  const TrustNewtonCgOptions& options() const { return options_; }
   /// The trust radius Δ the next step starts from.
   double trust_radius() const { return radius_; }
-  /// Hessian-vector products over the optimizer's life, those of rejected trials included.
-  long hessian_vector_products() const { return products_; }
   /// Trial points refused (ρ ≤ eta) over the optimizer's life; each cost one evaluation of f.
   long rejected_steps() const { return rejected_steps_; }
   /// Accepted steps of length Δ (CG stopped at the boundary or at negative curvature).
   long boundary_steps() const { return boundary_steps_; }
-  /// Accepted steps whose conjugate gradients met a direction of non-positive curvature.
-  long indefinite_steps() const { return indefinite_steps_; }
 
  private:
-  static std::string number_text(double value) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.17g", value);
-    return text;
-  }
   static void check_radius(double radius, const TrustNewtonCgOptions& o, const char* what) {
-    require(radius > 0 && radius <= o.max_trust_radius, name, what, radius,
-            ("must be in (0, max_trust_radius = " + number_text(o.max_trust_radius) + "]").c_str());
-  }
-  static Error curvature_missing() {
-    std::string message;
-    message += name;
-    message +=
-        " needs the Hessian: call step(closure, curvature), or use minimize() with f written generically "
-        "([](auto x) { … }) so that it can be differentiated twice";
-    return Error(message);
+    if (!(radius > 0 && radius <= o.max_trust_radius))
+      throw Error(name, ": ", what, " = ", radius, " must be in (0, max_trust_radius = ", o.max_trust_radius,
+                  "]");
   }
 
-  FlatParameters parameters_;
-  TrustNewtonCgOptions options_;
-  double radius_ = 1;
-  long products_ = 0, rejected_steps_ = 0, boundary_steps_ = 0, indefinite_steps_ = 0;
+  double radius_;
+  long rejected_steps_ = 0, boundary_steps_ = 0;
 };
 
 }  // namespace tapegrad::optim

@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "along.hpp"
 #include "rules.hpp"
 
 namespace tapegrad {
@@ -193,33 +194,6 @@ auto operator<=>(const Dual<T, N>& a, S b) { return a.value() <=> T(b); }
 // ------------------------------------------------- the math functions, from the rules
 
 namespace detail {
-// Exactly zero, tangents included at every nesting depth (comparisons see values only).
-inline bool is_exact_zero(double x) { return x == 0; }
-inline bool is_exact_zero(float x) { return x == 0; }
-template <class T, int N>
-bool is_exact_zero(const Dual<T, N>& x) {
-  if (!is_exact_zero(x.value())) return false;
-  for (const T& t : x.tangents())
-    if (!is_exact_zero(t)) return false;
-  return true;
-}
-// partial · tangent, where a zero tangent contributes nothing even when the partial is
-// infinite or NaN: pow(x, 2) with the exponent a constant must not take log(x) < 0's
-// NaN into x's tangent.
-template <class T>
-T along(const T& partial, const T& tangent) {
-  return is_exact_zero(tangent) ? T(0) : partial * tangent;
-}
-// Whether a number (or a Dual's value and tangents) is finite.
-inline bool finite_number(double x) { return std::isfinite(x); }
-inline bool finite_number(float x) { return std::isfinite(x); }
-template <class T, int N>
-bool finite_number(const Dual<T, N>& x) {
-  if (!finite_number(x.value())) return false;
-  for (const T& t : x.tangents())
-    if (!finite_number(t)) return false;
-  return true;
-}
 // tangents (+)= partial · operand's tangents, each as along() would: a finite partial is a
 // plain product per tangent (a zero tangent gives zero), so the loop has no branch.
 template <class T, int N, std::size_t M>

@@ -108,8 +108,13 @@ inline std::size_t jacobian_rows_per_sweep(std::size_t statements, std::size_t b
 }  // namespace detail
 
 /// J(i, j) = dfs[i]/dxs[j] over one recording: reverse sweeps carrying up to 16 outputs' adjoints each
-/// (vector mode), or one sweep per output where the recording has tensor operations or custom backward
-/// functions between the inputs and the outputs, or the tape checks finite values.
+/// (vector mode), or one sweep per output where there is one output, the recording has tensor operations or
+/// custom backward functions between the inputs and the outputs, or the tape checks finite values.
+///
+/// The rows of a vector-mode sweep follow forward mode's rule for a partial that is not finite (along(),
+/// along.hpp): a zero adjoint adds nothing through it, so a NaN partial (log x · x^c of x^c at x < 0) reaches
+/// only the rows of outputs that depend on it. A sweep of one output, as gradient() makes, multiplies it by
+/// the zero adjoint too (0 · NaN), and can give NaN in a row whose output does not depend on it.
 template <class T>
 Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::span<const BasicVar<T>> fs,
                                                           std::span<const BasicVar<T>> xs) {
@@ -134,6 +139,8 @@ Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::span<const BasicV
     return j;
   }
   const RecordingArrays<const T> recording = tape.view();
+  const bool finite =
+      detail::partials_finite_between(recording.statement_end, recording.operand_partial, lo, hi);
   std::vector<T> adjoints;
   const std::size_t per_sweep = detail::jacobian_rows_per_sweep(std::size_t{hi} + 1, sizeof(T));
   for (std::size_t first = 0; first < fs.size(); first += per_sweep) {
@@ -142,7 +149,7 @@ Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> jacobian(std::span<const BasicV
     for (std::size_t r = 0; r < rows; ++r)
       if (fs[first + r].is_recorded()) adjoints[std::size_t{fs[first + r].index()} * rows + r] = T(1);
     detail::sweep_rows_reverse(recording.statement_end, recording.operand_index, recording.operand_partial,
-                               adjoints.data(), rows, hi, lo);
+                               adjoints.data(), rows, hi, lo, finite);
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t k = 0; k < xs.size(); ++k)
         j(static_cast<Eigen::Index>(first + r), static_cast<Eigen::Index>(k)) =

@@ -1,15 +1,15 @@
 /// \file
 /// The reverse sweep over the tape's flat arrays: its hot loop over statements with no
 /// backward of their own (sweep_plain), and the sweep that runs the hooks between such
-/// runs (sweep_with_hooks). `end[s]` is one past statement s's last operand; operand o
-/// is (index[o], partial[o]); adj holds the adjoints.
+/// runs (sweep_with_hooks), and the row sweeps of vector mode, which carry several
+/// outputs' adjoints or several directions' tangents at once. `end[s]` is one past
+/// statement s's last operand; operand o is (index[o], partial[o]); adj holds the adjoints.
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
-#include <type_traits>
 
+#include "along.hpp"
 #include "hooks.hpp"
 #include "operand_store.hpp"
 
@@ -30,7 +30,8 @@ namespace tapegrad::detail {
 // reaches their statement, and each adjoint is stored once when its statement is
 // swept, so every adjoint is complete in memory afterwards. Statement 0 is the unused
 // slot that constants point at, so `hot = 0` means "none" and flushing into it is
-// harmless.
+// harmless. A statement whose adjoint is zero is swept like any other: a partial that is
+// not finite gives 0 · NaN = NaN there (one output's gradient; the row sweeps below do not).
 template <class T>
 void sweep_plain(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* adj,
                  std::uint32_t s, std::uint32_t stop) {
@@ -68,29 +69,22 @@ void sweep_plain(const std::uint32_t* end, const std::uint32_t* index, const T* 
   adj[hot] += hot_sum;
 }
 
-// Whether a partial is a finite number. The row sweeps below carry several directions at
-// once, and a partial that is not finite (the exponent's of x^c at x < 0, log x · x^c)
-// must reach only the directions that run through it, as in a sweep of one direction,
-// which never visits a statement whose adjoint (or an operand whose tangent) is zero:
-// 0 · NaN would otherwise make every direction NaN.
-template <class T>
-bool finite_partial(const T& d) {
-  if constexpr (std::is_floating_point_v<T>)
-    return std::isfinite(d);
-  else
-    return true;
-}
-
 // Vector mode over the recorded partials, K values per statement (row s is
 // [s·K, s·K + K)), K known only at run time: several outputs' adjoints in one reverse
 // sweep, several directions' tangents in one forward sweep. Neither runs hooks: the
 // caller checks that statements lo+1 … hi have none (BasicTape::has_hooks_between).
 //
-// Reverse: adj row of every operand of s += partial · adj row s, for s = hi … lo+1.
-// A statement whose row is zero (no output reached it) is passed over.
-template <class T>
-void sweep_rows_reverse(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* adj,
-                        std::size_t k, std::uint32_t hi, std::uint32_t lo) {
+// Each direction travels as forward mode carries a tangent (along(), along.hpp): a zero
+// adjoint or tangent adds nothing, even through a partial that is not finite (the
+// exponent's partial log x · x^c of x^c at x < 0), so such a partial reaches only the
+// directions that run through it instead of turning every other one into 0 · NaN. The
+// partials do not change within a recording, so the caller tests them once
+// (partials_finite() over operands end[lo] … end[hi] − 1) and says so in
+// `all_partials_finite`: then every product is a plain one and the inner loops have no
+// branch. False, the default, always gives the guarded sweep.
+template <bool Guarded, class T>
+void sweep_rows_reverse_as(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* adj,
+                           std::size_t k, std::uint32_t hi, std::uint32_t lo) {
   for (std::uint32_t s = hi; s > lo; --s) {
     const T* a = adj + std::size_t{s} * k;
     bool zero = true;
@@ -99,22 +93,16 @@ void sweep_rows_reverse(const std::uint32_t* end, const std::uint32_t* index, co
     for (std::uint32_t o = end[s - 1]; o < end[s]; ++o) {
       T* to = adj + std::size_t{index[o]} * k;
       const T d = partial[o];
-      if (finite_partial(d)) {
+      if constexpr (Guarded)
+        for (std::size_t j = 0; j < k; ++j) to[j] += along(d, a[j]);
+      else
         for (std::size_t j = 0; j < k; ++j) to[j] += d * a[j];
-      } else {
-        for (std::size_t j = 0; j < k; ++j)
-          if (a[j] != T(0)) to[j] += d * a[j];
-      }
     }
   }
 }
-// Forward: tangent row s = Σ partial · tangent row of each operand, for every statement
-// lo+1 … hi with operands; a statement without operands (an input, a constant) keeps
-// its row, the seed the caller wrote (zero for a constant). Row 0, which constants'
-// operands point at, must be zero.
-template <class T>
-void sweep_rows_forward(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* tangent,
-                        std::size_t k, std::uint32_t lo, std::uint32_t hi) {
+template <bool Guarded, class T>
+void sweep_rows_forward_as(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* tangent,
+                           std::size_t k, std::uint32_t lo, std::uint32_t hi) {
   for (std::uint32_t s = lo + 1; s <= hi; ++s) {
     if (end[s - 1] == end[s]) continue;
     T* t = tangent + std::size_t{s} * k;
@@ -122,14 +110,41 @@ void sweep_rows_forward(const std::uint32_t* end, const std::uint32_t* index, co
     for (std::uint32_t o = end[s - 1]; o < end[s]; ++o) {
       const T* from = tangent + std::size_t{index[o]} * k;
       const T d = partial[o];
-      if (finite_partial(d)) {
+      if constexpr (Guarded)
+        for (std::size_t j = 0; j < k; ++j) t[j] += along(d, from[j]);
+      else
         for (std::size_t j = 0; j < k; ++j) t[j] += d * from[j];
-      } else {
-        for (std::size_t j = 0; j < k; ++j)
-          if (from[j] != T(0)) t[j] += d * from[j];
-      }
     }
   }
+}
+
+// Reverse: adj row of every operand of s += partial · adj row s, for s = hi … lo+1.
+// A statement whose row is zero (no output reached it) is passed over.
+template <class T>
+void sweep_rows_reverse(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* adj,
+                        std::size_t k, std::uint32_t hi, std::uint32_t lo, bool all_partials_finite = false) {
+  if (all_partials_finite)
+    sweep_rows_reverse_as<false>(end, index, partial, adj, k, hi, lo);
+  else
+    sweep_rows_reverse_as<true>(end, index, partial, adj, k, hi, lo);
+}
+// Forward: tangent row s = Σ partial · tangent row of each operand, for every statement
+// lo+1 … hi with operands; a statement without operands (an input, a constant) keeps
+// its row, the seed the caller wrote (zero for a constant). Row 0, which constants'
+// operands point at, must be zero.
+template <class T>
+void sweep_rows_forward(const std::uint32_t* end, const std::uint32_t* index, const T* partial, T* tangent,
+                        std::size_t k, std::uint32_t lo, std::uint32_t hi, bool all_partials_finite = false) {
+  if (all_partials_finite)
+    sweep_rows_forward_as<false>(end, index, partial, tangent, k, lo, hi);
+  else
+    sweep_rows_forward_as<true>(end, index, partial, tangent, k, lo, hi);
+}
+// Whether the partials of statements lo+1 … hi are all finite: what the row sweeps over
+// that range take as `all_partials_finite`.
+template <class T>
+bool partials_finite_between(const std::uint32_t* end, const T* partial, std::uint32_t lo, std::uint32_t hi) {
+  return partials_finite(partial + end[lo], std::size_t{end[hi]} - end[lo]);
 }
 
 // Sets adjoints lo..hi to zero, growing the array to `statements` entries (new ones 0)

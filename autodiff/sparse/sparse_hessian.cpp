@@ -76,7 +76,8 @@ struct SparseHessianState {
     if (!new_replayable && !wide)
       throw Error(
           "SparseHessian: f records tensor operations or custom ops, which are differentiated twice by "
-          "recording f on Dual numbers: write f generically ([](auto x) { … })");
+          "recording f on Dual numbers, and f was given on Vars only (no WideFunction): make the "
+          "SparseHessian from f written generically ([](auto x) { … })");
     SparsityPattern found = hessian_pattern(*recording, new_inputs, new_output, options.max_nonzeros);
     const bool changed = !coloring || found != pattern;
     std::optional<ColumnColoring> new_coloring;
@@ -269,13 +270,21 @@ void SparseHessian::set_parameters(std::span<const double> p) {
   std::copy(p.begin(), p.end(), state_->parameters.begin());
 }
 
+double SparseHessian::values(std::span<const double> x, std::vector<double>& nonzeros,
+                             std::span<double> gradient) {
+  const double value = state_->compute(x, gradient);
+  nonzeros.resize(state_->pattern.nonzeros());
+  state_->coloring->recover(state_->compressed, nonzeros);
+  return value;
+}
+
 double SparseHessian::values(std::span<const double> x, std::span<double> nonzeros,
                              std::span<double> gradient) {
   const double value = state_->compute(x, gradient);
   if (nonzeros.size() != state_->pattern.nonzeros())
     throw Error("SparseHessian::values: the buffer has " + std::to_string(nonzeros.size()) +
                 " entries but the pattern has " + std::to_string(state_->pattern.nonzeros()) +
-                " nonzeros (it changes when a branch changes: size the buffer by pattern())");
+                " nonzeros (it changes when a branch changes: pass a std::vector, which values() resizes)");
   state_->coloring->recover(state_->compressed, nonzeros);
   return value;
 }

@@ -27,6 +27,7 @@
 #include <memory>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../scalar/hessian.hpp"
@@ -84,7 +85,8 @@ class SparseHessian {
   template <class F>
   requires std::is_invocable_v<F&, std::span<const Var>, std::span<const Var>> SparseHessian(
       F f, std::span<const double> x0, std::span<const double> p0, SparseHessianOptions options = {})
-      : SparseHessian(with_parameters(f, x0.size()), with_parameters_wide(f, x0.size()), x0, p0, options) {}
+      : SparseHessian(as_function(split_parameters(f, x0.size())),
+                      as_wide_function(split_parameters(f, x0.size())), x0, p0, options) {}
   /// The same from the two forms of f.
   SparseHessian(Function f, WideFunction wide, std::span<const double> x0, SparseHessianOptions options);
   /// The same from the two forms of f, each taking x followed by the parameters in one span.
@@ -122,42 +124,45 @@ class SparseHessian {
   ///@}
   /// Writes H(x)'s nonzeros in the order of pattern() (compressed rows) into `nonzeros` and, when it is not
   /// empty, ∇f(x) into `gradient`; returns f(x). Its own buffers are kept between calls. If a branch changed
-  /// at x, pattern() may have changed: check its size (or patterns_found()); values() throws tapegrad::Error
-  /// when `nonzeros` no longer has the pattern's size (the matrix at x is then computed and kept: call it
-  /// again with a buffer of the new size).
+  /// at x, pattern() may have changed: then `nonzeros` no longer has its size, and values() throws
+  /// tapegrad::Error (the overload that takes a std::vector sizes it instead).
   double values(std::span<const double> x, std::span<double> nonzeros, std::span<double> gradient = {});
+  /// values() into a std::vector, resized to the pattern at x (after a changed branch found it again) before
+  /// it is written: what a solver that meets changing branches calls. Allocates only when the pattern grew.
+  double values(std::span<const double> x, std::vector<double>& nonzeros, std::span<double> gradient = {});
   /// The matrix whose nonzeros, in the order of pattern(), are `nonzeros` (what values() wrote).
   Eigen::SparseMatrix<double> matrix(std::span<const double> nonzeros) const;
 
- private:
+  /// f, a generic function of a span of numbers (or of a std::vector of them) returning one, as the Function
+  /// on Vars a SparseHessian is made from. f is copied into it; std::ref(f) keeps a reference instead, and f
+  /// must then outlive the SparseHessian.
   template <class F>
-  static Function as_function(F& f) {
-    return [f](std::span<const Var> x) mutable { return Var(detail::call_with_span<Var>(f, x)); };
+  static Function as_function(F f) {
+    return
+        [f = std::move(f)](std::span<const Var> x) mutable { return Var(detail::call_with_span<Var>(f, x)); };
   }
+
+ private:
+  // f on 8-wide Dual Vars, for recordings that do not replay; empty where f does not take them.
   template <class F>
-  static WideFunction as_wide_function(F& f) {
+  static WideFunction as_wide_function(F f) {
     if constexpr (std::is_invocable_v<F&, std::span<const WideDualVar>> ||
                   std::is_invocable_v<F&, const std::vector<WideDualVar>&>)
-      return [f](std::span<const WideDualVar> x) mutable {
+      return [f = std::move(f)](std::span<const WideDualVar> x) mutable {
         return WideDualVar(detail::call_with_span<WideDualVar>(f, x));
       };
     else
       return {};
   }
-
-  // f(x, p) as a function of the one span x followed by p.
+  // f(x, p) as a function of the one span x followed by p, taking the spans f takes (so
+  // that as_wide_function sees whether f takes Dual Vars).
   template <class F>
-  static Function with_parameters(F& f, std::size_t n) {
-    return [f, n](std::span<const Var> all) mutable { return Var(f(all.first(n), all.subspan(n))); };
-  }
-  template <class F>
-  static WideFunction with_parameters_wide(F& f, std::size_t n) {
-    if constexpr (std::is_invocable_v<F&, std::span<const WideDualVar>, std::span<const WideDualVar>>)
-      return [f, n](std::span<const WideDualVar> all) mutable {
-        return WideDualVar(f(all.first(n), all.subspan(n)));
-      };
-    else
-      return {};
+  static auto split_parameters(F& f, std::size_t n) {
+    return
+        [ f, n ]<class X>(std::span<const X> all) mutable requires std::is_invocable_v<F&, std::span<const X>,
+                                                                                       std::span<const X>> {
+      return f(all.first(n), all.subspan(n));
+    };
   }
 
   std::unique_ptr<detail::SparseHessianState> state_;

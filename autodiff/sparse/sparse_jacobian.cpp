@@ -122,6 +122,7 @@ struct SparseJacobianState {
     compressed.assign(m * colors, 0.0);
     const RecordingArrays<const double> view = tape->view();
     const std::uint32_t last = view.statements - 1;
+    const bool finite = partials_finite_between(view.statement_end, view.operand_partial, 0, last);
     const std::span<const int> color = coloring->color();
     for (std::size_t first = 0; first < colors;) {
       const std::size_t k = std::min(per_sweep(view.statements), colors - first);
@@ -131,7 +132,7 @@ struct SparseJacobianState {
         if (c >= first && c < first + k) tangents[std::size_t{inputs[i]} * k + (c - first)] = 1;
       }
       sweep_rows_forward(view.statement_end, view.operand_index, view.operand_partial, tangents.data(), k, 0,
-                         last);
+                         last, finite);
       for (std::size_t r = 0; r < m; ++r)
         if (outputs[r] != 0)
           for (std::size_t j = 0; j < k; ++j)
@@ -145,13 +146,14 @@ struct SparseJacobianState {
   void rows_by_vector_sweeps(std::span<double> nonzeros) {
     const RecordingArrays<const double> view = tape->view();
     const std::uint32_t last = view.statements - 1;
+    const bool finite = partials_finite_between(view.statement_end, view.operand_partial, 0, last);
     for (std::size_t first = 0; first < m;) {
       const std::size_t k = std::min(per_sweep(view.statements), m - first);
       tangents.assign(std::size_t{view.statements} * k, 0.0);
       for (std::size_t r = 0; r < k; ++r)
         if (outputs[first + r] != 0) tangents[std::size_t{outputs[first + r]} * k + r] = 1;
       sweep_rows_reverse(view.statement_end, view.operand_index, view.operand_partial, tangents.data(), k,
-                         last, 0);
+                         last, 0, finite);
       for (std::size_t r = 0; r < k; ++r) {
         const std::span<const std::uint32_t> columns = pattern.row(first + r);
         for (std::size_t c = 0; c < columns.size(); ++c)
@@ -178,19 +180,17 @@ struct SparseJacobianState {
     }
   }
 
-  void values(std::span<const double> x, std::span<double> nonzeros, std::span<double> value) {
+  void check_value_buffer(std::span<double> value) const {
     if (!value.empty() && value.size() != m)
       throw Error("SparseJacobian::values: the value's buffer has " + std::to_string(value.size()) +
                   " entries for " + std::to_string(m) + " outputs");
-    reach(x);
-    fill(nonzeros, value);
   }
   // J's nonzeros (and F's values) at the point the recording was last brought to.
   void fill(std::span<double> nonzeros, std::span<double> value) {
     if (nonzeros.size() != pattern.nonzeros())
       throw Error("SparseJacobian::values: the buffer has " + std::to_string(nonzeros.size()) +
                   " entries but the pattern has " + std::to_string(pattern.nonzeros()) +
-                  " nonzeros (it changes when a branch changes: size the buffer by pattern())");
+                  " nonzeros (it changes when a branch changes: pass a std::vector, which values() resizes)");
     for (std::size_t r = 0; r < value.size(); ++r)
       value[r] = outputs[r] != 0 ? tape->replayed_value(outputs[r]) : constants[r];
     if (has_hooks) return rows_by_reverse_sweeps(nonzeros);
@@ -229,7 +229,17 @@ std::size_t SparseJacobian::colors() const noexcept {
 std::size_t SparseJacobian::patterns_found() const noexcept { return state_->patterns_found; }
 
 void SparseJacobian::values(std::span<const double> x, std::span<double> nonzeros, std::span<double> value) {
-  state_->values(x, nonzeros, value);
+  state_->check_value_buffer(value);
+  state_->reach(x);
+  state_->fill(nonzeros, value);
+}
+
+void SparseJacobian::values(std::span<const double> x, std::vector<double>& nonzeros,
+                            std::span<double> value) {
+  state_->check_value_buffer(value);
+  state_->reach(x);
+  nonzeros.resize(state_->pattern.nonzeros());
+  state_->fill(nonzeros, value);
 }
 
 Eigen::SparseMatrix<double> SparseJacobian::matrix(std::span<const double> nonzeros) const {

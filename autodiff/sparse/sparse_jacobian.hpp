@@ -88,9 +88,13 @@ class SparseJacobian {
   Eigen::SparseMatrix<double> at(const std::vector<double>& x) { return at(std::span<const double>(x)); }
   ///@}
   /// Writes J(x)'s nonzeros in the order of pattern() (compressed rows) into `nonzeros` and, when it is not
-  /// empty, F(x) into `value`. If a branch changed at x the pattern may have changed: check its size (or
-  /// patterns_found()).
+  /// empty, F(x) into `value`. If a branch changed at x the pattern may have changed: then `nonzeros` no
+  /// longer has its size, and values() throws tapegrad::Error (the overload that takes a std::vector sizes it
+  /// instead).
   void values(std::span<const double> x, std::span<double> nonzeros, std::span<double> value = {});
+  /// values() into a std::vector, resized to the pattern at x (after a changed branch found it again) before
+  /// it is written: what a solver that meets changing branches calls. Allocates only when the pattern grew.
+  void values(std::span<const double> x, std::vector<double>& nonzeros, std::span<double> value = {});
   /// The matrix whose nonzeros, in the order of pattern(), are `nonzeros` (what values() wrote).
   Eigen::SparseMatrix<double> matrix(std::span<const double> nonzeros) const;
 

@@ -65,11 +65,16 @@ class TapegradNlp final : public Ipopt::TNLP {
       weights[0] = 1;
       hessian_.emplace(problem_.lagrangian, problem_.lagrangian_wide, x0, weights, SparseHessianOptions{});
       hessian_nonzeros_.resize(hessian_->pattern().nonzeros());
-      // IPOPT takes the lower triangle: the positions of those entries in the pattern's order.
+      // IPOPT takes the lower triangle: the positions of those entries in the pattern's order,
+      // and their rows and columns (the structure, asked once).
       const SparsityPattern& p = hessian_->pattern();
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1]; ++k)
-          if (p.columns[k] <= i) lower_triangle_.push_back(k);
+          if (p.columns[k] <= i) {
+            lower_triangle_.push_back(k);
+            hessian_rows_.push_back(static_cast<Index>(i));
+            hessian_columns_.push_back(static_cast<Index>(p.columns[k]));
+          }
       hessian_pattern_ = p;
     }
     if (jacobian_) {
@@ -152,12 +157,8 @@ class TapegradNlp final : public Ipopt::TNLP {
               Index* rows, Index* columns, Number* values) override {
     if (!hessian_) return false;
     if (values == nullptr) {
-      for (std::size_t i = 0; i < hessian_pattern_.rows; ++i)
-        for (std::size_t k = hessian_pattern_.row_begin[i]; k < hessian_pattern_.row_begin[i + 1]; ++k)
-          if (hessian_pattern_.columns[k] <= i) {
-            *rows++ = static_cast<Index>(i);
-            *columns++ = static_cast<Index>(hessian_pattern_.columns[k]);
-          }
+      std::copy(hessian_rows_.begin(), hessian_rows_.end(), rows);
+      std::copy(hessian_columns_.begin(), hessian_columns_.end(), columns);
       return true;
     }
     return guarded([&] {
@@ -167,7 +168,7 @@ class TapegradNlp final : public Ipopt::TNLP {
       const std::span<const double> at(x, static_cast<std::size_t>(n));
       ++result_.hessian_evaluations;
       if (!values_in_pattern(*hessian_, hessian_pattern_, hessian_nonzeros_,
-                             [&](std::span<double> nonzeros) { hessian_->values(at, nonzeros); }))
+                             [&](std::vector<double>& nonzeros) { hessian_->values(at, nonzeros); }))
         return false;
       for (std::size_t k = 0; k < lower_triangle_.size(); ++k)
         values[k] = hessian_nonzeros_[lower_triangle_[k]];
@@ -236,7 +237,7 @@ class TapegradNlp final : public Ipopt::TNLP {
 
   // f and ∇f at x, computed once per point.
   void objective_at(std::span<const double> x) {
-    if (have_objective_ && std::equal(x.begin(), x.end(), objective_x_.begin())) return;
+    if (!objective_x_.empty() && std::equal(x.begin(), x.end(), objective_x_.begin())) return;
     gradient_.resize(x.size());
     if (objective_) {
       f_ = objective_->gradient(x, gradient_);
@@ -249,44 +250,40 @@ class TapegradNlp final : public Ipopt::TNLP {
     }
     ++result_.gradient_evaluations;
     objective_x_.assign(x.begin(), x.end());
-    have_objective_ = true;
   }
 
   // c and its Jacobian at x, computed once per point; false when a changed branch gave the
   // Jacobian a nonzero outside the structure IPOPT was given.
   bool constraints_at(std::span<const double> x) {
     if (!jacobian_) return true;
-    if (have_constraints_ && std::equal(x.begin(), x.end(), constraints_x_.begin())) return jacobian_fits_;
+    if (!constraints_x_.empty() && std::equal(x.begin(), x.end(), constraints_x_.begin()))
+      return jacobian_fits_;
     c_.resize(m_);
     jacobian_fits_ =
         values_in_pattern(*jacobian_, jacobian_pattern_, jacobian_nonzeros_,
-                          [&](std::span<double> nonzeros) { jacobian_->values(x, nonzeros, c_); });
+                          [&](std::vector<double>& nonzeros) { jacobian_->values(x, nonzeros, c_); });
     ++result_.jacobian_evaluations;
     constraints_x_.assign(x.begin(), x.end());
-    have_constraints_ = true;
     return jacobian_fits_;
   }
 
-  // The nonzeros `evaluate` writes, in the order of `known`, the pattern IPOPT was given. A
-  // branch that changed at this point may have changed the pattern: then the entries IPOPT
-  // knows are copied and the rest must be zero (false otherwise).
+  // The nonzeros `evaluate` writes (into the std::vector it is given, which values() sizes to
+  // the pattern at x), in the order of `known`, the pattern IPOPT was given. A branch that
+  // changed at this point may have changed the pattern: then the entries IPOPT knows are
+  // copied and the rest must be zero (false otherwise).
   template <class Sparse, class Evaluate>
   bool values_in_pattern(Sparse& sparse, const SparsityPattern& known, std::vector<double>& out,
                          Evaluate&& evaluate) {
-    scratch_.resize(sparse.pattern().nonzeros());
-    try {
-      evaluate(std::span<double>(scratch_));
-    } catch (const Error&) {
-      if (sparse.pattern().nonzeros() == scratch_.size()) throw;  // not the buffer's size: f's own error
-      scratch_.resize(sparse.pattern().nonzeros());
-      evaluate(std::span<double>(scratch_));
-    }
+    // While no branch has changed, the values are in IPOPT's order: straight into `out`.
+    std::vector<double>& buffer = sparse.patterns_found() == 1 ? out : scratch_;
+    evaluate(buffer);
     const SparsityPattern& now = sparse.pattern();
     if (sparse.patterns_found() == 1 || now == known) {
-      out = scratch_;
+      if (&buffer != &out) out.swap(buffer);
       return true;
     }
-    std::fill(out.begin(), out.end(), 0.0);
+    if (&buffer == &out) out.swap(scratch_);  // the branch changed at this very point
+    out.assign(known.nonzeros(), 0.0);
     for (std::size_t i = 0; i < now.rows; ++i)
       for (std::size_t k = now.row_begin[i]; k < now.row_begin[i + 1]; ++k) {
         const auto row = known.row(i);
@@ -308,11 +305,12 @@ class TapegradNlp final : public Ipopt::TNLP {
   std::size_t m_;
   SparsityPattern jacobian_pattern_, hessian_pattern_;
   std::vector<std::size_t> lower_triangle_;
+  std::vector<Index> hessian_rows_, hessian_columns_;
 
   std::vector<double> objective_x_, gradient_, constraints_x_, c_, jacobian_nonzeros_, hessian_nonzeros_,
       weights_, scratch_;
   double f_ = 0;
-  bool have_objective_ = false, have_constraints_ = false, jacobian_fits_ = true;
+  bool jacobian_fits_ = true;
   ConstrainedResult result_;
   std::exception_ptr error_;
 };
@@ -321,7 +319,7 @@ void check_bounds(const char* what, std::span<const double> lo, std::span<const 
                   const char* lower_name, const char* upper_name) {
   if (lo.size() != size || hi.size() != size)
     throw Error("minimize_constrained: ", lower_name, " has ", lo.size(), " entries and ", upper_name, " ",
-                hi.size(), ", for ", size, " ", what, "s");
+                hi.size(), ", for ", size, " ", what, size == 1 ? "" : "s");
   for (std::size_t i = 0; i < size; ++i) {
     if (std::isnan(lo[i]) || std::isnan(hi[i]))
       throw Error("minimize_constrained: a bound of ", what, " ", i, " is NaN");
@@ -331,62 +329,44 @@ void check_bounds(const char* what, std::span<const double> lo, std::span<const 
   }
 }
 
-ConstrainedStatus status_of(Ipopt::ApplicationReturnStatus status) {
-  switch (status) {
-    case Ipopt::Solve_Succeeded:
-      return ConstrainedStatus::Optimal;
-    case Ipopt::Solved_To_Acceptable_Level:
-      return ConstrainedStatus::Acceptable;
-    case Ipopt::Infeasible_Problem_Detected:
-      return ConstrainedStatus::Infeasible;
-    case Ipopt::Maximum_Iterations_Exceeded:
-      return ConstrainedStatus::MaxIterations;
-    case Ipopt::Diverging_Iterates:
-      return ConstrainedStatus::Diverging;
-    case Ipopt::Invalid_Number_Detected:
-      return ConstrainedStatus::NotFinite;
-    default:
-      return ConstrainedStatus::Failed;
-  }
-}
+// What each of IPOPT's return statuses means here, with IPOPT's own words for it.
+struct StatusMeaning {
+  Ipopt::ApplicationReturnStatus ipopt;
+  ConstrainedStatus status;
+  const char* message;
+};
+constexpr StatusMeaning status_meanings[] = {
+    {Ipopt::Solve_Succeeded, ConstrainedStatus::Optimal, "Optimal Solution Found"},
+    {Ipopt::Solved_To_Acceptable_Level, ConstrainedStatus::Acceptable, "Solved To Acceptable Level"},
+    {Ipopt::Infeasible_Problem_Detected, ConstrainedStatus::Infeasible,
+     "Converged to a point of local infeasibility. Problem may be infeasible"},
+    {Ipopt::Search_Direction_Becomes_Too_Small, ConstrainedStatus::Failed,
+     "Search Direction is becoming Too Small"},
+    {Ipopt::Diverging_Iterates, ConstrainedStatus::Diverging,
+     "Iterates diverging; problem might be unbounded"},
+    {Ipopt::User_Requested_Stop, ConstrainedStatus::Failed,
+     "Stopping optimization at current point as requested by user"},
+    {Ipopt::Feasible_Point_Found, ConstrainedStatus::Failed, "Feasible point found"},
+    {Ipopt::Maximum_Iterations_Exceeded, ConstrainedStatus::MaxIterations,
+     "Maximum Number of Iterations Exceeded"},
+    {Ipopt::Restoration_Failed, ConstrainedStatus::Failed, "Restoration Failed"},
+    {Ipopt::Error_In_Step_Computation, ConstrainedStatus::Failed,
+     "Error in step computation (regularization becomes too large?)"},
+    {Ipopt::Maximum_CpuTime_Exceeded, ConstrainedStatus::Failed, "Maximum CPU time exceeded"},
+    {Ipopt::Not_Enough_Degrees_Of_Freedom, ConstrainedStatus::Failed,
+     "Problem has too few degrees of freedom"},
+    {Ipopt::Invalid_Problem_Definition, ConstrainedStatus::Failed,
+     "Problem has inconsistent variable bounds or constraint sides"},
+    {Ipopt::Invalid_Option, ConstrainedStatus::Failed, "Invalid option"},
+    {Ipopt::Invalid_Number_Detected, ConstrainedStatus::NotFinite,
+     "Invalid number in NLP function or derivative detected"},
+    {Ipopt::Insufficient_Memory, ConstrainedStatus::Failed, "Not enough memory"}};
 
-const char* message_of(Ipopt::ApplicationReturnStatus status) {
-  switch (status) {
-    case Ipopt::Solve_Succeeded:
-      return "Optimal Solution Found";
-    case Ipopt::Solved_To_Acceptable_Level:
-      return "Solved To Acceptable Level";
-    case Ipopt::Infeasible_Problem_Detected:
-      return "Converged to a point of local infeasibility. Problem may be infeasible";
-    case Ipopt::Search_Direction_Becomes_Too_Small:
-      return "Search Direction is becoming Too Small";
-    case Ipopt::Diverging_Iterates:
-      return "Iterates diverging; problem might be unbounded";
-    case Ipopt::User_Requested_Stop:
-      return "Stopping optimization at current point as requested by user";
-    case Ipopt::Feasible_Point_Found:
-      return "Feasible point found";
-    case Ipopt::Maximum_Iterations_Exceeded:
-      return "Maximum Number of Iterations Exceeded";
-    case Ipopt::Restoration_Failed:
-      return "Restoration Failed";
-    case Ipopt::Error_In_Step_Computation:
-      return "Error in step computation (regularization becomes too large?)";
-    case Ipopt::Maximum_CpuTime_Exceeded:
-      return "Maximum CPU time exceeded";
-    case Ipopt::Not_Enough_Degrees_Of_Freedom:
-      return "Problem has too few degrees of freedom";
-    case Ipopt::Invalid_Problem_Definition:
-      return "Problem has inconsistent variable bounds or constraint sides";
-    case Ipopt::Invalid_Option:
-      return "Invalid option";
-    case Ipopt::Invalid_Number_Detected:
-      return "Invalid number in NLP function or derivative detected";
-    case Ipopt::Insufficient_Memory:
-      return "Not enough memory";
-    default:
-      return "IPOPT stopped with an internal error";
-  }
+// The meaning of `status`; the statuses not listed are IPOPT's internal errors.
+StatusMeaning meaning_of(Ipopt::ApplicationReturnStatus status) {
+  for (const StatusMeaning& m : status_meanings)
+    if (m.ipopt == status) return m;
+  return {status, ConstrainedStatus::Failed, "IPOPT stopped with an internal error"};
 }
 
 // Sets one option, converting the text to the option's registered type; checked against
@@ -471,18 +451,23 @@ ConstrainedResult run_ipopt(const ConstrainedProblem& problem, std::span<const d
   // No options file: a stray ipopt.opt in the working directory must not change a run.
   const Ipopt::ApplicationReturnStatus initialized = app->Initialize("");
   if (initialized != Ipopt::Solve_Succeeded)
-    throw Error("minimize_constrained: IPOPT could not start: ", message_of(initialized));
+    throw Error("minimize_constrained: IPOPT could not start: ", meaning_of(initialized).message);
+  // What IPOPT will use, whichever of exact_hessian and the options said it: with an
+  // approximation it never asks for the Hessian, which then is neither recorded nor colored.
+  std::string hessian_approximation;
+  app->Options()->GetStringValue("hessian_approximation", hessian_approximation, "");
 
   auto* nlp = new TapegradNlp(problem, x0, std::move(lower), std::move(upper), std::move(c_lower),
-                              std::move(c_upper), std::move(jacobian), options.exact_hessian);
+                              std::move(c_upper), std::move(jacobian), hessian_approximation == "exact");
   const Ipopt::SmartPtr<Ipopt::TNLP> owner = nlp;
   const Ipopt::ApplicationReturnStatus status = app->OptimizeTNLP(owner);
   if (nlp->error()) std::rethrow_exception(nlp->error());
   nlp->evaluate_result();
   if (nlp->error()) std::rethrow_exception(nlp->error());
   ConstrainedResult result = nlp->result();
-  result.status = status_of(status);
-  result.solver_message = message_of(status);
+  const StatusMeaning meaning = meaning_of(status);
+  result.status = meaning.status;
+  result.solver_message = meaning.message;
   if (Ipopt::IsValid(app->Statistics())) result.iterations = app->Statistics()->IterationCount();
   return result;
 }

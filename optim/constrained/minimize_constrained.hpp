@@ -71,7 +71,7 @@ struct ConstrainedOptions {
   /// IPOPT's `print_level`: 0 prints nothing (the default), 5 is IPOPT's usual iteration log.
   int print_level = 0;
   /// Second derivatives: true, the exact Hessian of the Lagrangian; false, IPOPT's limited-memory
-  /// quasi-Newton approximation (no Hessian is computed).
+  /// quasi-Newton approximation (no Hessian is computed). An `hessian_approximation` in `ipopt` overrides it.
   bool exact_hessian = true;
   /// Any other IPOPT option, applied last (so they override the fields above). An unknown name or a value
   /// of the wrong type makes minimize_constrained() throw tapegrad::Error naming it.
@@ -138,34 +138,6 @@ std::vector<V> constraint_values(C& c, std::span<const V> x) {
   return out;
 }
 
-// The problem of f and c on n unknowns; the Lagrangian takes x followed by the weights
-// (σ, λ₁, …, λₘ).
-template <class F, class C>
-ConstrainedProblem constrained_problem(F f, C c, bool has_constraints, std::size_t n) {
-  ConstrainedProblem p;
-  p.objective = [f](std::span<const Var> x) mutable { return objective_value<Var>(f, x); };
-  if (has_constraints)
-    p.constraints = [c](std::span<const Var> x) mutable { return constraint_values<Var>(c, x); };
-  auto lagrangian = [f, c, has_constraints, n](auto all) mutable {
-    using V = std::remove_cvref_t<decltype(all[0])>;
-    const auto x = all.first(n);
-    const auto w = all.subspan(n);
-    V l = w[0] * objective_value<V>(f, x);
-    if (has_constraints) {
-      const std::vector<V> cs = constraint_values<V>(c, x);
-      for (std::size_t i = 0; i < cs.size() && i + 1 < w.size(); ++i) l += w[i + 1] * cs[i];
-    }
-    return l;
-  };
-  p.lagrangian = [lagrangian](std::span<const Var> all) mutable { return Var(lagrangian(all)); };
-  if constexpr (std::is_invocable_v<F&, std::span<const WideDualVar>> ||
-                std::is_invocable_v<F&, const std::vector<WideDualVar>&>)
-    p.lagrangian_wide = [lagrangian](std::span<const WideDualVar> all) mutable {
-      return WideDualVar(lagrangian(all));
-    };
-  return p;
-}
-
 // Stands for "no constraints" (bounds only).
 struct NoConstraints {
   template <class V>
@@ -174,21 +146,54 @@ struct NoConstraints {
   }
 };
 
+// Whether g can be called on wide Dual Vars (g generic), for the recordings that do not replay.
+template <class G>
+inline constexpr bool takes_wide_duals = std::is_invocable_v<G&, std::span<const WideDualVar>> ||
+                                         std::is_invocable_v<G&, const std::vector<WideDualVar>&>;
+
+// The problem of f and c on n unknowns (c = NoConstraints: bounds only); the Lagrangian
+// takes x followed by the weights (σ, λ₁, …, λₘ).
+template <class F, class C>
+ConstrainedProblem constrained_problem(F f, C c, std::size_t n) {
+  ConstrainedProblem p;
+  p.objective = [f](std::span<const Var> x) mutable { return objective_value<Var>(f, x); };
+  if constexpr (!std::is_same_v<C, NoConstraints>)
+    p.constraints = [c](std::span<const Var> x) mutable { return constraint_values<Var>(c, x); };
+  auto lagrangian = [f, c, n](auto all) mutable {
+    using V = std::remove_cvref_t<decltype(all[0])>;
+    const auto x = all.first(n);
+    const auto w = all.subspan(n);
+    V l = w[0] * objective_value<V>(f, x);
+    // NoConstraints gives no terms (and allocates nothing).
+    const std::vector<V> cs = constraint_values<V>(c, x);
+    for (std::size_t i = 0; i < cs.size() && i + 1 < w.size(); ++i) l += w[i + 1] * cs[i];
+    return l;
+  };
+  p.lagrangian = [lagrangian](std::span<const Var> all) mutable { return Var(lagrangian(all)); };
+  // The Lagrangian takes wide Duals only when f and c both do (NoConstraints takes any numbers).
+  if constexpr (takes_wide_duals<F> && takes_wide_duals<C>)
+    p.lagrangian_wide = [lagrangian](std::span<const WideDualVar> all) mutable {
+      return WideDualVar(lagrangian(all));
+    };
+  return p;
+}
+
 }  // namespace detail
 
 /// Minimizes f(x) subject to options.constraint_lower ≤ c(x) ≤ options.constraint_upper (c(x) = 0 when
 /// those are empty) and options.lower ≤ x ≤ options.upper, from x0, by IPOPT (see
 /// minimize_constrained.hpp). f and c are written generically (`[](auto x) { … }` over a span of numbers):
-/// f returns a number, c a std::vector of m numbers. Does not throw when no optimum is found: the result's
-/// status says why. Throws tapegrad::Error for bounds of the wrong size or crossing (lower > upper), an
-/// unknown IPOPT option; rethrows what f or c throws.
+/// f returns a number, c a std::vector of m numbers. Either may instead take only a span of Vars; the
+/// exact Hessian of the Lagrangian then comes from replaying its recording, so f and c must hold no custom
+/// ops or tensor operations (tapegrad::Error otherwise). Does not throw when no optimum is found: the
+/// result's status says why. Throws tapegrad::Error for bounds of the wrong size or crossing (lower >
+/// upper), an unknown IPOPT option; rethrows what f or c throws.
 ///
 /// \snippet test_constrained_example.cpp minimize_constrained
 template <class F, class C>
 ConstrainedResult minimize_constrained(F f, C c, std::span<const double> x0,
                                        const ConstrainedOptions& options = {}) {
-  return detail::run_ipopt(detail::constrained_problem(std::move(f), std::move(c), true, x0.size()), x0,
-                           options);
+  return detail::run_ipopt(detail::constrained_problem(std::move(f), std::move(c), x0.size()), x0, options);
 }
 /// minimize_constrained(f, c, x0) with x0 as a std::vector.
 template <class F, class C>
@@ -200,8 +205,8 @@ ConstrainedResult minimize_constrained(F f, C c, const std::vector<double>& x0,
 /// functions), by IPOPT.
 template <class F>
 ConstrainedResult minimize_bounded(F f, std::span<const double> x0, const ConstrainedOptions& options) {
-  return detail::run_ipopt(
-      detail::constrained_problem(std::move(f), detail::NoConstraints{}, false, x0.size()), x0, options);
+  return detail::run_ipopt(detail::constrained_problem(std::move(f), detail::NoConstraints{}, x0.size()), x0,
+                           options);
 }
 /// minimize_bounded(f, x0) with x0 as a std::vector.
 template <class F>

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../../autodiff/support/error.hpp"
+#include "factorization_record.hpp"
 
 #if TAPEGRAD_WITH_SUITESPARSE
 #include <Eigen/CholmodSupport>
@@ -17,20 +18,6 @@ namespace tapegrad::optim {
 bool suitesparse_available() noexcept { return TAPEGRAD_WITH_SUITESPARSE != 0; }
 
 namespace detail {
-
-bool FactoredPattern::changed_to(const Eigen::SparseMatrix<double>& a) {
-  const auto outer = static_cast<std::size_t>(a.outerSize()) + 1;
-  const auto nonzeros = static_cast<std::size_t>(a.nonZeros());
-  if (a.rows() == rows_ && a.cols() == cols_ && outer_.size() == outer && inner_.size() == nonzeros &&
-      std::equal(outer_.begin(), outer_.end(), a.outerIndexPtr()) &&
-      std::equal(inner_.begin(), inner_.end(), a.innerIndexPtr()))
-    return false;
-  rows_ = a.rows();
-  cols_ = a.cols();
-  outer_.assign(a.outerIndexPtr(), a.outerIndexPtr() + outer);
-  inner_.assign(a.innerIndexPtr(), a.innerIndexPtr() + nonzeros);
-  return true;
-}
 
 namespace {
 
@@ -61,10 +48,7 @@ using EigenLlt = Eigen::SimplicialLLT<SparseMatrix<double>, Eigen::Lower, Eigen:
 }  // namespace
 
 struct SparseCholeskyState {
-  FactoredPattern pattern;
-  std::size_t analyses = 0;
-  Eigen::Index size = 0;
-  bool factored = false;
+  FactorizationRecord record;
 #if TAPEGRAD_WITH_SUITESPARSE
   std::unique_ptr<Cholmod> cholmod;  // CHOLMOD's cholmod_common must not move: held by pointer
 #endif
@@ -75,10 +59,7 @@ struct SparseCholeskyState {
 
 SparseCholesky::SparseCholesky(SparseSolverLibrary library)
     : state_(std::make_unique<detail::SparseCholeskyState>()) {
-  if (library == SparseSolverLibrary::SuiteSparse && !suitesparse_available())
-    throw Error(
-        "SparseCholesky: SuiteSparse (CHOLMOD) was asked for, but this build of tapegrad has no SuiteSparse "
-        "(install libsuitesparse-dev and configure again), or use SparseSolverLibrary::Auto or Eigen");
+  detail::require_library(library, "SparseCholesky", "CHOLMOD");
 #if TAPEGRAD_WITH_SUITESPARSE
   if (library != SparseSolverLibrary::Eigen) {
     state_->cholmod = std::make_unique<detail::Cholmod>();
@@ -93,53 +74,38 @@ SparseCholesky::~SparseCholesky() = default;
 
 bool SparseCholesky::factor(const Eigen::SparseMatrix<double>& a, double shift) {
   detail::SparseCholeskyState& s = *state_;
-  if (a.rows() != a.cols())
-    throw Error("SparseCholesky::factor: the matrix is ", a.rows(), "×", a.cols(), ", not square");
-  s.factored = false;
   std::optional<Eigen::SparseMatrix<double>> compressed;
-  if (!a.isCompressed()) compressed.emplace(a).makeCompressed();
-  const Eigen::SparseMatrix<double>& m = compressed ? *compressed : a;
-  if (!std::isfinite(shift) ||
-      !Eigen::Map<const Eigen::VectorXd>(m.valuePtr(), static_cast<Eigen::Index>(m.nonZeros())).allFinite())
-    return false;
-  const bool analyze = s.pattern.changed_to(m);
-  if (analyze) ++s.analyses;
-  s.size = m.rows();
-  if (s.size == 0) return s.factored = true;
+  bool analyze = false;
+  const Eigen::SparseMatrix<double>* m =
+      s.record.begin_factor(a, compressed, "SparseCholesky", analyze, shift);
+  if (m == nullptr) return false;
+  if (m->rows() == 0) return s.record.finish_factor(true);
 #if TAPEGRAD_WITH_SUITESPARSE
   if (s.cholmod) {
     if (analyze) {
-      s.cholmod->analyzePattern(m);
+      s.cholmod->analyzePattern(*m);
       if (!s.cholmod->analyzed()) {
-        s.pattern = {};  // analyze again next time
-        throw Error("SparseCholesky::factor: CHOLMOD's symbolic analysis of the ", m.rows(), "×", m.cols(),
-                    " matrix with ", m.nonZeros(), " nonzeros failed (CHOLMOD status ",
+        s.record.forget_pattern();
+        throw Error("SparseCholesky::factor: CHOLMOD's symbolic analysis of the ", m->rows(), "×", m->cols(),
+                    " matrix with ", m->nonZeros(), " nonzeros failed (CHOLMOD status ",
                     s.cholmod->cholmod().status, ")");
       }
     }
     s.cholmod->setShift(shift);
-    s.cholmod->factorize(m);
-    s.factored = s.cholmod->info() == Eigen::Success;
-    return s.factored;
+    s.cholmod->factorize(*m);
+    return s.record.finish_factor(s.cholmod->info() == Eigen::Success);
   }
 #endif
-  if (analyze) s.eigen->analyzePattern(m);
+  if (analyze) s.eigen->analyzePattern(*m);
   s.eigen->setShift(shift);
-  s.eigen->factorize(m);
-  s.factored = s.eigen->info() == Eigen::Success;
-  return s.factored;
+  s.eigen->factorize(*m);
+  return s.record.finish_factor(s.eigen->info() == Eigen::Success);
 }
 
 Eigen::VectorXd SparseCholesky::solve(const Eigen::VectorXd& b) const {
   const detail::SparseCholeskyState& s = *state_;
-  if (!s.factored)
-    throw Error(
-        "SparseCholesky::solve: no factorization to solve with (none was made, or the last factor() found "
-        "the "
-        "matrix not positive definite)");
-  if (b.size() != s.size)
-    throw Error("SparseCholesky::solve: b has ", b.size(), " entries for a ", s.size, "×", s.size, " matrix");
-  if (s.size == 0) return {};
+  s.record.check_solve(b.size(), "SparseCholesky", "found the matrix not positive definite");
+  if (b.size() == 0) return {};
 #if TAPEGRAD_WITH_SUITESPARSE
   if (s.cholmod) {
     Eigen::VectorXd x = s.cholmod->solve(b);
@@ -157,6 +123,6 @@ const char* SparseCholesky::library() const noexcept {
   return "Eigen SimplicialLLT";
 }
 
-std::size_t SparseCholesky::analyses() const noexcept { return state_->analyses; }
+std::size_t SparseCholesky::analyses() const noexcept { return state_->record.analyses(); }
 
 }  // namespace tapegrad::optim

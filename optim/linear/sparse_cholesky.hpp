@@ -10,36 +10,13 @@
 #include <Eigen/SparseCore>
 #include <cstddef>
 #include <memory>
-#include <vector>
+
+#include "sparse_solver_library.hpp"
 
 namespace tapegrad::optim {
 
-/// Which library factors sparse matrices (SparseCholesky, SparseLu).
-enum class SparseSolverLibrary {
-  Auto,         ///< SuiteSparse (CHOLMOD, UMFPACK) when the build found it, Eigen's own otherwise
-  SuiteSparse,  ///< CHOLMOD and UMFPACK; asking for them in a build without SuiteSparse throws
-                ///< tapegrad::Error
-  Eigen         ///< Eigen's SimplicialLLT and SparseLU, in every build
-};
-
-/// Whether this build has SuiteSparse (CHOLMOD and UMFPACK): configure found its headers and libraries.
-bool suitesparse_available() noexcept;
-
 namespace detail {
 struct SparseCholeskyState;
-
-// A matrix's pattern as last factored (its compressed-column index arrays): a
-// factorization redoes its symbolic analysis only when the next matrix's differs.
-class FactoredPattern {
- public:
-  // True when `a` (compressed) has another size or pattern than the one stored, which
-  // it then becomes.
-  bool changed_to(const Eigen::SparseMatrix<double>& a);
-
- private:
-  Eigen::Index rows_ = -1, cols_ = -1;
-  std::vector<int> outer_, inner_;
-};
 }  // namespace detail
 
 /// The Cholesky factorization L·Lᵀ of a sparse symmetric positive definite matrix plus a multiple of the

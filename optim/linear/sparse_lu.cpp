@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "../../autodiff/support/error.hpp"
+#include "factorization_record.hpp"
 
 #if TAPEGRAD_WITH_SUITESPARSE
 #include <Eigen/UmfPackSupport>
@@ -31,10 +32,7 @@ using EigenLu = Eigen::SparseLU<SparseMatrix<double>, Eigen::COLAMDOrdering<int>
 }  // namespace
 
 struct SparseLuState {
-  FactoredPattern pattern;
-  std::size_t analyses = 0;
-  Eigen::Index size = 0;
-  bool factored = false;
+  FactorizationRecord record;
 #if TAPEGRAD_WITH_SUITESPARSE
   std::unique_ptr<Umfpack> umfpack;
   SparseMatrix<double> matrix;  // what umfpack refers to
@@ -45,11 +43,7 @@ struct SparseLuState {
 }  // namespace detail
 
 SparseLu::SparseLu(SparseSolverLibrary library) : state_(std::make_unique<detail::SparseLuState>()) {
-  if (library == SparseSolverLibrary::SuiteSparse && !suitesparse_available())
-    throw Error(
-        "SparseLu: SuiteSparse (UMFPACK) was asked for, but this build of tapegrad has no SuiteSparse "
-        "(install "
-        "libsuitesparse-dev and configure again), or use SparseSolverLibrary::Auto or Eigen");
+  detail::require_library(library, "SparseLu", "UMFPACK");
 #if TAPEGRAD_WITH_SUITESPARSE
   if (library != SparseSolverLibrary::Eigen) {
     state_->umfpack = std::make_unique<detail::Umfpack>();
@@ -64,53 +58,38 @@ SparseLu::~SparseLu() = default;
 
 bool SparseLu::factor(const Eigen::SparseMatrix<double>& a) {
   detail::SparseLuState& s = *state_;
-  if (a.rows() != a.cols())
-    throw Error("SparseLu::factor: the matrix is ", a.rows(), "×", a.cols(), ", not square");
-  s.factored = false;
   std::optional<Eigen::SparseMatrix<double>> compressed;
-  if (!a.isCompressed()) compressed.emplace(a).makeCompressed();
-  const Eigen::SparseMatrix<double>& m = compressed ? *compressed : a;
-  if (!Eigen::Map<const Eigen::VectorXd>(m.valuePtr(), static_cast<Eigen::Index>(m.nonZeros())).allFinite())
-    return false;
-  const bool analyze = s.pattern.changed_to(m);
-  if (analyze) ++s.analyses;
-  s.size = m.rows();
-  if (s.size == 0) return s.factored = true;
+  bool analyze = false;
+  const Eigen::SparseMatrix<double>* m = s.record.begin_factor(a, compressed, "SparseLu", analyze);
+  if (m == nullptr) return false;
+  if (m->rows() == 0) return s.record.finish_factor(true);
 #if TAPEGRAD_WITH_SUITESPARSE
   if (s.umfpack) {
     if (analyze) {
-      s.matrix = m;
+      s.matrix = *m;
       s.umfpack->analyzePattern(s.matrix);
       if (s.umfpack->status() != UMFPACK_OK) {
-        s.pattern = {};  // analyze again next time
-        throw Error("SparseLu::factor: UMFPACK's symbolic analysis of the ", m.rows(), "×", m.cols(),
-                    " matrix with ", m.nonZeros(), " nonzeros failed (UMFPACK status ", s.umfpack->status(),
+        s.record.forget_pattern();
+        throw Error("SparseLu::factor: UMFPACK's symbolic analysis of the ", m->rows(), "×", m->cols(),
+                    " matrix with ", m->nonZeros(), " nonzeros failed (UMFPACK status ", s.umfpack->status(),
                     ")");
       }
     } else {
-      std::copy(m.valuePtr(), m.valuePtr() + m.nonZeros(), s.matrix.valuePtr());
+      std::copy(m->valuePtr(), m->valuePtr() + m->nonZeros(), s.matrix.valuePtr());
     }
     s.umfpack->factorize(s.matrix);
-    s.factored = s.umfpack->info() == Eigen::Success;
-    return s.factored;
+    return s.record.finish_factor(s.umfpack->info() == Eigen::Success);
   }
 #endif
-  if (analyze) s.eigen->analyzePattern(m);
-  s.eigen->factorize(m);
-  s.factored = s.eigen->info() == Eigen::Success;
-  return s.factored;
+  if (analyze) s.eigen->analyzePattern(*m);
+  s.eigen->factorize(*m);
+  return s.record.finish_factor(s.eigen->info() == Eigen::Success);
 }
 
 Eigen::VectorXd SparseLu::solve(const Eigen::VectorXd& b) const {
   const detail::SparseLuState& s = *state_;
-  if (!s.factored)
-    throw Error(
-        "SparseLu::solve: no factorization to solve with (none was made, or the last factor() found the "
-        "matrix "
-        "singular)");
-  if (b.size() != s.size)
-    throw Error("SparseLu::solve: b has ", b.size(), " entries for a ", s.size, "×", s.size, " matrix");
-  if (s.size == 0) return {};
+  s.record.check_solve(b.size(), "SparseLu", "found the matrix singular");
+  if (b.size() == 0) return {};
 #if TAPEGRAD_WITH_SUITESPARSE
   if (s.umfpack) {
     Eigen::VectorXd x = s.umfpack->solve(b);
@@ -128,6 +107,6 @@ const char* SparseLu::library() const noexcept {
   return "Eigen SparseLU";
 }
 
-std::size_t SparseLu::analyses() const noexcept { return state_->analyses; }
+std::size_t SparseLu::analyses() const noexcept { return state_->record.analyses(); }
 
 }  // namespace tapegrad::optim

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "sparse_cholesky.hpp"
+#include "sparse_solver_library.hpp"
 
 namespace tapegrad::optim {
 

@@ -86,23 +86,25 @@ SolveResult dogleg(System& system, Eigen::VectorXd x, Eigen::VectorXd r, const S
   int successes = 0, slow_steps = 0, slow_jacobians = 0;
   StepHistory steps;
   Eigen::VectorXd r_trial;
-  // Where ‖F(x)‖ is within the tolerance: a root if x is located, an asymptote if J is singular.
-  const auto at_root = [&]() -> std::optional<SolveStop> {
+  // Where ‖F(x)‖ is within the tolerance: a root if x is located, an asymptote if J is
+  // singular. `gauss_newton`: the system's step at x, which is the Newton correction (and
+  // present) where J is regular.
+  const auto at_root = [&](const std::optional<Eigen::VectorXd>& gauss_newton) -> std::optional<SolveStop> {
     if (!(r.norm() <= options.tolerance)) return std::nullopt;
     const bool regular = system.regular();
-    if (located(regular, regular ? system.newton_step(r).norm() : 0.0, x, steps)) return SolveStop::Converged;
+    if (located(regular, regular ? gauss_newton->norm() : 0.0, x, steps)) return SolveStop::Converged;
     if (!regular) return SolveStop::Asymptote;
     return std::nullopt;
   };
   for (;;) {
     const double norm = r.norm();
-    if (const std::optional<SolveStop> stop = at_root(); stop)
+    const std::optional<Eigen::VectorXd> gauss_newton = system.gauss_newton_step(r);
+    if (const std::optional<SolveStop> stop = at_root(gauss_newton); stop)
       return finish_solve(result, system, x, *stop, norm);
     const Eigen::VectorXd columns = system.column_norms();
     for (Eigen::Index k = 0; k < diag.size(); ++k)
       if (std::isfinite(columns(k))) diag(k) = std::max(diag(k), columns(k));
     const Eigen::VectorXd gradient = system.transpose_times(r);
-    const std::optional<Eigen::VectorXd> gauss_newton = system.gauss_newton_step(r);
     if (!gradient.allFinite()) return finish_solve(result, system, x, SolveStop::NotFinite, norm);
     bool fresh_jacobian = true;
     for (;;) {
@@ -144,8 +146,14 @@ SolveResult dogleg(System& system, Eigen::VectorXd x, Eigen::VectorXd r, const S
       // hybrj's ends short of a root: the region below x's rounding, or too little progress.
       if (0.1 * std::max(0.1 * delta, s_norm) <= epsilon * x_norm || slow_jacobians == 5 ||
           slow_steps == 10) {
-        if (accepted) system.jacobian_at(x);
-        return finish_solve(result, system, x, at_root().value_or(SolveStop::Stalled), r.norm());
+        std::optional<SolveStop> stop;
+        if (!accepted) {
+          stop = at_root(gauss_newton);
+        } else {
+          system.jacobian_at(x);
+          if (r.norm() <= options.tolerance) stop = at_root(system.gauss_newton_step(r));
+        }
+        return finish_solve(result, system, x, stop.value_or(SolveStop::Stalled), r.norm());
       }
       if (accepted) {
         system.jacobian_at(x);

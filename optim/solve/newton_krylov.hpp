@@ -24,7 +24,8 @@
 /// the residual at all says J is singular (an asymptote); the steps' rule judges the rest.
 /// Where F is exactly 0 there is nothing to solve, so J's regularity is probed instead:
 /// J z = J w by GMRES for a fixed w gives back w (to 10⁻⁴) only if J has no null space that
-/// w reaches.
+/// w reaches; a J·w that is not finite (a partial that is not: sqrt(x) = 0 at x = 0) ends it
+/// as dense Newton ends where its J is not finite, an asymptote unless the steps located x.
 ///
 /// Known limit: near a nearly singular J the Newton direction can be so long that no step
 /// length down to 10⁻⁴ lowers ‖F‖ (Moré, Garbow & Hillstrom's Brown almost-linear system
@@ -45,11 +46,6 @@
 
 namespace tapegrad::optim::detail {
 
-// The Newton–Krylov run's counts, as finish_solve() reads them from a system.
-struct KrylovCounts {
-  long evaluations = 0, jacobian_evaluations = 0;
-};
-
 // Newton–Krylov from x, where `system` has recorded F(x) = r.
 template <class F>
 SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::VectorXd r,
@@ -60,10 +56,8 @@ SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::V
   const double gamma = 0.9, eta_max = 0.9999, eta_threshold = 0.1, locating_tolerance = 1e-8;
   double eta = 1e-3;
   StepHistory steps;
-  KrylovCounts counts;
   const auto finish = [&](SolveStop reason, double norm) {
-    counts.evaluations = system.evaluations;
-    return finish_solve(result, counts, x, reason, norm);
+    return finish_solve(result, system, x, reason, norm);
   };
   const auto times = [&](const Eigen::VectorXd& v, Eigen::VectorXd& out) { system.times(v, out); };
   const auto solve_linear = [&](const Eigen::VectorXd& b, double tolerance, const KrylovPreconditioner& m) {
@@ -83,12 +77,15 @@ SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::V
             : KrylovPreconditioner{};
     double tolerance = std::min(eta_max, std::max(std::min(eta, eta * norm), 0.5 * options.tolerance / norm));
     if (norm <= options.tolerance) tolerance = std::min(tolerance, locating_tolerance);
-    ++counts.jacobian_evaluations;  // the recording at x, swept for products from here on
     if (norm == 0) {
-      // Nothing to solve; J's regularity from a product whose preimage is known.
+      // Nothing to solve; J's regularity from a product whose preimage is known. A product
+      // that is not finite meets a partial that is not (sqrt(x) = 0 at x = 0): J is no
+      // matrix there, as a dense J that is not finite is no regular one.
       Eigen::VectorXd w(x.size()), jw;
       for (Eigen::Index i = 0; i < w.size(); ++i) w(i) = 1 + 0.5 * std::sin(1.0 + static_cast<double>(i));
       times(w, jw);
+      if (!jw.allFinite())
+        return finish(located(false, 0.0, x, steps) ? SolveStop::Converged : SolveStop::Asymptote, norm);
       const GmresResult probe = solve_linear(jw, 1e-8, m);
       const bool regular = probe.converged && (probe.x - w).norm() <= 1e-4 * w.norm();
       return finish(located(regular, 0.0, x, steps) ? SolveStop::Converged : SolveStop::Asymptote, norm);

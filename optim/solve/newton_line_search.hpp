@@ -20,23 +20,11 @@
 
 namespace tapegrad::optim::detail {
 
-// The end of a solve at x with ‖F(x)‖ = residual_norm; the counts come from the system.
-template <class System>
-SolveResult finish_solve(SolveResult& result, const System& system, const Eigen::VectorXd& x,
-                         SolveStop reason, double residual_norm) {
-  result.x.assign(x.data(), x.data() + x.size());
-  result.residual_norm = residual_norm;
-  result.reason = reason;
-  result.evaluations += system.evaluations;
-  result.jacobian_evaluations += system.jacobian_evaluations;
-  return result;
-}
-
 // Newton from x, where `system` holds F(x) = r and J(x); then Levenberg–Marquardt with J
-// stored as `storage` says (the system's own storage).
+// stored as the system stores it (a sparse system's pattern and coloring passed on).
 template <class F, class System>
 SolveResult newton_line_search(F& equations, System& system, Eigen::VectorXd x, Eigen::VectorXd r,
-                               const SolveOptions& options, JacobianStorage storage) {
+                               const SolveOptions& options) {
   const Eigen::Index n = x.size();
   SolveResult result;
   result.method = "newton";
@@ -105,14 +93,17 @@ SolveResult newton_line_search(F& equations, System& system, Eigen::VectorXd x, 
     return located_by_system(at).second;
   };
   LevenbergMarquardtOptions lm_options;
-  lm_options.jacobian = storage;
-  const MinimizeResult lm = least_squares(
-      equations, std::span<const double>(x.data(), static_cast<std::size_t>(n)), lm_options,
+  lm_options.jacobian = System::storage;
+  SparseJacobian* shared = nullptr;
+  if constexpr (System::storage == JacobianStorage::Sparse) shared = &system.jacobian();
+  const LeastSquaresRun run = least_squares_with(
+      equations, std::span<const double>(x.data(), static_cast<std::size_t>(n)), lm_options, shared,
       StopWhen{.max_steps = options.max_iterations - result.iterations, .gradient_norm = 0, .f_change = -1},
       AtRoot{target, lm_located});
+  const MinimizeResult& lm = run.result;
   result.iterations += lm.steps;
   result.evaluations += lm.evaluations;
-  result.jacobian_evaluations += lm.steps + 1;
+  result.jacobian_evaluations += run.jacobian_evaluations;
   x = Eigen::Map<const Eigen::VectorXd>(lm.x.data(), n);
   const double norm = std::sqrt(2 * lm.f);
   if (lm.reason == StopReason::Callback) return finish_solve(result, system, x, SolveStop::Converged, norm);

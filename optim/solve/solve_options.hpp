@@ -40,9 +40,13 @@ inline const char* to_string(SolveMethod m) { return name_of(m, enum_names(Solve
 /// n = 50. Below it the pattern and its coloring cost more than they save.
 inline constexpr std::size_t solve_dense_up_to = 64;
 /// Auto stores J dense above solve_dense_up_to unknowns too when the pattern has more than this fraction of
-/// n² nonzeros: banded systems of n = 200 and 400 took the same time dense and sparse at about this density
-/// (pattern and coloring included), and twice as long sparse at half full.
+/// n² nonzeros (and n is at most solve_dense_at_most): banded systems of n = 200 and 400 took the same time
+/// dense and sparse at about this density (pattern and coloring included), and twice as long sparse at half
+/// full.
 inline constexpr double solve_dense_above_density = 0.2;
+/// Auto stores J dense for at most this many unknowns, however full its pattern: n² doubles are 128 MB here,
+/// and a denser pattern above it is factored sparse (or, past solve_krylov_above_nonzeros, not at all).
+inline constexpr std::size_t solve_dense_at_most = 4096;
 /// Auto solves by Newton–Krylov instead of sparse LU above this many unknowns: at n = 10⁶ (the Bratu problem
 /// on a 1000×1000 grid, 5·10⁶ nonzeros) Newton with UMFPACK took 108 s and 1.8 GB, each factorization 22 s,
 /// and a grid in three dimensions fills its factors far more. Newton–Krylov then needs a preconditioner to be
@@ -123,5 +127,22 @@ struct SolveResult {
   /// True when x is a root: ‖F(x)‖₂ ≤ tolerance at a located point.
   bool converged() const { return reason == SolveStop::Converged; }
 };
+
+namespace detail {
+
+// The end of a solve at x with ‖F(x)‖ = residual_norm; the counts come from the system the
+// method ran on.
+template <class System>
+SolveResult finish_solve(SolveResult& result, const System& system, const Eigen::VectorXd& x,
+                         SolveStop reason, double residual_norm) {
+  result.x.assign(x.data(), x.data() + x.size());
+  result.residual_norm = residual_norm;
+  result.reason = reason;
+  result.evaluations += system.evaluations();
+  result.jacobian_evaluations += system.jacobian_evaluations();
+  return result;
+}
+
+}  // namespace detail
 
 }  // namespace tapegrad::optim

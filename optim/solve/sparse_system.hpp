@@ -1,65 +1,46 @@
 /// \file
 /// The system F(x) = 0 with its Jacobian stored sparse: the pattern and its coloring found once
 /// per solve (SparseJacobian), J's values at each point by compressed forward sweeps, factored
-/// by SparseLu with its symbolic analysis kept while the pattern holds. The same questions
+/// by SparseLu with its symbolic analysis kept while the pattern holds; F's values from the
+/// recordings every method shares (recorded_equations.hpp). The same questions
 /// dense_system.hpp answers, for systems whose dense J would not fit or not pay.
 #pragma once
 
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
-#include <cmath>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "../../autodiff/sparse/sparse_jacobian.hpp"
+#include "../jacobian_storage.hpp"
 #include "../linear/sparse_lu.hpp"
-#include "dense_system.hpp"
+#include "recorded_equations.hpp"
 
 namespace tapegrad::optim::detail {
-
-// F as SparseJacobian records it: on a span of Vars, returning a std::vector of Vars.
-template <class F>
-SparseJacobian::Function equations_on_vars(F& equations) {
-  return [&equations](std::span<const Var> x) {
-    std::vector<Var> ys;
-    if constexpr (std::is_invocable_v<F&, std::span<const Var>>) {
-      for (const auto& y : equations(x)) ys.emplace_back(y);
-    } else {
-      const std::vector<Var> xs(x.begin(), x.end());
-      for (const auto& y : equations(xs)) ys.emplace_back(y);
-    }
-    return ys;
-  };
-}
 
 template <class F>
 class SparseSystem {
  public:
-  // `jacobian`: F's SparseJacobian, its pattern found at the start (solve() looks at its
-  // size before it chooses this storage).
-  SparseSystem(F& equations, Eigen::Index n, SparseJacobian jacobian)
-      : equations_(equations), vars_(static_cast<std::size_t>(n)), jacobian_(std::move(jacobian)) {
-    tape_.release();
-  }
+  static constexpr JacobianStorage storage = JacobianStorage::Sparse;
 
-  // F at x, recorded on a tape of the system's own (a replay of SparseJacobian's recording
-  // would compute J's colors too).
-  void values(const Eigen::VectorXd& x, Eigen::VectorXd& r) {
-    const ActiveFor active(tape_);
-    record_equations(equations_, x, tape_, vars_, ys_, r);
-    ++evaluations;
-  }
+  // `jacobian`: F's SparseJacobian, its pattern found at the start (solve() looks at its
+  // size before it chooses this storage), which recorded F once.
+  SparseSystem(RecordedEquations<F>& equations, SparseJacobian jacobian)
+      : equations_(equations), jacobian_(std::move(jacobian)) {}
+
+  // F at x, recorded (a replay of SparseJacobian's recording would compute J's colors too).
+  void values(const Eigen::VectorXd& x, Eigen::VectorXd& r) { equations_.record(x, r); }
   // J at x from the pattern found once (found again only where a branch of F changed), factored.
   // SparseJacobian replays F to reach x: an evaluation too.
   void jacobian_at(const Eigen::VectorXd& x) {
-    j_ = jacobian_.at(std::span<const double>(x.data(), static_cast<std::size_t>(x.size())));
-    ++evaluations;
-    bool finite = true;
-    for (Eigen::Index k = 0; k < j_.nonZeros() && finite; ++k) finite = std::isfinite(j_.valuePtr()[k]);
-    regular_ = finite && lu_.factor(j_);
-    ++jacobian_evaluations;
+    jacobian_.values(std::span<const double>(x.data(), static_cast<std::size_t>(x.size())), nonzeros_);
+    ++replays_;
+    j_ = jacobian_.matrix(nonzeros_);
+    regular_ = lu_.factor(j_);  // false for an entry that is not finite too
+    ++jacobian_evaluations_;
   }
 
   bool regular() const { return regular_; }
@@ -79,18 +60,21 @@ class SparseSystem {
     return norms;
   }
   std::string linear_solver() const { return std::string("sparse LU (") + lu_.library() + ")"; }
-  const SparseJacobian& jacobian() const { return jacobian_; }
+  // The pattern and coloring, for Levenberg–Marquardt's hand-over (which then finds none of its own).
+  SparseJacobian& jacobian() { return jacobian_; }
 
-  long evaluations = 1, jacobian_evaluations = 0;  // SparseJacobian recorded F at the start
+  long evaluations() const { return equations_.evaluations() + replays_; }
+  long jacobian_evaluations() const { return jacobian_evaluations_; }
 
  private:
-  F& equations_;
-  Tape tape_;
-  std::vector<Var> vars_, ys_;
+  RecordedEquations<F>& equations_;
   SparseJacobian jacobian_;
+  std::vector<double> nonzeros_;
   Eigen::SparseMatrix<double> j_;
   SparseLu lu_;
   bool regular_ = false;
+  long replays_ = 1;  // SparseJacobian's recordings and replays: it recorded F at the start
+  long jacobian_evaluations_ = 0;
 };
 
 }  // namespace tapegrad::optim::detail

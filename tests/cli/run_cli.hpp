@@ -71,6 +71,20 @@ inline void expect_usage_error(const Outcome& r, const std::string& part) {
   EXPECT_NE(r.err.find(part), std::string::npos) << "expected '" << part << "' in: " << r.err;
 }
 
+// The same with --json: exit code 2, nothing on stdout, and stderr one JSON object whose error holds
+// `part`; the object (discarded when stderr is not JSON).
+inline nlohmann::json expect_json_usage_error(const Outcome& r, const std::string& part) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.err, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.err;
+  if (j.is_discarded()) return j;
+  EXPECT_EQ(j["exit_code"], 2);
+  EXPECT_NE(j["error"].get<std::string>().find(part), std::string::npos)
+      << "expected '" << part << "' in: " << j["error"];
+  return j;
+}
+
 // A test with its own scratch folder, made empty before and removed after it.
 class ScratchFolderTest : public ::testing::Test {
  protected:

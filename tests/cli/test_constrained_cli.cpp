@@ -25,6 +25,22 @@ std::map<std::string, double> read_coordinates(const std::string& path) {
   return out;
 }
 
+// The number after `prefix` on the line of `text` that starts with it (NaN when no line does).
+double value_on_line(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(prefix, 0) == 0) return std::stod(line.substr(prefix.size()));
+  return std::nan("");
+}
+
+// Whether `text` has `line` as one of its lines, whole.
+bool has_line(const std::string& text, const std::string& line) {
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (l == line) return true;
+  return false;
+}
+
 }  // namespace
 
 #if TAPEGRAD_CLI_WITH_IPOPT
@@ -57,6 +73,11 @@ TEST_F(ConstrainedCli, AnEqualityFromAFile) {
   EXPECT_NE(r.out.find("x = 0.5"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("status: optimal"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("multiplier of 1 = x + y: 1"), std::string::npos) << r.out;  // of 1 − (x + y): +1
+  // The numbers themselves (17 digits are printed: "x = 0.5" above would also match 0.51).
+  EXPECT_NEAR(value_on_line(r.out, "x = "), 0.5, 1e-7) << r.out;
+  EXPECT_NEAR(value_on_line(r.out, "y = "), 0.5, 1e-7) << r.out;
+  EXPECT_TRUE(has_line(r.out, "status: optimal")) << r.out;
+  EXPECT_NEAR(value_on_line(r.out, "multiplier of 1 = x + y: "), 1, 1e-6) << r.out;
 }
 
 // Bounds are bounds: min (x−3)² + (y−½)² with x ≤ 1 and 0 ≤ y ≤ 1 ends at (1, ½) with no
@@ -93,7 +114,7 @@ TEST_F(ConstrainedCli, BadConstraintsAreRefusedWhereTheyStand) {
     args.insert(args.end(), more.begin(), more.end());
     return tapegrad(args);
   };
-  expect_usage_error(minimize("x + y"), "needs a relation");
+  expect_usage_error(minimize("x + y"), "a constraint needs a relation");
   expect_usage_error(minimize("x + y == 1"), "'==' is not a relation here");
   expect_usage_error(minimize("x + y < 1"), "strict '<'");
   expect_usage_error(minimize("x + y =< 1"), "write '<='");
@@ -104,6 +125,29 @@ TEST_F(ConstrainedCli, BadConstraintsAreRefusedWhereTheyStand) {
   expect_usage_error(minimize("x + y <= 1", {"--optimizer", "adam"}), "does not apply with --subject-to");
   expect_usage_error(minimize("x + (y <= 1"), "column");
   expect_usage_error(minimize(";;"), "no constraints");
+  // Given but empty is no constraints too, not an unconstrained run.
+  expect_usage_error(minimize(""), "no constraints");
+  expect_usage_error(minimize("  "), "no constraints");
+  // A side's error points into the whole text: y at column 9, the '*' at column 13, log at
+  // column 14 (a constant side whose value is not finite).
+  expect_usage_error(minimize("x >= 0; y[3] <= 1"), "y is not a vector");
+  expect_usage_error(minimize("x >= 0; y[3] <= 1"), "(column 9)");
+  expect_usage_error(minimize("x >= 0; x + * y <= 1"), "(column 13)");
+  expect_usage_error(minimize("x >= 0; x <= log(0)"), "(column 14)");
+  expect_usage_error(minimize("x >= 0; log(0) <= y"), "(column 9)");
+}
+
+// IPOPT's log goes to stdout, which --json keeps for the JSON alone.
+TEST_F(ConstrainedCli, TraceWithJsonIsRefused) {
+  const Outcome r = tapegrad(
+      {"minimize", "x^2 + y^2", "--subject-to", "x + y >= 1", "--from", "x=1,y=1", "--trace", "--json"});
+  expect_json_usage_error(r, "--ipopt output_file=FILE");
+  // Without --json the log is the point of --trace.
+  const Outcome traced =
+      tapegrad({"minimize", "x^2 + y^2", "--subject-to", "x + y >= 1", "--from", "x=1,y=1", "--trace"});
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  EXPECT_NE(traced.out.find("iter"), std::string::npos) << traced.out;
+  EXPECT_NEAR(value_on_line(traced.out, "x = "), 0.5, 1e-7) << traced.out;
 }
 
 #else

@@ -38,40 +38,27 @@ struct BratuGrid {
     std::snprintf(buffer, sizeof buffer, "%.17g", coefficient());
     return buffer;
   }
-  // One equation a line, "… = 0", the boundary neighbours left out.
-  std::string equations() const {
+  // One equation a line, "… = 0", the boundary neighbours left out; or, `with_sums`, the
+  // same equations with a pair of neighbours as a sum over its two entries (an '=' inside
+  // the side) and the source term on the right, separated by ';'.
+  std::string equations(bool with_sums = false) const {
     std::string out;
     const std::string c = coefficient_text();
+    const auto u = [](int k) { return "u[" + std::to_string(k) + "]"; };
+    // The neighbours k − step and k + step, those inside the grid (`before`, `after`).
+    const auto pair = [&](int k, int step, bool before, bool after) {
+      if (with_sums && before && after)
+        return " - sum(d = 0..1: u[" + std::to_string(k - step) + " + " + std::to_string(2 * step) + "*d])";
+      std::string terms;
+      if (before) terms += " - " + u(k - step);
+      if (after) terms += " - " + u(k + step);
+      return terms;
+    };
     for (int i = 0; i < n; ++i)
       for (int j = 0; j < n; ++j) {
         const int k = i * n + j;
-        out += "4*u[" + std::to_string(k) + "]";
-        if (j > 0) out += " - u[" + std::to_string(k - 1) + "]";
-        if (j + 1 < n) out += " - u[" + std::to_string(k + 1) + "]";
-        if (i > 0) out += " - u[" + std::to_string(k - n) + "]";
-        if (i + 1 < n) out += " - u[" + std::to_string(k + n) + "]";
-        out += " - " + c + "*exp(u[" + std::to_string(k) + "]) = 0\n";
-      }
-    return out;
-  }
-  // The same equations with a pair of neighbours as a sum over its two entries (an '='
-  // inside the side) and the source term on the right, separated by ';'.
-  std::string equations_with_sums() const {
-    std::string out;
-    const std::string c = coefficient_text();
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j) {
-        const int k = i * n + j;
-        out += "4*u[" + std::to_string(k) + "]";
-        if (j > 0 && j + 1 < n)
-          out += " - sum(d = 0..1: u[" + std::to_string(k - 1) + " + 2*d])";
-        else
-          out += " - u[" + std::to_string(j > 0 ? k - 1 : k + 1) + "]";
-        if (i > 0 && i + 1 < n)
-          out += " - sum(d = 0..1: u[" + std::to_string(k - n) + " + " + std::to_string(2 * n) + "*d])";
-        else
-          out += " - u[" + std::to_string(i > 0 ? k - n : k + n) + "]";
-        out += " = " + c + "*exp(u[" + std::to_string(k) + "]); ";
+        out += "4*" + u(k) + pair(k, 1, j > 0, j + 1 < n) + pair(k, n, i > 0, i + 1 < n);
+        out += with_sums ? " = " + c + "*exp(" + u(k) + "); " : " - " + c + "*exp(" + u(k) + ") = 0\n";
       }
     return out;
   }
@@ -196,11 +183,12 @@ TEST_F(LargeSystemsCli, BratuWrittenWithSumsAndTwoSidedEquationsHasTheSameRoot) 
   const Outcome plain = tapegrad({"solve", at_path(file("plain.txt", grid.equations())), "--dim", "u=900",
                                   "--from", "u=0", "--tol", "1e-12", "--out", path("plain-root.txt")});
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  // Auto: sparse above 150 unknowns.
+  // Auto: sparse above optim::solve_dense_up_to (64) unknowns, and the five-point stencil's
+  // pattern is far from full.
   EXPECT_TRUE(mentions(plain.out, "linear solver = sparse LU")) << plain.out;
   const Outcome sums =
-      tapegrad({"solve", at_path(file("sums.txt", grid.equations_with_sums())), "--dim", "u=900", "--from",
-                "u=0", "--method", "newton-krylov", "--tol", "1e-12", "--out", path("sums-root.txt")});
+      tapegrad({"solve", at_path(file("sums.txt", grid.equations(true))), "--dim", "u=900", "--from", "u=0",
+                "--method", "newton-krylov", "--tol", "1e-12", "--out", path("sums-root.txt")});
   ASSERT_EQ(sums.exit_code, 0) << sums.err;
   EXPECT_TRUE(mentions(sums.out, "(newton-krylov)\nlinear solver = GMRES(30)")) << sums.out;
   EXPECT_TRUE(mentions(sums.out, "krylov iterations = ")) << sums.out;
@@ -317,6 +305,10 @@ TEST_F(LargeSystemsCli, BadUnknownsAndFlagsAreUsageErrors) {
   expect_usage_error(tapegrad({"solve", "u[0] + u[1] = 1; u[0] - u[1] = 0", "--dim", "u=2", "--from", "u=0",
                                "--method", "newton", "--preconditioner", "ilu"}),
                      "--preconditioner is for --method newton-krylov");
+  // Given is given, at its default value too.
+  expect_usage_error(tapegrad({"solve", "u[0] + u[1] = 1; u[0] - u[1] = 0", "--dim", "u=2", "--from", "u=0",
+                               "--method", "dogleg", "--krylov-restart", "30"}),
+                     "--krylov-restart is for --method newton-krylov (or auto), not dogleg");
   expect_usage_error(
       tapegrad({"solve", "sum(u) = 0; u[0] = 1", "--dim", "u=5000", "--from", "u=0", "--jacobian", "dense"}),
       "2 equations in 5000 unknowns");

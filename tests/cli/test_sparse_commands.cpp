@@ -40,7 +40,9 @@ MatrixMarket read_matrix_market(const fs::path& path) {
     in >> i >> j >> v;
     EXPECT_TRUE(in) << "entry " << k << " of " << path;
     EXPECT_TRUE(i >= 1 && i <= m.rows && j >= 1 && j <= m.columns);
-    if (m.symmetry == "symmetric") EXPECT_GE(i, j) << "a symmetric file holds the lower triangle";
+    if (m.symmetry == "symmetric") {
+      EXPECT_GE(i, j) << "a symmetric file holds the lower triangle";
+    }
     m.values[{i, j}] = v;
     if (m.symmetry == "symmetric") m.values[{j, i}] = v;
   }
@@ -74,7 +76,9 @@ TEST_F(SparseCommand, HessianOfTheChainedRosenbrockFunctionIsWrittenAsMatrixMark
   for (long i = 1; i <= 1000; ++i) {
     const double diagonal = i == 1 ? 102 : (i == 1000 ? 200 : 302);
     EXPECT_DOUBLE_EQ(m.values.at({i, i}), diagonal) << i;
-    if (i < 1000) EXPECT_DOUBLE_EQ(m.values.at({i + 1, i}), -200) << i;
+    if (i < 1000) {
+      EXPECT_DOUBLE_EQ(m.values.at({i + 1, i}), -200) << i;
+    }
   }
   EXPECT_EQ(m.values.size(), 2998u);
 }

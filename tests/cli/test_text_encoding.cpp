@@ -42,16 +42,7 @@ std::vector<std::string> fields_of(const std::string& line) {
 // whose error holds `part`.
 nlohmann::json expect_json_usage_error(std::vector<std::string> args, const std::string& part) {
   args.push_back("--json");
-  const Outcome r = tapegrad(args);
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  const nlohmann::json j = nlohmann::json::parse(r.err, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.err;
-  if (j.is_discarded()) return j;
-  EXPECT_EQ(j["exit_code"], 2);
-  EXPECT_NE(j["error"].get<std::string>().find(part), std::string::npos)
-      << "expected '" << part << "' in: " << j["error"];
-  return j;
+  return cli_run::expect_json_usage_error(tapegrad(args), part);
 }
 
 // Refused with and without --json, each naming `part`.

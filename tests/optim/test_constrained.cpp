@@ -219,6 +219,10 @@ TEST(MinimizeConstrained, BadInputIsRefusedWithItsName) {
       std::string::npos);
   EXPECT_NE(message({.constraint_lower = {0, 0}, .constraint_upper = {1, 1}}).find("for 1 constraint"),
             std::string::npos);
+  // One constraint, in the singular.
+  EXPECT_TRUE(
+      message({.constraint_lower = {0, 0}, .constraint_upper = {1, 1}}).ends_with(", for 1 constraint"));
+  EXPECT_TRUE(message({.lower = {0}, .upper = {1, 1}}).ends_with(", for 2 unknowns"));
   EXPECT_NE(message({.ipopt = {{"no_such_option", "1"}}}).find("no option named 'no_such_option'"),
             std::string::npos);
   EXPECT_NE(message({.ipopt = {{"max_iter", "many"}}}).find("takes an integer"), std::string::npos);
@@ -264,4 +268,82 @@ TEST(MinimizeConstrained, QuasiNewtonNeedsNoHessian) {
   ASSERT_TRUE(r.optimal()) << r.solver_message;
   EXPECT_NEAR(r.x[0], 2 / std::sqrt(5.0), 1e-6);
   EXPECT_EQ(r.hessian_evaluations, 0);
+}
+
+// hessian_approximation given as an IPOPT option decides, whatever exact_hessian says: with
+// limited-memory no Hessian is set up (neither recorded nor colored) or evaluated; with exact
+// over exact_hessian = false the exact Hessian is set up and used, and the run ends at the
+// projection (2, 1)/√5 as in AQuadraticOnADiscReachesTheProjection.
+TEST(MinimizeConstrained, TheHessianApproximationOptionDecidesTheHessian) {
+  auto f = [](auto x) { return (x[0] - 2.0) * (x[0] - 2.0) + (x[1] - 1.0) * (x[1] - 1.0); };
+  const double s5 = std::sqrt(5.0);
+  const opt::ConstrainedResult quasi_newton =
+      opt::minimize_constrained(f, unit_disc, std::vector<double>{0, 0},
+                                {.constraint_lower = {-inf},
+                                 .constraint_upper = {1},
+                                 .ipopt = {{"hessian_approximation", "limited-memory"}}});
+  ASSERT_TRUE(quasi_newton.optimal()) << quasi_newton.solver_message;
+  EXPECT_NEAR(quasi_newton.x[0], 2 / s5, 1e-6);
+  EXPECT_EQ(quasi_newton.hessian_evaluations, 0);
+  EXPECT_EQ(quasi_newton.hessian_colors, 0u);
+  EXPECT_EQ(quasi_newton.hessian_nonzeros, 0u);
+
+  const opt::ConstrainedResult exact =
+      opt::minimize_constrained(f, unit_disc, std::vector<double>{0, 0},
+                                {.constraint_lower = {-inf},
+                                 .constraint_upper = {1},
+                                 .exact_hessian = false,
+                                 .ipopt = {{"hessian_approximation", "exact"}}});
+  ASSERT_TRUE(exact.optimal()) << exact.solver_message;
+  EXPECT_NEAR(exact.x[0], 2 / s5, 1e-7);
+  EXPECT_NEAR(exact.x[1], 1 / s5, 1e-7);
+  EXPECT_GT(exact.hessian_evaluations, 0);
+  // The Lagrangian's Hessian 2(1 + λ)·I: its lower triangle is the diagonal.
+  EXPECT_EQ(exact.hessian_nonzeros, 2u);
+}
+
+namespace {
+
+// The unit disc as a function of Vars only (not generic): no Dual-number form of it exists.
+std::vector<tg::Var> unit_disc_on_vars(std::span<const tg::Var> x) { return {x[0] * x[0] + x[1] * x[1]}; }
+
+}  // namespace
+
+// A generic f with a c written on Vars only compiles (the Lagrangian then has no wide-Dual
+// form: it is replayed) and reaches the projection of (2, 1) onto the unit disc, (2, 1)/√5,
+// with the exact Hessian.
+TEST(MinimizeConstrained, AGenericObjectiveWithAConstraintOnVarsOnly) {
+  auto f = [](auto x) { return (x[0] - 2.0) * (x[0] - 2.0) + (x[1] - 1.0) * (x[1] - 1.0); };
+  const opt::ConstrainedResult r = opt::minimize_constrained(
+      f, unit_disc_on_vars, std::vector<double>{0, 0}, {.constraint_lower = {-inf}, .constraint_upper = {1}});
+  ASSERT_TRUE(r.optimal()) << r.solver_message;
+  const double s5 = std::sqrt(5.0);
+  EXPECT_NEAR(r.x[0], 2 / s5, 1e-7);
+  EXPECT_NEAR(r.x[1], 1 / s5, 1e-7);
+  EXPECT_NEAR(r.multipliers[0], s5 - 1, 1e-6);
+  EXPECT_GT(r.hessian_evaluations, 0);
+}
+
+// A branch of c that flips on the way: below x = 0.1 the constraint carries a term 0·xy, which
+// puts the pair (x, y) in the Lagrangian Hessian's pattern at the start; past it the term is
+// gone, and the values at the new pattern are handed to IPOPT in the start's (the (x, y) entry
+// 0). The constraint's value is x² + y² either way, so the run ends at the disc problem's
+// projection (2, 1)/√5 with λ = √5 − 1.
+TEST(MinimizeConstrained, ABranchThatFlipsOnTheWayKeepsTheStartsStructure) {
+  auto f = [](auto x) { return (x[0] - 2.0) * (x[0] - 2.0) + (x[1] - 1.0) * (x[1] - 1.0); };
+  auto disc_with_a_branch = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    const V r2 = x[0] * x[0] + x[1] * x[1];
+    return std::vector<V>{x[0] < 0.1 ? V(r2 + 0.0 * (x[0] * x[1])) : r2};
+  };
+  const opt::ConstrainedResult r =
+      opt::minimize_constrained(f, disc_with_a_branch, std::vector<double>{0, 0},
+                                {.constraint_lower = {-inf}, .constraint_upper = {1}});
+  ASSERT_TRUE(r.optimal()) << r.solver_message;
+  EXPECT_EQ(r.hessian_nonzeros, 3u);  // (x, x), (y, x), (y, y): the start's pattern
+  const double s5 = std::sqrt(5.0);
+  EXPECT_NEAR(r.x[0], 2 / s5, 1e-7);
+  EXPECT_NEAR(r.x[1], 1 / s5, 1e-7);
+  EXPECT_NEAR(r.multipliers[0], s5 - 1, 1e-6);
+  EXPECT_LE(kkt_residual(f, disc_with_a_branch, r), 1e-6);
 }

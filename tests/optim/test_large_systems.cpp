@@ -234,7 +234,10 @@ void expect_bratu_solved_both_ways(int n) {
   EXPECT_EQ(krylov.method, "newton-krylov");
   EXPECT_LE(bratu.residual_norm(krylov.x), tolerance);
   EXPECT_GT(krylov.linear_iterations, 0);
-  EXPECT_EQ(preconditioners, krylov.jacobian_evaluations);  // once per iterate
+  EXPECT_EQ(preconditioners, krylov.jacobian_evaluations);
+  // Once per iterate, counted apart from both: the start and the point each step reached.
+  EXPECT_EQ(preconditioners, krylov.iterations + 1);
+  EXPECT_EQ(krylov.jacobian_evaluations, krylov.iterations + 1);
 
   EXPECT_LE(bratu_max_difference(lu.x, krylov.x), 1e-8);
 }
@@ -312,6 +315,86 @@ TEST(LargeSystems, AutoStoresJDenseForFewUnknownsAndSparseForMany) {
   EXPECT_EQ(large.linear_solver.rfind("sparse LU", 0), 0u) << large.linear_solver;
 }
 
+TEST(LargeSystems, AutoStoresAFullJacobianDenseAboveSolveDenseUpTo) {
+  // xᵢ + 0.01·Σⱼ xⱼ = 1: J = I + 0.01·11ᵀ has every entry nonzero, so above solve_dense_up_to
+  // unknowns the pattern, found, sends it back to dense storage. The root is xᵢ = 1/(1 + 0.01n).
+  const std::size_t n = opt::solve_dense_up_to + 1;
+  auto coupled = [](std::span<const Var> x) {
+    Var sum = 0.0;
+    for (const Var& xi : x) sum = sum + xi;
+    std::vector<Var> f;
+    for (const Var& xi : x) f.emplace_back(xi + 0.01 * sum - 1.0);
+    return f;
+  };
+  const opt::SolveResult r = opt::solve(coupled, std::vector<double>(n, 0.0));
+  ASSERT_TRUE(r.converged()) << opt::to_string(r.reason);
+  EXPECT_EQ(r.linear_solver, "dense QR");
+  for (std::size_t i = 0; i < n; ++i)
+    EXPECT_NEAR(r.x[i], 1 / (1 + 0.01 * static_cast<double>(n)), 1e-14) << i;
+}
+
+TEST(LargeSystems, AutoChoosesNewtonKrylovOnlyWhenNeitherMethodNorStorageIsAskedFor) {
+  // A dense or sparse J asked for is a matrix to factor, whatever the size; so is a method
+  // named; and F with a tensor operation has no forward sweep.
+  opt::SolveOptions options;
+  EXPECT_TRUE(opt::detail::krylov_possible(options, true));
+  EXPECT_FALSE(opt::detail::krylov_possible(options, false));
+  for (const opt::JacobianStorage storage : {opt::JacobianStorage::Dense, opt::JacobianStorage::Sparse}) {
+    options.jacobian = storage;
+    EXPECT_FALSE(opt::detail::krylov_possible(options, true))
+        << tg::name_of(storage, opt::enum_names(storage));
+  }
+  options.jacobian = opt::JacobianStorage::Auto;
+  for (const opt::SolveMethod method : {opt::SolveMethod::Newton, opt::SolveMethod::Dogleg}) {
+    options.method = method;
+    EXPECT_FALSE(opt::detail::krylov_possible(options, true)) << opt::to_string(method);
+  }
+}
+
+TEST(LargeSystems, AutoStoresJDenseByDensityOnlyUpToSolveDenseAtMost) {
+  const std::size_t most = opt::solve_dense_at_most;
+  EXPECT_TRUE(opt::detail::dense_by_density(100, 100 * 100));  // full
+  EXPECT_FALSE(opt::detail::dense_by_density(100, 3 * 100));   // tridiagonal
+  EXPECT_TRUE(opt::detail::dense_by_density(most, most * most));
+  // One more unknown: full, and still sparse (n² doubles past the bound).
+  EXPECT_FALSE(opt::detail::dense_by_density(most + 1, (most + 1) * (most + 1)));
+}
+
+// A linear system is solved by one Newton step: F recorded at the start and at the root, and
+// J swept from each of those recordings, none made twice. Sparse, SparseJacobian records F
+// once more for its pattern and replays it at both points for J.
+TEST(LargeSystems, EachPointIsRecordedOnce) {
+  auto linear = [](std::span<const Var> v) {
+    return std::vector<Var>{2.0 * v[0] + v[1] - 3.0, v[0] - v[1] + 1.0};  // root (2/3, 5/3)
+  };
+  for (const opt::SolveMethod method : {opt::SolveMethod::Newton, opt::SolveMethod::Dogleg}) {
+    opt::SolveOptions dense;
+    dense.method = method;
+    dense.jacobian = opt::JacobianStorage::Dense;
+    const opt::SolveResult d = opt::solve(linear, std::vector<double>{0.0, 0.0}, dense);
+    ASSERT_TRUE(d.converged()) << opt::to_string(d.reason);
+    EXPECT_EQ(d.iterations, 1) << opt::to_string(method);
+    EXPECT_EQ(d.evaluations, 2) << opt::to_string(method);
+    EXPECT_EQ(d.jacobian_evaluations, 2) << opt::to_string(method);
+    opt::SolveOptions sparse = dense;
+    sparse.jacobian = opt::JacobianStorage::Sparse;
+    const opt::SolveResult s = opt::solve(linear, std::vector<double>{0.0, 0.0}, sparse);
+    ASSERT_TRUE(s.converged()) << opt::to_string(s.reason);
+    EXPECT_EQ(s.iterations, 1) << opt::to_string(method);
+    EXPECT_EQ(s.evaluations, 2 + 1 + 2) << opt::to_string(method);
+    EXPECT_EQ(s.jacobian_evaluations, 2) << opt::to_string(method);
+    EXPECT_NEAR(s.x[0], 2.0 / 3, 1e-15);
+    EXPECT_NEAR(s.x[1], 5.0 / 3, 1e-15);
+  }
+  opt::SolveOptions krylov;
+  krylov.method = opt::SolveMethod::NewtonKrylov;
+  const opt::SolveResult k = opt::solve(linear, std::vector<double>{0.0, 0.0}, krylov);
+  ASSERT_TRUE(k.converged()) << opt::to_string(k.reason);
+  EXPECT_EQ(k.iterations, 1);
+  EXPECT_EQ(k.evaluations, 2);
+  EXPECT_EQ(k.jacobian_evaluations, 2);
+}
+
 // ---- Misuse ----
 
 TEST(LargeSystems, EveryMethodRejectsTheWrongNumberOfEquations) {
@@ -374,6 +457,41 @@ TEST(LargeSystems, NewtonKrylovAtAnExactRootJudgesJByAProbe) {
   auto underflow = [](std::span<const Var> v) { return std::vector<Var>{tg::exp(v[0]), v[1] - 1.0}; };
   const opt::SolveResult asymptote = opt::solve(underflow, std::vector<double>{-800.0, 1.0}, options);
   EXPECT_EQ(asymptote.reason, opt::SolveStop::Asymptote);
+}
+
+TEST(LargeSystems, AZeroOfFWhereAPartialIsInfiniteIsAnAsymptoteByEveryMethod) {
+  // sqrt(x) = 0 at x = 0 exactly, where d√x/dx = ∞: J is no matrix there. Dense Newton's J is
+  // not finite, and Newton–Krylov's probe J·w is not either; neither locates a root.
+  auto root_of = [](std::span<const Var> v) { return std::vector<Var>{tg::sqrt(v[0]), v[1] - 1.0}; };
+  for (const opt::SolveMethod method :
+       {opt::SolveMethod::Newton, opt::SolveMethod::Dogleg, opt::SolveMethod::NewtonKrylov}) {
+    opt::SolveOptions options;
+    options.method = method;
+    const opt::SolveResult r = opt::solve(root_of, std::vector<double>{0.0, 1.0}, options);
+    EXPECT_EQ(r.reason, opt::SolveStop::Asymptote) << opt::to_string(method);
+    EXPECT_EQ(r.iterations, 0) << opt::to_string(method);
+    EXPECT_EQ(r.residual_norm, 0.0) << opt::to_string(method);
+  }
+}
+
+TEST(LargeSystems, AnEquationOnAnotherTapeIsRefusedByEveryMethod) {
+  // The second equation is a Var recorded on the test's tape, not on the one solve() records
+  // F on: its index means nothing there.
+  tg::Tape other;
+  const Var a = 2.0;
+  const Var foreign = a * 3.0;
+  auto f = [&](std::span<const Var> v) { return std::vector<Var>{v[0] - 1.0, foreign}; };
+  for (const opt::SolveMethod method :
+       {opt::SolveMethod::Newton, opt::SolveMethod::Dogleg, opt::SolveMethod::NewtonKrylov}) {
+    opt::SolveOptions options;
+    options.method = method;
+    try {
+      opt::solve(f, std::vector<double>{0.0, 0.0}, options);
+      ADD_FAILURE() << opt::to_string(method) << " did not throw";
+    } catch (const tg::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("equation 1 is not on the tape"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

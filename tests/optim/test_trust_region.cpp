@@ -1,8 +1,9 @@
-// Trust-region Newton-CG (TrustNewtonCg): the CG–Steihaug subproblem on its own, runs to
-// Rosenbrock's and the extended Rosenbrock's minima, a saddle it leaves where Newton's
-// method stops, one step on a quadratic, Algorithm 4.1's rules checked at every trial of a
-// run against f, g and H written out by hand, resuming from a state_dict bit for bit, and
-// the options' errors. Expected values are derived in the comments.
+// Trust-region Newton-CG (TrustNewtonCg): the CG–Steihaug subproblem on its own (and solved
+// again from its kept products), runs to Rosenbrock's and the extended Rosenbrock's minima, a
+// saddle it leaves, one step on a quadratic, Algorithm 4.1's rules checked at every trial of a
+// run against f, g and H written out by hand, resuming from a state_dict bit for bit, the
+// options' errors, and the Newton-type methods' states refusing an enum option out of its values.
+// Expected values are derived in the comments.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -140,6 +141,64 @@ TEST(SteihaugCg, EveryStepStaysInTheRegionAndDecreasesTheModelAtLeastAsTheCauchy
   EXPECT_GT(interior, 0);
 }
 
+TEST(SteihaugCg, ASolveAgainWithASmallerRadiusTakesItsProductsFromTheFirstAndEndsTheSame) {
+  // CG from p = 0 makes the same directions whatever the radius, and its iterates' norms grow
+  // (Nocedal & Wright, Theorem 7.3), so a smaller radius stops it no later: solved again with Δ/4
+  // from the first solve's products, the step is the one a solve from scratch gives, bit for bit,
+  // and no product is made.
+  std::mt19937_64 rng(20240611);
+  std::uniform_real_distribution<double> entry(-1, 1), shift(-1, 2);
+  int solved_again = 0;
+  for (int trial = 0; trial < 100; ++trial) {
+    const int n = 6;
+    Eigen::MatrixXd a(n, n);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) a(i, j) = entry(rng);
+    const Eigen::MatrixXd h = 0.5 * (a + a.transpose()) + shift(rng) * Eigen::MatrixXd::Identity(n, n);
+    Eigen::VectorXd g(n);
+    for (int i = 0; i < n; ++i) g(i) = entry(rng);
+    long made = 0;
+    const auto product = [&](const Eigen::VectorXd& v, Eigen::VectorXd& hv) { hv = h * v, ++made; };
+    opt::detail::SteihaugProducts kept{{}, 100};
+    const opt::detail::SteihaugStep first = opt::detail::steihaug_cg(product, g, 2.0, 1e-8, 100, &kept);
+    EXPECT_EQ(first.products, made);
+    EXPECT_EQ(kept.hd.size(), static_cast<std::size_t>(made));
+    const opt::detail::SteihaugStep again = opt::detail::steihaug_cg(product, g, 0.5, 1e-8, 100, &kept);
+    const opt::detail::SteihaugStep fresh = opt::detail::steihaug_cg(product, g, 0.5, 1e-8, 100);
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    EXPECT_EQ(again.products, 0);
+    EXPECT_EQ(again.p, fresh.p);
+    EXPECT_EQ(again.model_decrease, fresh.model_decrease);
+    EXPECT_EQ(again.on_boundary, fresh.on_boundary);
+    EXPECT_EQ(again.negative_curvature, fresh.negative_curvature);
+    solved_again += fresh.products > 0;
+  }
+  EXPECT_GT(solved_again, 0);
+}
+
+TEST(SteihaugCg, KeepsNoMoreProductsThanItsCapacity) {
+  // H = diag(1, 2, 3, 4), g = (1, 1, 1, 1): CG needs 4 iterations (4 distinct eigenvalues) to reach
+  // the Newton step −(1, ½, ⅓, ¼), whose norm ≈ 1.19 lies inside Δ = 10.
+  const Eigen::Vector4d diagonal(1, 2, 3, 4);
+  long made = 0;
+  const auto product = [&](const Eigen::VectorXd& v, Eigen::VectorXd& hv) {
+    hv = diagonal.cwiseProduct(v), ++made;
+  };
+  opt::detail::SteihaugProducts kept{{}, 2};
+  const opt::detail::SteihaugStep s =
+      opt::detail::steihaug_cg(product, Eigen::Vector4d::Ones(), 10, 1e-12, 100, &kept);
+  EXPECT_EQ(s.products, 4);
+  EXPECT_EQ(kept.hd.size(), 2u);
+  // Solved again, the first two products are the kept ones, the last two made again.
+  made = 0;
+  const opt::detail::SteihaugStep again =
+      opt::detail::steihaug_cg(product, Eigen::Vector4d::Ones(), 10, 1e-12, 100, &kept);
+  EXPECT_EQ(again.products, 2);
+  EXPECT_EQ(made, 2);
+  EXPECT_EQ(again.p, s.p);
+  EXPECT_LE((s.p - Eigen::Vector4d(-1, -0.5, -1.0 / 3, -0.25)).norm(), 1e-14);
+}
+
 TEST(TrustNewtonCg, ReachesRosenbrocksMinimumFromEachStart) {
   for (const std::vector<double>& start :
        {std::vector<double>{-1.2, 1.0}, std::vector<double>{-1.5, 2.0}, std::vector<double>{2.0, 2.0}}) {
@@ -193,19 +252,31 @@ TEST(TrustNewtonCg, ShrinksTheRegionWhereATrialLeavesFsDomain) {
   EXPECT_EQ(r.reason, opt::StopReason::GradientNorm);
   EXPECT_NEAR(r.x[0], 1, 1e-12);
   EXPECT_GE(trust.rejected_steps(), 1);
+
+  // The first step alone: one product (CG on one unknown ends after one iteration), the trial at
+  // −3 rejected, and the second trial's subproblem solved from that same product.
+  tg::Parameter once(Eigen::VectorXd::Constant(1, 3.0));
+  opt::TrustNewtonCg first({once}, {.initial_trust_radius = 10});
+  const opt::MinimizeResult one = opt::minimize([](auto v) { return v[0] - tg::log(v[0]); }, once, first,
+                                                {.max_steps = 1, .gradient_norm = 0});
+  ASSERT_EQ(one.steps, 1);
+  EXPECT_EQ(first.rejected_steps(), 1);
+  EXPECT_EQ(first.hessian_vector_products(), 1);
+  EXPECT_EQ(first.trust_radius(), 2.5);
+  EXPECT_DOUBLE_EQ(one.x[0], 0.5);
 }
 
-TEST(TrustNewtonCg, LeavesASaddleThatNewtonsMethodConvergesTo) {
-  // From (1, 10⁻³), near the saddle's stable manifold y = 0: Newton's iteration
-  // x ← x − H⁻¹g gives x = 0 at once and y ← y − (−2y + 4y³)/(−2 + 12y²) = 8y³/(12y² − 2),
-  // so y ≈ −4y³ → 0: it converges to the saddle, where f = 0.
+TEST(TrustNewtonCg, LeavesASaddleItStartsNear) {
+  // From (1, 10⁻³), near the saddle's stable manifold y = 0, the plain Newton iteration
+  // x ← x − H⁻¹g would go to the saddle (x = 0 at once, then y ← 8y³/(12y² − 2) ≈ −4y³ → 0).
+  // Trust-region Newton-CG finds the negative curvature along y and reaches a minimum, f = −¼.
+  // The premise first: three plain Newton steps from there are within 1e-20 of the saddle.
   Eigen::Vector2d newton{1, 1e-3};
   for (int k = 0; k < 3; ++k) {
     const double y = newton(1);
     newton = {0, y - (-2 * y + 4 * y * y * y) / (-2 + 12 * y * y)};
   }
   EXPECT_LT(newton.norm(), 1e-20);
-  // Trust-region Newton-CG finds the negative curvature along y and reaches a minimum, f = −¼.
   tg::Parameter x(Eigen::Vector2d(1, 1e-3));
   opt::TrustNewtonCg trust({x});
   const opt::MinimizeResult r =
@@ -490,6 +561,56 @@ TEST(TrustNewtonCg, RefusesOptionsAndStatesOutOfRange) {
   EXPECT_EQ(other.trust_radius(), 0.5);
   opt::NewtonCg newton_cg({x});
   EXPECT_THROW(other.load_state_dict(newton_cg.state_dict()), tg::Error);
+}
+
+// Throws unless loading `state` into `into` fails with an error whose message holds every one of `parts`.
+template <class Optimizer>
+void expect_state_refused(Optimizer& into, const opt::StateDict& state,
+                          const std::vector<std::string>& parts) {
+  try {
+    into.load_state_dict(state);
+    ADD_FAILURE() << "the state was loaded";
+  } catch (const tg::Error& e) {
+    for (const std::string& part : parts)
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "'" << part << "' in " << e.what();
+  }
+}
+
+TEST(StateDict, AnEnumOptionThatIsNoneOfItsValuesIsRefusedNamingTheField) {
+  // StepSearch has the values 0 (strong-wolfe) and 1 (backtracking), HessianStorage 0, 1 and 2:
+  // 7, 3 and ½ are none of them.
+  tg::Parameter x(Eigen::Vector2d(1, 2));
+  opt::NewtonCg newton_cg({x}, {.line_search = opt::StepSearch::Backtracking});
+  opt::StateDict bad = newton_cg.state_dict();
+  bad.entries["group.0.line_search"] = {7.0};
+  expect_state_refused(newton_cg, bad, {"group.0.line_search", "= 7", "0: strong-wolfe, 1: backtracking"});
+  bad.entries["group.0.line_search"] = {0.5};
+  expect_state_refused(newton_cg, bad, {"group.0.line_search", "= 0.5"});
+  EXPECT_EQ(newton_cg.options().line_search, opt::StepSearch::Backtracking);
+  // Each value the table lists loads.
+  bad.entries["group.0.line_search"] = {0.0};
+  newton_cg.load_state_dict(bad);
+  EXPECT_EQ(newton_cg.options().line_search, opt::StepSearch::StrongWolfe);
+
+  opt::Newton newton({x}, {.hessian = opt::HessianStorage::Dense});
+  bad = newton.state_dict();
+  bad.entries["group.0.hessian"] = {3.0};
+  expect_state_refused(newton, bad, {"group.0.hessian", "= 3", "0: auto, 1: dense, 2: sparse"});
+  EXPECT_EQ(newton.options().hessian, opt::HessianStorage::Dense);
+  // An integer option takes only a whole number it can hold.
+  bad = newton_cg.state_dict();
+  bad.entries["group.0.max_cg_iter"] = {1e300};
+  expect_state_refused(newton_cg, bad, {"group.0.max_cg_iter", "= 1e+300"});
+
+  // A number cast into the enum in the options themselves is refused by the constructor.
+  try {
+    opt::Newton cast({x}, {.hessian = static_cast<opt::HessianStorage>(5)});
+    ADD_FAILURE() << "hessian = 5 accepted";
+  } catch (const tg::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("Newton: hessian = 5 must be one of 0: auto, 1: dense, 2: sparse"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

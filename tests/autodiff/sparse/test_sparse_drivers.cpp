@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <span>
 #include <tapegrad/tapegrad.hpp>
 #include <vector>
 
@@ -231,8 +232,45 @@ TEST(SparseHessian, ValuesWritesThePatternsOrderAndTheGradient) {
       EXPECT_NEAR(nonzeros[h.pattern().row_begin[i] + k], dense(static_cast<Eigen::Index>(i), row[k]), 1e-10);
   }
   std::vector<double> wrong(nonzeros.size() + 1);
-  EXPECT_THROW(h.values(x, wrong), tg::Error);
+  EXPECT_THROW(h.values(x, std::span<double>(wrong)), tg::Error);
+  // A std::vector is sized to the pattern instead.
+  EXPECT_EQ(h.values(x, wrong), value);
+  EXPECT_EQ(wrong, nonzeros);
   EXPECT_THROW(h.at(std::vector<double>(29, 0.0)), tg::Error);
+}
+
+// Σᵢ₌₀⁷ (xᵢ > 0 ? xᵢxᵢ₊₁ : sin(xᵢxᵢ₊₂)) at x = 0.5 couples (i, i+1) for i = 0 … 7: 16
+// nonzeros. With x₃ = −0.5 term 3 is sin(x₃x₅): (3, 4) goes, (3, 3), (5, 5) and (3, 5)
+// come, 18 nonzeros, and with u = x₃x₅ = −0.25: ∂²/∂x₃∂x₅ = cos u − sin(u)·x₃x₅ =
+// cos 0.25 − 0.25 sin 0.25, ∂²/∂x₃² = −sin(u)·x₅² = 0.25 sin 0.25, and f = 6·0.25 + x₂x₃
+// + sin u = 1.25 − sin 0.25.
+TEST(SparseHessian, ValuesSizesAVectorToThePatternAtThePoint) {
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V s = 0.0;
+    for (std::size_t i = 0; i + 2 < x.size(); ++i)
+      s += x[i] > 0.0 ? V(x[i] * x[i + 1]) : V(tg::sin(x[i] * x[i + 2]));
+    return s;
+  };
+  std::vector<double> x0(10, 0.5), x1(10, 0.5);
+  x1[3] = -0.5;
+  tg::SparseHessian h(f, x0);
+  std::vector<double> nonzeros(h.pattern().nonzeros()), gradient(10);
+  ASSERT_EQ(nonzeros.size(), 16u);
+  const double value = h.values(x1, nonzeros, gradient);
+  EXPECT_EQ(h.patterns_found(), 2u);
+  ASSERT_EQ(nonzeros.size(), 18u);
+  EXPECT_NEAR(value, 1.25 - std::sin(0.25), 1e-15);
+  const Eigen::MatrixXd at_x1 = Eigen::MatrixXd(h.matrix(nonzeros));
+  EXPECT_NEAR(at_x1(3, 5), std::cos(0.25) - 0.25 * std::sin(0.25), 1e-15);
+  EXPECT_NEAR(at_x1(3, 3), 0.25 * std::sin(0.25), 1e-15);
+  EXPECT_NEAR(at_x1(5, 5), 0.25 * std::sin(0.25), 1e-15);
+  EXPECT_EQ(at_x1(3, 4), 0.0);
+  EXPECT_EQ(at_x1(0, 1), 1.0);
+  expect_equal_to_dense(h.matrix(nonzeros), tg::hessian(f, x1), "the vector resized");
+  h.values(x0, nonzeros);
+  ASSERT_EQ(nonzeros.size(), 16u);
+  expect_equal_to_dense(h.matrix(nonzeros), tg::hessian(f, x0), "and back");
 }
 
 TEST(SparseHessian, TensorRecordingsAreRecordedAfreshOnDuals) {
@@ -305,6 +343,35 @@ TEST(SparseJacobian, ValuesAndABranchThatFlips) {
   j.values(x1, nonzeros, value);
   EXPECT_EQ(value[4], -1.0);
   EXPECT_EQ(value[0], 2.0);
+}
+
+// rᵢ = xᵢ < 0 ? xᵢxᵢ₊₁ : 2xᵢ: at x = 1 the diagonal 2, 7 nonzeros; with x₄ = −1 row 4 is
+// (∂/∂x₄, ∂/∂x₅) of x₄x₅ = (x₅, x₄) = (1, −1), 8 nonzeros.
+TEST(SparseJacobian, ValuesSizesAVectorToThePatternAtThePoint) {
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    std::vector<V> r;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i)
+      r.push_back(x[i] < 0.0 ? V(x[i] * x[i + 1]) : V(x[i] * 2.0));
+    return r;
+  };
+  std::vector<double> x0(8, 1.0), x1(8, 1.0);
+  x1[4] = -1.0;
+  tg::SparseJacobian j(f, x0);
+  std::vector<double> nonzeros(j.pattern().nonzeros()), value(7);
+  ASSERT_EQ(nonzeros.size(), 7u);
+  EXPECT_THROW(j.values(x1, std::span<double>(nonzeros)), tg::Error);
+  j.values(x0, nonzeros);  // the pattern of x0 again
+  j.values(x1, nonzeros, value);
+  ASSERT_EQ(nonzeros.size(), 8u);
+  EXPECT_EQ(value[4], -1.0);
+  const Eigen::MatrixXd at_x1 = Eigen::MatrixXd(j.matrix(nonzeros));
+  for (Eigen::Index i = 0; i < 7; ++i) EXPECT_EQ(at_x1(i, i), i == 4 ? 1.0 : 2.0) << i;
+  EXPECT_EQ(at_x1(4, 5), -1.0);
+  expect_equal_to_dense(j.matrix(nonzeros), tg::jacobian(f, x1), "the vector resized");
+  j.values(x0, nonzeros);
+  ASSERT_EQ(nonzeros.size(), 7u);
+  for (const double e : nonzeros) EXPECT_EQ(e, 2.0);
 }
 
 TEST(SparseJacobian, TensorRecordingsAreSweptPerRow) {
@@ -391,6 +458,8 @@ TEST(SparseHessian, ParametersChangeTheValuesButNotThePattern) {
   tg::SparseHessian h(lagrangian, x, w);
   EXPECT_EQ(h.parameter_count(), n);
   expect_equal_to_dense(h.at(x), tg::hessian(with_weights(w), x), "the first weights");
+  // x₀ and x₇ meet only in w₀ > 0's term x₀·x₇ (the others couple neighbours): ∂²/∂x₀∂x₇ = 1.
+  EXPECT_EQ(Eigen::MatrixXd(h.at(x))(0, n - 1), 1.0);
   for (double& e : w) e = std::uniform_real_distribution<double>(0.1, 3)(random);
   h.set_parameters(w);
   const std::vector<double> y = random_coordinates(n, random);

@@ -224,8 +224,8 @@ std::string derivative_reason(const DerivativeError& d) {
 void require_finite_gradient(const Expression& e, const Point& point, std::span<const double> gradient) {
   for (std::size_t k = 0; k < gradient.size(); ++k) {
     if (std::isfinite(gradient[k])) continue;
-    const std::string what = "df/d" + coordinate_names(e)[k] + " is " + how_not_finite(gradient[k]) + " at " +
-                             point_text(e, point);
+    const std::string what =
+        "df/d" + coordinate_name(e, k) + " is " + how_not_finite(gradient[k]) + " at " + point_text(e, point);
     if (const auto failure = derivative_failure(e, point, k))
       throw ExpressionError(what + ": " + derivative_reason(*failure), e.text(), failure->column());
     // Without one operation to blame, the kind says why: a NaN in the reverse sweep is
@@ -315,34 +315,42 @@ NotFiniteReason why_not_finite(const Expression& e, const Point& point) {
   return out;
 }
 
-void print_entries(const std::vector<std::string>& names, std::span<const double> values,
-                   const std::string& prefix, const std::string& out_file) {
-  if (!out_file.empty()) {
-    std::string all;
-    for (std::size_t k = 0; k < names.size(); ++k)
-      all += prefix + names[k] + " = " + number(values[k]) + "\n";
-    write_file_atomically(out_file, all);
-    std::fprintf(stderr, "wrote %s (%zu entries)\n", out_file.c_str(), names.size());
-  }
-  if (names.size() <= max_listed_entries) {
-    for (std::size_t k = 0; k < names.size(); ++k)
-      std::printf("%s%s = %s\n", prefix.c_str(), names[k].c_str(), number(values[k]).c_str());
+void print_entries(std::span<const double> values, const EntryName& name, const std::string& prefix,
+                   const std::string& out_file) {
+  if (!out_file.empty()) write_entries(out_file, values, name, prefix);
+  if (values.size() <= max_listed_entries) {
+    for (std::size_t k = 0; k < values.size(); ++k)
+      std::printf("%s%s = %s\n", prefix.c_str(), name(k).c_str(), number(values[k]).c_str());
     return;
   }
   // A screenful: the first and last entries, and what the rest add up to.
   const std::size_t head = 10, tail = 5;
   for (std::size_t k = 0; k < head; ++k)
-    std::printf("%s%s = %s\n", prefix.c_str(), names[k].c_str(), number(values[k]).c_str());
+    std::printf("%s%s = %s\n", prefix.c_str(), name(k).c_str(), number(values[k]).c_str());
   double sum_of_squares = 0, largest = 0;
   for (const double v : values) {
     sum_of_squares += v * v;
     largest = std::max(largest, std::abs(v));
   }
-  std::printf("… %zu more (of %zu: 2-norm %s, largest magnitude %s)%s\n", names.size() - head - tail,
-              names.size(), number(std::sqrt(sum_of_squares)).c_str(), number(largest).c_str(),
+  std::printf("… %zu more (of %zu: 2-norm %s, largest magnitude %s)%s\n", values.size() - head - tail,
+              values.size(), number(std::sqrt(sum_of_squares)).c_str(), number(largest).c_str(),
               out_file.empty() ? "; --out FILE writes every entry" : "");
-  for (std::size_t k = names.size() - tail; k < names.size(); ++k)
-    std::printf("%s%s = %s\n", prefix.c_str(), names[k].c_str(), number(values[k]).c_str());
+  for (std::size_t k = values.size() - tail; k < values.size(); ++k)
+    std::printf("%s%s = %s\n", prefix.c_str(), name(k).c_str(), number(values[k]).c_str());
+}
+
+std::string coordinate_name(const Expression& e, std::size_t k) {
+  if (k < e.scalars().size()) return e.scalars()[k];
+  k -= e.scalars().size();
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) {
+    if (k < e.dimension(v)) return e.vectors()[v] + "[" + std::to_string(k) + "]";
+    k -= e.dimension(v);
+  }
+  throw Error("coordinate_name: coordinate ", k, " past the expression's last");
+}
+
+EntryName coordinate_name_of(const Expression& e) {
+  return [&e](std::size_t k) { return coordinate_name(e, k); };
 }
 
 std::vector<std::string> coordinate_names(const Expression& e) {

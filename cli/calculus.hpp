@@ -12,6 +12,7 @@
 #include "../autodiff/scalar/hessian.hpp"
 #include "arguments.hpp"
 #include "evaluate.hpp"
+#include "output.hpp"
 #include "point.hpp"
 
 namespace tapegrad::cli {
@@ -108,7 +109,11 @@ struct ValueGradientHessian {
 // By forward over reverse, after checking the point is inside the domain.
 ValueGradientHessian value_gradient_hessian(const Expression& e, const Point& point);
 
-// The name of each flat coordinate: "x1", or "x[3]" for a vector entry.
+// The name of flat coordinate k: "x1", or "x[3]" for a vector entry.
+std::string coordinate_name(const Expression& e, std::size_t k);
+// The same as an EntryName, for print_entries() and write_entries().
+EntryName coordinate_name_of(const Expression& e);
+// Every flat coordinate's name, for output that lists them all (JSON keyed by name).
 std::vector<std::string> coordinate_names(const Expression& e);
 
 // The one rule for derivatives that are not finite, in every command: an infinite or NaN
@@ -136,7 +141,7 @@ NotFiniteReason why_not_finite(const Expression& e, const Point& point);
 // screenful (max_listed_entries); more, the first and last few and the vector's norms,
 // all of them going to `out_file` when one is given (written atomically).
 inline constexpr std::size_t max_listed_entries = 40;
-void print_entries(const std::vector<std::string>& names, std::span<const double> values,
-                   const std::string& prefix, const std::string& out_file);
+void print_entries(std::span<const double> values, const EntryName& name, const std::string& prefix,
+                   const std::string& out_file);
 
 }  // namespace tapegrad::cli

@@ -144,7 +144,7 @@ CoordinateBounds coordinate_bounds(const Expression& e, const std::vector<Writte
     }
     if (out.lower[k] > out.upper[k])
       throw UsageError("--subject-to: the bounds '" + bounds[lower_from[k]].text + "' and '" +
-                       bounds[upper_from[k]].text + "' cross (no value of " + coordinate_names(e)[k] +
+                       bounds[upper_from[k]].text + "' cross (no value of " + coordinate_name(e, k) +
                        " meets both)");
   };
   for (std::size_t which = 0; which < bounds.size(); ++which) {

@@ -86,18 +86,11 @@ void run_grad(const GradOptions& o) {
     }
     print_json({{"value", r.value}, {"gradient", gradient}});
     // --out with --json: the file a script asked for, the same lines as without --json.
-    if (!o.out.empty()) {
-      const std::vector<std::string> names = coordinate_names(e);
-      std::string all;
-      for (std::size_t c = 0; c < names.size(); ++c)
-        all += "df/d" + names[c] + " = " + number(r.gradient[c]) + "\n";
-      write_file_atomically(o.out, all);
-      std::fprintf(stderr, "wrote %s (%zu entries)\n", o.out.c_str(), names.size());
-    }
+    if (!o.out.empty()) write_entries(o.out, r.gradient, coordinate_name_of(e), "df/d");
     return;
   }
   std::printf("f = %s\n", number(r.value).c_str());
-  print_entries(coordinate_names(e), r.gradient, "df/d", o.out);
+  print_entries(r.gradient, coordinate_name_of(e), "df/d", o.out);
 }
 
 }  // namespace

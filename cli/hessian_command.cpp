@@ -83,25 +83,29 @@ void run_sparse(const HessianOptions& o, const Expression& e, const Point& point
                             " colors (tapegrad hessian --sparse)");
     std::fprintf(stderr, "wrote %s\n", o.out.c_str());
   }
-  const std::vector<std::string> names = coordinate_names(e);
   if (o.json) {
     Json g = Json::object();
-    for (std::size_t i = 0; i < names.size(); ++i) g[names[i]] = gradient[i];
+    for (std::size_t i = 0; i < gradient.size(); ++i) g[coordinate_name(e, i)] = gradient[i];
     print_json({{"value", value}, {"gradient", g}, {"hessian", sparse_matrix_json(p, nonzeros, h.colors())}});
     return;
   }
   std::printf("f = %s\n", number(value).c_str());
-  print_entries(names, gradient, "df/d", "");
+  print_entries(gradient, coordinate_name_of(e), "df/d", "");
   std::printf("nonzeros = %zu (both triangles)\ncolors = %zu\n", p.nonzeros(), h.colors());
   // The lower triangle, row by row: a screenful of it (--out writes every entry).
-  std::vector<std::string> entry_names;
+  std::vector<std::pair<std::size_t, std::size_t>> entries;  // (row, column), named when printed
   std::vector<double> entry_values;
   for (std::size_t i = 0; i < p.rows; ++i)
     for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1] && p.columns[k] <= i; ++k) {
-      entry_names.push_back(names[i] + " d" + names[p.columns[k]]);
+      entries.emplace_back(i, p.columns[k]);
       entry_values.push_back(nonzeros[k]);
     }
-  print_entries(entry_names, entry_values, "d2f/d", "");
+  print_entries(
+      entry_values,
+      [&](std::size_t k) {
+        return coordinate_name(e, entries[k].first) + " d" + coordinate_name(e, entries[k].second);
+      },
+      "d2f/d", "");
 }
 
 void run_hessian(const HessianOptions& o) {

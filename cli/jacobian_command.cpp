@@ -47,7 +47,6 @@ void run_jacobian(const JacobianOptions& o) {
   const ExpressionList list = compile_list(text, dimensions_of(o.dims, "--dim", o.at, "--at"), "jacobian");
   const Point point = bind_point(list.all, o.at, "--at");
   const std::vector<double> x = point.flat();
-  const std::vector<std::string> names = coordinate_names(list.all);
   const std::size_t m = list.parts.size(), n = x.size();
   if (!o.sparse && static_cast<double>(m) * static_cast<double>(n) >
                        static_cast<double>(max_hessian_coordinates * max_hessian_coordinates))
@@ -77,7 +76,7 @@ void run_jacobian(const JacobianOptions& o) {
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1]; ++k)
       if (!std::isfinite(nonzeros[k]))
-        throw ExpressionError("d" + row_name(i) + "/d" + names[p.columns[k]] + " is " +
+        throw ExpressionError("d" + row_name(i) + "/d" + coordinate_name(list.all, p.columns[k]) + " is " +
                                   (std::isnan(nonzeros[k]) ? "NaN" : "infinite") +
                                   " at this point: the expression is not differentiable there",
                               text, list.offsets[i] + 1);
@@ -89,7 +88,7 @@ void run_jacobian(const JacobianOptions& o) {
     std::fprintf(stderr, "wrote %s\n", o.out.c_str());
   }
   if (o.json) {
-    Json out = {{"values", values}, {"coordinates", names}};
+    Json out = {{"values", values}, {"coordinates", coordinate_names(list.all)}};
     if (o.sparse) {
       out["jacobian"] = sparse_matrix_json(p, nonzeros, j.colors());
     } else {
@@ -105,25 +104,28 @@ void run_jacobian(const JacobianOptions& o) {
     print_json(out);
     return;
   }
-  std::vector<std::string> value_names;
-  for (std::size_t i = 0; i < m; ++i) value_names.push_back(row_name(i));
-  print_entries(value_names, values, "", "");
-  std::vector<std::string> entry_names;
+  print_entries(values, row_name, "", "");
+  std::vector<std::pair<std::size_t, std::size_t>> entries;  // (row, column), named when printed
   std::vector<double> entry_values;
   if (o.sparse) {
     std::printf("nonzeros = %zu\ncolors = %zu\n", p.nonzeros(), j.colors());
     for (std::size_t i = 0; i < m; ++i)
       for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1]; ++k) {
-        entry_names.push_back(row_name(i) + "/d" + names[p.columns[k]]);
+        entries.emplace_back(i, p.columns[k]);
         entry_values.push_back(nonzeros[k]);
       }
-    print_entries(entry_names, entry_values, "d", "");
+    print_entries(
+        entry_values,
+        [&](std::size_t k) {
+          return row_name(entries[k].first) + "/d" + coordinate_name(list.all, entries[k].second);
+        },
+        "d", "");
     return;
   }
   const Eigen::MatrixXd dense = Eigen::MatrixXd(matrix);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t c = 0; c < n; ++c)
-      std::printf("d%s/d%s = %s\n", row_name(i).c_str(), names[c].c_str(),
+      std::printf("d%s/d%s = %s\n", row_name(i).c_str(), coordinate_name(list.all, c).c_str(),
                   number(dense(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c))).c_str());
 }
 

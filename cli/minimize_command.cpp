@@ -89,12 +89,12 @@ Json result_json(const Expression& e, const Point& shape, const optim::MinimizeR
 // --out FILE with --json: the same "x = …" lines as without it, the JSON on stdout holding
 // the point too (the file is what a script asked for, whichever way the result is printed).
 void write_point(const Expression& e, const optim::MinimizeResult& r, const std::string& out_file) {
-  if (!out_file.empty()) write_coordinates(coordinate_names(e), r.x, out_file);
+  if (!out_file.empty()) write_entries(out_file, r.x, coordinate_name_of(e));
 }
 
 // The point (a screenful of it; --out FILE all of it), f and how the run went.
 void print_plain(const Expression& e, const optim::MinimizeResult& r, const std::string& out_file) {
-  print_entries(coordinate_names(e), r.x, "", out_file);
+  print_entries(r.x, coordinate_name_of(e), "", out_file);
   std::printf("f = %s\nsteps = %ld\nevaluations = %ld\n|grad| = %s\nstopped by: %s\n", number(r.f).c_str(),
               r.steps, r.evaluations, number(r.gradient_norm).c_str(), optim::to_string(r.reason));
 }

@@ -120,7 +120,6 @@ void run_constrained_minimize(const ConstrainedRequest& request) {
     throw UsageError(std::string("--subject-to: ") + error.what());
   }
 
-  const std::vector<std::string> names = coordinate_names(e.all);
   if (request.json) {
     Json multipliers = Json::array();
     for (std::size_t k = 0; k < texts.size(); ++k)
@@ -134,9 +133,9 @@ void run_constrained_minimize(const ConstrainedRequest& request) {
                 {"iterations", r.iterations},
                 {"multipliers", multipliers},
                 {"solver_message", r.solver_message}});
-    if (!request.out.empty()) write_coordinates(names, r.x, request.out);
+    if (!request.out.empty()) write_entries(request.out, r.x, coordinate_name_of(e.all));
   } else {
-    print_entries(names, r.x, "", request.out);
+    print_entries(r.x, coordinate_name_of(e.all), "", request.out);
     std::printf("f = %s\nstatus: %s\nconstraint violation = %s\niterations = %ld\n", number(r.f).c_str(),
                 optim::to_string(r.status), number(r.constraint_violation).c_str(), r.iterations);
     for (std::size_t k = 0; k < texts.size(); ++k)

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 
 #include "../autodiff/support/atomic_file.hpp"
@@ -31,15 +33,25 @@ inline void print_json(const Json& j) {
   std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
 }
 
-// Every coordinate as a "name = value" line into `file` (atomically), saying so on stderr:
-// --out with --json, where stdout holds the JSON.
-inline void write_coordinates(const std::vector<std::string>& names, std::span<const double> values,
-                              const std::string& file) {
+// The name of entry k of a list of results ("x[3]", "F2/dx[1]"): made when it is printed,
+// so that a list of 10⁷ entries of which a screenful is printed builds a screenful of names.
+using EntryName = std::function<std::string(std::size_t)>;
+
+// Every entry as a "prefix name = value" line into `file` (atomically), saying so on
+// stderr: what --out writes, with --json too (where stdout holds the JSON).
+inline void write_entries(const std::string& file, std::span<const double> values, const EntryName& name,
+                          const std::string& prefix = "") {
   std::string all;
-  for (std::size_t k = 0; k < names.size(); ++k) all += names[k] + " = " + number(values[k]) + "\n";
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    all += prefix;
+    all += name(k);
+    all += " = ";
+    all += number(values[k]);
+    all += '\n';
+  }
   write_file_atomically(file, all);
   std::fprintf(stderr, "wrote %s (%s)\n", file.c_str(),
-               counted(static_cast<long long>(names.size()), "entry", "entries").c_str());
+               counted(static_cast<long long>(values.size()), "entry", "entries").c_str());
 }
 
 // The point as JSON: scalars by name, vectors as arrays.

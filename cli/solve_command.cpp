@@ -374,7 +374,10 @@ void run_solve(const SolveFlags& o) {
         e.column() + offset);
   }
   const Root root = solve(g, start[0].second, o.max_iter);
-  if (!o.out.empty()) write_point_file(o.out, unknowns, {root.x});
+  if (!o.out.empty()) {
+    const double x[] = {root.x};
+    write_entries(o.out, x, [&unknowns](std::size_t) { return unknowns[0]; });
+  }
   // The root, or the best point found and its residual, as a system reports them.
   if (o.json) {
     print_json({{"x", {{unknowns[0], root.x}}},

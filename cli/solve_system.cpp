@@ -116,19 +116,6 @@ Expression compile_side(const std::string& text, std::size_t from, std::size_t t
   }
 }
 
-void write_point_file(const std::string& path, const std::vector<std::string>& names,
-                      const std::vector<double>& x) {
-  std::string all;
-  for (std::size_t k = 0; k < names.size(); ++k) {
-    all += names[k];
-    all += " = ";
-    all += number(x[k]);
-    all += '\n';
-  }
-  write_file_atomically(path, all);
-  std::fprintf(stderr, "wrote %s (%zu entries)\n", path.c_str(), names.size());
-}
-
 namespace {
 
 constexpr std::uint32_t no_expression = std::numeric_limits<std::uint32_t>::max();
@@ -342,7 +329,6 @@ void solve_system(const std::string& text, const std::vector<EquationSpan>& span
   if (flags.preconditioner == "ilu") options.preconditioner = ilu_preconditioner(residuals);
   const optim::SolveResult r = optim::solve(residuals, x0, options);
 
-  const std::vector<std::string> names = coordinate_names(system.all);
   if (flags.json) {
     print_json({{"x", point_json(system.all, r.x)},
                 {"residual", r.residual_norm},
@@ -353,11 +339,10 @@ void solve_system(const std::string& text, const std::vector<EquationSpan>& span
                 {"jacobian_evaluations", r.jacobian_evaluations},
                 {"linear_iterations", r.linear_iterations},
                 {"converged", r.converged()}});
-    if (!flags.out.empty()) write_point_file(flags.out, names, r.x);
+    if (!flags.out.empty()) write_entries(flags.out, r.x, coordinate_name_of(system.all));
   } else {
-    // A screenful of entries, every one in --out's file ("name = value" a line, as
-    // write_point_file writes them).
-    print_entries(names, r.x, "", flags.out);
+    // A screenful of entries, every one in --out's file ("name = value" a line).
+    print_entries(r.x, coordinate_name_of(system.all), "", flags.out);
     std::printf("residual = %s\niterations = %ld (%s)\nlinear solver = %s\nevaluations = %ld\n",
                 number(r.residual_norm).c_str(), r.iterations, r.method.c_str(), r.linear_solver.c_str(),
                 r.evaluations);

@@ -62,9 +62,4 @@ std::string constants_note(const std::string& text);
 void solve_system(const std::string& text, const std::vector<EquationSpan>& equations,
                   const std::map<std::string, std::size_t>& dimensions, const SolveFlags& flags);
 
-// `x` written to `path` (atomically) as a point file "name = value" a line, which --from
-// @path and --at @path read back; the program says so on standard error.
-void write_point_file(const std::string& path, const std::vector<std::string>& names,
-                      const std::vector<double>& x);
-
 }  // namespace tapegrad::cli

@@ -13,6 +13,7 @@
 #include <tapegrad/tapegrad.hpp>
 #include <thread>
 
+#include "../../support/sanitizer_build.hpp"
 #include "in_process_communicator.hpp"
 
 namespace {
@@ -189,7 +190,7 @@ TEST(ThreadPool, RefusesMoreThreadsThanTheMachineCanUse) {
   EXPECT_THROW(tg::ShardedGradient({}, {.threads = limit + 1}), tg::Error);
 }
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if !defined(TAPEGRAD_TEST_UNDER_SANITIZER)
 // Run in a child process: limits its address space to room for one thread stack (of the
 // size a new thread gets: pthread_getattr_default_np) above what it maps now, not for two,
 // and asks for a full pool. Exits 0 when the pool refuses with a clear error; an unjoined

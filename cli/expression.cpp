@@ -354,8 +354,19 @@ class Parser {
     skip_space();
     const std::uint32_t col = column();
     if (accept('^')) {
+      const std::size_t exponent_begin = expression_.program_.size();
       parse_unary(depth + 1);  // right-associative: a^b^c = a^(b^c); 2^-1 is allowed
-      emit(operation_index<rules::Pow>(), col);
+      // x^2 by the square rule: the same value and x-derivative (2x), without a pow in the
+      // value and a pow and a log in the partials of every evaluation (the general rule's
+      // partial in the exponent, which a constant exponent never uses).
+      const std::vector<Instruction>& program = expression_.program_;
+      if (program.size() == exponent_begin + 1 && program.back().op == Instruction::Op::Constant &&
+          program.back().constant == 2) {
+        expression_.program_.pop_back();
+        emit(operation_index<rules::Square>(), col);
+      } else {
+        emit(operation_index<rules::Pow>(), col);
+      }
     }
   }
 

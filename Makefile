@@ -23,9 +23,10 @@ DOCS_PACKAGES := $(BUILD_PACKAGES) doxygen graphviz
 # The peers measured in the same benchmark binaries. LibTorch calls the system BLAS
 # (libblas.so.3); OpenBLAS gives it the fastest one Debian has, instead of the
 # reference implementation it would otherwise get. scikit-learn is timed against whole
-# `tapegrad train` runs (bench/train_vs_sklearn.py).
+# `tapegrad train` runs (bench/train_vs_sklearn.py), scipy's solvers against `tapegrad
+# minimize`/`solve` and bench/solver_runs (bench/solvers_vs_scipy.py).
 BENCH_PACKAGES := $(BUILD_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev libadolc-dev libtrilinos-sacado-dev \
-  libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread python3-sklearn libopenmpi-dev openmpi-bin
+  libtrilinos-kokkos-dev libtorch-dev libopenblas0-pthread python3-sklearn python3-scipy libopenmpi-dev openmpi-bin
 
 .PHONY: demo test docs fuzz bench install install-build install-test install-bench install-docs clean
 
@@ -134,7 +135,7 @@ fuzz: install-test
 # on both cores. The portable build's `tapegrad` is timed too (train_vs_sklearn.py).
 bench: install-bench
 	$(call configure,native,-DTAPEGRAD_BUILD_BENCHMARKS=ON)
-	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench sparse_bench parallel_bench tapegrad_cli
+	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench sparse_bench parallel_bench solver_runs tapegrad_cli
 	$(call configure,release,-DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF)
 	cmake --build --preset release -j $(JOBS) --target tapegrad_cli
 	./build/native/bench/scalar_bench --report=bench/RESULTS.md
@@ -146,6 +147,7 @@ bench: install-bench
 	./build/native/bench/parallel_bench --report=bench/RESULTS.md
 	mpirun --allow-run-as-root --oversubscribe -np 2 ./build/native/bench/parallel_bench --report=bench/RESULTS.md
 	/usr/bin/python3 bench/train_vs_sklearn.py --report=bench/RESULTS.md
+	/usr/bin/python3 bench/solvers_vs_scipy.py --report=bench/RESULTS.md
 
 clean:
 	rm -rf build

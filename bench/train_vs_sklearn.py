@@ -27,6 +27,7 @@ import tempfile
 import time
 import warnings
 
+from results_section import write_section
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -91,20 +92,6 @@ def table():
     return "\n".join(lines) + "\n"
 
 
-def write_section(path, markdown):
-    """Replaces this script's section of RESULTS.md (written next to it, then renamed)."""
-    begin, end = "<!-- train_vs_sklearn: begin -->\n", "<!-- train_vs_sklearn: end -->\n"
-    document = open(path).read() if os.path.exists(path) else "# Benchmarks\n\n"
-    block = begin + markdown + end
-    if begin in document and end in document:
-        document = document[:document.index(begin)] + block + document[document.index(end) + len(end):]
-    else:
-        document += block
-    with open(path + ".tmp", "w") as f:
-        f.write(document)
-    os.replace(path + ".tmp", path)
-
-
 def main():
     rows = table()
     report = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--report=")]
@@ -112,7 +99,7 @@ def main():
         print(rows, end="")
         return
     import sklearn
-    write_section(report[0], f"""## A whole training run against scikit-learn
+    write_section(report[0], "train_vs_sklearn", f"""## A whole training run against scikit-learn
 
 Produced by `make bench`, which runs
 

@@ -17,12 +17,11 @@
 //
 // Everything here is what docs/solvers.md shows a user: minimize() with Newton (its
 // Hessian sparse) or TrustNewtonCg, solve() with a sparse Jacobian (UMFPACK) or
-// Newton–Krylov preconditioned by an incomplete LU of the sparse Jacobian at each iterate
-// (what `tapegrad solve --preconditioner ilu` does), minimize_constrained() and
+// Newton–Krylov preconditioned by an incomplete LU of the sparse Jacobian, kept for up to 10
+// steps (what `tapegrad solve --preconditioner ilu` does), minimize_constrained() and
 // minimize_bounded(). newton-krylov-laplacian preconditions instead by the five-point
 // Laplacian (J at λ = 0) factored once by SparseCholesky, as tests/optim/test_large_systems.cpp
 // does (scipy's tutorial for this problem preconditions with an incomplete LU of that matrix).
-#include <Eigen/IterativeLinearSolvers>
 #include <Eigen/SparseCore>
 #include <chrono>
 #include <cmath>
@@ -31,10 +30,10 @@
 #include <fstream>
 #include <limits>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <tapegrad/optim/linear/sparse_cholesky.hpp>
+#include <tapegrad/optim/solve/incomplete_lu.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <type_traits>
 #include <vector>
@@ -257,16 +256,7 @@ int run_bratu(const Arguments& a) {
     options.jacobian = opt::JacobianStorage::Sparse;
   } else if (a.method == "newton-krylov") {
     options.method = opt::SolveMethod::NewtonKrylov;
-    // M ≈ J(x): J from its pattern and coloring (found at the first iterate) and an incomplete
-    // LU of it, rebuilt at each iterate; a zero pivot leaves that iterate unpreconditioned.
-    auto jacobian = std::make_shared<std::optional<tg::SparseJacobian>>();
-    options.preconditioner = [bratu, jacobian](std::span<const double> x) -> opt::KrylovPreconditioner {
-      if (!*jacobian) jacobian->emplace(bratu, x);
-      auto ilu = std::make_shared<Eigen::IncompleteLUT<double>>();
-      ilu->compute((*jacobian)->at(x));
-      if (ilu->info() != Eigen::Success) return {};
-      return [ilu](const Eigen::VectorXd& r, Eigen::VectorXd& z) { z = ilu->solve(r); };
-    };
+    options.preconditioner = opt::incomplete_lu_preconditioner(bratu);
   } else if (a.method == "newton-krylov-laplacian") {
     options.method = opt::SolveMethod::NewtonKrylov;
     const opt::KrylovPreconditioner laplacian = laplacian_preconditioner(bratu.n);

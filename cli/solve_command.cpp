@@ -451,9 +451,14 @@ void add_solve_command(CLI::App& app) {
                                        ->capture_default_str();
   CLI::Option* preconditioner =
       cmd->add_option("--preconditioner", o->preconditioner,
-                      "newton-krylov: none, or ilu: an incomplete LU of J at each step (J's nonzeros and "
-                      "the factors' are stored, a few times J's count; GMRES then takes tens of iterations "
-                      "a step where it takes thousands without, on a grid's equations)")
+                      "newton-krylov: none, or ilu: an incomplete LU of J (J's nonzeros and the factors' "
+                      "are stored, a few times J's count; GMRES then takes tens of iterations a step where "
+                      "it takes thousands without, on a grid's equations)")
+          ->capture_default_str();
+  CLI::Option* reuse =
+      cmd->add_option("--preconditioner-reuse", o->preconditioner_reuse,
+                      "newton-krylov: one incomplete LU serves at most N steps (1: a new one at each); one "
+                      "made at an earlier step that leaves GMRES short of its tolerance is made anew")
           ->capture_default_str();
   cmd->add_option("--out", o->out,
                   "write the root (or the best point found) to FILE, one \"name = value\" line per unknown "
@@ -463,12 +468,14 @@ void add_solve_command(CLI::App& app) {
       "--json", o->json,
       "one JSON object: {\"x\": {\"x\": …, \"u\": [every entry]}, \"residual\": …, \"iterations\": n, "
       "\"method\", \"linear_solver\", \"evaluations\", \"jacobian_evaluations\", "
-      "\"linear_iterations\" (GMRES's, newton-krylov), \"converged\"}");
-  cmd->callback([o, method, jacobian, tolerance, restart, krylov_iterations, preconditioner] {
+      "\"linear_iterations\" (GMRES's, newton-krylov), \"preconditioner_setups\", \"converged\"}");
+  cmd->callback([o, method, jacobian, tolerance, restart, krylov_iterations, preconditioner, reuse] {
     o->krylov_flag = restart->count() > 0             ? "--krylov-restart"
                      : krylov_iterations->count() > 0 ? "--krylov-max-iter"
                      : preconditioner->count() > 0    ? "--preconditioner"
+                     : reuse->count() > 0             ? "--preconditioner-reuse"
                                                       : "";
+    o->preconditioner_reuse_given = reuse->count() > 0;
     o->system_flags_given =
         method->count() + jacobian->count() + tolerance->count() > 0 || !o->krylov_flag.empty();
     run_solve(*o);

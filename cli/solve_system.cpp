@@ -1,21 +1,17 @@
 #include "solve_system.hpp"
 
-#include <Eigen/IterativeLinearSolvers>
-#include <Eigen/SparseCore>
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
-#include <optional>
 #include <span>
 #include <string_view>
 
-#include "../autodiff/sparse/sparse_jacobian.hpp"
 #include "../autodiff/support/atomic_file.hpp"
 #include "../optim/solve.hpp"
+#include "../optim/solve/incomplete_lu.hpp"
 #include "arguments.hpp"
 #include "expression.hpp"
 #include "expression_list.hpp"
@@ -233,12 +229,17 @@ optim::SolveOptions solve_options(const SolveFlags& f, std::size_t unknowns) {
                      " numbers it may keep; lower it");
   o.krylov_restart = static_cast<int>(f.krylov_restart);
   o.krylov_max_iterations = f.krylov_max_iter;
+  require_in_range(f.preconditioner_reuse, 1, max_steps, "--preconditioner-reuse");
+  o.krylov_preconditioner_reuse = f.preconditioner_reuse;
   if (o.method == optim::SolveMethod::NewtonKrylov && o.jacobian != optim::JacobianStorage::Auto)
     throw UsageError("--jacobian " + f.jacobian +
                      ": --method newton-krylov forms no Jacobian (it solves by J·v products); leave "
                      "--jacobian out, or solve by newton or dogleg");
   if (f.preconditioner != "none" && f.preconditioner != "ilu")
     throw UsageError("--preconditioner: '" + f.preconditioner + "' (expected none or ilu)");
+  if (f.preconditioner_reuse_given && f.preconditioner == "none")
+    throw UsageError(
+        "--preconditioner-reuse is for --preconditioner ilu (there is no preconditioner to reuse)");
   if (!f.krylov_flag.empty() &&
       (o.method == optim::SolveMethod::Newton || o.method == optim::SolveMethod::Dogleg))
     throw UsageError(f.krylov_flag + " is for --method newton-krylov (or auto), not " + f.method);
@@ -249,27 +250,6 @@ optim::SolveOptions solve_options(const SolveFlags& f, std::size_t unknowns) {
                      "; a dense Jacobian is stored for at most " + std::to_string(max_hessian_coordinates) +
                      " (--jacobian sparse stores its nonzeros, --method newton-krylov none)");
   return o;
-}
-
-// --preconditioner ilu: at each Newton–Krylov iterate, J from its pattern and coloring
-// (found once, at the first) and an incomplete LU of it (Saad's ILUT, Eigen::IncompleteLUT), which
-// GMRES applies on the right. J's nonzeros and the factors' are stored, a few times J's
-// count: far less than a complete LU's fill on a grid, and GMRES then needs tens of
-// iterations a step rather than thousands.
-std::function<optim::KrylovPreconditioner(std::span<const double>)> ilu_preconditioner(
-    const SparseJacobian::Function& f) {
-  // Found at the first iterate, so that a run Auto gives to sparse Newton finds no pattern here.
-  auto jacobian = std::make_shared<std::optional<SparseJacobian>>();
-  return [f, jacobian](std::span<const double> x) -> optim::KrylovPreconditioner {
-    if (!*jacobian)
-      jacobian->emplace(f, x,
-                        SparseJacobianOptions{.max_nonzeros = static_cast<std::size_t>(max_sparse_nonzeros)});
-    auto ilu = std::make_shared<Eigen::IncompleteLUT<double>>();
-    ilu->compute((*jacobian)->at(x));
-    // A zero pivot: this iterate goes without (GMRES is right either way, only slower).
-    if (ilu->info() != Eigen::Success) return {};
-    return [ilu](const Eigen::VectorXd& r, Eigen::VectorXd& z) { z = ilu->solve(r); };
-  };
 }
 
 // The point as JSON: a scalar by its name, a vector as the list of its entries.
@@ -326,7 +306,9 @@ void solve_system(const std::string& text, const std::vector<EquationSpan>& span
     for (std::size_t i = 0; i < m; ++i) r.push_back(on_tape.residual(i));
     return r;
   };
-  if (flags.preconditioner == "ilu") options.preconditioner = ilu_preconditioner(residuals);
+  if (flags.preconditioner == "ilu")
+    options.preconditioner = optim::incomplete_lu_preconditioner(
+        residuals, SparseJacobianOptions{.max_nonzeros = static_cast<std::size_t>(max_sparse_nonzeros)});
   const optim::SolveResult r = optim::solve(residuals, x0, options);
 
   if (flags.json) {
@@ -338,6 +320,7 @@ void solve_system(const std::string& text, const std::vector<EquationSpan>& span
                 {"evaluations", r.evaluations},
                 {"jacobian_evaluations", r.jacobian_evaluations},
                 {"linear_iterations", r.linear_iterations},
+                {"preconditioner_setups", r.preconditioner_setups},
                 {"converged", r.converged()}});
     if (!flags.out.empty()) write_entries(flags.out, r.x, coordinate_name_of(system.all));
   } else {
@@ -349,6 +332,7 @@ void solve_system(const std::string& text, const std::vector<EquationSpan>& span
     std::printf("jacobian evaluations = %ld\n", r.jacobian_evaluations);
     if (r.method == optim::to_string(optim::SolveMethod::NewtonKrylov))
       std::printf("krylov iterations = %ld\n", r.linear_iterations);
+    if (r.preconditioner_setups > 0) std::printf("preconditioner setups = %ld\n", r.preconditioner_setups);
   }
   if (!r.converged())
     throw RunFailed(std::string("solve: no root found: ") + optim::to_string(r.reason) +

@@ -20,12 +20,14 @@ struct SolveFlags {
   std::string equations, from, dims, out;
   std::string method = "auto", jacobian = "auto", tolerance = "1e-12", preconditioner = "none";
   long max_iter = 100;
-  long krylov_restart = 30, krylov_max_iter = 1000;
+  long krylov_restart = 30, krylov_max_iter = 1000, preconditioner_reuse = 10;
   bool json = false;
+  bool preconditioner_reuse_given = false;
   // --method, --jacobian, --tol or a Krylov flag given: a single equation in one unknown then goes to
   // optim::solve too, rather than to the bracketing Newton search that takes none of them.
   bool system_flags_given = false;
-  // The first Newton–Krylov flag given (--krylov-restart, --krylov-max-iter, --preconditioner), or "".
+  // The first Newton–Krylov flag given (--krylov-restart, --krylov-max-iter, --preconditioner,
+  // --preconditioner-reuse), or "".
   std::string krylov_flag;
 };
 

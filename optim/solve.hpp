@@ -69,6 +69,9 @@ inline void check_solve_options(const SolveOptions& o) {
     throw Error("solve: krylov_restart = ", o.krylov_restart, " (must be at least 1)");
   if (o.krylov_max_iterations < 1)
     throw Error("solve: krylov_max_iterations = ", o.krylov_max_iterations, " (must be at least 1)");
+  if (o.krylov_preconditioner_reuse < 1)
+    throw Error("solve: krylov_preconditioner_reuse = ", o.krylov_preconditioner_reuse,
+                " (must be at least 1)");
   if (o.method == SolveMethod::NewtonKrylov && o.jacobian != JacobianStorage::Auto)
     throw Error("solve: method newton-krylov forms no Jacobian, so jacobian storage must be auto, not ",
                 name_of(o.jacobian, enum_names(JacobianStorage{})));

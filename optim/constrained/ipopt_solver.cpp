@@ -9,6 +9,7 @@
 #include <IpTNLP.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <limits>
@@ -409,6 +410,21 @@ void set_option(Ipopt::IpoptApplication& app, const IpoptOption& option) {
   }
 }
 
+// Whether the KKT matrix of a problem whose constraint Jacobian has `pattern` has a dense row by
+// AMD's own test (Amestoy, Davis & Duff: more than 10√N entries, N the matrix's order, and at
+// least 16): a constraint on many unknowns (a row of J), or an unknown in many constraints (a
+// column).
+bool kkt_has_dense_row(const SparsityPattern& pattern, std::size_t kkt_order) {
+  const double dense = std::max(16.0, 10 * std::sqrt(static_cast<double>(kkt_order)));
+  std::vector<std::size_t> in_column(pattern.cols, 0);
+  for (std::size_t i = 0; i < pattern.rows; ++i) {
+    if (static_cast<double>(pattern.row(i).size()) > dense) return true;
+    for (const std::uint32_t j : pattern.row(i)) ++in_column[j];
+  }
+  return std::any_of(in_column.begin(), in_column.end(),
+                     [dense](std::size_t count) { return static_cast<double>(count) > dense; });
+}
+
 }  // namespace
 
 ConstrainedResult run_ipopt(const ConstrainedProblem& problem, std::span<const double> x0,
@@ -447,6 +463,13 @@ ConstrainedResult run_ipopt(const ConstrainedProblem& problem, std::span<const d
   app->Options()->SetNumericValue("tol", options.tolerance);
   app->Options()->SetIntegerValue("max_iter", static_cast<Index>(options.max_iterations));
   if (!options.exact_hessian) app->Options()->SetStringValue("hessian_approximation", "limited-memory");
+  // MUMPS's automatic fill-reducing ordering fills a KKT matrix with a dense row without bound
+  // (sum(x) = c on 10⁵ unknowns asked 91 GB, and IPOPT went to restoration and failed), where
+  // AMD sets dense rows aside and orders the rest (the same problem in 5 s). IPOPT's choice
+  // otherwise; an ipopt option given wins either way.
+  if (jacobian && kkt_has_dense_row(jacobian->pattern(), n + m) &&
+      Ipopt::IsValid(app->RegOptions()->GetOption("mumps_pivot_order")))
+    app->Options()->SetIntegerValue("mumps_pivot_order", 0);  // 0: AMD
   for (const IpoptOption& option : options.ipopt) set_option(*app, option);
   // No options file: a stray ipopt.opt in the working directory must not change a run.
   const Ipopt::ApplicationReturnStatus initialized = app->Initialize("");

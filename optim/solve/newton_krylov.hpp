@@ -15,6 +15,10 @@
 /// direction of ‖F‖² whenever ρ < 1). No step length, or ρ = 1, ends the run as Stalled:
 /// there is no matrix to hand to Levenberg–Marquardt.
 ///
+/// A preconditioner (SolveOptions::preconditioner) is built at the first iterate and kept for up
+/// to krylov_preconditioner_reuse steps, as KINSOL keeps one: one built at an earlier iterate
+/// that leaves GMRES short of its tolerance is built anew at once and the step solved again.
+///
 /// Located: where ‖F‖ ≤ tolerance the step is solved to a relative residual of at most 10⁻⁸,
 /// and its length is the Newton correction of the located-root rule: it is within 10⁻⁸·κ(J)
 /// of the exact correction, where a looser solve would leave out the directions J nearly
@@ -66,15 +70,25 @@ SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::V
     result.linear_iterations += g.iterations;
     return g;
   };
+  // The preconditioner and the Newton steps it has served: a new one when none has been built, when
+  // the last served krylov_preconditioner_reuse steps, and when one built at an earlier iterate
+  // leaves GMRES short of its tolerance (then the step is solved again).
+  KrylovPreconditioner m;
+  long steps_served = 0;
+  const auto renew_preconditioner = [&] {
+    m = options.preconditioner(std::span<const double>(x.data(), static_cast<std::size_t>(x.size())));
+    ++result.preconditioner_setups;
+    steps_served = 0;
+  };
+  const auto stale_preconditioner = [&] { return options.preconditioner && steps_served > 0; };
   Eigen::VectorXd r_trial;
   for (;;) {
     const double norm = r.norm();
     if (result.iterations >= options.max_iterations && norm > options.tolerance)
       return finish(SolveStop::MaxIterations, norm);
-    const KrylovPreconditioner m =
-        options.preconditioner
-            ? options.preconditioner(std::span<const double>(x.data(), static_cast<std::size_t>(x.size())))
-            : KrylovPreconditioner{};
+    if (options.preconditioner &&
+        (result.preconditioner_setups == 0 || steps_served >= options.krylov_preconditioner_reuse))
+      renew_preconditioner();
     double tolerance = std::min(eta_max, std::max(std::min(eta, eta * norm), 0.5 * options.tolerance / norm));
     if (norm <= options.tolerance) tolerance = std::min(tolerance, locating_tolerance);
     if (norm == 0) {
@@ -86,11 +100,19 @@ SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::V
       times(w, jw);
       if (!jw.allFinite())
         return finish(located(false, 0.0, x, steps) ? SolveStop::Converged : SolveStop::Asymptote, norm);
-      const GmresResult probe = solve_linear(jw, 1e-8, m);
+      GmresResult probe = solve_linear(jw, 1e-8, m);
+      if (!probe.converged && stale_preconditioner()) {
+        renew_preconditioner();
+        probe = solve_linear(jw, 1e-8, m);
+      }
       const bool regular = probe.converged && (probe.x - w).norm() <= 1e-4 * w.norm();
       return finish(located(regular, 0.0, x, steps) ? SolveStop::Converged : SolveStop::Asymptote, norm);
     }
-    const GmresResult step = solve_linear(-r, tolerance, m);
+    GmresResult step = solve_linear(-r, tolerance, m);
+    if (!step.converged && stale_preconditioner()) {
+      renew_preconditioner();
+      step = solve_linear(-r, tolerance, m);
+    }
     if (norm <= options.tolerance) {
       // An accurate correction decides alone: the steps before it were inexact, and a short one
       // (a loose solve that lowered ‖F‖ without nearing the root) would fake convergence.
@@ -116,6 +138,7 @@ SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::V
     const Eigen::VectorXd x_next = x + t * p;
     steps.add(t * p.norm());
     result.iterations += 1;
+    ++steps_served;
     if (x_next == x) return finish(SolveStop::Stalled, norm);
     x = x_next;
     r = r_trial;

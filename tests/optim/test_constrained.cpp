@@ -16,7 +16,7 @@ namespace opt = tapegrad::optim;
 
 namespace {
 
-constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double infinite = std::numeric_limits<double>::infinity();
 
 // The stationarity residual of the Lagrangian at the result, from dense derivatives.
 template <class F, class C>
@@ -57,7 +57,7 @@ auto unit_disc = [](auto x) {
 TEST(MinimizeConstrained, AQuadraticOnADiscReachesTheProjection) {
   auto f = [](auto x) { return (x[0] - 2.0) * (x[0] - 2.0) + (x[1] - 1.0) * (x[1] - 1.0); };
   const opt::ConstrainedResult r = opt::minimize_constrained(
-      f, unit_disc, std::vector<double>{0, 0}, {.constraint_lower = {-inf}, .constraint_upper = {1}});
+      f, unit_disc, std::vector<double>{0, 0}, {.constraint_lower = {-infinite}, .constraint_upper = {1}});
   ASSERT_TRUE(r.optimal()) << r.solver_message;
   const double s5 = std::sqrt(5.0);
   EXPECT_NEAR(r.x[0], 2 / s5, 1e-7);
@@ -145,8 +145,9 @@ TEST(MinimizeConstrained, AnInfeasibleProblemIsReportedAsSuch) {
     using V = std::remove_cvref_t<decltype(x[0])>;
     return std::vector<V>{x[0] * x[0] + x[1] * x[1], x[0] + x[1]};
   };
-  const opt::ConstrainedResult r = opt::minimize_constrained(
-      f, c, std::vector<double>{0.3, 0.2}, {.constraint_lower = {-inf, 3}, .constraint_upper = {1, inf}});
+  const opt::ConstrainedResult r =
+      opt::minimize_constrained(f, c, std::vector<double>{0.3, 0.2},
+                                {.constraint_lower = {-infinite, 3}, .constraint_upper = {1, infinite}});
   EXPECT_EQ(r.status, opt::ConstrainedStatus::Infeasible) << r.solver_message;
   EXPECT_FALSE(r.optimal());
   EXPECT_FALSE(r.feasible(1e-3));
@@ -163,7 +164,7 @@ TEST(MinimizeConstrained, AConstraintThatIsNotDifferentiableAtTheStart) {
     return std::vector<V>{V(tg::abs(x[0]) + tg::abs(x[1]))};
   };
   const opt::ConstrainedResult r = opt::minimize_constrained(
-      f, diamond, std::vector<double>{0, 0}, {.constraint_lower = {-inf}, .constraint_upper = {1}});
+      f, diamond, std::vector<double>{0, 0}, {.constraint_lower = {-infinite}, .constraint_upper = {1}});
   ASSERT_TRUE(r.optimal()) << r.solver_message;
   EXPECT_NEAR(r.x[0], 0.5, 1e-7);
   EXPECT_NEAR(r.x[1], 0.5, 1e-7);
@@ -190,7 +191,7 @@ TEST(MinimizeConstrained, ALargeSparseProblemColorsItsDerivatives) {
     return out;
   };
   opt::ConstrainedOptions options;
-  options.constraint_lower.assign(n - 1, -inf);
+  options.constraint_lower.assign(n - 1, -infinite);
   options.constraint_upper.assign(n - 1, 1.5);
   const opt::ConstrainedResult r = opt::minimize_constrained(f, pairs, std::vector<double>(n, 0.0), options);
   ASSERT_TRUE(r.optimal()) << r.solver_message;
@@ -198,6 +199,31 @@ TEST(MinimizeConstrained, ALargeSparseProblemColorsItsDerivatives) {
   EXPECT_LE(r.jacobian_colors, 3u);
   EXPECT_TRUE(r.feasible(1e-7));
   EXPECT_LE(kkt_residual(f, pairs, r), 1e-5);
+}
+
+TEST(MinimizeConstrained, AConstraintOnEveryUnknownIsFactoredAtScale) {
+  // min Σxᵢ² subject to Σxᵢ = n: by symmetry and the Lagrange condition 2xᵢ = −λ, x = 1 and
+  // λ = −2. The constraint's row of J is dense, and so is its row of the KKT matrix, which MUMPS's
+  // automatic ordering filled beyond any memory at n = 10⁵ (91 GB asked, IPOPT's restoration
+  // failed); AMD, which IPOPT is asked for on such a row, sets the row aside.
+  constexpr std::size_t n = 100'000;
+  auto f = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V s = 0.0;
+    for (const auto& xi : x) s += xi * xi;
+    return s;
+  };
+  auto total = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V s = 0.0;
+    for (const auto& xi : x) s += xi;
+    return std::vector<V>{s - static_cast<double>(n)};
+  };
+  const opt::ConstrainedResult r = opt::minimize_constrained(f, total, std::vector<double>(n, 0.0));
+  ASSERT_TRUE(r.optimal()) << r.solver_message;
+  for (std::size_t i = 0; i < n; ++i) ASSERT_NEAR(r.x[i], 1.0, 1e-8) << i;
+  ASSERT_EQ(r.multipliers.size(), 1u);
+  EXPECT_NEAR(r.multipliers[0], -2.0, 1e-8);
 }
 
 TEST(MinimizeConstrained, BadInputIsRefusedWithItsName) {
@@ -240,14 +266,14 @@ TEST(MinimizeConstrained, OptionsOutputAndExceptions) {
   testing::internal::CaptureStdout();
   const opt::ConstrainedResult r = opt::minimize_constrained(
       f, unit_disc, std::vector<double>{0.2, 0.1},
-      {.constraint_lower = {-inf}, .constraint_upper = {1}, .ipopt = {{"max_iter", "1"}}});
+      {.constraint_lower = {-infinite}, .constraint_upper = {1}, .ipopt = {{"max_iter", "1"}}});
   EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
   EXPECT_EQ(r.status, opt::ConstrainedStatus::MaxIterations);
   EXPECT_EQ(r.iterations, 1);
 
   testing::internal::CaptureStdout();
   opt::minimize_constrained(f, unit_disc, std::vector<double>{0.2, 0.1},
-                            {.constraint_lower = {-inf}, .constraint_upper = {1}, .print_level = 5});
+                            {.constraint_lower = {-infinite}, .constraint_upper = {1}, .print_level = 5});
   EXPECT_NE(testing::internal::GetCapturedStdout().find("iter"), std::string::npos);
 
   auto throws = [](std::span<const tg::Var> x) -> tg::Var {
@@ -264,7 +290,7 @@ TEST(MinimizeConstrained, QuasiNewtonNeedsNoHessian) {
   auto f = [](auto x) { return (x[0] - 2.0) * (x[0] - 2.0) + (x[1] - 1.0) * (x[1] - 1.0); };
   const opt::ConstrainedResult r = opt::minimize_constrained(
       f, unit_disc, std::vector<double>{0, 0},
-      {.constraint_lower = {-inf}, .constraint_upper = {1}, .exact_hessian = false});
+      {.constraint_lower = {-infinite}, .constraint_upper = {1}, .exact_hessian = false});
   ASSERT_TRUE(r.optimal()) << r.solver_message;
   EXPECT_NEAR(r.x[0], 2 / std::sqrt(5.0), 1e-6);
   EXPECT_EQ(r.hessian_evaluations, 0);
@@ -279,7 +305,7 @@ TEST(MinimizeConstrained, TheHessianApproximationOptionDecidesTheHessian) {
   const double s5 = std::sqrt(5.0);
   const opt::ConstrainedResult quasi_newton =
       opt::minimize_constrained(f, unit_disc, std::vector<double>{0, 0},
-                                {.constraint_lower = {-inf},
+                                {.constraint_lower = {-infinite},
                                  .constraint_upper = {1},
                                  .ipopt = {{"hessian_approximation", "limited-memory"}}});
   ASSERT_TRUE(quasi_newton.optimal()) << quasi_newton.solver_message;
@@ -290,7 +316,7 @@ TEST(MinimizeConstrained, TheHessianApproximationOptionDecidesTheHessian) {
 
   const opt::ConstrainedResult exact =
       opt::minimize_constrained(f, unit_disc, std::vector<double>{0, 0},
-                                {.constraint_lower = {-inf},
+                                {.constraint_lower = {-infinite},
                                  .constraint_upper = {1},
                                  .exact_hessian = false,
                                  .ipopt = {{"hessian_approximation", "exact"}}});
@@ -314,8 +340,9 @@ std::vector<tg::Var> unit_disc_on_vars(std::span<const tg::Var> x) { return {x[0
 // with the exact Hessian.
 TEST(MinimizeConstrained, AGenericObjectiveWithAConstraintOnVarsOnly) {
   auto f = [](auto x) { return (x[0] - 2.0) * (x[0] - 2.0) + (x[1] - 1.0) * (x[1] - 1.0); };
-  const opt::ConstrainedResult r = opt::minimize_constrained(
-      f, unit_disc_on_vars, std::vector<double>{0, 0}, {.constraint_lower = {-inf}, .constraint_upper = {1}});
+  const opt::ConstrainedResult r =
+      opt::minimize_constrained(f, unit_disc_on_vars, std::vector<double>{0, 0},
+                                {.constraint_lower = {-infinite}, .constraint_upper = {1}});
   ASSERT_TRUE(r.optimal()) << r.solver_message;
   const double s5 = std::sqrt(5.0);
   EXPECT_NEAR(r.x[0], 2 / s5, 1e-7);
@@ -338,7 +365,7 @@ TEST(MinimizeConstrained, ABranchThatFlipsOnTheWayKeepsTheStartsStructure) {
   };
   const opt::ConstrainedResult r =
       opt::minimize_constrained(f, disc_with_a_branch, std::vector<double>{0, 0},
-                                {.constraint_lower = {-inf}, .constraint_upper = {1}});
+                                {.constraint_lower = {-infinite}, .constraint_upper = {1}});
   ASSERT_TRUE(r.optimal()) << r.solver_message;
   EXPECT_EQ(r.hessian_nonzeros, 3u);  // (x, x), (y, x), (y, y): the start's pattern
   const double s5 = std::sqrt(5.0);

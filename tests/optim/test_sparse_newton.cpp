@@ -119,8 +119,8 @@ TEST(SparseNewton, FollowsDenseNewtonOnExtendedRosenbrock) {
 TEST(SparseNewton, FollowsDenseNewtonOnAConvexQuadratic) {
   // ½xᵀAx − bᵀx with A tridiagonal (4 on the diagonal, −1 beside it: positive definite by
   // Gershgorin): one Newton step reaches A⁻¹b.
-  const std::size_t n = 30;
-  auto quadratic = [n](auto x) {
+  constexpr std::size_t n = 30;
+  auto quadratic = [](auto x) {
     using V = std::remove_cvref_t<decltype(x[0])>;
     V f = 0.0;
     for (std::size_t i = 0; i < n; ++i)

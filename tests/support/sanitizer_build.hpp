@@ -11,3 +11,10 @@
 #define TAPEGRAD_TEST_UNDER_SANITIZER 1
 #endif
 #endif
+
+// The same as a constant, for a size chosen in code.
+#if defined(TAPEGRAD_TEST_UNDER_SANITIZER)
+inline constexpr bool built_under_sanitizer = true;
+#else
+inline constexpr bool built_under_sanitizer = false;
+#endif

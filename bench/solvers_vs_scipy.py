@@ -50,6 +50,7 @@ does not end within --timeout=SECONDS (default 600) is stopped and marked.
 
     /usr/bin/python3 bench/solvers_vs_scipy.py                   # prints the table
     /usr/bin/python3 bench/solvers_vs_scipy.py --quick           # n ≤ 10⁴, N ≤ 100, one run each
+    /usr/bin/python3 bench/solvers_vs_scipy.py --tables=bratu,constrained   # some of the tables
     /usr/bin/python3 bench/solvers_vs_scipy.py --report=bench/RESULTS.md
 
 `make bench` runs the last of these."""
@@ -699,17 +700,24 @@ def constrained_table(sum_sizes, runs, timeout, scratch):
     return table_lines("Constrained problems with known optima (checked: max |x − x*|)", groups)
 
 
-def tables(quick, timeout):
+TABLES = ("unconstrained", "bratu", "constrained")
+
+
+def tables(quick, timeout, selected=TABLES):
     check_derivatives()
     for program in (TAPEGRAD, SOLVER_RUNS):
         if not os.access(program, os.X_OK):
             sys.exit(f"{program} is missing: cmake --build --preset native --target solver_runs tapegrad_cli")
     runs = 1 if quick else RUNS
+    lines = []
     with tempfile.TemporaryDirectory() as scratch:
-        lines = unconstrained_tables(QUICK_UNCONSTRAINED_SIZES if quick else UNCONSTRAINED_SIZES, runs, timeout,
-                                     scratch, quick)
-        lines += bratu_table(QUICK_BRATU_GRIDS if quick else BRATU_GRIDS, runs, timeout, scratch)
-        lines += constrained_table(QUICK_SUM_SIZES if quick else SUM_SIZES, runs, timeout, scratch)
+        if "unconstrained" in selected:
+            lines += unconstrained_tables(QUICK_UNCONSTRAINED_SIZES if quick else UNCONSTRAINED_SIZES, runs,
+                                          timeout, scratch, quick)
+        if "bratu" in selected:
+            lines += bratu_table(QUICK_BRATU_GRIDS if quick else BRATU_GRIDS, runs, timeout, scratch)
+        if "constrained" in selected:
+            lines += constrained_table(QUICK_SUM_SIZES if quick else SUM_SIZES, runs, timeout, scratch)
     return "\n".join(lines)
 
 
@@ -721,8 +729,15 @@ def main():
         return
     quick = "--quick" in sys.argv
     timeouts = [float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--timeout=")]
-    body = tables(quick, timeouts[0] if timeouts else 600.0)
+    chosen = [a.split("=", 1)[1].split(",") for a in sys.argv[1:] if a.startswith("--tables=")]
+    selected = chosen[0] if chosen else TABLES
+    unknown = [t for t in selected if t not in TABLES]
+    if unknown:
+        sys.exit(f"--tables: {', '.join(unknown)} (expected some of {', '.join(TABLES)})")
     report = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--report=")]
+    if report and chosen:
+        sys.exit("--report writes every table: leave --tables out")
+    body = tables(quick, timeouts[0] if timeouts else 600.0, selected)
     if not report:
         print(body)
         return

@@ -64,12 +64,6 @@ SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::V
     return finish_solve(result, system, x, reason, norm);
   };
   const auto times = [&](const Eigen::VectorXd& v, Eigen::VectorXd& out) { system.times(v, out); };
-  const auto solve_linear = [&](const Eigen::VectorXd& b, double tolerance, const KrylovPreconditioner& m) {
-    const GmresResult g =
-        gmres(times, b, {tolerance, options.krylov_restart, options.krylov_max_iterations}, m);
-    result.linear_iterations += g.iterations;
-    return g;
-  };
   // The preconditioner and the Newton steps it has served: a new one when none has been built, when
   // the last served krylov_preconditioner_reuse steps, and when one built at an earlier iterate
   // leaves GMRES short of its tolerance (then the step is solved again).
@@ -80,7 +74,22 @@ SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::V
     ++result.preconditioner_setups;
     steps_served = 0;
   };
-  const auto stale_preconditioner = [&] { return options.preconditioner && steps_served > 0; };
+  // GMRES with the current preconditioner; one built at an earlier iterate that leaves it short
+  // of the tolerance is built anew here and the system solved again.
+  const auto solve_linear = [&](const Eigen::VectorXd& b, double tolerance) {
+    const auto run = [&] {
+      const GmresResult g =
+          gmres(times, b, {tolerance, options.krylov_restart, options.krylov_max_iterations}, m);
+      result.linear_iterations += g.iterations;
+      return g;
+    };
+    GmresResult g = run();
+    if (!g.converged && options.preconditioner && steps_served > 0) {
+      renew_preconditioner();
+      g = run();
+    }
+    return g;
+  };
   Eigen::VectorXd r_trial;
   for (;;) {
     const double norm = r.norm();
@@ -100,19 +109,11 @@ SolveResult newton_krylov(RecordedSystem<F>& system, Eigen::VectorXd x, Eigen::V
       times(w, jw);
       if (!jw.allFinite())
         return finish(located(false, 0.0, x, steps) ? SolveStop::Converged : SolveStop::Asymptote, norm);
-      GmresResult probe = solve_linear(jw, 1e-8, m);
-      if (!probe.converged && stale_preconditioner()) {
-        renew_preconditioner();
-        probe = solve_linear(jw, 1e-8, m);
-      }
+      const GmresResult probe = solve_linear(jw, 1e-8);
       const bool regular = probe.converged && (probe.x - w).norm() <= 1e-4 * w.norm();
       return finish(located(regular, 0.0, x, steps) ? SolveStop::Converged : SolveStop::Asymptote, norm);
     }
-    GmresResult step = solve_linear(-r, tolerance, m);
-    if (!step.converged && stale_preconditioner()) {
-      renew_preconditioner();
-      step = solve_linear(-r, tolerance, m);
-    }
+    const GmresResult step = solve_linear(-r, tolerance);
     if (norm <= options.tolerance) {
       // An accurate correction decides alone: the steps before it were inexact, and a short one
       // (a loose solve that lowered ‖F‖ without nearing the root) would fake convergence.

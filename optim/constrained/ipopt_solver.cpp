@@ -119,14 +119,14 @@ class TapegradNlp final : public Ipopt::TNLP {
 
   bool eval_f(Index n, const Number* x, bool, Number& value) override {
     return guarded([&] {
-      objective_at({x, static_cast<std::size_t>(n)});
+      objective_at({x, static_cast<std::size_t>(n)}, /*with_gradient=*/false);
       value = f_;
       return std::isfinite(value);
     });
   }
   bool eval_grad_f(Index n, const Number* x, bool, Number* gradient) override {
     return guarded([&] {
-      objective_at({x, static_cast<std::size_t>(n)});
+      objective_at({x, static_cast<std::size_t>(n)}, /*with_gradient=*/true);
       std::copy(gradient_.begin(), gradient_.end(), gradient);
       return all_finite(gradient_);
     });
@@ -199,7 +199,7 @@ class TapegradNlp final : public Ipopt::TNLP {
     result_.f = std::numeric_limits<double>::quiet_NaN();
     result_.constraints.assign(m_, std::numeric_limits<double>::quiet_NaN());
     const bool evaluated = guarded([&] {
-      objective_at(x);
+      objective_at(x, /*with_gradient=*/false);
       result_.f = f_;
       if (!constraints_at(x)) return false;
       result_.constraints = c_;
@@ -236,20 +236,30 @@ class TapegradNlp final : public Ipopt::TNLP {
     }
   }
 
-  // f and ∇f at x, computed once per point.
-  void objective_at(std::span<const double> x) {
-    if (!objective_x_.empty() && std::equal(x.begin(), x.end(), objective_x_.begin())) return;
+  // f at x, and ∇f too when `with_gradient`, each computed once per point. IPOPT asks for
+  // f alone at the trial points of its line search, most of which it rejects: f is then
+  // replayed without the reverse sweep, and ∇f swept when IPOPT asks for it at that point.
+  void objective_at(std::span<const double> x, bool with_gradient) {
+    const bool same_point = !objective_x_.empty() && std::equal(x.begin(), x.end(), objective_x_.begin());
+    if (same_point && (gradient_known_ || !with_gradient)) return;
+    if (!same_point) ++result_.objective_evaluations;
     gradient_.resize(x.size());
-    if (objective_) {
+    if (objective_ && !with_gradient) {
+      f_ = objective_->value(x);
+      gradient_known_ = false;
+    } else if (objective_) {
       f_ = objective_->gradient(x, gradient_);
+      gradient_known_ = true;
+      ++result_.gradient_evaluations;
     } else {
       Tape tape;
       std::vector<Var> vars(x.begin(), x.end());
       const Var y = problem_.objective(std::span<const Var>(vars));
       tapegrad::gradient(y, std::span<const Var>(vars), std::span<double>(gradient_));
       f_ = y.value();
+      gradient_known_ = true;
+      ++result_.gradient_evaluations;
     }
-    ++result_.gradient_evaluations;
     objective_x_.assign(x.begin(), x.end());
   }
 
@@ -301,6 +311,7 @@ class TapegradNlp final : public Ipopt::TNLP {
   const ConstrainedProblem& problem_;
   std::vector<double> x0_, lower_, upper_, c_lower_, c_upper_;
   std::optional<RecordedFunction> objective_;
+  bool gradient_known_ = false;  // gradient_ holds ∇f at objective_x_
   std::optional<SparseJacobian> jacobian_;
   std::optional<SparseHessian> hessian_;
   std::size_t m_;

@@ -96,7 +96,10 @@ struct ConstrainedResult {
   /// How the run ended.
   ConstrainedStatus status = ConstrainedStatus::Failed;
   std::string solver_message;  ///< IPOPT's own words for its return status
-  /// Evaluations of f's gradient, of c's Jacobian and of the Lagrangian's Hessian.
+  /// Points where f was evaluated: IPOPT's iterates and the trial points of its line search.
+  long objective_evaluations = 0;
+  /// Evaluations of f's gradient (only where IPOPT asks for it: not at a trial point it rejects, so at most
+  /// objective_evaluations), of c's Jacobian and of the Lagrangian's Hessian.
   ///@{
   long gradient_evaluations = 0, jacobian_evaluations = 0, hessian_evaluations = 0;
   ///@}

@@ -296,6 +296,23 @@ TEST(MinimizeConstrained, QuasiNewtonNeedsNoHessian) {
   EXPECT_EQ(r.hessian_evaluations, 0);
 }
 
+// IPOPT asks for f alone at the trial points of its line search and for ∇f where it goes on
+// from one: f is replayed without a reverse sweep there, and swept at the points IPOPT asks.
+// Rosenbrock's function on the unit disc from (−1.2, 1), outside it, is a path on which the
+// filter line search rejects trial points, so fewer gradients than points of f; the optimum
+// (on the circle, near (0.786, 0.618)) is checked by the KKT conditions.
+TEST(MinimizeConstrained, TheGradientIsSweptOnlyWhereIpoptAsksForIt) {
+  auto f = [](auto x) { return 100.0 * tg::square(x[1] - x[0] * x[0]) + tg::square(1.0 - x[0]); };
+  const opt::ConstrainedResult r =
+      opt::minimize_constrained(f, unit_disc, std::vector<double>{-1.2, 1},
+                                {.constraint_lower = {-infinite}, .constraint_upper = {1}});
+  ASSERT_TRUE(r.optimal()) << r.solver_message;
+  EXPECT_NEAR(r.constraints[0], 1, 1e-7);
+  EXPECT_LE(kkt_residual(f, unit_disc, r), 1e-6);
+  EXPECT_GT(r.gradient_evaluations, 0);
+  EXPECT_LT(r.gradient_evaluations, r.objective_evaluations);
+}
+
 // hessian_approximation given as an IPOPT option decides, whatever exact_hessian says: with
 // limited-memory no Hessian is set up (neither recorded nor colored) or evaluated; with exact
 // over exact_hessian = false the exact Hessian is set up and used, and the run ends at the

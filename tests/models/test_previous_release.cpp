@@ -219,12 +219,12 @@ TEST(PreviousRelease, ARunResumedFromTheCheckpointEndsAsThatReleasesWholeRunDid)
     EXPECT_EQ(history.epochs[e].train_loss, checkpoint["trainer"]["history"][e]["train_loss"].get<double>());
   // The release's own run of the same six epochs without stopping ended with these weights.
   // To a few ulps of float, not to the bit: the training is reproducible to the bit on one
-  // machine, but the files were written on another, whose float arithmetic (libm's, the
-  // kernels chosen for its processor) may round a last bit otherwise — on an AMD EPYC with
-  // Debian 12's libraries the weights end one ulp (1.5e-8) away. A resume that lost any of
-  // the state (weights, Adam's moments, the schedulers', the shuffling's) would end far
-  // further away: three epochs of Adam at lr 0.01–0.02 move each weight matrix by more than
-  // 1e-4, checked too, so that the comparison cannot pass by the weights not moving.
+  // machine, but the files were written on another, and another processor and build of the
+  // libraries may round a last bit of float otherwise — on an AMD EPYC with Debian 12's
+  // libraries the weights end one ulp (1.5e-8) away. A resume that lost any of the state
+  // (weights, Adam's moments, the schedulers', the shuffling's) would end far further away:
+  // the three epochs after the checkpoint move each weight matrix by more than 1e-4
+  // (0.012–0.12), checked too, so that the comparison cannot pass by the weights not moving.
   const std::vector<Eigen::MatrixXd> resumed = weights_in_memory(net);
   const std::vector<Eigen::MatrixXd> whole_run =
       weights_in_model_json(previous_json("checkpoint_run_final_model.json"));

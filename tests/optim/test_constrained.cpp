@@ -303,9 +303,8 @@ TEST(MinimizeConstrained, QuasiNewtonNeedsNoHessian) {
 // (on the circle, near (0.786, 0.618)) is checked by the KKT conditions.
 TEST(MinimizeConstrained, TheGradientIsSweptOnlyWhereIpoptAsksForIt) {
   auto f = [](auto x) { return 100.0 * tg::square(x[1] - x[0] * x[0]) + tg::square(1.0 - x[0]); };
-  const opt::ConstrainedResult r =
-      opt::minimize_constrained(f, unit_disc, std::vector<double>{-1.2, 1},
-                                {.constraint_lower = {-infinite}, .constraint_upper = {1}});
+  const opt::ConstrainedResult r = opt::minimize_constrained(
+      f, unit_disc, std::vector<double>{-1.2, 1}, {.constraint_lower = {-infinite}, .constraint_upper = {1}});
   ASSERT_TRUE(r.optimal()) << r.solver_message;
   EXPECT_NEAR(r.constraints[0], 1, 1e-7);
   EXPECT_LE(kkt_residual(f, unit_disc, r), 1e-6);

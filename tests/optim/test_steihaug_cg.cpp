@@ -27,6 +27,24 @@ double trust_cauchy_decrease(const Eigen::VectorXd& g, const Eigen::MatrixXd& h,
   return trust_model_decrease(g, h, -tau * radius / g_norm * g);
 }
 
+// A random symmetric n×n matrix with entries in [−1, 1], shifted by `shift` times I (so some are
+// positive definite and most are not), and a random gradient: drawn in that order.
+struct RandomModel {
+  Eigen::MatrixXd h;
+  Eigen::VectorXd g;
+};
+RandomModel random_model(std::mt19937_64& rng, int n, std::uniform_real_distribution<double>& entry,
+                         std::uniform_real_distribution<double>& shift) {
+  Eigen::MatrixXd a(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) a(i, j) = entry(rng);
+  RandomModel m;
+  m.h = 0.5 * (a + a.transpose()) + shift(rng) * Eigen::MatrixXd::Identity(n, n);
+  m.g.resize(n);
+  for (int i = 0; i < n; ++i) m.g(i) = entry(rng);
+  return m;
+}
+
 opt::detail::SteihaugStep trust_subproblem(const Eigen::MatrixXd& h, const Eigen::VectorXd& g, double radius,
                                            double forcing = 0.5) {
   return opt::detail::steihaug_cg([&](const Eigen::VectorXd& v, Eigen::VectorXd& hv) { hv = h * v; }, g,
@@ -86,13 +104,9 @@ TEST(SteihaugCg, EveryStepStaysInTheRegionAndDecreasesTheModelAtLeastAsTheCauchy
       log_radius(std::log(0.01), std::log(10.0));
   int boundary = 0, negative = 0, interior = 0;
   for (int trial = 0; trial < 300; ++trial) {
-    const int n = 5;
-    Eigen::MatrixXd a(n, n);
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j) a(i, j) = entry(rng);
-    const Eigen::MatrixXd h = 0.5 * (a + a.transpose()) + shift(rng) * Eigen::MatrixXd::Identity(n, n);
-    Eigen::VectorXd g(n);
-    for (int i = 0; i < n; ++i) g(i) = entry(rng);
+    const RandomModel model = random_model(rng, 5, entry, shift);
+    const Eigen::MatrixXd& h = model.h;
+    const Eigen::VectorXd& g = model.g;
     const double radius = std::exp(log_radius(rng)), forcing = trial % 2 ? 0.5 : 1e-8;
     const opt::detail::SteihaugStep s = trust_subproblem(h, g, radius, forcing);
     SCOPED_TRACE("trial " + std::to_string(trial));
@@ -126,13 +140,9 @@ TEST(SteihaugCg, ASolveAgainWithASmallerRadiusTakesItsProductsFromTheFirstAndEnd
   std::uniform_real_distribution<double> entry(-1, 1), shift(-1, 2);
   int solved_again = 0;
   for (int trial = 0; trial < 100; ++trial) {
-    const int n = 6;
-    Eigen::MatrixXd a(n, n);
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j) a(i, j) = entry(rng);
-    const Eigen::MatrixXd h = 0.5 * (a + a.transpose()) + shift(rng) * Eigen::MatrixXd::Identity(n, n);
-    Eigen::VectorXd g(n);
-    for (int i = 0; i < n; ++i) g(i) = entry(rng);
+    const RandomModel model = random_model(rng, 6, entry, shift);
+    const Eigen::MatrixXd& h = model.h;
+    const Eigen::VectorXd& g = model.g;
     long made = 0;
     const auto product = [&](const Eigen::VectorXd& v, Eigen::VectorXd& hv) { hv = h * v, ++made; };
     opt::detail::SteihaugProducts kept{{}, 100};

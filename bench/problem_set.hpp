@@ -23,6 +23,7 @@ void for_each_problem(Visit&& visit) {
     visit(Regression{n});
     visit(StochasticVolatility{n});
     visit(Rosenbrock{n});
+    visit(RosenbrockTemporaries{{n}});
   }
   visit(TwoVariable{});
   visit(Residual{});

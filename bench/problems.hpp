@@ -298,6 +298,24 @@ struct Rosenbrock {
   }
 };
 
+// Rosenbrock as it is often written: the loop body in named temporaries, so that each
+// term records three statements of different shapes rather than one expression (the
+// replay's periodic blocks, replay/detail/periodic_blocks.hpp). The same function and
+// hand adjoint as Rosenbrock.
+struct RosenbrockTemporaries : Rosenbrock {
+  static constexpr const char* name = "rosenbrock_temporaries";
+  template <class S>
+  S operator()(const S* x) const {
+    S f = 0.0;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      S a = x[i + 1] - x[i] * x[i];
+      S b = 1.0 - x[i];
+      f += 100.0 * a * a + b * b;
+    }
+    return f;
+  }
+};
+
 // Σ_j sigmoid((W x)_j), with respect to W (n × n); x is data.
 struct SigmoidLayer {
   static constexpr const char* name = "sigmoid_layer";

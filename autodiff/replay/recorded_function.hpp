@@ -178,6 +178,13 @@ class BasicRecordedFunction {
   std::size_t num_comparisons() const noexcept { return recording_.tape().record().num_guards(); }
   /// RecordOptions::reassociate_sums: how many sum runs the recording has.
   std::size_t num_sum_runs() const noexcept { return recording_.num_sum_runs(); }
+  /// How many loops of the recording value() and gradient() replay one statement shape at a time across
+  /// all their iterations (a loop body of several statements, named temporaries:
+  /// replay/detail/periodic_blocks.hpp).
+  std::size_t num_periodic_blocks() const {
+    const BasicReplayTape<T>& tape = recording_.tape();
+    return tape.record().periodic_blocks(tape.view().statement_end, tape.view().operand_index).size();
+  }
 
  private:
   // f as a Function: called with a span of Vars, or with a vector of them.

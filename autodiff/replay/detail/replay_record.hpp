@@ -28,6 +28,7 @@
 #include "../../scalar/recording_observer.hpp"
 #include "../../support/error.hpp"
 #include "interpreter.hpp"
+#include "periodic_blocks.hpp"
 #include "program.hpp"
 #include "statement_kernels.hpp"
 #include "statement_type.hpp"
@@ -65,7 +66,7 @@ class ReplayRecord final : public RecordingObserver<T> {
     guard_operands_.clear();
     forwards_.clear();
     opaque_.clear();
-    stretches_current_ = false;
+    stretches_current_ = blocks_current_ = false;
   }
   // Forgets statements from `statements` on and comparisons from `guards` on (rewind).
   void truncate(std::uint32_t statements, std::uint32_t guards) {
@@ -80,7 +81,7 @@ class ReplayRecord final : public RecordingObserver<T> {
       guards_.resize(guards);
     }
     while (!forwards_.empty() && forwards_.back().statement >= statements) forwards_.pop_back();
-    stretches_current_ = false;
+    stretches_current_ = blocks_current_ = false;
   }
 
   // ------------------------------------------------ recording (the observer's side)
@@ -117,7 +118,7 @@ class ReplayRecord final : public RecordingObserver<T> {
   void forward(std::uint32_t s, StatementForward<T> run_forward, const void* data, const T& value) override {
     forwards_.push_back({s, run_forward, data});
     kind_[s] = StatementKind::Forward;
-    stretches_current_ = false;
+    stretches_current_ = blocks_current_ = false;
     id_[s] = static_cast<std::uint32_t>(forwards_.size() - 1);
     values_[s] = value;
   }
@@ -166,9 +167,12 @@ class ReplayRecord final : public RecordingObserver<T> {
     std::size_t g = 0;
     std::size_t next_sum = 0;               // the next of sums->runs
     std::size_t next_stretch = 0;           // the next of input_stretches_
+    std::size_t next_block = 0;             // the next of blocks_
     [[maybe_unused]] KernelArgs<T> args{};  // what the compiled kernels work on (T values only)
-    if constexpr (std::is_same_v<V, T>)
+    if constexpr (std::is_same_v<V, T>) {
       args = kernel_args(statement_end, operand_index, values, partials, generation);
+      periodic_blocks(statement_end, operand_index);  // found if the recording changed
+    }
     for (std::uint32_t s = 1; s < end; ++s) {
       for (; g < guards_.size() && guards_[g].before <= s; ++g)
         if (!check_guard(g, values, node_value.data(), change)) return change;
@@ -191,6 +195,16 @@ class ReplayRecord final : public RecordingObserver<T> {
               s = run.last - 1;
               break;
             }
+            while (next_block < blocks_.size() && blocks_[next_block].first < s) ++next_block;
+            if (next_block < blocks_.size() && blocks_[next_block].first == s &&
+                blocks_[next_block].last <= end &&
+                (sums == nullptr || next_sum >= sums->runs.size() ||
+                 sums->runs[next_sum].first >= blocks_[next_block].last)) {
+              const PeriodicBlock& block = blocks_[next_block];
+              if (!replay_block(args, block, change)) return change;
+              s = block.last - 1;
+              break;
+            }
             if (kernel_[p] != nullptr) {
               // The run of statements with this program up to the next comparison (or the
               // next sum run, which its own kernel replays), in one call.
@@ -199,7 +213,7 @@ class ReplayRecord final : public RecordingObserver<T> {
                 stop = std::min(stop, sums->runs[next_sum].first);
               std::uint32_t last = s + 1;
               while (last < stop && kind_[last] == StatementKind::Program && id_[last] == p) ++last;
-              if (!kernel_[p](args, s, last, change)) return change;
+              if (!kernel_[p](args, s, last, 1, change)) return change;
               s = last - 1;
               break;
             }
@@ -279,6 +293,13 @@ class ReplayRecord final : public RecordingObserver<T> {
   const T* values() const noexcept { return values_.data(); }
   std::size_t num_guards() const noexcept { return guards_.size(); }
   std::size_t num_forwards() const noexcept { return forwards_.size(); }
+  // The periodic blocks a replay in T runs column by column (periodic_blocks.hpp), found
+  // now if the recording changed since they were last; the arrays are the tape's.
+  const std::vector<PeriodicBlock>& periodic_blocks(const std::uint32_t* statement_end,
+                                                    const std::uint32_t* operand_index) const {
+    if (!blocks_current_) find_blocks(statement_end, operand_index);
+    return blocks_;
+  }
   std::size_t num_programs() const noexcept { return program_begin_.size() - 1; }
   // For sum_runs.hpp's planner: statement s's program if it has a sum kernel (else -1),
   // the operand slots of program p that could be the chain, the comparisons.
@@ -337,7 +358,7 @@ class ReplayRecord final : public RecordingObserver<T> {
     interned_.clear();
     kernel_.assign(num_programs(), nullptr);  // a loaded program has no C++ type to compile
     sum_kernels_.assign(num_programs(), {});
-    stretches_current_ = false;
+    stretches_current_ = blocks_current_ = false;
     for (std::size_t p = 0; p + 1 < program_begin_.size(); ++p)
       max_program_length_ =
           std::max<std::size_t>(max_program_length_, program_begin_[p + 1] - program_begin_[p]);
@@ -364,6 +385,35 @@ class ReplayRecord final : public RecordingObserver<T> {
     const void* data;
   };
 
+  // The periodic blocks (periodic_blocks.hpp) of the recording as it is now.
+  void find_blocks(const std::uint32_t* statement_end, const std::uint32_t* operand_index) const {
+    const std::size_t n = kind_.size();
+    std::vector<std::uint8_t> compiled(n, 0), guard_before(n, 0);
+    for (std::size_t s = 1; s < n; ++s)
+      compiled[s] = kind_[s] == StatementKind::Program && kernel_[id_[s]] != nullptr;
+    for (const Guard& g : guards_)
+      if (g.before < n) guard_before[g.before] = 1;
+    blocks_ = find_periodic_blocks({compiled, id_, guard_before, statement_end, operand_index});
+    blocks_current_ = true;
+  }
+
+  // Replays a periodic block column by column (periodic_blocks.hpp). A kink that changed
+  // piece is reported as a replay in recording order would: the first in that order.
+  bool replay_block(const KernelArgs<T>& args, const PeriodicBlock& block, ReplayChange& change) const {
+    for (std::uint32_t j = 0; j < block.period; ++j) {
+      const std::uint32_t first = block.first + j;
+      if (kernel_[id_[first]](args, first, block.last, block.period, change)) continue;
+      const ReplayChange found = change;
+      for (std::uint32_t t = block.first; t < block.last; ++t) {
+        change = {};
+        if (!kernel_[id_[t]](args, t, t + 1, 1, change)) return false;
+      }
+      change = found;  // not found again in order (the same values: it is)
+      return false;
+    }
+    return true;
+  }
+
   // The stretches of consecutive inputs, from the statements' kinds as they are now
   // (a statement recorded as a leaf may have become a forward since).
   void find_input_stretches() const {
@@ -382,7 +432,7 @@ class ReplayRecord final : public RecordingObserver<T> {
     if (s != kind_.size()) [[unlikely]]
       throw Error("a replayable tape lost track of statement " + std::to_string(s));
     kind_.push_back(kind);
-    stretches_current_ = false;
+    stretches_current_ = blocks_current_ = false;
     id_.push_back(id);
     numbers_begin_.push_back(static_cast<std::uint32_t>(numbers_.size()));
     values_.push_back(value);
@@ -452,6 +502,9 @@ class ReplayRecord final : public RecordingObserver<T> {
   // Derived from kind_ before a run whenever kind_ changed since (stretches_current_).
   mutable std::vector<std::pair<std::uint32_t, std::uint32_t>> input_stretches_;
   mutable bool stretches_current_ = false;
+  // The periodic blocks, found before a replay in T whenever the recording changed since.
+  mutable std::vector<PeriodicBlock> blocks_;
+  mutable bool blocks_current_ = false;
   std::vector<ProgramNode> scratch_;
   mutable std::vector<T> scratch_value_, scratch_adjoint_;
   std::unordered_map<std::string, std::uint32_t> interned_;

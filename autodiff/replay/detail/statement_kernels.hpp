@@ -78,14 +78,16 @@ struct ReplaySource {
   }
 };
 
-// Replays statements first … last-1, which all have expression type E: each is rebuilt
-// from its leaves' current values by E's own constructors (the rules, as recording ran
-// them) and its partials written by E's own propagate(), so the result is a fresh
-// recording's, bit for bit, at compiled speed rather than one op code at a time.
+// Replays statements first, first + stride, … before last, which all have expression
+// type E (stride 1: a run of them; more: one column of a periodic block,
+// periodic_blocks.hpp): each is rebuilt from its leaves' current values by E's own
+// constructors (the rules, as recording ran them) and its partials written by E's own
+// propagate(), so the result is a fresh recording's, bit for bit, at compiled speed
+// rather than one op code at a time.
 template <class E, class T>
-bool replay_statements(const KernelArgs<T>& a, std::uint32_t first, std::uint32_t last,
+bool replay_statements(const KernelArgs<T>& a, std::uint32_t first, std::uint32_t last, std::uint32_t stride,
                        ReplayChange& change) {
-  for (std::uint32_t s = first; s < last; ++s) {
+  for (std::uint32_t s = first; s < last; s += stride) {
     const std::uint32_t begin = a.statement_end[s - 1];
     ReplaySource<T> source{a.values, a.operand_index + begin, a.numbers + a.numbers_begin[s], a.generation};
     const E e(RebuildTag{}, source);
@@ -100,6 +102,7 @@ bool replay_statements(const KernelArgs<T>& a, std::uint32_t first, std::uint32_
 }
 
 template <class T>
-using StatementKernel = bool (*)(const KernelArgs<T>&, std::uint32_t, std::uint32_t, ReplayChange&);
+using StatementKernel = bool (*)(const KernelArgs<T>&, std::uint32_t first, std::uint32_t last,
+                                 std::uint32_t stride, ReplayChange&);
 
 }  // namespace tapegrad::detail

@@ -389,11 +389,15 @@ class ReplayRecord final : public RecordingObserver<T> {
   void find_blocks(const std::uint32_t* statement_end, const std::uint32_t* operand_index) const {
     const std::size_t n = kind_.size();
     std::vector<std::uint8_t> compiled(n, 0), guard_before(n, 0);
-    for (std::size_t s = 1; s < n; ++s)
-      compiled[s] = kind_[s] == StatementKind::Program && kernel_[id_[s]] != nullptr;
+    std::vector<std::uint32_t> shape(n, 0);
+    for (std::size_t s = 1; s < n; ++s) {
+      const bool input = kind_[s] == StatementKind::Input;
+      compiled[s] = input || (kind_[s] == StatementKind::Program && kernel_[id_[s]] != nullptr);
+      shape[s] = input ? input_shape : id_[s];
+    }
     for (const Guard& g : guards_)
       if (g.before < n) guard_before[g.before] = 1;
-    blocks_ = find_periodic_blocks({compiled, id_, guard_before, statement_end, operand_index});
+    blocks_ = find_periodic_blocks({compiled, shape, guard_before, statement_end, operand_index});
     blocks_current_ = true;
   }
 
@@ -402,11 +406,13 @@ class ReplayRecord final : public RecordingObserver<T> {
   bool replay_block(const KernelArgs<T>& args, const PeriodicBlock& block, ReplayChange& change) const {
     for (std::uint32_t j = 0; j < block.period; ++j) {
       const std::uint32_t first = block.first + j;
-      if (kernel_[id_[first]](args, first, block.last, block.period, change)) continue;
+      if (kind_[first] == StatementKind::Input ||
+          kernel_[id_[first]](args, first, block.last, block.period, change))
+        continue;
       const ReplayChange found = change;
       for (std::uint32_t t = block.first; t < block.last; ++t) {
         change = {};
-        if (!kernel_[id_[t]](args, t, t + 1, 1, change)) return false;
+        if (kind_[t] != StatementKind::Input && !kernel_[id_[t]](args, t, t + 1, 1, change)) return false;
       }
       change = found;  // not found again in order (the same values: it is)
       return false;

@@ -85,7 +85,18 @@ TEST(PeriodicBlocks, NamedTemporariesReplayToTheBitsOfAFreshRecording) {
     }
     return Var(s * p);
   };
+  // A Var made from a number in the body: an input statement in every iteration.
+  const Function weighted = [](std::span<const Var> x) {
+    Var f = 0.0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      Var w = 0.5 + 0.25 * static_cast<double>(i % 3);
+      Var a = x[i] * w;
+      f += tg::sin(a) * a;
+    }
+    return f;
+  };
   EXPECT_GE(expect_bits_of_fresh(rosenbrock, points_in(40, -1.5, 1.5), "Rosenbrock"), 1U);
+  EXPECT_GE(expect_bits_of_fresh(weighted, points_in(40, -2, 2), "weights made from numbers"), 1U);
   EXPECT_GE(expect_bits_of_fresh(broyden, points_in(40, -2, 2), "Broyden"), 1U);
   EXPECT_GE(expect_bits_of_fresh(two_sums, points_in(40, -3, 3), "two sums"), 1U);
 }

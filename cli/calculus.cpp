@@ -95,8 +95,10 @@ std::vector<Var> TapePoint::flat() const {
 namespace {
 
 // For --graph: each input leaf labelled with its name ("x", "x[2]"), every other leaf —
-// a number of the expression, which the evaluator records as a leaf too — with its value
-// and "(constant)", so the picture tells the variables from the numbers.
+// a number of the expression that the evaluator records as a leaf (an argument of a
+// three-argument function, or an expression that is a number alone; other numbers are
+// drawn inside the operations that use them) — with its value and "(constant)", so the
+// picture tells the variables from the numbers.
 void label_leaves(Tape& tape, const std::vector<std::string>& names, const std::vector<Var>& inputs) {
   std::vector<bool> named(tape.num_nodes() + 1, false);
   for (std::size_t k = 0; k < inputs.size(); ++k) {

@@ -53,6 +53,18 @@ double plain(const V& x) {
 
 std::string describe(const Instruction& instruction, std::span<const double> operands, double result);
 
+// One value on an Evaluator's stack: a number, or a T. On Vars, the expression's
+// constants, the sums' indices and whatever they alone make stay numbers until they meet
+// a Var, and then enter the tape as Constant nodes of the statement that uses them
+// (functions.hpp: apply_with_number), rather than as a leaf each. On plain numbers
+// everything is a T.
+template <class T>
+struct StackValue {
+  T var{};
+  double number = 0;
+  bool is_number = false;
+};
+
 }  // namespace detail
 
 // What is wrong with `index` as an index of the vector `name` of length n: out of range,
@@ -89,11 +101,28 @@ class Evaluator {
   // `depth`, or "" when there are none.
   std::string where(std::size_t depth) const;
   static void check_result(const Instruction& i, std::span<const double> operands, double result);
+  using Value = detail::StackValue<T>;
+  // Built in place: a Value written field by field and then copied whole would be read
+  // back before its stores complete (the store-forwarding stall of Var copies).
+  void push(const T& x) { stack_.emplace_back().var = x; }
+  void push_number(double x) {
+    if constexpr (std::is_arithmetic_v<T>) {
+      push(T(x));
+    } else {
+      Value& v = stack_.emplace_back();
+      v.number = x;
+      v.is_number = true;
+    }
+  }
+  static double plain_of(const Value& x) { return x.is_number ? x.number : detail::plain(x.var); }
+  // The operation applied to the stack's last `arity` values, its result written over the
+  // first of them (the stack is then popped by the caller).
+  static void apply_in_place(std::uint8_t function, std::size_t arity, Value* arguments);
 
   const Expression* e_ = nullptr;
   const Inputs<T>* in_ = nullptr;
   bool check_ = false;
-  std::vector<T> stack_;
+  std::vector<Value> stack_;
   std::vector<double> levels_;          // the index of the sum running at each nesting level
   std::vector<std::uint32_t> running_;  // the instruction of the sum running at each level
   std::size_t depth_ = 0;               // how many sums are running
@@ -114,7 +143,41 @@ T Evaluator<T>::operator()(const Expression& e, const Inputs<T>& inputs, bool ch
   running_.assign(levels_.size(), 0);
   depth_ = 0;
   run(0, e.program().size());
-  return stack_.back();
+  const Value& result = stack_.back();
+  return result.is_number ? T(result.number) : result.var;
+}
+
+template <class T>
+void Evaluator<T>::apply_in_place(std::uint8_t function, std::size_t arity, Value* arguments) {
+  static_assert(std::is_trivially_destructible_v<T>);
+  Value& out = arguments[0];
+  bool numbers = true;
+  for (std::size_t a = 0; a < arity; ++a) numbers = numbers && arguments[a].is_number;
+  if (numbers) {  // constants alone: folded
+    std::array<double, max_arity> x{};
+    for (std::size_t a = 0; a < arity; ++a) x[a] = arguments[a].number;
+    out.number = apply<double>(function, x.data());
+    return;
+  }
+  // The result is constructed in its slot (placement new of the returned value, elided):
+  // a Var built elsewhere and copied in would be read back before its stores complete,
+  // the store-forwarding stall that once dominated recording.
+  if constexpr (!std::is_arithmetic_v<T>) {
+    if (arity == 2 && (arguments[0].is_number || arguments[1].is_number)) {
+      const bool number_first = arguments[0].is_number;
+      const T var = arguments[number_first ? 1 : 0].var;  // read before `out` is written
+      const double number = arguments[number_first ? 0 : 1].number;
+      ::new (static_cast<void*>(&out.var)) T(apply_with_number(function, var, number, number_first));
+      out.is_number = false;
+      return;
+    }
+  }
+  // Vars (or plain numbers) throughout; a number among three operands becomes a leaf.
+  std::array<T, max_arity> x{};
+  for (std::size_t a = 0; a < arity; ++a)
+    x[a] = arguments[a].is_number ? T(arguments[a].number) : arguments[a].var;
+  ::new (static_cast<void*>(&out.var)) T(apply(function, x.data()));
+  out.is_number = false;
 }
 
 template <class T>
@@ -124,22 +187,22 @@ void Evaluator<T>::run(std::size_t begin, std::size_t end) {
     const Instruction& i = program[k];
     switch (i.op) {
       case Instruction::Op::Constant:
-        stack_.push_back(T(i.constant));
+        push_number(i.constant);
         break;
       case Instruction::Op::Scalar:
-        stack_.push_back(in_->scalars[i.slot]);
+        push(in_->scalars[i.slot]);
         break;
       case Instruction::Op::IndexValue:
-        stack_.push_back(T(levels_[i.slot]));
+        push_number(levels_[i.slot]);
         break;
       case Instruction::Op::SumElement:
-        stack_.push_back(in_->vectors[i.slot][static_cast<std::size_t>(levels_[i.end])]);
+        push(in_->vectors[i.slot][static_cast<std::size_t>(levels_[i.end])]);
         break;
       case Instruction::Op::Entry: {
         const std::vector<T>& v = in_->vectors[i.slot];
         const double index = i.scale * levels_[i.end] + i.constant;  // a whole number
         if (!(index >= 0 && index < static_cast<double>(v.size()))) index_error(i, index, v.size());
-        stack_.push_back(v[static_cast<std::size_t>(index)]);
+        push(v[static_cast<std::size_t>(index)]);
         break;
       }
       case Instruction::Op::FormEntry: {
@@ -149,44 +212,48 @@ void Evaluator<T>::run(std::size_t begin, std::size_t end) {
         if (!(index >= 0 && index < static_cast<double>(v.size()) &&
               (form.affine || index == std::floor(index))))
           index_error(i, index, v.size());
-        stack_.push_back(v[static_cast<std::size_t>(index)]);
+        push(v[static_cast<std::size_t>(index)]);
         break;
       }
       case Instruction::Op::Indexed: {
-        const double index = detail::plain(stack_.back());
+        const double index = plain_of(stack_.back());
         // On a replay tape the comparison is recorded, so a replay at a point where
         // the index would pick another entry is caught rather than reading the old one.
-        if constexpr (!std::is_arithmetic_v<T>) (void)(stack_.back() == index);
+        if constexpr (!std::is_arithmetic_v<T>)
+          if (!stack_.back().is_number) (void)(stack_.back().var == index);
         stack_.pop_back();
         const std::vector<T>& v = in_->vectors[i.slot];
         if (!(index >= 0 && index < static_cast<double>(v.size()) && index == std::floor(index)))
           index_error(i, index, v.size());
-        stack_.push_back(v[static_cast<std::size_t>(index)]);
+        push(v[static_cast<std::size_t>(index)]);
         break;
       }
       case Instruction::Op::Apply: {
         const std::size_t arity = operation_table[i.function].arity;
-        T* arguments = stack_.data() + stack_.size() - arity;
-        T result = apply(i.function, arguments);
+        Value* arguments = stack_.data() + stack_.size() - arity;
+        std::array<double, max_arity> plain_arguments{};
+        bool tangents_finite = true;  // of the arguments, on Dual Vars
         if (check_) {
-          std::array<double, max_arity> plain_arguments;
-          for (std::size_t a = 0; a < arity; ++a) plain_arguments[a] = detail::plain(arguments[a]);
-          check_result(i, std::span<const double>(plain_arguments.data(), arity), detail::plain(result));
+          for (std::size_t a = 0; a < arity; ++a) plain_arguments[a] = plain_of(arguments[a]);
+          if constexpr (std::is_same_v<T, BasicVar<Dual<double>>>)
+            for (std::size_t a = 0; a < arity; ++a)
+              tangents_finite = tangents_finite &&
+                                (arguments[a].is_number || std::isfinite(arguments[a].var.value().tangent()));
+        }
+        apply_in_place(i.function, arity, arguments);
+        if (check_) {
+          const Value& result = arguments[0];
+          check_result(i, std::span<const double>(plain_arguments.data(), arity), plain_of(result));
           // On Dual Vars the tangent is the derivative along the seeded direction: the
           // first operation whose derivative is not finite though its inputs' are is
-          // where a gradient stops being finite (sqrt at 0).
-          if constexpr (std::is_same_v<T, BasicVar<Dual<double>>>) {
-            bool inputs_finite = true;
-            for (std::size_t a = 0; a < arity; ++a)
-              inputs_finite = inputs_finite && std::isfinite(arguments[a].value().tangent());
-            if (inputs_finite && !std::isfinite(result.value().tangent()))
+          // where a gradient stops being finite (sqrt at 0). Numbers have none.
+          if constexpr (std::is_same_v<T, BasicVar<Dual<double>>>)
+            if (!result.is_number && tangents_finite && !std::isfinite(result.var.value().tangent()))
               throw DerivativeError(
                   i.column, detail::describe(i, std::span<const double>(plain_arguments.data(), arity),
-                                             result.value().tangent()));
-          }
+                                             result.var.value().tangent()));
         }
-        for (std::size_t a = 1; a < arity; ++a) stack_.pop_back();
-        stack_.back() = std::move(result);
+        stack_.resize(stack_.size() - arity + 1);
         break;
       }
       case Instruction::Op::Sum:
@@ -209,7 +276,7 @@ void Evaluator<T>::run(std::size_t begin, std::size_t end) {
 template <class T>
 void Evaluator<T>::run_sum(const Instruction& sum, std::size_t at, double first, double last) {
   if (last < first) {
-    stack_.push_back(T(sum.function == Instruction::Multiply ? 1.0 : 0.0));
+    push_number(sum.function == Instruction::Multiply ? 1.0 : 0.0);
     return;
   }
   const std::size_t outer_depth = depth_;
@@ -217,17 +284,15 @@ void Evaluator<T>::run_sum(const Instruction& sum, std::size_t at, double first,
   running_[sum.slot] = static_cast<std::uint32_t>(at);
   double& index = levels_[sum.slot];
   index = first;
-  run(at + 1, sum.end);
-  T total = std::move(stack_.back());
-  stack_.pop_back();
-  const bool product = sum.function == Instruction::Multiply;
+  run(at + 1, sum.end);  // the first term, the total from now on, stays on the stack
+  const std::uint8_t combine =
+      sum.function == Instruction::Multiply ? operation_index<rules::Mul>() : operation_index<rules::Add>();
   while (index < last) {
     index += 1;
     run(at + 1, sum.end);
-    total = product ? T(total * stack_.back()) : T(total + stack_.back());
+    apply_in_place(combine, 2, stack_.data() + stack_.size() - 2);
     stack_.pop_back();
   }
-  stack_.push_back(std::move(total));
   depth_ = outer_depth;
 }
 

@@ -63,6 +63,18 @@ T apply_rule(const T* x) {
   }
 }
 
+// A binary rule applied to a Var and a number: the number enters as a Constant node, so
+// that it is no leaf on the tape and the statement's replay kernel is compiled (a Var
+// made from the number would be an input statement of its own). `number_first`: the
+// number is the left operand.
+template <class Rule, class T>
+T apply_rule_with_number(const T& var, double number, bool number_first) {
+  using V = typename T::value_type;
+  const Constant<V> c{V(number)};
+  if (number_first) return T(BinaryExpr<Rule, Constant<V>, T>(c, var));
+  return T(BinaryExpr<Rule, T, Constant<V>>(var, c));
+}
+
 }  // namespace detail
 
 inline constexpr auto operation_table = []<std::size_t... I>(std::index_sequence<I...>) {
@@ -99,6 +111,24 @@ T apply(std::uint8_t op, const T* x) {
   }
   (std::make_index_sequence<operation_count>{});
   return table[op](x);
+}
+
+// Binary operation `op` applied to a Var and a number (the left operand when
+// `number_first`), the number as a Constant node: detail::apply_rule_with_number.
+template <class T>
+T apply_with_number(std::uint8_t op, const T& var, double number, bool number_first) {
+  using Entry = T (*)(const T&, double, bool);
+  static constexpr auto table = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<Entry, sizeof...(I)>{[] {
+      using Rule = std::tuple_element_t<I, OperationRules>;
+      if constexpr (detail::arity_of<Rule>() == 2)
+        return Entry(&detail::apply_rule_with_number<Rule, T>);
+      else
+        return Entry(nullptr);
+    }()...};
+  }
+  (std::make_index_sequence<operation_count>{});
+  return table[op](var, number, number_first);
 }
 
 }  // namespace tapegrad::cli

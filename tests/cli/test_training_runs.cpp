@@ -215,16 +215,26 @@ TEST_F(TrainingRuns, ClassifyingAContinuousTargetNamesTheCause) {
 
 class ExpressionGraph : public ScratchFolderTest {};
 
-// grad --graph: the inputs are drawn under their names, the numbers of the expression as
-// constants, never as inputs "v1 (input)".
+// grad --graph: the inputs are drawn under their names, the numbers of the expression
+// inside the operations that use them ("(2.5 * v1)"), never as inputs "v1 (input)"; a
+// number the evaluator records as a leaf (an argument of a three-argument function) is
+// labelled as a constant.
 TEST_F(ExpressionGraph, NamesInputsAndConstants) {
   const Outcome r = tapegrad({"grad", "x*y + 2.5*x", "--at", "x=1,y=3", "--graph", path("f.dot")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string dot = slurp(path("f.dot"));
   EXPECT_TRUE(contains(dot, " = x\\nvalue = 1\\nadjoint = 5.5")) << dot;  // ∂f/∂x = y + 2.5
   EXPECT_TRUE(contains(dot, " = y\\nvalue = 3\\nadjoint = 1")) << dot;    // ∂f/∂y = x
-  EXPECT_TRUE(contains(dot, " = 2.5 (constant)")) << dot;
+  EXPECT_TRUE(contains(dot, " = (2.5 * v")) << dot;
   EXPECT_FALSE(contains(dot, "(input)")) << dot;
+
+  const Outcome clamped =
+      tapegrad({"grad", "clamp(x, 0.25, 2)*y", "--at", "x=1,y=3", "--graph", path("g.dot")});
+  ASSERT_EQ(clamped.exit_code, 0) << clamped.err;
+  const std::string g = slurp(path("g.dot"));
+  EXPECT_TRUE(contains(g, " = 0.25 (constant)")) << g;
+  EXPECT_TRUE(contains(g, " = 2 (constant)")) << g;
+  EXPECT_FALSE(contains(g, "(input)")) << g;
 }
 
 }  // namespace

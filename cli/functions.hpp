@@ -75,6 +75,15 @@ T apply_rule_with_number(const T& var, double number, bool number_first) {
   return T(BinaryExpr<Rule, T, Constant<V>>(var, c));
 }
 
+// apply_rule_with_number for a binary rule; null for the others (never called with them).
+template <class Rule, class T>
+constexpr auto with_number_entry() -> T (*)(const T&, double, bool) {
+  if constexpr (arity_of<Rule>() == 2)
+    return &apply_rule_with_number<Rule, T>;
+  else
+    return nullptr;
+}
+
 }  // namespace detail
 
 inline constexpr auto operation_table = []<std::size_t... I>(std::index_sequence<I...>) {
@@ -117,15 +126,9 @@ T apply(std::uint8_t op, const T* x) {
 // `number_first`), the number as a Constant node: detail::apply_rule_with_number.
 template <class T>
 T apply_with_number(std::uint8_t op, const T& var, double number, bool number_first) {
-  using Entry = T (*)(const T&, double, bool);
   static constexpr auto table = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<Entry, sizeof...(I)>{[] {
-      using Rule = std::tuple_element_t<I, OperationRules>;
-      if constexpr (detail::arity_of<Rule>() == 2)
-        return Entry(&detail::apply_rule_with_number<Rule, T>);
-      else
-        return Entry(nullptr);
-    }()...};
+    return std::array<T (*)(const T&, double, bool), sizeof...(I)>{
+        detail::with_number_entry<std::tuple_element_t<I, OperationRules>, T>()...};
   }
   (std::make_index_sequence<operation_count>{});
   return table[op](var, number, number_first);

@@ -202,6 +202,18 @@ TEST(Cli, TrainsSavesAndLoadsGeluAndSiluNetworks) {
                      "expected one of sigmoid, tanh, relu, gelu, gelu_tanh, silu");
 }
 
+// Numbers meeting only numbers are computed as numbers, and enter the tape inside the
+// operation that meets a variable: the gradient is the hand-derived one (∂/∂xᵢ of
+// Σ (i+1)·2·xᵢ² is 4(i+1)xᵢ), and a domain error among numbers alone is still named at its
+// column.
+TEST(Cli, NumbersAreFoldedAndStillChecked) {
+  const Outcome r = tapegrad({"grad", "sum(i = 0..2: (i + 1) * 2 * x[i]^2)", "--dim", "x=3", "--at", "x=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("f = 12\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("df/dx[0] = 4\ndf/dx[1] = 8\ndf/dx[2] = 12\n"), std::string::npos) << r.out;
+  expect_usage_error(tapegrad({"grad", "x * sqrt(1 - 2)", "--at", "x=1"}), "sqrt(-1) is NaN (column 5)");
+}
+
 TEST(Cli, BadInputIsOneLineAndExitTwo) {
   expect_usage_error(tapegrad({"grad", "x + )", "--at", "x=1"}), "column 5");
   expect_usage_error(tapegrad({"grad", "x*y", "--at", "x=1"}), "no value for the variable y");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <random>
 #include <span>
 #include <tapegrad/autodiff/autodiff.hpp>
 #include <vector>
@@ -19,6 +20,15 @@ inline double fresh_gradient(const Function& f, const std::vector<double>& x, st
   g.clear();
   for (const tapegrad::Var& xi : xs) g.push_back(xi.adjoint());
   return y.value();
+}
+
+// n numbers drawn uniformly from [lo, hi) by a generator seeded with `seed`.
+inline std::vector<double> random_point(std::size_t n, double lo, double hi, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<double> x(n);
+  for (double& v : x) v = dist(rng);
+  return x;
 }
 
 }  // namespace replay_testing

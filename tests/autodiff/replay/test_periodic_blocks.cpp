@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <span>
 #include <string>
 #include <tapegrad/autodiff/autodiff.hpp>
@@ -21,14 +20,19 @@ namespace {
 namespace tg = tapegrad;
 using replay_testing::fresh_gradient;
 using replay_testing::Function;
+using replay_testing::random_point;
 using tg::Var;
 
-std::vector<double> uniform_point(std::size_t n, double lo, double hi, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> dist(lo, hi);
-  std::vector<double> x(n);
-  for (double& v : x) v = dist(rng);
-  return x;
+// fn, recorded elsewhere, replayed at x where a branch comes out otherwise: recorded again
+// there (once), its value and gradient a fresh recording's bits.
+void expect_recorded_again_as_fresh(tg::RecordedFunction& fn, const Function& f,
+                                    const std::vector<double>& x) {
+  std::vector<double> expected_g;
+  const double expected = fresh_gradient(f, x, expected_g);
+  std::vector<double> g(x.size());
+  EXPECT_EQ(fn.gradient(std::span<const double>(x), std::span<double>(g)), expected);
+  EXPECT_EQ(g, expected_g);
+  EXPECT_EQ(fn.rerecordings(), 1U);
 }
 
 // Records f at points[0]; at every point the replayed value and gradient must be a fresh
@@ -49,7 +53,7 @@ std::size_t expect_bits_of_fresh(const Function& f, const std::vector<std::vecto
 }
 
 std::vector<std::vector<double>> points_in(std::size_t n, double lo, double hi) {
-  return {uniform_point(n, lo, hi, 1), uniform_point(n, lo, hi, 2), uniform_point(n, lo, hi, 3)};
+  return {random_point(n, lo, hi, 1), random_point(n, lo, hi, 2), random_point(n, lo, hi, 3)};
 }
 
 TEST(PeriodicBlocks, NamedTemporariesReplayToTheBitsOfAFreshRecording) {
@@ -142,12 +146,7 @@ TEST(PeriodicBlocks, TheFirstChangedKinkInRecordingOrderIsReported) {
   }
   // Recorded again there instead, the replay equals a fresh recording.
   tg::RecordedFunction again(f, std::span<const double>(std::vector<double>(24, 1.0)));
-  std::vector<double> expected_g;
-  const double expected = fresh_gradient(f, x, expected_g);
-  std::vector<double> g(x.size());
-  EXPECT_EQ(again.gradient(std::span<const double>(x), std::span<double>(g)), expected);
-  EXPECT_EQ(g, expected_g);
-  EXPECT_EQ(again.rerecordings(), 1U);
+  expect_recorded_again_as_fresh(again, f, x);
 }
 
 // A comparison in the body ends a block: it is checked where recording made it, so a
@@ -165,15 +164,9 @@ TEST(PeriodicBlocks, AComparisonInTheLoopBodyStillGuardsTheReplay) {
     }
     return s;
   };
-  const std::vector<double> near_zero = uniform_point(30, -0.3, 0.3, 4);
+  const std::vector<double> near_zero = random_point(30, -0.3, 0.3, 4);
   tg::RecordedFunction fn(f, std::span<const double>(near_zero));
-  const std::vector<double> x = uniform_point(30, -2, 2, 5);
-  std::vector<double> expected_g;
-  const double expected = fresh_gradient(f, x, expected_g);
-  std::vector<double> g(x.size());
-  EXPECT_EQ(fn.gradient(std::span<const double>(x), std::span<double>(g)), expected);
-  EXPECT_EQ(g, expected_g);
-  EXPECT_EQ(fn.rerecordings(), 1U);
+  expect_recorded_again_as_fresh(fn, f, random_point(30, -2, 2, 5));
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <random>
 #include <span>
 #include <string>
 #include <tapegrad/autodiff/autodiff.hpp>
@@ -20,16 +19,9 @@ namespace {
 
 namespace tg = tapegrad;
 using replay_testing::fresh_gradient;
+using replay_testing::random_point;
 using tg::Var;
 using SumFunction = replay_testing::Function;
-
-std::vector<double> random_point(std::size_t n, double lo, double hi, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> dist(lo, hi);
-  std::vector<double> x(n);
-  for (double& v : x) v = dist(rng);
-  return x;
-}
 
 // Records f at points[0] with reassociated sums; expects at least `min_runs` sum runs and,
 // at every point, the value and gradient of a fresh recording to within rounding: a

@@ -139,7 +139,7 @@ fuzz: install-test
 # on both cores. The portable build's `tapegrad` is timed too (train_vs_sklearn.py).
 bench: install-bench
 	$(call configure,native,-DTAPEGRAD_BUILD_BENCHMARKS=ON)
-	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench sparse_bench parallel_bench solver_runs tapegrad_cli
+	cmake --build --preset native -j $(JOBS) --target scalar_bench tensor_bench optim_bench models_bench second_order_bench sparse_bench memory_bench parallel_bench solver_runs tapegrad_cli
 	$(call configure,release,-DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF)
 	cmake --build --preset release -j $(JOBS) --target tapegrad_cli
 	./build/native/bench/scalar_bench --report=bench/RESULTS.md
@@ -148,6 +148,8 @@ bench: install-bench
 	./build/native/bench/models_bench --report=bench/RESULTS.md
 	./build/native/bench/second_order_bench --report=bench/RESULTS.md
 	./build/native/bench/sparse_bench --report=bench/RESULTS.md
+	./build/native/bench/memory_bench --report=bench/RESULTS.md
+	/usr/bin/python3 bench/memory_peaks.py --report=bench/RESULTS.md
 	./build/native/bench/parallel_bench --report=bench/RESULTS.md
 	mpirun --allow-run-as-root --oversubscribe -np 2 ./build/native/bench/parallel_bench --report=bench/RESULTS.md
 	/usr/bin/python3 bench/train_vs_sklearn.py --report=bench/RESULTS.md

@@ -4,7 +4,8 @@
 /// operations, gradient checking and graph export; forward mode (Dual, jvp) and second
 /// derivatives (hvp, hessian); recorded functions replayed at new inputs; gradients
 /// computed shard by shard on threads and processes (parallel/); sparsity patterns and their
-/// coloring with ColPack, for sparse Jacobians and Hessians (sparse/).
+/// coloring with ColPack, for sparse Jacobians and Hessians (sparse/); bounded memory for long
+/// computations: checkpointed loops, checkpoints and preaccumulation (memory/).
 ///
 /// \namespace tapegrad
 /// The tape and everything built on it: Var, Tape, Tensor, Parameter, the operations,
@@ -18,6 +19,10 @@
 #include "check/gradient.hpp"
 #include "check/tensor_gradient.hpp"
 #include "cost/measure_cost.hpp"
+#include "memory/checkpoint.hpp"
+#include "memory/checkpointed_loop.hpp"
+#include "memory/preaccumulate.hpp"
+#include "memory/revolve.hpp"
 #include "parallel/sharded_gradient.hpp"
 #include "replay/recorded_function.hpp"
 #include "replay/recorded_function_file.hpp"

@@ -144,6 +144,7 @@ ValueAndGradient value_and_gradient(const Expression& e, const Point& point, std
   } else {  // a constant expression has a zero gradient
     out.gradient.assign(point.flat().size(), 0.0);
   }
+  out.tape_peak_bytes = tape.peak_bytes();
   if (dot != nullptr) {
     label_leaves(tape, coordinate_names(e), vars.flat());
     *dot = to_dot(tape);

@@ -63,7 +63,8 @@ struct ValueAndGradient {
   double value = 0;
   std::vector<double> gradient;  // in Point::flat() order
   std::size_t tape_statements = 0;
-  std::size_t tape_bytes = 0;
+  std::size_t tape_bytes = 0;       // the recording (Tape::bytes_in_use() before the sweep)
+  std::size_t tape_peak_bytes = 0;  // the most the tape held: the recording and the sweep's adjoints
 };
 ValueAndGradient value_and_gradient(const Expression& e, const Point& point);
 // The same, and the recording as Graphviz DOT (each node's expression, value and adjoint;

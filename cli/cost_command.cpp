@@ -2,8 +2,9 @@
 // costs. Times the value alone (doubles), value plus gradient recorded afresh (record on
 // the tape, sweep back) and replayed (recorded once, replayed and swept), each as the
 // median of repeated batches, and reports their ratios to the value and the tape's
-// size. The value and the fresh gradient run the same interpreted program, so their
-// ratio is the tape's price, not the parser's; the replay runs no parser at all.
+// size: its recording, its peak with the sweep's adjoints, and the replayed tape's. The value and the fresh
+// gradient run the same interpreted program, so their ratio is the tape's price, not the parser's; the replay
+// runs no parser at all.
 #include <memory>
 #include <optional>
 #include <span>
@@ -53,6 +54,7 @@ void run_cost(const CostCommandOptions& o) {
 
   // The same gradient, recorded once and replayed: none when f depends on no variable.
   std::optional<double> replay_seconds;
+  std::optional<std::size_t> replay_bytes;
   const std::vector<double> flat = point.flat();
   if (!flat.empty()) {
     RecordedFunction replayed([&e](std::span<const Var> x) { return evaluate_flat(e, x); },
@@ -61,6 +63,7 @@ void run_cost(const CostCommandOptions& o) {
     replay_seconds =
         median_seconds([&] { sink = replayed.gradient(std::span<const double>(flat), std::span<double>(g)); },
                        static_cast<int>(o.samples));
+    replay_bytes = replayed.tape().bytes_in_use();
   }
   (void)sink;
 
@@ -74,10 +77,13 @@ void run_cost(const CostCommandOptions& o) {
                 {"replay_ratio", nullptr},
                 {"tape_nodes", once.tape_statements},
                 {"tape_bytes", once.tape_bytes},
+                {"tape_peak_bytes", once.tape_peak_bytes},
+                {"replay_tape_bytes", nullptr},
                 {"samples", o.samples}};
     if (replay_seconds) {
       out["replay_seconds"] = *replay_seconds;
       out["replay_ratio"] = *replay_seconds / value_seconds;
+      out["replay_tape_bytes"] = *replay_bytes;
     }
     print_json(out);
     return;
@@ -88,7 +94,12 @@ void run_cost(const CostCommandOptions& o) {
   if (replay_seconds) std::printf("value + gradient:  %.4g s (recorded once, replayed)\n", *replay_seconds);
   std::printf("gradient / value:  %.2f\n", ratio);
   if (replay_seconds) std::printf("replayed / value:  %.2f\n", *replay_seconds / value_seconds);
-  std::printf("tape:              %zu nodes, %zu bytes\n", once.tape_statements, once.tape_bytes);
+  std::printf(
+      "tape:              %zu nodes, %zu bytes recorded, %zu at its peak (with the sweep's adjoints)\n",
+      once.tape_statements, once.tape_bytes, once.tape_peak_bytes);
+  if (replay_bytes)
+    std::printf("replayed tape:     %zu bytes (the recording, what replaying it keeps, the adjoints)\n",
+                *replay_bytes);
 }
 
 }  // namespace

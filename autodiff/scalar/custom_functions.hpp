@@ -34,10 +34,14 @@ class CustomFunctions {
   using Mark = CustomFunctionsMark;
 
   // Stores `backward` for a statement reading `inputs`; returns its position.
-  std::size_t add(std::span<const std::uint32_t> inputs, CustomBackward<T> backward) {
+  // `held_bytes` is what `backward` keeps alive (a checkpointed region's snapshots), which
+  // bytes_in_use() counts.
+  std::size_t add(std::span<const std::uint32_t> inputs, CustomBackward<T> backward,
+                  std::size_t held_bytes = 0) {
     functions_.push_back({static_cast<std::uint32_t>(inputs_.size()),
-                          static_cast<std::uint32_t>(inputs.size()), std::move(backward)});
+                          static_cast<std::uint32_t>(inputs.size()), std::move(backward), held_bytes});
     inputs_.insert(inputs_.end(), inputs.begin(), inputs.end());
+    held_bytes_ += held_bytes;
     return functions_.size() - 1;
   }
 
@@ -57,21 +61,30 @@ class CustomFunctions {
     return {static_cast<std::uint32_t>(functions_.size()), static_cast<std::uint32_t>(inputs_.size())};
   }
   void release_to(const Mark& mark) {
+    for (std::size_t f = mark.functions; f < functions_.size(); ++f) held_bytes_ -= functions_[f].held_bytes;
     functions_.resize(mark.functions);
     inputs_.resize(mark.inputs);
   }
   void clear() { release_to({}); }
-  std::size_t bytes_in_use() const noexcept { return inputs_.size() * sizeof(std::uint32_t); }
-  std::size_t bytes_reserved() const noexcept { return inputs_.capacity() * sizeof(std::uint32_t); }
+  // The functions, their inputs' indices and what they hold.
+  std::size_t bytes_in_use() const noexcept {
+    return functions_.size() * sizeof(Function) + inputs_.size() * sizeof(std::uint32_t) + held_bytes_;
+  }
+  std::size_t bytes_reserved() const noexcept {
+    return functions_.capacity() * sizeof(Function) + inputs_.capacity() * sizeof(std::uint32_t) +
+           held_bytes_;
+  }
 
  private:
   struct Function {
     std::uint32_t first_input;
     std::uint32_t num_inputs;
     CustomBackward<T> backward;
+    std::size_t held_bytes;
   };
   std::vector<Function> functions_;
   std::vector<std::uint32_t> inputs_;
+  std::size_t held_bytes_ = 0;  // the functions' held_bytes, summed
   std::vector<T> scratch_;
 };
 

@@ -63,6 +63,13 @@ namespace detail {
 
 [[noreturn]] void throw_too_large(const char* what);
 
+// Asked before the recording grows past the limits it last set (OperandStore::limit_to):
+// `extra_operands` more operands and one more statement. Throws to refuse them.
+struct GrowthCheck {
+  void (*check)(void* owner, std::size_t extra_operands) = nullptr;
+  void* owner = nullptr;
+};
+
 template <class T>
 struct OperandStore {
   // Statement and operand indices must fit in 32 bits, with statement 0 reserved.
@@ -71,8 +78,23 @@ struct OperandStore {
   std::unique_ptr<T[]> partials;
   std::unique_ptr<std::uint32_t[]> indices;
   std::size_t count = 0;
-  std::size_t capacity = 0;
+  // The one test of each fast path (reserve_extra, end_statement) is against these: the
+  // arrays' capacities and the largest index, or less where a growth check (a tape's
+  // memory budget) wants to be asked again sooner. The slow paths grow the arrays.
+  std::size_t operand_limit = 0;
+  std::size_t statement_limit = 0;
   FlatArray<std::uint32_t> statement_end;  // one past each statement's last operand
+  std::size_t capacity = 0;
+  GrowthCheck growth_check;
+  std::size_t checked_operands = std::numeric_limits<std::size_t>::max();  // what the check allows
+  std::size_t checked_statements = max_count;
+
+  // Called by the growth check: ask again past `operands` operands or `statements` statements.
+  void limit_to(std::size_t operands, std::size_t statements) noexcept {
+    checked_operands = operands;
+    checked_statements = statements;
+    update_limits();
+  }
 
   std::uint32_t statements() const noexcept { return static_cast<std::uint32_t>(statement_end.size()); }
   std::uint32_t begin_of(std::uint32_t s) const noexcept { return s == 0 ? 0 : statement_end[s - 1]; }
@@ -91,9 +113,9 @@ struct OperandStore {
   // Closes the statement whose operands were just written; returns its index.
   std::uint32_t end_statement() {
     const std::size_t index = statement_end.size();
-    if (index == max_count) [[unlikely]]
-      throw_too_large("statements");
-    statement_end.push_back(static_cast<std::uint32_t>(count));
+    if (index >= statement_limit) [[unlikely]]
+      end_statement_slow(index);
+    statement_end.push_back_unchecked(static_cast<std::uint32_t>(count));  // the limit is within capacity
     return static_cast<std::uint32_t>(index);
   }
   // Empty but for statement 0, the slot constants point at (never a real Var).
@@ -101,6 +123,7 @@ struct OperandStore {
     statement_end.truncate(0);
     statement_end.push_back(0);
     count = 0;
+    update_limits();
   }
   // Appends a statement's operands.
   void append(std::span<const std::uint32_t> operand_index, std::span<const T> operand_partial) {
@@ -114,6 +137,7 @@ struct OperandStore {
   void assign(std::span<const std::uint32_t> ends, std::span<const std::uint32_t> operand_index) {
     statement_end.truncate(0);
     for (const std::uint32_t end : ends) statement_end.push_back(end);
+    update_limits();
     count = 0;
     reserve_extra(operand_index.size());
     std::copy(operand_index.begin(), operand_index.end(), indices.get());
@@ -127,8 +151,8 @@ struct OperandStore {
   }
 
   void reserve_extra(std::size_t extra) {
-    if (count + extra > capacity) [[unlikely]]
-      grow(extra);
+    if (count + extra > operand_limit) [[unlikely]]
+      reserve_slow(extra);
   }
   std::size_t bytes_in_use() const noexcept {
     return count * (sizeof(std::uint32_t) + sizeof(T)) + statement_end.size() * sizeof(std::uint32_t);
@@ -138,6 +162,29 @@ struct OperandStore {
   }
 
  private:
+  void update_limits() noexcept {
+    operand_limit = std::min(capacity, checked_operands);
+    statement_limit = std::min({max_count, checked_statements, statement_end.capacity()});
+  }
+  [[gnu::noinline]] void reserve_slow(std::size_t extra) {
+    if (growth_check.check != nullptr && count + extra > checked_operands)
+      growth_check.check(growth_check.owner, extra);
+    if (count + extra > capacity) grow(extra);
+    update_limits();
+  }
+  // The statement's operands are written: if the check refuses it, they are dropped, so
+  // the recording stays as it was before the statement.
+  [[gnu::noinline]] void end_statement_slow(std::size_t index) {
+    if (index >= max_count) throw_too_large("statements");
+    if (growth_check.check != nullptr && index >= checked_statements) {
+      const std::size_t written = count;
+      count = statement_end.size() > 0 ? statement_end[statement_end.size() - 1] : 0;
+      growth_check.check(growth_check.owner, written - count);
+      count = written;
+    }
+    statement_end.reserve_extra(1);
+    update_limits();
+  }
   [[gnu::noinline]] void grow(std::size_t extra) {
     const std::size_t needed = count + extra;
     if (needed > max_count) throw_too_large("operands");

@@ -16,6 +16,7 @@
 /// the recording (recording_observer.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
@@ -31,6 +32,7 @@
 #include "recording_observer.hpp"
 #include "rewind_epochs.hpp"
 #include "sweep.hpp"
+#include "tape_stats.hpp"
 #include "tensor_adjoints.hpp"
 
 namespace tapegrad {
@@ -56,12 +58,22 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     /// or infinite, with a NonFiniteError naming the operation, its inputs and (tensors)
     /// the shapes and first bad entry (check/finite_forward.hpp). Annotates too.
     bool check_finite = false;
+    /// A budget for everything the tape holds (bytes_in_use()), 0 for none: a statement that would take the
+    /// tape past it is refused with a tapegrad::Error before it is recorded (and a tensor as the arena grows
+    /// for it), instead of the machine running out of memory. The tape is usable after clear() or rewind().
+    std::size_t max_bytes = 0;
   };
 
   BasicTape() : BasicTape(Options{}) {}
   /// A tape with `options`, active on this thread from now on.
   explicit BasicTape(Options options)
-      : annotate_(options.annotate || options.check_finite), check_finite_(options.check_finite) {
+      : annotate_(options.annotate || options.check_finite),
+        check_finite_(options.check_finite),
+        max_bytes_(options.max_bytes) {
+    if (max_bytes_ > 0) {
+      operands_.growth_check = {&check_budget_for_statement, this};
+      arena_.set_growth_check(&check_budget_for_tensor, this);
+    }
     reset();
   }
 
@@ -87,6 +99,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
       throw Error(
           "Tape::rewind: the position is not in this tape's current recording "
           "(taken on another tape, or before a clear() or an earlier rewind() past it)");
+    note_peak();
     generations_.rewind(position.statements);
     operands_.truncate(position.statements, position.operands);
     hooks_.truncate(position.hooks);
@@ -160,16 +173,17 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     return operands_.end_statement();
   }
 
-  /// Records a statement with explicit operands (user-defined ops, custom partials).
+  /// Records a statement with explicit operands (user-defined ops, custom partials). An observer
+  /// (a replay) is told that it cannot recompute it, and `what` it is.
   std::uint32_t record_operands(std::span<const std::uint32_t> indices,
-                                std::span<const std::uint32_t> generations, std::span<const T> partials) {
+                                std::span<const std::uint32_t> generations, std::span<const T> partials,
+                                const char* what = "custom_op with given partials") {
     for (std::size_t i = 0; i < indices.size(); ++i) check_var(indices[i], generations[i], "custom_op");
     operands_.append(indices, partials);
     const std::uint32_t statement = operands_.end_statement();
     // Without operands: a leaf whose values live elsewhere (a tensor constant, Parameter).
     if (observer_ != nullptr) [[unlikely]]
-      indices.empty() ? observer_->input(statement, T(0))
-                      : observer_->opaque(statement, "custom_op with given partials");
+      indices.empty() ? observer_->input(statement, T(0)) : observer_->opaque(statement, what);
     return statement;
   }
 
@@ -241,6 +255,32 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     return operands_.bytes_reserved() + adjoints_.capacity() * sizeof(T) +
            custom_functions_.bytes_reserved() + hooks_.capacity() * sizeof(Hook<T>) + arena_.bytes_reserved();
   }
+  /// The most bytes_in_use() has been since the tape was made or reset_peak() was called. Exact: the bytes in
+  /// use only grow between a clear() or rewind(), which note them first.
+  std::size_t peak_bytes() const noexcept {
+    note_peak();
+    return peak_bytes_;
+  }
+  /// Starts peak_bytes() again from the bytes in use now.
+  void reset_peak() noexcept { peak_bytes_ = bytes_in_use(); }
+  /// What the tape holds now, part by part (tape_stats.hpp).
+  TapeStats stats() const noexcept {
+    TapeStats s;
+    s.statements = num_nodes();
+    s.operands = num_operands();
+    s.operand_bytes = operands_.bytes_in_use();
+    s.tensor_bytes = arena_.bytes_in_use();
+    s.custom_bytes = custom_functions_.bytes_in_use() + hooks_.size() * sizeof(Hook<T>);
+    s.adjoint_bytes = adjoints_.size() * sizeof(T);
+    s.annotation_bytes = annotations_.bytes_in_use();
+    s.replay_bytes = observer_ != nullptr ? observer_->bytes_in_use() : 0;
+    s.bytes_in_use = bytes_in_use();
+    s.peak_bytes = peak_bytes();
+    s.bytes_reserved = bytes_reserved();
+    return s;
+  }
+  /// Options::max_bytes (0: none).
+  std::size_t max_bytes() const noexcept { return max_bytes_; }
 
   /// Operands of statement s, for graph export and inspection.
   std::span<const std::uint32_t> operand_indices(std::uint32_t s) const { return operands_.indices_of(s); }
@@ -289,7 +329,31 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
  private:
   std::uint32_t statements() const noexcept { return operands_.statements(); }
 
+  void note_peak() const noexcept { peak_bytes_ = std::max(peak_bytes_, bytes_in_use()); }
+
+  // The memory budget (Options::max_bytes): asked by the operand store before a statement
+  // with `extra_operands` operands, and by the arena before it moves to another block.
+  static void check_budget_for_statement(void* self, std::size_t extra_operands) {
+    auto& tape = *static_cast<BasicTape*>(self);
+    const std::size_t operand_bytes = sizeof(std::uint32_t) + sizeof(T);
+    const std::size_t statement_bytes = sizeof(std::uint32_t) + extra_operands * operand_bytes;
+    const std::size_t room = tape.room_for(statement_bytes);
+    const detail::BudgetAllowance allowance = detail::budget_allowance(room, operand_bytes);
+    tape.operands_.limit_to(tape.operands_.count + extra_operands + allowance.operands,
+                            tape.statements() + allowance.statements);
+  }
+  static void check_budget_for_tensor(void* self, std::size_t bytes) {
+    static_cast<BasicTape*>(self)->room_for(bytes);
+  }
+  // The bytes left once `bytes` more are taken; throws if there are not that many.
+  std::size_t room_for(std::size_t bytes) const {
+    const std::size_t used = bytes_in_use();
+    if (used + bytes > max_bytes_) detail::throw_over_budget(statements(), used + bytes, max_bytes_);
+    return max_bytes_ - used - bytes;
+  }
+
   void reset() {
+    note_peak();
     operands_.clear();
     adjoints_.truncate(0);
     hooks_.truncate(0);
@@ -299,6 +363,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     annotations_.clear();
     generations_.reset();
     if (observer_ != nullptr) observer_->cleared();
+    if (max_bytes_ > 0) operands_.limit_to(0, 0);  // checked again at the next statement
   }
 
   detail::OperandStore<T> operands_;
@@ -316,6 +381,9 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   detail::RecordingObserver<T>* observer_ = nullptr;
   detail::Annotations<T> annotations_;
   detail::CheckedTensors<T> checked_tensors_;  // check_finite mode only
+  // Last, away from what recording reads at every statement.
+  std::size_t max_bytes_;
+  mutable std::size_t peak_bytes_ = 0;
 };
 
 /// The tape of double Vars.

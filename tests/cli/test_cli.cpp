@@ -113,7 +113,12 @@ TEST(Cli, CostReportsRatioAndTape) {
   EXPECT_NEAR(j["value"].get<double>(), 1000 * 0.25 * std::sin(0.5), 1e-9);
   EXPECT_GT(j["ratio"].get<double>(), 0);
   EXPECT_GE(j["tape_nodes"].get<long>(), 3000);  // three operations per entry at least
-  EXPECT_GT(j["tape_bytes"].get<long>(), 0);
+  // The recording, then its peak with one 8-byte adjoint per statement (slot 0 and the
+  // 1000 inputs included) once swept; a replay tape keeps more, to run it again.
+  const long nodes = j["tape_nodes"].get<long>(), bytes = j["tape_bytes"].get<long>();
+  EXPECT_GE(bytes, 4 * (nodes + 1));
+  EXPECT_EQ(j["tape_peak_bytes"].get<long>(), bytes + 8 * (nodes + 1));
+  EXPECT_GT(j["replay_tape_bytes"].get<long>(), bytes);
   // The replayed gradient is timed too, with its ratio to the value.
   const double replay = j["replay_seconds"].get<double>();
   EXPECT_GT(replay, 0);
@@ -122,6 +127,7 @@ TEST(Cli, CostReportsRatioAndTape) {
   const Outcome constant = tapegrad({"cost", "2 * 3", "--samples", "1", "--json"});
   ASSERT_EQ(constant.exit_code, 0) << constant.err;
   EXPECT_TRUE(json_of(constant)["replay_seconds"].is_null());
+  EXPECT_TRUE(json_of(constant)["replay_tape_bytes"].is_null());
 }
 
 // A vector index computed from a variable is recorded as a comparison, so minimize's

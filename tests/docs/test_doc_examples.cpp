@@ -171,6 +171,51 @@ TEST(DocExamples, CustomOp) {
   EXPECT_DOUBLE_EQ(g[1], std::cos(1.0) * 0.5);
 }
 
+TEST(DocExamples, CheckpointedLoop) {
+  //! [checkpointed_loop]
+  tg::Tape tape;
+  const std::vector<tg::Var> x0{2.0};
+  // 100 steps of x ← 1.01·x, keeping 10 states instead of 100 steps' recordings.
+  const std::vector<tg::Var> x = tg::checkpointed_loop(
+      100, x0, [](std::span<const tg::Var> u, std::size_t) { return std::vector<tg::Var>{1.01 * u[0]}; },
+      {.snapshots = 10});
+  const tg::Var f = tg::square(x[0]);
+  const double slope = tg::gradient(f, x0)[0];  // 2·x0·1.01²⁰⁰
+  //! [checkpointed_loop]
+  EXPECT_NEAR(slope, 2 * 2.0 * std::pow(1.01, 200), 1e-12 * slope);
+}
+
+TEST(DocExamples, Checkpoint) {
+  //! [checkpoint]
+  tg::Tape tape;
+  const std::vector<tg::Var> x{0.5, 3.0};
+  // exp(x0)·x1 is recorded again in the reverse sweep; the tape keeps x and y only.
+  const tg::Var y = tg::checkpoint([](std::span<const tg::Var> v) { return tg::exp(v[0]) * v[1]; }, x);
+  const std::vector<double> g = tg::gradient(y, x);  // (exp(x0)·x1, exp(x0))
+  //! [checkpoint]
+  EXPECT_DOUBLE_EQ(g[0], std::exp(0.5) * 3.0);
+  EXPECT_DOUBLE_EQ(g[1], std::exp(0.5));
+}
+
+TEST(DocExamples, Preaccumulate) {
+  //! [preaccumulate]
+  tg::Tape tape;
+  const std::vector<tg::Var> x{0.5, 3.0};
+  // The tape records y with its two partials, whatever the region's length.
+  const tg::Var y = tg::preaccumulate(
+      [](std::span<const tg::Var> v) {
+        tg::Var s = v[0];
+        for (int i = 0; i < 100; ++i) s = s + 0.01 * v[1];  // x0 + x1
+        return s * s;
+      },
+      x);
+  const std::vector<double> g = tg::gradient(y, x);  // 2·(x0 + x1)·(1, 1)
+  //! [preaccumulate]
+  EXPECT_EQ(tape.num_operands(), 2u);
+  EXPECT_NEAR(g[0], 2 * 3.5, 1e-12);
+  EXPECT_NEAR(g[1], 2 * 3.5, 1e-12);
+}
+
 TEST(DocExamples, CheckGradient) {
   //! [check_gradient]
   const tg::GradientCheck check = tg::check_gradient(

@@ -17,7 +17,8 @@
 ///
 /// step takes a span of Vars (or a const std::vector of them) and the step's index and
 /// returns a std::vector of as many Vars. It is evaluated without recording by recording
-/// it on a scratch tape, reading the values and forgetting the recording. It may read
+/// it on a scratch tape, reading the values and forgetting the recording; the thread
+/// keeps that tape, one step's recording in size, for its next use. It may read
 /// Parameters (their gradients accumulate in the sweep, at their values then) and may
 /// itself use checkpoint() or checkpointed_loop(); it must not capture Vars of the
 /// caller's tape (pass them in the state). A RecordedFunction replays through the loop

@@ -173,8 +173,8 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     return operands_.end_statement();
   }
 
-  /// Records a statement with explicit operands (user-defined ops, custom partials). An observer
-  /// (a replay) is told that it cannot recompute it, and `what` it is.
+  /// Records a statement with explicit operands (user-defined ops, custom partials). An observer is told
+  /// that it cannot recompute it, and `what` it is.
   std::uint32_t record_operands(std::span<const std::uint32_t> indices,
                                 std::span<const std::uint32_t> generations, std::span<const T> partials,
                                 const char* what = "custom_op with given partials") {
@@ -273,7 +273,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     s.custom_bytes = custom_functions_.bytes_in_use() + hooks_.size() * sizeof(Hook<T>);
     s.adjoint_bytes = adjoints_.size() * sizeof(T);
     s.annotation_bytes = annotations_.bytes_in_use();
-    s.replay_bytes = observer_ != nullptr ? observer_->bytes_in_use() : 0;
+    s.observer_bytes = observer_ != nullptr ? observer_->bytes_in_use() : 0;
     s.bytes_in_use = bytes_in_use();
     s.peak_bytes = peak_bytes();
     s.bytes_reserved = bytes_reserved();

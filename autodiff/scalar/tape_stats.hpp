@@ -26,8 +26,8 @@ struct TapeStats {
   std::size_t adjoint_bytes = 0;
   /// Values and texts kept by Options::annotate or check_finite.
   std::size_t annotation_bytes = 0;
-  /// What a replay tape keeps to run the recording again (its observer's).
-  std::size_t replay_bytes = 0;
+  /// What the tape's recording observer keeps (recording_observer.hpp), if it has one.
+  std::size_t observer_bytes = 0;
   /// All of the above: BasicTape::bytes_in_use().
   std::size_t bytes_in_use = 0;
   /// The most bytes_in_use has been since the tape was made or reset_peak() was called.

@@ -28,7 +28,7 @@ TEST(TapeStats, PartsAddUpToTheBytesInUse) {
   EXPECT_GE(s.tensor_bytes, 16 * sizeof(double));
   EXPECT_EQ(s.adjoint_bytes, 5 * sizeof(double));
   EXPECT_EQ(s.bytes_in_use, s.operand_bytes + s.tensor_bytes + s.custom_bytes + s.adjoint_bytes +
-                                s.annotation_bytes + s.replay_bytes);
+                                s.annotation_bytes + s.observer_bytes);
   EXPECT_EQ(s.bytes_in_use, tape.bytes_in_use());
   EXPECT_GE(s.bytes_reserved, s.operand_bytes + s.tensor_bytes);
 }

@@ -78,22 +78,23 @@ struct OperandStore {
   std::unique_ptr<T[]> partials;
   std::unique_ptr<std::uint32_t[]> indices;
   std::size_t count = 0;
-  // The one test of each fast path (reserve_extra, end_statement) is against these: the
-  // arrays' capacities and the largest index, or less where a growth check (a tape's
-  // memory budget) wants to be asked again sooner. The slow paths grow the arrays.
+  // reserve_extra's one test is against this: the capacity, or less where a growth check
+  // (a tape's memory budget) wants to be asked again sooner.
   std::size_t operand_limit = 0;
-  std::size_t statement_limit = 0;
   FlatArray<std::uint32_t> statement_end;  // one past each statement's last operand
   std::size_t capacity = 0;
+  // A statement without operands (a leaf, a hook) is checked against this instead
+  // (check_statement); one with operands is checked through its operands, whose
+  // allowance counts its statement end too.
+  std::size_t statement_limit = max_count;
   GrowthCheck growth_check;
   std::size_t checked_operands = std::numeric_limits<std::size_t>::max();  // what the check allows
-  std::size_t checked_statements = max_count;
 
   // Called by the growth check: ask again past `operands` operands or `statements` statements.
   void limit_to(std::size_t operands, std::size_t statements) noexcept {
     checked_operands = operands;
-    checked_statements = statements;
-    update_limits();
+    statement_limit = std::min(statements, max_count);
+    operand_limit = std::min(capacity, checked_operands);
   }
 
   std::uint32_t statements() const noexcept { return static_cast<std::uint32_t>(statement_end.size()); }
@@ -113,17 +114,21 @@ struct OperandStore {
   // Closes the statement whose operands were just written; returns its index.
   std::uint32_t end_statement() {
     const std::size_t index = statement_end.size();
-    if (index >= statement_limit) [[unlikely]]
-      end_statement_slow(index);
-    statement_end.push_back_unchecked(static_cast<std::uint32_t>(count));  // the limit is within capacity
+    if (index == max_count) [[unlikely]]
+      throw_too_large("statements");
+    statement_end.push_back(static_cast<std::uint32_t>(count));
     return static_cast<std::uint32_t>(index);
+  }
+  // Before a statement without operands: asks the growth check when past its limit.
+  void check_statement() {
+    if (statement_end.size() >= statement_limit) [[unlikely]]
+      check_statement_slow();
   }
   // Empty but for statement 0, the slot constants point at (never a real Var).
   void clear() {
     statement_end.truncate(0);
     statement_end.push_back(0);
     count = 0;
-    update_limits();
   }
   // Appends a statement's operands.
   void append(std::span<const std::uint32_t> operand_index, std::span<const T> operand_partial) {
@@ -137,7 +142,6 @@ struct OperandStore {
   void assign(std::span<const std::uint32_t> ends, std::span<const std::uint32_t> operand_index) {
     statement_end.truncate(0);
     for (const std::uint32_t end : ends) statement_end.push_back(end);
-    update_limits();
     count = 0;
     reserve_extra(operand_index.size());
     std::copy(operand_index.begin(), operand_index.end(), indices.get());
@@ -162,28 +166,15 @@ struct OperandStore {
   }
 
  private:
-  void update_limits() noexcept {
-    operand_limit = std::min(capacity, checked_operands);
-    statement_limit = std::min({max_count, checked_statements, statement_end.capacity()});
-  }
   [[gnu::noinline]] void reserve_slow(std::size_t extra) {
     if (growth_check.check != nullptr && count + extra > checked_operands)
       growth_check.check(growth_check.owner, extra);
     if (count + extra > capacity) grow(extra);
-    update_limits();
+    operand_limit = std::min(capacity, checked_operands);
   }
-  // The statement's operands are written: if the check refuses it, they are dropped, so
-  // the recording stays as it was before the statement.
-  [[gnu::noinline]] void end_statement_slow(std::size_t index) {
-    if (index >= max_count) throw_too_large("statements");
-    if (growth_check.check != nullptr && index >= checked_statements) {
-      const std::size_t written = count;
-      count = statement_end.size() > 0 ? statement_end[statement_end.size() - 1] : 0;
-      growth_check.check(growth_check.owner, written - count);
-      count = written;
-    }
-    statement_end.reserve_extra(1);
-    update_limits();
+  [[gnu::noinline]] void check_statement_slow() {
+    if (statement_end.size() >= max_count) throw_too_large("statements");
+    if (growth_check.check != nullptr) growth_check.check(growth_check.owner, 0);
   }
   [[gnu::noinline]] void grow(std::size_t extra) {
     const std::size_t needed = count + extra;

@@ -166,7 +166,10 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// Returns the new statement's index, which is also the index of the Var it defines.
   template <std::size_t NumOperands, class WriteOperands>
   std::uint32_t record(WriteOperands&& write) {
-    operands_.reserve_extra(NumOperands);
+    if constexpr (NumOperands > 0)
+      operands_.reserve_extra(NumOperands);
+    else
+      operands_.check_statement();
     write(OperandSink<T>{operands_.partials.get() + operands_.count,
                          operands_.indices.get() + operands_.count, generations_.current(), this});
     operands_.count += NumOperands;
@@ -179,6 +182,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
                                 std::span<const std::uint32_t> generations, std::span<const T> partials,
                                 const char* what = "custom_op with given partials") {
     for (std::size_t i = 0; i < indices.size(); ++i) check_var(indices[i], generations[i], "custom_op");
+    if (indices.empty()) operands_.check_statement();
     operands_.append(indices, partials);
     const std::uint32_t statement = operands_.end_statement();
     // Without operands: a leaf whose values live elsewhere (a tensor constant, Parameter).
@@ -193,6 +197,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
   /// the sweep skips it when nothing wrote that adjoint.
   std::uint32_t record_hook(HookBackward<T> run_backward, const void* data,
                             const detail::AdjointState* output = nullptr) {
+    operands_.check_statement();
     const std::uint32_t statement = operands_.end_statement();
     hooks_.push_back({statement, run_backward, data, output});
     if (observer_ != nullptr) [[unlikely]]
@@ -338,7 +343,10 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     const std::size_t operand_bytes = sizeof(std::uint32_t) + sizeof(T);
     const std::size_t statement_bytes = sizeof(std::uint32_t) + extra_operands * operand_bytes;
     const std::size_t room = tape.room_for(statement_bytes);
-    const detail::BudgetAllowance allowance = detail::budget_allowance(room, operand_bytes);
+    // An operand's allowance counts a statement end with it, since statements with
+    // operands are checked through them alone.
+    const detail::BudgetAllowance allowance =
+        detail::budget_allowance(room, operand_bytes + sizeof(std::uint32_t));
     tape.operands_.limit_to(tape.operands_.count + extra_operands + allowance.operands,
                             tape.statements() + allowance.statements);
   }

@@ -34,8 +34,6 @@ class FlatArray {
       grow(size_ + 1);
     data_[size_++] = value;
   }
-  // push_back for a caller that has made room (reserve_extra) and tracks the capacity itself.
-  void push_back_unchecked(const U& value) noexcept { data_[size_++] = value; }
   // Sets the size; new elements are left uninitialized (callers overwrite them).
   void resize_uninitialized(std::size_t n) {
     if (n > capacity_) grow(n);

@@ -104,18 +104,20 @@ class ScratchTape {
 template <class T>
 class ScratchScope {
  public:
-  ScratchScope() {
-    if (depth_ == pool_.size()) {
-      pool_.push_back(std::make_unique<ScratchTape<T>>());
-      pool_.back()->tape().release();  // made active by its construction; active from here on only in scope
+  ScratchScope() : pool_(pool()) {
+    if (pool_.depth == pool_.tapes.size()) {
+      pool_.tapes.push_back(std::make_unique<ScratchTape<T>>());
+      pool_.tapes.back()
+          ->tape()
+          .release();  // made active by its construction; active from here on only in scope
     }
-    scratch_ = pool_[depth_].get();
-    ++depth_;
+    scratch_ = pool_.tapes[pool_.depth].get();
+    ++pool_.depth;
     scratch_->tape().activate();
   }
   ~ScratchScope() {
     scratch_->tape().release();
-    --depth_;
+    --pool_.depth;
   }
   ScratchScope(const ScratchScope&) = delete;
   ScratchScope& operator=(const ScratchScope&) = delete;
@@ -124,9 +126,18 @@ class ScratchScope {
   ScratchTape<T>* operator->() const noexcept { return scratch_; }
 
  private:
+  struct Pool {
+    std::vector<std::unique_ptr<ScratchTape<T>>> tapes;  // one per level of nesting
+    std::size_t depth = 0;                               // the levels in use
+  };
+  // A function's thread_local rather than a static data member's: GCC 12 rejects the
+  // latter in a precompiled header (a redefined TLS guard).
+  static Pool& pool() {
+    thread_local Pool p;
+    return p;
+  }
+  Pool& pool_;
   ScratchTape<T>* scratch_;
-  static inline thread_local std::vector<std::unique_ptr<ScratchTape<T>>> pool_;
-  static inline thread_local std::size_t depth_ = 0;
 };
 
 }  // namespace tapegrad::detail

@@ -27,23 +27,23 @@ std::vector<Var> long_region(std::span<const Var> x) {
   return {a * b, a + x[2]};
 }
 
-const std::vector<double> point{0.4, -0.7, 1.3};
+const std::vector<double> region_point{0.4, -0.7, 1.3};
 
 // Σ wᵢ·yᵢ of the region on the plain tape, then its gradient.
-std::vector<double> plain_gradient() {
+std::vector<double> plain_region_gradient() {
   tg::Tape tape;
-  const std::vector<Var> x(point.begin(), point.end());
+  const std::vector<Var> x(region_point.begin(), region_point.end());
   const std::vector<Var> y = long_region(x);
   return tg::gradient(2.0 * y[0] - y[1] + x[0] * y[1], x);
 }
 
 TEST(Checkpoint, GradientAsWithoutIt) {
   tg::Tape tape;
-  const std::vector<Var> x(point.begin(), point.end());
+  const std::vector<Var> x(region_point.begin(), region_point.end());
   const std::vector<Var> y = tg::checkpoint(long_region, x);
   const Var f = 2.0 * y[0] - y[1] + x[0] * y[1];
-  expect_relatively_near(tg::gradient(f, x), plain_gradient(), 1e-14);
-  expect_relatively_near(tg::gradient(f, x), plain_gradient(), 1e-14);  // swept twice
+  expect_relatively_near(tg::gradient(f, x), plain_region_gradient(), 1e-14);
+  expect_relatively_near(tg::gradient(f, x), plain_region_gradient(), 1e-14);  // swept twice
 }
 
 // The caller's tape holds the inputs and outputs, not the region's 200 operations.
@@ -51,12 +51,12 @@ TEST(Checkpoint, TheTapeHoldsInputsAndOutputs) {
   std::size_t plain = 0, checkpointed = 0;
   {
     tg::Tape tape;
-    const std::vector<Var> x(point.begin(), point.end());
+    const std::vector<Var> x(region_point.begin(), region_point.end());
     long_region(x);
     plain = tape.num_nodes();
   }
   tg::Tape tape;
-  const std::vector<Var> x(point.begin(), point.end());
+  const std::vector<Var> x(region_point.begin(), region_point.end());
   tg::checkpoint(long_region, x);
   checkpointed = tape.num_nodes();
   EXPECT_EQ(checkpointed, 3u + 1u + 2u);  // the inputs, the operation, its outputs
@@ -87,9 +87,35 @@ TEST(Checkpoint, ParametersInside) {
   }
 }
 
+// A generic function with a checkpointed part: replayed at new inputs by a
+// RecordedFunction, and differentiated twice on Dual numbers.
+struct WithCheckpointedPart {
+  template <class V>
+  V operator()(std::span<const V> x) const {
+    const auto part = [](std::span<const V> v) -> V { return exp(v[0] * v[1]) + v[0] * v[0]; };
+    return sin(tg::checkpoint(part, x)) + x[1];
+  }
+};
+
+TEST(Checkpoint, ReplaysInARecordedFunctionAndGivesHessianVectorProducts) {
+  tg::RecordedFunction f = tg::record_function(WithCheckpointedPart{}, std::vector<double>{0.2, 0.4});
+  for (const auto& [a, b] : {std::pair{0.2, 0.4}, std::pair{-0.3, 0.9}}) {
+    // f = sin(u) + b with u = exp(ab) + a²: ∂f/∂a = cos(u)(b e^{ab} + 2a), ∂f/∂b = cos(u) a e^{ab} + 1.
+    const double e = std::exp(a * b), u = e + a * a;
+    const std::vector<double> g = f.gradient(std::vector<double>{a, b});
+    EXPECT_NEAR(g[0], std::cos(u) * (b * e + 2 * a), 1e-14);
+    EXPECT_NEAR(g[1], std::cos(u) * a * e + 1, 1e-14);
+  }
+  EXPECT_EQ(f.rerecordings(), 0u);
+  const std::vector<double> x{0.5, -0.7}, v{1.0, 0.25};
+  const std::vector<double> expected =
+      tg::hvp([](auto y) { return sin(exp(y[0] * y[1]) + y[0] * y[0]) + y[1]; }, x, v);
+  expect_relatively_near(tg::hvp(WithCheckpointedPart{}, x, v), expected, 1e-13);
+}
+
 TEST(Checkpoint, WhatTheRegionThrowsLeavesNothing) {
   tg::Tape tape;
-  const std::vector<Var> x(point.begin(), point.end());
+  const std::vector<Var> x(region_point.begin(), region_point.end());
   const std::size_t nodes = tape.num_nodes();
   EXPECT_THROW(tg::checkpoint([](std::span<const Var>) -> Var { throw std::runtime_error("no"); }, x),
                std::runtime_error);
@@ -98,16 +124,16 @@ TEST(Checkpoint, WhatTheRegionThrowsLeavesNothing) {
 
 TEST(Preaccumulate, GradientAsWithoutIt) {
   tg::Tape tape;
-  const std::vector<Var> x(point.begin(), point.end());
+  const std::vector<Var> x(region_point.begin(), region_point.end());
   const std::vector<Var> y = tg::preaccumulate(long_region, x);
   EXPECT_EQ(y.size(), 2u);
-  expect_relatively_near(tg::gradient(2.0 * y[0] - y[1] + x[0] * y[1], x), plain_gradient(), 1e-14);
+  expect_relatively_near(tg::gradient(2.0 * y[0] - y[1] + x[0] * y[1], x), plain_region_gradient(), 1e-14);
 }
 
 // The region is stored as its Jacobian: a statement per output, an operand per input.
 TEST(Preaccumulate, StoresTheJacobiansBytes) {
   tg::Tape tape;
-  const std::vector<Var> x(point.begin(), point.end());
+  const std::vector<Var> x(region_point.begin(), region_point.end());
   const std::size_t before = tape.recording_bytes();
   tg::preaccumulate(long_region, x);
   EXPECT_EQ(tape.recording_bytes() - before,
@@ -148,7 +174,7 @@ TEST(Preaccumulate, AReplayRefusesIt) {
   EXPECT_THAT(
       [] {
         tg::record_function([](std::span<const Var> v) { return tg::preaccumulate(long_region, v)[0]; },
-                            point);
+                            region_point);
       },
       testing::ThrowsMessage<tg::NotReplayable>(testing::HasSubstr("a preaccumulated region")));
 }

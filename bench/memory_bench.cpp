@@ -213,6 +213,11 @@ int peak_rss_run(const std::string& variant, const std::string& steps_text) {
 
 // ------------------------------------------------------------------ the report
 
+// A variant's counter, 0 when the variant or the counter is missing.
+double counter(const Median* m, const char* name) {
+  return m != nullptr && m->counters.count(name) ? m->counters.at(name) : 0;
+}
+
 void write_report(const std::string& path, const Medians& medians, const std::string& command) {
   std::ostringstream out;
   out << "## Memory: checkpointed loops and preaccumulation\n\n" << run_description(command, medians);
@@ -237,10 +242,7 @@ void write_report(const std::string& path, const Medians& medians, const std::st
     const std::string variant = heat_variant(snapshots);
     const Median* m = find(medians, heat, variant);
     if (m == nullptr) continue;
-    const double peak = m->counters.count("tape_peak_bytes") ? m->counters.at("tape_peak_bytes") : 0;
-    const double plain_peak = plain != nullptr && plain->counters.count("tape_peak_bytes")
-                                  ? plain->counters.at("tape_peak_bytes")
-                                  : 0;
+    const double peak = counter(m, "tape_peak_bytes"), plain_peak = counter(plain, "tape_peak_bytes");
     const double time_ratio = ratio_value(medians, heat, variant, "plain");
     std::string target = "–";
     if (snapshots == 40 && plain_peak > 0)
@@ -248,8 +250,7 @@ void write_report(const std::string& path, const Medians& medians, const std::st
                    ? "yes (≤ 1/5 memory, ≤ 4× time)"
                    : "**no** (≤ 1/5 memory, ≤ 4× time)";
     out << "| " << variant << " | " << format("%.1f", m->ns / 1e6) << " | "
-        << ratio(medians, heat, variant, "plain") << " | "
-        << format("%.0f", m->counters.count("step_evaluations") ? m->counters.at("step_evaluations") : 0)
+        << ratio(medians, heat, variant, "plain") << " | " << format("%.0f", counter(m, "step_evaluations"))
         << " | " << format("%.3f", peak / 1e6) << " | "
         << (plain_peak > 0 ? format("%.4f", peak / plain_peak) : "–") << " | " << target << " |\n";
   }
@@ -260,10 +261,7 @@ void write_report(const std::string& path, const Medians& medians, const std::st
   for (const char* variant : {"plain", "preaccumulated"}) {
     const Median* m = find(medians, chain, variant);
     if (m == nullptr) continue;
-    const double bytes = m->counters.count("tape_bytes") ? m->counters.at("tape_bytes") : 0;
-    const double plain_bytes = plain_chain != nullptr && plain_chain->counters.count("tape_bytes")
-                                   ? plain_chain->counters.at("tape_bytes")
-                                   : 0;
+    const double bytes = counter(m, "tape_bytes"), plain_bytes = counter(plain_chain, "tape_bytes");
     out << "| " << variant << " | " << format("%.3f", m->ns / 1e6) << " | "
         << ratio(medians, chain, variant, "plain") << " | " << format("%.0f", bytes) << " | "
         << (plain_bytes > 0 ? format("%.4f", bytes / plain_bytes) : "–") << " |\n";

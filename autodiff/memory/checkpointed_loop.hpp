@@ -53,6 +53,21 @@ struct LoopCheckpoints {
 
 namespace detail {
 
+// step(x, k), taking a span of Vars or a const std::vector of them, checked to return a
+// state of x's size.
+template <class T, class Step>
+std::vector<BasicVar<T>> call_step(Step& step, std::span<const BasicVar<T>> x, std::size_t k) {
+  std::vector<BasicVar<T>> next;
+  if constexpr (std::is_invocable_v<Step&, std::span<const BasicVar<T>>, std::size_t>)
+    next = step(x, k);
+  else
+    next = step(std::vector<BasicVar<T>>(x.begin(), x.end()), k);
+  if (next.size() != x.size())
+    throw Error("checkpointed_loop: step ", k, " returned ", next.size(), " values for a state of ",
+                x.size());
+  return next;
+}
+
 // Steps 0 … steps−2 of the loop as one region of the caller's tape, reversed by an
 // explicit stack of revolve's recursion (a recursion of depth `snapshots` could
 // overflow the call stack):
@@ -172,31 +187,20 @@ class LoopRegion final : public Region<T> {
   void advance(ScratchTape<T>& scratch, std::size_t from, std::size_t to) {
     for (std::size_t k = from; k < to; ++k) {
       const std::span<const T> next = scratch.record(step_at(k), working_, "checkpointed_loop");
-      check_size(next.size(), k);
       working_.assign(next.begin(), next.end());
     }
   }
 
   // Records step k at working_ (state k) and pulls adjoint_ (state k+1's) back through it.
   void record_and_sweep(ScratchTape<T>& scratch, std::size_t k) {
-    check_size(scratch.record(step_at(k), working_, "checkpointed_loop").size(), k);
+    scratch.record(step_at(k), working_, "checkpointed_loop");
     next_adjoint_.resize(state_size_);
     scratch.pullback(adjoint_, next_adjoint_);
     adjoint_.swap(next_adjoint_);
   }
 
   auto step_at(std::size_t k) {
-    return [this, k](std::span<const BasicVar<T>> x) { return call_step(x, k); };
-  }
-  std::vector<BasicVar<T>> call_step(std::span<const BasicVar<T>> x, std::size_t k) {
-    if constexpr (std::is_invocable_v<Step&, std::span<const BasicVar<T>>, std::size_t>)
-      return step_(x, k);
-    else
-      return step_(std::vector<BasicVar<T>>(x.begin(), x.end()), k);
-  }
-  void check_size(std::size_t got, std::size_t k) const {
-    if (got != state_size_)
-      throw Error("checkpointed_loop: step ", k, " returned ", got, " values for a state of ", state_size_);
+    return [this, k](std::span<const BasicVar<T>> x) { return call_step<T>(step_, x, k); };
   }
 
   Step step_;
@@ -228,28 +232,17 @@ std::vector<BasicVar<T>> checkpointed_loop(std::size_t steps, std::span<const Ba
     throw Error("checkpointed_loop: ", steps, " steps is more than the ", detail::max_loop_steps,
                 " it handles");
   BasicTape<T>& tape = BasicTape<T>::active_or_throw("checkpointed_loop");
-  const auto last_step = [&](std::span<const BasicVar<T>> x) {
-    std::vector<BasicVar<T>> out;
-    if constexpr (std::is_invocable_v<Step&, std::span<const BasicVar<T>>, std::size_t>)
-      out = step(x, steps - 1);
-    else
-      out = step(std::vector<BasicVar<T>>(x.begin(), x.end()), steps - 1);
-    if (out.size() != x.size())
-      throw Error("checkpointed_loop: step ", steps - 1, " returned ", out.size(), " values for a state of ",
-                  x.size());
-    return out;
-  };
   if (steps == 0) {
     for (const BasicVar<T>& x : state0) tape.check_var(x.index(), x.generation(), "checkpointed_loop");
     return std::vector<BasicVar<T>>(state0.begin(), state0.end());
   }
-  if (steps == 1) return last_step(state0);
+  if (steps == 1) return detail::call_step<T>(step, state0, 0);
   const TapePosition before = tape.position();
   const std::size_t snapshots = std::min(options.snapshots, steps);
   std::vector<BasicVar<T>> penultimate = detail::record_region<T>(
       state0, std::make_unique<detail::LoopRegion<T, Step>>(step, steps, snapshots), "checkpointed_loop");
   try {
-    return last_step(penultimate);
+    return detail::call_step<T>(step, std::span<const BasicVar<T>>(penultimate), steps - 1);
   } catch (...) {
     tape.rewind(before);
     throw;

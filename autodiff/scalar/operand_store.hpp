@@ -13,6 +13,7 @@
 #include <span>
 
 #include "../support/flat_array.hpp"
+#include "../support/growth_check.hpp"
 
 namespace tapegrad {
 
@@ -63,13 +64,6 @@ namespace detail {
 
 [[noreturn]] void throw_too_large(const char* what);
 
-// Asked before the recording grows past the limits it last set (OperandStore::limit_to):
-// `extra_operands` more operands and one more statement. Throws to refuse them.
-struct GrowthCheck {
-  void (*check)(void* owner, std::size_t extra_operands) = nullptr;
-  void* owner = nullptr;
-};
-
 template <class T>
 struct OperandStore {
   // Statement and operand indices must fit in 32 bits, with statement 0 reserved.
@@ -87,7 +81,7 @@ struct OperandStore {
   // (check_statement); one with operands is checked through its operands, whose
   // allowance counts its statement end too.
   std::size_t statement_limit = max_count;
-  GrowthCheck growth_check;
+  GrowthCheck growth_check;  // asked with the extra operands past the limits (limit_to())
   std::size_t checked_operands = std::numeric_limits<std::size_t>::max();  // what the check allows
 
   // Called by the growth check: ask again past `operands` operands or `statements` statements.
@@ -167,14 +161,13 @@ struct OperandStore {
 
  private:
   [[gnu::noinline]] void reserve_slow(std::size_t extra) {
-    if (growth_check.check != nullptr && count + extra > checked_operands)
-      growth_check.check(growth_check.owner, extra);
+    if (growth_check && count + extra > checked_operands) growth_check(extra);
     if (count + extra > capacity) grow(extra);
     operand_limit = std::min(capacity, checked_operands);
   }
   [[gnu::noinline]] void check_statement_slow() {
     if (statement_end.size() >= max_count) throw_too_large("statements");
-    if (growth_check.check != nullptr) growth_check.check(growth_check.owner, 0);
+    if (growth_check) growth_check(0);
   }
   [[gnu::noinline]] void grow(std::size_t extra) {
     const std::size_t needed = count + extra;

@@ -24,11 +24,12 @@ void throw_too_large(const char* what) {
 }
 
 void throw_over_budget(std::size_t statement, std::size_t bytes_after, std::size_t max_bytes) {
-  throw Error("the tape's memory budget is spent: statement ", statement, " would take it to ", bytes_after,
-              " bytes, past its max_bytes of ", max_bytes,
-              " (Tape::Options); record less at once: tg::checkpointed_loop keeps a long loop's memory to a few "
-              "of its states, tg::checkpoint and tg::preaccumulate store a part's inputs or Jacobian instead of "
-              "its operations. The tape is usable again after clear() or rewind()");
+  throw Error(
+      "the tape's memory budget is spent: statement ", statement, " would take it to ", bytes_after,
+      " bytes, past its max_bytes of ", max_bytes,
+      " (Tape::Options); record less at once: tg::checkpointed_loop keeps a long loop's memory to a few "
+      "of its states, tg::checkpoint and tg::preaccumulate store a part's inputs or Jacobian instead of "
+      "its operations. The tape is usable again after clear() or rewind()");
 }
 
 }  // namespace tapegrad::detail

@@ -72,7 +72,7 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
         max_bytes_(options.max_bytes) {
     if (max_bytes_ > 0) {
       operands_.growth_check = {&check_budget_for_statement, this};
-      arena_.set_growth_check(&check_budget_for_tensor, this);
+      arena_.set_growth_check({&check_budget_for_tensor, this});
     }
     reset();
   }

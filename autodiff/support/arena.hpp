@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "growth_check.hpp"
 
 namespace tapegrad::detail {
 
@@ -38,10 +39,7 @@ class Arena {
 
   // Asked with the bytes requested before the arena moves on to another block (a tape's
   // memory budget); throws to refuse them.
-  void set_growth_check(void (*check)(void* owner, std::size_t bytes), void* owner) noexcept {
-    growth_check_ = check;
-    growth_owner_ = owner;
-  }
+  void set_growth_check(GrowthCheck check) noexcept { growth_check_ = check; }
 
   Mark mark() const noexcept { return {current_, offset_}; }
   void release_to(const Mark& mark) noexcept {
@@ -85,7 +83,7 @@ class Arena {
   // small. A recording that repeats the previous one's allocations finds every block
   // it needs already there.
   [[gnu::noinline]] void* allocate_in_next_block(std::size_t bytes) {
-    if (growth_check_ != nullptr) growth_check_(growth_owner_, bytes);
+    if (growth_check_) growth_check_(bytes);
     const std::size_t next = blocks_.empty() ? 0 : current_ + 1;
     if (next >= blocks_.size() || blocks_[next].size < bytes) {
       const std::size_t previous = blocks_.empty() ? 0 : blocks_.back().size;
@@ -105,8 +103,7 @@ class Arena {
   std::vector<Block> blocks_;
   std::size_t current_ = 0;
   std::size_t offset_ = 0;
-  void (*growth_check_)(void*, std::size_t) = nullptr;
-  void* growth_owner_ = nullptr;
+  GrowthCheck growth_check_;
 };
 
 }  // namespace tapegrad::detail

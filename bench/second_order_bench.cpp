@@ -1,7 +1,8 @@
 // Second derivatives: what a Hessian-vector product (forward over reverse on a Dual
 // tape) costs over a gradient (the double tape), on the ADBenchmark problems at
 // N = 10⁵, and what a dense Hessian costs over a gradient at n = 10, 100, 1000, each
-// next to a hand-written Hessian-vector product in the same run. Every product is
+// next to a hand-written Hessian-vector product in the same run; and the same from one
+// recording linearized at the point (RecordedFunction::linearize, then products). Every product is
 // checked against the hand-written one (or, where there is none, against the dense
 // Hessian's column) before its timing counts. `--report=PATH` writes the section.
 #include <benchmark/benchmark.h>
@@ -117,6 +118,49 @@ void register_hvp(const std::string& label, const Problem& problem, const std::v
   });
 }
 
+// The same function recorded once (RecordedFunction): `linearize` at x0, and one
+// `product` from that linearization, checked against tg::hvp's fresh forward over reverse first.
+template <class Problem>
+tg::RecordedFunction recorded(const Problem& problem, const std::vector<double>& x0) {
+  return tg::RecordedFunction([problem](std::span<const tg::Var> x) { return tg::Var(problem(x.data())); },
+                              std::span<const double>(x0));
+}
+
+template <class Problem>
+void register_linearized(const std::string& label, const Problem& problem) {
+  const std::vector<double> x0 = problem.inputs(), v = direction(x0.size());
+  {
+    auto f = as_function(problem);
+    tg::RecordedFunction fn = recorded(problem, x0);
+    std::vector<double> g(x0.size()), hv(x0.size());
+    fn.linearize(x0, g);
+    fn.hessian_product(v, hv);
+    if (!gradients_agree(hv, tg::hvp(f, x0, v), 1e-9)) {
+      std::fprintf(stderr, "second_order_bench: %s: the linearized product disagrees with tg::hvp\n",
+                   label.c_str());
+      std::exit(1);
+    }
+  }
+  register_variant(label, "linearize", [problem, x0](benchmark::State& state) {
+    tg::RecordedFunction fn = recorded(problem, x0);
+    std::vector<double> g(x0.size());
+    fn.linearize(x0, g);  // the first replay also finds the recording's periodic blocks, once
+    for (auto _ : state) {
+      fn.linearize(x0, g);
+      benchmark::DoNotOptimize(g.data());
+    }
+  });
+  register_variant(label, "product", [problem, x0, v](benchmark::State& state) {
+    tg::RecordedFunction fn = recorded(problem, x0);
+    std::vector<double> g(x0.size()), hv(x0.size());
+    fn.linearize(x0, g);
+    for (auto _ : state) {
+      fn.hessian_product(v, hv);
+      benchmark::DoNotOptimize(hv.data());
+    }
+  });
+}
+
 template <class Hand>
 void register_hand(const std::string& label, std::vector<double> x0, Hand hand) {
   register_variant(label, "hand_hvp", [x0, hand](benchmark::State& state) {
@@ -140,6 +184,7 @@ void register_with_hand(const Problem& problem, Hand hand) {
   hand(x0, direction(x0.size()), reference);
   register_gradient(label, problem);
   register_hvp(label, problem, reference);
+  register_linearized(label, problem);
   register_hand(label, x0, hand);
 }
 
@@ -170,6 +215,7 @@ void register_without_hand(const Problem& small, const Problem& problem) {
       benchmark::DoNotOptimize(hv.data());
     }
   });
+  register_linearized(label, problem);
 }
 
 void register_all() {
@@ -194,6 +240,19 @@ void register_all() {
         benchmark::DoNotOptimize(h.data());
       }
     });
+    register_variant(label, "hessian_linearized", [problem](benchmark::State& state) {
+      const std::vector<double> x0 = problem.inputs();
+      tg::RecordedFunction fn = recorded(problem, x0);
+      std::vector<double> g(x0.size());
+      fn.linearize(x0, g);
+      for (auto _ : state) {
+        fn.linearize(x0, g);
+        Eigen::MatrixXd h = tg::detail::hessian_from_products(
+            x0.size(),
+            [&](std::span<const double> v, std::span<double> column) { fn.hessian_product(v, column); });
+        benchmark::DoNotOptimize(h.data());
+      }
+    });
     register_hand(label, problem.inputs(), rosenbrock_hvp);
   }
 }
@@ -208,10 +267,15 @@ void write_report(const std::string& path, const Medians& medians, const std::st
          "  reverse, `HessianOperator::hvp`, which also returns the gradient); `hand hvp` is a\n"
          "  hand-written H·v in plain double code. The dense Hessian is n such products plus the\n"
          "  symmetrization. Each product was checked against the hand-written one (or the dense\n"
-         "  Hessian's) before timing.\n\n";
+         "  Hessian's) before timing. `linearize` is RecordedFunction::linearize at the point (a\n"
+         "  replay, a sweep, and each statement's second partials in its nonlinear operands) and\n"
+         "  `product` one hessian_product from it (two passes over the recording), checked against\n"
+         "  tg::hvp; `hessian linearized` is one linearize and n such products.\n\n";
   out << "### Hessian-vector product over gradient (N = 10⁵)\n\n"
-         "| problem | t_grad (ns) | t_hvp (ns) | hvp / grad | hand hvp / grad | target ≤ 3 |\n"
-         "|---|---:|---:|---:|---:|---|\n";
+         "| problem | t_grad (ns) | t_hvp (ns) | hvp / grad | linearize / grad | product / grad | hand hvp / "
+         "grad | "
+         "target ≤ 3 |\n"
+         "|---|---:|---:|---:|---:|---:|---:|---|\n";
   for (const char* name : {"sum", "prod", "log_sum_exp", "normal_log_pdf", "regression",
                            "stochastic_volatility", "rosenbrock"}) {
     const std::string key = std::string("hvp:") + name + "/" + std::to_string(large);
@@ -220,12 +284,15 @@ void write_report(const std::string& path, const Medians& medians, const std::st
     const double r = ratio_value(medians, key, "hvp", "grad");
     out << "| " << name << " | " << (grad ? format("%.4g", grad->ns) : "–") << " | "
         << (hvp ? format("%.4g", hvp->ns) : "–") << " | " << ratio(medians, key, "hvp", "grad") << " | "
-        << ratio(medians, key, "hand_hvp", "grad") << " | " << (r < 0 ? "–" : (r <= 3 ? "yes" : "**no**"))
-        << " |\n";
+        << ratio(medians, key, "linearize", "grad") << " | " << ratio(medians, key, "product", "grad")
+        << " | " << ratio(medians, key, "hand_hvp", "grad") << " | "
+        << (r < 0 ? "–" : (r <= 3 ? "yes" : "**no**")) << " |\n";
   }
   out << "\n### Dense Hessian over gradient (Rosenbrock)\n\n"
-         "| n | t_grad (ns) | t_hessian (ns) | hessian / grad | hessian / (n · grad) | hand hvp / grad |\n"
-         "|---:|---:|---:|---:|---:|---:|\n";
+         "| n | t_grad (ns) | t_hessian (ns) | hessian / grad | hessian / (n · grad) | hessian linearized / "
+         "grad | "
+         "hand hvp / grad |\n"
+         "|---:|---:|---:|---:|---:|---:|---:|\n";
   for (std::size_t n : hessian_sizes) {
     const std::string key = "hessian:rosenbrock/" + std::to_string(n);
     const Median* grad = find(medians, key, "grad");
@@ -234,6 +301,7 @@ void write_report(const std::string& path, const Medians& medians, const std::st
     out << "| " << n << " | " << (grad ? format("%.4g", grad->ns) : "–") << " | "
         << (hessian ? format("%.4g", hessian->ns) : "–") << " | " << ratio(medians, key, "hessian", "grad")
         << " | " << (r < 0 ? "–" : format("%.2f", r / static_cast<double>(n))) << " | "
+        << ratio(medians, key, "hessian_linearized", "grad") << " | "
         << ratio(medians, key, "hand_hvp", "grad") << " |\n";
   }
   write_section(path, "second_order_bench", out.str());

@@ -86,8 +86,10 @@ V evaluate_flat(const Expression& e, std::span<const V> x) {
   return Evaluator<V>()(e, Inputs<V>{scalars, vectors});
 }
 
-// An expression as minimize()'s f: on Vars through one reused TapePoint (no allocation
-// per evaluation), on Dual Vars (Newton-type methods) through evaluate_flat.
+// An expression as minimize()'s f, on Vars through one reused TapePoint (no allocation
+// per evaluation). Only on Vars: Newton-type methods then take its Hessian-vector
+// products from one recording, linearized at each point (optim/minimize.hpp's
+// curvature_of), instead of evaluating the expression on Dual numbers for each product.
 class ExpressionObjective {
  public:
   ExpressionObjective(const Expression& e, const Point& shape) : e_(&e), vars_(shape) {}
@@ -95,7 +97,6 @@ class ExpressionObjective {
     vars_.assign(x);
     return Evaluator<Var>()(*e_, vars_.inputs());
   }
-  DualVar operator()(std::span<const DualVar> x) const { return evaluate_flat(*e_, x); }
 
  private:
   const Expression* e_;

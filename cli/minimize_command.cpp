@@ -357,8 +357,8 @@ Problem problem_of(MinimizeOptions& o, const Method& method) {
   }
   if (!o.restarts) {
     // A start outside the domain, or where the gradient is not finite, is the user's
-    // error, said where (the rule of grad and hessian).
-    checked_value(e, start);
+    // error, said where (the rule of grad and hessian): value_and_gradient checks the value
+    // first, at the operation that leaves the domain.
     require_finite_gradient(e, start, value_and_gradient(e, start).gradient);
   }
   return {std::move(residuals), std::move(start), std::move(x0)};

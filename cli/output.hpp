@@ -2,6 +2,7 @@
 // and one JSON object on stdout with --json.
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -19,12 +20,15 @@ namespace tapegrad::cli {
 using Json = nlohmann::ordered_json;
 
 // 17 significant digits print every double exactly; 9 every float.
+// printf's "%.17g", which std::to_chars with a precision is specified to write, about five
+// times faster: --out writes 10⁶ of them for a point of 10⁶ unknowns.
 inline std::string number(double v, int significant_digits = 17) {
   // printf writes a NaN's sign bit ("-nan"), which means nothing to a reader.
   if (std::isnan(v)) return "nan";
   char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.*g", significant_digits, v);
-  return buffer;
+  const std::to_chars_result r =
+      std::to_chars(buffer, buffer + sizeof buffer, v, std::chars_format::general, significant_digits);
+  return std::string(buffer, r.ptr);
 }
 
 // A string that is not UTF-8 (a file name in another encoding) is written with U+FFFD

@@ -280,19 +280,25 @@ std::function<SparseHessian&(std::size_t)> sparse_hessian_of(F& f, Point point) 
   };
 }
 
-// The Hessian of f at the Parameter x's current values, for Newton-type optimizers:
-// forward over reverse on the tape of `second_order`, made here, and the sparse form made
-// when a method first asks for it. f must be written generically so that it can also be
-// recorded on Dual Vars.
+// The Hessian of f at the Parameter x's current values, for Newton-type optimizers, and
+// the sparse form made when a method first asks for it. An f written generically is
+// recorded afresh on Dual Vars for each product (forward over reverse on the tape of
+// `second_order`, made here): compiled C++, that costs about two gradients, less than
+// linearizing a recording unless a point takes many products. An f written on Vars only
+// (the command line's expressions, which an interpreter evaluates: each fresh evaluation
+// on Duals costs many replays) has its products from minimize()'s own recording of it,
+// `recorded`, linearized at each new point (RecordedFunction::linearize): each product is
+// then two passes over it.
 template <class F>
-Curvature curvature_of(F& f, const Parameter& x, std::unique_ptr<HessianOperator<F&>>& second_order) {
+Curvature curvature_of(F& f, const Parameter& x, std::unique_ptr<HessianOperator<F&>>& second_order,
+                       std::optional<RecordedFunction>& recorded) {
+  const auto point = [&x] {
+    return std::span<const double>(x.value().data(), static_cast<std::size_t>(x.size()));
+  };
+  Curvature curvature;
   if constexpr (std::is_invocable_v<F&, std::span<const DualVar>> ||
                 std::is_invocable_v<F&, const std::vector<DualVar>&>) {
     second_order = std::make_unique<HessianOperator<F&>>(f);
-    const auto point = [&x] {
-      return std::span<const double>(x.value().data(), static_cast<std::size_t>(x.size()));
-    };
-    Curvature curvature;
     curvature.hessian_vector_product = [&x, &second_order, point](const Eigen::VectorXd& v,
                                                                   Eigen::VectorXd& hv) {
       Eigen::VectorXd gradient(x.size());
@@ -302,14 +308,58 @@ Curvature curvature_of(F& f, const Parameter& x, std::unique_ptr<HessianOperator
                         std::span<double>(hv.data(), static_cast<std::size_t>(hv.size())));
     };
     curvature.hessian = [&second_order, point] { return second_order->hessian(point()); };
-    curvature.sparse_hessian = sparse_hessian_of(f, point);
-    return curvature;
+  } else if constexpr (std::is_invocable_v<F&, std::span<const Var>>) {
+    struct Linearized {
+      std::optional<RecordedFunction>* recorded;  // minimize()'s, which its evaluations replay too
+      std::vector<double> at, gradient;           // the point of the last linearize()
+      std::size_t recording = 0;                  // the recording's rerecordings() then
+      // The recording linearized at `x` (recorded here if minimize() has not yet; linearized
+      // again where x moved or the recording was made again since).
+      RecordedFunction& at_point(F& f, std::span<const double> x) {
+        try {
+          if (!*recorded) recorded->emplace([&f](std::span<const Var> v) { return Var(f(v)); }, x);
+          RecordedFunction& fn = **recorded;
+          if (at.size() != x.size() || !std::equal(at.begin(), at.end(), x.begin()) ||
+              recording != fn.rerecordings()) {
+            at.clear();  // until linearize() has succeeded
+            gradient.resize(x.size());
+            fn.linearize(x, gradient);
+            at.assign(x.begin(), x.end());
+            recording = fn.rerecordings();
+          }
+          return fn;
+        } catch (const Error& e) {
+          std::string_view reason = e.what();
+          if (reason.starts_with(tapegrad::detail::error_prefix))
+            reason.remove_prefix(tapegrad::detail::error_prefix.size());
+          throw Error(
+              "minimize: a Newton-type optimizer takes the Hessian of an f written on Vars from its "
+              "recording: ",
+              reason, " (write f generically, [](auto x) { … }, to have it recorded on Dual numbers)");
+        }
+      }
+    };
+    auto linearized = std::make_shared<Linearized>(Linearized{&recorded, {}, {}, 0});
+    curvature.hessian_vector_product = [&f, point, linearized](const Eigen::VectorXd& v,
+                                                               Eigen::VectorXd& hv) {
+      const std::span<const double> at = point();
+      hv.resize(static_cast<Eigen::Index>(at.size()));
+      linearized->at_point(f, at).hessian_product(
+          std::span<const double>(v.data(), static_cast<std::size_t>(v.size())),
+          std::span<double>(hv.data(), static_cast<std::size_t>(hv.size())));
+    };
+    curvature.hessian = [&f, point, linearized] {
+      const std::span<const double> at = point();
+      RecordedFunction& fn = linearized->at_point(f, at);
+      return tapegrad::detail::hessian_from_products(
+          at.size(),
+          [&](std::span<const double> v, std::span<double> column) { fn.hessian_product(v, column); });
+    };
   } else {
-    throw Error(
-        "minimize: a Newton-type optimizer needs the Hessian of f: write f generically ([](auto x) "
-        "{ … }, taking a span of any "
-        "Var type) so that it can be recorded on Dual Vars too");
+    throw Error("minimize: a Newton-type optimizer needs the Hessian of f: f must take a span of Vars");
   }
+  curvature.sparse_hessian = sparse_hessian_of(f, point);
+  return curvature;
 }
 
 template <class Callback>
@@ -387,7 +437,7 @@ MinimizeResult minimize(F&& f, Parameter& x, Optimizer& optimizer, const StopWhe
   bool x_moved = true, moved_last_step = true;
   std::unique_ptr<HessianOperator<F&>> second_order;
   const Curvature curvature =
-      optimizer.needs_curvature() ? detail::curvature_of(f, x, second_order) : Curvature{};
+      optimizer.needs_curvature() ? detail::curvature_of(f, x, second_order, recorded) : Curvature{};
   DivergenceWatch divergence(stop.divergence_growth);
   for (;; ++step) {
     fx = closure();

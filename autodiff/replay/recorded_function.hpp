@@ -35,6 +35,7 @@
 #include "../scalar/forward_mode.hpp"
 #include "../scalar/sweep.hpp"
 #include "../scalar/var.hpp"
+#include "detail/local_hessians.hpp"
 #include "recording.hpp"
 #include "replay_tape.hpp"
 
@@ -162,6 +163,51 @@ class BasicRecordedFunction {
   }
   ///@}
 
+  /// f(x), with ∇f(x) in g, and the gradient linearized at x for hessian_product(): one replay, one reverse
+  /// sweep, and the local Hessian of each statement in the operands it is nonlinear in
+  /// (replay/detail/local_hessians.hpp). Each product after it is two linear passes over the recording, where
+  /// hvp() records every expression again on Dual numbers: worth it from about two products at one point (a
+  /// Newton–CG step, a sparse Hessian's colors). A recording with tensor operations or Parameters is refused,
+  /// as hvp() refuses it.
+  T linearize(std::span<const T> x, std::span<T> g) {
+    check_size(x.size(), "linearize", "x");
+    check_size(g.size(), "linearize", "g");
+    while (true) {  // without sum runs, so that every partial is kept
+      BasicReplayTape<T>& tape = recording_.tape();
+      write_inputs(x, tape.record().values());
+      const detail::ReplayChange change = tape.try_replay();
+      if (!change.changed) break;
+      recording_.record_again(change, body(x));
+    }
+    BasicReplayTape<T>& tape = recording_.tape();
+    if (tape.record().num_forwards() > 0)
+      throw Error(
+          "RecordedFunction::linearize: the recording holds tensor operations or Parameters, whose second "
+          "derivatives it does not keep (tg::hvp on the function written generically takes them)");
+    const std::uint32_t output = recording_.output();
+    const T value = recording_.value();
+    tape.backward(BasicVar<T>(typename BasicVar<T>::Recorded{}, value, output, tape.generation()));
+    const detail::KernelArgs<T> a = tape.kernel_args();
+    local_hessians_.prepare(tape.record(), recording_.rerecordings(), a.statement_end, a.operand_index,
+                            a.values, a.partials, tape.adjoint_data(), recording_.end());
+    linearized_ = recording_.rerecordings();
+    gather(tape.adjoint_data(), g);
+    return value;
+  }
+  /// H·v at the point of the last linearize(), into hv (both of x's size). Throws tapegrad::Error when
+  /// linearize() was not called, or the recording was made again since (a comparison or kink that changed at
+  /// a later value() or gradient()).
+  void hessian_product(std::span<const T> v, std::span<T> hv) {
+    check_size(v.size(), "hessian_product", "v");
+    check_size(hv.size(), "hessian_product", "hv");
+    if (linearized_ != recording_.rerecordings())
+      throw Error("RecordedFunction::hessian_product: ",
+                  linearized_ == not_linearized
+                      ? "linearize(x) was not called"
+                      : "the recording was made again since linearize(x): call it again");
+    local_hessians_.product(recording_.tape().record(), inputs_, v.data(), hv.data());
+  }
+
   /// How often a changed comparison or kink made it record again, and the last one, in
   /// words (empty if none).
   std::size_t rerecordings() const noexcept { return recording_.rerecordings(); }
@@ -247,6 +293,9 @@ class BasicRecordedFunction {
   std::vector<std::uint32_t> inputs_;
   bool contiguous_inputs_ = false;  // inputs_ are consecutive statements, in order
   std::vector<Dual<T>> dual_values_, dual_partials_, dual_adjoints_;
+  detail::LocalHessians<T> local_hessians_;
+  static constexpr std::size_t not_linearized = static_cast<std::size_t>(-1);
+  std::size_t linearized_ = not_linearized;  // rerecordings() when linearize() last ran
 };
 
 /// A recorded function of doubles.

@@ -121,8 +121,12 @@ TEST(Newton, DescendsAtEveryStepFromAStartWhereTheHessianIsIndefinite) {
 }
 
 TEST(Newton, SaysSoWhenFCannotBeDifferentiatedTwice) {
-  // Written for Var only: no Dual Vars can pass through it.
-  auto only_var = [](std::span<const tg::Var> x) { return tg::Var(tg::square(x[0])); };
+  // Written for Var only, so its Hessian comes from its recording, and that holds a
+  // custom_op, whose second derivatives no recording keeps.
+  auto only_var = [](std::span<const tg::Var> x) {
+    const std::vector<tg::Var> in{x[0]};
+    return tg::custom_op(x[0].value() * x[0].value(), in, std::vector<double>{2 * x[0].value()});
+  };
   EXPECT_THROW(
       {
         try {

@@ -301,6 +301,12 @@ class ReplayRecord final : public RecordingObserver<T> {
     return blocks_;
   }
   std::size_t num_programs() const noexcept { return program_begin_.size() - 1; }
+  // Statement s's program (a statement of kind Program), and program p's nodes.
+  std::uint32_t program_id(std::uint32_t s) const { return id_[s]; }
+  std::span<const ProgramNode> program_nodes(std::uint32_t p) const {
+    return {nodes_.data() + program_begin_[p], program_begin_[p + 1] - program_begin_[p]};
+  }
+  std::size_t max_program_length() const noexcept { return max_program_length_; }
   // For sum_runs.hpp's planner: statement s's program if it has a sum kernel (else -1),
   // the operand slots of program p that could be the chain, the comparisons.
   std::int64_t sum_program(std::uint32_t s) const {

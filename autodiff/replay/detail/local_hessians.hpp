@@ -1,0 +1,326 @@
+/// \file
+/// Hessian-vector products at one point as two linear sweeps: what
+/// RecordedFunction::linearize() keeps and hessian_product() runs.
+///
+/// Forward over reverse (hvp) differentiates the reverse sweep adj[o] += p[o]·adj[s] in a
+/// direction v: each statement's tangent ṫ[s] = Σ p[o]·ṫ[o], then, in reverse,
+///   ȧdj[o] += p[o]·ȧdj[s] + ṗ[o]·adj[s],   ṗ[o] = Σₖ q[o][k]·ṫ[k],
+/// where q is the statement's local Hessian: the second partials of its expression in its
+/// operands. At a fixed point the values, the partials p, the adjoints adj and q do not
+/// depend on v, so they are computed once (prepare()) and each product is then two passes
+/// over the recording's operands with no rule evaluated (product()) — where a fresh
+/// forward-over-reverse pass records or interprets every expression again on Dual numbers.
+/// A trust-region or line-search Newton–CG method asks for several products at each
+/// iterate; a sparse Hessian for one per color.
+///
+/// Most statements are linear in most of their operands: `s += t`, `r -= 2*x`. A slot
+/// whose every path to the root goes through +, −, negation, or a product or quotient
+/// with a subexpression that has no operands has a constant partial, so its row of q is
+/// zero; only the other ("nonlinear") slots get a block (nonlinear_slots()), one row and
+/// column per distinct operand among them (x[i]·x[i] is one), computed by running the
+/// statement's program once on Dual numbers whose tangents are those operands' unit
+/// vectors. A statement with more than max_cached_slots nonlinear slots (a
+/// long product written as one expression) keeps no block: each product runs its program
+/// on Dual numbers in the direction, as hvp does, which costs what its block would save.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <vector>
+
+#include "../../scalar/dual.hpp"
+#include "../../support/error.hpp"
+#include "interpreter.hpp"
+#include "program.hpp"
+#include "replay_record.hpp"
+
+namespace tapegrad::detail {
+
+// The leaf slots of a program whose partials are not constant, ascending (see the top of
+// this file). Conservative: a Var operand that is a constant counts as an operand.
+inline std::vector<std::uint16_t> nonlinear_slots(std::span<const ProgramNode> nodes) {
+  std::vector<std::uint8_t> nonlinear(nodes.size(), 0);  // whether the root is nonlinear in node k
+  std::vector<std::uint16_t> slots;
+  for (std::size_t k = nodes.size(); k-- > 0;) {
+    const ProgramNode& n = nodes[k];
+    const std::uint8_t here = nonlinear[k];
+    switch (n.op) {
+      case OpCode::Neg:
+        nonlinear[n.arg[0]] = here;
+        break;
+      case OpCode::Add:
+      case OpCode::Sub:
+        nonlinear[n.arg[0]] = here;
+        nonlinear[n.arg[1]] = here;
+        break;
+      case OpCode::Mul:  // linear in a side while the other side has no operands
+        nonlinear[n.arg[0]] = here | ((n.needs >> 1) & 1);
+        nonlinear[n.arg[1]] = here | (n.needs & 1);
+        break;
+      case OpCode::Div:
+        nonlinear[n.arg[0]] = here | ((n.needs >> 1) & 1);
+        nonlinear[n.arg[1]] = 1;
+        break;
+      case OpCode::Leaf:
+        if (here) slots.push_back(n.arg[0]);
+        break;
+      case OpCode::LeafConstant:
+      case OpCode::Constant:
+        break;
+      default:
+        for (int c = 0; c < op_arity(n.op); ++c) nonlinear[n.arg[c]] = 1;
+        break;
+    }
+  }
+  std::sort(slots.begin(), slots.end());
+  return slots;
+}
+
+template <class T>
+class LocalHessians {
+ public:
+  // The widest block kept; a statement with more nonlinear slots is differentiated at each product.
+  static constexpr std::size_t max_cached_slots = 8;
+
+  // At the point whose statement values, operand partials and adjoints (of the output)
+  // are given, for the recording `record` with these operand arrays: copies what the
+  // products read, and computes each statement's block. `end`: one past the last statement;
+  // `recording`: a number that changes whenever the recording does (its programs with it).
+  template <class Record>
+  void prepare(const Record& record, std::size_t recording, const std::uint32_t* statement_end,
+               const std::uint32_t* operand_index, const T* values, const T* partials, const T* adjoints,
+               std::uint32_t end) {
+    statement_end_ = statement_end;
+    operand_index_ = operand_index;
+    end_ = end;
+    values_.assign(values, values + end);
+    partials_.assign(partials, partials + statement_end[end - 1]);
+    adjoints_.assign(adjoints, adjoints + end);
+    classify(record, recording);
+    blocks_.clear();
+    entries_.clear();
+    direct_.clear();
+    // A product writes the tangent of every statement with operands and of every input;
+    // the others (constants) stay 0. It leaves the adjoints' tangents 0 where it read them,
+    // and clears those of the statements without operands (inputs, constants) itself.
+    tangent_.assign(end, T(0));
+    adjoint_tangent_.assign(end, T(0));
+    without_operands_.clear();
+    for (std::uint32_t s = 1; s < end; ++s)
+      if (statement_end[s - 1] == statement_end[s]) without_operands_.push_back(s);
+    lane_operands_.clear();
+    for (std::uint32_t s = 1; s < end; ++s) {
+      if (record.kind(s) != StatementKind::Program) continue;
+      const std::uint32_t p = record.program_id(s);
+      const std::vector<std::uint16_t>& slots = slots_[p];
+      if (slots.empty()) continue;
+      const T* numbers = record.statement_numbers(s).data();
+      Entry e{s, no_block, static_cast<std::uint32_t>(lane_operands_.size()), 0};
+      if (slots.size() > max_cached_slots) {
+        e.first_lane = static_cast<std::uint32_t>(direct_.size());
+        direct_.push_back({p, numbers});
+      } else {
+        // One lane per distinct operand: x[i] written twice in a statement is one row.
+        const std::uint32_t* operands = operand_index + statement_end[s - 1];
+        std::array<std::uint8_t, max_cached_slots> lane{};
+        for (std::size_t i = 0; i < slots.size(); ++i) {
+          const std::uint32_t operand = operands[slots[i]];
+          std::uint32_t l = 0;
+          while (l < e.lanes && lane_operands_[e.first_lane + l] != operand) ++l;
+          if (l == e.lanes) {
+            lane_operands_.push_back(operand);
+            ++e.lanes;
+          }
+          lane[i] = static_cast<std::uint8_t>(l);
+        }
+        e.block = static_cast<std::uint32_t>(blocks_.size());
+        blocks_.resize(blocks_.size() + std::size_t{e.lanes} * e.lanes);
+        if (e.lanes <= 2)
+          block<2>(record, p, numbers, e, lane);
+        else if (e.lanes <= 4)
+          block<4>(record, p, numbers, e, lane);
+        else
+          block<8>(record, p, numbers, e, lane);
+      }
+      entries_.push_back(e);
+    }
+  }
+
+  // H·v: v indexed by input (inputs[i] is input i's statement), hv likewise.
+  template <class Record>
+  void product(const Record& record, std::span<const std::uint32_t> inputs, const T* v, T* hv) {
+    try {
+      sweeps(record, inputs, v, hv);
+    } catch (...) {  // a statement run on Duals threw midway: start the next product clean
+      adjoint_tangent_.assign(end_, T(0));
+      throw;
+    }
+  }
+
+ private:
+  template <class Record>
+  void sweeps(const Record& record, std::span<const std::uint32_t> inputs, const T* v, T* hv) {
+    const std::uint32_t* end = statement_end_;
+    const std::uint32_t* index = operand_index_;
+    const T* p = partials_.data();
+    T* t = tangent_.data();
+    for (std::size_t i = 0; i < inputs.size(); ++i) t[inputs[i]] = v[i];
+    for (std::uint32_t s = 1; s < end_; ++s) {
+      const std::uint32_t begin = end[s - 1], stop = end[s];
+      if (begin == stop) continue;  // an input keeps its direction, a constant 0
+      T sum = T(0);
+      for (std::uint32_t o = begin; o < stop; ++o) sum += p[o] * t[index[o]];
+      t[s] = sum;
+    }
+    T* a = adjoint_tangent_.data();
+    std::size_t next = entries_.size();  // entries_ below `next` are at statements not yet swept
+    for (std::uint32_t s = end_ - 1; s > 0; --s) {
+      const std::uint32_t begin = end[s - 1], stop = end[s];
+      if (begin == stop) continue;  // an input or a constant (cleared below)
+      const T as = a[s];
+      a[s] = T(0);
+      for (std::uint32_t o = begin; o < stop; ++o) a[index[o]] += p[o] * as;
+      if (next > 0 && entries_[next - 1].statement == s) {
+        const Entry& e = entries_[--next];
+        const T adjoint = adjoints_[s];
+        if (e.block != no_block) {
+          const std::size_t k = e.lanes;
+          const T* q = blocks_.data() + e.block;
+          const std::uint32_t* lanes = lane_operands_.data() + e.first_lane;
+          for (std::size_t i = 0; i < k; ++i) {
+            T sum = T(0);
+            for (std::size_t j = 0; j < k; ++j) sum += q[i * k + j] * t[lanes[j]];
+            a[lanes[i]] += adjoint * sum;
+          }
+        } else {
+          directional(record, direct_[e.first_lane], s, begin, stop, adjoint);
+        }
+      }
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i) hv[i] = a[inputs[i]];
+    for (const std::uint32_t s : without_operands_) a[s] = T(0);
+  }
+
+  static constexpr std::uint32_t no_block = 0xffffffff;
+  // A statement with nonlinear slots. With a block, its `lanes` distinct operands in them
+  // are lane_operands_[first_lane …]; without one, first_lane indexes direct_.
+  struct Entry {
+    std::uint32_t statement;
+    std::uint32_t block;  // where its lanes × lanes block starts in blocks_, or no_block
+    std::uint32_t first_lane;
+    std::uint32_t lanes;
+  };
+  // A statement without a block: what running its program needs.
+  struct Direct {
+    std::uint32_t program;
+    const T* numbers;
+  };
+
+  // Each program's nonlinear slots, found once per recording.
+  template <class Record>
+  void classify(const Record& record, std::size_t recording) {
+    if (classified_ && classified_for_ == recording) return;
+    slots_.assign(record.num_programs(), {});
+    std::size_t widest = 0;
+    for (std::uint32_t p = 0; p < record.num_programs(); ++p) {
+      slots_[p] = nonlinear_slots(record.program_nodes(p));
+      for (const ProgramNode& n : record.program_nodes(p))
+        if (n.op == OpCode::Leaf || n.op == OpCode::LeafConstant)
+          widest = std::max<std::size_t>(widest, n.arg[0] + 1u);
+    }
+    identity_.resize(widest);
+    std::iota(identity_.begin(), identity_.end(), 0u);
+    classified_for_ = recording;
+    classified_ = true;
+  }
+
+  // Statement e.statement's block: its program on Duals whose tangent lane[i] is 1 at
+  // nonlinear slot i; a slot's partial then carries its row, and the rows of the slots of
+  // one operand add up to that operand's.
+  template <int W, class Record>
+  void block(const Record& record, std::uint32_t program, const T* numbers, const Entry& e,
+             const std::array<std::uint8_t, max_cached_slots>& lane) {
+    using D = Dual<T, W>;
+    const std::vector<std::uint16_t>& slots = slots_[program];
+    const std::uint32_t begin = statement_end_[e.statement - 1], count = statement_end_[e.statement] - begin;
+    Scratch<D>& scratch = dual_scratch<W>();
+    if (scratch.in.size() < count) scratch.in.resize(count), scratch.partial.resize(count);
+    for (std::uint32_t j = 0; j < count; ++j) scratch.in[j] = D(values_[operand_index_[begin + j]]);
+    for (std::size_t i = 0; i < slots.size(); ++i) scratch.in[slots[i]].set_tangent(lane[i], T(1));
+    run(record, program, numbers, e.statement, scratch.in.data(), scratch.partial.data(), scratch);
+    T* q = blocks_.data() + e.block;
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      for (std::uint32_t j = 0; j < e.lanes; ++j)
+        q[std::size_t{lane[i]} * e.lanes + j] += scratch.partial[slots[i]].tangent(static_cast<int>(j));
+  }
+
+  // A statement without a block, in the product's direction: ṗ for each nonlinear slot.
+  template <class Record>
+  void directional(const Record& record, const Direct& d, std::uint32_t statement, std::uint32_t begin,
+                   std::uint32_t stop, T adjoint) {
+    using D = Dual<T>;
+    std::vector<D>& in = dual_scratch<1>().in;
+    std::vector<D>& partial = dual_scratch<1>().partial;
+    in.resize(stop - begin);
+    partial.assign(stop - begin, D(T(0)));
+    for (std::uint32_t j = 0; j < stop - begin; ++j)
+      in[j] = D(values_[operand_index_[begin + j]], tangent_[operand_index_[begin + j]]);
+    run(record, d.program, d.numbers, statement, in.data(), partial.data(), dual_scratch<1>());
+    for (const std::uint16_t slot : slots_[d.program])
+      adjoint_tangent_[operand_index_[begin + slot]] += adjoint * partial[slot].tangent();
+  }
+
+  template <class D>
+  struct Scratch {
+    std::vector<D> in, partial, node_value, node_adjoint;
+  };
+  template <int W>
+  Scratch<Dual<T, W>>& dual_scratch() {
+    if constexpr (W == 1)
+      return scratch1_;
+    else if constexpr (W == 2)
+      return scratch2_;
+    else if constexpr (W == 4)
+      return scratch4_;
+    else
+      return scratch8_;
+  }
+
+  template <class D, class Record>
+  void run(const Record& record, std::uint32_t program, const T* numbers, std::uint32_t statement,
+           const D* in, D* partial, Scratch<D>& scratch) {
+    const std::span<const ProgramNode> nodes = record.program_nodes(program);
+    scratch.node_value.resize(nodes.size());
+    scratch.node_adjoint.resize(nodes.size());
+    PieceChange change{};
+    // The replay at this point has just passed every kink, on the same values.
+    if (!run_program<D, T>(nodes.data(), static_cast<std::uint32_t>(nodes.size()), numbers, identity_.data(),
+                           in, partial, scratch.node_value.data(), scratch.node_adjoint.data(), change))
+      throw Error("RecordedFunction: statement ", statement,
+                  "'s kink came out differently on Dual numbers than in the replay at the same point");
+  }
+
+  const std::uint32_t* statement_end_ = nullptr;
+  const std::uint32_t* operand_index_ = nullptr;
+  std::uint32_t end_ = 0;
+  std::vector<T> values_, partials_, adjoints_;
+  std::vector<T> blocks_;       // each entry's k×k block, row-major
+  std::vector<Entry> entries_;  // the statements with nonlinear slots, ascending
+  std::vector<std::uint32_t> lane_operands_;
+  std::vector<Direct> direct_;
+  std::vector<std::uint32_t> without_operands_;
+  std::vector<std::vector<std::uint16_t>> slots_;  // per program: its nonlinear slots
+  std::vector<std::uint32_t> identity_;            // slot j reads in[j]
+  std::size_t classified_for_ = 0;
+  bool classified_ = false;
+  std::vector<T> tangent_, adjoint_tangent_;
+  Scratch<Dual<T, 1>> scratch1_;
+  Scratch<Dual<T, 2>> scratch2_;
+  Scratch<Dual<T, 4>> scratch4_;
+  Scratch<Dual<T, 8>> scratch8_;
+};
+
+}  // namespace tapegrad::detail

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 
+#include "../autodiff/replay/recorded_function.hpp"
 #include "../autodiff/scalar/graphviz.hpp"
 #include "../autodiff/scalar/tape.hpp"
 #include "../autodiff/support/atomic_file.hpp"
@@ -156,12 +157,16 @@ ValueGradientHessian value_gradient_hessian(const Expression& e, const Point& po
   ValueGradientHessian out;
   checked_value(e, point);
   const std::vector<double> x = point.flat();
-  HessianOperator op([&e](std::span<const DualVar> v) { return evaluate_flat(e, v); });
-  out.hessian = op.hessian(x);
-  // The value and gradient from one more sweep (any direction).
+  // The expression recorded once and linearized at the point: each of the n columns is then
+  // two passes over the recording, where evaluating the expression on Dual numbers for each
+  // column ran the interpreter n times.
+  RecordedFunction recorded([&e](std::span<const Var> v) { return evaluate_flat(e, v); },
+                            std::span<const double>(x));
   out.gradient.resize(x.size());
-  std::vector<double> direction(x.size(), 0.0), product(x.size());
-  out.value = op.hvp(x, direction, out.gradient, product);
+  out.value = recorded.linearize(x, out.gradient);
+  out.hessian = tapegrad::detail::hessian_from_products(
+      x.size(),
+      [&](std::span<const double> v, std::span<double> column) { recorded.hessian_product(v, column); });
   return out;
 }
 

@@ -2,7 +2,8 @@
 // value, the gradient and the Hessian. Dense from the expression recorded once and
 // linearized at the point (RecordedFunction::linearize), one column per product; with
 // --sparse, the Hessian's pattern is found from the recording, colored with ColPack, and
-// its nonzeros recovered from one sweep per vector_width colors (autodiff/sparse/sparse_hessian.hpp), for any number of unknowns.
+// its nonzeros recovered from one sweep per vector_width colors
+// (autodiff/sparse/sparse_hessian.hpp), for any number of unknowns.
 #include <memory>
 
 #include "../autodiff/sparse/sparse_hessian.hpp"

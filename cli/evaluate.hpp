@@ -13,10 +13,12 @@
 #include <type_traits>
 #include <vector>
 
+#include "../autodiff/replay/detail/program_statement.hpp"
 #include "../autodiff/scalar/dual.hpp"
 #include "../autodiff/scalar/var.hpp"
 #include "expression.hpp"
 #include "functions.hpp"
+#include "sum_terms.hpp"
 
 namespace tapegrad::cli {
 
@@ -85,8 +87,9 @@ inline std::string index_problem(double index, const std::string& name, std::siz
 // whole number, or a sum bound that is not one, throws DomainError whatever
 // check_domain, naming the indices of the indexed sums it is in. Sums run their body
 // once per index in a plain loop: nothing is allocated per term once the stacks have
-// their size, and each term records its own statements and one `total + term` (or
-// `total * term`) on a tape.
+// their size. On Vars, a body that compiles (sum_terms.hpp) records each term as one
+// statement, `total + term` (or `total * term`) after the first; any other records its
+// own statements and then one `total + term`.
 template <class T>
 class Evaluator {
  public:
@@ -95,6 +98,11 @@ class Evaluator {
  private:
   void run(std::size_t begin, std::size_t end);
   void run_sum(const Instruction& sum, std::size_t at, double first, double last);
+  // The terms of the sum at `at` recorded one statement each (sum_terms.hpp); false, having
+  // done nothing, when its body does not compile or the tape annotates its statements.
+  bool run_compiled_sum(const Instruction& sum, std::size_t at, double first, double last);
+  // The variable a Scalar, SumElement, Entry or FormEntry instruction reads.
+  const T& read(const Instruction& i);
   double bound(const Instruction& sum, bool upper);
   [[noreturn]] void index_error(const Instruction& i, double index, std::size_t n) const;
   // ", at i = 3, j = 0": the indices of the indexed sums running below nesting level
@@ -127,6 +135,17 @@ class Evaluator {
   std::vector<std::uint32_t> running_;  // the instruction of the sum running at each level
   std::size_t depth_ = 0;               // how many sums are running
   std::vector<double> scratch_;         // for index forms kept as code
+  // The sums' term programs by instruction position (compiled at first use), and the
+  // statement being recorded.
+  struct CompiledSum {
+    bool known = false;
+    SumTermProgram program;
+  };
+  const Expression* compiled_for_ = nullptr;
+  std::vector<CompiledSum> compiled_;
+  std::vector<std::uint32_t> term_index_, term_generation_;  // the leaves' Vars, the total first
+  std::vector<double> term_value_, term_numbers_;
+  tapegrad::detail::ProgramStatementScratch<double> term_scratch_;
 };
 
 // The members are defined outside the class so that they are not inline: the value
@@ -189,32 +208,15 @@ void Evaluator<T>::run(std::size_t begin, std::size_t end) {
       case Instruction::Op::Constant:
         push_number(i.constant);
         break;
-      case Instruction::Op::Scalar:
-        push(in_->scalars[i.slot]);
-        break;
       case Instruction::Op::IndexValue:
         push_number(levels_[i.slot]);
         break;
+      case Instruction::Op::Scalar:
       case Instruction::Op::SumElement:
-        push(in_->vectors[i.slot][static_cast<std::size_t>(levels_[i.end])]);
+      case Instruction::Op::Entry:
+      case Instruction::Op::FormEntry:
+        push(read(i));
         break;
-      case Instruction::Op::Entry: {
-        const std::vector<T>& v = in_->vectors[i.slot];
-        const double index = i.scale * levels_[i.end] + i.constant;  // a whole number
-        if (!(index >= 0 && index < static_cast<double>(v.size()))) index_error(i, index, v.size());
-        push(v[static_cast<std::size_t>(index)]);
-        break;
-      }
-      case Instruction::Op::FormEntry: {
-        const std::vector<T>& v = in_->vectors[i.slot];
-        const IndexForm& form = e_->index_forms()[i.count];
-        const double index = e_->index_value(form, levels_.data(), scratch_);
-        if (!(index >= 0 && index < static_cast<double>(v.size()) &&
-              (form.affine || index == std::floor(index))))
-          index_error(i, index, v.size());
-        push(v[static_cast<std::size_t>(index)]);
-        break;
-      }
       case Instruction::Op::Indexed: {
         const double index = plain_of(stack_.back());
         // On a replay tape the comparison is recorded, so a replay at a point where
@@ -270,6 +272,31 @@ void Evaluator<T>::run(std::size_t begin, std::size_t end) {
   }
 }
 
+template <class T>
+const T& Evaluator<T>::read(const Instruction& i) {
+  switch (i.op) {
+    case Instruction::Op::SumElement:
+      return in_->vectors[i.slot][static_cast<std::size_t>(levels_[i.end])];
+    case Instruction::Op::Entry: {
+      const std::vector<T>& v = in_->vectors[i.slot];
+      const double index = i.scale * levels_[i.end] + i.constant;  // a whole number
+      if (!(index >= 0 && index < static_cast<double>(v.size()))) index_error(i, index, v.size());
+      return v[static_cast<std::size_t>(index)];
+    }
+    case Instruction::Op::FormEntry: {
+      const std::vector<T>& v = in_->vectors[i.slot];
+      const IndexForm& form = e_->index_forms()[i.count];
+      const double index = e_->index_value(form, levels_.data(), scratch_);
+      if (!(index >= 0 && index < static_cast<double>(v.size()) &&
+            (form.affine || index == std::floor(index))))
+        index_error(i, index, v.size());
+      return v[static_cast<std::size_t>(index)];
+    }
+    default:  // Scalar
+      return in_->scalars[i.slot];
+  }
+}
+
 // The body of the sum at instruction `at` for each index from `first` to `last` (whole
 // numbers), its total pushed: the first term itself, then total + term (or total · term)
 // for each further one; none gives 0 (or 1).
@@ -279,6 +306,8 @@ void Evaluator<T>::run_sum(const Instruction& sum, std::size_t at, double first,
     push_number(sum.function == Instruction::Multiply ? 1.0 : 0.0);
     return;
   }
+  if constexpr (std::is_same_v<T, Var>)
+    if (!check_ && run_compiled_sum(sum, at, first, last)) return;
   const std::size_t outer_depth = depth_;
   depth_ = sum.slot + 1;
   running_[sum.slot] = static_cast<std::uint32_t>(at);
@@ -294,6 +323,64 @@ void Evaluator<T>::run_sum(const Instruction& sum, std::size_t at, double first,
     stack_.pop_back();
   }
   depth_ = outer_depth;
+}
+
+template <class T>
+bool Evaluator<T>::run_compiled_sum(const Instruction& sum, std::size_t at, double first, double last) {
+  if constexpr (!std::is_same_v<T, Var>) {
+    return false;
+  } else {
+    BasicTape<double>& tape = BasicTape<double>::active_or_throw("evaluating an expression on Vars");
+    if (tape.annotating()) return false;  // annotations label the statements of operations
+    if (compiled_for_ != e_) {
+      compiled_.assign(e_->program().size(), {});
+      compiled_for_ = e_;
+    }
+    CompiledSum& compiled = compiled_[at];
+    if (!compiled.known) compiled = {true, compile_sum_term(*e_, at)};
+    const SumTermProgram& p = compiled.program;
+    if (!p.usable) return false;
+
+    const std::size_t outer_depth = depth_;
+    depth_ = sum.slot + 1;
+    running_[sum.slot] = static_cast<std::uint32_t>(at);
+    const std::vector<Instruction>& program = e_->program();
+    const std::size_t num_leaves = p.leaves.size();
+    term_index_.resize(num_leaves + 1);  // [0]: the total so far
+    term_generation_.resize(num_leaves + 1);
+    term_value_.resize(num_leaves + 1);
+    term_numbers_.resize(p.numbers.size());
+    double& index = levels_[sum.slot];
+    for (index = first;; index += 1) {
+      for (std::size_t k = 0; k < num_leaves; ++k) {
+        const Var& leaf = read(program[p.leaves[k]]);
+        term_index_[k + 1] = leaf.index();
+        term_generation_[k + 1] = leaf.generation();
+        term_value_[k + 1] = leaf.value();
+      }
+      for (std::size_t k = 0; k < p.numbers.size(); ++k) {
+        if (p.numbers[k] == SumTermProgram::piece_number)
+          continue;  // the last term's, or found when recorded
+        const Instruction& i = program[p.numbers[k]];
+        term_numbers_[k] = i.op == Instruction::Op::Constant ? i.constant : levels_[i.slot];
+      }
+      const std::size_t skip = index == first ? 1 : 0;  // the first term has no total
+      const std::size_t leaves = num_leaves + 1 - skip;
+      const tapegrad::detail::ProgramStatement<double> statement{
+          skip != 0 ? std::span<const tapegrad::detail::ProgramNode>(p.first)
+                    : std::span<const tapegrad::detail::ProgramNode>(p.next),
+          std::span<double>(term_numbers_), std::span<const std::uint32_t>(term_index_.data() + skip, leaves),
+          std::span<const std::uint32_t>(term_generation_.data() + skip, leaves),
+          std::span<const double>(term_value_.data() + skip, leaves)};
+      term_index_[0] =
+          tapegrad::detail::record_program_statement(tape, statement, term_scratch_, term_value_[0]);
+      term_generation_[0] = tape.generation();
+      if (!(index < last)) break;
+    }
+    push(Var(Var::Recorded{}, term_value_[0], term_index_[0], term_generation_[0]));
+    depth_ = outer_depth;
+    return true;
+  }
 }
 
 template <class T>

@@ -191,6 +191,22 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     return statement;
   }
 
+  /// Records a statement with explicit operands and partials that is an expression all the same, known only
+  /// at run time (an interpreter's program: replay/detail/program_statement.hpp): an observer is told it as
+  /// an expression of `type`, as it is told an expression written in C++, so a replay can recompute it.
+  std::uint32_t record_expression(std::span<const std::uint32_t> indices,
+                                  std::span<const std::uint32_t> generations, std::span<const T> partials,
+                                  const detail::StatementType<T>& type, const void* expression,
+                                  const T& value) {
+    for (std::size_t i = 0; i < indices.size(); ++i) check_var(indices[i], generations[i], "an expression");
+    if (indices.empty()) operands_.check_statement();
+    operands_.append(indices, partials);
+    const std::uint32_t statement = operands_.end_statement();
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->expression(statement, type, expression, value);
+    return statement;
+  }
+
   /// Records a statement with no operands whose adjoint `backward(tape, statement, data)`
   /// distributes during the sweep. `data` must stay valid as long as the statement does
   /// (allocate it from arena()). A tensor operation passes its output's adjoint state:

@@ -1,7 +1,8 @@
 // Indexed sums and products (sum(i = A..B: …), prod(i = A..B: …)), index arithmetic and
 // len(x): values and gradients against formulas derived by hand, the errors with their
 // messages and columns, the bound on the work one evaluation may ask, and the tape a
-// sum records (the same statements as the terms written out).
+// sum records (one statement per term: values and gradients as the operations recorded one
+// by one, replays and Hessian products as an independent recording's).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <string>
 #include <tapegrad/cli/calculus.hpp>
 #include <tapegrad/cli/limits.hpp>
+#include <tapegrad/tapegrad.hpp>
 #include <vector>
 
 namespace cli = tapegrad::cli;
@@ -254,12 +256,13 @@ TEST(IndexedSums, TheWorkOfOneEvaluationIsBoundedBeforeItRuns) {
   EXPECT_EQ(cli::max_evaluation_operations, 100'000'000);
 }
 
-TEST(IndexedSums, TermsRecordWhatTheTermsWrittenOutRecord) {
-  // Σ (x_{i+1} − x_i)² over four entries against the same written out: equal values,
-  // gradients and tape. Per term two statements (the difference and its square: ^2 is the
-  // square rule, its constant exponent not recorded) and one addition after the first,
-  // besides the four inputs: indices are not recorded. So a recording's sparsity sees the
-  // chain s = s + term.
+TEST(IndexedSums, EachTermIsOneStatementWithTheValuesAndGradientOfTheTermsWrittenOut) {
+  // Σ (x_{i+1} − x_i)² over four entries against the same written out: equal values and
+  // gradients. Written out, each term records two statements (the difference and its
+  // square: ^2 is the square rule, its constant exponent not recorded) and each addition
+  // one; the sum records one statement per term (sum_terms.hpp), `s + (x_{i+1} − x_i)²`
+  // after the first, besides the four inputs: indices are not recorded. So a recording's
+  // sparsity still sees the chain s = s + term.
   const Values x{{"x", {1, 2, 4, 7}}};
   const cli::ValueAndGradient indexed = at("sum(i = 0..len(x)-2: (x[i+1] - x[i])^2)", x);
   const cli::ValueAndGradient written = at("(x[1] - x[0])^2 + (x[2] - x[1])^2 + (x[3] - x[2])^2", x);
@@ -267,6 +270,91 @@ TEST(IndexedSums, TermsRecordWhatTheTermsWrittenOutRecord) {
   EXPECT_EQ(indexed.gradient, (std::vector<double>{-2, 2 - 4, 4 - 6, 6}));
   EXPECT_EQ(written.value, indexed.value);
   EXPECT_EQ(written.gradient, indexed.gradient);
-  EXPECT_EQ(indexed.tape_statements, 4u + 3 * 2 + 2);
-  EXPECT_EQ(written.tape_statements, indexed.tape_statements);
+  EXPECT_EQ(indexed.tape_statements, 4u + 3);
+  EXPECT_EQ(written.tape_statements, 4u + 3 * 2 + 2);
+}
+
+// The bodies a term program compiles: every way of reading a variable (x[i], x[i+1],
+// x[2*i], x[n-1-i], x[i*i], a scalar), the index as a number, constants and subexpressions
+// of numbers alone, unary, binary and ternary rules, kinks (abs, max, min, relu, clamp),
+// products, a sum of one term, and sums inside a body that does not compile (x[y], a
+// nested sum) around ones that do.
+const char* const compiled_bodies[] = {
+    "sum(i = 0..len(x)-2: 100*(x[i+1]-x[i]^2)^2 + (1-x[i])^2)",
+    "sum(i = 0..2: x[2*i] * x[len(x)-1-i] / (1 + y^2)) + sum(i = 0..2: x[i*i] * sin(i))",
+    "sum(i = 1..len(x)-1: i * exp(-x[i]) + log(x[i-1] + 2) - sqrt(x[i]) * atan2(x[i], y))",
+    "sum(i = 0..len(x)-2: abs(x[i] - 0.6) + max(x[i], x[i+1]) - min(x[i], 0.7) + relu(x[i] - 0.65))",
+    "sum(i = 0..len(x)-1: clamp(x[i], 0.55, 0.75) * hypot(x[i], y) + tanh(x[i] * y) ^ 3)",
+    "prod(i = 0..len(x)-1: 1 + x[i] / 10) + prod(i = 2..2: x[i] - y)",
+    "sum(i = 0..len(x)-1: sum(j = 0..i: x[i] * x[j] * (j + 1))) + sum(i = 0..1: x[y*0+i] * x[i+1])",
+    "sum(x^2 * cos(y * x)) - sum(i = 3..2: x[i])",
+};
+
+// The scalars 0.9 + shift, each vector's entries x[k] = 0.5 + 0.3·((7k mod 11)/11) + shift.
+cli::Point compiled_point(const cli::Expression& e, double shift) {
+  cli::Point p;
+  p.scalars.assign(e.scalars().size(), 0.9 + shift);
+  for (std::size_t v = 0; v < e.vectors().size(); ++v) {
+    std::vector<double>& x = p.vectors.emplace_back();
+    for (std::size_t k = 0; k < e.dimension(v); ++k)
+      x.push_back(0.5 + 0.3 * static_cast<double>((7 * k) % 11) / 11 + shift);
+  }
+  return p;
+}
+
+TEST(IndexedSums, TermsRecordedAsOneStatementGiveTheGradientOfTheOperationsRecordedOneByOne) {
+  for (const char* text : compiled_bodies) {
+    const cli::Expression e = cli::compile(text, {{"x", 6}});
+    const cli::Point p = compiled_point(e, 0);
+    // One statement per term; a tape that annotates its statements (for --dot) records
+    // every operation as its own statement instead: an independent path to the gradient.
+    const cli::ValueAndGradient terms = cli::value_and_gradient(e, p);
+    std::string dot;
+    const cli::ValueAndGradient operations = cli::value_and_gradient(e, p, &dot);
+    EXPECT_LT(terms.tape_statements, operations.tape_statements) << text;
+    EXPECT_EQ(terms.value, cli::checked_value(e, p)) << text;  // the same rules on the same numbers
+    EXPECT_EQ(terms.value, operations.value) << text;
+    ASSERT_EQ(terms.gradient.size(), operations.gradient.size());
+    for (std::size_t k = 0; k < terms.gradient.size(); ++k) {
+      EXPECT_NEAR(terms.gradient[k], operations.gradient[k], 1e-14 * (1 + std::abs(operations.gradient[k])))
+          << text << " at " << k;
+      // And central differences of the value alone.
+      cli::Point up = p, down = p;
+      const double h = 1e-6;
+      double& u = k < p.scalars.size() ? up.scalars[k] : up.vectors[0][k - p.scalars.size()];
+      double& d = k < p.scalars.size() ? down.scalars[k] : down.vectors[0][k - p.scalars.size()];
+      u += h;
+      d -= h;
+      const double central = (cli::checked_value(e, up) - cli::checked_value(e, down)) / (2 * h);
+      EXPECT_NEAR(terms.gradient[k], central, 1e-6 * (1 + std::abs(central))) << text << " at " << k;
+    }
+  }
+}
+
+TEST(IndexedSums, TermStatementsReplayAndGiveHessianProductsAsAFreshDualRecording) {
+  // Recorded once at p0 and replayed at p1, where abs, max, min, relu and clamp change
+  // pieces (x moves by 0.12 across 0.6, 0.65, 0.7 and 0.75): the replay records again
+  // there and gives the gradient of a fresh recording at p1; the Hessian-vector products of
+  // its linearization equal those of the expression evaluated operation by operation on
+  // Dual numbers (tg::hvp), an independent recording.
+  for (const char* text : compiled_bodies) {
+    const cli::Expression e = cli::compile(text, {{"x", 6}});
+    const std::vector<double> x0 = compiled_point(e, 0).flat(), x1 = compiled_point(e, 0.12).flat();
+    const auto on_vars = [&](std::span<const tapegrad::Var> x) { return cli::evaluate_flat(e, x); };
+    tapegrad::RecordedFunction f(on_vars, std::span<const double>(x0));
+    std::vector<double> g(x1.size());
+    const double value = f.linearize(x1, g);
+    const cli::ValueAndGradient fresh = cli::value_and_gradient(e, compiled_point(e, 0.12));
+    EXPECT_EQ(value, fresh.value) << text;
+    EXPECT_EQ(g, fresh.gradient) << text;  // the same statements, run by the same interpreter
+    const auto generic = [&](auto x) { return cli::evaluate_flat(e, x); };
+    for (int direction = 0; direction < 2; ++direction) {
+      std::vector<double> v(x1.size()), hv(x1.size());
+      for (std::size_t k = 0; k < v.size(); ++k) v[k] = direction == 0 ? 1.0 : std::cos(3.0 * k);
+      f.hessian_product(v, hv);
+      const std::vector<double> expected = tapegrad::hvp(generic, x1, v);
+      for (std::size_t k = 0; k < hv.size(); ++k)
+        EXPECT_NEAR(hv[k], expected[k], 1e-12 * (1 + std::abs(expected[k]))) << text << " at " << k;
+    }
+  }
 }

@@ -207,6 +207,12 @@ class ProgramEncoder {
     if constexpr (HasPiece<Rule>) n.piece = number(T(Rule::piece(primal(xa), primal(xb), primal(xc))));
     return add(n);
   }
+  // A rule's node of a program built at run time (program_statement.hpp), its children added before it:
+  // `piece` is the piece it was on, for a rule with pieces.
+  std::uint16_t rule_node(ProgramNode n, const T& piece) {
+    n.piece = op_has_piece(n.op) ? number(piece) : 0;
+    return add(n);
+  }
   std::uint16_t compare(Relation relation, std::uint16_t a, std::uint16_t b, int outcome) {
     return add({OpCode::Compare, static_cast<std::uint8_t>(relation), {a, b, 0}, number(T(outcome))});
   }

@@ -72,7 +72,13 @@ void run_jacobian(const JacobianOptions& o) {
   std::vector<double> nonzeros(j.pattern().nonzeros());
   j.values(x, nonzeros);
   const SparsityPattern& p = j.pattern();
-  const auto row_name = [](std::size_t i) { return "F" + std::to_string(i + 1); };
+  // Appended rather than `"F" + std::to_string(…)`, where g++ 12 can warn of an overlapping copy that cannot
+  // happen (-Wrestrict, GCC bug 105651) depending on what was inlined around it.
+  const auto row_name = [](std::size_t i) {
+    std::string name = "F";
+    name += std::to_string(i + 1);
+    return name;
+  };
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t k = p.row_begin[i]; k < p.row_begin[i + 1]; ++k)
       if (!std::isfinite(nonzeros[k]))

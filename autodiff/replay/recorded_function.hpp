@@ -97,6 +97,7 @@ class BasicRecordedFunction {
   /// f(x), by replaying.
   ///@{
   T value(std::span<const T> x) {
+    swept_ = false;
     replay_at(x);
     return recording_.value();
   }
@@ -107,8 +108,10 @@ class BasicRecordedFunction {
   ///@{
   T gradient(std::span<const T> x, std::span<T> g) {
     check_size(g.size(), "gradient", "g");
+    swept_ = false;
     replay_at(x);
     gather(recording_.backward(), g);
+    if (recording_.num_sum_runs() == 0) remember_sweep(x);  // through sum runs, not every partial is kept
     return recording_.value();
   }
   std::vector<T> gradient(std::span<const T> x) {
@@ -129,6 +132,7 @@ class BasicRecordedFunction {
     check_size(v.size(), "hvp", "v");
     check_size(g.size(), "hvp", "g");
     check_size(hv.size(), "hvp", "hv");
+    swept_ = false;  // the inputs' values are written
     using D = Dual<T>;
     while (true) {
       BasicReplayTape<T>& tape = recording_.tape();
@@ -168,16 +172,22 @@ class BasicRecordedFunction {
   /// (replay/detail/local_hessians.hpp). Each product after it is two linear passes over the recording, where
   /// hvp() records every expression again on Dual numbers: worth it from about two products at one point (a
   /// Newton–CG step, a sparse Hessian's colors). A recording with tensor operations or Parameters is refused,
-  /// as hvp() refuses it.
+  /// as hvp() refuses it. Right after gradient() at the same x (as minimize() calls it), the replay and the
+  /// sweep that gradient() made are used again.
   T linearize(std::span<const T> x, std::span<T> g) {
     check_size(x.size(), "linearize", "x");
     check_size(g.size(), "linearize", "g");
-    while (true) {  // without sum runs, so that every partial is kept
-      BasicReplayTape<T>& tape = recording_.tape();
-      write_inputs(x, tape.record().values());
-      const detail::ReplayChange change = tape.try_replay();
-      if (!change.changed) break;
-      recording_.record_again(change, body(x));
+    const bool swept_here = swept_ && swept_recording_ == recording_.rerecordings() &&
+                            std::equal(x.begin(), x.end(), swept_at_.begin(), swept_at_.end());
+    swept_ = false;
+    if (!swept_here) {
+      while (true) {  // without sum runs, so that every partial is kept
+        BasicReplayTape<T>& tape = recording_.tape();
+        write_inputs(x, tape.record().values());
+        const detail::ReplayChange change = tape.try_replay();
+        if (!change.changed) break;
+        recording_.record_again(change, body(x));
+      }
     }
     BasicReplayTape<T>& tape = recording_.tape();
     if (tape.record().num_forwards() > 0)
@@ -186,12 +196,14 @@ class BasicRecordedFunction {
           "derivatives it does not keep (tg::hvp on the function written generically takes them)");
     const std::uint32_t output = recording_.output();
     const T value = recording_.value();
-    tape.backward(BasicVar<T>(typename BasicVar<T>::Recorded{}, value, output, tape.generation()));
+    if (!swept_here)
+      tape.backward(BasicVar<T>(typename BasicVar<T>::Recorded{}, value, output, tape.generation()));
     const detail::KernelArgs<T> a = tape.kernel_args();
     local_hessians_.prepare(tape.record(), recording_.rerecordings(), a.statement_end, a.operand_index,
                             a.values, a.partials, tape.adjoint_data(), recording_.end());
     linearized_ = recording_.rerecordings();
     gather(tape.adjoint_data(), g);
+    remember_sweep(x);
     return value;
   }
   /// H·v at the point of the last linearize(), into hv (both of x's size). Throws tapegrad::Error when
@@ -283,6 +295,12 @@ class BasicRecordedFunction {
       for (std::size_t i = 0; i < inputs_.size(); ++i) g[i] = from[inputs_[i]];
   }
 
+  void remember_sweep(std::span<const T> x) {
+    swept_at_.assign(x.begin(), x.end());
+    swept_recording_ = recording_.rerecordings();
+    swept_ = true;
+  }
+
   void replay_at(std::span<const T> x) {
     check_size(x.size(), "value", "x");
     recording_.evaluate([&](T* values) { write_inputs(x, values); }, body(x));
@@ -296,6 +314,11 @@ class BasicRecordedFunction {
   detail::LocalHessians<T> local_hessians_;
   static constexpr std::size_t not_linearized = static_cast<std::size_t>(-1);
   std::size_t linearized_ = not_linearized;  // rerecordings() when linearize() last ran
+  // The point whose replay and reverse sweep the tape holds, every partial kept (no sum runs), while swept_:
+  // linearize() there replays and sweeps nothing again.
+  std::vector<T> swept_at_;
+  std::size_t swept_recording_ = 0;
+  bool swept_ = false;
 };
 
 /// A recorded function of doubles.

@@ -191,9 +191,9 @@ class BasicTape : public detail::ActiveScope<BasicTape<T>> {
     return statement;
   }
 
-  /// Records a statement with explicit operands and partials that is an expression all the same, known only
-  /// at run time (an interpreter's program: replay/detail/program_statement.hpp): an observer is told it as
-  /// an expression of `type`, as it is told an expression written in C++, so a replay can recompute it.
+  /// Records a statement with explicit operands and partials that is an expression all the same, one known
+  /// only at run time (an interpreter's program): an observer is told it as an expression of `type`, as it is
+  /// told an expression written in C++, so that it can recompute the statement.
   std::uint32_t record_expression(std::span<const std::uint32_t> indices,
                                   std::span<const std::uint32_t> generations, std::span<const T> partials,
                                   const detail::StatementType<T>& type, const void* expression,

@@ -19,7 +19,8 @@
 /// zero; only the other ("nonlinear") slots get a block (nonlinear_slots()), one row and
 /// column per distinct operand among them (x[i]·x[i] is one), computed by running the
 /// statement's program once on Dual numbers whose tangents are those operands' unit
-/// vectors. A statement with more than max_cached_slots nonlinear slots (a
+/// vectors (a run of consecutive statements of one program at once, batched_interpreter.hpp).
+/// A statement with more than max_cached_slots nonlinear slots (a
 /// long product written as one expression) keeps no block: each product runs its program
 /// on Dual numbers in the direction, as hvp does, which costs what its block would save.
 #pragma once
@@ -33,6 +34,7 @@
 
 #include "../../scalar/dual.hpp"
 #include "../../support/error.hpp"
+#include "batched_interpreter.hpp"
 #include "interpreter.hpp"
 #include "program.hpp"
 #include "replay_record.hpp"
@@ -112,6 +114,7 @@ class LocalHessians {
     for (std::uint32_t s = 1; s < end; ++s)
       if (statement_end[s - 1] == statement_end[s]) without_operands_.push_back(s);
     lane_operands_.clear();
+    entry_lanes_.clear();
     for (std::uint32_t s = 1; s < end; ++s) {
       if (record.kind(s) != StatementKind::Program) continue;
       const std::uint32_t p = record.program_id(s);
@@ -119,13 +122,13 @@ class LocalHessians {
       if (slots.empty()) continue;
       const T* numbers = record.statement_numbers(s).data();
       Entry e{s, no_block, static_cast<std::uint32_t>(lane_operands_.size()), 0};
+      std::array<std::uint8_t, max_cached_slots> lane{};  // each nonlinear slot's lane (row of the block)
       if (slots.size() > max_cached_slots) {
         e.first_lane = static_cast<std::uint32_t>(direct_.size());
         direct_.push_back({p, numbers});
       } else {
         // One lane per distinct operand: x[i] written twice in a statement is one row.
         const std::uint32_t* operands = operand_index + statement_end[s - 1];
-        std::array<std::uint8_t, max_cached_slots> lane{};
         for (std::size_t i = 0; i < slots.size(); ++i) {
           const std::uint32_t operand = operands[slots[i]];
           std::uint32_t l = 0;
@@ -138,14 +141,33 @@ class LocalHessians {
         }
         e.block = static_cast<std::uint32_t>(blocks_.size());
         blocks_.resize(blocks_.size() + std::size_t{e.lanes} * e.lanes);
-        if (e.lanes <= 2)
-          block<2>(record, p, numbers, e, lane);
-        else if (e.lanes <= 4)
-          block<4>(record, p, numbers, e, lane);
-        else
-          block<8>(record, p, numbers, e, lane);
       }
       entries_.push_back(e);
+      entry_lanes_.push_back(lane);
+    }
+    // The blocks: a run of consecutive statements of one program (a sum's terms) at once, across them
+    // (batched_interpreter.hpp), any other statement alone.
+    for (std::size_t i = 0; i < entries_.size();) {
+      const Entry& e = entries_[i];
+      if (e.block == no_block) {
+        ++i;
+        continue;
+      }
+      const std::uint32_t p = record.program_id(e.statement);
+      const int width = e.lanes <= 2 ? 2 : (e.lanes <= 4 ? 4 : 8);
+      std::size_t last = i + 1;
+      while (last < entries_.size() && entries_[last].block != no_block &&
+             entries_[last].statement == entries_[last - 1].statement + 1 &&
+             record.program_id(entries_[last].statement) == p &&
+             (entries_[last].lanes <= 2 ? 2 : (entries_[last].lanes <= 4 ? 4 : 8)) == width)
+        ++last;
+      if (width == 2)
+        blocks<2>(record, p, i, last);
+      else if (width == 4)
+        blocks<4>(record, p, i, last);
+      else
+        blocks<8>(record, p, i, last);
+      i = last;
     }
   }
 
@@ -237,6 +259,62 @@ class LocalHessians {
     classified_ = true;
   }
 
+  // The blocks of entries first … last-1, consecutive statements of program p whose blocks are at most W
+  // wide: across them at once when there are enough, else one by one; the same bits either way.
+  template <int W, class Record>
+  void blocks(const Record& record, std::uint32_t p, std::size_t first, std::size_t last) {
+    using D = Dual<T, W>;
+    const std::span<const ProgramNode> nodes = record.program_nodes(p);
+    const auto count = static_cast<std::uint32_t>(nodes.size());
+    const auto m = static_cast<std::uint32_t>(last - first);
+    if (m >= min_batched_run && batchable(nodes.data(), count)) {
+      // Statement s0 + j - 1 of the run is statement j of the batch (0: the one before it, whose operands end
+      // where the run's begin), its operands at their positions from the run's first.
+      const std::uint32_t s0 = entries_[first].statement;
+      const std::uint32_t base = statement_end_[s0 - 1], total = statement_end_[s0 + m - 1] - base;
+      const T* numbers = record.statement_numbers(s0).data();
+      batch_end_.resize(m + 1);
+      batch_numbers_.resize(m + 1);
+      for (std::uint32_t j = 0; j <= m; ++j) {
+        batch_end_[j] = statement_end_[s0 - 1 + j] - base;
+        batch_numbers_[j] =
+            j == 0 ? 0 : static_cast<std::uint32_t>(record.statement_numbers(s0 - 1 + j).data() - numbers);
+      }
+      Scratch<D>& scratch = dual_scratch<W>();
+      scratch.in.resize(total);
+      scratch.partial.resize(total);
+      for (std::uint32_t o = 0; o < total; ++o) scratch.in[o] = D(values_[operand_index_[base + o]]);
+      for (std::size_t i = first; i < last; ++i) {
+        const std::vector<std::uint16_t>& slots = slots_[p];
+        D* in = scratch.in.data() + (statement_end_[entries_[i].statement - 1] - base);
+        for (std::size_t k = 0; k < slots.size(); ++k) in[slots[k]].set_tangent(entry_lanes_[i][k], T(1));
+      }
+      if (run_program_batch<D, T>(nodes.data(), count, numbers, batch_numbers_.data(), batch_end_.data(),
+                                  operand_index_, nullptr, scratch.partial.data(), 1, m + 1,
+                                  batch_scratch<W>(), scratch.in.data())) {
+        for (std::size_t i = first; i < last; ++i)
+          add_block(entries_[i], p, entry_lanes_[i],
+                    scratch.partial.data() + (statement_end_[entries_[i].statement - 1] - base));
+        return;
+      }
+      // A kink on another piece than in the replay: one by one, to say which.
+    }
+    for (std::size_t i = first; i < last; ++i)
+      block<W>(record, p, record.statement_numbers(entries_[i].statement).data(), entries_[i],
+               entry_lanes_[i]);
+  }
+
+  // Adds a statement's slots' tangents (its partials on Duals seeded by lane) into its block.
+  template <class D>
+  void add_block(const Entry& e, std::uint32_t program,
+                 const std::array<std::uint8_t, max_cached_slots>& lane, const D* partial) {
+    const std::vector<std::uint16_t>& slots = slots_[program];
+    T* q = blocks_.data() + e.block;
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      for (std::uint32_t j = 0; j < e.lanes; ++j)
+        q[std::size_t{lane[i]} * e.lanes + j] += partial[slots[i]].tangent(static_cast<int>(j));
+  }
+
   // Statement e.statement's block: its program on Duals whose tangent lane[i] is 1 at
   // nonlinear slot i; a slot's partial then carries its row, and the rows of the slots of
   // one operand add up to that operand's.
@@ -251,10 +329,7 @@ class LocalHessians {
     for (std::uint32_t j = 0; j < count; ++j) scratch.in[j] = D(values_[operand_index_[begin + j]]);
     for (std::size_t i = 0; i < slots.size(); ++i) scratch.in[slots[i]].set_tangent(lane[i], T(1));
     run(record, program, numbers, e.statement, scratch.in.data(), scratch.partial.data(), scratch);
-    T* q = blocks_.data() + e.block;
-    for (std::size_t i = 0; i < slots.size(); ++i)
-      for (std::uint32_t j = 0; j < e.lanes; ++j)
-        q[std::size_t{lane[i]} * e.lanes + j] += scratch.partial[slots[i]].tangent(static_cast<int>(j));
+    add_block(e, program, lane, scratch.partial.data());
   }
 
   // A statement without a block, in the product's direction: ṗ for each nonlinear slot.
@@ -277,6 +352,15 @@ class LocalHessians {
   struct Scratch {
     std::vector<D> in, partial, node_value, node_adjoint;
   };
+  template <int W>
+  BatchScratch<Dual<T, W>>& batch_scratch() {
+    if constexpr (W == 2)
+      return batch2_;
+    else if constexpr (W == 4)
+      return batch4_;
+    else
+      return batch8_;
+  }
   template <int W>
   Scratch<Dual<T, W>>& dual_scratch() {
     if constexpr (W == 1)
@@ -321,6 +405,12 @@ class LocalHessians {
   Scratch<Dual<T, 2>> scratch2_;
   Scratch<Dual<T, 4>> scratch4_;
   Scratch<Dual<T, 8>> scratch8_;
+  // Batched blocks: each entry's slot lanes, a run's statement ends and numbers from its first.
+  std::vector<std::array<std::uint8_t, max_cached_slots>> entry_lanes_;
+  std::vector<std::uint32_t> batch_end_, batch_numbers_;
+  BatchScratch<Dual<T, 2>> batch2_;
+  BatchScratch<Dual<T, 4>> batch4_;
+  BatchScratch<Dual<T, 8>> batch8_;
 };
 
 }  // namespace tapegrad::detail

@@ -27,6 +27,7 @@
 
 #include "../../scalar/recording_observer.hpp"
 #include "../../support/error.hpp"
+#include "batched_interpreter.hpp"
 #include "interpreter.hpp"
 #include "periodic_blocks.hpp"
 #include "program.hpp"
@@ -160,6 +161,13 @@ class ReplayRecord final : public RecordingObserver<T> {
     std::vector<V> local_value, local_adjoint;
     std::vector<V>& node_value = scratch_for(scratch_value_, local_value);
     std::vector<V>& node_adjoint = scratch_for(scratch_adjoint_, local_adjoint);
+    BatchScratch<V> local_batch;
+    BatchScratch<V>& batch_scratch = [&]() -> BatchScratch<V>& {
+      if constexpr (std::is_same_v<V, T>)
+        return batch_scratch_;
+      else
+        return local_batch;
+    }();
     node_value.resize(max_program_length_);
     node_adjoint.resize(max_program_length_);
     if (!stretches_current_) find_input_stretches();
@@ -218,15 +226,40 @@ class ReplayRecord final : public RecordingObserver<T> {
               break;
             }
           }
-          const std::uint32_t begin = statement_end[s - 1];
-          if (!run_program(nodes_.data() + program_begin_[p], program_begin_[p + 1] - program_begin_[p],
-                           numbers_.data() + numbers_begin_[s], operand_index + begin, values,
-                           partials + begin, node_value.data(), node_adjoint.data(), change.piece)) {
-            change.changed = true;
-            change.where = s;
-            return change;
+          // Interpreted (no kernel, or Dual values): a run of statements of this program up to the next
+          // comparison or sum run, node by node across them (batched_interpreter.hpp), else this one alone.
+          const ProgramNode* nodes = nodes_.data() + program_begin_[p];
+          const std::uint32_t count = program_begin_[p + 1] - program_begin_[p];
+          std::uint32_t stop = g < guards_.size() ? std::min(end, guards_[g].before) : end;
+          if (sums != nullptr && next_sum < sums->runs.size())
+            stop = std::min(stop, sums->runs[next_sum].first);
+          std::uint32_t last = s + 1;
+          while (last < stop && last < s + min_batched_run && kind_[last] == StatementKind::Program &&
+                 id_[last] == p)
+            ++last;
+          if (last == s + min_batched_run && batchable(nodes, count)) {
+            while (last < stop && kind_[last] == StatementKind::Program && id_[last] == p) ++last;
+            if (run_program_batch(nodes, count, numbers_.data(), numbers_begin_.data(), statement_end,
+                                  operand_index, values, partials, s, last, batch_scratch)) {
+              s = last - 1;
+              break;
+            }
+          } else {
+            last = s + 1;
           }
-          values[s] = node_value[program_begin_[p + 1] - program_begin_[p] - 1];
+          // One by one; after a batch that met a changed piece, to report the first in recording order.
+          for (std::uint32_t t = s; t < last; ++t) {
+            const std::uint32_t begin = statement_end[t - 1];
+            if (!run_program(nodes, count, numbers_.data() + numbers_begin_[t], operand_index + begin, values,
+                             partials == nullptr ? nullptr : partials + begin, node_value.data(),
+                             node_adjoint.data(), change.piece)) {
+              change.changed = true;
+              change.where = t;
+              return change;
+            }
+            values[t] = node_value[count - 1];
+          }
+          s = last - 1;
           break;
         }
         case StatementKind::Forward:
@@ -519,6 +552,7 @@ class ReplayRecord final : public RecordingObserver<T> {
   mutable bool blocks_current_ = false;
   std::vector<ProgramNode> scratch_;
   mutable std::vector<T> scratch_value_, scratch_adjoint_;
+  mutable BatchScratch<T> batch_scratch_;
   std::unordered_map<std::string, std::uint32_t> interned_;
   std::size_t max_program_length_ = 0;
   const BasicTape<T>* tape_;  // whose recording this follows: for comparisons' positions and Vars

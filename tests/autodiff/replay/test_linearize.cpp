@@ -12,6 +12,7 @@
 #include <tapegrad/autodiff/autodiff.hpp>
 #include <tapegrad/autodiff/replay/recorded_function.hpp>
 #include <tapegrad/optim/optim.hpp>
+#include <tuple>
 #include <vector>
 
 #include "../../support/relative_near.hpp"
@@ -47,6 +48,17 @@ auto mixed = [](auto x) {
     f += tg::pow(1.5 + tg::cos(x[i]), x[i + 1]) + tg::atan2(x[i], 2.0 + x[i + 2]);
     f += tg::abs(x[i]) * x[i + 1] + tg::max(x[i], x[i + 2]) * x[i + 1];
   }
+  return f;
+};
+
+// Every term one statement of one program, far more of them than a batch: their blocks are
+// computed across the run (batched_interpreter.hpp), with a kink (x stays on one side of it) and the
+// total as a linear slot.
+auto one_statement_terms = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  V f = 0.0;
+  for (std::size_t i = 0; i + 1 < x.size(); ++i)
+    f += x[i] * x[i + 1] * tg::exp(0.1 * x[i]) + tg::abs(x[i] - 1.5) * tg::sin(x[i + 1]);
   return f;
 };
 
@@ -94,6 +106,7 @@ TEST(Linearize, ProductsEqualForwardOverReverse) {
   expect_products_match_hvp(rosenbrock_temporaries, 30, "rosenbrock in temporaries");
   expect_products_match_hvp(mixed, 12, "mixed rules");
   expect_products_match_hvp(long_product, 10, "a ten-operand product");
+  expect_products_match_hvp(one_statement_terms, 100, "a run of one-statement terms");
 }
 
 // H·v against central differences of the replayed gradient, in double: (∇f(x+hv) − ∇f(x−hv)) / 2h,
@@ -113,6 +126,46 @@ TEST(Linearize, ProductsEqualCentralDifferencesOfTheGradient) {
   std::vector<double> difference(n);
   for (std::size_t i = 0; i < n; ++i) difference[i] = (gp[i] - gm[i]) / (2 * h);
   expect_relatively_near(hv, difference, 1e-7);
+}
+
+// linearize() right after gradient() at the same point uses that gradient's replay and sweep
+// again; after anything that replays elsewhere in between (value(), gradient() or hvp() at
+// another point, a linearization there) it replays again. Every way gives the bits of a
+// linearization made alone.
+TEST(Linearize, ReusesTheSweepOfAGradientAtThePointAndOnlyThere) {
+  const std::size_t n = 12;
+  const std::vector<double> x = point(n, 0.4), y = point(n, 1.1), v = point(n, 2.5);
+  const auto linearized_at_x = [&](auto&& before) {
+    tg::RecordedFunction fn(mixed, std::span<const double>(y));
+    before(fn);
+    std::vector<double> g(n), hv(n);
+    const double value = fn.linearize(std::span<const double>(x), std::span<double>(g));
+    fn.hessian_product(std::span<const double>(v), std::span<double>(hv));
+    return std::tuple(value, g, hv);
+  };
+  const auto alone = linearized_at_x([](tg::RecordedFunction&) {});
+  EXPECT_EQ(linearized_at_x([&](tg::RecordedFunction& fn) { fn.gradient(x); }), alone);
+  EXPECT_EQ(linearized_at_x([&](tg::RecordedFunction& fn) {
+              fn.gradient(x);
+              fn.value(y);
+            }),
+            alone);
+  EXPECT_EQ(linearized_at_x([&](tg::RecordedFunction& fn) {
+              fn.gradient(x);
+              fn.gradient(y);
+            }),
+            alone);
+  EXPECT_EQ(linearized_at_x([&](tg::RecordedFunction& fn) {
+              fn.gradient(x);
+              fn.hvp(y, v);
+            }),
+            alone);
+  EXPECT_EQ(linearized_at_x([&](tg::RecordedFunction& fn) {
+              std::vector<double> g(n);
+              fn.gradient(x);
+              fn.linearize(std::span<const double>(y), std::span<double>(g));
+            }),
+            alone);
 }
 
 // A comparison that comes out differently at the point records f again there; a later

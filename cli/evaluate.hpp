@@ -141,7 +141,7 @@ class Evaluator {
     bool known = false;
     SumTermProgram program;
   };
-  const Expression* compiled_for_ = nullptr;
+  std::uint64_t compiled_for_ = 0;  // the serial() of the expression compiled_ is for
   std::vector<CompiledSum> compiled_;
   std::vector<std::uint32_t> term_index_, term_generation_;  // the leaves' Vars, the total first
   std::vector<double> term_value_, term_numbers_;
@@ -332,9 +332,9 @@ bool Evaluator<T>::run_compiled_sum(const Instruction& sum, std::size_t at, doub
   } else {
     BasicTape<double>& tape = BasicTape<double>::active_or_throw("evaluating an expression on Vars");
     if (tape.annotating()) return false;  // annotations label the statements of operations
-    if (compiled_for_ != e_) {
+    if (e_->serial() == 0 || compiled_for_ != e_->serial()) {  // 0: not parsed, so never known to be the same
       compiled_.assign(e_->program().size(), {});
-      compiled_for_ = e_;
+      compiled_for_ = e_->serial();
     }
     CompiledSum& compiled = compiled_[at];
     if (!compiled.known) compiled = {true, compile_sum_term(*e_, at)};

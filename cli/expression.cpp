@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -779,7 +780,10 @@ Expression Expression::parse(std::string_view text,
     throw SyntaxError(1, "the expression is longer than " + std::to_string(max_length) + " characters");
   for (const auto& [name, n] : vector_dimensions)
     if (n == 0) throw Error("the vector " + name + " has length 0");
-  return Parser(text, vector_dimensions).parse();
+  Expression e = Parser(text, vector_dimensions).parse();
+  static std::atomic<std::uint64_t> parsed{0};
+  e.serial_ = parsed.fetch_add(1, std::memory_order_relaxed) + 1;
+  return e;
 }
 
 double Expression::code_value(const IndexForm& form, const double* levels, std::vector<double>& stack) const {

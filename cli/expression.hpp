@@ -150,6 +150,11 @@ class Expression {
   double index_value(const IndexForm& form, const double* levels, std::vector<double>& scratch) const {
     return form.affine ? form.scale * levels[form.level] + form.offset : code_value(form, levels, scratch);
   }
+  // A number no other parse() returned (0 for an expression not parsed): what caches of things
+  // derived from the program are keyed by (the evaluator's compiled sums), since an
+  // expression's address may be another's once it is gone. Copies share it, as they share the
+  // program; rebind() keeps it, changing only which slots the program reads.
+  std::uint64_t serial() const { return serial_; }
   // How deeply sums nest (0: no sum): the nesting levels are 0 to sum_depth() − 1.
   std::size_t sum_depth() const { return sum_depth_; }
   // Operations one evaluation runs, every sum unrolled.
@@ -184,6 +189,7 @@ class Expression {
   std::vector<IndexedSum> indexed_sums_;
   std::size_t sum_depth_ = 0;
   double operations_ = 0;
+  std::uint64_t serial_ = 0;
 };
 
 // Why `value` cannot be the lower or upper (`which`) bound of `sum` (not a whole number,

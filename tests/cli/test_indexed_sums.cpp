@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 #include <tapegrad/cli/calculus.hpp>
 #include <tapegrad/cli/limits.hpp>
@@ -356,5 +357,24 @@ TEST(IndexedSums, TermStatementsReplayAndGiveHessianProductsAsAFreshDualRecordin
       for (std::size_t k = 0; k < hv.size(); ++k)
         EXPECT_NEAR(hv[k], expected[k], 1e-12 * (1 + std::abs(expected[k]))) << text << " at " << k;
     }
+  }
+}
+
+// The evaluator keeps each expression's compiled sums: one reused for another expression, even
+// one built where the first was (the same address), compiles that one's and records its gradient.
+TEST(IndexedSums, AnEvaluatorReusedForAnotherExpressionCompilesItsSumsAgain) {
+  cli::Evaluator<tapegrad::Var> evaluate;
+  std::optional<cli::Expression> e;
+  for (const char* text : {"sum(i = 0..2: x[i] * x[i+1])", "sum(i = 0..2: exp(x[i]) - 3 * x[i+1])"}) {
+    e.emplace(cli::compile(text, {{"x", 4}}));  // in the same storage each time
+    const cli::Point p = compiled_point(*e, 0);
+    tapegrad::Tape tape;
+    std::vector<std::vector<tapegrad::Var>> vectors(1);
+    for (const double v : p.vectors[0]) vectors[0].emplace_back(v);
+    const tapegrad::Var f = evaluate(*e, cli::Inputs<tapegrad::Var>{{}, vectors});
+    const std::vector<double> g = tapegrad::gradient(f, vectors[0]);
+    const cli::ValueAndGradient fresh = cli::value_and_gradient(*e, p);
+    EXPECT_EQ(f.value(), fresh.value) << text;
+    EXPECT_EQ(g, fresh.gradient) << text;
   }
 }

@@ -113,7 +113,7 @@ class MinibatchStepper {
  public:
   MinibatchStepper(BasicModel<T>& model, optim::Optimizer& optimizer)
       : model_(model), optimizer_(optimizer), evaluate_([this] { return evaluate(); }) {}
-  virtual ~MinibatchStepper() = default;
+  virtual ~MinibatchStepper();
   MinibatchStepper(const MinibatchStepper&) = delete;  ///< the closure points at this one
   MinibatchStepper& operator=(const MinibatchStepper&) = delete;
 
@@ -151,6 +151,10 @@ class MinibatchStepper {
   Eigen::Index correct_ = -1;
   optim::Closure evaluate_;
 };
+
+// Defaulted here, not in the class: see "Virtual destructors" in docs/architecture.md.
+template <class T>
+MinibatchStepper<T>::~MinibatchStepper() = default;
 
 /// The whole minibatch on one tape.
 template <class T>

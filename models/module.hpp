@@ -20,7 +20,7 @@ namespace tapegrad::models {
 template <class T>
 class Module {
  public:
-  virtual ~Module() = default;
+  virtual ~Module();
   /// The stage's output for the batch `x` (rows × features), recorded on x's tape.
   virtual BasicTensor<T> forward(const BasicTensor<T>& x) = 0;
   /// The stage's Parameters (none by default).
@@ -33,5 +33,9 @@ class Module {
   /// A copy of the stage with its own Parameters.
   virtual std::unique_ptr<Module> clone() const = 0;
 };
+
+// Defaulted here, not in the class: see "Virtual destructors" in docs/architecture.md.
+template <class T>
+Module<T>::~Module() = default;
 
 }  // namespace tapegrad::models

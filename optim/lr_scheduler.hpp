@@ -26,7 +26,7 @@ class LrScheduler {
   explicit LrScheduler(Optimizer& optimizer) : optimizer_(&optimizer) {
     for (std::size_t g = 0; g < optimizer.group_count(); ++g) base_lrs_.push_back(optimizer.learning_rate(g));
   }
-  virtual ~LrScheduler() = default;
+  virtual ~LrScheduler();
 
   /// Ends an epoch: advances the count and sets the learning rates for the next.
   void step() {
@@ -71,6 +71,9 @@ class LrScheduler {
   Optimizer* optimizer_;
   std::vector<double> base_lrs_;
 };
+
+// Defaulted here, not in the class: see "Virtual destructors" in docs/architecture.md.
+inline LrScheduler::~LrScheduler() = default;
 
 /// lr ← lr·γ every step_size epochs.
 class StepLr : public LrScheduler {

@@ -115,7 +115,7 @@ struct Curvature {
 /// \snippet test_doc_examples.cpp optimizer
 class Optimizer {
  public:
-  virtual ~Optimizer() = default;
+  virtual ~Optimizer();
 
   /// One update from the gradients already in the Parameters.
   virtual void step() = 0;
@@ -166,6 +166,9 @@ class Optimizer {
     throw Error("this optimizer has no hyperparameter '" + name + "' to set");
   }
 };
+
+// Defaulted here, not in the class: see "Virtual destructors" in docs/architecture.md.
+inline Optimizer::~Optimizer() = default;
 
 /// Throws "tapegrad: <optimizer>: <name> = <value> <requirement>" unless `ok`.
 inline void require(bool ok, const char* optimizer, const char* name, double value, const char* requirement) {

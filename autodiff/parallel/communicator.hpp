@@ -18,7 +18,7 @@ namespace tapegrad {
 /// depend on the process count. MpiCommunicator is the MPI one.
 class Communicator {
  public:
-  virtual ~Communicator() = default;
+  virtual ~Communicator();
   /// This process's number, 0 … size() − 1.
   virtual int rank() const = 0;
   /// The number of processes.
@@ -32,5 +32,8 @@ class Communicator {
   /// which the others, waiting in a collective, would never learn of.
   [[noreturn]] virtual void abort(int code) = 0;
 };
+
+// Defaulted here, not in the class: see "Virtual destructors" in docs/architecture.md.
+inline Communicator::~Communicator() = default;
 
 }  // namespace tapegrad

@@ -39,7 +39,7 @@ enum class Relation : std::uint8_t;
 template <class T>
 class RecordingObserver {
  public:
-  virtual ~RecordingObserver() = default;
+  virtual ~RecordingObserver();
 
   /// Statement s is a leaf: a Var made from a number, a tensor constant or Parameter.
   virtual void input(std::uint32_t s, const T& value) = 0;
@@ -72,6 +72,10 @@ class RecordingObserver {
   /// Bytes the observer holds for this recording (counted in Tape::bytes_in_use()).
   virtual std::size_t bytes_in_use() const = 0;
 };
+
+// Defaulted here, not in the class: see "Virtual destructors" in docs/architecture.md.
+template <class T>
+RecordingObserver<T>::~RecordingObserver() = default;
 
 }  // namespace detail
 }  // namespace tapegrad

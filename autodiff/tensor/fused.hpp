@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../support/inline.hpp"
 #include "elementwise.hpp"
 #include "lanes.hpp"
 #include "tensor.hpp"
@@ -61,7 +62,7 @@ Lanes<T, N> call_on_lanes(const F& f, const std::array<Lanes<T, N>, N>& args, st
 // inlined into this loop, where their fixed-size intermediates stay in registers (called,
 // each returned its Lanes through memory, and the step cost 7× the plain code).
 template <class T, std::size_t N, class F, class Visit, class EndColumn>
-[[gnu::flatten]] void for_each_block(const F& f, const FusedInputs<T, N>& in, Eigen::Index rows,
+TAPEGRAD_FLATTEN void for_each_block(const F& f, const FusedInputs<T, N>& in, Eigen::Index rows,
                                      Eigen::Index cols, bool tangents, Visit&& visit,
                                      EndColumn&& end_column) {
   using L = Lanes<T, N>;

@@ -26,7 +26,7 @@ namespace tapegrad::detail {
 template <class T>
 class Region {
  public:
-  virtual ~Region() = default;
+  virtual ~Region();
   // The outputs at `inputs` (the inputs' values), when recorded and again at each replay;
   // keeps what backward() needs. Must give as many outputs every time.
   virtual void forward(std::span<const T> inputs, std::vector<T>& outputs) = 0;
@@ -36,6 +36,10 @@ class Region {
   // Bytes held between forward() and backward() (snapshots), counted by the tape.
   virtual std::size_t bytes() const noexcept = 0;
 };
+
+// Defaulted here, not in the class: see "Virtual destructors" in docs/architecture.md.
+template <class T>
+Region<T>::~Region() = default;
 
 // What the hook and the replay's forward reach the Region through.
 template <class T>

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "../../support/inline.hpp"
 #include "statement_kernels.hpp"
 #include "sum_runs.hpp"
 
@@ -93,7 +94,7 @@ enum class TermMode {
 // affine. False if a kink changed piece (said in `change`).
 template <class E, TermMode Mode, int Chain, bool Stores, bool Fixed, class T,
           std::size_t Width = E::max_operands>
-[[gnu::always_inline]] inline bool sum_run_term(const KernelArgs<T>& a, const SumRun& run, std::uint32_t s,
+TAPEGRAD_ALWAYS_INLINE inline bool sum_run_term(const KernelArgs<T>& a, const SumRun& run, std::uint32_t s,
                                                 std::uint32_t term_index, const T* numbers,
                                                 const std::int64_t* base, const std::int64_t* stride,
                                                 const std::uint32_t* rank, T& term_sum, T (&fixed_sum)[Width],
@@ -146,7 +147,7 @@ template <class E, TermMode Mode, int Chain, bool Stores, bool Fixed, class T,
 // fixed_sum, so that one term need not wait for the addition of the one before.
 template <class E, TermMode Mode, int Chain, bool Stores, bool Fixed, class T,
           std::size_t Width = E::max_operands>
-[[gnu::flatten]] bool sum_run_terms(const KernelArgs<T>& a, const SumRun& run, const SumRunPlan<T>& plan,
+TAPEGRAD_FLATTEN bool sum_run_terms(const KernelArgs<T>& a, const SumRun& run, const SumRunPlan<T>& plan,
                                     T& term_sum, T (&fixed_sum)[Width], ReplayChange& change) {
   // Local sums: the caller's might alias the partials stored, and would then be written
   // to memory after every term.
@@ -243,11 +244,10 @@ using SumRunKernel = bool (*)(const KernelArgs<T>&, const SumRun&, SumRunPlan<T>
 // that the compiler can see that consecutive terms read consecutive values; `flatten`,
 // because it otherwise may leave the expression's constructor uninlined.
 template <class E, int Chain, bool Unit, class T, std::size_t Width = E::max_operands>
-[[gnu::always_inline, gnu::flatten]] inline void recomputed_partials(const KernelArgs<T>& a, const T* numbers,
-                                                                     const std::int64_t* base,
-                                                                     const std::int64_t* stride,
-                                                                     std::int64_t i, const T& adjoint,
-                                                                     T (&partial)[Width]) {
+TAPEGRAD_ALWAYS_INLINE_FLATTEN inline void recomputed_partials(const KernelArgs<T>& a, const T* numbers,
+                                                               const std::int64_t* base,
+                                                               const std::int64_t* stride, std::int64_t i,
+                                                               const T& adjoint, T (&partial)[Width]) {
   AffineReplaySource<T, Chain, Unit> source{};
   source.values = a.values;
   source.numbers = numbers;

@@ -17,9 +17,13 @@
 /// replays (scalar code, with any control flow) the values come from replaying its
 /// recording on Dual numbers; a comparison or kink that comes out otherwise at the new
 /// point records f again and finds the pattern again (and colors again if it changed), so
-/// the matrix is always the new point's. A recording with tensor operations or custom
-/// ops is recorded afresh on Dual numbers at every point instead (and its pattern holds
-/// dense blocks: pattern.hpp).
+/// the matrix is always the new point's. Where every operand a statement is nonlinear in
+/// reaches a few inputs (a sum of small terms, in one expression or with named
+/// temporaries; the command line's sums) and there are more than 4 colors, H is instead
+/// assembled from each statement's local Hessian (assembled_hessian.hpp): one replay and
+/// one sweep on plain numbers, and small blocks (from_local_hessians()). A recording with tensor operations
+/// or custom ops is recorded afresh on Dual numbers at every point instead (and its pattern holds dense
+/// blocks: pattern.hpp).
 #pragma once
 
 #include <Eigen/SparseCore>
@@ -37,6 +41,17 @@
 
 namespace tapegrad {
 
+/// Whether SparseHessian assembles H from each statement's local Hessian (sparse/assembled_hessian.hpp).
+enum class HessianAssembly {
+  /// Where the recording allows it and the colored passes would take more than 4 directions (Dual numbers
+  /// of 8 tangents, or more than one pass): measured, the assembly gains nothing on fewer.
+  Auto,
+  /// Wherever the recording allows it.
+  Always,
+  /// Never: always the colored passes.
+  Never,
+};
+
 /// The options of SparseHessian.
 struct SparseHessianOptions {
   /// Star coloring (every nonzero read directly from one product) or acyclic coloring (fewer colors,
@@ -44,6 +59,8 @@ struct SparseHessianOptions {
   SymmetricColoring coloring = SymmetricColoring::Star;
   /// The most nonzeros the pattern may have: more throws tapegrad::Error while it is found (pattern.hpp).
   std::size_t max_nonzeros = default_max_nonzeros;
+  /// When H is assembled from each statement's local Hessian (from_local_hessians()).
+  HessianAssembly assembly = HessianAssembly::Auto;
 };
 
 namespace detail {
@@ -111,6 +128,13 @@ class SparseHessian {
   std::size_t patterns_found() const noexcept;
   /// True when the values come from replaying f's recording (false: f is recorded afresh at every point).
   bool replays() const noexcept;
+  /// True when H is assembled from each statement's local Hessian (sparse/assembled_hessian.hpp): every
+  /// operand a statement of the recording is nonlinear in reaches at most 16 inputs, as in a sum of small
+  /// terms, written in one expression or with named temporaries, and SparseHessianOptions::assembly allows
+  /// it. Then the replay and sweep of the gradient, the statements' small blocks and those operands' rows
+  /// make H, whatever the colors. False when it comes from the colored passes (a term nonlinear in a running
+  /// sum over many inputs, tensor operations, few colors under HessianAssembly::Auto).
+  bool from_local_hessians() const noexcept;
   /// The number of parameters f takes after x (0 for f(x)).
   std::size_t parameter_count() const noexcept;
   /// Sets the parameters for the evaluations that follow. Throws tapegrad::Error when `p` has another size

@@ -91,16 +91,25 @@ class LocalHessians {
   // are given, for the recording `record` with these operand arrays: copies what the
   // products read, and computes each statement's block. `end`: one past the last statement;
   // `recording`: a number that changes whenever the recording does (its programs with it).
+  // With `products` false, only the blocks are wanted (for_each_block(), while the arrays
+  // given stay as they are): nothing is copied, and product() may not be called.
   template <class Record>
   void prepare(const Record& record, std::size_t recording, const std::uint32_t* statement_end,
                const std::uint32_t* operand_index, const T* values, const T* partials, const T* adjoints,
-               std::uint32_t end) {
+               std::uint32_t end, bool products = true) {
     statement_end_ = statement_end;
     operand_index_ = operand_index;
     end_ = end;
-    values_.assign(values, values + end);
-    partials_.assign(partials, partials + statement_end[end - 1]);
-    adjoints_.assign(adjoints, adjoints + end);
+    products_ = products;
+    if (products) {
+      values_.assign(values, values + end);
+      partials_.assign(partials, partials + statement_end[end - 1]);
+      adjoints_.assign(adjoints, adjoints + end);
+      values = values_.data();
+      adjoints = adjoints_.data();
+    }
+    value_ = values;
+    adjoint_ = adjoints;
     classify(record, recording);
     blocks_.clear();
     entries_.clear();
@@ -108,11 +117,13 @@ class LocalHessians {
     // A product writes the tangent of every statement with operands and of every input;
     // the others (constants) stay 0. It leaves the adjoints' tangents 0 where it read them,
     // and clears those of the statements without operands (inputs, constants) itself.
-    tangent_.assign(end, T(0));
-    adjoint_tangent_.assign(end, T(0));
     without_operands_.clear();
-    for (std::uint32_t s = 1; s < end; ++s)
-      if (statement_end[s - 1] == statement_end[s]) without_operands_.push_back(s);
+    if (products) {
+      tangent_.assign(end, T(0));
+      adjoint_tangent_.assign(end, T(0));
+      for (std::uint32_t s = 1; s < end; ++s)
+        if (statement_end[s - 1] == statement_end[s]) without_operands_.push_back(s);
+    }
     lane_operands_.clear();
     entry_lanes_.clear();
     for (std::uint32_t s = 1; s < end; ++s) {
@@ -171,9 +182,22 @@ class LocalHessians {
     }
   }
 
+  // After prepare(), each block in recording order: visit(lane operands, block, adjoint),
+  // the block's lanes × lanes entries row-major and its statement's adjoint. False, with
+  // nothing visited, when a statement has no block (more than max_cached_slots slots).
+  template <class Visit>
+  bool for_each_block(Visit&& visit) const {
+    if (!direct_.empty()) return false;
+    for (const Entry& e : entries_)
+      visit(std::span<const std::uint32_t>(lane_operands_.data() + e.first_lane, e.lanes),
+            blocks_.data() + e.block, adjoint_[e.statement]);
+    return true;
+  }
+
   // H·v: v indexed by input (inputs[i] is input i's statement), hv likewise.
   template <class Record>
   void product(const Record& record, std::span<const std::uint32_t> inputs, const T* v, T* hv) {
+    if (!products_) throw Error("LocalHessians: prepared for its blocks only, not for products");
     try {
       sweeps(record, inputs, v, hv);
     } catch (...) {  // a statement run on Duals threw midway: start the next product clean
@@ -207,7 +231,7 @@ class LocalHessians {
       for (std::uint32_t o = begin; o < stop; ++o) a[index[o]] += p[o] * as;
       if (next > 0 && entries_[next - 1].statement == s) {
         const Entry& e = entries_[--next];
-        const T adjoint = adjoints_[s];
+        const T adjoint = adjoint_[s];
         if (e.block != no_block) {
           const std::size_t k = e.lanes;
           const T* q = blocks_.data() + e.block;
@@ -283,7 +307,7 @@ class LocalHessians {
       Scratch<D>& scratch = dual_scratch<W>();
       scratch.in.resize(total);
       scratch.partial.resize(total);
-      for (std::uint32_t o = 0; o < total; ++o) scratch.in[o] = D(values_[operand_index_[base + o]]);
+      for (std::uint32_t o = 0; o < total; ++o) scratch.in[o] = D(value_[operand_index_[base + o]]);
       for (std::size_t i = first; i < last; ++i) {
         const std::vector<std::uint16_t>& slots = slots_[p];
         D* in = scratch.in.data() + (statement_end_[entries_[i].statement - 1] - base);
@@ -326,7 +350,7 @@ class LocalHessians {
     const std::uint32_t begin = statement_end_[e.statement - 1], count = statement_end_[e.statement] - begin;
     Scratch<D>& scratch = dual_scratch<W>();
     if (scratch.in.size() < count) scratch.in.resize(count), scratch.partial.resize(count);
-    for (std::uint32_t j = 0; j < count; ++j) scratch.in[j] = D(values_[operand_index_[begin + j]]);
+    for (std::uint32_t j = 0; j < count; ++j) scratch.in[j] = D(value_[operand_index_[begin + j]]);
     for (std::size_t i = 0; i < slots.size(); ++i) scratch.in[slots[i]].set_tangent(lane[i], T(1));
     run(record, program, numbers, e.statement, scratch.in.data(), scratch.partial.data(), scratch);
     add_block(e, program, lane, scratch.partial.data());
@@ -342,7 +366,7 @@ class LocalHessians {
     in.resize(stop - begin);
     partial.assign(stop - begin, D(T(0)));
     for (std::uint32_t j = 0; j < stop - begin; ++j)
-      in[j] = D(values_[operand_index_[begin + j]], tangent_[operand_index_[begin + j]]);
+      in[j] = D(value_[operand_index_[begin + j]], tangent_[operand_index_[begin + j]]);
     run(record, d.program, d.numbers, statement, in.data(), partial.data(), dual_scratch<1>());
     for (const std::uint16_t slot : slots_[d.program])
       adjoint_tangent_[operand_index_[begin + slot]] += adjoint * partial[slot].tangent();
@@ -390,7 +414,10 @@ class LocalHessians {
   const std::uint32_t* statement_end_ = nullptr;
   const std::uint32_t* operand_index_ = nullptr;
   std::uint32_t end_ = 0;
-  std::vector<T> values_, partials_, adjoints_;
+  std::vector<T> values_, partials_, adjoints_;  // copies, when prepared for products
+  const T* value_ = nullptr;  // the values and adjoints read: the copies, or the arrays given
+  const T* adjoint_ = nullptr;
+  bool products_ = false;
   std::vector<T> blocks_;       // each entry's k×k block, row-major
   std::vector<Entry> entries_;  // the statements with nonlinear slots, ascending
   std::vector<std::uint32_t> lane_operands_;

@@ -32,15 +32,25 @@ void expect_equal_to_dense(const Eigen::SparseMatrix<double>& sparse, const Eige
   EXPECT_LE((s - dense).cwiseAbs().maxCoeff(), 1e-12 * scale) << what;
 }
 
+// `assembled`: whether H may come from the statements' local Hessians (every operand a
+// statement is nonlinear in reaches at most 16 inputs), checked so (HessianAssembly::Always)
+// and from the colored passes (Never); Auto assembles only beyond 4 colors.
 template <class F>
-void expect_sparse_hessian_is_dense(F f, std::size_t n, const std::string& what, std::mt19937& random) {
+void expect_sparse_hessian_is_dense(F f, std::size_t n, const std::string& what, std::mt19937& random,
+                                    bool assembled) {
   const std::vector<double> x0 = random_coordinates(n, random);
-  tg::SparseHessian h(f, x0);
+  tg::SparseHessian h(f, x0, {.assembly = tg::HessianAssembly::Always});
+  EXPECT_EQ(h.from_local_hessians(), assembled) << what;
+  tg::SparseHessian colored(f, x0, {.assembly = tg::HessianAssembly::Never});
+  EXPECT_FALSE(colored.from_local_hessians()) << what;
+  expect_equal_to_dense(colored.at(x0), tg::hessian(f, x0), what + " (colored)");
+  EXPECT_EQ(tg::SparseHessian(f, x0).from_local_hessians(), assembled && colored.colors() > 4) << what;
   for (int point = 0; point < 3; ++point) {
     const std::vector<double> x = point == 0 ? x0 : random_coordinates(n, random);
     expect_equal_to_dense(h.at(x), tg::hessian(f, x), what);
   }
-  tg::SparseHessian acyclic(f, x0, {.coloring = tg::SymmetricColoring::Acyclic});
+  tg::SparseHessian acyclic(
+      f, x0, {.coloring = tg::SymmetricColoring::Acyclic, .assembly = tg::HessianAssembly::Never});
   EXPECT_LE(acyclic.colors(), h.colors()) << what;
   expect_equal_to_dense(acyclic.at(x0), tg::hessian(f, x0), what + " (acyclic)");
 }
@@ -160,16 +170,87 @@ auto pentadiagonal = [](auto x) {
 
 TEST(SparseHessian, EqualsTheDenseHessianOnFunctionsOfKnownStructure) {
   std::mt19937 random(17);
-  expect_sparse_hessian_is_dense(rosenbrock, 40, "rosenbrock", random);
-  expect_sparse_hessian_is_dense(broyden_banded, 30, "broyden banded", random);
-  expect_sparse_hessian_is_dense(stencil_energy, grid * grid, "stencil energy", random);
-  expect_sparse_hessian_is_dense(arrowhead, 25, "arrowhead", random);
-  expect_sparse_hessian_is_dense(block_diagonal, 24, "block diagonal", random);
-  expect_sparse_hessian_is_dense(separable, 20, "separable", random);
-  expect_sparse_hessian_is_dense(shared_parameter, 20, "shared parameter", random);
-  expect_sparse_hessian_is_dense(dense_coupling, 12, "dense", random);
-  expect_sparse_hessian_is_dense(pentadiagonal, 33, "pentadiagonal", random);
-  expect_sparse_hessian_is_dense([](auto x) { return x[0] * 0.0 + 3.0; }, 4, "constant", random);
+  // Assembled: named temporaries squared (a * a), a residual built over seven statements
+  // and squared, terms of one expression each.
+  expect_sparse_hessian_is_dense(rosenbrock, 40, "rosenbrock", random, true);
+  expect_sparse_hessian_is_dense(broyden_banded, 30, "broyden banded", random, true);
+  expect_sparse_hessian_is_dense(stencil_energy, grid * grid, "stencil energy", random, true);
+  expect_sparse_hessian_is_dense(arrowhead, 25, "arrowhead", random, true);
+  expect_sparse_hessian_is_dense(block_diagonal, 24, "block diagonal", random, true);
+  expect_sparse_hessian_is_dense(separable, 20, "separable", random, true);
+  expect_sparse_hessian_is_dense(shared_parameter, 20, "shared parameter", random, true);
+  expect_sparse_hessian_is_dense(pentadiagonal, 33, "pentadiagonal", random, true);
+  expect_sparse_hessian_is_dense([](auto x) { return x[0] * 0.0 + 3.0; }, 4, "constant", random, true);
+  // exp of a running sum over every unknown: assembled up to 16 unknowns, colored beyond.
+  expect_sparse_hessian_is_dense(dense_coupling, 16, "dense, 16", random, true);
+  expect_sparse_hessian_is_dense(dense_coupling, 17, "dense, 17", random, false);
+}
+
+// The Rosenbrock chain written one expression per term and with named temporaries
+// (rosenbrock above), assembled from the statements' local Hessians, and colored: the same
+// matrix and gradient every way, and the dense Hessian's. A constant Var made inside f (an
+// input of the recording that is not one of x) is an operand the terms are nonlinear in,
+// whose row of the Jacobian is zero; x[i] written twice is one operand.
+TEST(SparseHessian, SumsOfSmallTermsAreAssembledFromLocalHessians) {
+  auto one_expression = [](auto x) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    const V c = 100.0;  // a Var on the tape when V is Var
+    V s = 0.0;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i)
+      s += c * tg::square(x[i + 1] - x[i] * x[i]) + tg::square(1.0 - x[i]);
+    return s;
+  };
+  std::mt19937 random(23);
+  const std::size_t n = 40;
+  const std::vector<double> x0 = random_coordinates(n, random);
+  const tg::SparseHessianOptions always{.assembly = tg::HessianAssembly::Always};
+  tg::SparseHessian assembled(one_expression, x0, always), named(rosenbrock, x0, always),
+      colored(rosenbrock, x0, {.assembly = tg::HessianAssembly::Never});
+  EXPECT_TRUE(assembled.from_local_hessians());
+  EXPECT_TRUE(named.from_local_hessians());
+  EXPECT_FALSE(colored.from_local_hessians());
+  ASSERT_EQ(assembled.pattern(), colored.pattern());
+  ASSERT_EQ(named.pattern(), colored.pattern());
+  const auto close = [](double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b)); };
+  for (int point = 0; point < 3; ++point) {
+    const std::vector<double> x = point == 0 ? x0 : random_coordinates(n, random);
+    std::vector<double> a, b, c, ga(n), gb(n), gc(n);
+    const double fa = assembled.values(x, a, ga), fb = named.values(x, b, gb), fc = colored.values(x, c, gc);
+    EXPECT_TRUE(close(fa, fc)) << fa << " " << fc;
+    EXPECT_TRUE(close(fb, fc)) << fb << " " << fc;
+    for (std::size_t k = 0; k < c.size(); ++k) {
+      EXPECT_TRUE(close(a[k], c[k])) << k << ": " << a[k] << " " << c[k];
+      EXPECT_TRUE(close(b[k], c[k])) << k << ": " << b[k] << " " << c[k];
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_TRUE(close(ga[i], gc[i])) << i;
+      EXPECT_TRUE(close(gb[i], gc[i])) << i;
+    }
+    expect_equal_to_dense(assembled.at(x), tg::hessian(one_expression, x), "one expression per term");
+  }
+  // Parameters are inputs too: weights on each term, set between evaluations.
+  auto weighted = [](auto x, auto w) {
+    using V = std::remove_cvref_t<decltype(x[0])>;
+    V s = 0.0;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i)
+      s += w[i] * x[i] * x[i] * x[i + 1] + tg::exp(w[i] * x[i + 1]);
+    return s;
+  };
+  std::vector<double> w = random_coordinates(n - 1, random, 0.5, 2.0);
+  tg::SparseHessian with_parameters(weighted, x0, w, always);
+  EXPECT_TRUE(with_parameters.from_local_hessians());
+  w = random_coordinates(n - 1, random, 0.5, 2.0);
+  with_parameters.set_parameters(w);
+  const std::vector<double> y = random_coordinates(n, random);
+  expect_equal_to_dense(with_parameters.at(y),
+                        tg::hessian(
+                            [&](auto x) {
+                              using V = std::remove_cvref_t<decltype(x[0])>;
+                              std::vector<V> constant(w.begin(), w.end());
+                              return weighted(x, std::span<const V>(constant));
+                            },
+                            y),
+                        "weighted terms with new weights");
 }
 
 TEST(SparseHessian, ColorsAreTheKnownOptimaWithinOne) {

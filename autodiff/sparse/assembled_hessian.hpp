@@ -69,8 +69,9 @@ class AssembledHessian {
           if (record.kind(operand_index[k]) != StatementKind::Input) kept[operand_index[k]] = true;
     // Each kept row's inputs among x (sorted), and where each term that forms it goes
     // among them; an input that is not one of x (a constant, a parameter) is left out.
-    std::vector<bool> in_x(end, false);
-    for (const std::uint32_t s : x_inputs) in_x[s] = true;
+    position_.assign(end, not_stored);
+    for (std::size_t i = 0; i < x_inputs.size(); ++i) position_[x_inputs[i]] = static_cast<std::uint32_t>(i);
+    const auto in_x = [&](std::uint32_t o) { return position_[o] != not_stored; };
     row_of_.assign(end, no_row);
     rows_.clear();
     row_inputs_.clear();
@@ -82,7 +83,7 @@ class AssembledHessian {
       for (std::uint32_t k = statement_end[s - 1]; k < statement_end[s]; ++k) {
         const std::uint32_t o = operand_index[k];
         if (row_of_[o] == no_row) {
-          if (in_x[o]) merged.push_back(o);
+          if (in_x(o)) merged.push_back(o);
         } else {
           merged.insert(merged.end(), row_inputs_.begin() + rows_[row_of_[o]].begin,
                         row_inputs_.begin() + rows_[row_of_[o]].end);
@@ -98,7 +99,7 @@ class AssembledHessian {
       for (std::uint32_t k = statement_end[s - 1]; k < statement_end[s]; ++k) {
         const std::uint32_t o = operand_index[k];
         if (row_of_[o] == no_row) {
-          row_terms_.push_back(in_x[o] ? place(o) : not_stored);
+          row_terms_.push_back(in_x(o) ? place(o) : not_stored);
         } else {
           const Row& r = rows_[row_of_[o]];
           for (std::uint32_t e = r.begin; e < r.end; ++e) row_terms_.push_back(place(row_inputs_[e]));
@@ -116,11 +117,10 @@ class AssembledHessian {
 
   // H's nonzeros in `pattern`'s order into `nonzeros`, at the point `tape` (the recording
   // analyze() was given) was last replayed and swept at: its values, partials and
-  // adjoints. `x_inputs`: the statements of x, in order; `recording`: a number that
-  // changes with the recording. False when the scatter list would be too long (the caller
-  // then colors).
-  bool assemble(ReplayTape& tape, std::size_t recording, std::span<const std::uint32_t> x_inputs,
-                const SparsityPattern& pattern, std::vector<double>& nonzeros) {
+  // adjoints. `recording`: a number that changes with the recording. False when the
+  // scatter list would be too long (the caller then colors).
+  bool assemble(ReplayTape& tape, std::size_t recording, const SparsityPattern& pattern,
+                std::vector<double>& nonzeros) {
     const KernelArgs<double> a = tape.kernel_args();
     const std::uint32_t end = tape.view().statements;
     blocks_.prepare(tape.record(), recording, a.statement_end, a.operand_index, a.values, a.partials,
@@ -143,7 +143,7 @@ class AssembledHessian {
         }
       }
     }
-    if (!scatter_made_) scatter_usable_ = make_scatter(x_inputs, pattern, end);
+    if (!scatter_made_) scatter_usable_ = make_scatter(pattern, end);
     if (!scatter_usable_) return false;
     nonzeros.assign(pattern.nonzeros(), 0.0);
     std::size_t k = 0;
@@ -191,10 +191,7 @@ class AssembledHessian {
   // input that is not one of x, or a pair no rule makes nonzero, x·y + z·z's x and z,
   // whose term is 0). Bounded by the work the colored passes would do, so that many wide
   // rows met in one statement do not take unbounded memory.
-  bool make_scatter(std::span<const std::uint32_t> x_inputs, const SparsityPattern& pattern,
-                    std::uint32_t end) {
-    std::vector<std::uint32_t> position(end, not_stored);  // an input statement's place in x
-    for (std::size_t i = 0; i < x_inputs.size(); ++i) position[x_inputs[i]] = static_cast<std::uint32_t>(i);
+  bool make_scatter(const SparsityPattern& pattern, std::uint32_t end) {
     const std::size_t most = 64 * (std::size_t{end} + pattern.nonzeros());
     scatter_.clear();
     bool within = true;
@@ -204,7 +201,7 @@ class AssembledHessian {
             for (std::size_t lj = 0; lj < lanes.size(); ++lj)
               for (const std::uint32_t ia : row_inputs(lanes[li]))
                 for (const std::uint32_t ib : row_inputs(lanes[lj])) {
-                  const std::uint32_t i = position[ia], j = position[ib];
+                  const std::uint32_t i = position_[ia], j = position_[ib];
                   std::uint32_t at = not_stored;
                   if (i != not_stored && j != not_stored) {
                     const auto first =
@@ -226,6 +223,7 @@ class AssembledHessian {
   }
 
   LocalHessians<double> blocks_;
+  std::vector<std::uint32_t> position_;    // per statement: its place in x, or not_stored
   std::vector<std::uint32_t> row_of_;      // per statement: its row in rows_, or no_row
   std::vector<Row> rows_;                  // in statement order
   std::vector<std::uint32_t> row_inputs_;  // each row's input statements among x, sorted

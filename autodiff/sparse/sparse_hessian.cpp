@@ -129,7 +129,7 @@ struct SparseHessianState {
     if (tape->try_replay().changed) return false;  // every partial kept: no sum runs
     value = values[output];
     tape->backward(Var(Var::Recorded{}, value, output, tape->generation()));
-    if (!assembly.assemble(*tape, recordings, inputs, pattern, assembled)) {
+    if (!assembly.assemble(*tape, recordings, pattern, assembled)) {
       assembles = false;  // its scatter list would be too long: the colored passes serve
       compressed.assign(n * coloring->colors(), 0.0);
       return replayed_passes(x, gradient, value);

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "interpreter.hpp"
@@ -30,6 +31,7 @@ template <class V>
 struct BatchScratch {
   std::vector<V> value, adjoint;
   std::vector<std::uint8_t> dependent;
+  std::vector<std::uint32_t> dependent_nodes;
 };
 
 // Whether program `nodes` can run batched: not too long, and no comparison (a guard's program).
@@ -238,7 +240,7 @@ bool run_program_batch(const ProgramNode* nodes, std::uint32_t count, const T* n
     const batch::Statements<V, T> at{
         numbers, numbers_begin + c0, statement_end + c0, operand_index, values, partials, leaves};
     // A leaf depends when, in some statement of the batch, it reads a statement of the batch.
-    bool any_dependent = false;
+    scratch.dependent_nodes.clear();
     for (std::uint32_t k = 0; k < count; ++k) {
       const ProgramNode& n = nodes[k];
       bool d = false;
@@ -249,25 +251,26 @@ bool run_program_batch(const ProgramNode* nodes, std::uint32_t count, const T* n
         for (int a = 0; a < op_arity(n.op); ++a) d = d || dependent[n.arg[a]] != 0;
       }
       dependent[k] = d;
-      any_dependent = any_dependent || d;
+      if (d) scratch.dependent_nodes.push_back(k);
     }
+    // The dependent nodes, ascending: run one statement at a time (a sum's running total and the
+    // additions above it: a few of the program's nodes).
+    const std::span<const std::uint32_t> chain(scratch.dependent_nodes);
 
     for (std::uint32_t k = 0; k < count; ++k)
       if (!dependent[k] && !batch::forward(nodes[k], k, value, at, 0, m)) return false;
     for (std::uint32_t j = 0; j < m; ++j) {
-      if (any_dependent)
-        for (std::uint32_t k = 0; k < count; ++k)
-          if (dependent[k] && !batch::forward(nodes[k], k, value, at, j, j + 1)) return false;
+      for (const std::uint32_t k : chain)
+        if (!batch::forward(nodes[k], k, value, at, j, j + 1)) return false;
       // Read by the next statements' dependent leaves.
       if (values != nullptr) values[c0 + j] = value[std::size_t{root} * batch_width + j];
     }
     if (partials == nullptr) continue;
 
     std::fill_n(adjoint + std::size_t{root} * batch_width, m, V(1));
-    if (any_dependent)
-      for (std::uint32_t j = 0; j < m; ++j)
-        for (std::uint32_t k = count; k-- > 0;)
-          if (dependent[k]) batch::reverse(nodes[k], k, value, adjoint, at, j, j + 1);
+    for (std::uint32_t j = 0; j < m; ++j)
+      for (auto k = chain.rbegin(); k != chain.rend(); ++k)
+        batch::reverse(nodes[*k], *k, value, adjoint, at, j, j + 1);
     for (std::uint32_t k = count; k-- > 0;)
       if (!dependent[k]) batch::reverse(nodes[k], k, value, adjoint, at, 0, m);
   }

@@ -23,6 +23,13 @@
 /// A statement with more than max_cached_slots nonlinear slots (a
 /// long product written as one expression) keeps no block: each product runs its program
 /// on Dual numbers in the direction, as hvp does, which costs what its block would save.
+///
+/// When every statement keeps a block, a product does not sweep the whole recording: by the
+/// second-order chain rule H = Σₛ adj(s)·Jₛᵀ·Qₛ·Jₛ, where Jₛ is the Jacobian of the block's
+/// operands in the inputs, a block whose operands are inputs (a sum's term in the variables
+/// themselves, as the command line's `sum(…)` records) is read once and added into H·v, and
+/// only the cone below the other blocks' operands is swept (block_product()). A sum of
+/// terms with a few statements beside it (a boundary term) so costs its blocks and those few.
 #pragma once
 
 #include <algorithm>
@@ -88,11 +95,11 @@ class LocalHessians {
   static constexpr std::size_t max_cached_slots = 8;
 
   // At the point whose statement values, operand partials and adjoints (of the output)
-  // are given, for the recording `record` with these operand arrays: copies what the
-  // products read, and computes each statement's block. `end`: one past the last statement;
-  // `recording`: a number that changes whenever the recording does (its programs with it).
-  // With `products` false, only the blocks are wanted (for_each_block(), while the arrays
-  // given stay as they are): nothing is copied, and product() may not be called.
+  // are given, for the recording `record` with these operand arrays: computes each
+  // statement's block and keeps what the products read (keep_for_products()). `end`: one past the last
+  // statement; `recording`: a number that changes whenever the recording does (its programs with it). With
+  // `products` false, only the blocks are wanted (for_each_block(), while the arrays given stay as they are):
+  // nothing is copied, and product() may not be called.
   template <class Record>
   void prepare(const Record& record, std::size_t recording, const std::uint32_t* statement_end,
                const std::uint32_t* operand_index, const T* values, const T* partials, const T* adjoints,
@@ -101,29 +108,12 @@ class LocalHessians {
     operand_index_ = operand_index;
     end_ = end;
     products_ = products;
-    if (products) {
-      values_.assign(values, values + end);
-      partials_.assign(partials, partials + statement_end[end - 1]);
-      adjoints_.assign(adjoints, adjoints + end);
-      values = values_.data();
-      adjoints = adjoints_.data();
-    }
     value_ = values;
     adjoint_ = adjoints;
     classify(record, recording);
     blocks_.clear();
     entries_.clear();
     direct_.clear();
-    // A product writes the tangent of every statement with operands and of every input;
-    // the others (constants) stay 0. It leaves the adjoints' tangents 0 where it read them,
-    // and clears those of the statements without operands (inputs, constants) itself.
-    without_operands_.clear();
-    if (products) {
-      tangent_.assign(end, T(0));
-      adjoint_tangent_.assign(end, T(0));
-      for (std::uint32_t s = 1; s < end; ++s)
-        if (statement_end[s - 1] == statement_end[s]) without_operands_.push_back(s);
-    }
     lane_operands_.clear();
     entry_lanes_.clear();
     for (std::uint32_t s = 1; s < end; ++s) {
@@ -180,6 +170,7 @@ class LocalHessians {
         blocks<8>(record, p, i, last);
       i = last;
     }
+    if (products) keep_for_products(values, partials, adjoints);
   }
 
   // After prepare(), each block in recording order: visit(lane operands, block, adjoint),
@@ -198,6 +189,7 @@ class LocalHessians {
   template <class Record>
   void product(const Record& record, std::span<const std::uint32_t> inputs, const T* v, T* hv) {
     if (!products_) throw Error("LocalHessians: prepared for its blocks only, not for products");
+    if (by_blocks_) return block_product(inputs, v, hv);
     try {
       sweeps(record, inputs, v, hv);
     } catch (...) {  // a statement run on Duals threw midway: start the next product clean
@@ -207,6 +199,185 @@ class LocalHessians {
   }
 
  private:
+  static constexpr std::uint32_t no_block = 0xffffffff;
+  // A statement with nonlinear slots. With a block, its `lanes` distinct operands in them
+  // are lane_operands_[first_lane …]; without one, first_lane indexes direct_.
+  struct Entry {
+    std::uint32_t statement;
+    std::uint32_t block;  // where its lanes × lanes block starts in blocks_, or no_block
+    std::uint32_t first_lane;
+    std::uint32_t lanes;
+  };
+  // A statement without a block: what running its program needs.
+  struct Direct {
+    std::uint32_t program;
+    const T* numbers;
+  };
+
+  // What the products read after prepare() returns, when the arrays given may change (a later replay).
+  // Without a statement lacking a block: the blocks, the statements' adjoints and the partials of the
+  // statements below the blocks' operands that are not inputs (the cone: block_product()); else copies of
+  // the values, partials and adjoints for the two sweeps.
+  void keep_for_products(const T* values, const T* partials, const T* adjoints) {
+    adjoints_.assign(adjoints, adjoints + end_);
+    adjoint_ = adjoints_.data();
+    by_blocks_ = direct_.empty();
+    places_for_ = nullptr;
+    without_operands_.clear();
+    const auto has_operands = [this](std::uint32_t s) { return statement_end_[s - 1] != statement_end_[s]; };
+    if (by_blocks_) {
+      values_.clear();
+      partials_.clear();
+      value_ = nullptr;
+      // The entries whose operands are all inputs or constants, and the others; the cone of the others'
+      // operands that are statements with operands: everything those read down to the inputs.
+      leaf_entries_.clear();
+      mixed_entries_.clear();
+      std::vector<std::uint8_t> in_cone(end_, 0);
+      std::uint32_t top = 0;
+      for (std::uint32_t i = 0; i < entries_.size(); ++i) {
+        const Entry& e = entries_[i];
+        bool mixed = false;
+        for (std::uint32_t l = e.first_lane; l < e.first_lane + e.lanes; ++l)
+          if (has_operands(lane_operands_[l])) {
+            mixed = true;
+            in_cone[lane_operands_[l]] = 1;
+            top = std::max(top, lane_operands_[l]);
+          }
+        (mixed ? mixed_entries_ : leaf_entries_).push_back(i);
+      }
+      cone_.clear();
+      for (std::uint32_t s = top; s > 0; --s)
+        if (in_cone[s])
+          for (std::uint32_t o = statement_end_[s - 1]; o < statement_end_[s]; ++o)
+            if (has_operands(operand_index_[o])) in_cone[operand_index_[o]] = 1;
+      cone_end_.assign(1, 0);
+      cone_partials_.clear();
+      for (std::uint32_t s = 1; s <= top; ++s) {
+        if (!in_cone[s]) continue;
+        cone_.push_back(s);
+        cone_partials_.insert(cone_partials_.end(), partials + statement_end_[s - 1],
+                              partials + statement_end_[s]);
+        cone_end_.push_back(static_cast<std::uint32_t>(cone_partials_.size()));
+      }
+      if (!cone_.empty()) {
+        tangent_.assign(end_, T(0));
+        adjoint_tangent_.assign(end_, T(0));
+      }
+      return;
+    }
+    values_.assign(values, values + end_);
+    partials_.assign(partials, partials + statement_end_[end_ - 1]);
+    value_ = values_.data();
+    // A product writes the tangent of every statement with operands and of every input;
+    // the others (constants) stay 0. It leaves the adjoints' tangents 0 where it read them,
+    // and clears those of the statements without operands (inputs, constants) itself.
+    tangent_.assign(end_, T(0));
+    adjoint_tangent_.assign(end_, T(0));
+    for (std::uint32_t s = 1; s < end_; ++s)
+      if (!has_operands(s)) without_operands_.push_back(s);
+  }
+
+  // H·v by the second-order chain rule, H = Σₛ adj(s)·Jₛᵀ·Qₛ·Jₛ (Jₛ: the Jacobian of statement s's block
+  // operands in the inputs): the statements' linear slots have no second derivative, and an input's row
+  // of Jₛ is a unit vector. A block whose operands are all inputs (a sum's term in the variables themselves,
+  // as the command line's `sum(…)` records) is read once, its product added straight into hv; the
+  // tangents Jₛ·v of the other blocks' operands come from a forward pass over their cone alone, and their
+  // products go back down the cone in reverse. Where the two sweeps pass over every operand of the
+  // recording twice, this reads the blocks and the cone, often a small part of it.
+  void block_product(std::span<const std::uint32_t> inputs, const T* v, T* hv) {
+    if (places_for_ != inputs.data() || places_size_ != inputs.size()) {
+      // Each statement's place among the inputs, not_an_input for a constant, with_operands for the rest.
+      place_.assign(end_, not_an_input);
+      for (std::uint32_t s = 1; s < end_; ++s)
+        if (statement_end_[s - 1] != statement_end_[s]) place_[s] = with_operands;
+      for (std::size_t i = 0; i < inputs.size(); ++i) place_[inputs[i]] = static_cast<std::uint32_t>(i);
+      lane_inputs_.resize(lane_operands_.size());
+      for (std::size_t l = 0; l < lane_operands_.size(); ++l) lane_inputs_[l] = place_[lane_operands_[l]];
+      places_for_ = inputs.data();
+      places_size_ = inputs.size();
+    }
+    std::fill(hv, hv + inputs.size(), T(0));
+    for (auto i = leaf_entries_.rbegin(); i != leaf_entries_.rend(); ++i) {
+      const Entry& e = entries_[*i];
+      switch (e.lanes) {  // the usual widths with the block's size known, so that w stays in registers
+        case 1:
+          add_block_product<1>(e, v, hv);
+          break;
+        case 2:
+          add_block_product<2>(e, v, hv);
+          break;
+        case 3:
+          add_block_product<3>(e, v, hv);
+          break;
+        case 4:
+          add_block_product<4>(e, v, hv);
+          break;
+        default:
+          add_block_product<max_cached_slots>(e, v, hv);
+      }
+    }
+    if (mixed_entries_.empty()) return;
+    // The tangents along v: the inputs', then the cone's in recording order (constants stay 0).
+    T* t = tangent_.data();
+    for (std::size_t i = 0; i < inputs.size(); ++i) t[inputs[i]] = v[i];
+    for (std::size_t c = 0; c < cone_.size(); ++c) {
+      const std::uint32_t s = cone_[c];
+      const std::uint32_t* index = operand_index_ + statement_end_[s - 1];
+      T sum = T(0);
+      for (std::uint32_t o = cone_end_[c]; o < cone_end_[c + 1]; ++o) sum += cone_partials_[o] * t[*index++];
+      t[s] = sum;
+    }
+    // The other blocks' products and the cone's adjoint tangents, from the last statement down: a cone
+    // statement has had every contribution when its turn comes, from the blocks and the cone above it.
+    T* a = adjoint_tangent_.data();
+    const auto add = [&](std::uint32_t s, T x) {
+      const std::uint32_t at = place_[s];
+      if (at < inputs.size())
+        hv[at] += x;
+      else if (at == with_operands)
+        a[s] += x;
+    };
+    std::size_t m = mixed_entries_.size(), c = cone_.size();
+    while (m > 0 || c > 0) {
+      const std::uint32_t entry_statement = m > 0 ? entries_[mixed_entries_[m - 1]].statement : 0;
+      if (c == 0 || entry_statement >= cone_[c - 1]) {
+        const Entry& e = entries_[mixed_entries_[--m]];
+        const std::size_t k = e.lanes;
+        const T* q = blocks_.data() + e.block;
+        const std::uint32_t* lanes = lane_operands_.data() + e.first_lane;
+        const T adjoint = adjoint_[e.statement];
+        for (std::size_t i = 0; i < k; ++i) {
+          T sum = T(0);
+          for (std::size_t j = 0; j < k; ++j) sum += q[i * k + j] * t[lanes[j]];
+          add(lanes[i], adjoint * sum);
+        }
+      } else {
+        const std::uint32_t s = cone_[--c];
+        const T as = a[s];
+        a[s] = T(0);
+        const std::uint32_t* index = operand_index_ + statement_end_[s - 1];
+        for (std::uint32_t o = cone_end_[c]; o < cone_end_[c + 1]; ++o) add(*index++, cone_partials_[o] * as);
+      }
+    }
+  }
+
+  // hv += adj(s)·Qₛ·v on one block of at most K lanes.
+  template <std::size_t K>
+  void add_block_product(const Entry& e, const T* v, T* hv) const {
+    const std::size_t k = K == max_cached_slots ? e.lanes : K;
+    const T* q = blocks_.data() + e.block;
+    const std::uint32_t* place = lane_inputs_.data() + e.first_lane;
+    std::array<T, K> w;
+    for (std::size_t j = 0; j < k; ++j) w[j] = place[j] == not_an_input ? T(0) : v[place[j]];
+    const T adjoint = adjoint_[e.statement];
+    for (std::size_t i = 0; i < k; ++i) {
+      T sum = T(0);
+      for (std::size_t j = 0; j < k; ++j) sum += q[i * k + j] * w[j];
+      if (place[i] != not_an_input) hv[place[i]] += adjoint * sum;
+    }
+  }
+
   template <class Record>
   void sweeps(const Record& record, std::span<const std::uint32_t> inputs, const T* v, T* hv) {
     const std::uint32_t* end = statement_end_;
@@ -249,21 +420,6 @@ class LocalHessians {
     for (std::size_t i = 0; i < inputs.size(); ++i) hv[i] = a[inputs[i]];
     for (const std::uint32_t s : without_operands_) a[s] = T(0);
   }
-
-  static constexpr std::uint32_t no_block = 0xffffffff;
-  // A statement with nonlinear slots. With a block, its `lanes` distinct operands in them
-  // are lane_operands_[first_lane …]; without one, first_lane indexes direct_.
-  struct Entry {
-    std::uint32_t statement;
-    std::uint32_t block;  // where its lanes × lanes block starts in blocks_, or no_block
-    std::uint32_t first_lane;
-    std::uint32_t lanes;
-  };
-  // A statement without a block: what running its program needs.
-  struct Direct {
-    std::uint32_t program;
-    const T* numbers;
-  };
 
   // Each program's nonlinear slots, found once per recording.
   template <class Record>
@@ -414,10 +570,21 @@ class LocalHessians {
   const std::uint32_t* statement_end_ = nullptr;
   const std::uint32_t* operand_index_ = nullptr;
   std::uint32_t end_ = 0;
-  std::vector<T> values_, partials_, adjoints_;  // copies, when prepared for products
+  std::vector<T> values_, partials_, adjoints_;  // copies, when prepared for products (keep_for_products)
   const T* value_ = nullptr;  // the values and adjoints read: the copies, or the arrays given
   const T* adjoint_ = nullptr;
   bool products_ = false;
+  bool by_blocks_ = false;  // products by block_product(), not sweeps()
+  // block_product(): the entries whose block operands are all inputs or constants, and the others (indices
+  // into entries_, ascending); the cone below the others' operands, ascending, with its statements'
+  // partials (cone_end_: where each one's end in cone_partials_).
+  std::vector<std::uint32_t> leaf_entries_, mixed_entries_, cone_, cone_end_;
+  std::vector<T> cone_partials_;
+  static constexpr std::uint32_t not_an_input = 0xffffffff, with_operands = 0xfffffffe;
+  std::vector<std::uint32_t> place_;           // per statement: its input's place, or one of the two above
+  std::vector<std::uint32_t> lane_inputs_;     // per lane operand, its place_
+  const std::uint32_t* places_for_ = nullptr;  // the inputs place_ was made for
+  std::size_t places_size_ = 0;
   std::vector<T> blocks_;       // each entry's k×k block, row-major
   std::vector<Entry> entries_;  // the statements with nonlinear slots, ascending
   std::vector<std::uint32_t> lane_operands_;

@@ -3,7 +3,8 @@
 // recording on Dual numbers) to rounding, and central differences of the gradient to
 // their truncation error; on every kind of statement the local Hessians distinguish
 // (linear slots, an operand written twice, a statement with too many nonlinear slots for
-// a block, kinks); after a changed branch; and misuse is refused.
+// a block, kinks; products from the blocks alone, from the blocks and a cone of statements below
+// them, and by two sweeps); after a changed branch; and misuse is refused.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -62,6 +63,29 @@ auto one_statement_terms = [](auto x) {
   return f;
 };
 
+// Terms whose blocks read the inputs and a Var that is no input (a constant of the recording, whose
+// tangent is 0): the products come from the blocks alone (LocalHessians::block_product).
+auto terms_with_a_constant_var = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  const V c = 1.5;
+  V f = 0.0;
+  for (std::size_t i = 0; i + 1 < x.size(); ++i) f += tg::exp(0.3 * c * x[i]) * x[i + 1] + c * c * x[i + 1];
+  return f;
+};
+
+// Terms in the inputs beside a term in named temporaries (a boundary term): the terms' blocks are read
+// alone and only the boundary term's statements are swept (LocalHessians::block_product's cone).
+auto terms_and_a_boundary_term = [](auto x) {
+  using V = std::remove_cvref_t<decltype(x[0])>;
+  const std::size_t n = x.size();
+  V f = 0.0;
+  for (std::size_t i = 0; i + 1 < n; ++i) f += tg::exp(0.2 * x[i]) * x[i + 1] * x[i + 1];
+  const V a = x[0] * x[n - 1] - 1.0;
+  const V b = tg::sin(a) + 2.0 * x[1];
+  f += b * b * a;
+  return f;
+};
+
 // One statement nonlinear in ten operands: more than a block is kept for, so each product
 // differentiates it in the direction.
 auto long_product = [](auto x) {
@@ -107,6 +131,8 @@ TEST(Linearize, ProductsEqualForwardOverReverse) {
   expect_products_match_hvp(mixed, 12, "mixed rules");
   expect_products_match_hvp(long_product, 10, "a ten-operand product");
   expect_products_match_hvp(one_statement_terms, 100, "a run of one-statement terms");
+  expect_products_match_hvp(terms_with_a_constant_var, 20, "terms with a constant Var");
+  expect_products_match_hvp(terms_and_a_boundary_term, 40, "terms and a boundary term");
 }
 
 // H·v against central differences of the replayed gradient, in double: (∇f(x+hv) − ∇f(x−hv)) / 2h,

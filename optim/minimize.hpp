@@ -287,8 +287,8 @@ std::function<SparseHessian&(std::size_t)> sparse_hessian_of(F& f, Point point) 
 // linearizing a recording unless a point takes many products. An f written on Vars only
 // (the command line's expressions, which an interpreter evaluates: each fresh evaluation
 // on Duals costs many replays) has its products from minimize()'s own recording of it,
-// `recorded`, linearized at each new point (RecordedFunction::linearize): each product is
-// then two passes over it.
+// `recorded`, linearized at each new point (RecordedFunction::linearize): each product then
+// reads the statements' local Hessians, with no rule evaluated.
 template <class F>
 Curvature curvature_of(F& f, const Parameter& x, std::unique_ptr<HessianOperator<F&>>& second_order,
                        std::optional<RecordedFunction>& recorded) {

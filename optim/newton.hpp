@@ -156,7 +156,8 @@ class Newton : public SecondOrderOptimizer<Newton, NewtonOptions> {
       const Eigen::VectorXd x = parameters_.values();
       const Eigen::SparseMatrix<double>& h =
           sparse_.hessian_at(*sparse, std::span<const double>(x.data(), n));
-      products_ += static_cast<long>(sparse->colors());
+      // An assembled Hessian takes no products (and has no coloring to count).
+      if (!sparse->from_local_hessians()) products_ += static_cast<long>(sparse->colors());
       return sparse_direction(h, g);
     }
     products_ += static_cast<long>(n);

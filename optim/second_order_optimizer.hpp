@@ -83,7 +83,8 @@ class CurvatureOptimizer : public Optimizer {
   /// whose conjugate gradients met non-positive curvature, trust-region Newton-CG's accepted steps whose
   /// conjugate gradients did.
   long indefinite_steps() const { return indefinite_steps_; }
-  /// Hessian-vector products made over the optimizer's life (a dense Hessian counts n).
+  /// Hessian-vector products made over the optimizer's life (a dense Hessian counts n, a sparse one its
+  /// colors, one assembled from local Hessians none).
   long hessian_vector_products() const { return products_; }
 
  protected:

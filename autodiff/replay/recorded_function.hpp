@@ -169,7 +169,8 @@ class BasicRecordedFunction {
 
   /// f(x), with ∇f(x) in g, and the gradient linearized at x for hessian_product(): one replay, one reverse
   /// sweep, and the local Hessian of each statement in the operands it is nonlinear in
-  /// (replay/detail/local_hessians.hpp). Each product after it is two linear passes over the recording, where
+  /// (replay/detail/local_hessians.hpp). Each product after it reads those blocks and sweeps at most the
+  /// recording's operands twice (only the statements below a block's operands that are not inputs), where
   /// hvp() records every expression again on Dual numbers: worth it from about two products at one point (a
   /// Newton–CG step, a sparse Hessian's colors). A recording with tensor operations or Parameters is refused,
   /// as hvp() refuses it. Right after gradient() at the same x (as minimize() calls it), the replay and the

@@ -39,6 +39,8 @@ struct SparseHessianState {
   bool replayable = false;
 
   SparsityPattern pattern;
+  bool has_pattern = false;
+  // The pattern's coloring, made when first needed (colored()): an assembled Hessian reads none.
   std::optional<ColumnColoring> coloring;
   std::size_t patterns_found = 0;
   std::size_t recordings = 0;  // numbers each recording, for DualBuffers::filled_for
@@ -90,18 +92,31 @@ struct SparseHessianState {
     const bool may_assemble = new_replayable && options.assembly != HessianAssembly::Never &&
                               new_assembly.analyze(*recording, new_inputs);
     SparsityPattern found = hessian_pattern(*recording, new_inputs, new_output, options.max_nonzeros);
-    const bool changed = !coloring || found != pattern;
+    const bool changed = !has_pattern || found != pattern;
+    // Under Auto, only where a row has more than 4 nonzeros (a band of 5 or wider, a 5-point
+    // stencil): there the colored passes took more than 4 directions and the assembly did less
+    // (on the Rosenbrock chain's tridiagonal Hessian, 3 colors, it measured about as fast or
+    // slower; on Broyden's function written with named temporaries, pentadiagonal and 5 colors,
+    // 1.1 -> 0.8 s for sparse Newton at n = 10^5). Decided on the pattern, not on the colors, so
+    // that an assembled Hessian is never colored: ColPack's star coloring took a quarter of the
+    // first sparse Newton step on Broyden's function at n = 10^5.
+    std::size_t densest_row = 0;
+    for (std::size_t i = 0; i < found.rows; ++i)
+      densest_row = std::max(densest_row, found.row_begin[i + 1] - found.row_begin[i]);
+    const bool new_assembles =
+        may_assemble && (options.assembly == HessianAssembly::Always || densest_row > 4);
     std::optional<ColumnColoring> new_coloring;
     CompressedIndices new_indices;
-    if (changed) {
-      new_coloring = color_hessian(found, options.coloring);
-      new_indices = CompressedIndices(found);
-    }
+    if ((changed || !coloring) && !new_assembles) new_coloring = color_hessian(found, options.coloring);
+    if (changed) new_indices = CompressedIndices(found);
     // Nothing throws from here on.
     if (changed) {
       pattern = std::move(found);
-      coloring = std::move(new_coloring);
+      has_pattern = true;
+      coloring = std::move(new_coloring);  // none for an assembled Hessian
       indices = std::move(new_indices);
+    } else if (new_coloring) {
+      coloring = std::move(new_coloring);
     }
     if (changed || branch_changed) ++patterns_found;
     inputs = std::move(new_inputs);
@@ -109,14 +124,16 @@ struct SparseHessianState {
     output = new_output;
     constant_value = y.value();
     replayable = new_replayable;
-    // Under Auto, only where the colored passes take more than 4 directions: the assembly
-    // then does less (on the Rosenbrock chain's 3 colors, Dual numbers of 4 tangents, it
-    // measured about as fast or slower; on Broyden's function written with named
-    // temporaries, 5 colors, 1.1 -> 0.8 s for sparse Newton at n = 10^5).
-    assembles = may_assemble && (options.assembly == HessianAssembly::Always || coloring->colors() > 4);
+    assembles = new_assembles;
     assembly = std::move(new_assembly);
     tape = std::move(recording);
     ++recordings;
+  }
+
+  // The pattern's coloring, made now if it was not (an assembled Hessian's, when asked for).
+  const ColumnColoring& colored() {
+    if (!coloring) coloring = color_hessian(pattern, options.coloring);
+    return *coloring;
   }
 
   // H(x) assembled into `assembled`, ∇f(x) into `gradient` (when not empty), f(x) into
@@ -131,7 +148,7 @@ struct SparseHessianState {
     tape->backward(Var(Var::Recorded{}, value, output, tape->generation()));
     if (!assembly.assemble(*tape, recordings, pattern, assembled)) {
       assembles = false;  // its scatter list would be too long: the colored passes serve
-      compressed.assign(n * coloring->colors(), 0.0);
+      compressed.assign(n * colored().colors(), 0.0);
       return replayed_passes(x, gradient, value);
     }
     if (!gradient.empty())
@@ -188,8 +205,8 @@ struct SparseHessianState {
 
   // The inputs' Duals: x with tangent k = 1 where the input's color is first + k.
   template <class D>
-  void seed(D* values, std::span<const double> x, std::size_t first, bool indexed_by_input = false) const {
-    const std::span<const int> color = coloring->color();
+  void seed(D* values, std::span<const double> x, std::size_t first, bool indexed_by_input = false) {
+    const std::span<const int> color = colored().color();
     for (std::size_t i = 0; i < n; ++i) {
       std::array<double, static_cast<std::size_t>(D::width)> t{};
       const auto c = static_cast<std::size_t>(color[i]);
@@ -203,7 +220,7 @@ struct SparseHessianState {
   template <class D>
   void gather(const D* adjoints, std::size_t first, std::span<double> gradient) {
     const std::size_t width =
-        std::min<std::size_t>(D::width, coloring->colors() - std::min(first, coloring->colors()));
+        std::min<std::size_t>(D::width, colored().colors() - std::min(first, colored().colors()));
     for (std::size_t i = 0; i < n; ++i) {
       const D& a = adjoints[inputs[i]];
       if (first == 0 && !gradient.empty()) gradient[i] = a.value();
@@ -214,7 +231,7 @@ struct SparseHessianState {
   template <class D>
   void gather_inputs(const D* adjoints, std::size_t first, std::span<double> gradient) {
     const std::size_t width =
-        std::min<std::size_t>(D::width, coloring->colors() - std::min(first, coloring->colors()));
+        std::min<std::size_t>(D::width, colored().colors() - std::min(first, colored().colors()));
     for (std::size_t i = 0; i < n; ++i) {
       if (first == 0 && !gradient.empty()) gradient[i] = adjoints[i].value();
       for (std::size_t k = 0; k < width; ++k)
@@ -224,7 +241,7 @@ struct SparseHessianState {
 
   // Every pass at x; false when a replay found a changed branch (nothing is written then).
   bool replayed_passes(std::span<const double> x, std::span<double> gradient, double& value) {
-    const std::size_t colors = coloring->colors();
+    const std::size_t colors = colored().colors();
     for (std::size_t first = 0; first == 0 || first < colors;) {
       const std::size_t left = colors - std::min(first, colors);
       ReplayChange change;
@@ -255,14 +272,14 @@ struct SparseHessianState {
     if (!replayable) record(x, false);
     last_assembled = false;
     for (int recorded_here = 0;; ++recorded_here) {
-      if (!assembles || output == 0) compressed.assign(n * coloring->colors(), 0.0);
+      if (!assembles || output == 0) compressed.assign(n * colored().colors(), 0.0);
       if (output == 0) {  // a constant
         std::fill(gradient.begin(), gradient.end(), 0.0);
         return constant_value;
       }
       double value = 0;
       if (!replayable) {
-        for (std::size_t first = 0; first == 0 || first < coloring->colors(); first += vector_width)
+        for (std::size_t first = 0; first == 0 || first < colored().colors(); first += vector_width)
           value = recorded_pass(x, first, first == 0 ? gradient : std::span<double>());
         return value;
       }
@@ -274,11 +291,11 @@ struct SparseHessianState {
   }
 
   // H's nonzeros at the point of the last compute(), in the pattern's order.
-  void write_nonzeros(std::span<double> nonzeros) const {
+  void write_nonzeros(std::span<double> nonzeros) {
     if (last_assembled)
       std::copy(assembled.begin(), assembled.end(), nonzeros.begin());
     else
-      coloring->recover(compressed, nonzeros);
+      colored().recover(compressed, nonzeros);
   }
 };
 
@@ -304,8 +321,8 @@ SparseHessian::~SparseHessian() = default;
 
 std::size_t SparseHessian::size() const noexcept { return state_->n; }
 const SparsityPattern& SparseHessian::pattern() const noexcept { return state_->pattern; }
-const ColumnColoring& SparseHessian::coloring() const noexcept { return *state_->coloring; }
-std::size_t SparseHessian::colors() const noexcept { return state_->coloring->colors(); }
+const ColumnColoring& SparseHessian::coloring() const { return state_->colored(); }
+std::size_t SparseHessian::colors() const { return state_->colored().colors(); }
 std::size_t SparseHessian::patterns_found() const noexcept { return state_->patterns_found; }
 bool SparseHessian::replays() const noexcept { return state_->replayable; }
 bool SparseHessian::from_local_hessians() const noexcept { return state_->replayable && state_->assembles; }

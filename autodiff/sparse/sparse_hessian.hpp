@@ -19,9 +19,10 @@
 /// point records f again and finds the pattern again (and colors again if it changed), so
 /// the matrix is always the new point's. Where every operand a statement is nonlinear in
 /// reaches a few inputs (a sum of small terms, in one expression or with named
-/// temporaries; the command line's sums) and there are more than 4 colors, H is instead
+/// temporaries; the command line's sums) and a row of the pattern has more than 4 nonzeros, H is instead
 /// assembled from each statement's local Hessian (assembled_hessian.hpp): one replay and
-/// one sweep on plain numbers, and small blocks (from_local_hessians()). A recording with tensor operations
+/// one sweep on plain numbers, and small blocks (from_local_hessians()); then no coloring is made unless
+/// coloring() or colors() asks for it. A recording with tensor operations
 /// or custom ops is recorded afresh on Dual numbers at every point instead (and its pattern holds dense
 /// blocks: pattern.hpp).
 #pragma once
@@ -43,8 +44,9 @@ namespace tapegrad {
 
 /// Whether SparseHessian assembles H from each statement's local Hessian (sparse/assembled_hessian.hpp).
 enum class HessianAssembly {
-  /// Where the recording allows it and the colored passes would take more than 4 directions (Dual numbers
-  /// of 8 tangents, or more than one pass): measured, the assembly gains nothing on fewer.
+  /// Where the recording allows it and a row of the pattern has more than 4 nonzeros (a band of 5 or wider,
+  /// a 5-point stencil), where the colored passes take more than 4 directions: measured, the assembly gains
+  /// nothing on fewer (a tridiagonal Hessian's 3 colors).
   Auto,
   /// Wherever the recording allows it.
   Always,
@@ -120,10 +122,11 @@ class SparseHessian {
   std::size_t size() const noexcept;
   /// The Hessian's pattern (both triangles) as last found.
   const SparsityPattern& pattern() const noexcept;
-  /// The coloring of the pattern's columns.
-  const ColumnColoring& coloring() const noexcept;
-  /// The number of colors: the directions one evaluation sweeps.
-  std::size_t colors() const noexcept;
+  /// The coloring of the pattern's columns. An assembled Hessian (from_local_hessians()) reads none: it is
+  /// made at the first call then (ColPack's star or acyclic coloring, which may throw tapegrad::Error).
+  const ColumnColoring& coloring() const;
+  /// The number of colors: the directions one evaluation sweeps when H is not assembled (made as coloring()).
+  std::size_t colors() const;
   /// How many times the pattern was found: 1, plus one for each point where a branch changed.
   std::size_t patterns_found() const noexcept;
   /// True when the values come from replaying f's recording (false: f is recorded afresh at every point).
@@ -133,7 +136,7 @@ class SparseHessian {
   /// terms, written in one expression or with named temporaries, and SparseHessianOptions::assembly allows
   /// it. Then the replay and sweep of the gradient, the statements' small blocks and those operands' rows
   /// make H, whatever the colors. False when it comes from the colored passes (a term nonlinear in a running
-  /// sum over many inputs, tensor operations, few colors under HessianAssembly::Auto).
+  /// sum over many inputs, tensor operations, no row of more than 4 nonzeros under HessianAssembly::Auto).
   bool from_local_hessians() const noexcept;
   /// The number of parameters f takes after x (0 for f(x)).
   std::size_t parameter_count() const noexcept;

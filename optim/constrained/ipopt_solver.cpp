@@ -84,7 +84,7 @@ class TapegradNlp final : public Ipopt::TNLP {
       result_.jacobian_nonzeros = jacobian_pattern_.nonzeros();
     }
     if (hessian_) {
-      result_.hessian_colors = hessian_->colors();
+      result_.hessian_colors = hessian_->from_local_hessians() ? 0 : hessian_->colors();
       result_.hessian_nonzeros = lower_triangle_.size();
     }
   }

@@ -104,7 +104,7 @@ struct ConstrainedResult {
   long gradient_evaluations = 0, jacobian_evaluations = 0, hessian_evaluations = 0;
   ///@}
   /// Colors of the constraint Jacobian and of the Lagrangian's Hessian (the directions one evaluation
-  /// sweeps), and their nonzeros.
+  /// sweeps; 0 for a Hessian assembled from local Hessians, which sweeps none), and their nonzeros.
   ///@{
   std::size_t jacobian_colors = 0, hessian_colors = 0, jacobian_nonzeros = 0, hessian_nonzeros = 0;
   ///@}

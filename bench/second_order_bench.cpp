@@ -283,9 +283,9 @@ void write_report(const std::string& path, const Medians& medians, const std::st
          "  Hessian's) before timing. `linearize` is RecordedFunction::linearize at the point (a\n"
          "  replay, a sweep, and each statement's second partials in its nonlinear operands; timed\n"
          "  alternating between two points, since one at the point of the last reuses its replay\n"
-         "  and sweep) and\n"
-         "  `product` one hessian_product from it (two passes over the recording), checked against\n"
-         "  tg::hvp; `hessian linearized` is one linearize and n such products.\n\n";
+         "  and sweep) and `product` one hessian_product from it (each statement's block read\n"
+         "  once, and a sweep of the statements below blocks' operands that are not inputs),\n"
+         "  checked against tg::hvp; `hessian linearized` is one linearize and n such products.\n\n";
   out << "### Hessian-vector product over gradient (N = 10⁵)\n\n"
          "| problem | t_grad (ns) | t_hvp (ns) | hvp / grad | linearize / grad | product / grad | hand hvp / "
          "grad | "

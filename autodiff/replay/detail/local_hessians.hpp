@@ -30,6 +30,9 @@
 /// themselves, as the command line's `sum(…)` records) is read once and added into H·v, and
 /// only the cone below the other blocks' operands is swept (block_product()). A sum of
 /// terms with a few statements beside it (a boundary term) so costs its blocks and those few.
+/// Where that cone holds more than half the recording's operands (terms written in named
+/// temporaries, a running sum inside a nonlinear function), the two sweeps are kept: they
+/// measured as fast there, and the cone's list would cost its making at every point.
 #pragma once
 
 #include <algorithm>
@@ -221,41 +224,16 @@ class LocalHessians {
   void keep_for_products(const T* values, const T* partials, const T* adjoints) {
     adjoints_.assign(adjoints, adjoints + end_);
     adjoint_ = adjoints_.data();
-    by_blocks_ = direct_.empty();
     places_for_ = nullptr;
     without_operands_.clear();
-    const auto has_operands = [this](std::uint32_t s) { return statement_end_[s - 1] != statement_end_[s]; };
+    by_blocks_ = direct_.empty() && find_cone();
     if (by_blocks_) {
       values_.clear();
       partials_.clear();
       value_ = nullptr;
-      // The entries whose operands are all inputs or constants, and the others; the cone of the others'
-      // operands that are statements with operands: everything those read down to the inputs.
-      leaf_entries_.clear();
-      mixed_entries_.clear();
-      std::vector<std::uint8_t> in_cone(end_, 0);
-      std::uint32_t top = 0;
-      for (std::uint32_t i = 0; i < entries_.size(); ++i) {
-        const Entry& e = entries_[i];
-        bool mixed = false;
-        for (std::uint32_t l = e.first_lane; l < e.first_lane + e.lanes; ++l)
-          if (has_operands(lane_operands_[l])) {
-            mixed = true;
-            in_cone[lane_operands_[l]] = 1;
-            top = std::max(top, lane_operands_[l]);
-          }
-        (mixed ? mixed_entries_ : leaf_entries_).push_back(i);
-      }
-      cone_.clear();
-      for (std::uint32_t s = top; s > 0; --s)
-        if (in_cone[s])
-          for (std::uint32_t o = statement_end_[s - 1]; o < statement_end_[s]; ++o)
-            if (has_operands(operand_index_[o])) in_cone[operand_index_[o]] = 1;
       cone_end_.assign(1, 0);
       cone_partials_.clear();
-      for (std::uint32_t s = 1; s <= top; ++s) {
-        if (!in_cone[s]) continue;
-        cone_.push_back(s);
+      for (const std::uint32_t s : cone_) {
         cone_partials_.insert(cone_partials_.end(), partials + statement_end_[s - 1],
                               partials + statement_end_[s]);
         cone_end_.push_back(static_cast<std::uint32_t>(cone_partials_.size()));
@@ -275,7 +253,42 @@ class LocalHessians {
     tangent_.assign(end_, T(0));
     adjoint_tangent_.assign(end_, T(0));
     for (std::uint32_t s = 1; s < end_; ++s)
-      if (!has_operands(s)) without_operands_.push_back(s);
+      if (statement_end_[s - 1] == statement_end_[s]) without_operands_.push_back(s);
+  }
+
+  // Sorts the entries into those whose block operands are all inputs or constants and the others, and finds
+  // the others' cone: their operands that are statements with operands, and everything those read down to
+  // the inputs (cone_, ascending). False when the cone holds more than half the recording's operands: the
+  // two sweeps then cost no more than block_product(), and keep no list.
+  bool find_cone() {
+    const auto has_operands = [this](std::uint32_t s) { return statement_end_[s - 1] != statement_end_[s]; };
+    leaf_entries_.clear();
+    mixed_entries_.clear();
+    std::vector<std::uint8_t> in_cone(end_, 0);
+    std::uint32_t top = 0;
+    for (std::uint32_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      bool mixed = false;
+      for (std::uint32_t l = e.first_lane; l < e.first_lane + e.lanes; ++l)
+        if (has_operands(lane_operands_[l])) {
+          mixed = true;
+          in_cone[lane_operands_[l]] = 1;
+          top = std::max(top, lane_operands_[l]);
+        }
+      (mixed ? mixed_entries_ : leaf_entries_).push_back(i);
+    }
+    cone_.clear();
+    std::size_t cone_operands = 0;
+    for (std::uint32_t s = top; s > 0; --s) {
+      if (!in_cone[s]) continue;
+      cone_operands += statement_end_[s] - statement_end_[s - 1];
+      for (std::uint32_t o = statement_end_[s - 1]; o < statement_end_[s]; ++o)
+        if (has_operands(operand_index_[o])) in_cone[operand_index_[o]] = 1;
+    }
+    if (2 * cone_operands > statement_end_[end_ - 1]) return false;
+    for (std::uint32_t s = 1; s <= top; ++s)
+      if (in_cone[s]) cone_.push_back(s);
+    return true;
   }
 
   // H·v by the second-order chain rule, H = Σₛ adj(s)·Jₛᵀ·Qₛ·Jₛ (Jₛ: the Jacobian of statement s's block

@@ -124,7 +124,11 @@ struct Trace {
   const Expression* e;
   const Point* shape;
   bool enabled;
+  // Whether step 0 checks the start's gradient (problem_of checks only its value: the run's
+  // first evaluation has the gradient, so the expression is not recorded twice for it).
+  bool check_start = false;
   void on_step(const optim::StepReport& r) const {
+    if (check_start && r.step == 0) require_finite_gradient(*e, *shape, r.gradient);
     if (!enabled) return;
     print_json({{"step", r.step}, {"x", point_json(*e, shape->with_flat(r.x))}, {"f", r.f}});
     std::fflush(stdout);
@@ -357,9 +361,13 @@ Problem problem_of(MinimizeOptions& o, const Method& method) {
   }
   if (!o.restarts) {
     // A start outside the domain, or where the gradient is not finite, is the user's
-    // error, said where (the rule of grad and hessian): value_and_gradient checks the value
-    // first, at the operation that leaves the domain.
-    require_finite_gradient(e, start, value_and_gradient(e, start).gradient);
+    // error, said where (the rule of grad and hessian): the value here, at the operation
+    // that leaves the domain; the gradient at the run's first step (Trace::check_start),
+    // except for least squares, whose steps report another function's gradient.
+    if (!method.levenberg_marquardt)
+      checked_value(e, start);
+    else
+      require_finite_gradient(e, start, value_and_gradient(e, start).gradient);
   }
   return {std::move(residuals), std::move(start), std::move(x0)};
 }
@@ -409,8 +417,8 @@ void run_each_rate(const MinimizeOptions& o, const Problem& p, ExpressionObjecti
     flags.validate();
     Parameter x = parameter_at(p.x0);
     const std::unique_ptr<optim::Optimizer> optimizer = flags.make({x});
-    results.push_back(
-        optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, false}, record, Progress{}));
+    results.push_back(optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, false, results.empty()},
+                                      record, Progress{}));
     if (!o.plot.empty()) path.runs.back().label = "lr " + rate;
   }
   if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, true);
@@ -440,7 +448,7 @@ void run_once(MinimizeOptions& o, const Problem& p, ExpressionObjective& f, cons
   plot::PathRecorder path;
   Parameter x = parameter_at(p.x0);
   const std::unique_ptr<optim::Optimizer> optimizer = o.optimizer.make({x});
-  const optim::MinimizeResult r = optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, o.trace},
+  const optim::MinimizeResult r = optim::minimize(f, x, *optimizer, stop, Trace{&e, &p.start, o.trace, true},
                                                   PlotRecord{o.plot.empty() ? nullptr : &path}, Progress{});
   if (!o.plot.empty()) write_plot(o, e, std::move(path.runs), {}, false);
   report(o, p, r);

@@ -39,7 +39,6 @@ struct SparseHessianState {
   bool replayable = false;
 
   SparsityPattern pattern;
-  bool has_pattern = false;
   // The pattern's coloring, made when first needed (colored()): an assembled Hessian reads none.
   std::optional<ColumnColoring> coloring;
   std::size_t patterns_found = 0;
@@ -92,7 +91,7 @@ struct SparseHessianState {
     const bool may_assemble = new_replayable && options.assembly != HessianAssembly::Never &&
                               new_assembly.analyze(*recording, new_inputs);
     SparsityPattern found = hessian_pattern(*recording, new_inputs, new_output, options.max_nonzeros);
-    const bool changed = !has_pattern || found != pattern;
+    const bool changed = recordings == 0 || found != pattern;  // the first recording has no pattern before it
     // Under Auto, only where a row has more than 4 nonzeros (a band of 5 or wider, a 5-point
     // stencil): there the colored passes took more than 4 directions and the assembly did less
     // (on the Rosenbrock chain's tridiagonal Hessian, 3 colors, it measured about as fast or
@@ -112,7 +111,6 @@ struct SparseHessianState {
     // Nothing throws from here on.
     if (changed) {
       pattern = std::move(found);
-      has_pattern = true;
       coloring = std::move(new_coloring);  // none for an assembled Hessian
       indices = std::move(new_indices);
     } else if (new_coloring) {
